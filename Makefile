@@ -1,0 +1,54 @@
+# lpmplanner: `make run` starts the embedded stack, `make test` runs the whole suite.
+# Both work on a fresh clone: the first target builds .venv from pyproject.toml.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+RUN_PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run prepare test test-main test-smoke lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+# The embedded default: SQLite file, filesystem broker, DEBUG on; everything under ./var.
+run: export DEBUG ?= 1
+run: prepare
+	PATH="$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(RUN_PORT)
+
+prepare: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py bootstrap_roles
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py seed_demo
+
+# The whole suite: lint, migrations check, the main suite on $$DATABASE_URL/$$CELERY_BROKER_URL
+# (SQLite and the filesystem broker when unset), then the smoke part on the embedded default.
+test: lint test-main test-smoke
+
+test-main: $(STAMP)
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not smoke"
+
+test-smoke: $(STAMP)
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/pytest -m smoke
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

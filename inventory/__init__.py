@@ -1,0 +1,1 @@
+"""The facts: what exists in the estate and how it is wired."""

@@ -1,0 +1,5 @@
+"""lpmplanner: plan and run IBM Power Live Partition Mobility."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

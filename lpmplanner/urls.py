@@ -1,0 +1,38 @@
+"""Root URLs: pages, the REST API under /api/, the admin and /healthz."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import SimpleRouter
+
+from lpmplanner import api_views, views
+
+# One router for every app's collections, so they all sit flat under /api/ as the contract says.
+router = SimpleRouter()
+
+api_patterns = [
+    path("", api_views.api_root_view(router), name="root"),
+    path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+    path("me/", api_views.MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", include((api_patterns, "api"))),
+    path("", include("inventory.urls")),
+    path("", include("planning.urls")),
+    path("", include("migrations_app.urls")),
+]

@@ -1,0 +1,1 @@
+"""Rules and generators over the inventory: schemes, checks, stub twins, zoning, pre-flight."""

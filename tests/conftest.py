@@ -1,0 +1,36 @@
+"""Fixtures for the whole suite."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, user_create
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs `collectstatic` first; tests of pages don't. The smoke test
+    # runs collectstatic and the manifest storage for real.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def viewer(db):
+    return user_create("vera", role="Viewer")
+
+
+@pytest.fixture
+def planner(db):
+    return user_create("paul", role="Planner")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()

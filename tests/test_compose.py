@@ -1,0 +1,106 @@
+"""docker-compose.yml and the Dockerfile, checked by reading them (no Docker engine runs here)."""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import get_commands
+
+ROOT = Path(settings.BASE_DIR)
+APP_SERVICES = {"migrate", "web", "worker", "beat"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def argv(command) -> list[str]:
+    return command if isinstance(command, list) else shlex.split(command)
+
+
+def commands_run_by(service: dict) -> list[list[str]]:
+    """The command lines a service runs, with `sh -c "a && b"` split into its parts."""
+    words = argv(service["command"])
+    if words[:2] == ["sh", "-c"]:
+        return [shlex.split(part) for part in words[2].split("&&")]
+    return [words]
+
+
+def variables_the_settings_read() -> set[str]:
+    source = (ROOT / "lpmplanner" / "settings.py").read_text()
+    pattern = r'(?:os\.environ\.get|env_bool|env_int|env_list|kept_secret)\(\s*"([A-Z_]+)"'
+    return set(re.findall(pattern, source))
+
+
+def test_the_stack_has_every_service_with_a_health_check(compose):
+    services = compose["services"]
+    assert {"db", "redis", "web", "worker", "beat", "migrate"} <= set(services)
+    assert services["db"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+    for name in ("db", "redis", "web", "worker", "beat"):
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_every_app_command_exists_in_the_project(compose):
+    manage_commands = get_commands()
+    for name in APP_SERVICES:
+        for words in commands_run_by(compose["services"][name]):
+            program = words[0]
+            if program == "python":
+                assert words[1] == "manage.py", (name, words)
+                assert words[2] in manage_commands, f"{name}: no manage.py command {words[2]}"
+            elif program == "celery":
+                assert words[1:3] == ["-A", "lpmplanner"], (name, words)
+                assert words[3] in {"worker", "beat"}, (name, words)
+            elif program == "gunicorn":
+                module, attribute = (
+                    words[1].split(":") if ":" in words[1] else (words[1], "application")
+                )
+                assert callable(getattr(importlib.import_module(module), attribute)), name
+            else:
+                pytest.fail(f"{name} runs {program}, which the image does not provide")
+
+
+def test_every_variable_the_settings_read_is_provided(compose):
+    wanted = variables_the_settings_read()
+    assert {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
+            "FIELD_ENCRYPTION_KEY"} <= wanted  # fmt: skip
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        assert wanted <= set(environment), f"{name} lacks {sorted(wanted - set(environment))}"
+        assert environment["DEBUG"] == "0"
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert "@db:5432/" in environment["DATABASE_URL"]
+        assert environment["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+
+
+def test_app_services_wait_for_healthy_database_and_broker_and_for_migrations(compose):
+    services = compose["services"]
+    for name in APP_SERVICES:
+        depends = services[name]["depends_on"]
+        assert depends["db"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+    for name in APP_SERVICES - {"migrate"}:
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_secrets_must_be_given_not_defaulted(compose):
+    environment = compose["services"]["web"]["environment"]
+    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
+        assert re.fullmatch(r"\$\{" + name + r":\?.+\}", environment[name]), name
+
+
+def test_dockerfile_installs_the_project_and_runs_gunicorn():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11", dockerfile, re.M)
+    assert "pip install --no-cache-dir ." in dockerfile
+    assert "collectstatic --noinput" in dockerfile
+    assert re.search(r"^USER \w+", dockerfile, re.M), "the image must not run as root"
+    assert '"gunicorn", "lpmplanner.wsgi"' in dockerfile
