@@ -50,8 +50,8 @@ ROLES = (
     ),
     Role(
         "SAN admin",
-        "Reads everything; manages fabrics and storage ports; downloads zoning.",
-        edit_models=("inventory.fabric", "inventory.storageport"),
+        "Reads everything; manages fabrics, storage ports and WWPNs; downloads zoning.",
+        edit_models=("inventory.fabric", "inventory.storageport", "inventory.wwpn"),
         extra=("planning.download_zoning",),
     ),
     Role(

@@ -1,0 +1,209 @@
+"""One FilterSet per model, serving both the list pages and the API.
+
+Each takes `q` (free text over the model's main text fields), its fields by value, and related
+objects both by id (`frame=3`) and by name (`frame__name=p750-a`).
+"""
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from inventory import choices
+from inventory.identifiers import wwpn_normalize
+from inventory.models import (
+    Adapter,
+    Drawer,
+    Fabric,
+    Frame,
+    Hmc,
+    Lpar,
+    Port,
+    SharedProcessorPool,
+    Slot,
+    StoragePort,
+    VirtualAdapter,
+    Vlan,
+    Wwpn,
+)
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    """Adds `q`: a case-insensitive match on any of `search_fields`."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
+class HmcFilterSet(SearchFilterSet):
+    search_fields = ("name", "host", "version")
+
+    class Meta:
+        model = Hmc
+        fields = ["name", "host", "version"]
+
+
+class FrameFilterSet(SearchFilterSet):
+    search_fields = ("name", "serial", "machine_type", "model", "firmware_level")
+    hmc__name = django_filters.CharFilter(label="HMC (name)")
+
+    class Meta:
+        model = Frame
+        fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation",
+                  "state"]  # fmt: skip
+
+
+class DrawerFilterSet(SearchFilterSet):
+    search_fields = ("location", "position", "frame__name")
+    frame__name = django_filters.CharFilter(label="Frame (name)")
+
+    class Meta:
+        model = Drawer
+        fields = ["frame", "kind", "location"]
+
+
+class SlotFilterSet(SearchFilterSet):
+    search_fields = ("location", "drawer__location", "description", "drc_index")
+    frame = django_filters.NumberFilter(field_name="drawer__frame", label="Frame (id)")
+    frame__name = django_filters.CharFilter(field_name="drawer__frame__name", label="Frame (name)")
+    empty = django_filters.BooleanFilter(field_name="adapter", lookup_expr="isnull", label="Empty")
+
+    class Meta:
+        model = Slot
+        fields = ["drawer", "location", "bus"]
+
+
+class AdapterFilterSet(SearchFilterSet):
+    search_fields = ("feature_code", "description", "slot__location", "slot__drawer__location")
+    frame = django_filters.NumberFilter(field_name="slot__drawer__frame", label="Frame (id)")
+    frame__name = django_filters.CharFilter(
+        field_name="slot__drawer__frame__name", label="Frame (name)"
+    )
+    owner__name = django_filters.CharFilter(label="Owner (name)")
+
+    class Meta:
+        model = Adapter
+        fields = ["slot", "kind", "feature_code", "owner"]
+
+
+class PortFilterSet(SearchFilterSet):
+    search_fields = ("name", "mac", "switch_port", "wwpn__value")
+    frame = django_filters.NumberFilter(
+        field_name="adapter__slot__drawer__frame", label="Frame (id)"
+    )
+    frame__name = django_filters.CharFilter(
+        field_name="adapter__slot__drawer__frame__name", label="Frame (name)"
+    )
+    kind = django_filters.ChoiceFilter(
+        field_name="adapter__kind", choices=choices.AdapterKind.choices, label="Adapter kind"
+    )
+
+    class Meta:
+        model = Port
+        fields = ["adapter", "name", "mac"]
+
+
+class VlanFilterSet(SearchFilterSet):
+    search_fields = ("name",)
+
+    def search(self, queryset, name, value):
+        if value.strip().isdigit():
+            return queryset.filter(Q(vlan_id=int(value)) | Q(name__icontains=value.strip()))
+        return super().search(queryset, name, value)
+
+    class Meta:
+        model = Vlan
+        fields = ["vlan_id", "name"]
+
+
+class FabricFilterSet(SearchFilterSet):
+    search_fields = ("name", "zoneset_name")
+
+    class Meta:
+        model = Fabric
+        fields = ["name", "side", "vendor", "vsan", "zoning_style"]
+
+
+class StoragePortFilterSet(SearchFilterSet):
+    search_fields = ("array", "name", "wwpn__value")
+    fabric__name = django_filters.CharFilter(label="Fabric (name)")
+
+    class Meta:
+        model = StoragePort
+        fields = ["array", "name", "fabric"]
+
+
+class SharedProcessorPoolFilterSet(SearchFilterSet):
+    search_fields = ("name", "frame__name")
+    frame__name = django_filters.CharFilter(label="Frame (name)")
+
+    class Meta:
+        model = SharedProcessorPool
+        fields = ["frame", "pool_id", "name"]
+
+
+class LparFilterSet(SearchFilterSet):
+    search_fields = ("name", "frame__name", "profile_name", "notes")
+    frame__name = django_filters.CharFilter(label="Frame (name)")
+    vlan = django_filters.NumberFilter(method="on_vlan", label="On VLAN")
+    is_stub = django_filters.BooleanFilter(
+        field_name="stub_of", lookup_expr="isnull", exclude=True, label="Is a stub twin"
+    )
+
+    def on_vlan(self, queryset, name, value):
+        return queryset.filter(
+            Q(virtual_adapters__pvid=value) | Q(virtual_adapters__vlans__vlan_id=value)
+        ).distinct()
+
+    class Meta:
+        model = Lpar
+        fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "shared_pool",
+                  "msp", "stub_of", "compat_mode"]  # fmt: skip
+
+
+class VirtualAdapterFilterSet(SearchFilterSet):
+    search_fields = ("lpar__name", "device_name", "wwpns__value")
+    lpar__name = django_filters.CharFilter(label="LPAR (name)")
+    frame = django_filters.NumberFilter(field_name="lpar__frame", label="Frame (id)")
+    frame__name = django_filters.CharFilter(field_name="lpar__frame__name", label="Frame (name)")
+    vlan = django_filters.NumberFilter(method="on_vlan", label="On VLAN")
+    wwpn = django_filters.CharFilter(field_name="wwpns__value", label="WWPN")
+
+    def on_vlan(self, queryset, name, value):
+        return queryset.filter(Q(pvid=value) | Q(vlans__vlan_id=value)).distinct()
+
+    class Meta:
+        model = VirtualAdapter
+        fields = ["lpar", "kind", "role", "slot", "remote_lpar", "remote_slot", "pvid",
+                  "vswitch"]  # fmt: skip
+
+
+class WwpnFilterSet(SearchFilterSet):
+    search_fields = ("value",)
+    value = django_filters.CharFilter(method="exact_wwpn", label="WWPN (any spelling)")
+    fabric__name = django_filters.CharFilter(label="Fabric (name)")
+    unzoned = django_filters.BooleanFilter(
+        field_name="fabric", lookup_expr="isnull", label="Not on a fabric"
+    )
+
+    def search(self, queryset, name, value):
+        digits = "".join(ch for ch in value.lower() if ch in "0123456789abcdef")
+        return queryset.filter(value__icontains=digits) if digits else queryset
+
+    def exact_wwpn(self, queryset, name, value):
+        try:
+            return queryset.filter(value=wwpn_normalize(value))
+        except ValidationError:
+            return queryset.none()
+
+    class Meta:
+        model = Wwpn
+        fields = ["value", "kind", "fabric", "virtual_adapter", "port", "storage_port"]
