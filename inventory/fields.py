@@ -2,8 +2,10 @@
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
+
+from inventory.identifiers import mac_normalize, wwpn_normalize
 
 
 def _fernet() -> Fernet:
@@ -33,3 +35,36 @@ class EncryptedTextField(models.TextField):
             raise ImproperlyConfigured(
                 "A stored secret cannot be decrypted with the current FIELD_ENCRYPTION_KEY."
             ) from None
+
+
+class NormalizedCharField(models.CharField):
+    """A CharField that brings any accepted spelling to its canonical form before the length and
+    uniqueness checks run (`to_python` comes first in `full_clean()`)."""
+
+    normalize = staticmethod(lambda value: value)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in (None, ""):
+            return value
+        return self.normalize(value)
+
+    def get_prep_value(self, value):
+        # Queries and constraints may hold values that are not valid (the all-zero WWPN the
+        # database refuses): compare those as given, the rest in canonical form.
+        try:
+            return super().get_prep_value(value)
+        except ValidationError:
+            return value
+
+
+class WwpnField(NormalizedCharField):
+    """A WWPN: accepts `C0:50:76:…`, `c050-7604-…`, `0x…`; stores 16 lower-case hex digits."""
+
+    normalize = staticmethod(wwpn_normalize)
+
+
+class MacAddressField(NormalizedCharField):
+    """A MAC address: accepts `AA:BB:…`, `aabb.ccdd.eeff`; stores 12 lower-case hex digits."""
+
+    normalize = staticmethod(mac_normalize)

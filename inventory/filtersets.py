@@ -28,10 +28,18 @@ from inventory.models import (
 
 
 class SearchFilterSet(django_filters.FilterSet):
-    """Adds `q`: a case-insensitive match on any of `search_fields`."""
+    """Adds `q`: a case-insensitive match on any of `search_fields`. Related objects filter by
+    id as a number, not a drop-down: an estate has thousands of LPARs."""
 
     search_fields: tuple[str, ...] = ()
     q = django_filters.CharFilter(method="search", label="Search")
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        if field.is_relation and field.many_to_one and lookup_type == "exact":
+            label = f"{field.verbose_name} (id)".capitalize()
+            return django_filters.NumberFilter, {"label": label}
+        return super().filter_for_lookup(field, lookup_type)
 
     def search(self, queryset, name, value):
         value = value.strip()

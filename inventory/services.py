@@ -3,7 +3,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 
 from inventory.choices import VirtualAdapterKind, VirtualAdapterRole
@@ -72,35 +72,53 @@ def virtual_adapter_save(
             raise ValidationError({"vlans": "Only Ethernet adapters carry tagged VLANs."})
         adapter.vlans.set(vlans)
     if values is not None:
-        taken = [v for v in values if _wwpn_taken_by_other(v, virtual_adapter=adapter)]
-        if taken:
-            raise ValidationError({"wwpns": [f"WWPN {v} is already in the estate." for v in taken]})
-        current = {w.position: w for w in adapter.wwpns.all()}
-        kept_fabric = {w.value: w.fabric for w in current.values()}
-        fabrics = list(wwpn_fabrics) if wwpn_fabrics is not None else [None, None]
-        for position, value in enumerate(values, start=1):
-            row = current.get(position)
-            fabric = fabrics[position - 1] if wwpn_fabrics is not None else kept_fabric.get(value)
-            if row is not None and row.value == value:
-                if row.fabric != fabric:
-                    row.fabric = fabric
-                    object_save(instance=row)
-                continue
-            # Delete first: the value may move between the two positions.
-            if row is not None:
-                row.delete()
-            Wwpn.objects.filter(virtual_adapter=adapter, value=value).delete()
-            object_save(
-                instance=Wwpn(
-                    virtual_adapter=adapter, value=value, position=position, fabric=fabric
-                )
-            )
+        _wwpn_pair_replace(adapter=adapter, values=values, fabrics=wwpn_fabrics)
     return adapter
 
 
+def _wwpn_pair_replace(
+    *, adapter: VirtualAdapter, values: list[str], fabrics: Sequence[Fabric | None] | None
+) -> None:
+    taken = [v for v in values if _wwpn_taken_by_other(v, virtual_adapter=adapter)]
+    if taken:
+        raise ValidationError({"wwpns": [f"WWPN {v} is already in the estate." for v in taken]})
+    if fabrics is not None and len(fabrics) != 2:
+        raise ValidationError(
+            {"wwpn_fabrics": "Give one fabric (or none) for each of the two WWPNs."}
+        )
+    current = list(adapter.wwpns.all())
+    kept_fabric = {w.value: w.fabric for w in current}
+    wanted = {position: value for position, value in enumerate(values, start=1)}
+    # Remove every row not already in its place first: a value may move between positions.
+    for row in current:
+        if wanted.get(row.position) != row.value:
+            row.delete()
+    in_place = {w.position: w for w in current if wanted.get(w.position) == w.value}
+    for position, value in wanted.items():
+        fabric = fabrics[position - 1] if fabrics is not None else kept_fabric.get(value)
+        row = in_place.get(position) or Wwpn(
+            virtual_adapter=adapter, value=value, position=position
+        )
+        if row.pk is None or row.fabric != fabric:
+            row.fabric = fabric
+            object_save(instance=row)
+
+
+def _wwpn_row_save(row: Wwpn) -> Wwpn:
+    """Save a WWPN row, reporting its errors under `wwpn` as the forms and the API name it."""
+    try:
+        return object_save(instance=row)
+    except ValidationError as error:
+        raise ValidationError({"wwpn": error.messages}) from None
+
+
+_KEEP = object()
+
+
 @transaction.atomic
-def port_wwpn_set(*, port: Port, value: str | None, fabric: Fabric | None = None) -> Wwpn | None:
-    """Give a physical FC port its WWPN (or remove it with `value=None`)."""
+def port_wwpn_set(*, port: Port, value: str | None, fabric=_KEEP) -> Wwpn | None:
+    """Give a physical FC port its WWPN (or remove it with `value=None`), and its fabric when
+    `fabric` is given (None: on no fabric); without `fabric` the port keeps the one it has."""
     current = Wwpn.objects.filter(port=port).first()
     if not value:
         if current:
@@ -108,8 +126,10 @@ def port_wwpn_set(*, port: Port, value: str | None, fabric: Fabric | None = None
         return None
     [canonical] = _wwpn_values([value], "wwpn")
     row = current or Wwpn(port=port)
-    row.value, row.fabric = canonical, fabric
-    return object_save(instance=row)
+    row.value = canonical
+    if fabric is not _KEEP:
+        row.fabric = fabric
+    return _wwpn_row_save(row)
 
 
 @transaction.atomic
@@ -118,7 +138,31 @@ def storage_port_wwpn_set(*, storage_port: StoragePort, value: str) -> Wwpn:
     [canonical] = _wwpn_values([value], "wwpn")
     row = Wwpn.objects.filter(storage_port=storage_port).first() or Wwpn(storage_port=storage_port)
     row.value, row.fabric = canonical, storage_port.fabric
-    return object_save(instance=row)
+    return _wwpn_row_save(row)
+
+
+def _bulk_changes(model: type[models.Model], changes: Mapping[str, object]) -> dict:
+    """The changes as field values: unknown or read-only fields are refused, text converted."""
+    converted, errors = {}, {}
+    for name, value in changes.items():
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            errors[name] = f"{model._meta.verbose_name} has no field {name}."
+            continue
+        if not (field.concrete and field.editable) or field.primary_key or field.many_to_many:
+            errors[name] = f"{field.verbose_name} cannot be changed in a bulk edit."
+            continue
+        if field.is_relation:
+            converted[name] = value
+            continue
+        try:
+            converted[name] = field.to_python(value)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return converted
 
 
 @transaction.atomic
@@ -132,16 +176,29 @@ def objects_bulk_update(
     """
     if not changes:
         raise ValidationError("Choose at least one field to change.")
+    model = queryset.model
+    values = _bulk_changes(model, changes)
+    pks = list(queryset.values_list("pk", flat=True))
     updated = []
-    for instance in queryset.select_for_update():
-        for field, value in changes.items():
-            setattr(instance, field, value)
+    for instance in model._default_manager.filter(pk__in=pks).select_for_update(of=("self",)):
+        for name, value in values.items():
+            setattr(instance, name, value)
         try:
             object_save(instance=instance)
         except ValidationError as error:
             detail = "; ".join(
-                f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+                f"{_field_label(model, name)}: {' '.join(messages)}"
+                for name, messages in error.message_dict.items()
             )
             raise ValidationError(f"{instance}: {detail}") from None
         updated.append(instance)
     return updated
+
+
+def _field_label(model: type[models.Model], name: str) -> str:
+    if name == NON_FIELD_ERRORS:
+        return "rule"
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name

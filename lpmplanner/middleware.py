@@ -1,4 +1,7 @@
-"""Sign-in enforcement for every page."""
+"""Sign-in enforcement for every page, and a request id for the change history and the logs."""
+
+import re
+import uuid
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from rest_framework.views import APIView
@@ -16,3 +19,18 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if isinstance(view_class, type) and issubclass(view_class, APIView):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the caller's X-Request-ID when it is a UUID), kept on
+    `request.id`, recorded with every change it makes and echoed in the response."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request.id = given if re.fullmatch(r"[0-9a-fA-F-]{36}", given) else str(uuid.uuid4())
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.id
+        return response

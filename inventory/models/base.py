@@ -3,6 +3,7 @@
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
 from django.db.models import Q
+from django.urls import reverse
 
 
 def _condition_fields(condition: Q) -> set[str]:
@@ -30,6 +31,9 @@ def constraint_field(constraint) -> str:
 class InventoryModel(models.Model):
     class Meta:
         abstract = True
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"inventory:{self._meta.model_name}-detail", args=[self.pk])
 
     def validate_constraints(self, exclude=None) -> None:
         errors: dict[str, list] = {}

@@ -1,14 +1,13 @@
 """The hardware: HMCs, frames (managed systems), their drawers, slots, adapters and ports."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from inventory.choices import AdapterKind, DrawerKind, FrameState, ProcessorGeneration
-from inventory.fields import EncryptedTextField
-from inventory.identifiers import mac_normalize
+from inventory.fields import EncryptedTextField, MacAddressField
+from inventory.history import tracked
 from inventory.models.base import InventoryModel
 
 hmc_name_validator = RegexValidator(
@@ -52,7 +51,7 @@ class Hmc(InventoryModel):
     )
     version = models.CharField(max_length=64, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["password"])
+    history = tracked(excluded_fields=["password"])
 
     class Meta:
         ordering = ["name"]
@@ -116,7 +115,7 @@ class Frame(InventoryModel):
         max_length=16, choices=FrameState.choices, default=FrameState.OPERATING
     )
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["name"]
@@ -148,11 +147,14 @@ class Frame(InventoryModel):
 
     def clean(self) -> None:
         modes = self.compat_modes
-        if not isinstance(modes, list) or not all(isinstance(m, str) and m for m in modes):
+        if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
             raise ValidationError(
                 {"compat_modes": "List the accepted compatibility modes as names, e.g. POWER9."}
             )
-        self.compat_modes = list(dict.fromkeys(m.strip() for m in modes))
+        modes = [m.strip() for m in modes]
+        if not all(modes):
+            raise ValidationError({"compat_modes": "A compatibility mode cannot be blank."})
+        self.compat_modes = list(dict.fromkeys(modes))
 
     def accepts_compat_mode(self, mode: str) -> bool:
         return mode in (self.compat_modes or DEFAULT_COMPAT_MODES) or mode == "default"
@@ -168,7 +170,7 @@ class Drawer(InventoryModel):
     )
     position = models.CharField(max_length=32, blank=True, verbose_name="position label")
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["frame__name", "location"]
@@ -200,7 +202,7 @@ class Slot(InventoryModel):
     )
     description = models.CharField(max_length=128, blank=True)
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["drawer__location", "location"]
@@ -219,6 +221,13 @@ class Slot(InventoryModel):
     def full_location(self) -> str:
         return f"{self.drawer.location}-{self.location}"
 
+    @property
+    def adapter_or_none(self) -> "Adapter | None":
+        try:
+            return self.adapter
+        except ObjectDoesNotExist:
+            return None
+
 
 class Adapter(InventoryModel):
     """The card in a slot (one per slot) and the partition that owns it, if any."""
@@ -236,7 +245,7 @@ class Adapter(InventoryModel):
         help_text="The partition the adapter is assigned to (normally a VIOS), or none.",
     )
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["slot__drawer__location", "slot__location"]
@@ -258,13 +267,13 @@ class Port(InventoryModel):
 
     adapter = models.ForeignKey(Adapter, on_delete=models.CASCADE, related_name="ports")
     name = models.CharField(max_length=4, validators=[port_name_validator])
-    mac = models.CharField(max_length=12, blank=True, verbose_name="MAC address")
+    mac = MacAddressField(max_length=12, blank=True, verbose_name="MAC address")
     switch_port = models.CharField(max_length=64, blank=True)
     speed_gbps = models.PositiveSmallIntegerField(
         null=True, blank=True, verbose_name="speed (Gb/s)"
     )
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["adapter__slot__drawer__location", "adapter__slot__location", "name"]
@@ -280,10 +289,5 @@ class Port(InventoryModel):
         return f"{self.adapter.slot}-{self.name}"
 
     def clean(self) -> None:
-        if self.mac:
-            try:
-                self.mac = mac_normalize(self.mac)
-            except ValidationError as error:
-                raise ValidationError({"mac": error.messages}) from None
         if self.mac and self.adapter_id and self.adapter.kind != AdapterKind.ETHERNET:
             raise ValidationError({"mac": "Only an Ethernet port has a MAC address."})

@@ -1,12 +1,12 @@
 """Partitions: shared processor pools, LPARs (VIOS and clients) and their virtual adapters."""
 
+import math
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from inventory.choices import (
     LparKind,
@@ -15,6 +15,7 @@ from inventory.choices import (
     VirtualAdapterKind,
     VirtualAdapterRole,
 )
+from inventory.history import tracked
 from inventory.models.base import InventoryModel
 from inventory.models.hardware import Frame, Port
 from inventory.models.san import Vlan
@@ -53,7 +54,7 @@ class SharedProcessorPool(InventoryModel):
     )
     name = models.CharField(max_length=64)
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["frame__name", "pool_id"]
@@ -129,7 +130,7 @@ class Lpar(InventoryModel):
     )  # fmt: skip
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["frame__name", "lpar_id"]
@@ -190,7 +191,7 @@ class Lpar(InventoryModel):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.proc_units and self.virtual_procs:
+        if isinstance(self.proc_units, Decimal) and isinstance(self.virtual_procs, int):
             if self.proc_mode == ProcMode.DEDICATED:
                 if self.proc_units != self.virtual_procs:
                     errors["proc_units"] = (
@@ -200,7 +201,7 @@ class Lpar(InventoryModel):
             elif self.proc_units > self.virtual_procs:
                 errors["proc_units"] = (
                     f"{self.proc_units} processor units need at least "
-                    f"{int(-(-self.proc_units // 1))} virtual processors (one unit per "
+                    f"{math.ceil(self.proc_units)} virtual processors (one unit per "
                     "virtual processor at most)."
                 )
             elif self.proc_units < MIN_UNITS_PER_VIRTUAL_PROC * self.virtual_procs:
@@ -270,7 +271,7 @@ class VirtualAdapter(InventoryModel):
         max_length=32, blank=True, help_text="On the OS: vhost3, vfchost2, fcs0, ent1 …"
     )
 
-    history = HistoricalRecords(m2m_fields=[vlans])
+    history = tracked(m2m_fields=[vlans])
 
     class Meta:
         ordering = ["lpar__frame__name", "lpar__lpar_id", "slot"]
@@ -323,6 +324,8 @@ class VirtualAdapter(InventoryModel):
             if self.role == VirtualAdapterRole.SERVER:
                 errors["role"] = "A virtual Ethernet adapter is a client or a trunk."
         else:
+            if self.role == VirtualAdapterRole.TRUNK:
+                errors["role"] = "Only a virtual Ethernet adapter can be a trunk."
             if self.pvid_id:
                 errors["pvid"] = f"Only Ethernet adapters have a PVID, not {self.kind}."
             if self.remote_slot and not self.remote_lpar_id:
@@ -345,6 +348,14 @@ class VirtualAdapter(InventoryModel):
                 errors["physical_port"] = f"{port} is not a Fibre Channel port."
             elif lpar is not None and port.adapter.owner_id != lpar.pk:
                 errors["physical_port"] = f"{port} is not owned by {lpar.name}."
+        is_vfc_client = (
+            self.kind == VirtualAdapterKind.VFC and self.role == VirtualAdapterRole.CLIENT
+        )
+        if self.pk and not is_vfc_client and self.wwpns.exists():
+            errors["kind"] = (
+                "Only a vFC client adapter has a WWPN pair: remove this adapter's WWPNs before "
+                "changing its kind or role."
+            )
         if self.backing_devices and not (
             self.kind == VirtualAdapterKind.VSCSI and self.role == VirtualAdapterRole.SERVER
         ):

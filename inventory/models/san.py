@@ -4,10 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from inventory.choices import FabricSide, FabricVendor, WwpnKind, ZoningStyle
-from inventory.identifiers import wwpn_normalize
+from inventory.fields import WwpnField
+from inventory.history import tracked
 from inventory.models.base import InventoryModel
 
 zoning_name_validator = RegexValidator(
@@ -30,7 +30,7 @@ class Vlan(InventoryModel):
     )
     name = models.CharField(max_length=64, blank=True)
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["vlan_id"]
@@ -73,7 +73,7 @@ class Fabric(InventoryModel):
         max_length=16, choices=ZoningStyle.choices, default=ZoningStyle.SINGLE_INITIATOR
     )
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["name"]
@@ -102,7 +102,7 @@ class StoragePort(InventoryModel):
     name = models.CharField(max_length=32, verbose_name="port name")
     fabric = models.ForeignKey(Fabric, on_delete=models.PROTECT, related_name="storage_ports")
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["array", "name"]
@@ -117,12 +117,20 @@ class StoragePort(InventoryModel):
     def __str__(self) -> str:
         return f"{self.array} {self.name}"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        # The target's WWPN sits on the port's fabric: follow a move to another fabric.
+        wwpn = Wwpn.objects.filter(storage_port=self).first()
+        if wwpn is not None and wwpn.fabric_id != self.fabric_id:
+            wwpn.fabric_id = self.fabric_id
+            wwpn.save()
+
 
 class Wwpn(InventoryModel):
     """One WWPN of the estate, in canonical form (16 lower-case hex digits), owned by exactly one
     of: a physical FC port, a vFC client adapter (position 1 or 2 of its pair), a storage port."""
 
-    value = models.CharField(
+    value = WwpnField(
         max_length=16,
         unique=True,
         verbose_name="WWPN",
@@ -149,7 +157,7 @@ class Wwpn(InventoryModel):
         StoragePort, on_delete=models.CASCADE, null=True, blank=True, related_name="wwpn"
     )
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["value"]
@@ -181,6 +189,11 @@ class Wwpn(InventoryModel):
                 violation_error_message="This vFC adapter already has a WWPN in that position.",
             ),
             models.CheckConstraint(
+                condition=Q(value__regex=r"^[0-9a-f]{16}$"),
+                name="wwpn_canonical_form",
+                violation_error_message="A WWPN is stored as 16 lower-case hex digits.",
+            ),
+            models.CheckConstraint(
                 condition=~Q(value="0000000000000000"),
                 name="wwpn_not_all_zero",
                 violation_error_message="An all-zero WWPN is not a real port name.",
@@ -202,10 +215,6 @@ class Wwpn(InventoryModel):
         return WwpnKind.NPIV_SECONDARY if self.position == 2 else WwpnKind.NPIV_PRIMARY
 
     def clean(self) -> None:
-        try:
-            self.value = wwpn_normalize(self.value)
-        except ValidationError as error:
-            raise ValidationError({"value": error.messages}) from None
         self.kind = self.owner_kind()
         if self.port_id and self.port.adapter.kind != "fc":
             raise ValidationError({"port": "Only a Fibre Channel port has a WWPN."})
@@ -216,4 +225,10 @@ class Wwpn(InventoryModel):
                     {"virtual_adapter": "Only a vFC client adapter has a WWPN pair."}
                 )
         if self.storage_port_id and self.fabric_id != self.storage_port.fabric_id:
-            self.fabric_id = self.storage_port.fabric_id
+            port = self.storage_port
+            raise ValidationError(
+                {
+                    "fabric": f"A storage target's WWPN is on its port's fabric ({port.fabric}): "
+                    f"change the fabric of storage port {port}."
+                }
+            )

@@ -1,0 +1,114 @@
+"""Change history of the inventory (django-simple-history), with the request each change came
+from, so that everything one request (an edit, a bulk edit, an import) changed can be listed."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.apps import apps
+from django.db import models
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+
+class ChangeContext(models.Model):
+    """Fields every historical row carries besides simple-history's own."""
+
+    request_id = models.CharField(max_length=36, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+def tracked(**kwargs) -> HistoricalRecords:
+    """The HistoricalRecords every inventory model declares."""
+    return HistoricalRecords(bases=[ChangeContext], **kwargs)
+
+
+@receiver(pre_create_historical_record)
+def _tag_with_request(sender, history_instance, **kwargs) -> None:
+    request = getattr(HistoricalRecords.context, "request", None)
+    history_instance.request_id = getattr(request, "id", "") or ""
+
+
+ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One historical row, with what it changed compared with the row before it."""
+
+    record: models.Model
+    model_name: str
+    action: str
+    changes: list[tuple[str, object, object]]
+
+    @property
+    def when(self) -> datetime:
+        return self.record.history_date
+
+    @property
+    def user(self):
+        return self.record.history_user
+
+    @property
+    def object_label(self) -> str:
+        try:
+            return str(self.record.instance)
+        except models.ObjectDoesNotExist:  # a related row of the old state is gone too
+            return f"#{self.record.id}"
+
+    @property
+    def object_url(self) -> str | None:
+        if self.record.history_type == "-":
+            return None
+        return self.record.instance.get_absolute_url()
+
+
+def change_of(record, model_name: str, hidden: tuple[str, ...] = ()) -> Change:
+    changes = []
+    previous = record.prev_record if record.history_type == "~" else None
+    if previous is not None:
+        delta = record.diff_against(previous)
+        changes = [(c.field, c.old, c.new) for c in delta.changes if c.field not in hidden]
+    return Change(record, model_name, ACTIONS.get(record.history_type, "?"), changes)
+
+
+def tracked_models() -> list[type[models.Model]]:
+    return [
+        model
+        for model in apps.get_app_config("inventory").get_models()
+        if hasattr(model._meta, "simple_history_manager_attribute")
+    ]
+
+
+def history_list(
+    *,
+    user: str = "",
+    model: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    request_id: str = "",
+    offset: int = 0,
+    limit: int = 50,
+) -> list[Change]:
+    """The newest changes across every inventory model, filtered; newest first."""
+    rows = []
+    for tracked_model in tracked_models():
+        if model and tracked_model._meta.model_name != model:
+            continue
+        queryset = tracked_model.history.select_related("history_user")
+        if user:
+            queryset = queryset.filter(history_user__username=user)
+        if since:
+            queryset = queryset.filter(history_date__gte=since)
+        if until:
+            queryset = queryset.filter(history_date__lte=until)
+        if request_id:
+            queryset = queryset.filter(request_id=request_id)
+        rows += [
+            (record, tracked_model._meta.verbose_name)
+            for record in queryset.order_by("-history_date")[: offset + limit]
+        ]
+    rows.sort(key=lambda pair: pair[0].history_date, reverse=True)
+    return [change_of(record, name) for record, name in rows[offset : offset + limit]]
