@@ -1,4 +1,5 @@
-"""The REST API's shared policy: pagination and one JSON shape for every error."""
+"""The REST API's shared policy: pagination, one JSON shape for every error, and the OpenAPI
+schema's account of those errors."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,7 +19,8 @@ class Pagination(LimitOffsetPagination):
     max_limit = 1000
 
 
-def _validation_detail(error: DjangoValidationError) -> dict | list:
+def validation_detail(error: DjangoValidationError) -> dict[str, list]:
+    """A Django ValidationError as the API's 400 body: messages per field."""
     if hasattr(error, "error_dict"):
         return {
             ("non_field_errors" if field == NON_FIELD_ERRORS else field): messages
@@ -31,7 +33,7 @@ def exception_handler(exc, context):
     """DRF's handler, plus the errors our services raise: a model's ValidationError is a 400
     naming the field, a Conflict or a uniqueness race is a 409; never a 500 for bad input."""
     if isinstance(exc, DjangoValidationError):
-        return Response(_validation_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(validation_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IntegrityError):
@@ -40,3 +42,75 @@ def exception_handler(exc, context):
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+ERROR_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    "ValidationError": {
+        "type": "object",
+        "description": "Messages per field (`non_field_errors` for the object as a whole), or "
+        "`detail` alone when the request could not be read.",
+        "properties": {"detail": {"type": "string"}},
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+}
+ERROR_RESPONSES = {
+    "400": ("ValidationError", "The request is invalid; the body names each field and the rule."),
+    "401": ("Error", "Not signed in: send `Authorization: Token <token>` or a session cookie."),
+    "403": ("Error", "Your role does not allow this (or a session write lacks its CSRF token)."),
+    "404": ("Error", "No such object."),
+    "409": ("Error", "The change conflicts with the current state: the object is still in use, "
+                     "or the data changed meanwhile."),
+}  # fmt: skip
+WRITES = {"post", "put", "patch", "delete"}
+
+
+def _error_codes(path: str, method: str, operation: dict, view) -> list[str]:
+    codes = []
+    has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+    if method in WRITES - {"delete"} or has_query:
+        codes.append("400")
+    if view.get_permissions():
+        codes += ["401", "403"]
+    if "{" in path:
+        codes.append("404")
+    if method in WRITES and hasattr(view, "get_queryset"):
+        codes.append("409")
+    return codes
+
+
+def error_responses_hook(result: dict, generator, request, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: document on every operation the errors it can answer
+    with (400 on input, 401/403 on views that need a login, 404 on one object, 409 on writes to
+    a model), in the shapes the exception handler gives them."""
+    views = {}
+    for path, _regex, method, callback in generator.endpoints:
+        view = generator.create_view(callback, method)
+        views[generator.coerce_path(path, method, view), method.lower()] = view
+    used = set()
+    for path, operations in result["paths"].items():
+        for method, operation in operations.items():
+            view = views.get((path, method))
+            if view is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _error_codes(path, method, operation, view):
+                schema, description = ERROR_RESPONSES[code]
+                if code not in responses:
+                    responses[code] = {
+                        "description": description,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/{schema}"}
+                            }
+                        },
+                    }
+                    used.add(schema)
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name in sorted(used):
+        schemas.setdefault(name, ERROR_SCHEMAS[name])
+    return result

@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
 
+from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
 
 # One router for every app's collections, so they all sit flat under /api/ as the contract says.
 router = SimpleRouter()
+router.registry.extend(inventory_router.registry)
 
 api_patterns = [
     path("", api_views.api_root_view(router), name="root"),

@@ -1,0 +1,1 @@
+"""The inventory's REST API: serializers, viewsets and their routes."""

@@ -1,0 +1,177 @@
+"""The inventory's REST collections: one viewset per model, filtered by the same FilterSets as
+the list pages, each list fetched in a fixed number of queries however many rows it holds."""
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Model, ProtectedError, RestrictedError
+from django.utils.text import capfirst
+from rest_framework import mixins, viewsets
+from rest_framework.serializers import BaseSerializer
+
+from inventory import filtersets
+from inventory.api import serializers
+from inventory.models import (
+    Adapter,
+    Drawer,
+    Fabric,
+    Frame,
+    Hmc,
+    Lpar,
+    Port,
+    SharedProcessorPool,
+    Slot,
+    StoragePort,
+    VirtualAdapter,
+    Vlan,
+    Wwpn,
+)
+from lpmplanner.exceptions import Conflict
+
+
+class AtomicWritesMixin:
+    """Every write is one transaction with the rows saved alongside (WWPNs, VLANs); a delete
+    that other rows still need is a 409 that says which."""
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_destroy(self, instance: Model) -> None:
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except ProtectedError as error:
+            raise Conflict(_in_use(instance, error.protected_objects)) from None
+        except RestrictedError as error:
+            raise Conflict(_in_use(instance, error.restricted_objects)) from None
+
+
+def _in_use(instance: Model, blocking: Iterable[Model]) -> str:
+    counts = Counter(type(obj) for obj in blocking)
+    users = ", ".join(
+        f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}"
+        for model, n in sorted(counts.items(), key=lambda item: item[0]._meta.label)
+    )
+    return (
+        f"{capfirst(instance._meta.verbose_name)} {instance} is still used by {users}; "
+        "change or delete those first."
+    )
+
+
+class InventoryViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
+    """List, read, create, replace, change and delete one inventory model."""
+
+
+class HmcViewSet(InventoryViewSet):
+    queryset = Hmc.objects.all()
+    serializer_class = serializers.HmcSerializer
+    filterset_class = filtersets.HmcFilterSet
+    ordering_fields = ["id", "name", "host", "version"]
+
+
+class FrameViewSet(InventoryViewSet):
+    queryset = Frame.objects.select_related("hmc")
+    serializer_class = serializers.FrameSerializer
+    filterset_class = filtersets.FrameFilterSet
+    ordering_fields = ["id", "name", "serial", "machine_type", "model", "hmc__name",
+                       "processor_generation", "proc_units", "memory_mb", "state"]  # fmt: skip
+
+
+class DrawerViewSet(InventoryViewSet):
+    queryset = Drawer.objects.select_related("frame")
+    serializer_class = serializers.DrawerSerializer
+    filterset_class = filtersets.DrawerFilterSet
+    ordering_fields = ["id", "frame__name", "kind", "location", "position"]
+
+
+class SlotViewSet(InventoryViewSet):
+    queryset = Slot.objects.select_related("drawer")
+    serializer_class = serializers.SlotSerializer
+    filterset_class = filtersets.SlotFilterSet
+    ordering_fields = ["id", "drawer__location", "location", "bus", "drc_index"]
+
+
+class AdapterViewSet(InventoryViewSet):
+    queryset = Adapter.objects.select_related("slot__drawer", "owner")
+    serializer_class = serializers.AdapterSerializer
+    filterset_class = filtersets.AdapterFilterSet
+    ordering_fields = ["id", "slot__drawer__location", "slot__location", "kind", "feature_code",
+                       "owner__name"]  # fmt: skip
+
+
+class PortViewSet(InventoryViewSet):
+    queryset = Port.objects.select_related("adapter__slot__drawer", "wwpn__fabric")
+    serializer_class = serializers.PortSerializer
+    filterset_class = filtersets.PortFilterSet
+    ordering_fields = ["id", "adapter__slot__drawer__location", "adapter__slot__location",
+                       "name", "mac", "switch_port", "speed_gbps", "wwpn__value"]  # fmt: skip
+
+
+class VlanViewSet(InventoryViewSet):
+    queryset = Vlan.objects.all()
+    serializer_class = serializers.VlanSerializer
+    filterset_class = filtersets.VlanFilterSet
+    ordering_fields = ["id", "vlan_id", "name"]
+
+
+class FabricViewSet(InventoryViewSet):
+    queryset = Fabric.objects.all()
+    serializer_class = serializers.FabricSerializer
+    filterset_class = filtersets.FabricFilterSet
+    ordering_fields = ["id", "name", "side", "vendor", "vsan"]
+
+
+class StoragePortViewSet(InventoryViewSet):
+    queryset = StoragePort.objects.select_related("fabric", "wwpn")
+    serializer_class = serializers.StoragePortSerializer
+    filterset_class = filtersets.StoragePortFilterSet
+    ordering_fields = ["id", "array", "name", "fabric__name", "wwpn__value"]
+
+
+class SharedProcessorPoolViewSet(InventoryViewSet):
+    queryset = SharedProcessorPool.objects.select_related("frame")
+    serializer_class = serializers.SharedProcessorPoolSerializer
+    filterset_class = filtersets.SharedProcessorPoolFilterSet
+    ordering_fields = ["id", "frame__name", "pool_id", "name"]
+
+
+class LparViewSet(InventoryViewSet):
+    queryset = Lpar.objects.select_related("frame", "shared_pool__frame", "stub_of")
+    serializer_class = serializers.LparSerializer
+    filterset_class = filtersets.LparFilterSet
+    ordering_fields = ["id", "name", "lpar_id", "frame__name", "kind", "state", "proc_mode",
+                       "proc_units", "virtual_procs", "memory_mb"]  # fmt: skip
+
+
+class VirtualAdapterViewSet(InventoryViewSet):
+    queryset = VirtualAdapter.objects.select_related(
+        "lpar", "remote_lpar", "pvid", "physical_port__adapter__slot__drawer"
+    ).prefetch_related("vlans", "wwpns")
+    serializer_class = serializers.VirtualAdapterSerializer
+    filterset_class = filtersets.VirtualAdapterFilterSet
+    ordering_fields = ["id", "lpar__frame__name", "lpar__name", "lpar__lpar_id", "kind", "role",
+                       "slot", "remote_lpar__name", "remote_slot", "pvid"]  # fmt: skip
+
+
+class WwpnViewSet(
+    AtomicWritesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Every WWPN of the estate. A WWPN is created and removed with its owner (a port, a storage
+    port, a vFC client adapter); here SAN admins put it on its fabric."""
+
+    queryset = Wwpn.objects.select_related(
+        "fabric", "port__adapter__slot__drawer", "virtual_adapter__lpar", "storage_port"
+    )
+    serializer_class = serializers.WwpnSerializer
+    filterset_class = filtersets.WwpnFilterSet
+    ordering_fields = ["id", "value", "kind", "fabric__name", "position"]
