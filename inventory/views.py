@@ -1,23 +1,412 @@
-"""Inventory pages."""
+"""Inventory pages: a list, detail, edit and delete page per model (from one registry), bulk
+edit, the grids, the frame and LPAR detail pages and the change history."""
 
-from django.http import HttpRequest, HttpResponse
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from lpmplanner.sections import section_page
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, ProtectedError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
+from django_tables2 import RequestConfig
+from django_tables2.export import TableExport
+
+from inventory import filtersets, forms, history, selectors, services, tables
+from inventory.models import (
+    Adapter,
+    Drawer,
+    Fabric,
+    Frame,
+    Hmc,
+    Lpar,
+    Port,
+    SharedProcessorPool,
+    Slot,
+    StoragePort,
+    VirtualAdapter,
+    Vlan,
+    Wwpn,
+)
+
+PER_PAGE_CHOICES = (25, 50, 100, 250)
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """How one model appears in the browser."""
+
+    model: type
+    slug: str
+    table: type
+    filterset: type
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+    bulk_fields: tuple[str, ...] = ()
+    annotations: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return capfirst(str(self.model._meta.verbose_name_plural))
+
+    @property
+    def verbose_name(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+    @property
+    def model_name(self) -> str:
+        return self.model._meta.model_name
+
+    def perm(self, action: str) -> str:
+        return f"inventory.{action}_{self.model_name}"
+
+    def queryset(self):
+        queryset = self.model.objects.all()
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if self.prefetch_related:
+            queryset = queryset.prefetch_related(*self.prefetch_related)
+        if self.annotations:
+            # An aggregate groups the rows, and grouped queries drop Meta.ordering: restate it.
+            queryset = queryset.annotate(**self.annotations).order_by(*self.model._meta.ordering)
+        return queryset
+
+
+OBJECT_TYPES = (
+    ObjectType(Hmc, "hmcs", tables.HmcTable, filtersets.HmcFilterSet),
+    ObjectType(
+        Frame, "frames", tables.FrameTable, filtersets.FrameFilterSet,
+        select_related=("hmc",), annotations={"lpar_count": Count("lpars")},
+        bulk_fields=("hmc", "state", "firmware_level", "max_active_migrations"),
+    ),
+    ObjectType(
+        Drawer, "drawers", tables.DrawerTable, filtersets.DrawerFilterSet,
+        select_related=("frame",), bulk_fields=("kind",),
+    ),
+    ObjectType(
+        Slot, "slots", tables.SlotTable, filtersets.SlotFilterSet,
+        select_related=("drawer__frame", "adapter__owner"), bulk_fields=("description",),
+    ),
+    ObjectType(
+        Adapter, "adapters", tables.AdapterTable, filtersets.AdapterFilterSet,
+        select_related=("slot__drawer__frame", "owner"),
+        bulk_fields=("kind", "feature_code", "owner"),
+    ),
+    ObjectType(
+        Port, "ports", tables.PortTable, filtersets.PortFilterSet,
+        select_related=("adapter__slot__drawer", "wwpn__fabric"), bulk_fields=("speed_gbps",),
+    ),
+    ObjectType(Vlan, "vlans", tables.VlanTable, filtersets.VlanFilterSet),
+    ObjectType(
+        Fabric, "fabrics", tables.FabricTable, filtersets.FabricFilterSet,
+        bulk_fields=("zoning_style",),
+    ),
+    ObjectType(
+        StoragePort, "storage-ports", tables.StoragePortTable, filtersets.StoragePortFilterSet,
+        select_related=("fabric", "wwpn"), bulk_fields=("array",),
+    ),
+    ObjectType(
+        SharedProcessorPool, "shared-pools", tables.SharedProcessorPoolTable,
+        filtersets.SharedProcessorPoolFilterSet, select_related=("frame",),
+    ),
+    ObjectType(
+        Lpar, "lpars", tables.LparTable, filtersets.LparFilterSet,
+        select_related=("frame", "shared_pool", "stub_of"),
+        bulk_fields=("state", "shared_pool", "compat_mode", "proc_mode", "profile_name"),
+    ),
+    ObjectType(
+        VirtualAdapter, "virtual-adapters", tables.VirtualAdapterTable,
+        filtersets.VirtualAdapterFilterSet, select_related=("lpar", "remote_lpar"),
+        prefetch_related=("wwpns",), bulk_fields=("vswitch", "remote_lpar"),
+    ),
+    ObjectType(
+        Wwpn, "wwpns", tables.WwpnTable, filtersets.WwpnFilterSet,
+        select_related=("fabric", "port__adapter__slot__drawer", "virtual_adapter__lpar",
+                        "storage_port"),
+        bulk_fields=("fabric",),
+    ),
+)  # fmt: skip
+BY_SLUG = {object_type.slug: object_type for object_type in OBJECT_TYPES}
+BY_MODEL_NAME = {object_type.model_name: object_type for object_type in OBJECT_TYPES}
+
+
+def object_type_or_404(slug: str) -> ObjectType:
+    if slug not in BY_SLUG:
+        raise Http404(f"There is no inventory list called {slug}.")
+    return BY_SLUG[slug]
+
+
+def require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    return section_page(
+    sections = [
+        (object_type, object_type.model.objects.count())
+        for object_type in OBJECT_TYPES
+        if request.user.has_perm(object_type.perm("view"))
+    ]
+    return render(request, "inventory/index.html", {"sections": sections})
+
+
+def _chosen_columns(request: HttpRequest, object_type: ObjectType) -> list[str]:
+    """The columns shown: `?columns=a&columns=b` when given (and remembered), else the last
+    choice for this list, else all."""
+    available = [name for name, _ in object_type.table.choosable_columns()]
+    key = f"columns:{object_type.slug}"
+    if "columns" in request.GET:
+        chosen = [c for c in request.GET.getlist("columns") if c in available]
+        request.session[key] = chosen
+    else:
+        chosen = request.session.get(key) or available
+    return chosen or available
+
+
+def object_list(request: HttpRequest, slug: str) -> HttpResponse:
+    object_type = object_type_or_404(slug)
+    require(request, object_type.perm("view"))
+    filterset = object_type.filterset(request.GET or None, queryset=object_type.queryset())
+    forms.bootstrap(filterset.form.fields)
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    columns = _chosen_columns(request, object_type)
+    hidden = [name for name, _ in object_type.table.choosable_columns() if name not in columns]
+    table = object_type.table(queryset, exclude=hidden)
+    per_page = request.GET.get("per_page", "50")
+    per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else 50
+    export = request.GET.get("export")
+    RequestConfig(request, paginate=False if export else {"per_page": per_page}).configure(table)
+    if export:
+        if export not in EXPORT_FORMATS:
+            return HttpResponseBadRequest(f"export must be one of {', '.join(EXPORT_FORMATS)}.")
+        exporter = TableExport(export, table, exclude_columns=("select",))
+        return exporter.response(filename=f"{object_type.slug}.{export}")
+    query = request.GET.copy()
+    for name in ("page", "export"):
+        query.pop(name, None)
+    return render(
         request,
-        title="Inventory",
-        purpose="Frames, drawers, slots, adapters, WWPNs, VLANs, LPARs and virtual adapters.",
-        links=[],
+        "inventory/object_list.html",
+        {
+            "object_type": object_type,
+            "table": table,
+            "filter_form": filterset.form,
+            "filter_errors": filterset.form.errors if filterset.is_bound else {},
+            "columns": object_type.table.choosable_columns(),
+            "shown_columns": columns,
+            "per_page": per_page,
+            "per_page_choices": PER_PAGE_CHOICES,
+            "querystring": query.urlencode(),
+            "can_add": request.user.has_perm(object_type.perm("add")),
+            "can_bulk_edit": bool(object_type.bulk_fields)
+            and request.user.has_perm(object_type.perm("change")),
+        },
     )
 
 
-def hmc_index(request: HttpRequest) -> HttpResponse:
-    return section_page(
+def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
+    rows = []
+    for model_field in instance._meta.get_fields():
+        if not model_field.concrete or model_field.auto_created or model_field.name == "password":
+            continue
+        if model_field.many_to_many:
+            value = ", ".join(str(v) for v in getattr(instance, model_field.name).all()) or "—"
+            rows.append((model_field.verbose_name, value, None))
+            continue
+        value = getattr(instance, model_field.name)
+        url = value.get_absolute_url() if hasattr(value, "get_absolute_url") else None
+        if model_field.choices:
+            value = getattr(instance, f"get_{model_field.name}_display")()
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        rows.append((model_field.verbose_name, "—" if value in (None, "") else value, url))
+    return rows
+
+
+def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    object_type = object_type_or_404(slug)
+    require(request, object_type.perm("view"))
+    instance = get_object_or_404(object_type.queryset(), pk=pk)
+    records = instance.history.select_related("history_user").order_by("-history_date")[:20]
+    hidden = ("password",) if object_type.model is Hmc else ()
+    context = {
+        "object_type": object_type,
+        "object": instance,
+        "fields": _detail_fields(instance),
+        "history": [history.change_of(r, object_type.model_name, hidden) for r in records],
+        "can_change": request.user.has_perm(object_type.perm("change")),
+        "can_delete": request.user.has_perm(object_type.perm("delete")),
+    }
+    template = "inventory/object_detail.html"
+    if object_type.model is Frame:
+        context.update(
+            capacity=selectors.frame_capacity(frame=instance),
+            drawers=selectors.frame_slot_map(frame=instance),
+        )
+        context["vios"], context["clients"] = selectors.frame_partitions(frame=instance)
+        template = "inventory/frame_detail.html"
+    elif object_type.model is Lpar:
+        context.update(
+            pairings=selectors.lpar_adapter_pairings(lpar=instance),
+            vlan_ids=selectors.lpar_vlan_ids(lpar=instance),
+            can_edit_adapters=request.user.has_perm("inventory.change_virtualadapter"),
+        )
+        template = "inventory/lpar_detail.html"
+    return render(request, template, context)
+
+
+def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
+    object_type = object_type_or_404(slug)
+    instance = get_object_or_404(object_type.model, pk=pk) if pk else None
+    require(request, object_type.perm("change" if instance else "add"))
+    form_class = forms.form_class_for(object_type.model)
+    if request.method == "POST":
+        form = form_class(request.POST, instance=instance)
+        if form.is_valid():
+            try:
+                saved = form.save_checked()
+            except ValidationError as error:
+                forms.errors_to_form(form, error)
+            else:
+                verb = "Changed" if instance else "Created"
+                messages.success(request, f"{verb} {object_type.model._meta.verbose_name} {saved}.")
+                return redirect(saved.get_absolute_url())
+    else:
+        initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields}
+        form = form_class(instance=instance, initial=initial)
+    return render(
         request,
-        title="HMCs",
-        purpose="The Hardware Management Consoles lpmplanner talks to, and their frames.",
-        links=[],
+        "inventory/object_edit.html",
+        {"object_type": object_type, "object": instance, "form": form},
+    )
+
+
+def object_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    object_type = object_type_or_404(slug)
+    require(request, object_type.perm("delete"))
+    instance = get_object_or_404(object_type.model, pk=pk)
+    if request.method == "POST":
+        label = str(instance)
+        try:
+            instance.delete()
+        except ProtectedError as error:
+            blockers = ", ".join(str(o) for o in list(error.protected_objects)[:10])
+            messages.error(
+                request, f"{label} is still used by: {blockers}. Move or delete them first."
+            )
+            return redirect(instance.get_absolute_url())
+        messages.success(request, f"Deleted {object_type.model._meta.verbose_name} {label}.")
+        return redirect(f"inventory:{object_type.model_name}-list")
+    return render(
+        request, "inventory/object_delete.html", {"object_type": object_type, "object": instance}
+    )
+
+
+def bulk_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    object_type = object_type_or_404(slug)
+    require(request, object_type.perm("change"))
+    if request.method != "POST" or not object_type.bulk_fields:
+        return redirect(f"inventory:{object_type.model_name}-list")
+    pks = [pk for pk in request.POST.getlist("pk") if pk.isdigit()]
+    queryset = object_type.queryset().filter(pk__in=pks)
+    form = forms.BulkEditForm(
+        request.POST if "apply" in request.POST else None,
+        model=object_type.model,
+        field_names=list(object_type.bulk_fields),
+    )
+    if not pks:
+        messages.warning(request, "Select at least one row to edit.")
+        return redirect(f"inventory:{object_type.model_name}-list")
+    if form.is_bound and form.is_valid():
+        try:
+            updated = services.objects_bulk_update(queryset=queryset, changes=form.changes())
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(
+                request, f"Changed {len(updated)} {object_type.model._meta.verbose_name_plural}."
+            )
+            return redirect(f"inventory:{object_type.model_name}-list")
+    return render(
+        request,
+        "inventory/bulk_edit.html",
+        {"object_type": object_type, "form": form, "objects": queryset, "pks": pks},
+    )
+
+
+def lpar_grid(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit all of an LPAR's virtual adapters at once, like spreadsheet rows."""
+    require(request, "inventory.change_virtualadapter")
+    lpar = get_object_or_404(Lpar.objects.select_related("frame"), pk=pk)
+    formset = forms.virtual_adapter_grid(lpar, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and formset.is_valid() and formset.save_all():
+        messages.success(request, f"Saved the virtual adapters of {lpar}.")
+        return redirect(lpar.get_absolute_url())
+    if request.method == "POST":
+        messages.error(request, "Nothing was saved: correct the highlighted cells.")
+    return render(request, "inventory/lpar_grid.html", {"lpar": lpar, "formset": formset})
+
+
+def frame_slot_grid(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit all slots of a frame and the adapters in them at once."""
+    require(request, "inventory.change_slot")
+    require(request, "inventory.change_adapter")
+    frame = get_object_or_404(Frame, pk=pk)
+    formset = forms.slot_grid(frame, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and formset.is_valid() and formset.save_all():
+        messages.success(request, f"Saved the slots of {frame}.")
+        return redirect(frame.get_absolute_url())
+    if request.method == "POST":
+        messages.error(request, "Nothing was saved: correct the highlighted cells.")
+    return render(request, "inventory/slot_grid.html", {"frame": frame, "formset": formset})
+
+
+def _parse_time(value: str) -> datetime | None:
+    if not value:
+        return None
+    parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00:00")
+    if parsed is None:
+        raise ValidationError(
+            f"“{value}” is not a date or time (use 2026-11-28 or 2026-11-28T10:00)."
+        )
+    return parsed
+
+
+def history_index(request: HttpRequest) -> HttpResponse:
+    """Every change to the inventory, newest first, filterable by user, model, time, request."""
+    page_text = request.GET.get("page", "1")
+    page = max(int(page_text), 1) if page_text.isdigit() else 1
+    limit = 50
+    error = None
+    try:
+        since = _parse_time(request.GET.get("since", ""))
+        until = _parse_time(request.GET.get("until", ""))
+    except ValidationError as exc:
+        since = until = None
+        error = exc.messages[0]
+    changes = history.history_list(
+        user=request.GET.get("user", ""),
+        model=request.GET.get("model", ""),
+        since=since,
+        until=until,
+        request_id=request.GET.get("request", ""),
+        offset=(page - 1) * limit,
+        limit=limit + 1,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "inventory/history.html",
+        {
+            "changes": changes[:limit],
+            "has_next": len(changes) > limit,
+            "page": page,
+            "querystring": query.urlencode(),
+            "models": [(t.model_name, t.model._meta.verbose_name) for t in OBJECT_TYPES],
+            "error": error,
+        },
     )

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lpmplanner.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -230,6 +231,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Requests and responses differ: a related object is written as an id, read as an object.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AdapterKindEnum": "inventory.choices.AdapterKind",
+        "DrawerKindEnum": "inventory.choices.DrawerKind",
+        "FrameStateEnum": "inventory.choices.FrameState",
+        "LparKindEnum": "inventory.choices.LparKind",
+        "LparStateEnum": "inventory.choices.LparState",
+        "VirtualAdapterKindEnum": "inventory.choices.VirtualAdapterKind",
+        "VirtualAdapterRoleEnum": "inventory.choices.VirtualAdapterRole",
+        "WwpnKindEnum": "inventory.choices.WwpnKind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "lpmplanner.api.error_responses_hook",
+    ],
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

@@ -1,0 +1,417 @@
+"""Forms of the inventory pages. Model validation (`full_clean()`) runs in every ModelForm, so a
+rule that fails is shown next to its field; writes with side rows go through the services."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms import BaseModelFormSet, modelformset_factory
+
+from inventory import services
+from inventory.models import (
+    Adapter,
+    Fabric,
+    Frame,
+    Hmc,
+    Lpar,
+    Port,
+    SharedProcessorPool,
+    Slot,
+    StoragePort,
+    VirtualAdapter,
+    Vlan,
+    Wwpn,
+)
+
+
+def bootstrap(fields) -> None:
+    """Give every widget its Bootstrap class."""
+    for field in fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select form-select-sm"
+        else:
+            css = "form-control form-control-sm"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class ListField(forms.CharField):
+    """A list typed as comma-separated words (compatibility modes, backing devices)."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value) -> list[str]:
+        if isinstance(value, list | tuple):
+            return list(value)
+        text = super().to_python(value)
+        return [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]
+
+    def has_changed(self, initial, data) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class InventoryForm(forms.ModelForm):
+    """A model form that saves through `save_checked()`, which services may extend."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bootstrap(self.fields)
+
+    def save_checked(self):
+        return self.save()
+
+
+class HmcForm(InventoryForm):
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored password.",
+    )
+
+    class Meta:
+        model = Hmc
+        fields = ["name", "host", "ssh_port", "username", "password", "rest_port", "version",
+                  "host_key"]  # fmt: skip
+
+    def clean_password(self) -> str:
+        return self.cleaned_data["password"] or (self.instance.password if self.instance.pk else "")
+
+
+class FrameForm(InventoryForm):
+    compat_modes = ListField(
+        required=False,
+        help_text="Comma-separated, as the HMC lists them (lpar_proc_compat_modes).",
+    )
+
+    class Meta:
+        model = Frame
+        fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation",
+                  "compat_modes", "proc_units", "memory_mb", "memory_region_mb",
+                  "firmware_level", "max_active_migrations", "state"]  # fmt: skip
+
+
+class LparForm(InventoryForm):
+    class Meta:
+        model = Lpar
+        fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
+                  "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp",
+                  "profile_name", "stub_of", "notes"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        pools = SharedProcessorPool.objects.select_related("frame")
+        if self.instance.frame_id:
+            pools = pools.filter(frame_id=self.instance.frame_id)
+        self.fields["shared_pool"].queryset = pools
+        self.fields["stub_of"].queryset = Lpar.objects.select_related("frame").exclude(kind="vios")
+
+
+class PortForm(InventoryForm):
+    wwpn = forms.CharField(required=False, label="WWPN", help_text="FC ports: any spelling.")
+    fabric = forms.ModelChoiceField(Fabric.objects.all(), required=False)
+
+    class Meta:
+        model = Port
+        fields = ["adapter", "name", "wwpn", "fabric", "mac", "switch_port", "speed_gbps"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = (
+            Wwpn.objects.filter(port_id=self.instance.pk).first() if self.instance.pk else None
+        )
+        if current:
+            self.initial.setdefault("wwpn", current.value)
+            self.initial.setdefault("fabric", current.fabric_id)
+        self.fields["adapter"].queryset = Adapter.objects.select_related("slot__drawer")
+
+    @transaction.atomic
+    def save_checked(self):
+        port = self.save()
+        try:
+            services.port_wwpn_set(
+                port=port, value=self.cleaned_data["wwpn"], fabric=self.cleaned_data["fabric"]
+            )
+        except ValidationError as error:
+            raise ValidationError({"wwpn": error.messages}) from None
+        return port
+
+
+class StoragePortForm(InventoryForm):
+    wwpn = forms.CharField(label="WWPN", help_text="Any spelling: colons, dashes, any case.")
+
+    class Meta:
+        model = StoragePort
+        fields = ["array", "name", "wwpn", "fabric"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = (
+            Wwpn.objects.filter(storage_port_id=self.instance.pk).first()
+            if self.instance.pk
+            else None
+        )
+        if current:
+            self.initial.setdefault("wwpn", current.value)
+
+    @transaction.atomic
+    def save_checked(self):
+        storage_port = self.save()
+        try:
+            services.storage_port_wwpn_set(
+                storage_port=storage_port, value=self.cleaned_data["wwpn"]
+            )
+        except ValidationError as error:
+            raise ValidationError({"wwpn": error.messages}) from None
+        return storage_port
+
+
+class WwpnForm(InventoryForm):
+    """WWPNs are created with their port, adapter or storage port; here only the fabric."""
+
+    class Meta:
+        model = Wwpn
+        fields = ["fabric"]
+
+
+class VirtualAdapterForm(InventoryForm):
+    wwpn1 = forms.CharField(required=False, label="WWPN 1", help_text="vFC client: primary.")
+    wwpn2 = forms.CharField(required=False, label="WWPN 2", help_text="vFC client: secondary.")
+    backing_devices = ListField(
+        required=False, help_text="vSCSI server: comma-separated, in mapping order."
+    )
+    pvid = forms.ModelChoiceField(
+        Vlan.objects.all(), required=False, to_field_name="vlan_id", label="PVID"
+    )
+
+    class Meta:
+        model = VirtualAdapter
+        fields = ["lpar", "kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "vlans",
+                  "vswitch", "trunk_priority", "physical_port", "backing_devices",
+                  "device_name"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        lpars = Lpar.objects.select_related("frame")
+        frame_id = self.instance.lpar.frame_id if self.instance.lpar_id else None
+        if frame_id:
+            lpars = lpars.filter(frame_id=frame_id)
+        self.fields["remote_lpar"].queryset = lpars
+        if "physical_port" in self.fields:
+            self.fields["physical_port"].queryset = Port.objects.filter(
+                adapter__kind="fc"
+            ).select_related("adapter__slot__drawer")
+        if self.instance.pk:
+            for wwpn in self.instance.wwpns.all():
+                self.initial.setdefault(f"wwpn{wwpn.position}", wwpn.value)
+
+    def wwpn_pair(self) -> list[str] | None:
+        given = [self.cleaned_data.get("wwpn1"), self.cleaned_data.get("wwpn2")]
+        if not any(given) and self.instance.pk:
+            return None
+        return [value for value in given if value]
+
+    @transaction.atomic
+    def save_checked(self):
+        adapter = self.save(commit=False)
+        is_vfc_client = adapter.kind == "vfc" and adapter.role == "client"
+        return services.virtual_adapter_save(
+            adapter=adapter,
+            vlans=self.cleaned_data.get("vlans"),
+            wwpns=self.wwpn_pair() if is_vfc_client else [],
+        )
+
+
+FORMS = {
+    Hmc: HmcForm,
+    Frame: FrameForm,
+    Lpar: LparForm,
+    Port: PortForm,
+    StoragePort: StoragePortForm,
+    Wwpn: WwpnForm,
+    VirtualAdapter: VirtualAdapterForm,
+}
+
+
+def form_class_for(model) -> type[InventoryForm]:
+    if model in FORMS:
+        return FORMS[model]
+    return forms.modelform_factory(model, form=InventoryForm, fields="__all__")
+
+
+def errors_to_form(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form's fields (or on top of the form)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class BulkEditForm(forms.Form):
+    """The fields a bulk edit may set; empty fields are left as they are."""
+
+    def __init__(self, *args, model, field_names, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        base = forms.modelform_factory(model, fields=field_names)()
+        for name in field_names:
+            field = base.fields[name]
+            field.required = False
+            self.fields[name] = field
+        bootstrap(self.fields)
+
+    def changes(self) -> dict:
+        return {
+            name: value for name, value in self.cleaned_data.items() if value not in (None, "", [])
+        }
+
+
+# -- Grids: many rows edited at once, one Save, all or nothing ------------------------------
+
+
+class VirtualAdapterGridForm(VirtualAdapterForm):
+    backing_devices = None  # not a grid column
+
+    class Meta(VirtualAdapterForm.Meta):
+        fields = ["kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "device_name"]
+
+
+class GridFormSet(BaseModelFormSet):
+    """Saves every row through its form's `save_checked()` inside one transaction; a row that
+    fails puts its error on its own cells and undoes the whole save."""
+
+    unique_field: str | None = "slot"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.unique_field is None:
+            return
+        rows: dict[object, list[tuple[int, forms.Form]]] = {}
+        for index, form in enumerate(self.forms, start=1):
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            value = form.cleaned_data.get(self.unique_field)
+            if value is not None:
+                rows.setdefault(value, []).append((index, form))
+        for value, users in rows.items():
+            if len(users) < 2:
+                continue
+            # Blame the rows whose cell was edited; if none was, every row after the first.
+            edited = [(i, f) for i, f in users if self.unique_field in f.changed_data]
+            for index, form in edited or users[1:]:
+                others = ", ".join(str(i) for i, _ in users if i != index)
+                form.add_error(self.unique_field, f"{value} is also used in row {others}.")
+
+    def validate_unique(self) -> None:
+        # Duplicates inside the grid are reported per cell by clean(); against the database by
+        # each row's model validation.
+        return None
+
+    def save_all(self) -> bool:
+        try:
+            with transaction.atomic():
+                failed = False
+                for form in self.forms:
+                    if self.can_delete and self._should_delete_form(form):
+                        if form.instance.pk:
+                            form.instance.delete()
+                        continue
+                    if not form.has_changed():
+                        continue
+                    try:
+                        form.save_checked()
+                    except ValidationError as error:
+                        errors_to_form(form, error)
+                        failed = True
+                if failed:
+                    raise _GridRollback
+        except _GridRollback:
+            return False
+        return True
+
+
+class _GridRollback(Exception):
+    """Raised inside the grid's transaction to undo rows saved before a failing one."""
+
+
+def virtual_adapter_grid(lpar: Lpar, data=None):
+    formset_class = modelformset_factory(
+        VirtualAdapter, form=VirtualAdapterGridForm, formset=GridFormSet, extra=1,
+        can_delete=True,
+    )  # fmt: skip
+    formset = formset_class(
+        data,
+        queryset=lpar.virtual_adapters.order_by("slot").prefetch_related("wwpns", "vlans"),
+        prefix="va",
+    )
+    for form in formset.forms:
+        form.instance.lpar = lpar
+        form.fields["remote_lpar"].queryset = Lpar.objects.filter(frame_id=lpar.frame_id)
+    formset.empty_form.fields["remote_lpar"].queryset = Lpar.objects.filter(frame_id=lpar.frame_id)
+    return formset
+
+
+class SlotGridForm(forms.ModelForm):
+    """A row of a frame's slot grid: the slot and the adapter in it (empty kind = no card)."""
+
+    adapter_kind = forms.ChoiceField(
+        choices=[("", "— empty —"), *Adapter._meta.get_field("kind").choices],
+        required=False,
+        label="Adapter",
+    )
+    feature_code = forms.CharField(required=False, max_length=16)
+    owner = forms.ModelChoiceField(Lpar.objects.none(), required=False)
+
+    class Meta:
+        model = Slot
+        fields = ["bus", "drc_index", "description"]
+
+    def __init__(self, *args, frame: Frame, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = Lpar.objects.filter(frame=frame)
+        adapter = getattr(self.instance, "adapter", None) if self.instance.pk else None
+        if adapter:
+            self.initial.update(
+                adapter_kind=adapter.kind, feature_code=adapter.feature_code,
+                owner=adapter.owner_id,
+            )  # fmt: skip
+        bootstrap(self.fields)
+
+    def save_checked(self):
+        slot = services.object_save(instance=self.save(commit=False))
+        adapter = Adapter.objects.filter(slot=slot).first()
+        kind = self.cleaned_data["adapter_kind"]
+        if not kind:
+            if adapter:
+                adapter.delete()
+            return slot
+        adapter = adapter or Adapter(slot=slot)
+        adapter.kind = kind
+        adapter.feature_code = self.cleaned_data["feature_code"]
+        adapter.owner = self.cleaned_data["owner"]
+        try:
+            services.object_save(instance=adapter)
+        except ValidationError as error:
+            fields = {"kind": "adapter_kind"}
+            raise ValidationError(
+                {fields.get(k, k): v for k, v in error.message_dict.items()}
+            ) from None
+        return slot
+
+
+def slot_grid(frame: Frame, data=None):
+    formset_class = modelformset_factory(
+        Slot, form=SlotGridForm, formset=GridFormSet, extra=0, can_delete=False
+    )
+    formset_class.unique_field = None
+    return formset_class(
+        data,
+        queryset=Slot.objects.filter(drawer__frame=frame)
+        .select_related("drawer", "adapter")
+        .order_by("drawer__location", "location"),
+        prefix="slot",
+        form_kwargs={"frame": frame},
+    )
