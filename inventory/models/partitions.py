@@ -19,6 +19,7 @@ from inventory.history import tracked
 from inventory.models.base import InventoryModel
 from inventory.models.hardware import Frame, Port
 from inventory.models.san import Vlan
+from inventory.rules import rule_errors
 
 # Slots 0 and 1 are the virtual serial adapters; the HMC re-numbers slots of 1000 and above
 # during LPM, which breaks the planned numbering.
@@ -314,6 +315,8 @@ class VirtualAdapter(InventoryModel):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        for field, message in rule_errors(self).items():
+            errors.setdefault(field, message)
         lpar = self.lpar if self.lpar_id else None
         is_vios = lpar is not None and lpar.is_vios
         if self.kind == VirtualAdapterKind.ETHERNET:
