@@ -5,6 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import asyncssh
+from django.conf import settings
 from django.db import models, transaction
 
 from inventory.choices import (
@@ -46,8 +48,11 @@ from inventory.seeding import (
 )
 from inventory.services import port_wwpn_set, storage_port_wwpn_set, virtual_adapter_save
 
-# The factory-default hscroot password: hmc1 is the HMC simulator, not a real console.
+# The factory-default hscroot password: hmc-sim is the HMC simulator, not a real console.
 DEMO_HMC_PASSWORD = "abc123"  # noqa: S105
+DEMO_HMC_NAME = "hmc-sim"
+DEMO_HMC_HOST, DEMO_HMC_PORT = "127.0.0.1", 2222
+SIMULATOR_HOST_KEY_FILE = "hmc_simulator_host_key"
 # vios1 reaches fabric A, vios2 fabric B: each client sees the SAN through both VIOS.
 VIOS_FABRIC = {"vios1": "FAB_A", "vios2": "FAB_B"}
 VLANS = {1: "default", 400: "app", 401: "db"}
@@ -351,14 +356,30 @@ def _client_load(
         )  # fmt: skip
 
 
+def simulator_host_key() -> asyncssh.SSHKey:
+    """The HMC simulator's host key, generated on first use and kept in the var directory, so
+    that the demo HMC can pin it and `make run` needs no trust step."""
+    path = settings.VAR_DIR / SIMULATOR_HOST_KEY_FILE
+    if not path.exists():
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        path.touch(mode=0o600)
+        path.write_bytes(key.export_private_key())
+    return asyncssh.read_private_key(str(path))
+
+
+def simulator_known_hosts_line() -> str:
+    key = simulator_host_key().export_public_key("openssh").decode().strip()
+    return f"[{DEMO_HMC_HOST}]:{DEMO_HMC_PORT} {key}"
+
+
 @transaction.atomic
 def demo_estate_load() -> DemoResult:
     """Create whatever part of the demo estate is missing; rows already there are left as they
     are (a planner may have edited them). Running it again changes nothing."""
     loader = _Loader()
     hmc = loader.ensure(
-        Hmc, {"name": "hmc1"}, host="127.0.0.1", ssh_port=2222, username="hscroot",
-        password=DEMO_HMC_PASSWORD,
+        Hmc, {"name": DEMO_HMC_NAME}, host=DEMO_HMC_HOST, ssh_port=DEMO_HMC_PORT,
+        username="hscroot", password=DEMO_HMC_PASSWORD, host_key=simulator_known_hosts_line(),
     )  # fmt: skip
     fabrics, vlans = _san_load(loader)
     for spec in FRAMES:

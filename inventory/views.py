@@ -255,6 +255,8 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             can_edit_adapters=request.user.has_perm("inventory.change_virtualadapter"),
         )
         template = "inventory/lpar_detail.html"
+    elif object_type.model is Hmc:
+        template = "inventory/hmc_detail.html"
     return render(request, template, context)
 
 

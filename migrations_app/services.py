@@ -1,10 +1,23 @@
 """Writes on the execution side, each a business operation callable from tasks and views."""
 
-from django.db import transaction
-from django.db.models import F
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 
-from migrations_app.models import WorkerHeartbeat
+from inventory.models import Hmc, Lpar, Wwpn
+from inventory.services import object_save, virtual_adapter_save
+from migrations_app import discovery
+from migrations_app.hmc.client import HmcClient
+from migrations_app.hmc.errors import HmcCommandError, HmcConnectionError, HmcError
+from migrations_app.hmc.ssh import ScannedHostKey, SshTransport, fingerprint_of, host_key_scan
+from migrations_app.models import DriftItem, HmcSync, HmcSyncSchedule, WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
 
 
 def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
@@ -19,3 +32,182 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
             )
             beat.refresh_from_db()
     return beat
+
+
+def hmc_client_open(*, hmc: Hmc) -> HmcClient:
+    """A client for the HMC over SSH, verifying its pinned host key; password login when the row
+    has a password, else the worker's own SSH keys."""
+    transport = SshTransport(
+        host=hmc.host, port=hmc.ssh_port, username=hmc.username, host_key=hmc.host_key,
+        password=hmc.password or None, client_keys=None if hmc.password else (),
+    )  # fmt: skip
+    return HmcClient(transport)
+
+
+def hmc_host_key_scan(*, hmc: Hmc) -> ScannedHostKey:
+    """The key the HMC presents now, for a person to compare with the console's fingerprint."""
+    return host_key_scan(host=hmc.host, port=hmc.ssh_port)
+
+
+def hmc_host_key_trust(*, hmc: Hmc, known_hosts_line: str) -> Hmc:
+    """Pin the key a person has seen and accepted (the explicit "trust this key" step)."""
+    try:
+        fingerprint = fingerprint_of(known_hosts_line)
+    except ValueError as error:
+        raise ValidationError({"host_key": f"Not a known_hosts line: {error}"}) from None
+    hmc.host_key = known_hosts_line.strip()
+    object_save(instance=hmc)
+    logger.info("Pinned host key %s for HMC %s", fingerprint, hmc.name)
+    return hmc
+
+
+def hmc_sync_request(*, hmc: Hmc, user=None) -> HmcSync:
+    """Queue a discovery run of the HMC; the worker starts it once the row is committed. A sync
+    already queued or running is returned instead of starting another."""
+    from migrations_app.tasks import hmc_sync_run_task
+
+    active = hmc.syncs.filter(state__in=[HmcSync.State.QUEUED, HmcSync.State.RUNNING]).first()
+    if active:
+        return active
+    try:
+        with transaction.atomic():
+            sync = HmcSync.objects.create(hmc=hmc, requested_by=user)
+    except IntegrityError:
+        return hmc.syncs.filter(state__in=[HmcSync.State.QUEUED, HmcSync.State.RUNNING]).first()
+    transaction.on_commit(lambda: hmc_sync_run_task.delay(sync.pk))
+    return sync
+
+
+def _sync_progress(sync: HmcSync) -> Callable[[int, str], None]:
+    def progress(percent: int, step: str) -> None:
+        HmcSync.objects.filter(pk=sync.pk).update(progress=percent, step=step[:255])
+
+    return progress
+
+
+def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
+    """Read the HMC, then reconcile the plan with it in one transaction. An HMC that cannot be
+    reached, refuses the login or shows another host key fails the sync and changes nothing."""
+    HmcSync.objects.filter(pk=sync.pk).update(
+        state=HmcSync.State.RUNNING, started=timezone.now(), progress=1, step="Connecting"
+    )
+    progress = _sync_progress(sync)
+    try:
+        with hmc_client_open(hmc=sync.hmc) as client:
+            snapshots = discovery.hmc_read(client, progress)
+        progress(80, "Updating the inventory")
+        with transaction.atomic():
+            items = discovery.Reconciler(sync=sync).run(snapshots)
+    except (HmcConnectionError, HmcError, HmcCommandError) as error:
+        return _sync_finish(sync, HmcSync.State.FAILED, str(error))
+    except ValidationError as error:
+        return _sync_finish(sync, HmcSync.State.FAILED, "; ".join(error.messages))
+    pending = sum(1 for item in items if item.resolution == DriftItem.Resolution.PENDING)
+    added = len(items) - pending
+    frames = len(snapshots)
+    summary = f"Read {frames} frame(s): {added} row(s) added, {pending} difference(s) to review."
+    return _sync_finish(sync, HmcSync.State.SUCCEEDED, summary)
+
+
+def _sync_finish(sync: HmcSync, state: str, message: str) -> HmcSync:
+    HmcSync.objects.filter(pk=sync.pk).update(
+        state=state, message=message, progress=100, step="", finished=timezone.now()
+    )
+    sync.refresh_from_db()
+    return sync
+
+
+@transaction.atomic
+def drift_item_resolve(*, item: DriftItem, accept: bool, user=None) -> DriftItem:
+    """Accept the HMC's side of a difference (the plan takes its value, or loses the row the HMC
+    does not have) or keep the plan as it is."""
+    if item.resolution != DriftItem.Resolution.PENDING:
+        raise ValidationError("This difference has already been resolved.")
+    if item.kind not in (DriftItem.Kind.DIFFERS, DriftItem.Kind.MISSING_ON_HMC):
+        raise ValidationError("Only a differing value or a row missing on the HMC is resolved.")
+    if accept:
+        model = _drift_model(item)
+        obj = model.objects.filter(pk=item.object_id).first()
+        if obj is None:
+            raise ValidationError(f"{item.label} is no longer in the plan.")
+        if item.kind == DriftItem.Kind.DIFFERS:
+            discovery.plan_value_set(obj, item.field, item.hmc_value)
+        else:
+            try:
+                obj.delete()
+            except ProtectedError:
+                message = f"{item.label} is still used: remove what uses it first."
+                raise ValidationError(message) from None
+    item.resolution = DriftItem.Resolution.ACCEPTED if accept else DriftItem.Resolution.KEPT
+    item.resolved_by = user
+    item.save(update_fields=["resolution", "resolved_by"])
+    return item
+
+
+def _drift_model(item: DriftItem):
+    from django.apps import apps
+
+    return apps.get_model("inventory", item.model)
+
+
+def hmc_syncs_due(*, now=None) -> list[HmcSync]:
+    """Start the scheduled syncs whose interval has passed since their HMC's last sync."""
+    now = now or timezone.now()
+    started = []
+    for schedule in HmcSyncSchedule.objects.filter(enabled=True).select_related("hmc"):
+        last = schedule.hmc.syncs.order_by("-created").first()
+        if last is None or last.created <= now - timedelta(minutes=schedule.interval_minutes):
+            started.append(hmc_sync_request(hmc=schedule.hmc))
+    return started
+
+
+def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
+    """Create a planned partition (a stub twin) on its frame through the HMC, Not Activated, and
+    read back the WWPN pairs the HMC assigned to its vFC clients."""
+    frame = lpar.frame
+    if frame.hmc is None:
+        raise ValidationError({"frame": f"Frame {frame.name} has no HMC."})
+    adapters = list(lpar.virtual_adapters.select_related("remote_lpar", "pvid"))
+
+    def storage(kind: str) -> list[str]:
+        return [
+            f"{a.slot}/client/{a.remote_lpar.lpar_id}/{a.remote_lpar.name}/{a.remote_slot}/1"
+            for a in adapters
+            if a.kind == kind and a.remote_lpar_id
+        ]
+
+    dedicated = lpar.proc_mode == "dedicated"
+    attributes: dict = {
+        "name": lpar.name, "lpar_id": lpar.lpar_id, "profile_name": lpar.profile_name or "default",
+        "lpar_env": {"vios": "vioserver", "ibmi": "os400"}.get(lpar.kind, "aixlinux"),
+        "desired_mem": lpar.memory_mb, "proc_mode": "ded" if dedicated else "shared",
+        "desired_procs": lpar.virtual_procs, "lpar_proc_compat_mode": lpar.compat_mode,
+    }  # fmt: skip
+    if not dedicated:
+        attributes["desired_proc_units"] = str(lpar.proc_units)
+    eth = [
+        f"{a.slot}/0/{a.pvid_id}/{','.join(map(str, a.vlan_ids[1:]))}/0/1"
+        for a in adapters
+        if a.kind == "ethernet" and a.pvid_id
+    ]
+    for name, values in (
+        ("virtual_eth_adapters", eth),
+        ("virtual_scsi_adapters", storage("vscsi")),
+        ("virtual_fc_adapters", storage("vfc")),
+    ):
+        if values:
+            attributes[name] = values
+    with hmc_client_open(hmc=frame.hmc) as client:
+        client.partition_create(system=frame.name, attributes=attributes)
+        assigned = {
+            a.slot: list(a.wwpns)
+            for a in client.virtual_fc_adapters(system=frame.name)
+            if a.lpar_id == lpar.lpar_id and a.role == "client"
+        }
+    with transaction.atomic():
+        for adapter in adapters:
+            pair = assigned.get(adapter.slot)
+            if adapter.kind == "vfc" and adapter.role == "client" and pair:
+                Wwpn.objects.filter(virtual_adapter=adapter).delete()
+                virtual_adapter_save(adapter=adapter, wwpns=pair)
+    return lpar

@@ -1,9 +1,12 @@
-"""Celery tasks of the execution side: thin, each calls one service."""
+"""Celery tasks of the execution side: thin, each loads its row by id and calls one service."""
 
 from celery import shared_task
 from celery.signals import worker_ready
 
-from migrations_app.services import worker_heartbeat_record
+from migrations_app.models import HmcSync
+from migrations_app.services import hmc_sync_run, hmc_syncs_due, worker_heartbeat_record
+
+SCHEDULE_CHECK_SECONDS = 60.0
 
 
 @shared_task(bind=True)
@@ -16,3 +19,16 @@ def worker_heartbeat(self) -> str:
 def heartbeat_on_start(sender, **kwargs) -> None:
     """A worker shows as alive as soon as it is ready, not a minute later at the first beat."""
     worker_heartbeat_record(hostname=sender.hostname)
+
+
+@shared_task
+def hmc_sync_run_task(sync_id: int) -> str:
+    """Run one queued discovery of an HMC; its outcome is on the HmcSync row."""
+    sync = HmcSync.objects.select_related("hmc").get(pk=sync_id)
+    return hmc_sync_run(sync=sync).state
+
+
+@shared_task
+def hmc_syncs_due_task() -> int:
+    """Run by beat: start the periodic syncs that are due."""
+    return len(hmc_syncs_due())

@@ -1,8 +1,23 @@
-"""Migration pages."""
+"""Migration pages, and the HMC pages' verbs: sync now, a sync's progress and drift report with
+accept/keep per row, and the "trust this host key" step."""
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from inventory.models import Hmc
 from lpmplanner.sections import section_page
+from migrations_app import services
+from migrations_app.api.views import RESOLVE, SYNC, TRUST_KEY
+from migrations_app.hmc.errors import HmcConnectionError
+from migrations_app.models import DriftItem, HmcSync
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -12,3 +27,55 @@ def index(request: HttpRequest) -> HttpResponse:
         purpose="Partition migrations run against the HMCs, with their progress and logs.",
         links=[],
     )
+
+
+@require_POST
+def hmc_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, SYNC)
+    sync = services.hmc_sync_request(hmc=get_object_or_404(Hmc, pk=pk), user=request.user)
+    return redirect("migrations_app:sync-detail", pk=sync.pk)
+
+
+def sync_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sync = get_object_or_404(HmcSync.objects.select_related("hmc"), pk=pk)
+    context = {
+        "sync": sync,
+        "drift": sync.drift.exclude(kind=DriftItem.Kind.ADDED),
+        "added": sync.drift.filter(kind=DriftItem.Kind.ADDED).count(),
+        "can_resolve": request.user.has_perm(RESOLVE),
+    }
+    return render(request, "migrations_app/sync_detail.html", context)
+
+
+@require_POST
+def drift_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, RESOLVE)
+    item = get_object_or_404(DriftItem, pk=pk)
+    try:
+        services.drift_item_resolve(
+            item=item, accept=request.POST.get("accept") == "1", user=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("migrations_app:sync-detail", pk=item.sync_id)
+
+
+def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows the key the HMC presents with its fingerprint; POST pins it."""
+    _require(request, TRUST_KEY)
+    hmc = get_object_or_404(Hmc, pk=pk)
+    if request.method == "POST":
+        try:
+            services.hmc_host_key_trust(hmc=hmc, known_hosts_line=request.POST.get("line", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"The host key of {hmc} is pinned.")
+        return redirect(hmc.get_absolute_url())
+    scanned, problem = None, ""
+    try:
+        scanned = services.hmc_host_key_scan(hmc=hmc)
+    except HmcConnectionError as error:
+        problem = str(error)
+    context = {"hmc": hmc, "scanned": scanned, "problem": problem}
+    return render(request, "migrations_app/host_key.html", context)

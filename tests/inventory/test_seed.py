@@ -62,9 +62,10 @@ def test_seed_demo_creates_the_worked_example():
     out = run("seed_demo")
     assert "Loaded the demo estate" in out
 
-    hmc = Hmc.objects.get(name="hmc1")
+    hmc = Hmc.objects.get(name="hmc-sim")
     assert (hmc.host, hmc.ssh_port, hmc.username) == ("127.0.0.1", 2222, "hscroot")
     assert hmc.password
+    assert hmc.host_key.startswith("[127.0.0.1]:2222 ssh-ed25519 ")
     frames = {f.name: f for f in Frame.objects.all()}
     assert set(frames) == {"p750-a", "p750-b"}
     assert {(f.machine_type, f.model, f.hmc_id) for f in frames.values()} == {

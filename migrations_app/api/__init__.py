@@ -1,0 +1,1 @@
+"""The execution side's REST API."""

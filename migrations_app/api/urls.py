@@ -1,0 +1,13 @@
+"""The execution side's REST routes, registered into the project's shared router; the HMC verbs
+sit beside the inventory's HMC collection."""
+
+from rest_framework.routers import SimpleRouter
+
+from migrations_app.api import views
+
+router = SimpleRouter()
+router.register("hmc-syncs", views.HmcSyncViewSet)
+router.register("drift-items", views.DriftItemViewSet)
+
+verbs = SimpleRouter()
+verbs.register("hmcs", views.HmcVerbViewSet, basename="hmc-verbs")

@@ -1,0 +1,101 @@
+"""HMC syncs and drift over REST: `POST /api/hmcs/{id}/sync/`, the host-key verbs, the sync
+history with its drift reports, and accept/keep per drift item."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inventory.models import Hmc
+from migrations_app import services
+from migrations_app.api import serializers
+from migrations_app.hmc.errors import HmcConnectionError
+from migrations_app.hmc.ssh import fingerprint_of
+from migrations_app.models import DriftItem, HmcSync
+
+SYNC = "migrations_app.add_hmcsync"
+TRUST_KEY = "inventory.change_hmc"
+RESOLVE = "inventory.change_frame"
+
+
+class ActionPermission(permissions.BasePermission):
+    """Signed in, and holding the permission the view names for the action, if any."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        needed = getattr(view, "action_permissions", {}).get(view.action)
+        return needed is None or request.user.has_perm(needed)
+
+
+class HmcSyncViewSet(viewsets.ReadOnlyModelViewSet):
+    """Discovery runs, newest first; `?hmc=<id>` for one HMC's."""
+
+    queryset = HmcSync.objects.select_related("hmc")
+    serializer_class = serializers.HmcSyncSerializer
+    filterset_fields = ["hmc", "state"]
+
+
+class DriftItemViewSet(viewsets.ReadOnlyModelViewSet):
+    """The drift reports' rows; `?sync=<id>&resolution=pending` for what needs a decision."""
+
+    queryset = DriftItem.objects.all()
+    serializer_class = serializers.DriftItemSerializer
+    filterset_fields = ["sync", "kind", "resolution"]
+    permission_classes = [ActionPermission]
+    action_permissions = {"resolve": RESOLVE}
+
+    @extend_schema(
+        request=serializers.DriftResolveSerializer, responses=serializers.DriftItemSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk=None) -> Response:
+        given = serializers.DriftResolveSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        item = services.drift_item_resolve(
+            item=self.get_object(), accept=given.validated_data["accept"], user=request.user
+        )
+        return Response(serializers.DriftItemSerializer(item).data)
+
+
+class HmcVerbViewSet(viewsets.GenericViewSet):
+    """Verbs on one HMC: sync now, and read or trust its SSH host key."""
+
+    queryset = Hmc.objects.all()
+    permission_classes = [ActionPermission]
+    action_permissions = {"sync": SYNC, "host_key": TRUST_KEY}
+    serializer_class = serializers.HostKeySerializer
+
+    @extend_schema(request=None, responses={202: serializers.HmcSyncSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request: Request, pk=None) -> Response:
+        sync = services.hmc_sync_request(hmc=self.get_object(), user=request.user)
+        data = serializers.HmcSyncSerializer(sync).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses=serializers.HostKeySerializer,
+        description="The key the HMC presents now and its SHA256 fingerprint, to compare.",
+    )  # fmt: skip
+    @extend_schema(
+        methods=["POST"], request=serializers.HostKeySerializer,
+        responses=serializers.HostKeySerializer, description="Pin the key (trust it).",
+    )  # fmt: skip
+    @action(detail=True, methods=["get", "post"], url_path="host-key")
+    def host_key(self, request: Request, pk=None) -> Response:
+        hmc = get_object_or_404(Hmc, pk=pk)
+        if request.method == "GET":
+            try:
+                scanned = services.hmc_host_key_scan(hmc=hmc)
+            except HmcConnectionError as error:
+                return Response({"detail": str(error)}, status=status.HTTP_502_BAD_GATEWAY)
+            return Response(
+                {"known_hosts_line": scanned.known_hosts_line, "fingerprint": scanned.fingerprint}
+            )
+        given = serializers.HostKeySerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        line = given.validated_data["known_hosts_line"]
+        hmc = services.hmc_host_key_trust(hmc=hmc, known_hosts_line=line)
+        return Response({"known_hosts_line": hmc.host_key, "fingerprint": fingerprint_of(line)})

@@ -1,0 +1,435 @@
+"""Discovery: read everything an HMC knows about its frames, then reconcile it with the plan by
+natural keys. What the plan lacks is added; what differs or is missing waits, as drift items, for
+a planner to accept or keep: nothing the planner entered is overwritten silently."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from inventory.choices import (
+    AdapterKind,
+    FrameState,
+    LparKind,
+    LparState,
+    ProcessorGeneration,
+    ProcMode,
+    VirtualAdapterKind,
+    VirtualAdapterRole,
+)
+from inventory.models import (
+    Adapter,
+    Drawer,
+    Frame,
+    Hmc,
+    Lpar,
+    SharedProcessorPool,
+    Slot,
+    VirtualAdapter,
+    Vlan,
+    Wwpn,
+)
+from inventory.services import object_save, virtual_adapter_save
+from migrations_app.hmc import codes
+from migrations_app.hmc.client import (
+    FrameInfo,
+    HmcClient,
+    IoSlot,
+    LparInfo,
+    LparResources,
+    MemAvailability,
+    ProcAvailability,
+    VirtualEthAdapter,
+    VirtualStorageAdapter,
+)
+from migrations_app.hmc.errors import HmcError
+from migrations_app.models import DriftItem, HmcSync
+
+# Adapter kind by feature code: never by the description, which follows the HMC's locale.
+FEATURE_KINDS = {
+    "5735": AdapterKind.FC, "5273": AdapterKind.FC, "5729": AdapterKind.FC,
+    "EN0A": AdapterKind.FC, "EN0B": AdapterKind.FC, "EN1A": AdapterKind.FC,
+    "5767": AdapterKind.ETHERNET, "5768": AdapterKind.ETHERNET, "5717": AdapterKind.ETHERNET,
+    "EN0S": AdapterKind.ETHERNET, "EN0W": AdapterKind.ETHERNET, "5901": AdapterKind.SAS,
+}  # fmt: skip
+STATE_OF_LABEL = {label: value for value, label in LparState.choices}
+FRAME_STATE_OF_LABEL = {label: value for value, label in FrameState.choices}
+GENERATIONS = [value for value, _ in ProcessorGeneration.choices]
+SLOT_LOCATION = re.compile(r"^P\d+(-[A-Z]\d+)+$")
+
+
+@dataclass
+class FrameSnapshot:
+    """Everything read from the HMC about one frame, before anything is written."""
+
+    info: FrameInfo
+    proc: ProcAvailability
+    mem: MemAvailability
+    lpars: list[LparInfo]
+    resources: dict[str, LparResources]
+    eth: list[VirtualEthAdapter]
+    storage: list[tuple[str, VirtualStorageAdapter]]  # (vscsi|vfc, adapter)
+    slots: list[IoSlot] = field(default_factory=list)
+
+
+def _optional(read: Callable[..., list], system: str) -> list:
+    """A capability the frame lacks answers with an HSCL error: nothing to read, not a crash."""
+    try:
+        return read(system=system)
+    except HmcError as error:
+        if error.has_code(*codes.CAPABILITY_MISSING):
+            return []
+        raise
+
+
+def hmc_read(client: HmcClient, progress: Callable[[int, str], None]) -> list[FrameSnapshot]:
+    frames = client.frames()
+    snapshots = []
+    for index, info in enumerate(frames):
+        progress(5 + 70 * index // max(len(frames), 1), f"Reading frame {info.name}")
+        system = info.name
+        storage = [("vscsi", a) for a in _optional(client.virtual_scsi_adapters, system)]
+        storage += [("vfc", a) for a in _optional(client.virtual_fc_adapters, system)]
+        snapshots.append(
+            FrameSnapshot(
+                info=info,
+                proc=client.proc_availability(system=system),
+                mem=client.mem_availability(system=system),
+                lpars=client.lpars(system=system),
+                resources={r.name: r for r in client.lpar_resources(system=system)},
+                eth=_optional(client.virtual_eth_adapters, system),
+                storage=storage,
+                slots=_optional(client.io_slots, system),
+            )
+        )
+    return snapshots
+
+
+def _same(plan, hmc) -> bool:
+    if isinstance(plan, str) and isinstance(hmc, str):
+        try:
+            return Decimal(plan) == Decimal(hmc)
+        except InvalidOperation:
+            return plan == hmc
+    return plan == hmc
+
+
+def _json(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _kind_of(info: LparInfo) -> str:
+    if info.env == "vioserver":
+        return LparKind.VIOS
+    if info.env == "os400":
+        return LparKind.IBMI
+    return LparKind.LINUX if (info.os_type or "").lower() == "linux" else LparKind.AIX
+
+
+def _generation(modes: tuple[str, ...]) -> str:
+    known = [m for m in modes if m in GENERATIONS]
+    return max(known, key=GENERATIONS.index) if known else ProcessorGeneration.POWER9
+
+
+class Reconciler:
+    """Applies one HMC's snapshot to the plan inside the caller's transaction."""
+
+    def __init__(self, *, sync: HmcSync) -> None:
+        self.sync = sync
+        self.hmc: Hmc = sync.hmc
+        self.items: list[DriftItem] = []
+
+    def note(self, kind: str, obj: models.Model | None, label: str, **values) -> None:
+        resolution = DriftItem.Resolution.APPLIED if kind == DriftItem.Kind.ADDED else ""
+        self.items.append(
+            DriftItem(
+                sync=self.sync,
+                kind=kind,
+                model=obj._meta.model_name if obj else "",
+                object_id=obj.pk if obj else None,
+                label=label[:255],
+                resolution=resolution or DriftItem.Resolution.PENDING,
+                **values,
+            )
+        )
+
+    def compare(self, obj: models.Model, label: str, wanted: dict[str, object]) -> None:
+        for name, hmc_value in wanted.items():
+            plan_value = _json(plan_value_of(obj, name))
+            hmc_value = _json(hmc_value)
+            if not _same(plan_value, hmc_value):
+                self.note(
+                    DriftItem.Kind.DIFFERS, obj, label, field=name, plan_value=plan_value,
+                    hmc_value=hmc_value,
+                )  # fmt: skip
+
+    def run(self, snapshots: list[FrameSnapshot]) -> list[DriftItem]:
+        for snapshot in snapshots:
+            frame = self.frame_apply(snapshot)
+            lpars = self.lpars_apply(frame, snapshot)
+            self.adapters_apply(frame, lpars, snapshot)
+            self.slots_apply(frame, lpars, snapshot)
+        DriftItem.objects.bulk_create(self.items)
+        return self.items
+
+    def frame_apply(self, s: FrameSnapshot) -> Frame:
+        info = s.info
+        wanted = {
+            "name": info.name,
+            "proc_units": s.proc.installed_units,
+            "memory_mb": s.mem.installed_mb,
+            "memory_region_mb": s.mem.region_mb, "compat_modes": list(info.compat_modes),
+            "state": FRAME_STATE_OF_LABEL.get(info.state, FrameState.ERROR),
+        }  # fmt: skip
+        if info.max_active_migrations:
+            wanted["max_active_migrations"] = info.max_active_migrations
+        key = {"machine_type": info.machine_type, "model": info.model, "serial": info.serial}
+        frame = Frame.objects.filter(**key).first()
+        label = f"{info.machine_type}-{info.model}*{info.serial}"
+        if frame is None:
+            frame = object_save(
+                instance=Frame(
+                    **key,
+                    **wanted,
+                    hmc=self.hmc,
+                    processor_generation=_generation(info.compat_modes),
+                )
+            )
+            self.note(DriftItem.Kind.ADDED, frame, f"frame {info.name} ({label})")
+        else:
+            self.compare(frame, f"frame {frame.name}", wanted)
+        return frame
+
+    def _pool(self, frame: Frame, name: str | None) -> SharedProcessorPool | None:
+        if not name:
+            return None
+        pool = SharedProcessorPool.objects.filter(frame=frame, name=name).first()
+        if pool is None:
+            used = set(frame.shared_pools.values_list("pool_id", flat=True))
+            pool_id = 0 if name == "DefaultPool" else min(set(range(1, 64)) - used)
+            pool = object_save(
+                instance=SharedProcessorPool(frame=frame, pool_id=pool_id, name=name)
+            )
+            self.note(DriftItem.Kind.ADDED, pool, f"shared pool {frame.name}/{name}")
+        return pool
+
+    def lpars_apply(self, frame: Frame, s: FrameSnapshot) -> dict[int, Lpar]:
+        plan = {lpar.lpar_id: lpar for lpar in frame.lpars.select_related("shared_pool")}
+        seen: dict[int, Lpar] = {}
+        for info in s.lpars:
+            res = s.resources.get(info.name)
+            dedicated = res is not None and res.proc_mode == "ded"
+            wanted = {
+                "name": info.name, "kind": _kind_of(info),
+                "state": STATE_OF_LABEL.get(info.state, LparState.ERROR),
+                "msp": info.msp, "compat_mode": info.compat_mode or "default",
+                "profile_name": info.profile or "",
+            }  # fmt: skip
+            if res is not None:
+                wanted.update(
+                    proc_mode=ProcMode.DEDICATED if dedicated else ProcMode.SHARED,
+                    proc_units=Decimal(res.procs) if dedicated else res.proc_units,
+                    virtual_procs=res.procs, memory_mb=res.memory_mb,
+                    shared_pool=None if dedicated else res.shared_pool,
+                )  # fmt: skip
+            label = f"LPAR {frame.name}/{info.name} (id {info.lpar_id})"
+            lpar = plan.get(info.lpar_id)
+            if lpar is None:
+                lpar = self._lpar_elsewhere(frame, info, label)
+            if lpar is None:
+                fields = {**wanted, "shared_pool": self._pool(frame, wanted.get("shared_pool"))}
+                try:
+                    lpar = object_save(instance=Lpar(frame=frame, lpar_id=info.lpar_id, **fields))
+                except ValidationError as error:
+                    self.note(
+                        DriftItem.Kind.CONFLICT, None, label, hmc_value=error.messages,
+                    )  # fmt: skip
+                    continue
+                self.note(DriftItem.Kind.ADDED, lpar, label)
+            else:
+                self.compare(lpar, label, wanted)
+            seen[info.lpar_id] = lpar
+        for lpar_id, lpar in plan.items():
+            if lpar_id not in seen:
+                label = f"LPAR {frame.name}/{lpar.name} (id {lpar_id})"
+                self.note(DriftItem.Kind.MISSING_ON_HMC, lpar, label)
+        return seen
+
+    def _lpar_elsewhere(self, frame: Frame, info: LparInfo, label: str) -> Lpar | None:
+        """The plan has this client on another frame (it migrated): a frame difference."""
+        if info.env == "vioserver":
+            return None
+        lpar = Lpar.objects.filter(lpar_id=info.lpar_id, name=info.name).exclude(frame=frame)
+        lpar = lpar.exclude(kind=LparKind.VIOS).select_related("frame").first()
+        if lpar is not None:
+            self.note(
+                DriftItem.Kind.DIFFERS, lpar, label, field="frame", plan_value=lpar.frame.name,
+                hmc_value=frame.name,
+            )  # fmt: skip
+        return lpar
+
+    def adapters_apply(self, frame: Frame, lpars: dict[int, Lpar], s: FrameSnapshot) -> None:
+        wanted: dict[tuple[int, int], dict] = {}
+        for a in s.eth:
+            wanted[a.lpar_id, a.slot] = {
+                "kind": VirtualAdapterKind.ETHERNET,
+                "role": VirtualAdapterRole.TRUNK if a.trunk_priority else VirtualAdapterRole.CLIENT,
+                "pvid": a.pvid, "vlans": sorted(a.tagged_vlans), "vswitch": a.vswitch,
+                "trunk_priority": a.trunk_priority,
+            }  # fmt: skip
+        for kind, a in s.storage:
+            remote = lpars.get(a.remote_lpar_id or 0)
+            values = {
+                "kind": kind, "role": a.role, "remote_lpar": remote.name if remote else None,
+                "remote_slot": a.remote_slot,
+            }  # fmt: skip
+            if kind == VirtualAdapterKind.VFC and a.role == VirtualAdapterRole.CLIENT:
+                values["wwpns"] = list(a.wwpns)
+            wanted[a.lpar_id, a.slot] = values
+        plan = {
+            (a.lpar.lpar_id, a.slot): a
+            for a in VirtualAdapter.objects.filter(lpar__in=lpars.values())
+            .select_related("lpar", "remote_lpar")
+            .prefetch_related("vlans", "wwpns")
+        }
+        for key, values in wanted.items():
+            lpar = lpars.get(key[0])
+            if lpar is None:
+                continue
+            label = f"{lpar.name} slot {key[1]} ({values['kind']})"
+            adapter = plan.get(key)
+            if adapter is None:
+                self._adapter_create(lpar, key[1], values, label)
+            else:
+                self.compare(adapter, label, values)
+        for key, adapter in plan.items():
+            if key not in wanted:
+                label = f"{adapter.lpar.name} slot {adapter.slot} ({adapter.kind})"
+                self.note(DriftItem.Kind.MISSING_ON_HMC, adapter, label)
+
+    def _adapter_create(self, lpar: Lpar, slot: int, values: dict, label: str) -> None:
+        fields = {k: v for k, v in values.items() if k not in {"vlans", "wwpns"}}
+        fields["remote_lpar"] = (
+            Lpar.objects.get(frame=lpar.frame, name=fields["remote_lpar"])
+            if fields.get("remote_lpar")
+            else None
+        )
+        if "pvid" in fields:
+            fields["pvid"] = _vlan(fields["pvid"])
+        wwpns = values.get("wwpns")
+        taken = [w for w in wwpns or [] if Wwpn.objects.filter(value=w).exists()]
+        if taken:
+            self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value={"wwpns_in_use": taken})
+            return
+        try:
+            adapter = virtual_adapter_save(
+                adapter=VirtualAdapter(lpar=lpar, slot=slot, **fields),
+                vlans=[_vlan(v) for v in values.get("vlans", [])],
+                wwpns=wwpns,
+            )
+        except ValidationError as error:
+            self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value=error.messages)
+            return
+        self.note(DriftItem.Kind.ADDED, adapter, label)
+
+    def slots_apply(self, frame: Frame, lpars: dict[int, Lpar], s: FrameSnapshot) -> None:
+        drawers = {d.location: d for d in frame.drawers.all()}
+        plan = {
+            (slot.drawer.location, slot.location): slot
+            for slot in Slot.objects.filter(drawer__frame=frame).select_related(
+                "drawer", "adapter__owner"
+            )
+        }
+        for io in s.slots:
+            location = io.drc_name.removeprefix(io.unit_location + "-")
+            if not SLOT_LOCATION.match(location) or not io.unit_location:
+                continue
+            drawer = drawers.get(io.unit_location)
+            if drawer is None:
+                drawer = object_save(instance=Drawer(frame=frame, location=io.unit_location))
+                drawers[io.unit_location] = drawer
+                self.note(DriftItem.Kind.ADDED, drawer, f"drawer {io.unit_location}")
+            slot = plan.get((io.unit_location, location))
+            label = f"slot {io.drc_name}"
+            if slot is None:
+                slot = object_save(
+                    instance=Slot(drawer=drawer, location=location, bus=io.bus_id,
+                                  drc_index=io.drc_index)
+                )  # fmt: skip
+                self.note(DriftItem.Kind.ADDED, slot, label)
+            else:
+                self.compare(slot, label, {"drc_index": io.drc_index})
+            self._card_apply(slot, io, lpars, label)
+
+    def _card_apply(self, slot: Slot, io: IoSlot, lpars: dict[int, Lpar], label: str) -> None:
+        owner = lpars.get(io.lpar_id or 0)
+        adapter = slot.adapter_or_none
+        feature = io.feature_codes[0] if io.feature_codes else ""
+        if adapter is None and feature:
+            adapter = object_save(
+                instance=Adapter(
+                    slot=slot,
+                    kind=FEATURE_KINDS.get(feature, AdapterKind.OTHER),
+                    feature_code=feature,
+                    description=io.description[:128],
+                    owner=owner,
+                )
+            )
+            self.note(DriftItem.Kind.ADDED, adapter, f"adapter in {label}")
+        elif adapter is not None:
+            wanted = {"owner": owner.name if owner else None}
+            if feature:
+                wanted["feature_code"] = feature
+            self.compare(adapter, f"adapter in {label}", wanted)
+
+
+def _vlan(vlan_id: int) -> Vlan:
+    vlan = Vlan.objects.filter(vlan_id=vlan_id).first()
+    return vlan or object_save(instance=Vlan(vlan_id=vlan_id))
+
+
+def plan_value_of(obj: models.Model, name: str):
+    """A field of the plan in the form drift items hold (related rows by name or number)."""
+    if name in {"remote_lpar", "owner", "shared_pool"}:
+        related = getattr(obj, name)
+        return related.name if related else None
+    if name == "frame":
+        return obj.frame.name
+    if name == "pvid":
+        return obj.pvid_id
+    if name == "vlans":
+        return sorted(v.vlan_id for v in obj.vlans.all())
+    if name == "wwpns":
+        return [w.value for w in sorted(obj.wwpns.all(), key=lambda w: w.position)]
+    return getattr(obj, name)
+
+
+def plan_value_set(obj: models.Model, name: str, value) -> None:
+    """Take the HMC's value for one field, through the same validation as every other write."""
+    if isinstance(obj, VirtualAdapter) and name in {"vlans", "wwpns"}:
+        if name == "vlans":
+            virtual_adapter_save(adapter=obj, vlans=[_vlan(v) for v in value])
+        else:
+            virtual_adapter_save(adapter=obj, wwpns=value)
+        return
+    if name in {"remote_lpar", "owner"}:
+        frame = obj.lpar.frame if isinstance(obj, VirtualAdapter) else obj.slot.drawer.frame
+        value = Lpar.objects.get(frame=frame, name=value) if value else None
+    elif name == "shared_pool":
+        value = SharedProcessorPool.objects.filter(frame=obj.frame, name=value).first()
+    elif name == "frame":
+        value = Frame.objects.get(name=value)
+    elif name == "pvid":
+        value = _vlan(value) if value else None
+    elif isinstance(obj._meta.get_field(name), models.DecimalField):
+        value = Decimal(value)
+    setattr(obj, name, value)
+    if isinstance(obj, VirtualAdapter):
+        virtual_adapter_save(adapter=obj)
+    else:
+        object_save(instance=obj)

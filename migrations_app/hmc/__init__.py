@@ -1,0 +1,1 @@
+"""Talking to HMCs: the client interface, its SSH transport, command builders and the parser."""

@@ -1,0 +1,186 @@
+"""HMC command lines built from typed arguments: every value is checked against what the HMC
+accepts and quoted, so no name a planner typed can run anything else (§1.1 of the domain notes)."""
+
+import csv
+import io
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from migrations_app.hmc.errors import HmcCommandError
+from migrations_app.hmc.parser import SENTINELS
+
+SYSTEM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._+/#@-]{0,62}")
+MTMS = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{3}\*[0-9A-Z]{7}")
+LPAR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._+/#@-]{0,46}")
+ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# A scalar `-i` value cannot hold , = or quotes (§1.1); a list element may hold commas (a WWPN
+# pair), which the rendering wraps in doubled quotes.
+SCALAR_VALUE = re.compile(r"[A-Za-z0-9 ._+/#@:-]*")
+LIST_ELEMENT = re.compile(r"[A-Za-z0-9 ._+/#@:,-]+")
+VIOS_WORD = re.compile(r"[A-Za-z0-9_./:@+-]+")
+MIGRATION_OPERATIONS = {"v", "m", "s", "r"}
+VIRTUALIO_SUBTYPES = {"eth", "scsi", "fc"}
+MAX_ID = 32767
+
+Attributes = Mapping[str, str | int | Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One HMC command as words; `text` is the line sent over SSH, every word shell-quoted."""
+
+    argv: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(shlex.quote(word) for word in self.argv)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _checked(value: str, pattern: re.Pattern, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise HmcCommandError(f"{what} {value!r} is not something the HMC accepts.")
+    return value
+
+
+def system_checked(value: str) -> str:
+    """A managed-system name or its `tttt-mmm*sssssss` form."""
+    if isinstance(value, str) and MTMS.fullmatch(value):
+        return value
+    return _checked(value, SYSTEM_NAME, "Managed system name")
+
+
+def lpar_name_checked(value: str) -> str:
+    return _checked(value, LPAR_NAME, "Partition name")
+
+
+def number_checked(value: int, what: str, low: int = 1, high: int = MAX_ID) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise HmcCommandError(f"{what} {value!r} is not a whole number from {low} to {high}.")
+    return str(value)
+
+
+def attributes_render(attributes: Attributes) -> str:
+    """The `-i` argument: `attr=value,…`; a list value is comma-joined, the field quoted as
+    `"attr=v1,v2"` and elements with commas in doubled quotes, as the HMC prints them."""
+    fields = []
+    for name, value in attributes.items():
+        _checked(name, ATTRIBUTE_NAME, "Attribute name")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            text = _checked(value, SCALAR_VALUE, f"Value of {name}")
+        elif isinstance(value, Sequence) and value:
+            for element in value:
+                _checked(element, LIST_ELEMENT, f"List element of {name}")
+                if element.strip().lower() in SENTINELS:
+                    raise HmcCommandError(f"List element of {name} {element!r} means nothing.")
+            text = _csv_line(list(value))
+        else:
+            raise HmcCommandError(f"Value of {name} must be text, a number or a non-empty list.")
+        fields.append(f"{name}={text}")
+    if not fields:
+        raise HmcCommandError("Give at least one attribute.")
+    return _csv_line(fields)
+
+
+def _csv_line(values: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    return out.getvalue()
+
+
+def _fields(fields: Sequence[str]) -> tuple[str, ...]:
+    return ("-F", ",".join(_checked(f, ATTRIBUTE_NAME, "Field name") for f in fields))
+
+
+def lssyscfg_sys(fields: Sequence[str] = ()) -> Command:
+    return Command(("lssyscfg", "-r", "sys", *(_fields(fields) if fields else ())))
+
+
+def lssyscfg_lpar(*, system: str, fields: Sequence[str] = ()) -> Command:
+    extra = _fields(fields) if fields else ()
+    return Command(("lssyscfg", "-r", "lpar", "-m", system_checked(system), *extra))
+
+
+def lssyscfg_prof(*, system: str, lpar: str | None = None) -> Command:
+    extra = ("--filter", f"lpar_names={lpar_name_checked(lpar)}") if lpar else ()
+    return Command(("lssyscfg", "-r", "prof", "-m", system_checked(system), *extra))
+
+
+def lshwres(*, resource: str, system: str, level: str) -> Command:
+    """`lshwres -r proc|mem -m SYS --level sys|lpar`."""
+    if resource not in {"proc", "mem"} or level not in {"sys", "lpar"}:
+        raise HmcCommandError(f"lshwres -r {resource!r} --level {level!r} is not supported.")
+    return Command(("lshwres", "-r", resource, "-m", system_checked(system), "--level", level))
+
+
+def lshwres_virtualio(*, system: str, subtype: str) -> Command:
+    if subtype not in VIRTUALIO_SUBTYPES:
+        raise HmcCommandError(f"Virtual I/O subtype {subtype!r} is not one of eth, scsi, fc.")
+    return Command(
+        ("lshwres", "-r", "virtualio", "--rsubtype", subtype, "--level", "lpar",
+         "-m", system_checked(system))
+    )  # fmt: skip
+
+
+def lshwres_io_slots(*, system: str) -> Command:
+    return Command(("lshwres", "-r", "io", "--rsubtype", "slot", "-m", system_checked(system)))
+
+
+def migrlpar(
+    *,
+    operation: str,
+    source: str,
+    lpar: str,
+    destination: str | None = None,
+    attributes: Attributes | None = None,
+    wait_minutes: int | None = None,
+    force: bool = False,
+) -> Command:
+    """`migrlpar -o v|m|s|r`: validate, migrate, stop or recover one partition."""
+    if operation not in MIGRATION_OPERATIONS:
+        raise HmcCommandError(f"migrlpar -o {operation!r} is not one of v, m, s, r.")
+    argv = ["migrlpar", "-o", operation, "-m", system_checked(source)]
+    if operation in {"v", "m"}:
+        if destination is None:
+            raise HmcCommandError("Validate and migrate need a destination system.")
+        argv += ["-t", system_checked(destination)]
+    argv += ["-p", lpar_name_checked(lpar)]
+    if attributes:
+        argv += ["-i", attributes_render(attributes)]
+    if wait_minutes is not None:
+        argv += ["-w", number_checked(wait_minutes, "Wait time (minutes)", 1, 1440)]
+    if force:
+        argv.append("--force")
+    return Command(tuple(argv))
+
+
+def lslparmigr_lpar(*, system: str, lpar: str | None = None) -> Command:
+    extra = ("--filter", f"lpar_names={lpar_name_checked(lpar)}") if lpar else ()
+    return Command(("lslparmigr", "-r", "lpar", "-m", system_checked(system), *extra))
+
+
+def mksyscfg_lpar(*, system: str, attributes: Attributes) -> Command:
+    if "name" not in attributes or "lpar_id" not in attributes:
+        raise HmcCommandError("A new partition needs at least its name and LPAR id.")
+    lpar_name_checked(str(attributes["name"]))
+    number_checked(int(attributes["lpar_id"]), "LPAR id")
+    return Command(
+        ("mksyscfg", "-r", "lpar", "-m", system_checked(system), "-i",
+         attributes_render(attributes))
+    )  # fmt: skip
+
+
+def viosvrcmd(*, system: str, vios: str, words: Sequence[str]) -> Command:
+    """A VIOS command run through the HMC (no `ioscli` prefix), each word checked."""
+    if not words:
+        raise HmcCommandError("Give the VIOS command to run.")
+    line = " ".join(_checked(w, VIOS_WORD, "VIOS command word") for w in words)
+    return Command(
+        ("viosvrcmd", "-m", system_checked(system), "-p", lpar_name_checked(vios), "-c", line)
+    )

@@ -1,0 +1,580 @@
+"""What the simulated HMC answers: the command-line subset lpmplanner uses, in the HMC's output
+format, with HSCL-style errors and non-zero exits, migrations that take time, and faults."""
+
+import asyncio
+import csv
+import io
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from migrations_app.hmc import codes
+from migrations_app.hmc.parser import list_split, records_parse
+from migrations_app.simulator.estate import (
+    ENV_OF_KIND,
+    OS_TYPE_OF_KIND,
+    SimEstate,
+    SimEth,
+    SimFrame,
+    SimLpar,
+    SimStorage,
+)
+
+WWPN_PREFIX = 0xC05076_0000_000000
+MIGRATION_STEP = 0.05
+
+
+class CommandFailed(Exception):
+    """An HSCL error: the code, and a message as the HMC would print it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code, self.message = code, message
+        super().__init__(f"{code} {message}")
+
+
+@dataclass
+class Faults:
+    """Faults a test turns on for the next commands or migrations."""
+
+    slow_seconds: float = 0.0  # delay before every answer
+    fail_at_percent: int | None = None  # a migration fails when it reaches this progress
+    drop_connection: bool = False  # the next command's connection is cut without an answer
+    refuse_login: bool = False  # every login is refused
+
+
+@dataclass
+class Migration:
+    lpar: SimLpar
+    source: SimFrame
+    destination: SimFrame
+    started: float
+    total_bytes: int
+    state: str = "Migration In Progress"
+    transmitted: int = 0
+    stop_requested: bool = False
+
+
+@dataclass
+class Options:
+    """Parsed `-x value` and `--flag value` words of one command line."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def need(self, name: str) -> str:
+        if name not in self.values:
+            raise CommandFailed(codes.SIM_BAD_OPTION, f"The {name} option is required.")
+        return self.values[name]
+
+
+FLAGS = {"--force", "--header", "--immed", "-v", "--nodetails"}
+
+
+def options_parse(words: list[str]) -> Options:
+    options = Options()
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if not word.startswith("-"):
+            raise CommandFailed(codes.SIM_BAD_OPTION, f"Unexpected value {word}.")
+        if word in FLAGS:
+            options.flags.add(word)
+            index += 1
+            continue
+        if index + 1 >= len(words):
+            raise CommandFailed(codes.SIM_BAD_OPTION, f"The {word} option needs a value.")
+        options.values[word] = words[index + 1]
+        index += 2
+    return options
+
+
+def _csv(values: list[str], delimiter: str = ",") -> str:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(values)
+    return out.getvalue()
+
+
+def _value(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list):
+        return _csv([str(v) for v in value]) if value else "none"
+    return str(value)
+
+
+def render(records: list[dict], options: Options) -> str:
+    """Records as `attr=value` lines, or `-F` positional rows; `No results were found.`"""
+    if not records:
+        return "No results were found.\n"
+    fields = options.get("-F")
+    lines = []
+    if fields:
+        names = fields.split(",")
+        if "--header" in options.flags:
+            lines.append(_csv(names))
+        lines += [_csv([_value(r.get(n)) for n in names]) for r in records]
+    else:
+        lines += [_csv([f"{k}={_value(v)}" for k, v in r.items()]) for r in records]
+    return "\n".join(lines) + "\n"
+
+
+def _filtered(records: list[dict], options: Options) -> list[dict]:
+    raw = options.get("--filter")
+    if not raw:
+        return records
+    wanted = {}
+    for name, value in records_parse(raw)[0].items():
+        wanted[name.removesuffix("s")] = set(list_split(value))
+    if not set(wanted) <= {"lpar_name", "lpar_id"}:
+        raise CommandFailed(codes.SIM_BAD_OPTION, f"The filter {raw} is not valid.")
+    return [r for r in records if all(str(r.get(k, r.get("name"))) in v for k, v in wanted.items())]
+
+
+class SimulatedHmc:
+    """The HMC's state and its command line. One instance serves every SSH session."""
+
+    def __init__(self, estate: SimEstate, *, migration_seconds: float = 10.0) -> None:
+        self.estate = estate
+        self.migration_seconds = migration_seconds
+        self.faults = Faults()
+        self.migrations: dict[str, Migration] = {}
+        self.commands_seen: list[str] = []
+        self._next_wwpn = WWPN_PREFIX + 0x00FF_000000
+        self.handlers: dict[str, Callable] = {
+            "lssyscfg": self.lssyscfg,
+            "lshwres": self.lshwres,
+            "lslparmigr": self.lslparmigr,
+            "migrlpar": self.migrlpar,
+            "mksyscfg": self.mksyscfg,
+            "viosvrcmd": self.viosvrcmd,
+        }
+
+    async def execute(self, line: str) -> tuple[int, str, str]:
+        """Exit status, standard output and standard error of one command line."""
+        self.commands_seen.append(line)
+        if self.faults.slow_seconds:
+            await asyncio.sleep(self.faults.slow_seconds)
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            return 1, "", f"{codes.SIM_BAD_OPTION} The command line is not valid.\n"
+        if not words:
+            return 1, "", f"{codes.SIM_BAD_OPTION} Give a command.\n"
+        handler = self.handlers.get(words[0])
+        if handler is None:
+            return 127, "", f"rbash: {words[0]}: command not found\n"
+        try:
+            options = options_parse(words[1:])
+            result = handler(options)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return 0, result, ""
+        except CommandFailed as error:
+            return 1, "", f"{error.code} {error.message}\n"
+
+    def _frame(self, options: Options) -> SimFrame:
+        name = options.need("-m")
+        frame = self.estate.frame(name)
+        if frame is None:
+            raise CommandFailed(codes.SYSTEM_NOT_FOUND, f"The managed system {name} was not found.")
+        return frame
+
+    def _lpar(self, frame: SimFrame, name: str) -> SimLpar:
+        lpar = frame.lpar(name)
+        if lpar is None:
+            raise CommandFailed(codes.LPAR_NOT_FOUND, f"The partition {name} was not found.")
+        return lpar
+
+    def lssyscfg(self, options: Options) -> str:
+        resource = options.need("-r")
+        if resource == "sys":
+            records = [self._sys_record(f) for f in self.estate.frames]
+        elif resource == "lpar":
+            frame = self._frame(options)
+            records = [self._lpar_record(frame, p) for p in frame.lpars]
+        elif resource == "prof":
+            frame = self._frame(options)
+            records = [self._profile_record(p) for p in frame.lpars]
+        else:
+            raise CommandFailed(codes.SIM_BAD_OPTION, f"-r {resource} is not a valid resource.")
+        return render(_filtered(records, options), options)
+
+    def _sys_record(self, frame: SimFrame) -> dict:
+        return {
+            "name": frame.name, "type_model": f"{frame.machine_type}-{frame.model}",
+            "serial_num": frame.serial, "state": frame.state,
+            "active_lpar_mobility_capable": True, "inactive_lpar_mobility_capable": True,
+            "lpar_proc_compat_modes": frame.compat_modes,
+            "max_active_migrations": frame.max_active_migrations,
+        }  # fmt: skip
+
+    def _lpar_record(self, frame: SimFrame, lpar: SimLpar) -> dict:
+        migration = self.migrations.get(lpar.name)
+        state = lpar.state
+        if migration and migration.state == "Migration In Progress":
+            running = migration.lpar.state == "Running"
+            state = "Migrating - Running" if running else "Migrating - Not Activated"
+        return {
+            "name": lpar.name, "lpar_id": lpar.lpar_id, "lpar_env": ENV_OF_KIND[lpar.kind],
+            "os_type": OS_TYPE_OF_KIND[lpar.kind], "state": state, "curr_profile": lpar.profile,
+            "rmc_state": "active" if lpar.state == "Running" else "inactive", "msp": lpar.msp,
+            "curr_lpar_proc_compat_mode": lpar.compat_mode,
+        }  # fmt: skip
+
+    def _profile_record(self, lpar: SimLpar) -> dict:
+        eth = [
+            f"{a.slot}/0/{a.pvid}/{','.join(map(str, a.vlans))}/{a.trunk_priority or 0}/1//"
+            f"{a.vswitch}"
+            for a in lpar.eth
+        ]
+
+        def storage(a: SimStorage) -> str:
+            remote = f"{a.remote_lpar_id or 'any'}/{a.remote_lpar_name or ''}/"
+            remote += str(a.remote_slot or "any")
+            wwpns = f"/{','.join(a.wwpns)}" if a.kind == "fc" else ""
+            return f"{a.slot}/{a.role}/{remote}{wwpns}/1"
+
+        return {
+            "name": lpar.profile, "lpar_name": lpar.name, "lpar_id": lpar.lpar_id,
+            "lpar_env": ENV_OF_KIND[lpar.kind], "desired_mem": lpar.memory_mb,
+            "proc_mode": "ded" if lpar.proc_mode == "dedicated" else "shared",
+            "desired_proc_units": None if lpar.proc_mode == "dedicated" else lpar.proc_units,
+            "desired_procs": lpar.procs, "shared_proc_pool_name": lpar.shared_pool,
+            "max_virtual_slots": 1000, "virtual_eth_adapters": eth,
+            "virtual_scsi_adapters": [storage(a) for a in lpar.adapters("scsi")],
+            "virtual_fc_adapters": [storage(a) for a in lpar.adapters("fc")],
+            "io_slots": [],
+        }  # fmt: skip
+
+    def lshwres(self, options: Options) -> str:
+        frame = self._frame(options)
+        resource, level = options.need("-r"), options.get("--level")
+        if resource == "proc" and level == "sys":
+            records = [{
+                "configurable_sys_proc_units": frame.proc_units,
+                "curr_avail_sys_proc_units": Decimal(frame.proc_units) - frame.used_proc_units(),
+                "installed_sys_proc_units": frame.proc_units,
+            }]  # fmt: skip
+        elif resource == "mem" and level == "sys":
+            records = [{
+                "installed_sys_mem": frame.memory_mb, "configurable_sys_mem": frame.memory_mb,
+                "curr_avail_sys_mem": frame.memory_mb - frame.used_memory_mb(),
+                "mem_region_size": frame.region_mb,
+            }]  # fmt: skip
+        elif resource == "proc" and level == "lpar":
+            records = [
+                {
+                    "lpar_name": p.name,
+                    "lpar_id": p.lpar_id,
+                    "curr_proc_mode": "ded" if p.proc_mode == "dedicated" else "shared",
+                    "curr_proc_units": None if p.proc_mode == "dedicated" else p.proc_units,
+                    "curr_procs": p.procs,
+                    "curr_shared_proc_pool_name": p.shared_pool,
+                }
+                for p in frame.lpars
+            ]
+        elif resource == "mem" and level == "lpar":
+            records = [
+                {"lpar_name": p.name, "lpar_id": p.lpar_id, "curr_mem": p.memory_mb}
+                for p in frame.lpars
+            ]
+        elif resource == "virtualio":
+            records = self._virtualio(frame, options.need("--rsubtype"))
+        elif resource == "io" and options.get("--rsubtype") == "slot":
+            owners = {p.lpar_id: p.name for p in frame.lpars}
+            records = []
+            for s in frame.slots:
+                record = {
+                    "unit_phys_loc": s.unit_location, "bus_id": s.bus_id,
+                    "phys_loc": s.drc_name.removeprefix(s.unit_location + "-"),
+                    "drc_index": s.drc_index, "drc_name": s.drc_name,
+                    "description": s.description, "feature_codes": s.feature_codes,
+                    "lpar_id": s.lpar_id if s.lpar_id else "none",
+                }  # fmt: skip
+                if s.lpar_id in owners:  # an unassigned slot has no lpar_name field at all
+                    record["lpar_name"] = owners[s.lpar_id]
+                records.append(record)
+        else:
+            raise CommandFailed(codes.SIM_BAD_OPTION, "That lshwres resource is not valid.")
+        return render(_filtered(records, options), options)
+
+    def _virtualio(self, frame: SimFrame, subtype: str) -> list[dict]:
+        records = []
+        for lpar in frame.lpars:
+            base = {"lpar_name": lpar.name, "lpar_id": lpar.lpar_id}
+            if subtype == "eth":
+                for a in lpar.eth:
+                    records.append({
+                        **base, "slot_num": a.slot, "port_vlan_id": a.pvid,
+                        "addl_vlan_ids": a.vlans, "is_trunk": a.trunk_priority is not None,
+                        "trunk_priority": a.trunk_priority or "", "vswitch": a.vswitch,
+                    })  # fmt: skip
+            elif subtype in {"scsi", "fc"}:
+                for a in lpar.adapters(subtype):
+                    record = {
+                        **base, "slot_num": a.slot, "adapter_type": a.role,
+                        "remote_lpar_id": a.remote_lpar_id or "any",
+                        "remote_lpar_name": a.remote_lpar_name or "",
+                        "remote_slot_num": a.remote_slot or "any",
+                    }  # fmt: skip
+                    if subtype == "fc" and a.role == "client":
+                        record["wwpns"] = a.wwpns
+                    records.append(record)
+            else:
+                raise CommandFailed(codes.SIM_BAD_OPTION, f"--rsubtype {subtype} is not valid.")
+        return records
+
+    def lslparmigr(self, options: Options) -> str:
+        frame = self._frame(options)
+        resource = options.need("-r")
+        if resource == "sys":
+            active = [m for m in self.migrations.values() if self._involves(m, frame)]
+            records = [{
+                "active_lpar_mobility_capable": 1, "inactive_lpar_mobility_capable": 1,
+                "num_active_migrations_supported": frame.max_active_migrations,
+                "num_active_migrations_in_progress": len(active),
+            }]  # fmt: skip
+        elif resource == "lpar":
+            records = [self._migration_record(p) for p in frame.lpars]
+            records += [
+                self._migration_record(m.lpar)
+                for m in self.migrations.values()
+                if m.source is frame and m.lpar not in frame.lpars
+            ]
+        else:
+            raise CommandFailed(codes.SIM_BAD_OPTION, f"-r {resource} is not valid.")
+        return render(_filtered(records, options), options)
+
+    def _involves(self, migration: Migration, frame: SimFrame) -> bool:
+        in_progress = migration.state == "Migration In Progress"
+        return in_progress and frame in (migration.source, migration.destination)
+
+    def _migration_record(self, lpar: SimLpar) -> dict:
+        migration = self.migrations.get(lpar.name)
+        if migration is None:
+            return {"name": lpar.name, "lpar_id": lpar.lpar_id, "migration_state": "Not Migrating"}
+        return {
+            "name": lpar.name, "lpar_id": lpar.lpar_id, "migration_state": migration.state,
+            "migration_type": "active" if lpar.state == "Running" else "inactive",
+            "source_sys_name": migration.source.name, "dest_sys_name": migration.destination.name,
+            "dest_lpar_id": lpar.lpar_id, "bytes_transmitted": migration.transmitted,
+            "bytes_remaining": migration.total_bytes - migration.transmitted,
+        }  # fmt: skip
+
+    def migrlpar(self, options: Options):
+        operation = options.need("-o")
+        source = self._frame(options)
+        name = options.need("-p")
+        if operation in {"v", "m"}:
+            lpar = self._lpar(source, name)
+            destination = self.estate.frame(options.need("-t"))
+            if destination is None:
+                raise CommandFailed(codes.SYSTEM_NOT_FOUND, "The destination system was not found.")
+            warnings = self._validate(lpar, source, destination)
+            if operation == "v":
+                return "".join(f"{w}\n" for w in warnings)
+            return self._migrate(lpar, source, destination)
+        migration = self.migrations.get(name)
+        if migration is None or migration.source is not source:
+            raise CommandFailed(codes.NO_MIGRATION, f"The partition {name} is not migrating.")
+        if operation == "s":
+            if migration.state != "Migration In Progress":
+                raise CommandFailed(codes.NO_MIGRATION, f"The partition {name} is not migrating.")
+            migration.stop_requested = True
+            return ""
+        if operation == "r":
+            if migration.state == "Migration In Progress" and "--force" not in options.flags:
+                raise CommandFailed(codes.MIGRATION_BUSY, "The migration is still running.")
+            migration.stop_requested = True
+            del self.migrations[name]
+            return ""
+        raise CommandFailed(codes.SIM_BAD_OPTION, f"-o {operation} is not valid.")
+
+    def _validate(self, lpar: SimLpar, source: SimFrame, destination: SimFrame) -> list[str]:
+        """The HMC's refusals as one error with every code; warnings as lines."""
+        errors: list[tuple[str, str]] = []
+        if lpar.kind == "vios":
+            errors.append((codes.NOT_MIGRATABLE, f"{lpar.name} is a VIOS."))
+        if lpar.name in self.migrations:
+            errors.append((codes.MIGRATION_BUSY, f"{lpar.name} is already migrating."))
+        if lpar.state not in {"Running", "Not Activated"}:
+            errors.append((codes.NOT_MIGRATABLE, f"{lpar.name} is {lpar.state}."))
+        if destination is source:
+            errors.append((codes.NOT_MIGRATABLE, "Source and destination are the same system."))
+        if destination.lpar(lpar.name):
+            errors.append((codes.NAME_CONFLICT, f"{destination.name} has a {lpar.name} already."))
+        if destination.lpar_by_id(lpar.lpar_id):
+            errors.append((codes.ID_CONFLICT, f"LPAR id {lpar.lpar_id} is in use on the target."))
+        free_units = Decimal(destination.proc_units) - destination.used_proc_units()
+        if Decimal(lpar.proc_units) > free_units:
+            errors.append((codes.NO_PROC_CAPACITY, f"{free_units} processor units are free."))
+        free_mb = destination.memory_mb - destination.used_memory_mb()
+        if lpar.memory_mb > free_mb:
+            errors.append((codes.NO_MEM_CAPACITY, f"{free_mb} MB of memory are free."))
+        if lpar.compat_mode not in destination.compat_modes and lpar.compat_mode != "default":
+            errors.append((codes.COMPAT_MODE, f"{lpar.compat_mode} is not supported there."))
+        bridged = {
+            vlan
+            for p in destination.lpars
+            if p.kind == "vios"
+            for a in p.eth
+            if a.trunk_priority
+            for vlan in (a.pvid, *a.vlans)
+        }
+        for adapter in lpar.eth:
+            missing = sorted({adapter.pvid, *adapter.vlans} - bridged)
+            if missing:
+                errors.append((codes.VLAN_NOT_BRIDGED, f"VLAN {missing} is not bridged."))
+        for adapter in lpar.adapters("fc"):
+            unzoned = [w for w in adapter.wwpns if w in self.estate.unzoned_wwpns]
+            if unzoned:
+                errors.append(
+                    (codes.NPIV_NOT_HOSTED, f"Slot {adapter.slot}: {unzoned[0]} is not zoned.")
+                )
+        active = [m for m in self.migrations.values() if self._involves(m, destination)]
+        if len(active) >= destination.max_active_migrations:
+            errors.append((codes.TOO_MANY_MIGRATIONS, "Too many migrations are running."))
+        active = [m for m in self.migrations.values() if self._involves(m, source)]
+        if len(active) >= source.max_active_migrations:
+            errors.append((codes.TOO_MANY_MIGRATIONS, "Too many migrations are running."))
+        if errors:
+            (code, text), *rest = errors
+            raise CommandFailed(code, "\n".join([text, *(f"{c} {t}" for c, t in rest)]))
+        if not any(p.msp for p in destination.lpars if p.kind == "vios"):
+            return [f"{codes.WARNING_NO_MSP} No mover service partition on the destination."]
+        return []
+
+    async def _migrate(self, lpar: SimLpar, source: SimFrame, destination: SimFrame) -> str:
+        migration = Migration(
+            lpar=lpar, source=source, destination=destination, started=time.monotonic(),
+            total_bytes=lpar.memory_mb * 1024 * 1024,
+        )  # fmt: skip
+        self.migrations[lpar.name] = migration
+        fail_at = self.faults.fail_at_percent
+        while True:
+            await asyncio.sleep(MIGRATION_STEP)
+            if self.migrations.get(lpar.name) is not migration:
+                raise CommandFailed(codes.MIGRATION_STOPPED, "The migration was recovered.")
+            elapsed = time.monotonic() - migration.started
+            fraction = min(1.0, elapsed / self.migration_seconds if self.migration_seconds else 1)
+            migration.transmitted = int(migration.total_bytes * fraction)
+            if migration.stop_requested:
+                migration.state = "Migration Stopped"
+                del self.migrations[lpar.name]
+                raise CommandFailed(codes.MIGRATION_STOPPED, "The migration was stopped.")
+            if fail_at is not None and fraction * 100 >= fail_at:
+                migration.state = "Migration Failed"
+                raise CommandFailed(codes.MIGRATION_FAILED, f"The migration failed at {fail_at}%.")
+            if fraction >= 1:
+                break
+        self._move(lpar, source, destination)
+        del self.migrations[lpar.name]
+        return ""
+
+    def _move(self, lpar: SimLpar, source: SimFrame, destination: SimFrame) -> None:
+        """The partition now lives on the destination; its VIOS server adapters move with it."""
+        source.lpars.remove(lpar)
+        destination.lpars.append(lpar)
+        for client in lpar.storage:
+            old_vios = source.lpar_by_id(client.remote_lpar_id or 0)
+            new_vios = destination.lpar_by_id(client.remote_lpar_id or 0)
+            if old_vios is None or new_vios is None:
+                continue
+            server = next(
+                (a for a in old_vios.storage if a.remote_lpar_name == lpar.name
+                 and a.remote_slot == client.slot), None,
+            )  # fmt: skip
+            if server is None:
+                continue
+            old_vios.storage.remove(server)
+            if server.slot in new_vios.slots_used():
+                server.slot = max(new_vios.slots_used() | {server.slot}) + 1
+            client.remote_slot = server.slot
+            client.remote_lpar_name = new_vios.name
+            new_vios.storage.append(server)
+
+    def mksyscfg(self, options: Options) -> str:
+        if options.need("-r") != "lpar":
+            raise CommandFailed(codes.SIM_BAD_OPTION, "Only -r lpar is simulated.")
+        frame = self._frame(options)
+        records = records_parse(options.need("-i"))
+        if len(records) != 1 or "name" not in records[0] or "lpar_id" not in records[0]:
+            raise CommandFailed(codes.SIM_BAD_OPTION, "Give name and lpar_id in -i.")
+        attrs = records[0]
+        name, lpar_id = attrs["name"], int(attrs["lpar_id"])
+        if frame.lpar(name):
+            raise CommandFailed(codes.NAME_CONFLICT, f"A partition named {name} exists.")
+        if frame.lpar_by_id(lpar_id):
+            raise CommandFailed(codes.ID_CONFLICT, f"LPAR id {lpar_id} is in use.")
+        env = attrs.get("lpar_env", "aixlinux")
+        kind = {"vioserver": "vios", "os400": "ibmi"}.get(env, "aix")
+        dedicated = attrs.get("proc_mode") == "ded"
+        lpar = SimLpar(
+            name=name, lpar_id=lpar_id, kind=kind, state="Not Activated",
+            profile=attrs.get("profile_name", "default"),
+            compat_mode=attrs.get("lpar_proc_compat_mode", "default"),
+            proc_mode="dedicated" if dedicated else "shared",
+            proc_units=attrs.get("desired_procs" if dedicated else "desired_proc_units", "0.1"),
+            procs=int(attrs.get("desired_procs", 1)),
+            shared_pool=None if dedicated else attrs.get("shared_proc_pool_name", "DefaultPool"),
+            memory_mb=int(attrs.get("desired_mem", 1024)),
+        )  # fmt: skip
+        for element in list_split(attrs.get("virtual_eth_adapters", "")):
+            parts = element.split("/")
+            lpar.eth.append(
+                SimEth(
+                    slot=int(parts[0]),
+                    pvid=int(parts[2]),
+                    vlans=[int(v) for v in parts[3].split(",") if v] if len(parts) > 3 else [],
+                )
+            )
+        for kind_name, attribute in (
+            ("scsi", "virtual_scsi_adapters"),
+            ("fc", "virtual_fc_adapters"),
+        ):
+            for element in list_split(attrs.get(attribute, "")):
+                parts = element.split("/")
+                adapter = SimStorage(
+                    kind=kind_name, slot=int(parts[0]), role=parts[1],
+                    remote_lpar_id=int(parts[2]) if parts[2].isdigit() else None,
+                    remote_lpar_name=parts[3] or None,
+                    remote_slot=int(parts[4]) if parts[4].isdigit() else None,
+                )  # fmt: skip
+                if kind_name == "fc" and adapter.role == "client":
+                    adapter.wwpns = self._wwpn_pair()
+                lpar.storage.append(adapter)
+        frame.lpars.append(lpar)
+        return ""
+
+    def _wwpn_pair(self) -> list[str]:
+        taken = self.estate.wwpns()
+        while f"{self._next_wwpn:016x}" in taken or f"{self._next_wwpn + 1:016x}" in taken:
+            self._next_wwpn += 2
+        pair = [f"{self._next_wwpn:016x}", f"{self._next_wwpn + 1:016x}"]
+        self._next_wwpn += 2
+        return pair
+
+    def viosvrcmd(self, options: Options) -> str:
+        frame = self._frame(options)
+        vios = self._lpar(frame, options.need("-p"))
+        if vios.kind != "vios":
+            raise CommandFailed(codes.NOT_A_VIOS, f"{vios.name} is not a VIOS.")
+        words = options.need("-c").split()
+        if words == ["ioslevel"]:
+            return "3.1.4.30\n"
+        if words[:2] == ["lsmap", "-all"]:
+            lines = []
+            for adapter in vios.adapters("fc" if "-npiv" in words else "scsi"):
+                lines.append(
+                    f"slot={adapter.slot},client_id={adapter.remote_lpar_id},"
+                    f"client_name={adapter.remote_lpar_name or ''}"
+                )
+            return "\n".join(lines) + "\n"
+        raise CommandFailed(codes.VIOS_COMMAND_FAILED, f"{words[0]} is not simulated.")

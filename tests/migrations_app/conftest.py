@@ -1,0 +1,62 @@
+"""The HMC simulator over real SSH on a free port, and HMC rows that point at it."""
+
+import asyncssh
+import pytest
+from django.db import transaction
+
+from inventory.demo import demo_estate_load
+from inventory.models import Hmc
+from migrations_app.hmc.client import HmcClient
+from migrations_app.hmc.ssh import SshTransport, known_hosts_line
+from migrations_app.simulator.estate import SimEstate, estate_from_db
+from migrations_app.simulator.hmc import SimulatedHmc
+from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
+
+
+@pytest.fixture(scope="session")
+def sim_host_key() -> asyncssh.SSHKey:
+    return asyncssh.generate_private_key("ssh-ed25519")
+
+
+@pytest.fixture
+def demo_sim_estate(db) -> SimEstate:
+    """The demo estate as the simulator holds it; the database is left empty."""
+    with transaction.atomic():
+        demo_estate_load()
+        estate = estate_from_db()
+        transaction.set_rollback(True)
+    return estate
+
+
+def simulator_start(estate: SimEstate, host_key: asyncssh.SSHKey) -> SimulatorThread:
+    return SimulatorThread(SimulatedHmc(estate, migration_seconds=0.5), host_key=host_key).start()
+
+
+@pytest.fixture
+def simulator(demo_sim_estate, sim_host_key):
+    running = simulator_start(demo_sim_estate, sim_host_key)
+    yield running
+    running.stop()
+
+
+def pinned_line(simulator: SimulatorThread) -> str:
+    return known_hosts_line(simulator.host, simulator.port, simulator.host_key)
+
+
+@pytest.fixture
+def hmc_client(simulator):
+    transport = SshTransport(
+        host=simulator.host, port=simulator.port, username="hscroot",
+        password=DEFAULT_PASSWORD, host_key=pinned_line(simulator),
+    )  # fmt: skip
+    with HmcClient(transport) as hmc_client:
+        yield hmc_client
+
+
+@pytest.fixture
+def sim_hmc(simulator) -> Hmc:
+    """An HMC row for the simulator, its key pinned (saved after the estate was read)."""
+    return Hmc.objects.create(
+        name="hmc-sim", host=simulator.host, ssh_port=simulator.port, username="hscroot",
+        password=DEFAULT_PASSWORD, host_key=pinned_line(simulator),
+    )  # fmt: skip
