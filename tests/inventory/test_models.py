@@ -46,6 +46,13 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def inventory_rules_only(monkeypatch):
+    """The inventory's own rules, without those other apps register (the planning scheme's slot
+    ranges): these tests are about the hard limits every scheme lives within."""
+    monkeypatch.setattr("inventory.rules._rules", {})
+
+
 def refused(instance, field: str, *words: str) -> str:
     """full_clean() refuses `instance` on `field` with a message containing each of `words`."""
     with pytest.raises(ValidationError) as caught:
@@ -545,7 +552,7 @@ def aix(frame):
         (0, "slots 0 and 1 are the serial adapters"),
     ],
 )
-def test_virtual_slot_is_between_2_and_999(aix, slot, words):
+def test_virtual_slot_is_between_2_and_999(aix, slot, words, inventory_rules_only):
     adapter = VirtualAdapter(lpar=aix, kind="vscsi", role="client", slot=slot)
     if words is None:
         accepted(adapter)
@@ -592,7 +599,7 @@ def test_remote_slot_needs_a_remote_lpar(aix):
     refused(VirtualAdapter(lpar=aix, kind="vscsi", slot=210, remote_slot=21), "remote_lpar")
 
 
-def test_server_adapter_lives_on_a_vios_and_serves_a_client(aix, vios):
+def test_server_adapter_lives_on_a_vios_and_serves_a_client(aix, vios, inventory_rules_only):
     accepted(
         VirtualAdapter(
             lpar=vios, kind="vscsi", role="server", slot=21, remote_lpar=aix, remote_slot=210
@@ -664,7 +671,7 @@ def test_storage_adapters_refuse_a_pvid(aix, kind):
     )
 
 
-def test_vfc_server_maps_to_an_fc_port_of_its_own_vios(aix, vios, frame):
+def test_vfc_server_maps_to_an_fc_port_of_its_own_vios(aix, vios, frame, inventory_rules_only):
     own_fc = PortFactory(
         adapter__kind="fc", adapter__owner=vios, adapter__slot__drawer__frame=frame
     )
@@ -697,7 +704,7 @@ def test_vfc_server_maps_to_an_fc_port_of_its_own_vios(aix, vios, frame):
     )
 
 
-def test_backing_devices_only_on_a_vscsi_server(aix, vios):
+def test_backing_devices_only_on_a_vscsi_server(aix, vios, inventory_rules_only):
     accepted(
         VirtualAdapter(
             lpar=vios, kind="vscsi", role="server", slot=21, backing_devices=["hdisk4", "hdisk5"]

@@ -1,0 +1,175 @@
+"""The planning verbs over REST: each parses its input, calls one service and renders."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inventory.models import Frame, Lpar, VirtualAdapter
+from planning import checks, runbook, services, stubs
+from planning.api import serializers
+from planning.choices import Severity
+
+ALLOCATE = "planning.allocate_slot"
+MANAGE_TWINS = "planning.manage_stub_twin"
+
+
+class PlainTextRenderer(BaseRenderer):
+    media_type = "text/plain"
+    format = "text"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return str(data).encode(self.charset)
+
+
+class ActionPermission(permissions.BasePermission):
+    """A signed-in user holding the permission the view names for the action (reading needs
+    none beyond signing in: everyone reads the checks and runbooks)."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        needed = getattr(view, "action_permissions", {}).get(view.action)
+        return needed is None or request.user.has_perm(needed)
+
+
+def _twin_response(twin: Lpar, request: Request) -> Response:
+    twin = (
+        Lpar.objects.select_related("frame", "shared_pool__frame", "stub_of")
+        .prefetch_related(
+            Prefetch(
+                "virtual_adapters",
+                VirtualAdapter.objects.select_related("lpar", "remote_lpar", "pvid")
+                .prefetch_related("vlans", "wwpns")
+                .order_by("slot"),
+            )
+        )
+        .get(pk=twin.pk)
+    )
+    data = serializers.TwinSerializer(twin, context={"request": request}).data
+    return Response(data, status=status.HTTP_201_CREATED)
+
+
+class LparPlanningViewSet(viewsets.GenericViewSet):
+    """Planning verbs on one LPAR: allocate a slot, create or refresh its stub twin, read the
+    failover runbook of a twin."""
+
+    queryset = Lpar.objects.select_related("frame", "shared_pool", "stub_of__frame")
+    permission_classes = [ActionPermission]
+    action_permissions = {
+        "allocate_slot": ALLOCATE,
+        "stub_twin": MANAGE_TWINS,
+        "refresh_twin": MANAGE_TWINS,
+    }
+    serializer_class = serializers.StubTwinInputSerializer
+
+    @extend_schema(
+        request=serializers.SlotAllocateInputSerializer,
+        responses={201: serializers.AllocationSerializer},
+        description="Reserve the lowest free slot of the kind's range on the LPAR and, for a "
+        "client's vSCSI or vFC adapter, on the VIOS. 409 when a range is full.",
+    )
+    @action(detail=True, methods=["post"], url_path="allocate-slot")
+    def allocate_slot(self, request: Request, pk=None) -> Response:
+        lpar = self.get_object()
+        given = serializers.SlotAllocateInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        allocation = services.slot_allocate(lpar=lpar, user=request.user, **given.validated_data)
+        output = serializers.AllocationSerializer(allocation, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.StubTwinInputSerializer,
+        responses={201: serializers.TwinSerializer},
+        description="Create `<name>-stub` on the destination frame by the scheme's stub policy; "
+        "400 with every reason and nothing created; 409 when the twin exists (refresh it).",
+    )
+    @action(detail=True, methods=["post"], url_path="stub-twin")
+    def stub_twin(self, request: Request, pk=None) -> Response:
+        lpar = self.get_object()
+        given = serializers.StubTwinInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        twin = stubs.lpar_create_stub_twin(lpar=lpar, **given.validated_data)
+        return _twin_response(twin, request)
+
+    @extend_schema(request=None, responses={201: serializers.TwinSerializer})
+    @action(detail=True, methods=["post"], url_path="refresh-twin")
+    def refresh_twin(self, request: Request, pk=None) -> Response:
+        """Bring this stub twin back in line with its original, keeping its slots and WWPNs."""
+        twin = stubs.stub_twin_refresh(twin=self.get_object())
+        return _twin_response(twin, request)
+
+    @extend_schema(
+        responses={200: serializers.RunbookSerializer},
+        parameters=[OpenApiParameter("format", str, enum=["json", "text"])],
+        description="JSON by default; `?format=text` (or `Accept: text/plain`) gives the text.",
+    )
+    @action(
+        detail=True, methods=["get"], url_path="failover-runbook",
+        renderer_classes=[JSONRenderer, PlainTextRenderer],
+    )  # fmt: skip
+    def failover_runbook(self, request: Request, pk=None) -> Response:
+        """The failover runbook of a stub twin (JSON, or text with `?format=text`)."""
+        book = runbook.failover_runbook(twin=self.get_object())
+        if request.accepted_renderer.format == "text":
+            return Response(book.as_text())
+        return Response(serializers.RunbookSerializer(book.as_dict()).data)
+
+
+class FramePlanningViewSet(viewsets.GenericViewSet):
+    """Planning verbs on one frame: twin all of its LPARs onto another frame."""
+
+    queryset = Frame.objects.all()
+    permission_classes = [ActionPermission]
+    action_permissions = {"stub_twins": MANAGE_TWINS}
+    serializer_class = serializers.FrameStubTwinsInputSerializer
+
+    @extend_schema(
+        request=serializers.FrameStubTwinsInputSerializer,
+        responses={201: serializers.BulkTwinReportSerializer},
+        description="Twin every client LPAR of the frame onto the destination, all or nothing: "
+        "400 lists why nothing was created.",
+    )
+    @action(detail=True, methods=["post"], url_path="stub-twins")
+    def stub_twins(self, request: Request, pk=None) -> Response:
+        frame = self.get_object()
+        given = serializers.FrameStubTwinsInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        report = stubs.frame_create_stub_twins(frame=frame, **given.validated_data)
+        output = serializers.BulkTwinReportSerializer(report, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class CheckViewSet(viewsets.GenericViewSet):
+    """Every violation in the estate, errors first; `?check=` and `?severity=` narrow it."""
+
+    permission_classes = [ActionPermission]
+    serializer_class = serializers.ChecksSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        responses={200: serializers.ChecksSerializer},
+        parameters=[
+            OpenApiParameter("check", str, enum=list(checks.CHECKS)),
+            OpenApiParameter("severity", str, enum=Severity.values),
+        ],
+    )
+    def list(self, request: Request) -> Response:
+        found = checks.estate_check()
+        wanted_check, severity = (
+            request.query_params.get("check"),
+            request.query_params.get("severity"),
+        )
+        found = [
+            v for v in found
+            if v.check == (wanted_check or v.check) and v.severity == (severity or v.severity)
+        ]  # fmt: skip
+        errors = sum(v.severity == Severity.ERROR for v in found)
+        data = {"count": len(found), "errors": errors, "warnings": len(found) - errors,
+                "results": [vars(v) for v in found]}  # fmt: skip
+        return Response(serializers.ChecksSerializer(data).data)

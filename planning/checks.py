@@ -1,0 +1,459 @@
+"""Estate checks: every violation of the enumeration scheme and of the wiring rules an LPM needs,
+each with its severity, the object, a sentence and a link to fix it.
+
+The whole estate is read in a fixed number of queries as plain values, so the checks of a
+10,000-LPAR estate take about a second.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.urls import reverse
+
+from inventory.choices import LparKind, VirtualAdapterKind, VirtualAdapterRole
+from inventory.models import Frame, Lpar, SharedProcessorPool, VirtualAdapter, Wwpn
+from planning.choices import Severity
+from planning.models import KIND_LABELS, EnumerationScheme
+from planning.selectors import schemes_by_frame
+from planning.stubs import twin_slot
+
+STORAGE_KINDS = (VirtualAdapterKind.VSCSI, VirtualAdapterKind.VFC)
+FRAMES_LISTED = 5  # frames named in one sentence before "and N more"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One finding: which check, how serious, about what, why, and where to fix it."""
+
+    check: str
+    severity: str
+    object: str
+    object_url: str
+    message: str
+    fix_url: str
+
+
+def _url(name: str, pk: int) -> str:
+    return reverse(name, args=[pk])
+
+
+def _lpar_url(pk: int) -> str:
+    return _url("inventory:lpar-detail", pk)
+
+
+def _adapter_edit_url(pk: int) -> str:
+    return _url("inventory:virtualadapter-edit", pk)
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(sorted(names)[:FRAMES_LISTED])
+    rest = len(names) - FRAMES_LISTED
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+@dataclass
+class Estate:
+    """The estate as plain rows, indexed the ways the checks look things up."""
+
+    frames: dict[int, dict]
+    lpars: dict[int, dict]
+    adapters: list[dict]
+    named_schemes: dict[int, EnumerationScheme]
+    default_scheme: EnumerationScheme | None
+    pools: dict[int, set[str]]
+    vlans: dict[int, set[int]] = field(default_factory=dict)  # adapter id → tagged VLAN ids
+    wwpns: dict[int, list[dict]] = field(default_factory=dict)  # adapter id → its WWPN rows
+    unassigned_wwpns: list[dict] = field(default_factory=list)
+    by_slot: dict[tuple[int, int], dict] = field(default_factory=dict)
+    by_lpar: dict[int, list[dict]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def load(cls, *, lpar_ids: list[int] | None = None) -> "Estate":
+        """The whole estate, or only the rows of the LPARs `lpar_ids` (and every frame)."""
+        only = (lambda **lookup: Q(**lookup)) if lpar_ids is not None else (lambda **_: Q())
+        named, default = schemes_by_frame()
+        pools: dict[int, set[str]] = defaultdict(set)
+        for frame_id, name in SharedProcessorPool.objects.values_list("frame_id", "name"):
+            pools[frame_id].add(name)
+        estate = cls(
+            frames={f["id"]: f for f in Frame.objects.values("id", "name", "hmc_id")},
+            lpars={
+                p["id"]: p
+                for p in Lpar.objects.filter(only(id__in=lpar_ids)).values(
+                    "id",
+                    "name",
+                    "frame_id",
+                    "lpar_id",
+                    "kind",
+                    "proc_mode",
+                    "proc_units",
+                    "virtual_procs",
+                    "memory_mb",
+                    "compat_mode",
+                    "shared_pool__name",
+                    "stub_of_id",
+                )
+            },
+            adapters=list(
+                VirtualAdapter.objects.filter(only(lpar_id__in=lpar_ids)).values(
+                    "id",
+                    "lpar_id",
+                    "kind",
+                    "role",
+                    "slot",
+                    "remote_lpar_id",
+                    "remote_slot",
+                    "pvid_id",
+                    "vswitch",
+                    "backing_devices",
+                )
+            ),
+            named_schemes=named,
+            default_scheme=default,
+            pools=pools,
+        )
+        through = VirtualAdapter.vlans.through.objects.filter(
+            only(virtualadapter__lpar_id__in=lpar_ids)
+        )
+        for adapter_id, vlan_id in through.values_list("virtualadapter_id", "vlan__vlan_id"):
+            estate.vlans.setdefault(adapter_id, set()).add(vlan_id)
+        wwpns = Wwpn.objects.filter(only(virtual_adapter__lpar_id__in=lpar_ids))
+        for row in wwpns.values("id", "value", "fabric_id", "virtual_adapter_id"):
+            if row["virtual_adapter_id"]:
+                estate.wwpns.setdefault(row["virtual_adapter_id"], []).append(row)
+            if row["fabric_id"] is None:
+                estate.unassigned_wwpns.append(row)
+        for adapter in estate.adapters:
+            estate.by_slot[adapter["lpar_id"], adapter["slot"]] = adapter
+            estate.by_lpar[adapter["lpar_id"]].append(adapter)
+        return estate
+
+    def scheme(self, frame_id: int) -> EnumerationScheme | None:
+        return self.named_schemes.get(frame_id, self.default_scheme)
+
+    def frame_name(self, lpar: dict) -> str:
+        return self.frames[lpar["frame_id"]]["name"]
+
+    def adapter_label(self, adapter: dict) -> str:
+        lpar = self.lpars[adapter["lpar_id"]]
+        return (
+            f"{lpar['name']} ({self.frame_name(lpar)}) {KIND_LABELS[adapter['kind']]} slot "
+            + str(adapter["slot"])
+        )
+
+    def lpar_label(self, lpar: dict) -> str:
+        return f"{lpar['name']} ({self.frame_name(lpar)})"
+
+    def adapter_vlans(self, adapter: dict) -> set[int]:
+        return {adapter["pvid_id"], *self.vlans.get(adapter["id"], ())} - {None}
+
+
+def _adapter_violation(
+    estate: Estate, check: str, severity: str, adapter: dict, message: str
+) -> Violation:
+    return Violation(
+        check, severity, estate.adapter_label(adapter), _url("inventory:virtualadapter-detail",
+        adapter["id"]), message, _adapter_edit_url(adapter["id"]),
+    )  # fmt: skip
+
+
+def _lpar_violation(
+    estate: Estate, check: str, severity: str, lpar: dict, message: str
+) -> Violation:
+    url = _lpar_url(lpar["id"])
+    return Violation(check, severity, estate.lpar_label(lpar), url, message, url)
+
+
+def check_slot_ranges(estate: Estate) -> Iterator[Violation]:
+    """Slots outside their kind's range, or not under the ceiling."""
+    for adapter in estate.adapters:
+        scheme = estate.scheme(estate.lpars[adapter["lpar_id"]]["frame_id"])
+        error = scheme and scheme.slot_error(adapter["kind"], adapter["slot"])
+        if error:
+            yield _adapter_violation(estate, "slot_range", Severity.ERROR, adapter, error)
+
+
+def check_lpar_ids(estate: Estate) -> Iterator[Violation]:
+    """A client's LPAR id held by another LPAR on another frame: it cannot keep its id there."""
+    holders: dict[int, list[dict]] = defaultdict(list)
+    for lpar in estate.lpars.values():
+        holders[lpar["lpar_id"]].append(lpar)
+    for lpar in estate.lpars.values():
+        if lpar["kind"] == LparKind.VIOS:
+            continue
+        others = [o for o in holders[lpar["lpar_id"]] if o["frame_id"] != lpar["frame_id"]]
+        if others:
+            where = _names([estate.lpar_label(o) for o in others])
+            yield _lpar_violation(
+                estate, "lpar_id_reused", Severity.ERROR, lpar,
+                f"LPAR id {lpar['lpar_id']} is also used by {where}: {lpar['name']} cannot "
+                "keep its id when it moves there.",
+            )  # fmt: skip
+
+
+def check_vios_ids(estate: Estate) -> Iterator[Violation]:
+    """A VIOS whose LPAR id is not one of the scheme's VIOS ids."""
+    for lpar in estate.lpars.values():
+        scheme = estate.scheme(lpar["frame_id"])
+        if lpar["kind"] == LparKind.VIOS and scheme and lpar["lpar_id"] not in scheme.vios_lpar_ids:
+            ids = " and ".join(str(i) for i in scheme.vios_lpar_ids)
+            yield _lpar_violation(
+                estate, "vios_id", Severity.ERROR, lpar,
+                f"VIOS {lpar['name']} has LPAR id {lpar['lpar_id']}; the scheme gives a VIOS "
+                f"LPAR id {ids}.",
+            )  # fmt: skip
+
+
+def _storage_clients(estate: Estate) -> Iterator[dict]:
+    for adapter in estate.adapters:
+        if adapter["role"] == VirtualAdapterRole.CLIENT and adapter["kind"] in STORAGE_KINDS:
+            yield adapter
+
+
+def check_vios_side(estate: Estate) -> Iterator[Violation]:
+    """Client vSCSI/vFC adapters whose VIOS side is missing or serves another client or slot."""
+    for adapter in _storage_clients(estate):
+        label = KIND_LABELS[adapter["kind"]]
+        remote_id, remote_slot = adapter["remote_lpar_id"], adapter["remote_slot"]
+        if remote_id is None:
+            message = f"The {label} client adapter names no VIOS."
+        else:
+            vios = estate.lpars[remote_id]["name"]
+            partner = estate.by_slot.get((remote_id, remote_slot))
+            if remote_slot is None or partner is None:
+                message = f"{vios} has no server adapter in slot {remote_slot or '(none named)'}."
+            elif (partner["remote_lpar_id"], partner["remote_slot"]) != (
+                adapter["lpar_id"],
+                adapter["slot"],
+            ):
+                other = estate.lpars.get(partner["remote_lpar_id"], {}).get("name", "no LPAR")
+                message = (
+                    f"{vios} slot {remote_slot} serves {other} slot {partner['remote_slot']}, "
+                    "not this adapter."
+                )
+            else:
+                continue
+        yield _adapter_violation(estate, "vios_side", Severity.ERROR, adapter, message)
+
+
+def check_redundancy(estate: Estate) -> Iterator[Violation]:
+    """Client LPARs whose storage goes through one VIOS only."""
+    vioses: dict[int, set[int]] = defaultdict(set)
+    for adapter in _storage_clients(estate):
+        vioses[adapter["lpar_id"]].add(adapter["remote_lpar_id"])
+    for lpar_id, served_by in vioses.items():
+        served_by.discard(None)
+        if len(served_by) == 1:
+            lpar = estate.lpars[lpar_id]
+            vios = estate.lpars[next(iter(served_by))]["name"]
+            yield _lpar_violation(
+                estate, "single_vios", Severity.WARNING, lpar,
+                f"{lpar['name']} reaches its storage through {vios} only: it loses its disks "
+                "when that VIOS is down.",
+            )  # fmt: skip
+
+
+def check_wwpn_pairs(estate: Estate) -> Iterator[Violation]:
+    """vFC client adapters without both WWPNs of their pair."""
+    for adapter in _storage_clients(estate):
+        if adapter["kind"] == VirtualAdapterKind.VFC:
+            count = len(estate.wwpns.get(adapter["id"], ()))
+            if count < 2:
+                yield _adapter_violation(
+                    estate, "wwpn_pair", Severity.ERROR, adapter,
+                    f"The vFC client adapter has {count} of its 2 WWPNs: the inactive one is "
+                    "needed at the destination during LPM.",
+                )  # fmt: skip
+
+
+def check_wwpn_fabrics(estate: Estate) -> Iterator[Violation]:
+    """WWPNs on no fabric: they cannot be zoned."""
+    adapters = {a["id"]: a for a in estate.adapters}
+    for row in estate.unassigned_wwpns:
+        url = _url("inventory:wwpn-detail", row["id"])
+        adapter = adapters.get(row["virtual_adapter_id"])
+        label = f"WWPN {row['value']}" + (f" of {estate.adapter_label(adapter)}" if adapter else "")
+        yield Violation(
+            "wwpn_fabric", Severity.WARNING, label, url,
+            f"WWPN {row['value']} is on no fabric, so no zoning export includes it.",
+            _url("inventory:wwpn-edit", row["id"]),
+        )  # fmt: skip
+
+
+def check_vlan_bridging(estate: Estate) -> Iterator[Violation]:
+    """VLANs an LPAR uses that no VIOS bridges on some frame it may move to (any frame with a
+    VIOS)."""
+    bridged: dict[int, set[int]] = defaultdict(set)  # VLAN → frames whose VIOS trunks carry it
+    used: dict[int, set[int]] = defaultdict(set)  # client LPAR → its VLANs
+    for adapter in estate.adapters:
+        if adapter["kind"] != VirtualAdapterKind.ETHERNET:
+            continue
+        lpar = estate.lpars[adapter["lpar_id"]]
+        if adapter["role"] == VirtualAdapterRole.TRUNK:
+            for vlan in estate.adapter_vlans(adapter):
+                bridged[vlan].add(lpar["frame_id"])
+        elif lpar["kind"] != LparKind.VIOS:
+            used[lpar["id"]] |= estate.adapter_vlans(adapter)
+    hosts = {p["frame_id"] for p in estate.lpars.values() if p["kind"] == LparKind.VIOS}
+    for lpar_id, vlans in used.items():
+        lpar = estate.lpars[lpar_id]
+        for vlan in sorted(vlans):
+            missing = [estate.frames[f]["name"] for f in hosts - bridged[vlan]]
+            if missing:
+                yield _lpar_violation(
+                    estate, "vlan_bridge", Severity.WARNING, lpar,
+                    f"VLAN {vlan} of {lpar['name']} is bridged by no VIOS on "
+                    f"{_names(missing)}: it loses that network if it moves there.",
+                )  # fmt: skip
+
+
+def check_disk_order(estate: Estate) -> Iterator[Violation]:
+    """vSCSI backing disks of a client mapped differently on its VIOS."""
+    per_client: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for adapter in sorted(estate.adapters, key=lambda a: a["remote_slot"] or 0):
+        is_server = adapter["kind"] == VirtualAdapterKind.VSCSI and adapter["role"] == "server"
+        if is_server and adapter["remote_lpar_id"] in estate.lpars:
+            disks = per_client[adapter["remote_lpar_id"]][adapter["lpar_id"]]
+            disks += adapter["backing_devices"] or []
+    for client_id, by_vios in per_client.items():
+        orders = {tuple(disks) for disks in by_vios.values()}
+        if len(by_vios) > 1 and len(orders) > 1:
+            lpar = estate.lpars[client_id]
+            detail = "; ".join(
+                f"{estate.lpars[v]['name']}: {', '.join(d) or 'none'}"
+                for v, d in sorted(by_vios.items())
+            )
+            yield _lpar_violation(
+                estate, "disk_order", Severity.WARNING, lpar,
+                f"The vSCSI disks of {lpar['name']} are not mapped in the same order on its "
+                f"VIOS ({detail}).",
+            )  # fmt: skip
+
+
+def check_shared_pools(estate: Estate) -> Iterator[Violation]:
+    """Frames lacking a shared-pool name their peers (frames of the same HMC) have."""
+    peers: dict[int | None, list[int]] = defaultdict(list)
+    for frame in estate.frames.values():
+        peers[frame["hmc_id"]].append(frame["id"])
+    for group in peers.values():
+        names = set().union(*(estate.pools[f] for f in group))
+        for frame_id in group:
+            missing = names - estate.pools[frame_id]
+            if missing and len(group) > 1:
+                frame = estate.frames[frame_id]
+                url = _url("inventory:frame-detail", frame_id)
+                yield Violation(
+                    "shared_pools", Severity.WARNING, frame["name"], url,
+                    f"Frame {frame['name']} has no shared pool named "
+                    f"{', '.join(sorted(missing))}, which its peer frames have: LPARs in it "
+                    "would land in DefaultPool.",
+                    reverse("inventory:sharedprocessorpool-add"),
+                )  # fmt: skip
+
+
+DRIFT_FIELDS = {
+    "proc_mode": "processor mode",
+    "proc_units": "processor units",
+    "virtual_procs": "virtual processors",
+    "memory_mb": "memory (MB)",
+    "compat_mode": "compatibility mode",
+    "shared_pool__name": "shared pool",
+}
+
+
+def twin_differences(
+    estate: Estate, original: dict, twin: dict, scheme: EnumerationScheme
+) -> list[str]:
+    """Each way the twin no longer matches its original, in a sentence."""
+    found = [
+        f"{label} is {original[name]} on the original, {twin[name]} on the twin."
+        for name, label in DRIFT_FIELDS.items()
+        if original[name] != twin[name]
+    ]
+    expected = {
+        twin_slot(scheme, a["kind"], a["slot"]): a
+        for a in estate.by_lpar[original["id"]]
+        if a["role"] != VirtualAdapterRole.SERVER
+    }
+    actual = {a["slot"]: a for a in estate.by_lpar[twin["id"]]}
+    for slot, adapter in sorted(expected.items()):
+        kind = KIND_LABELS[adapter["kind"]]
+        mine = actual.get(slot)
+        if mine is None or mine["kind"] != adapter["kind"]:
+            found.append(
+                f"the original's {kind} slot {adapter['slot']} has no twin in slot {slot}."
+            )
+        elif adapter["kind"] == VirtualAdapterKind.ETHERNET:
+            theirs, ours = estate.adapter_vlans(adapter), estate.adapter_vlans(mine)
+            if theirs != ours:
+                found.append(
+                    f"Ethernet slot {slot} carries VLAN {_vlan_list(theirs)} on the original, "
+                    f"{_vlan_list(ours)} on the twin."
+                )
+    for slot, mine in sorted(actual.items()):
+        if slot not in expected:
+            found.append(
+                f"the twin's {KIND_LABELS[mine['kind']]} slot {slot} matches no adapter of the "
+                "original."
+            )
+    return found
+
+
+def _vlan_list(vlans: set[int]) -> str:
+    return ", ".join(map(str, sorted(vlans))) or "none"
+
+
+def twin_drift(*, twin: Lpar) -> list[str]:
+    """How the stub twin differs from its original now (empty: in line)."""
+    if not twin.stub_of_id:
+        return []
+    estate = Estate.load(lpar_ids=[twin.pk, twin.stub_of_id])
+    scheme = estate.scheme(twin.frame_id)
+    lpars = estate.lpars
+    return (
+        twin_differences(estate, lpars[twin.stub_of_id], lpars[twin.pk], scheme) if scheme else []
+    )
+
+
+def check_stub_drift(estate: Estate) -> Iterator[Violation]:
+    """Stub twins that no longer match their original."""
+    for twin in estate.lpars.values():
+        original = estate.lpars.get(twin["stub_of_id"])
+        if original is None:
+            continue
+        scheme = estate.scheme(twin["frame_id"])
+        if scheme is None:
+            continue
+        for difference in twin_differences(estate, original, twin, scheme):
+            yield Violation(
+                "stub_drift", Severity.WARNING, estate.lpar_label(twin), _lpar_url(twin["id"]),
+                f"Twin of {original['name']}: {difference}",
+                reverse("planning:lpar", args=[twin["id"]]),
+            )  # fmt: skip
+
+
+CHECKS: dict[str, tuple[str, Callable[[Estate], Iterator[Violation]]]] = {
+    "slot_range": ("Slots out of range or not under the ceiling", check_slot_ranges),
+    "lpar_id_reused": ("LPAR ids reused across frames", check_lpar_ids),
+    "vios_id": ("VIOS not on the scheme's ids", check_vios_ids),
+    "vios_side": (
+        "Client adapters whose VIOS side is missing or points elsewhere",
+        check_vios_side,
+    ),
+    "single_vios": ("Storage through one VIOS only", check_redundancy),
+    "wwpn_pair": ("vFC adapters with a missing WWPN", check_wwpn_pairs),
+    "wwpn_fabric": ("WWPNs on no fabric", check_wwpn_fabrics),
+    "vlan_bridge": ("VLANs not bridged on a frame the LPAR may move to", check_vlan_bridging),
+    "disk_order": ("vSCSI disks mapped in different orders", check_disk_order),
+    "shared_pools": ("Shared-pool names that differ from the peer frames'", check_shared_pools),
+    "stub_drift": ("Stub twins that drifted from their original", check_stub_drift),
+}
+
+
+def estate_check(*, estate: Estate | None = None) -> list[Violation]:
+    """Every violation in the estate, errors first, in the order of CHECKS."""
+    estate = estate or Estate.load()
+    found = [v for _, run in CHECKS.values() for v in run(estate)]
+    return sorted(found, key=lambda v: v.severity != Severity.ERROR)

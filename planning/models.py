@@ -1,0 +1,214 @@
+"""Planning data: the enumeration scheme, which frames follow which scheme, slot reservations
+made by the allocator, and the VIOS server adapters planned for stub twins but not yet mapped."""
+
+from itertools import pairwise
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from inventory.choices import VirtualAdapterKind
+from inventory.models import Frame, Lpar, VirtualAdapter
+from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
+
+KIND_LABELS = dict(VirtualAdapterKind.choices)
+wwpn_prefix_validator = RegexValidator(
+    r"^c05076[0-9a-f]{1,6}$",
+    "A WWPN prefix is c05076 (IBM's virtual WWPNs) followed by 1 to 6 lower-case hex digits.",
+)
+
+
+class EnumerationScheme(models.Model):
+    """How virtual slots and LPAR ids are numbered, and how a stub twin is derived.
+
+    Ranges are inclusive, one per virtual adapter kind; every slot stays under the ceiling
+    because the HMC re-numbers slots of 1000 and above during LPM.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    is_default = models.BooleanField(
+        default=False, help_text="The scheme of every frame that names no other."
+    )
+    ethernet_first = models.PositiveSmallIntegerField(default=10)
+    ethernet_last = models.PositiveSmallIntegerField(default=100)
+    vscsi_first = models.PositiveSmallIntegerField(default=200, verbose_name="vSCSI first")
+    vscsi_last = models.PositiveSmallIntegerField(default=400, verbose_name="vSCSI last")
+    vfc_first = models.PositiveSmallIntegerField(default=600, verbose_name="vFC first")
+    vfc_last = models.PositiveSmallIntegerField(default=800, verbose_name="vFC last")
+    slot_ceiling = models.PositiveSmallIntegerField(
+        default=SLOT_CEILING,
+        validators=[MaxValueValidator(SLOT_CEILING)],
+        help_text="Slot numbers stay under it; the HMC re-numbers slots of 1000 and above.",
+    )
+    lpar_id_ceiling = models.PositiveSmallIntegerField(
+        default=1000,
+        validators=[MinValueValidator(2), MaxValueValidator(32767)],
+        verbose_name="LPAR id ceiling",
+        help_text="LPAR ids stay under it (the partition limit of the managed systems).",
+    )
+    vios_lpar_ids = models.JSONField(
+        default=list, verbose_name="VIOS LPAR ids", help_text="The LPAR ids a VIOS may hold."
+    )
+    stub_lpar_id_offset = models.PositiveSmallIntegerField(
+        default=100, verbose_name="stub LPAR id offset"
+    )
+    stub_slot_offset = models.PositiveSmallIntegerField(
+        default=100, help_text="Added to the vSCSI and vFC client slots of a stub twin."
+    )
+    stub_keeps_ethernet_slots = models.BooleanField(
+        default=True, help_text="A stub twin's Ethernet adapters keep the original's slots."
+    )
+    stub_suffix = models.CharField(max_length=16, default="-stub")
+    stub_wwpn_prefix = models.CharField(
+        max_length=12,
+        default="c05076e",
+        validators=[wwpn_prefix_validator],
+        verbose_name="stub WWPN prefix",
+        help_text="Stub twins' WWPN pairs are allocated after the highest WWPN with this prefix.",
+    )
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        permissions = [
+            ("allocate_slot", "Can reserve the next free virtual slot"),
+            ("manage_stub_twin", "Can create and refresh stub-LPAR twins"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="scheme_one_default",
+                violation_error_message="Another scheme is already the default.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("planning:scheme-edit", args=[self.pk])
+
+    def slot_range(self, kind: str) -> tuple[int, int]:
+        return getattr(self, f"{kind}_first"), getattr(self, f"{kind}_last")
+
+    def range_label(self, kind: str) -> str:
+        first, last = self.slot_range(kind)
+        return f"{KIND_LABELS[kind]} range {first}–{last}"
+
+    def slot_error(self, kind: str, slot: int) -> str | None:
+        """Why `slot` is no place for a `kind` adapter under this scheme, or None."""
+        first, last = self.slot_range(kind)
+        if slot >= self.slot_ceiling:
+            return (
+                f"{KIND_LABELS[kind]} slot {slot} is not under the scheme's ceiling "
+                f"{self.slot_ceiling}."
+            )
+        if not first <= slot <= last:
+            return (
+                f"{KIND_LABELS[kind]} slot {slot} is outside the scheme's {self.range_label(kind)}."
+            )
+        return None
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        ranges = []
+        for kind in VirtualAdapterKind.values:
+            first, last = self.slot_range(kind)
+            if first is None or last is None:
+                continue
+            label = KIND_LABELS[kind]
+            if first > last:
+                errors[f"{kind}_first"] = (
+                    f"The {label} range starts after it ends ({first}–{last})."
+                )
+            elif first < SLOT_MIN or last >= min(self.slot_ceiling or SLOT_CEILING, SLOT_CEILING):
+                errors[f"{kind}_last"] = (
+                    f"The {label} range {first}–{last} must lie inside {SLOT_MIN}–"
+                    f"{min(self.slot_ceiling or SLOT_CEILING, SLOT_CEILING) - 1}."
+                )
+            else:
+                ranges.append((first, last, kind))
+        ranges.sort()
+        for (_, last, kind), (first, other_last, other) in pairwise(ranges):
+            if first <= last:
+                errors.setdefault(
+                    f"{other}_first",
+                    f"The {KIND_LABELS[other]} range {first}–{other_last} overlaps the "
+                    f"{self.range_label(kind)}.",
+                )
+        ids = self.vios_lpar_ids
+        if (
+            not isinstance(ids, list)
+            or not ids
+            or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= 32767 for i in ids
+            )
+        ):
+            errors["vios_lpar_ids"] = "List the VIOS LPAR ids as numbers, e.g. [1, 2]."
+        elif len(set(ids)) != len(ids):
+            errors["vios_lpar_ids"] = "Each VIOS LPAR id appears once."
+        if errors:
+            raise ValidationError(errors)
+
+
+class FrameScheme(models.Model):
+    """A frame that follows another scheme than the default."""
+
+    frame = models.OneToOneField(Frame, on_delete=models.CASCADE, related_name="planning_scheme")
+    scheme = models.ForeignKey(EnumerationScheme, on_delete=models.PROTECT, related_name="frames")
+
+    class Meta:
+        ordering = ["frame__name"]
+
+    def __str__(self) -> str:
+        return f"{self.frame} follows {self.scheme}"
+
+
+class SlotReservation(models.Model):
+    """A virtual slot the allocator handed out: no one else gets it while it is reserved."""
+
+    lpar = models.ForeignKey(Lpar, on_delete=models.CASCADE, related_name="slot_reservations")
+    slot = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, choices=VirtualAdapterKind.choices)
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["lpar", "slot"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lpar", "slot"],
+                name="reservation_unique_slot_per_lpar",
+                violation_error_message="This slot of the LPAR is already reserved.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lpar} slot {self.slot} ({self.get_kind_display()})"
+
+
+class PlannedServerAdapter(models.Model):
+    """A VIOS server adapter that exists in the plan only: created for a stub twin and not yet
+    mapped on the VIOS (no vfcmap / mkvdev has been run). The failover runbook maps it."""
+
+    adapter = models.OneToOneField(
+        VirtualAdapter, on_delete=models.CASCADE, related_name="planned_mapping"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["adapter"]
+
+    def __str__(self) -> str:
+        return f"{self.adapter} (not mapped)"
+
+
+# The zoning exports' record lives with the zoning code; Django finds models in this module.
+from planning.zoning.records import ZoningExport  # noqa: E402
+
+__all__ = ["ZoningExport"]

@@ -1,0 +1,24 @@
+"""The scheme's rule for virtual adapters, registered into inventory.rules from apps.py so that
+every path that saves an adapter (forms, grid, API, importer) obeys it."""
+
+from inventory.models import VirtualAdapter
+from planning.models import KIND_LABELS
+from planning.selectors import scheme_for_frame
+
+
+def virtual_adapter_slot_rule(adapter: VirtualAdapter) -> dict[str, str]:
+    """Refuse a slot outside its kind's range when it is being set: a new adapter, or a changed
+    slot, kind or LPAR. Rows saved before a scheme change are left to the estate checks."""
+    if adapter.slot is None or not adapter.lpar_id or adapter.kind not in KIND_LABELS:
+        return {}
+    if adapter.pk is not None:
+        stored = (
+            VirtualAdapter.objects.filter(pk=adapter.pk)
+            .values_list("slot", "kind", "lpar_id")
+            .first()
+        )
+        if stored == (adapter.slot, adapter.kind, adapter.lpar_id):
+            return {}
+    scheme = scheme_for_frame(frame=adapter.lpar.frame_id)
+    error = scheme.slot_error(adapter.kind, adapter.slot) if scheme else None
+    return {"slot": error} if error else {}

@@ -1,0 +1,426 @@
+"""Stub-LPAR twins: a cold standby of an LPAR on another frame, derived by the scheme's stub
+policy (LPAR id and vSCSI/vFC slots + offset, Ethernet slots kept, name + suffix), with server
+adapters planned on the destination VIOS but not mapped, and its own WWPN pairs.
+
+Everything a twin needs is planned and checked first; only a plan with no refusal is written,
+in one transaction, so a refused request creates nothing.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from inventory.choices import LparKind, LparState, VirtualAdapterKind, VirtualAdapterRole
+from inventory.models import Frame, Lpar, SharedProcessorPool, VirtualAdapter, Wwpn
+from inventory.services import object_save, virtual_adapter_save
+from lpmplanner.exceptions import Conflict
+from planning.models import KIND_LABELS, EnumerationScheme, PlannedServerAdapter
+from planning.selectors import scheme_for_frame
+
+STORAGE_KINDS = (VirtualAdapterKind.VSCSI, VirtualAdapterKind.VFC)
+TWIN_FIELDS = ("kind", "proc_mode", "proc_units", "virtual_procs", "memory_mb", "compat_mode")
+
+
+def twin_slot(scheme: EnumerationScheme, kind: str, slot: int) -> int:
+    """Where the twin's adapter sits for the original's adapter of `kind` in `slot`."""
+    if kind == VirtualAdapterKind.ETHERNET and scheme.stub_keeps_ethernet_slots:
+        return slot
+    return slot + scheme.stub_slot_offset
+
+
+@dataclass
+class _Destination:
+    """The destination frame as the plans need it; shared by the plans of one bulk request so
+    that server slots handed out to one twin are not handed out again."""
+
+    frame: Frame
+    scheme: EnumerationScheme
+    vioses: dict[int, Lpar]  # by LPAR id
+    pools: dict[str, SharedProcessorPool]
+    bridged: set[int]
+    used_slots: dict[int, set[int]]  # VIOS pk → slots in use or planned
+
+    @classmethod
+    def load(cls, frame: Frame) -> "_Destination":
+        scheme = scheme_for_frame(frame=frame)
+        if scheme is None:
+            raise ValidationError("There is no enumeration scheme: create a default scheme first.")
+        vioses = {v.lpar_id: v for v in frame.lpars.filter(kind=LparKind.VIOS)}
+        bridged = set()
+        trunks = VirtualAdapter.objects.filter(lpar__in=vioses.values(), role="trunk")
+        for pvid, tagged in trunks.values_list("pvid_id", "vlans__vlan_id"):
+            bridged |= {pvid, tagged} - {None}
+        used = defaultdict(set)
+        for lpar_id, slot in VirtualAdapter.objects.filter(lpar__in=vioses.values()).values_list(
+            "lpar_id", "slot"
+        ):
+            used[lpar_id].add(slot)
+        pools = {p.name: p for p in frame.shared_pools.all()}
+        return cls(frame, scheme, vioses, pools, bridged, used)
+
+    def server_slot(self, vios: Lpar, kind: str, wanted: int) -> int | None:
+        """`wanted` when it is free and in range on the VIOS, else its lowest free slot."""
+        used = self.used_slots[vios.pk]
+        first, last = self.scheme.slot_range(kind)
+        candidates = [wanted] if first <= wanted <= last else []
+        candidates += range(first, min(last, self.scheme.slot_ceiling - 1) + 1)
+        slot = next((s for s in candidates if s not in used), None)
+        if slot is not None:
+            used.add(slot)
+        return slot
+
+
+@dataclass
+class _StoragePlan:
+    original: VirtualAdapter
+    slot: int
+    vios: Lpar
+    server_slot: int
+    fabrics: list
+
+
+@dataclass
+class TwinPlan:
+    """What one twin will be, or why it cannot be."""
+
+    original: Lpar
+    name: str = ""
+    lpar_id: int = 0
+    pool: SharedProcessorPool | None = None
+    ethernet: list[tuple[VirtualAdapter, int]] = field(default_factory=list)
+    storage: list[_StoragePlan] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+
+def _original_adapters(lpar: Lpar) -> list[VirtualAdapter]:
+    return list(
+        lpar.virtual_adapters.select_related("remote_lpar", "pvid")
+        .prefetch_related("vlans", "wwpns")
+        .exclude(role=VirtualAdapterRole.SERVER)
+        .order_by("slot")
+    )
+
+
+def _vlans(adapter: VirtualAdapter) -> set[int]:
+    return {adapter.pvid_id, *(v.vlan_id for v in adapter.vlans.all())} - {None}
+
+
+def _storage_plan(
+    plan: TwinPlan, destination: _Destination, adapter: VirtualAdapter, slot: int
+) -> _StoragePlan | None:
+    """Pair the twin's client slot with a server adapter on the destination VIOS of the same
+    LPAR id as the original's VIOS."""
+    label = KIND_LABELS[adapter.kind]
+    if adapter.remote_lpar is None:
+        plan.refusals.append(f"{label} slot {adapter.slot} of {plan.original.name} names no VIOS.")
+        return None
+    vios = destination.vioses.get(adapter.remote_lpar.lpar_id)
+    if vios is None:
+        plan.refusals.append(
+            f"{destination.frame.name} has no VIOS with LPAR id {adapter.remote_lpar.lpar_id} to "
+            f"serve {label} slot {slot} (the original's is {adapter.remote_lpar.name})."
+        )
+        return None
+    wanted = (adapter.remote_slot or slot) + destination.scheme.stub_slot_offset
+    server_slot = destination.server_slot(vios, adapter.kind, wanted)
+    if server_slot is None:
+        plan.refusals.append(
+            f"The {destination.scheme.range_label(adapter.kind)} of {vios.name} on "
+            f"{destination.frame.name} is full."
+        )
+        return None
+    fabrics = [w.fabric for w in sorted(adapter.wwpns.all(), key=lambda w: w.position)]
+    return _StoragePlan(adapter, slot, vios, server_slot, fabrics)
+
+
+def _twin_identity_refusals(plan: TwinPlan, destination: _Destination) -> None:
+    original, scheme, frame = plan.original, destination.scheme, destination.frame
+    if original.frame_id == frame.pk:
+        plan.refusals.append(
+            f"{frame.name} is the frame {original.name} is on: a twin lives on another frame."
+        )
+    if original.is_vios:
+        plan.refusals.append(f"{original.name} is a VIOS: a VIOS has no stub twin.")
+    if original.stub_of_id:
+        plan.refusals.append(f"{original.name} is itself a stub twin.")
+    twin = original.stubs.select_related("frame").first()
+    if twin is not None:
+        raise Conflict(
+            f"{original.name} already has a stub twin, {twin.name} on {twin.frame.name}: "
+            "refresh it instead."
+        )
+    if plan.lpar_id >= scheme.lpar_id_ceiling:
+        plan.refusals.append(
+            f"LPAR id {original.lpar_id} + {scheme.stub_lpar_id_offset} = {plan.lpar_id} is not "
+            f"under the scheme's LPAR id ceiling {scheme.lpar_id_ceiling}."
+        )
+    holder = Lpar.objects.filter(lpar_id=plan.lpar_id).filter(frame=frame).first()
+    holder = holder or Lpar.objects.filter(lpar_id=plan.lpar_id).exclude(kind="vios").first()
+    if holder is not None:
+        plan.refusals.append(
+            f"LPAR id {plan.lpar_id} is already used by {holder.name} on {holder.frame.name}."
+        )
+    if frame.lpars.filter(name=plan.name).exists():
+        plan.refusals.append(f"{frame.name} already has an LPAR named {plan.name}.")
+
+
+def twin_plan(*, lpar: Lpar, destination: _Destination) -> TwinPlan:
+    """Everything the twin of `lpar` on the destination needs, and every reason it cannot be."""
+    scheme = destination.scheme
+    plan = TwinPlan(
+        lpar,
+        name=f"{lpar.name}{scheme.stub_suffix}",
+        lpar_id=lpar.lpar_id + scheme.stub_lpar_id_offset,
+    )
+    _twin_identity_refusals(plan, destination)
+    if not destination.frame.accepts_compat_mode(lpar.compat_mode):
+        plan.refusals.append(
+            f"{destination.frame.name} does not accept compatibility mode {lpar.compat_mode}."
+        )
+    if lpar.shared_pool_id:
+        plan.pool = destination.pools.get(lpar.shared_pool.name)
+        if plan.pool is None:
+            plan.refusals.append(
+                f"{destination.frame.name} has no shared pool named {lpar.shared_pool.name}."
+            )
+    for adapter in _original_adapters(lpar):
+        slot = twin_slot(scheme, adapter.kind, adapter.slot)
+        error = scheme.slot_error(adapter.kind, slot)
+        if error:
+            plan.refusals.append(
+                f"{KIND_LABELS[adapter.kind]} slot {adapter.slot} → {slot}: {error}"
+            )
+            continue
+        if adapter.kind == VirtualAdapterKind.ETHERNET:
+            missing = sorted(_vlans(adapter) - destination.bridged)
+            if missing:
+                plan.refusals.append(
+                    f"No VIOS on {destination.frame.name} bridges VLAN "
+                    f"{', '.join(map(str, missing))} of Ethernet slot {adapter.slot}."
+                )
+            plan.ethernet.append((adapter, slot))
+        elif adapter.kind in STORAGE_KINDS:
+            storage = _storage_plan(plan, destination, adapter, slot)
+            if storage:
+                plan.storage.append(storage)
+    return plan
+
+
+class _WwpnPool:
+    """Virtual WWPN pairs after the highest WWPN with the scheme's prefix, as the HMC hands them
+    out (consecutive, the first one even). The scheme row is locked so that two twin requests
+    never draw the same pair."""
+
+    def __init__(self, scheme: EnumerationScheme) -> None:
+        EnumerationScheme.objects.select_for_update().filter(pk=scheme.pk).first()
+        prefix = scheme.stub_wwpn_prefix
+        free_digits = 16 - len(prefix)
+        self.base = int(prefix, 16) << (4 * free_digits)
+        self.limit = self.base + (1 << (4 * free_digits))
+        highest = (
+            Wwpn.objects.filter(value__startswith=prefix)
+            .order_by("-value")
+            .values_list("value", flat=True)
+            .first()
+        )
+        self.next = int(highest, 16) + 1 if highest else self.base
+        self.prefix = prefix
+
+    def take_pair(self) -> list[str]:
+        self.next += self.next % 2
+        if self.next + 2 > self.limit:
+            raise Conflict(f"The stub WWPN pool {self.prefix}… is exhausted.")
+        pair = [f"{self.next:016x}", f"{self.next + 1:016x}"]
+        self.next += 2
+        return pair
+
+
+def _storage_create(twin: Lpar, storage: _StoragePlan, pool: _WwpnPool) -> None:
+    kind = storage.original.kind
+    client = VirtualAdapter(
+        lpar=twin, kind=kind, role=VirtualAdapterRole.CLIENT, slot=storage.slot,
+        remote_lpar=storage.vios, remote_slot=storage.server_slot,
+    )  # fmt: skip
+    if kind == VirtualAdapterKind.VFC:
+        fabrics = storage.fabrics if len(storage.fabrics) == 2 else None
+        virtual_adapter_save(adapter=client, wwpns=pool.take_pair(), wwpn_fabrics=fabrics)
+    else:
+        virtual_adapter_save(adapter=client)
+    server = virtual_adapter_save(
+        adapter=VirtualAdapter(
+            lpar=storage.vios, kind=kind, role=VirtualAdapterRole.SERVER,
+            slot=storage.server_slot, remote_lpar=twin, remote_slot=storage.slot,
+        )
+    )  # fmt: skip
+    PlannedServerAdapter.objects.create(adapter=server)
+
+
+def _ethernet_create(twin: Lpar, original: VirtualAdapter, slot: int) -> None:
+    virtual_adapter_save(
+        adapter=VirtualAdapter(
+            lpar=twin, kind=VirtualAdapterKind.ETHERNET, role=VirtualAdapterRole.CLIENT,
+            slot=slot, pvid_id=original.pvid_id, vswitch=original.vswitch,
+        ),
+        vlans=list(original.vlans.all()),
+    )  # fmt: skip
+
+
+def _twin_create(plan: TwinPlan, destination: _Destination, pool: _WwpnPool) -> Lpar:
+    original = plan.original
+    twin = Lpar(
+        frame=destination.frame, name=plan.name, lpar_id=plan.lpar_id,
+        state=LparState.NOT_ACTIVATED, shared_pool=plan.pool, stub_of=original,
+        profile_name=original.profile_name, **{f: getattr(original, f) for f in TWIN_FIELDS},
+    )  # fmt: skip
+    object_save(instance=twin)
+    for adapter, slot in plan.ethernet:
+        _ethernet_create(twin, adapter, slot)
+    for storage in plan.storage:
+        _storage_create(twin, storage, pool)
+    return twin
+
+
+def _refused(plans: list[TwinPlan]) -> ValidationError | None:
+    messages = [
+        f"{plan.original.name}: {refusal}" if len(plans) > 1 else refusal
+        for plan in plans
+        for refusal in plan.refusals
+    ]
+    return ValidationError(messages) if messages else None
+
+
+@transaction.atomic
+def lpar_create_stub_twin(*, lpar: Lpar, destination_frame: Frame) -> Lpar:
+    """Create `<name>-stub` on `destination_frame`, or refuse with every reason and create
+    nothing. A twin that already exists is a Conflict: refresh it instead."""
+    destination = _Destination.load(destination_frame)
+    plan = twin_plan(lpar=lpar, destination=destination)
+    error = _refused([plan])
+    if error:
+        raise ValidationError({"destination_frame": error.messages})
+    return _twin_create(plan, destination, _WwpnPool(destination.scheme))
+
+
+@dataclass(frozen=True)
+class BulkTwinReport:
+    """What a bulk twinning created: (original, twin) pairs."""
+
+    source: Frame
+    destination: Frame
+    created: list[tuple[Lpar, Lpar]]
+
+    def summary(self) -> str:
+        return (
+            f"Created {len(self.created)} stub twin(s) of {self.source.name}'s LPARs on "
+            f"{self.destination.name}: {', '.join(t.name for _, t in self.created) or 'none'}."
+        )
+
+
+@transaction.atomic
+def frame_create_stub_twins(*, frame: Frame, destination_frame: Frame) -> BulkTwinReport:
+    """Twin every client LPAR of `frame` (twins excluded) onto `destination_frame`: all of them
+    or, with the reason for each LPAR that cannot be twinned, none."""
+    destination = _Destination.load(destination_frame)
+    originals = list(
+        frame.lpars.exclude(kind=LparKind.VIOS).filter(stub_of__isnull=True)
+        .select_related("shared_pool").order_by("lpar_id")
+    )  # fmt: skip
+    if not originals:
+        raise ValidationError(f"{frame.name} has no client LPAR to twin.")
+    plans = []
+    for lpar in originals:
+        try:
+            plans.append(twin_plan(lpar=lpar, destination=destination))
+        except Conflict as conflict:
+            plans.append(TwinPlan(lpar, refusals=[str(conflict)]))
+    error = _refused(plans)
+    if error:
+        raise ValidationError(
+            [f"Nothing was created: {len(error.messages)} reason(s).", *error.messages]
+        )
+    pool = _WwpnPool(destination.scheme)
+    created = [(plan.original, _twin_create(plan, destination, pool)) for plan in plans]
+    return BulkTwinReport(frame, destination_frame, created)
+
+
+def _same_ethernet(mine: VirtualAdapter, original: VirtualAdapter) -> bool:
+    return _vlans(mine) == _vlans(original) and mine.vswitch == original.vswitch
+
+
+def _unplanned_remove(adapter: VirtualAdapter) -> None:
+    """Remove a twin adapter the original no longer has, with its server adapter if that one
+    is still only planned (a mapped one is left for the estate checks to report)."""
+    if adapter.remote_lpar_id:
+        VirtualAdapter.objects.filter(
+            lpar_id=adapter.remote_lpar_id, slot=adapter.remote_slot,
+            planned_mapping__isnull=False,
+        ).delete()  # fmt: skip
+    adapter.delete()
+
+
+@transaction.atomic
+def stub_twin_refresh(*, twin: Lpar) -> Lpar:
+    """Bring the twin back in line with its original (processors, memory, pool, VLANs,
+    adapters), keeping its own slots and WWPNs; refuse with every reason and change nothing
+    when the destination cannot hold what the original now has."""
+    original = twin.stub_of
+    if original is None:
+        raise ValidationError(f"{twin.name} is not a stub twin.")
+    destination = _Destination.load(twin.frame)
+    scheme = destination.scheme
+    plan = TwinPlan(original)
+    if original.shared_pool_id:
+        plan.pool = destination.pools.get(original.shared_pool.name)
+        if plan.pool is None:
+            plan.refusals.append(
+                f"{twin.frame.name} has no shared pool named {original.shared_pool.name}."
+            )
+    current = {a.slot: a for a in _original_adapters(twin)}
+    kept, updates = set(), []
+    for adapter in _original_adapters(original):
+        slot = twin_slot(scheme, adapter.kind, adapter.slot)
+        mine = current.get(slot)
+        if adapter.kind == VirtualAdapterKind.ETHERNET:
+            missing = sorted(_vlans(adapter) - destination.bridged)
+            if missing:
+                plan.refusals.append(
+                    f"No VIOS on {twin.frame.name} bridges VLAN {', '.join(map(str, missing))} "
+                    f"of Ethernet slot {adapter.slot}."
+                )
+        if mine is not None and mine.kind == adapter.kind:
+            kept.add(slot)
+            if adapter.kind == VirtualAdapterKind.ETHERNET and not _same_ethernet(mine, adapter):
+                updates.append((mine, adapter))
+            continue
+        error = scheme.slot_error(adapter.kind, slot)
+        if error:
+            plan.refusals.append(
+                f"{KIND_LABELS[adapter.kind]} slot {adapter.slot} → {slot}: {error}"
+            )
+        elif adapter.kind == VirtualAdapterKind.ETHERNET:
+            plan.ethernet.append((adapter, slot))
+        elif adapter.kind in STORAGE_KINDS:
+            storage = _storage_plan(plan, destination, adapter, slot)
+            if storage:
+                plan.storage.append(storage)
+    error = _refused([plan])
+    if error:
+        raise ValidationError(error.messages)
+    for name in TWIN_FIELDS:
+        setattr(twin, name, getattr(original, name))
+    twin.shared_pool = plan.pool
+    object_save(instance=twin)
+    for slot, mine in current.items():
+        if slot not in kept:
+            _unplanned_remove(mine)
+    for mine, adapter in updates:
+        mine.pvid_id, mine.vswitch = adapter.pvid_id, adapter.vswitch
+        virtual_adapter_save(adapter=mine, vlans=list(adapter.vlans.all()))
+    for adapter, slot in plan.ethernet:
+        _ethernet_create(twin, adapter, slot)
+    pool = _WwpnPool(scheme)
+    for storage in plan.storage:
+        _storage_create(twin, storage, pool)
+    return twin
