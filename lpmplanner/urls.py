@@ -9,10 +9,17 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
+from migrations_app.api.urls import router as migrations_router
+from migrations_app.api.urls import verbs as migrations_verbs
+from planning.api.urls import router as planning_router
+from planning.api.urls import verbs as planning_verbs
+from planning.zoning import api as zoning_api
 
 # One router for every app's collections, so they all sit flat under /api/ as the contract says.
 router = SimpleRouter()
 router.registry.extend(inventory_router.registry)
+router.registry.extend(planning_router.registry)
+router.registry.extend(migrations_router.registry)
 
 api_patterns = [
     path("", api_views.api_root_view(router), name="root"),
@@ -21,6 +28,15 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
+    # Verbs on the inventory's LPARs and frames (allocate-slot, stub-twin, failover-runbook …).
+    *planning_verbs.urls,
+    path("zoning/fabrics/<int:pk>/plan/", zoning_api.ZoningPlanView.as_view(), name="zoning-plan"),
+    path(
+        "zoning/fabrics/<int:pk>/export/",
+        zoning_api.ZoningExportView.as_view(),
+        name="zoning-export",
+    ),
+    *migrations_verbs.urls,
 ]
 
 urlpatterns = [

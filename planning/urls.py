@@ -1,10 +1,28 @@
+"""Planning URLs: the Planning page, checks, scheme, per-LPAR twins and runbooks; Zoning."""
+
 from django.urls import path
 
 from planning import views
+from planning.zoning import views as zoning
 
 app_name = "planning"
 
 urlpatterns = [
     path("planning/", views.index, name="index"),
-    path("zoning/", views.zoning_index, name="zoning-index"),
+    path("planning/checks/", views.checks_page, name="checks"),
+    path("planning/schemes/<int:pk>/edit/", views.scheme_edit, name="scheme-edit"),
+    path("planning/lpars/<int:pk>/", views.lpar_page, name="lpar"),
+    path("planning/lpars/<int:pk>/stub-twin/", views.lpar_stub_twin, name="lpar-stub-twin"),
+    path(
+        "planning/lpars/<int:pk>/refresh-twin/", views.lpar_refresh_twin, name="lpar-refresh-twin"
+    ),
+    path("planning/lpars/<int:pk>/runbook/", views.lpar_runbook, name="lpar-runbook"),
+    path("planning/stub-twins/", views.frame_stub_twins, name="frame-stub-twins"),
+    path("zoning/", zoning.zoning_index, name="zoning-index"),
+    path("zoning/download/", zoning.zoning_download, name="zoning-download-all"),
+    path(
+        "zoning/fabrics/<int:fabric_id>/download/",
+        zoning.zoning_download,
+        name="zoning-download",
+    ),
 ]

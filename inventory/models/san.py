@@ -65,9 +65,11 @@ class Fabric(InventoryModel):
     )
     zoneset_name = models.CharField(
         max_length=64,
+        blank=True,
         validators=[zoning_name_validator],
         verbose_name="active configuration / zoneset",
-        help_text="Brocade: the effective cfg name; Cisco: the active zoneset name.",
+        help_text="Brocade: the effective cfg name; Cisco: the active zoneset name. Until it is "
+        "set, no zoning script is generated for the fabric.",
     )
     zoning_style = models.CharField(
         max_length=16, choices=ZoningStyle.choices, default=ZoningStyle.SINGLE_INITIATOR

@@ -1,0 +1,86 @@
+"""Zoning exports on a 10,000-LPAR estate (BENCH_LPARS=n for another size): the full workbook
+under 10 s and 300 MB peak, a switch script under 3 s; the workbook is compared with bare
+openpyxl write-only writing the same rows in the same run."""
+
+import io
+import math
+import os
+import time
+import tracemalloc
+from dataclasses import dataclass
+
+from openpyxl import Workbook, load_workbook
+
+from bench.common import Result
+from inventory.models import Fabric, Lpar
+from inventory.seeding import estate_seed
+from planning.zoning.exports import zoning_export
+from planning.zoning.workbook import ZONING_COLUMNS
+
+LPARS = int(os.environ.get("BENCH_LPARS", "10000"))
+WORKBOOK_MAX_SECONDS = 10.0
+WORKBOOK_MAX_MB = 300
+SCRIPT_MAX_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Memory:
+    name: str
+    peak_mb: float
+    baseline_mb: float
+    max_mb: float
+
+    @property
+    def ok(self) -> bool:
+        return self.peak_mb <= self.max_mb
+
+    def line(self) -> str:
+        return (
+            f"{self.name}: peak {self.peak_mb:.0f} MB (Python heap); baseline bare openpyxl "
+            f"{self.baseline_mb:.0f} MB; target <= {self.max_mb:g} MB "
+            f"{'ok' if self.ok else 'MISSED'}"
+        )
+
+
+def _measured(action) -> tuple[float, float, object]:
+    tracemalloc.start()
+    start = time.perf_counter()
+    value = action()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return seconds, peak, value
+
+
+def _bare_openpyxl(rows: int) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Zoning")
+    sheet.append(ZONING_COLUMNS)
+    row = [f"value-{i}" for i in range(len(ZONING_COLUMNS))]
+    for _ in range(rows):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def run() -> list:
+    missing = LPARS - Lpar.objects.exclude(kind="vios").count()
+    if missing > 0:
+        per_frame = min(50, missing)
+        print(f"building the estate: {math.ceil(missing / per_frame)} frames × {per_frame} …")
+        estate_seed(frames=math.ceil(missing / per_frame), lpars_per_frame=per_frame, seed=3)
+    seconds, peak, download = _measured(lambda: zoning_export(fabric=None, format="xlsx"))
+    rows = load_workbook(io.BytesIO(download.content), read_only=True)["Zoning"].max_row - 1
+    base_seconds, base_peak, _ = _measured(lambda: _bare_openpyxl(rows))
+    print(f"workbook: {rows} Zoning rows for {Lpar.objects.count()} LPARs")
+    fabric = Fabric.objects.order_by("name").first()
+    script_seconds, _, _ = _measured(lambda: zoning_export(fabric=fabric, format=fabric.vendor))
+    return [
+        Result("zoning workbook, all fabrics", seconds, f"bare openpyxl, {rows} rows",
+               base_seconds, WORKBOOK_MAX_SECONDS / max(base_seconds, 0.5), WORKBOOK_MAX_SECONDS),
+        Memory("zoning workbook", peak, base_peak, WORKBOOK_MAX_MB),
+        Result(f"{fabric.vendor} script for {fabric.name}", script_seconds,
+               f"bare openpyxl, {rows} rows", base_seconds,
+               SCRIPT_MAX_SECONDS / max(base_seconds, 0.5), SCRIPT_MAX_SECONDS),
+    ]  # fmt: skip

@@ -1,0 +1,78 @@
+"""Alias and zone names that every switch accepts: deterministic, length-safe, unique per
+fabric, stable across exports, and safe from reserved prefixes (zoning notes §8)."""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+MAX_LENGTH = 64
+STORAGE_HOST_MAX_LENGTH = 63
+# The names every FOS and MDS release accepts; `-`, `$` and `^` only on newer releases.
+STRICT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+RESERVED_PREFIXES = ("bfa_", "lsan_red_", "d__efault__", "lsan_", "qosh", "qosl", "msfr_", "red_")
+_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_]+")
+_STORAGE_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_.\- ]+")
+
+
+def _short_hash(text: str, length: int = 6) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:length]
+
+
+def name_part(text: str) -> str:
+    """A piece of a name in the strict character set: other characters become `_`."""
+    return _NOT_ALLOWED.sub("_", str(text)).strip("_")
+
+
+def name_problems(name: str) -> list[str]:
+    """Why `name` would be refused by a switch; empty when it is fine."""
+    problems = []
+    if not STRICT_NAME.fullmatch(name):
+        problems.append(
+            f"“{name}” must start with a letter and use only letters, digits and _ "
+            f"(at most {MAX_LENGTH})."
+        )
+    lowered = name.lower()
+    for prefix in RESERVED_PREFIXES:
+        if lowered.startswith(prefix):
+            problems.append(f"“{name}” starts with the reserved prefix {prefix}.")
+    return problems
+
+
+def storage_host_name(lpar_name: str) -> str:
+    """A Storage Virtualize host object name: ≤ 63 of `A-Z a-z 0-9 _ . -` and space, not `_`
+    first."""
+    name = _STORAGE_NOT_ALLOWED.sub("_", lpar_name).lstrip("_ ") or f"host_{_short_hash(lpar_name)}"
+    if len(name) > STORAGE_HOST_MAX_LENGTH:
+        name = f"{name[: STORAGE_HOST_MAX_LENGTH - 7]}_{_short_hash(lpar_name)}"
+    return name
+
+
+@dataclass
+class NameBook:
+    """The names given out on one fabric. The same identity always gets the same name; two
+    identities that would get the same name (ignoring case) are told apart by a short hash of
+    the second one's identity, so the result does not depend on the order of the calls for any
+    identity whose preferred name is free."""
+
+    given: dict[str, str] = field(default_factory=dict)  # lower-case name → identity
+    by_identity: dict[str, str] = field(default_factory=dict)
+
+    def name(self, identity: str, *parts: str, suffix: str = "") -> str:
+        if identity in self.by_identity:
+            return self.by_identity[identity]
+        base = "_".join(p for p in (name_part(part) for part in parts) if p) or "obj"
+        if not base[0].isalpha() or any(base.lower().startswith(p) for p in RESERVED_PREFIXES):
+            base = f"h_{base}"
+        name = self._fit(base, suffix)
+        if name.lower() in self.given:
+            name = self._fit(base, f"_{_short_hash(identity)}{suffix}")
+        self.given[name.lower()] = identity
+        self.by_identity[identity] = name
+        return name
+
+    @staticmethod
+    def _fit(base: str, suffix: str) -> str:
+        if len(base) + len(suffix) <= MAX_LENGTH:
+            return base + suffix
+        room = MAX_LENGTH - len(suffix) - 7
+        return f"{base[:room].rstrip('_')}_{_short_hash(base)}{suffix}"
