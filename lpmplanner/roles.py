@@ -51,7 +51,12 @@ ROLES = (
     Role(
         "SAN admin",
         "Reads everything; manages fabrics, storage ports and WWPNs; downloads zoning.",
-        edit_models=("inventory.fabric", "inventory.storageport", "inventory.wwpn"),
+        edit_models=(
+            "inventory.fabric",
+            "inventory.storageport",
+            "inventory.wwpn",
+            "planning.fabriczoning",
+        ),
         extra=("planning.download_zoning",),
     ),
     Role(

@@ -209,6 +209,6 @@ class PlannedServerAdapter(models.Model):
 
 
 # The zoning exports' record lives with the zoning code; Django finds models in this module.
-from planning.zoning.records import ZoningExport  # noqa: E402
+from planning.zoning.records import FabricZoning, ZoningExport  # noqa: E402
 
-__all__ = ["ZoningExport"]
+__all__ = ["FabricZoning", "ZoningExport"]

@@ -21,6 +21,11 @@ urlpatterns = [
     path("zoning/", zoning.zoning_index, name="zoning-index"),
     path("zoning/download/", zoning.zoning_download, name="zoning-download-all"),
     path(
+        "zoning/fabrics/<int:fabric_id>/settings/",
+        zoning.zoning_settings,
+        name="zoning-settings",
+    ),
+    path(
         "zoning/fabrics/<int:fabric_id>/download/",
         zoning.zoning_download,
         name="zoning-download",

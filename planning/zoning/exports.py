@@ -42,7 +42,7 @@ def _script(plan: FabricPlan, format: str, remove: bool, incremental: bool) -> s
     if format == "brocade":
         return brocade_script(plan, remove=remove, incremental=incremental)
     if format == "cisco":
-        return cisco_script(plan, remove=remove)
+        return cisco_script(plan, remove=remove, enhanced=plan.settings.enhanced_zone_mode)
     return storage_script(plan, remove=remove)
 
 

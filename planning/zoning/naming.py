@@ -70,6 +70,13 @@ class NameBook:
         self.by_identity[identity] = name
         return name
 
+    def from_template(
+        self, identity: str, template: str, values: dict[str, object], suffix: str = ""
+    ) -> str:
+        """The name `template` (e.g. `{lpar}_{adapter}`) gives for `values`, made legal."""
+        text = template.format(**{key: name_part(value) for key, value in values.items()})
+        return self.name(identity, text, suffix=suffix)
+
     @staticmethod
     def _fit(base: str, suffix: str) -> str:
         if len(base) + len(suffix) <= MAX_LENGTH:

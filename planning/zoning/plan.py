@@ -9,6 +9,7 @@ from inventory.choices import ZoningStyle
 from inventory.identifiers import wwpn_colon
 from inventory.models import Fabric, Lpar, StoragePort, VirtualAdapter, Wwpn
 from planning.zoning.naming import NameBook, name_problems, storage_host_name
+from planning.zoning.records import FabricZoning
 
 NPIV_CLIENT = "NPIV_CLIENT"
 VIOS_PHYS = "VIOS_PHYS"
@@ -102,6 +103,7 @@ class Finding:
 @dataclass
 class FabricPlan:
     fabric: Fabric
+    settings: FabricZoning
     initiators: list[Initiator] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     zones: list[Zone] = field(default_factory=list)
@@ -161,7 +163,11 @@ class ZoningPlan:
 def zoning_plan() -> ZoningPlan:
     """The plan of every fabric, in one pass over the estate (a storage host object gathers an
     LPAR's WWPNs from all fabrics, so no fabric is planned alone)."""
-    plans = {fabric.pk: FabricPlan(fabric) for fabric in Fabric.objects.order_by("name")}
+    chosen = {z.fabric_id: z for z in FabricZoning.objects.all()}
+    plans = {
+        fabric.pk: FabricPlan(fabric, chosen.get(fabric.pk) or FabricZoning(fabric=fabric))
+        for fabric in Fabric.objects.order_by("name")
+    }
     books = {pk: NameBook() for pk in plans}
     unplaced: list[Finding] = []
     _add_targets(plans, books)
@@ -183,8 +189,11 @@ def _add_targets(plans: dict[int, FabricPlan], books: dict[int, NameBook]) -> No
                 Finding("warning", "TARGET_WITHOUT_WWPN", f"Storage port {port} has no WWPN.")
             )
             continue
-        alias = books[port.fabric_id].name(wwpn.value, port.array, port.name)
-        plans[port.fabric_id].targets.append(Target(port.array, port.name, wwpn.value, alias))
+        plan = plans[port.fabric_id]
+        alias = books[port.fabric_id].from_template(
+            wwpn.value, plan.settings.target_alias, {"array": port.array, "port": port.name}
+        )
+        plan.targets.append(Target(port.array, port.name, wwpn.value, alias))
 
 
 def _add_npiv_initiators(
@@ -252,9 +261,13 @@ def _add_npiv_initiators(
                         "WWPNs do).",
                     )
                 )
-            alias = books[fabric.pk].name(
-                wwpn.value, lpar.name, _adapter_label(client), suffix=f"_w{wwpn.position}"
-            )
+            alias = books[fabric.pk].from_template(
+                wwpn.value,
+                plan.settings.initiator_alias,
+                {"frame": lpar.frame.name, "lpar": lpar.name,
+                 "adapter": _adapter_label(client), "slot": client.slot},
+                suffix=f"_w{wwpn.position}",
+            )  # fmt: skip
             port = server.physical_port if server and server.physical_port else None
             port_wwpn = getattr(port, "wwpn", None) if port else None
             plan.initiators.append(
@@ -310,15 +323,19 @@ def _add_zones(plan: FabricPlan, book: NameBook) -> None:
     targets = tuple(t.alias for t in plan.targets)
     if not targets:
         return
+    template = plan.settings.zone_name
     if plan.fabric.zoning_style == ZoningStyle.PEER:
         initiators = tuple(i.alias for i in plan.initiators)
         for target in plan.targets:
-            name = book.name(f"zone:{target.wwpn}", "pz", target.alias)
+            name = book.from_template(
+                f"zone:{target.wwpn}", "pz_{target}", {"target": target.alias}
+            )
             plan.zones.append(Zone(name, "PEER", initiators, (target.alias,)))
         return
-    arrays = sorted({t.array for t in plan.targets})
+    arrays = "_".join(sorted({t.array for t in plan.targets}))
     for initiator in plan.initiators:
-        name = book.name(f"zone:{initiator.wwpn}", "z", initiator.alias, *arrays)
+        values = {"initiator": initiator.alias, "arrays": arrays, "target": arrays}
+        name = book.from_template(f"zone:{initiator.wwpn}", template, values)
         plan.zones.append(Zone(name, plan.zone_type, (initiator.alias,), targets))
 
 

@@ -1,11 +1,14 @@
 """The Zoning page and its downloads."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from inventory.forms import bootstrap
 from inventory.models import Fabric
+from inventory.services import object_save
 from planning.zoning.exports import (
     ExportRefused,
     zoning_diff_since_last,
@@ -13,6 +16,7 @@ from planning.zoning.exports import (
     zoning_last_export,
 )
 from planning.zoning.plan import zoning_plan
+from planning.zoning.records import FabricZoning
 
 DOWNLOAD_PERMISSION = "planning.download_zoning"
 
@@ -55,3 +59,27 @@ def zoning_download(request: HttpRequest, fabric_id: int | None = None) -> HttpR
     response = HttpResponse(download.content, content_type=download.content_type)
     response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     return response
+
+
+class FabricZoningForm(forms.ModelForm):
+    class Meta:
+        model = FabricZoning
+        fields = ["initiator_alias", "target_alias", "zone_name", "enhanced_zone_mode"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bootstrap(self.fields)
+
+
+def zoning_settings(request: HttpRequest, fabric_id: int) -> HttpResponse:
+    """The fabric's naming templates and switch settings, for its SAN admin."""
+    if not request.user.has_perm("planning.change_fabriczoning"):
+        raise PermissionDenied
+    fabric = get_object_or_404(Fabric, pk=fabric_id)
+    instance = FabricZoning.objects.filter(fabric=fabric).first() or FabricZoning(fabric=fabric)
+    form = FabricZoningForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        object_save(instance=form.save(commit=False))
+        messages.success(request, f"Saved the zoning settings of {fabric}.")
+        return redirect("planning:zoning-index")
+    return render(request, "planning/zoning_settings.html", {"fabric": fabric, "form": form})

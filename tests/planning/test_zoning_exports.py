@@ -1,6 +1,7 @@
 """The zoning plan of the demo estate and every download made from it."""
 
 import csv
+import html
 import io
 import re
 
@@ -294,3 +295,43 @@ def test_api_plan_and_export(client, demo):
     assert refused.status_code == 400 and "format must be one of" in refused.json()["detail"]
     wrong = client.get(f"/api/zoning/fabrics/{fabric.pk}/export/?format=cisco")
     assert wrong.status_code == 400 and "Brocade fabric" in wrong.json()["detail"]
+
+
+def test_the_fabrics_naming_templates_and_zone_mode_shape_the_scripts(client, demo):
+    fabric_b = demo["FAB_B"]
+    client.force_login(user_create("sam", role="SAN admin"))
+    response = client.post(
+        f"/zoning/fabrics/{fabric_b.pk}/settings/",
+        {"initiator_alias": "{frame}_{lpar}_{slot}", "target_alias": "tgt_{array}_{port}",
+         "zone_name": "Z_{initiator}", "enhanced_zone_mode": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    script = client.get(f"/zoning/fabrics/{fabric_b.pk}/download/?format=cisco").content.decode()
+    assert "device-alias name p750_a_server1_620_w1 pwwn" in script
+    assert "device-alias name tgt_fs9k1_" in script
+    assert "zone name Z_p750_a_server1_620_w1 vsan 200" in script
+    assert script.rstrip().splitlines()[-3] == "zone commit vsan 200"
+
+
+@pytest.mark.parametrize(
+    ("field", "template", "words"),
+    [
+        ("initiator_alias", "{lpar}_{wwpn}", "Use only the placeholders"),
+        ("initiator_alias", "{adapter}", "Include {lpar}"),
+        ("zone_name", "z_{lpar}", "Use only the placeholders"),
+    ],
+)
+def test_a_naming_template_with_unknown_placeholders_is_refused(
+    client, demo, field, template, words
+):
+    client.force_login(user_create("sam", role="SAN admin"))
+    data = {"initiator_alias": "{lpar}_{adapter}", "target_alias": "{array}_{port}",
+            "zone_name": "z_{initiator}_{arrays}", field: template}  # fmt: skip
+    response = client.post(f"/zoning/fabrics/{demo['FAB_A'].pk}/settings/", data)
+    assert response.status_code == 200
+    assert words in html.unescape(response.content.decode())
+
+
+def test_only_the_san_admin_changes_zoning_settings(client, demo):
+    client.force_login(user_create("vera", role="Viewer"))
+    assert client.get(f"/zoning/fabrics/{demo['FAB_A'].pk}/settings/").status_code == 403
