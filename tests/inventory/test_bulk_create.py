@@ -1,0 +1,90 @@
+"""objects_bulk_create: the rules of object_save, proved per batch, with history rows."""
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from simple_history.models import HistoricalRecords
+
+from inventory.models import Lpar, SharedProcessorPool, Wwpn
+from inventory.services import objects_bulk_create
+from tests.factories import FrameFactory, LparFactory, ViosFactory, user_create, vfc_client_create
+
+pytestmark = pytest.mark.django_db
+
+
+def lpar(frame, name: str, lpar_id: int, **fields) -> Lpar:
+    values = {"kind": "aix", "proc_units": Decimal("0.5"), "virtual_procs": 1, "memory_mb": 1024}
+    return Lpar(frame=frame, name=name, lpar_id=lpar_id, **values | fields)
+
+
+def refusals(refused) -> dict[str, dict]:
+    return {obj.name: error.message_dict for obj, error in refused}
+
+
+def test_valid_rows_are_created_with_history_of_the_request():
+    frame = FrameFactory()
+    user = user_create("paul")
+    HistoricalRecords.context.request = SimpleNamespace(id="req-1", user=user)
+    try:
+        created, refused = objects_bulk_create(
+            instances=[lpar(frame, "a1", 501), lpar(frame, "a2", 502)]
+        )
+    finally:
+        del HistoricalRecords.context.request
+    assert refused == []
+    assert all(row.pk for row in created)
+    history = Lpar.history.filter(name__in=["a1", "a2"])
+    assert set(history.values_list("history_type", "request_id", "history_user")) == {
+        ("+", "req-1", user.pk)
+    }
+
+
+def test_each_rule_refuses_its_row_and_the_rest_are_created():
+    frame, other = FrameFactory(), FrameFactory()
+    LparFactory(frame=frame, name="taken", lpar_id=600)
+    ViosFactory(frame=other, name="vios-b", lpar_id=1)
+    created, refused = objects_bulk_create(
+        instances=[
+            lpar(frame, "taken", 601),  # unique name per frame, against the stored rows
+            lpar(other, "elsewhere", 600),  # client ids are unique across the estate
+            lpar(frame, "twice", 602),
+            lpar(frame, "twice", 603),  # within the batch: the first one wins
+            lpar(frame, "bad name!", 604),  # a field validator
+            lpar(frame, "units", 605, proc_units=Decimal("3")),  # clean()
+            lpar(frame, "msp", 606, msp=True),  # clean() and a check constraint
+            lpar(frame, "vios-a", 1, kind="vios"),  # VIOS ids may repeat across frames
+        ]
+    )  # fmt: skip
+    assert sorted(row.name for row in created) == ["twice", "vios-a"]
+    why = refusals(refused)
+    assert set(why) == {"taken", "elsewhere", "twice", "bad name!", "units", "msp"}
+    assert why["taken"] == {"name": ["This frame already has an LPAR with this name."]}
+    assert "unique across all frames" in why["elsewhere"]["lpar_id"][0]
+    assert "processor units need" in why["units"]["proc_units"][0]
+    assert "mover service partition" in why["msp"]["msp"][0]
+    assert Lpar.objects.filter(name="twice").count() == 1
+
+
+def test_unique_fields_and_checks_of_other_models():
+    frame = FrameFactory()
+    taken = vfc_client_create(LparFactory(frame=frame), 610)
+    adapter = vfc_client_create(LparFactory(frame=frame), 611)
+    adapter.wwpns.all().delete()
+    in_use = taken.wwpns.first().value
+    created, refused = objects_bulk_create(
+        instances=[
+            Wwpn(virtual_adapter=adapter, value=in_use, position=2),
+            Wwpn(virtual_adapter=adapter, value="c050760000000002", position=3),
+            Wwpn(virtual_adapter=adapter, value="c050760000000004", position=2, fabric_id=999),
+            Wwpn(virtual_adapter=adapter, value="c050760000000003", position=1),
+        ]
+    )
+    assert [row.value for row in created] == ["c050760000000003"]
+    assert created[0].kind == "npiv_primary"
+    why = {row.value: error.message_dict for row, error in refused}
+    assert why[in_use] == {"value": ["This WWPN is already in the estate."]}
+    assert why["c050760000000002"] == {"__all__": ["A vFC WWPN is position 1 or 2 of its pair."]}
+    assert "999" in why["c050760000000004"]["fabric"][0]
+    pool = SharedProcessorPool(frame=frame, pool_id=64, name="p")
+    assert objects_bulk_create(instances=[pool])[1][0][1].message_dict["pool_id"]
