@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         "AdapterKindEnum": "inventory.choices.AdapterKind",
         "DrawerKindEnum": "inventory.choices.DrawerKind",
         "FrameStateEnum": "inventory.choices.FrameState",
+        # Syncs and LPAR creation jobs share these states: one enum, under its first name.
+        "HmcSyncStateEnum": "migrations_app.models.HmcSync.State",
         "LparKindEnum": "inventory.choices.LparKind",
         "LparStateEnum": "inventory.choices.LparState",
         "VirtualAdapterKindEnum": "inventory.choices.VirtualAdapterKind",

@@ -20,6 +20,7 @@ from inventory.choices import (
     VirtualAdapterKind,
     VirtualAdapterRole,
 )
+from inventory.identifiers import wwpn_normalize
 from inventory.models import (
     Adapter,
     Drawer,
@@ -32,7 +33,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
-from inventory.services import object_save, virtual_adapter_save
+from inventory.services import object_save, objects_bulk_create, virtual_adapter_save
 from migrations_app.hmc import codes
 from migrations_app.hmc.client import (
     FrameInfo,
@@ -137,12 +138,32 @@ def _generation(modes: tuple[str, ...]) -> str:
 
 
 class Reconciler:
-    """Applies one HMC's snapshot to the plan inside the caller's transaction."""
+    """Applies one HMC's snapshot to the plan inside the caller's transaction. The rows it adds
+    are created per frame in batches (`objects_bulk_create`): one query per row per rule would
+    make a large HMC's first sync take minutes."""
 
     def __init__(self, *, sync: HmcSync) -> None:
         self.sync = sync
         self.hmc: Hmc = sync.hmc
         self.items: list[DriftItem] = []
+        self.vlans = {vlan.vlan_id: vlan for vlan in Vlan.objects.all()}
+
+    def add(self, new: list[tuple[models.Model, str]]) -> list[models.Model]:
+        """Create the new rows, noting each as added or, when a rule refuses it, as a conflict;
+        the rows created, in order."""
+        created, refused = objects_bulk_create(instances=[obj for obj, _ in new])
+        why = {id(obj): error for obj, error in refused}
+        for obj, label in new:
+            if id(obj) in why:
+                self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value=why[id(obj)].messages)
+            else:
+                self.note(DriftItem.Kind.ADDED, obj, label)
+        return created
+
+    def vlan(self, vlan_id: int) -> Vlan:
+        if vlan_id not in self.vlans:
+            self.vlans[vlan_id] = object_save(instance=Vlan(vlan_id=vlan_id))
+        return self.vlans[vlan_id]
 
     def note(self, kind: str, obj: models.Model | None, label: str, **values) -> None:
         resolution = DriftItem.Resolution.APPLIED if kind == DriftItem.Kind.ADDED else ""
@@ -205,22 +226,26 @@ class Reconciler:
             self.compare(frame, f"frame {frame.name}", wanted)
         return frame
 
-    def _pool(self, frame: Frame, name: str | None) -> SharedProcessorPool | None:
+    def _pool(
+        self, frame: Frame, pools: dict[str, SharedProcessorPool], name: str | None
+    ) -> SharedProcessorPool | None:
         if not name:
             return None
-        pool = SharedProcessorPool.objects.filter(frame=frame, name=name).first()
-        if pool is None:
-            used = set(frame.shared_pools.values_list("pool_id", flat=True))
+        if name not in pools:
+            used = {pool.pool_id for pool in pools.values()}
             pool_id = 0 if name == "DefaultPool" else min(set(range(1, 64)) - used)
-            pool = object_save(
+            pools[name] = object_save(
                 instance=SharedProcessorPool(frame=frame, pool_id=pool_id, name=name)
             )
-            self.note(DriftItem.Kind.ADDED, pool, f"shared pool {frame.name}/{name}")
-        return pool
+            self.note(DriftItem.Kind.ADDED, pools[name], f"shared pool {frame.name}/{name}")
+        return pools[name]
 
     def lpars_apply(self, frame: Frame, s: FrameSnapshot) -> dict[int, Lpar]:
         plan = {lpar.lpar_id: lpar for lpar in frame.lpars.select_related("shared_pool")}
+        pools = {pool.name: pool for pool in frame.shared_pools.all()}
         seen: dict[int, Lpar] = {}
+        new: list[tuple[Lpar, str]] = []
+        elsewhere = self._lpars_elsewhere(frame, [i for i in s.lpars if i.lpar_id not in plan])
         for info in s.lpars:
             res = s.resources.get(info.name)
             dedicated = res is not None and res.proc_mode == "ded"
@@ -239,39 +264,40 @@ class Reconciler:
                 )  # fmt: skip
             label = f"LPAR {frame.name}/{info.name} (id {info.lpar_id})"
             lpar = plan.get(info.lpar_id)
-            if lpar is None:
-                lpar = self._lpar_elsewhere(frame, info, label)
-            if lpar is None:
-                fields = {**wanted, "shared_pool": self._pool(frame, wanted.get("shared_pool"))}
-                try:
-                    lpar = object_save(instance=Lpar(frame=frame, lpar_id=info.lpar_id, **fields))
-                except ValidationError as error:
+            if lpar is None and info.env != "vioserver":
+                lpar = elsewhere.get((info.lpar_id, info.name))
+                if lpar is not None:
                     self.note(
-                        DriftItem.Kind.CONFLICT, None, label, hmc_value=error.messages,
+                        DriftItem.Kind.DIFFERS, lpar, label, field="frame",
+                        plan_value=lpar.frame.name, hmc_value=frame.name,
                     )  # fmt: skip
-                    continue
-                self.note(DriftItem.Kind.ADDED, lpar, label)
-            else:
-                self.compare(lpar, label, wanted)
+            if lpar is None:
+                pool = self._pool(frame, pools, wanted.get("shared_pool"))
+                new.append(
+                    (
+                        Lpar(frame=frame, lpar_id=info.lpar_id, **wanted | {"shared_pool": pool}),
+                        label,
+                    )
+                )
+                continue
+            self.compare(lpar, label, wanted)
             seen[info.lpar_id] = lpar
+        seen.update((lpar.lpar_id, lpar) for lpar in self.add(new))
         for lpar_id, lpar in plan.items():
             if lpar_id not in seen:
                 label = f"LPAR {frame.name}/{lpar.name} (id {lpar_id})"
                 self.note(DriftItem.Kind.MISSING_ON_HMC, lpar, label)
         return seen
 
-    def _lpar_elsewhere(self, frame: Frame, info: LparInfo, label: str) -> Lpar | None:
-        """The plan has this client on another frame (it migrated): a frame difference."""
-        if info.env == "vioserver":
-            return None
-        lpar = Lpar.objects.filter(lpar_id=info.lpar_id, name=info.name).exclude(frame=frame)
-        lpar = lpar.exclude(kind=LparKind.VIOS).select_related("frame").first()
-        if lpar is not None:
-            self.note(
-                DriftItem.Kind.DIFFERS, lpar, label, field="frame", plan_value=lpar.frame.name,
-                hmc_value=frame.name,
-            )  # fmt: skip
-        return lpar
+    def _lpars_elsewhere(self, frame: Frame, infos: list[LparInfo]) -> dict[tuple[int, str], Lpar]:
+        """Clients the plan has on another frame (they migrated), by (LPAR id, name): for
+        each, a frame difference rather than a new LPAR."""
+        clients = [info for info in infos if info.env != "vioserver"]
+        found = Lpar.objects.filter(
+            lpar_id__in={i.lpar_id for i in clients}, name__in={i.name for i in clients}
+        ).exclude(frame=frame)
+        found = found.exclude(kind=LparKind.VIOS).select_related("frame")
+        return {(lpar.lpar_id, lpar.name): lpar for lpar in found}
 
     def adapters_apply(self, frame: Frame, lpars: dict[int, Lpar], s: FrameSnapshot) -> None:
         wanted: dict[tuple[int, int], dict] = {}
@@ -297,45 +323,74 @@ class Reconciler:
             .select_related("lpar", "remote_lpar")
             .prefetch_related("vlans", "wwpns")
         }
+        by_name = {lpar.name: lpar for lpar in lpars.values()}
+        taken = set(
+            Wwpn.objects.filter(
+                value__in=[w for values in wanted.values() for w in values.get("wwpns", [])]
+            ).values_list("value", flat=True)
+        )
+        new: list[tuple[VirtualAdapter, str]] = []
+        pairs: dict[int, tuple[list[Vlan], list[str]]] = {}
         for key, values in wanted.items():
             lpar = lpars.get(key[0])
             if lpar is None:
                 continue
             label = f"{lpar.name} slot {key[1]} ({values['kind']})"
             adapter = plan.get(key)
-            if adapter is None:
-                self._adapter_create(lpar, key[1], values, label)
-            else:
+            if adapter is not None:
                 self.compare(adapter, label, values)
+                continue
+            adapter = self._adapter_new(lpar, key[1], values, by_name, taken, label)
+            if adapter is not None:
+                new.append((adapter, label))
+                vlans = [self.vlan(v) for v in values.get("vlans", [])]
+                pairs[id(adapter)] = (vlans, values.get("wwpns", []))
+        created = self.add(new)
+        wwpns = []
+        for adapter in created:
+            vlans, pair = pairs[id(adapter)]
+            if vlans:
+                adapter.vlans.set(vlans)
+            wwpns += [
+                Wwpn(virtual_adapter=adapter, value=value, position=position)
+                for position, value in enumerate(pair, start=1)
+            ]
+        _, refused = objects_bulk_create(instances=wwpns)
+        if refused:
+            raise ValidationError([f"WWPN {row.value}: {e.messages}" for row, e in refused])
         for key, adapter in plan.items():
             if key not in wanted:
                 label = f"{adapter.lpar.name} slot {adapter.slot} ({adapter.kind})"
                 self.note(DriftItem.Kind.MISSING_ON_HMC, adapter, label)
 
-    def _adapter_create(self, lpar: Lpar, slot: int, values: dict, label: str) -> None:
+    def _adapter_new(
+        self, lpar: Lpar, slot: int, values: dict, by_name: dict[str, Lpar], taken: set[str],
+        label: str,
+    ) -> VirtualAdapter | None:  # fmt: skip
+        """The adapter to add, or None with a conflict noted when its WWPN pair cannot be."""
         fields = {k: v for k, v in values.items() if k not in {"vlans", "wwpns"}}
-        fields["remote_lpar"] = (
-            Lpar.objects.get(frame=lpar.frame, name=fields["remote_lpar"])
-            if fields.get("remote_lpar")
-            else None
-        )
+        fields["remote_lpar"] = by_name.get(fields.get("remote_lpar") or "")
         if "pvid" in fields:
-            fields["pvid"] = _vlan(fields["pvid"])
+            fields["pvid"] = self.vlan(fields["pvid"])
         wwpns = values.get("wwpns")
-        taken = [w for w in wwpns or [] if Wwpn.objects.filter(value=w).exists()]
-        if taken:
-            self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value={"wwpns_in_use": taken})
-            return
+        if wwpns is None:
+            return VirtualAdapter(lpar=lpar, slot=slot, **fields)
+        in_use = [w for w in wwpns if w in taken]
+        if in_use:
+            self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value={"wwpns_in_use": in_use})
+            return None
         try:
-            adapter = virtual_adapter_save(
-                adapter=VirtualAdapter(lpar=lpar, slot=slot, **fields),
-                vlans=[_vlan(v) for v in values.get("vlans", [])],
-                wwpns=wwpns,
-            )
+            pair = [wwpn_normalize(w) for w in wwpns]
         except ValidationError as error:
             self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value=error.messages)
-            return
-        self.note(DriftItem.Kind.ADDED, adapter, label)
+            return None
+        if len(set(pair)) != 2:
+            message = "A vFC client adapter has exactly two different WWPNs."
+            self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value=[message])
+            return None
+        taken.update(pair)
+        values["wwpns"] = pair
+        return VirtualAdapter(lpar=lpar, slot=slot, **fields)
 
     def slots_apply(self, frame: Frame, lpars: dict[int, Lpar], s: FrameSnapshot) -> None:
         drawers = {d.location: d for d in frame.drawers.all()}
@@ -345,6 +400,9 @@ class Reconciler:
                 "drawer", "adapter__owner"
             )
         }
+        known: list[tuple[Slot, IoSlot, str]] = []
+        new: list[tuple[Slot, str]] = []
+        read: dict[int, IoSlot] = {}
         for io in s.slots:
             location = io.drc_name.removeprefix(io.unit_location + "-")
             if not SLOT_LOCATION.match(location) or not io.unit_location:
@@ -357,30 +415,35 @@ class Reconciler:
             slot = plan.get((io.unit_location, location))
             label = f"slot {io.drc_name}"
             if slot is None:
-                slot = object_save(
-                    instance=Slot(drawer=drawer, location=location, bus=io.bus_id,
-                                  drc_index=io.drc_index)
-                )  # fmt: skip
-                self.note(DriftItem.Kind.ADDED, slot, label)
+                slot = Slot(drawer=drawer, location=location, bus=io.bus_id, drc_index=io.drc_index)
+                new.append((slot, label))
+                read[id(slot)] = io
             else:
                 self.compare(slot, label, {"drc_index": io.drc_index})
-            self._card_apply(slot, io, lpars, label)
+                known.append((slot, io, label))
+        cards: list[tuple[Adapter, str]] = []
+        for slot, io, label in known:
+            self._card_apply(slot, slot.adapter_or_none, io, lpars, label, cards)
+        for slot in self.add(new):
+            label = f"slot {read[id(slot)].drc_name}"
+            self._card_apply(slot, None, read[id(slot)], lpars, label, cards)
+        self.add(cards)
 
-    def _card_apply(self, slot: Slot, io: IoSlot, lpars: dict[int, Lpar], label: str) -> None:
+    def _card_apply(
+        self, slot: Slot, adapter: Adapter | None, io: IoSlot, lpars: dict[int, Lpar],
+        label: str, cards: list[tuple[Adapter, str]],
+    ) -> None:  # fmt: skip
         owner = lpars.get(io.lpar_id or 0)
-        adapter = slot.adapter_or_none
         feature = io.feature_codes[0] if io.feature_codes else ""
         if adapter is None and feature:
-            adapter = object_save(
-                instance=Adapter(
-                    slot=slot,
-                    kind=FEATURE_KINDS.get(feature, AdapterKind.OTHER),
-                    feature_code=feature,
-                    description=io.description[:128],
-                    owner=owner,
-                )
+            adapter = Adapter(
+                slot=slot,
+                kind=FEATURE_KINDS.get(feature, AdapterKind.OTHER),
+                feature_code=feature,
+                description=io.description[:128],
+                owner=owner,
             )
-            self.note(DriftItem.Kind.ADDED, adapter, f"adapter in {label}")
+            cards.append((adapter, f"adapter in {label}"))
         elif adapter is not None:
             wanted = {"owner": owner.name if owner else None}
             if feature:

@@ -1,10 +1,10 @@
 """What the execution side records: live workers, HMC syncs (discovery runs) with their drift
-reports, and the per-HMC sync schedule."""
+reports, the per-HMC sync schedule, and jobs that create planned partitions on an HMC."""
 
 from django.conf import settings
 from django.db import models
 
-from inventory.models import Hmc
+from inventory.models import Hmc, Lpar
 
 
 class WorkerHeartbeat(models.Model):
@@ -119,3 +119,34 @@ class HmcSyncSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hmc} every {self.interval_minutes} min"
+
+
+class LparCreateJob(models.Model):
+    """Creating a planned partition (a stub twin) on its frame through the HMC, then reading back
+    the WWPN pairs the HMC assigned. The row is created first; the Celery task works on it by id."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    lpar = models.ForeignKey(
+        Lpar, on_delete=models.CASCADE, related_name="create_jobs", verbose_name="LPAR"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    message = models.TextField(blank=True, help_text="Why it failed, or what was done.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "LPAR creation on the HMC"
+
+    def __str__(self) -> str:
+        return f"Create {self.lpar} on the HMC #{self.pk}"

@@ -15,7 +15,13 @@ from migrations_app import discovery
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.errors import HmcCommandError, HmcConnectionError, HmcError
 from migrations_app.hmc.ssh import ScannedHostKey, SshTransport, fingerprint_of, host_key_scan
-from migrations_app.models import DriftItem, HmcSync, HmcSyncSchedule, WorkerHeartbeat
+from migrations_app.models import (
+    DriftItem,
+    HmcSync,
+    HmcSyncSchedule,
+    LparCreateJob,
+    WorkerHeartbeat,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -211,3 +217,43 @@ def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
                 Wwpn.objects.filter(virtual_adapter=adapter).delete()
                 virtual_adapter_save(adapter=adapter, wwpns=pair)
     return lpar
+
+
+def lpar_create_on_hmc_request(*, lpar: Lpar, user=None) -> LparCreateJob:
+    """Queue the creation of a planned stub twin on its frame's HMC; the worker starts it once
+    the job row is committed."""
+    from migrations_app.tasks import lpar_create_on_hmc_task
+
+    if lpar.stub_of_id is None:
+        raise ValidationError({"lpar": f"{lpar.name} is not a planned stub twin."})
+    if lpar.frame.hmc_id is None:
+        raise ValidationError({"frame": f"Frame {lpar.frame.name} has no HMC."})
+    job = LparCreateJob.objects.create(lpar=lpar, requested_by=user)
+    transaction.on_commit(lambda: lpar_create_on_hmc_task.delay(job.pk))
+    return job
+
+
+def lpar_create_job_run(*, job: LparCreateJob) -> LparCreateJob:
+    """Run one queued creation; an HMC that refuses it fails the job with the HMC's reason."""
+    LparCreateJob.objects.filter(pk=job.pk).update(
+        state=LparCreateJob.State.RUNNING, started=timezone.now()
+    )
+    lpar = job.lpar
+    try:
+        lpar_create_on_hmc(lpar=lpar)
+    except (HmcConnectionError, HmcError, HmcCommandError) as error:
+        state, message = LparCreateJob.State.FAILED, str(error)
+    except ValidationError as error:
+        state, message = LparCreateJob.State.FAILED, "; ".join(error.messages)
+    else:
+        pairs = Wwpn.objects.filter(virtual_adapter__lpar=lpar).count() // 2
+        state = LparCreateJob.State.SUCCEEDED
+        message = (
+            f"Created {lpar.name} on {lpar.frame.name}, Not Activated; {pairs} WWPN pair(s) "
+            "read back into the plan."
+        )
+    LparCreateJob.objects.filter(pk=job.pk).update(
+        state=state, message=message, finished=timezone.now()
+    )
+    job.refresh_from_db()
+    return job

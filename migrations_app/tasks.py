@@ -3,8 +3,13 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
-from migrations_app.models import HmcSync
-from migrations_app.services import hmc_sync_run, hmc_syncs_due, worker_heartbeat_record
+from migrations_app.models import HmcSync, LparCreateJob
+from migrations_app.services import (
+    hmc_sync_run,
+    hmc_syncs_due,
+    lpar_create_job_run,
+    worker_heartbeat_record,
+)
 
 SCHEDULE_CHECK_SECONDS = 60.0
 
@@ -32,3 +37,10 @@ def hmc_sync_run_task(sync_id: int) -> str:
 def hmc_syncs_due_task() -> int:
     """Run by beat: start the periodic syncs that are due."""
     return len(hmc_syncs_due())
+
+
+@shared_task
+def lpar_create_on_hmc_task(job_id: int) -> str:
+    """Create one planned partition on its HMC; the outcome is on the LparCreateJob row."""
+    job = LparCreateJob.objects.select_related("lpar__frame__hmc").get(pk=job_id)
+    return lpar_create_job_run(job=job).state

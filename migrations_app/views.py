@@ -1,5 +1,5 @@
 """Migration pages, and the HMC pages' verbs: sync now, a sync's progress and drift report with
-accept/keep per row, and the "trust this host key" step."""
+accept/keep per row, the "trust this host key" step, and creating a stub twin on its HMC."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,12 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory.models import Hmc
+from inventory.models import Hmc, Lpar
 from lpmplanner.sections import section_page
 from migrations_app import services
-from migrations_app.api.views import RESOLVE, SYNC, TRUST_KEY
+from migrations_app.api.views import CREATE_ON_HMC, RESOLVE, SYNC, TRUST_KEY
 from migrations_app.hmc.errors import HmcConnectionError
-from migrations_app.models import DriftItem, HmcSync
+from migrations_app.models import DriftItem, HmcSync, LparCreateJob
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -79,3 +79,21 @@ def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
         problem = str(error)
     context = {"hmc": hmc, "scanned": scanned, "problem": problem}
     return render(request, "migrations_app/host_key.html", context)
+
+
+@require_POST
+def lpar_create_on_hmc(request: HttpRequest, pk: int) -> HttpResponse:
+    if not any(request.user.has_perm(perm) for perm in CREATE_ON_HMC):
+        raise PermissionDenied
+    lpar = get_object_or_404(Lpar.objects.select_related("frame"), pk=pk)
+    try:
+        job = services.lpar_create_on_hmc_request(lpar=lpar, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("planning:lpar", pk=lpar.pk)
+    return redirect("migrations_app:lpar-create-job", pk=job.pk)
+
+
+def lpar_create_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(LparCreateJob.objects.select_related("lpar__frame"), pk=pk)
+    return render(request, "migrations_app/lpar_create_job.html", {"job": job})

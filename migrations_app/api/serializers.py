@@ -1,8 +1,8 @@
-"""Serializers of HMC syncs, their drift items and the host-key verbs."""
+"""Serializers of HMC syncs, their drift items, the host-key verbs and LPAR creation jobs."""
 
 from rest_framework import serializers
 
-from migrations_app.models import DriftItem, HmcSync
+from migrations_app.models import DriftItem, HmcSync, LparCreateJob
 
 
 class DriftItemSerializer(serializers.ModelSerializer):
@@ -34,3 +34,11 @@ class DriftResolveSerializer(serializers.Serializer):
 class HostKeySerializer(serializers.Serializer):
     known_hosts_line = serializers.CharField(help_text="The line GET returned, once compared.")
     fingerprint = serializers.CharField(read_only=True)
+
+
+class LparCreateJobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LparCreateJob
+        fields = ["id", "lpar", "state", "message", "requested_by", "created", "started",
+                  "finished"]  # fmt: skip
+        read_only_fields = fields

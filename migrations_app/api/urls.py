@@ -8,6 +8,8 @@ from migrations_app.api import views
 router = SimpleRouter()
 router.register("hmc-syncs", views.HmcSyncViewSet)
 router.register("drift-items", views.DriftItemViewSet)
+router.register("lpar-create-jobs", views.LparCreateJobViewSet)
 
 verbs = SimpleRouter()
 verbs.register("hmcs", views.HmcVerbViewSet, basename="hmc-verbs")
+verbs.register("lpars", views.LparVerbViewSet, basename="lpar-hmc-verbs")

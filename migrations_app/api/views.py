@@ -1,5 +1,6 @@
 """HMC syncs and drift over REST: `POST /api/hmcs/{id}/sync/`, the host-key verbs, the sync
-history with its drift reports, and accept/keep per drift item."""
+history with its drift reports, accept/keep per drift item, and creating a planned stub twin on
+its HMC (`POST /api/lpars/{id}/create-on-hmc/`)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -8,26 +9,34 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from inventory.models import Hmc
+from inventory.models import Hmc, Lpar
 from migrations_app import services
 from migrations_app.api import serializers
 from migrations_app.hmc.errors import HmcConnectionError
 from migrations_app.hmc.ssh import fingerprint_of
-from migrations_app.models import DriftItem, HmcSync
+from migrations_app.models import DriftItem, HmcSync, LparCreateJob
 
 SYNC = "migrations_app.add_hmcsync"
 TRUST_KEY = "inventory.change_hmc"
 RESOLVE = "inventory.change_frame"
+# A Planner's: whoever may plan stub twins or edit LPARs may have the HMC create one.
+CREATE_ON_HMC = ("planning.manage_stub_twin", "inventory.change_lpar")
 
 
 class ActionPermission(permissions.BasePermission):
-    """Signed in, and holding the permission the view names for the action, if any."""
+    """Signed in, and holding the permission the view names for the action (or one of them, when
+    it names several), if any."""
 
     def has_permission(self, request: Request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
         needed = getattr(view, "action_permissions", {}).get(view.action)
-        return needed is None or request.user.has_perm(needed)
+        if needed is None:
+            return True
+        return any(
+            request.user.has_perm(perm)
+            for perm in ([needed] if isinstance(needed, str) else needed)
+        )
 
 
 class HmcSyncViewSet(viewsets.ReadOnlyModelViewSet):
@@ -99,3 +108,27 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
         line = given.validated_data["known_hosts_line"]
         hmc = services.hmc_host_key_trust(hmc=hmc, known_hosts_line=line)
         return Response({"known_hosts_line": hmc.host_key, "fingerprint": fingerprint_of(line)})
+
+
+class LparCreateJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Creations of planned partitions on their HMCs, newest first; `?lpar=<id>` for one's."""
+
+    queryset = LparCreateJob.objects.all()
+    serializer_class = serializers.LparCreateJobSerializer
+    filterset_fields = ["lpar", "state"]
+
+
+class LparVerbViewSet(viewsets.GenericViewSet):
+    """Verbs the execution side adds to an LPAR: create a planned stub twin on its HMC."""
+
+    queryset = Lpar.objects.select_related("frame")
+    permission_classes = [ActionPermission]
+    action_permissions = {"create_on_hmc": CREATE_ON_HMC}
+    serializer_class = serializers.LparCreateJobSerializer
+
+    @extend_schema(request=None, responses={202: serializers.LparCreateJobSerializer})
+    @action(detail=True, methods=["post"], url_path="create-on-hmc")
+    def create_on_hmc(self, request: Request, pk=None) -> Response:
+        job = services.lpar_create_on_hmc_request(lpar=self.get_object(), user=request.user)
+        data = serializers.LparCreateJobSerializer(job).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
