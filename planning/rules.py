@@ -19,6 +19,10 @@ def virtual_adapter_slot_rule(adapter: VirtualAdapter) -> dict[str, str]:
         )
         if stored == (adapter.slot, adapter.kind, adapter.lpar_id):
             return {}
-    scheme = scheme_for_frame(frame=adapter.lpar.frame_id)
+    # A batch (stub twins) that knows the frame's scheme lends it to its LPARs: one lookup per
+    # batch instead of one per adapter.
+    scheme = getattr(adapter.lpar, "scheme_hint", None) or scheme_for_frame(
+        frame=adapter.lpar.frame_id
+    )
     error = scheme.slot_error(adapter.kind, adapter.slot) if scheme else None
     return {"slot": error} if error else {}

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
 
 from inventory.choices import LparKind, LparState, VirtualAdapterKind, VirtualAdapterRole
-from inventory.models import Frame, Lpar, SharedProcessorPool, VirtualAdapter, Wwpn
-from inventory.services import object_save, virtual_adapter_save
+from inventory.models import Frame, Lpar, SharedProcessorPool, VirtualAdapter, Vlan, Wwpn
+from inventory.services import object_save, objects_bulk_create, virtual_adapter_save
 from lpmplanner.exceptions import Conflict
 from planning.models import KIND_LABELS, EnumerationScheme, PlannedServerAdapter
 from planning.selectors import scheme_for_frame
@@ -41,9 +42,12 @@ class _Destination:
     pools: dict[str, SharedProcessorPool]
     bridged: set[int]
     used_slots: dict[int, set[int]]  # VIOS pk → slots in use or planned
+    holders: dict[int, Lpar] = field(default_factory=dict)  # LPAR id → who has it
+    names: set[str] = field(default_factory=set)  # twin names the frame already has
 
     @classmethod
-    def load(cls, frame: Frame) -> "_Destination":
+    def load(cls, frame: Frame, *, twinned: list[Lpar]) -> "_Destination":
+        """The destination for twins of `twinned` (none for a refresh)."""
         scheme = scheme_for_frame(frame=frame)
         if scheme is None:
             raise ValidationError("There is no enumeration scheme: create a default scheme first.")
@@ -58,7 +62,22 @@ class _Destination:
         ):
             used[lpar_id].add(slot)
         pools = {p.name: p for p in frame.shared_pools.all()}
-        return cls(frame, scheme, vioses, pools, bridged, used)
+        destination = cls(frame, scheme, vioses, pools, bridged, used)
+        destination.identities_load(twinned)
+        return destination
+
+    def identities_load(self, originals: list[Lpar]) -> None:
+        """Who already holds the twins' LPAR ids (on the frame, or a client anywhere) and which
+        of their names the frame already has: two queries for any number of twins."""
+        ids = {lpar.lpar_id + self.scheme.stub_lpar_id_offset for lpar in originals}
+        names = {f"{lpar.name}{self.scheme.stub_suffix}" for lpar in originals}
+        holders = Lpar.objects.filter(lpar_id__in=ids).filter(
+            Q(frame=self.frame) | ~Q(kind=LparKind.VIOS)
+        )
+        for holder in holders.select_related("frame"):
+            if holder.frame_id == self.frame.pk or holder.lpar_id not in self.holders:
+                self.holders[holder.lpar_id] = holder
+        self.names = set(self.frame.lpars.filter(name__in=names).values_list("name", flat=True))
 
     def server_slot(self, vios: Lpar, kind: str, wanted: int) -> int | None:
         """`wanted` when it is free and in range on the VIOS, else its lowest free slot."""
@@ -94,13 +113,19 @@ class TwinPlan:
     refusals: list[str] = field(default_factory=list)
 
 
-def _original_adapters(lpar: Lpar) -> list[VirtualAdapter]:
-    return list(
-        lpar.virtual_adapters.select_related("remote_lpar", "pvid")
-        .prefetch_related("vlans", "wwpns")
+def _copied_adapters() -> QuerySet:
+    """The adapters a twin copies: all but server adapters, with what the copy reads."""
+    return (
+        VirtualAdapter.objects.select_related("remote_lpar", "pvid")
+        .prefetch_related("vlans", "wwpns__fabric")
         .exclude(role=VirtualAdapterRole.SERVER)
         .order_by("slot")
     )
+
+
+def _original_adapters(lpar: Lpar) -> list[VirtualAdapter]:
+    prefetched = getattr(lpar, "copied_adapters", None)
+    return prefetched if prefetched is not None else list(_copied_adapters().filter(lpar=lpar))
 
 
 def _vlans(adapter: VirtualAdapter) -> set[int]:
@@ -145,7 +170,7 @@ def _twin_identity_refusals(plan: TwinPlan, destination: _Destination) -> None:
         plan.refusals.append(f"{original.name} is a VIOS: a VIOS has no stub twin.")
     if original.stub_of_id:
         plan.refusals.append(f"{original.name} is itself a stub twin.")
-    twin = original.stubs.select_related("frame").first()
+    twin = next(iter(original.stubs.all()), None)
     if twin is not None:
         raise Conflict(
             f"{original.name} already has a stub twin, {twin.name} on {twin.frame.name}: "
@@ -156,13 +181,12 @@ def _twin_identity_refusals(plan: TwinPlan, destination: _Destination) -> None:
             f"LPAR id {original.lpar_id} + {scheme.stub_lpar_id_offset} = {plan.lpar_id} is not "
             f"under the scheme's LPAR id ceiling {scheme.lpar_id_ceiling}."
         )
-    holder = Lpar.objects.filter(lpar_id=plan.lpar_id).filter(frame=frame).first()
-    holder = holder or Lpar.objects.filter(lpar_id=plan.lpar_id).exclude(kind="vios").first()
+    holder = destination.holders.get(plan.lpar_id)
     if holder is not None:
         plan.refusals.append(
             f"LPAR id {plan.lpar_id} is already used by {holder.name} on {holder.frame.name}."
         )
-    if frame.lpars.filter(name=plan.name).exists():
+    if plan.name in destination.names:
         plan.refusals.append(f"{frame.name} already has an LPAR named {plan.name}.")
 
 
@@ -237,49 +261,97 @@ class _WwpnPool:
         return pair
 
 
-def _storage_create(twin: Lpar, storage: _StoragePlan, pool: _WwpnPool) -> None:
-    kind = storage.original.kind
-    client = VirtualAdapter(
-        lpar=twin, kind=kind, role=VirtualAdapterRole.CLIENT, slot=storage.slot,
-        remote_lpar=storage.vios, remote_slot=storage.server_slot,
-    )  # fmt: skip
-    if kind == VirtualAdapterKind.VFC:
-        fabrics = storage.fabrics if len(storage.fabrics) == 2 else None
-        virtual_adapter_save(adapter=client, wwpns=pool.take_pair(), wwpn_fabrics=fabrics)
-    else:
-        virtual_adapter_save(adapter=client)
-    server = virtual_adapter_save(
-        adapter=VirtualAdapter(
-            lpar=storage.vios, kind=kind, role=VirtualAdapterRole.SERVER,
-            slot=storage.server_slot, remote_lpar=twin, remote_slot=storage.slot,
+def _created(instances: list) -> None:
+    """Insert new rows of one model, validated set-wise with their history; the first refused
+    row stops the request with the errors `object_save` would give for it."""
+    _, refused = objects_bulk_create(instances=instances)
+    if refused:
+        raise refused[0][1]
+
+
+def _vlans_add(tagged: list[tuple[VirtualAdapter, list[Vlan]]]) -> None:
+    """Give new Ethernet adapters their tagged VLANs, in the through table and in the adapters'
+    creation history rows (so each adapter has one history row, VLANs included)."""
+    through = VirtualAdapter.vlans.through
+    rows = through.objects.bulk_create(
+        [through(virtualadapter=adapter, vlan=vlan) for adapter, vlans in tagged for vlan in vlans]
+    )
+    if not rows:
+        return
+    history = VirtualAdapter.history.model
+    created = {
+        record.id: record
+        for record in history.objects.filter(
+            id__in={row.virtualadapter_id for row in rows}, history_type="+"
         )
-    )  # fmt: skip
-    PlannedServerAdapter.objects.create(adapter=server)
-
-
-def _ethernet_create(twin: Lpar, original: VirtualAdapter, slot: int) -> None:
-    virtual_adapter_save(
-        adapter=VirtualAdapter(
-            lpar=twin, kind=VirtualAdapterKind.ETHERNET, role=VirtualAdapterRole.CLIENT,
-            slot=slot, pvid_id=original.pvid_id, vswitch=original.vswitch,
-        ),
-        vlans=list(original.vlans.all()),
+    }
+    m2m_history = history._meta.get_field("vlans").related_model
+    m2m_history.objects.bulk_create(
+        [
+            m2m_history(history=created[row.virtualadapter_id], id=row.pk,
+                        virtualadapter_id=row.virtualadapter_id, vlan_id=row.vlan_id)
+            for row in rows
+        ]
     )  # fmt: skip
 
 
-def _twin_create(plan: TwinPlan, destination: _Destination, pool: _WwpnPool) -> Lpar:
+def _adapters_create(twins: list[tuple[TwinPlan, Lpar]], pool: _WwpnPool) -> None:
+    """The planned adapters of each twin: its clients, their server adapters on the VIOS (planned,
+    not mapped) and a WWPN pair per vFC client, on the original's fabrics."""
+    adapters, servers, tagged, pairs = [], [], [], []
+    for plan, twin in twins:
+        for original, slot in plan.ethernet:
+            adapter = VirtualAdapter(
+                lpar=twin, kind=VirtualAdapterKind.ETHERNET, role=VirtualAdapterRole.CLIENT,
+                slot=slot, pvid_id=original.pvid_id, vswitch=original.vswitch,
+            )  # fmt: skip
+            adapters.append(adapter)
+            tagged.append((adapter, list(original.vlans.all())))
+        for storage in plan.storage:
+            kind = storage.original.kind
+            client = VirtualAdapter(
+                lpar=twin, kind=kind, role=VirtualAdapterRole.CLIENT, slot=storage.slot,
+                remote_lpar=storage.vios, remote_slot=storage.server_slot,
+            )  # fmt: skip
+            server = VirtualAdapter(
+                lpar=storage.vios, kind=kind, role=VirtualAdapterRole.SERVER,
+                slot=storage.server_slot, remote_lpar=twin, remote_slot=storage.slot,
+            )  # fmt: skip
+            adapters += [client, server]
+            servers.append(server)
+            if kind == VirtualAdapterKind.VFC:
+                fabrics = storage.fabrics if len(storage.fabrics) == 2 else [None, None]
+                pairs.append((client, zip(pool.take_pair(), fabrics, strict=True)))
+    _created(adapters)
+    _vlans_add(tagged)
+    _created(
+        [
+            Wwpn(virtual_adapter=client, value=value, position=position, fabric=fabric)
+            for client, pair in pairs
+            for position, (value, fabric) in enumerate(pair, start=1)
+        ]
+    )
+    PlannedServerAdapter.objects.bulk_create(
+        [PlannedServerAdapter(adapter=server) for server in servers]
+    )
+
+
+def _twin(plan: TwinPlan, destination: _Destination) -> Lpar:
     original = plan.original
-    twin = Lpar(
+    return Lpar(
         frame=destination.frame, name=plan.name, lpar_id=plan.lpar_id,
         state=LparState.NOT_ACTIVATED, shared_pool=plan.pool, stub_of=original,
         profile_name=original.profile_name, **{f: getattr(original, f) for f in TWIN_FIELDS},
     )  # fmt: skip
-    object_save(instance=twin)
-    for adapter, slot in plan.ethernet:
-        _ethernet_create(twin, adapter, slot)
-    for storage in plan.storage:
-        _storage_create(twin, storage, pool)
-    return twin
+
+
+def _twins_create(plans: list[TwinPlan], destination: _Destination) -> list[Lpar]:
+    twins = [_twin(plan, destination) for plan in plans]
+    for lpar in [*twins, *destination.vioses.values()]:
+        lpar.scheme_hint = destination.scheme
+    _created(twins)
+    _adapters_create(list(zip(plans, twins, strict=True)), _WwpnPool(destination.scheme))
+    return twins
 
 
 def _refused(plans: list[TwinPlan]) -> ValidationError | None:
@@ -295,12 +367,13 @@ def _refused(plans: list[TwinPlan]) -> ValidationError | None:
 def lpar_create_stub_twin(*, lpar: Lpar, destination_frame: Frame) -> Lpar:
     """Create `<name>-stub` on `destination_frame`, or refuse with every reason and create
     nothing. A twin that already exists is a Conflict: refresh it instead."""
-    destination = _Destination.load(destination_frame)
+    destination = _Destination.load(destination_frame, twinned=[lpar])
     plan = twin_plan(lpar=lpar, destination=destination)
     error = _refused([plan])
     if error:
         raise ValidationError({"destination_frame": error.messages})
-    return _twin_create(plan, destination, _WwpnPool(destination.scheme))
+    [twin] = _twins_create([plan], destination)
+    return twin
 
 
 @dataclass(frozen=True)
@@ -322,11 +395,13 @@ class BulkTwinReport:
 def frame_create_stub_twins(*, frame: Frame, destination_frame: Frame) -> BulkTwinReport:
     """Twin every client LPAR of `frame` (twins excluded) onto `destination_frame`: all of them
     or, with the reason for each LPAR that cannot be twinned, none."""
-    destination = _Destination.load(destination_frame)
     originals = list(
         frame.lpars.exclude(kind=LparKind.VIOS).filter(stub_of__isnull=True)
         .select_related("shared_pool").order_by("lpar_id")
+        .prefetch_related(Prefetch("stubs", Lpar.objects.select_related("frame")),
+                          Prefetch("virtual_adapters", _copied_adapters(), "copied_adapters"))
     )  # fmt: skip
+    destination = _Destination.load(destination_frame, twinned=originals)
     if not originals:
         raise ValidationError(f"{frame.name} has no client LPAR to twin.")
     plans = []
@@ -340,8 +415,8 @@ def frame_create_stub_twins(*, frame: Frame, destination_frame: Frame) -> BulkTw
         raise ValidationError(
             [f"Nothing was created: {len(error.messages)} reason(s).", *error.messages]
         )
-    pool = _WwpnPool(destination.scheme)
-    created = [(plan.original, _twin_create(plan, destination, pool)) for plan in plans]
+    twins = _twins_create(plans, destination)
+    created = [(plan.original, twin) for plan, twin in zip(plans, twins, strict=True)]
     return BulkTwinReport(frame, destination_frame, created)
 
 
@@ -368,7 +443,7 @@ def stub_twin_refresh(*, twin: Lpar) -> Lpar:
     original = twin.stub_of
     if original is None:
         raise ValidationError(f"{twin.name} is not a stub twin.")
-    destination = _Destination.load(twin.frame)
+    destination = _Destination.load(twin.frame, twinned=[])
     scheme = destination.scheme
     plan = TwinPlan(original)
     if original.shared_pool_id:
@@ -418,9 +493,5 @@ def stub_twin_refresh(*, twin: Lpar) -> Lpar:
     for mine, adapter in updates:
         mine.pvid_id, mine.vswitch = adapter.pvid_id, adapter.vswitch
         virtual_adapter_save(adapter=mine, vlans=list(adapter.vlans.all()))
-    for adapter, slot in plan.ethernet:
-        _ethernet_create(twin, adapter, slot)
-    pool = _WwpnPool(scheme)
-    for storage in plan.storage:
-        _storage_create(twin, storage, pool)
+    _adapters_create([(plan, twin)], _WwpnPool(scheme))
     return twin

@@ -2,6 +2,7 @@
 frame, drift and refresh, and the failover runbook."""
 
 import pytest
+from django.db.models import Q
 
 from inventory.models import Lpar, SharedProcessorPool, VirtualAdapter, Vlan, Wwpn
 from planning.checks import twin_drift
@@ -140,6 +141,26 @@ def test_bulk_twinning_creates_every_twin(api, demo):
     names = sorted(t["name"] for t in response.json()["created"])
     assert names == ["db1-stub", "lnx1-stub", "server1-stub", "server2-stub"]
     assert Lpar.objects.filter(frame=demo["p750-b"], stub_of__isnull=False).count() == 4
+
+
+def test_bulk_twinning_leaves_one_history_row_per_created_object(api, planner, demo):
+    request_id = "0f6c2d3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f"
+    response = api.post(f"/api/frames/{demo['p750-a'].pk}/stub-twins/",
+                        {"destination_frame": demo["p750-b"].pk},
+                        headers={"X-Request-ID": request_id})  # fmt: skip
+    assert response.status_code == 201
+    twins = Lpar.objects.filter(frame=demo["p750-b"], stub_of__isnull=False)
+    adapters = VirtualAdapter.objects.filter(Q(lpar__in=twins) | Q(remote_lpar__in=twins))
+    wwpns = Wwpn.objects.filter(virtual_adapter__lpar__in=twins)
+    for model, created in ((Lpar, twins), (VirtualAdapter, adapters), (Wwpn, wwpns)):
+        rows = model.history.filter(request_id=request_id)
+        assert sorted(rows.values_list("id", flat=True)) == sorted(c.pk for c in created)
+        assert set(rows.values_list("history_type", "history_user")) == {("+", planner.pk)}
+    ethernet = adapters.get(lpar__name="server1-stub", slot=10)
+    record = ethernet.history.get()
+    assert sorted(r.vlan_id for r in record.vlans.all()) == sorted(
+        v.vlan_id for v in ethernet.vlans.all()
+    )
 
 
 def test_bulk_twinning_is_all_or_nothing_with_the_reasons(api, demo):
