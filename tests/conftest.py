@@ -1,9 +1,15 @@
 """Fixtures for the whole suite."""
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, user_create
+
+# A shared, busy machine runs the suite in parallel: no per-example deadlines, and slow example
+# generation is not a failure.
+settings.register_profile("lpmplanner", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lpmplanner")
 
 
 @pytest.fixture(autouse=True)
