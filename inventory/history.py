@@ -1,8 +1,11 @@
 """Change history of the inventory (django-simple-history), with the request each change came
 from, so that everything one request (an edit, a bulk edit, an import) changed can be listed."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.apps import apps
 from django.db import models
@@ -23,6 +26,22 @@ class ChangeContext(models.Model):
 def tracked(**kwargs) -> HistoricalRecords:
     """The HistoricalRecords every inventory model declares."""
     return HistoricalRecords(bases=[ChangeContext], **kwargs)
+
+
+@contextmanager
+def change_author(*, user, request_id: str) -> Iterator[None]:
+    """Credit the changes made inside the block to `user`, tagged with `request_id`, as if a
+    request of theirs made them: for work a worker does on someone's behalf."""
+    context = HistoricalRecords.context
+    previous = getattr(context, "request", None)
+    context.request = SimpleNamespace(user=user, id=request_id)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del context.request
+        else:
+            context.request = previous
 
 
 @receiver(pre_create_historical_record)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 
+from inventory.history import change_author
 from inventory.models import Hmc, Lpar, Wwpn
 from inventory.services import object_save, virtual_adapter_save
 from migrations_app import discovery
@@ -102,7 +103,10 @@ def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
         with hmc_client_open(hmc=sync.hmc) as client:
             snapshots = discovery.hmc_read(client, progress)
         progress(80, "Updating the inventory")
-        with transaction.atomic():
+        with (
+            transaction.atomic(),
+            change_author(user=sync.requested_by, request_id=f"hmc-sync-{sync.pk}"),
+        ):
             items = discovery.Reconciler(sync=sync).run(snapshots)
     except (HmcConnectionError, HmcError, HmcCommandError) as error:
         return _sync_finish(sync, HmcSync.State.FAILED, str(error))
@@ -240,7 +244,8 @@ def lpar_create_job_run(*, job: LparCreateJob) -> LparCreateJob:
     )
     lpar = job.lpar
     try:
-        lpar_create_on_hmc(lpar=lpar)
+        with change_author(user=job.requested_by, request_id=f"lpar-create-{job.pk}"):
+            lpar_create_on_hmc(lpar=lpar)
     except (HmcConnectionError, HmcError, HmcCommandError) as error:
         state, message = LparCreateJob.State.FAILED, str(error)
     except ValidationError as error:

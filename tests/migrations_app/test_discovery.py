@@ -164,3 +164,13 @@ def test_the_hmc_page_offers_sync_now_and_the_sync_page_shows_drift(sim_hmc, cli
     page = client.get(f"/hmc-syncs/{sync.pk}/")
     assert b"No drift" in page.content
     assert DriftItem.objects.filter(sync=sync, kind="added").exists()
+
+
+def test_what_a_sync_adds_is_credited_to_who_asked_for_it(sim_hmc, planner):
+    sync = hmc_sync_run(sync=HmcSync.objects.create(hmc=sim_hmc, requested_by=planner))
+    assert sync.state == "succeeded", sync.message
+    added = Lpar.history.filter(history_type="+")
+    assert added.count() == 11
+    assert set(added.values_list("history_user", "request_id")) == {
+        (planner.pk, f"hmc-sync-{sync.pk}")
+    }
