@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from inventory.choices import ZoningStyle
 from inventory.identifiers import wwpn_colon
-from inventory.models import Fabric, Lpar, StoragePort, VirtualAdapter, Wwpn
+from inventory.models import Fabric, StoragePort, VirtualAdapter, Wwpn
 from planning.zoning.naming import NameBook, name_problems, storage_host_name
 from planning.zoning.records import FabricZoning
 
@@ -115,37 +115,81 @@ class FabricPlan:
         return ZONE_TYPES[self.fabric.zoning_style]
 
     def zone_of(self, alias: str) -> Zone | None:
-        for zone in self.zones:
-            if alias in zone.members:
-                return zone
-        return None
+        """The zone an initiator alias is a member of (the first, for peer zones). The index is
+        built on first use, once the zones are made; `dataclasses.replace` starts a new one."""
+        by_member = self.__dict__.get("_zones_by_member")
+        if by_member is None:
+            by_member = {}
+            for zone in self.zones:
+                for member in zone.members:
+                    by_member.setdefault(member, zone)
+            self.__dict__["_zones_by_member"] = by_member
+        return by_member.get(alias)
 
 
-def _vfc_clients():
-    return (
+@dataclass(frozen=True)
+class _Client:
+    """A vFC client adapter as the plan needs it (plain values: 20,000 of them must be cheap)."""
+
+    pk: int
+    lpar_pk: int
+    slot: int
+    device_name: str
+    remote_lpar_pk: int | None
+    remote_slot: int | None
+    lpar: str
+    lpar_id: int
+    frame: str
+    stub_of_pk: int | None
+    stub_of: str
+    vios: str
+
+    @property
+    def label(self) -> str:
+        return self.device_name or f"s{self.slot}"
+
+
+@dataclass(frozen=True)
+class _Server:
+    device_name: str
+    port_label: str
+    port_wwpn: str
+    fabric_pk: int | None
+
+
+def _vfc_clients() -> list[_Client]:
+    rows = (
         VirtualAdapter.objects.filter(kind="vfc", role="client")
-        .select_related("lpar__frame", "lpar__stub_of", "remote_lpar")
-        .prefetch_related("wwpns__fabric")
         .order_by("lpar__frame__name", "lpar__lpar_id", "slot")
-    )
+        .values_list("pk", "lpar_id", "slot", "device_name", "remote_lpar_id", "remote_slot",
+                     "lpar__name", "lpar__lpar_id", "lpar__frame__name", "lpar__stub_of_id",
+                     "lpar__stub_of__name", "remote_lpar__name")
+    )  # fmt: skip
+    return [_Client(*row[:9], row[9], row[10] or "", row[11] or "") for row in rows]
 
 
-def _vfc_servers() -> dict[tuple[int, int], VirtualAdapter]:
-    servers = VirtualAdapter.objects.filter(kind="vfc", role="server").select_related(
-        "physical_port__adapter__slot__drawer", "physical_port__wwpn__fabric"
-    )
-    return {(s.lpar_id, s.slot): s for s in servers}
+def _vfc_servers() -> dict[tuple[int, int], _Server]:
+    rows = VirtualAdapter.objects.filter(kind="vfc", role="server").values_list(
+        "lpar_id", "slot", "device_name",
+        "physical_port__adapter__slot__drawer__location", "physical_port__adapter__slot__location",
+        "physical_port__name", "physical_port__wwpn__value", "physical_port__wwpn__fabric_id",
+    )  # fmt: skip
+    servers = {}
+    for lpar_pk, slot, device, drawer, slot_location, port, wwpn, fabric_pk in rows:
+        label = f"{drawer}-{slot_location}-{port}" if port else ""
+        servers[(lpar_pk, slot)] = _Server(device, label, wwpn or "", fabric_pk)
+    return servers
 
 
-def _adapter_label(adapter: VirtualAdapter) -> str:
-    return adapter.device_name or f"s{adapter.slot}"
-
-
-def _physical_fabric(server: VirtualAdapter | None) -> Fabric | None:
-    if server is None or server.physical_port is None:
-        return None
-    wwpn = getattr(server.physical_port, "wwpn", None)
-    return wwpn.fabric if wwpn else None
+def _npiv_wwpns() -> dict[int, list[tuple[int, str, int | None]]]:
+    """vFC client adapter → its (position, WWPN, fabric id), in pair order."""
+    pairs: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
+    rows = Wwpn.objects.filter(virtual_adapter__isnull=False).order_by("position")
+    for adapter_pk, position, value, fabric_pk in rows.values_list(
+        "virtual_adapter_id", "position", "value", "fabric_id"
+    ):
+        pairs[adapter_pk].append((position, value, fabric_pk))
+    return pairs
 
 
 @dataclass
@@ -200,92 +244,88 @@ def _add_npiv_initiators(
     plans: dict[int, FabricPlan], books: dict[int, NameBook], unplaced: list[Finding]
 ) -> None:
     servers = _vfc_servers()
-    clients = list(_vfc_clients())
+    clients = _vfc_clients()
+    wwpns_of = _npiv_wwpns()
+    fabric_names = {pk: plan.fabric.name for pk, plan in plans.items()}
     # A stub twin's adapters are planned but not mapped: they reach the fabric of the
     # original's adapter in the same place (the n-th vFC client of the twin ↔ of the original).
-    fabric_of: dict[int, Fabric | None] = {}
-    by_lpar: dict[int, list[VirtualAdapter]] = defaultdict(list)
+    fabric_of: dict[int, int | None] = {}
+    by_lpar: dict[int, list[_Client]] = defaultdict(list)
     for client in clients:
-        by_lpar[client.lpar_id].append(client)
-        server = servers.get((client.remote_lpar_id, client.remote_slot))
-        pair_fabrics = {w.fabric for w in client.wwpns.all() if w.fabric}
-        fabric = _physical_fabric(server) or (
-            pair_fabrics.pop() if len(pair_fabrics) == 1 else None
-        )
+        by_lpar[client.lpar_pk].append(client)
+        server = servers.get((client.remote_lpar_pk, client.remote_slot))
+        pair_fabrics = {fabric for _, _, fabric in wwpns_of.get(client.pk, []) if fabric}
+        fabric = server.fabric_pk if server and server.fabric_pk else None
+        if fabric is None and len(pair_fabrics) == 1:
+            fabric = pair_fabrics.pop()
         fabric_of[client.pk] = fabric
     for client in clients:
-        lpar: Lpar = client.lpar
-        fabric = fabric_of[client.pk]
-        if fabric is None and lpar.stub_of_id and lpar.stub_of_id in by_lpar:
-            rank = by_lpar[lpar.pk].index(client)
-            originals = by_lpar[lpar.stub_of_id]
+        fabric_pk = fabric_of[client.pk]
+        if fabric_pk is None and client.stub_of_pk in by_lpar:
+            rank = by_lpar[client.lpar_pk].index(client)
+            originals = by_lpar[client.stub_of_pk]
             if rank < len(originals):
-                fabric = fabric_of[originals[rank].pk]
-        wwpns: list[Wwpn] = sorted(client.wwpns.all(), key=lambda w: w.position)
-        label = f"{lpar.name} slot {client.slot}"
-        if fabric is None:
+                fabric_pk = fabric_of[originals[rank].pk]
+        wwpns = wwpns_of.get(client.pk, [])
+        label = f"{client.lpar} slot {client.slot}"
+        if fabric_pk is None:
             unplaced.append(
                 Finding(
                     "warning",
                     "NO_FABRIC",
-                    f"{label} on {lpar.frame.name}: its VIOS port has no fabric, so its WWPNs "
-                    "are in no fabric's zoning.",
+                    f"{label} on {client.frame}: its VIOS port has no fabric, so its WWPNs are "
+                    "in no fabric's zoning.",
                 )
             )
             continue
-        if fabric.pk not in plans:
+        if fabric_pk not in plans:
             continue
-        plan = plans[fabric.pk]
+        plan = plans[fabric_pk]
         if len(wwpns) != 2:
             plan.findings.append(
                 Finding("error", "PAIR_INCOMPLETE", f"{label} has {len(wwpns)} WWPN(s), not 2.")
             )
-        stray = {w.fabric.name for w in wwpns if w.fabric and w.fabric != fabric}
+        stray = {fabric_names.get(f, "?") for _, _, f in wwpns if f and f != fabric_pk}
         if stray:
             plan.findings.append(
                 Finding(
                     "warning",
                     "PAIR_SPLIT",
-                    f"{label} reaches {fabric.name} through its VIOS, but a WWPN of its pair is "
-                    f"recorded on {', '.join(sorted(stray))}.",
+                    f"{label} reaches {plan.fabric.name} through its VIOS, but a WWPN of its "
+                    f"pair is recorded on {', '.join(sorted(stray))}.",
                 )
             )
-        server = servers.get((client.remote_lpar_id, client.remote_slot))
-        for wwpn in wwpns:
-            if not wwpn.value.startswith("c"):
+        server = servers.get((client.remote_lpar_pk, client.remote_slot))
+        values = {"frame": client.frame, "lpar": client.lpar, "adapter": client.label,
+                  "slot": client.slot}  # fmt: skip
+        for position, value, _ in wwpns:
+            if not value.startswith("c"):
                 plan.findings.append(
                     Finding(
                         "warning",
                         "NOT_VIRTUAL_WWPN",
-                        f"{label}: NPIV WWPN {wwpn.value} does not start with c (IBM virtual "
-                        "WWPNs do).",
+                        f"{label}: NPIV WWPN {value} does not start with c (IBM virtual WWPNs do).",
                     )
                 )
-            alias = books[fabric.pk].from_template(
-                wwpn.value,
-                plan.settings.initiator_alias,
-                {"frame": lpar.frame.name, "lpar": lpar.name,
-                 "adapter": _adapter_label(client), "slot": client.slot},
-                suffix=f"_w{wwpn.position}",
-            )  # fmt: skip
-            port = server.physical_port if server and server.physical_port else None
-            port_wwpn = getattr(port, "wwpn", None) if port else None
+            alias = books[fabric_pk].from_template(
+                value, plan.settings.initiator_alias, values, suffix=f"_w{position}"
+            )
             plan.initiators.append(
                 Initiator(
                     device_type=NPIV_CLIENT,
-                    wwpn=wwpn.value,
+                    wwpn=value,
                     alias=alias,
-                    frame=lpar.frame.name,
-                    lpar=lpar.name,
-                    lpar_id=lpar.lpar_id,
+                    frame=client.frame,
+                    lpar=client.lpar,
+                    lpar_id=client.lpar_id,
                     adapter=client.device_name,
                     client_slot=client.slot,
-                    pair_index=wwpn.position,
-                    vios=client.remote_lpar.name if client.remote_lpar else "",
+                    pair_index=position,
+                    vios=client.vios,
                     vios_vfchost=server.device_name if server else "",
-                    vios_port=str(port) if port else "",
-                    vios_port_wwpn=port_wwpn.value if port_wwpn else "",
-                    stub_of=lpar.stub_of.name if lpar.stub_of else "",
+                    vios_port=server.port_label if server else "",
+                    vios_port_wwpn=server.port_wwpn if server else "",
+                    stub_of=client.stub_of,
                 )
             )
 

@@ -35,50 +35,50 @@ NUMBERS = {"VSAN", "LPAR_ID", "Client_Slot"}
 
 
 def zoning_rows(plan: FabricPlan, actions: dict[str, str] | None = None) -> Iterator[dict]:
-    """One row per initiator WWPN per target of the fabric (a row without target when the
-    fabric has none). `actions` maps a WWPN to ADD/KEEP/REMOVE (the diff); ADD otherwise."""
+    """One row per initiator WWPN with its target group (the zone's targets, `;`-separated).
+    `actions` maps a WWPN to ADD/KEEP/REMOVE (the diff); ADD otherwise."""
     fabric = plan.fabric
-    targets = plan.targets or [None]
     host_of = {w: h.name for h in plan.hosts for w in h.wwpns}
+    targets = {t.alias: t for t in plan.targets}
     for initiator in plan.initiators:
         zone = plan.zone_of(initiator.alias)
-        for target in targets:
-            yield {
-                "Change_ID": "",
-                "Action": (actions or {}).get(initiator.wwpn, "ADD"),
-                "Fabric": fabric.side,
-                "Fabric_Name": fabric.name,
-                "Vendor": fabric.get_vendor_display(),
-                "VSAN": fabric.vsan or "",
-                "Active_Cfg_Zoneset": fabric.zoneset_name,
-                "Managed_System": initiator.frame,
-                "LPM_Target_System": "",
-                "LPAR": initiator.lpar,
-                "LPAR_ID": initiator.lpar_id,
-                "Client_Adapter": initiator.adapter,
-                "Client_Slot": initiator.client_slot or "",
-                "WWPN_Role": initiator.role,
-                "Pair_Index": str(initiator.pair_index or ""),
-                "Initiator_WWPN": initiator.wwpn_switch,
-                "Initiator_WWPN_Storage": initiator.wwpn_storage,
-                "Initiator_Alias": initiator.alias,
-                "VIOS": initiator.vios,
-                "VIOS_vfchost": initiator.vios_vfchost,
-                "VIOS_Phys_Port": initiator.vios_port,
-                "VIOS_Port_WWPN": initiator.vios_port_wwpn,
-                "Fabric_Label": fabric.name,
-                "Device_Type": initiator.device_type,
-                "Target_Storage": target.array if target else "",
-                "Target_Port": target.port if target else "",
-                "Target_WWPN": target.wwpn_switch if target else "",
-                "Target_Alias": target.alias if target else "",
-                "Zone_Name": zone.name if zone else "",
-                "Zone_Type": plan.zone_type,
-                "Storage_Host_Object": host_of.get(initiator.wwpn, "")
-                if initiator.device_type == NPIV_CLIENT
-                else "",
-                "Notes": f"stub twin of {initiator.stub_of}" if initiator.stub_of else "",
-            }
+        group = [targets[a] for a in zone.targets if a in targets] if zone else plan.targets
+        yield {
+            "Change_ID": "",
+            "Action": (actions or {}).get(initiator.wwpn, "ADD"),
+            "Fabric": fabric.side,
+            "Fabric_Name": fabric.name,
+            "Vendor": fabric.get_vendor_display(),
+            "VSAN": fabric.vsan or "",
+            "Active_Cfg_Zoneset": fabric.zoneset_name,
+            "Managed_System": initiator.frame,
+            "LPM_Target_System": "",
+            "LPAR": initiator.lpar,
+            "LPAR_ID": initiator.lpar_id,
+            "Client_Adapter": initiator.adapter,
+            "Client_Slot": initiator.client_slot or "",
+            "WWPN_Role": initiator.role,
+            "Pair_Index": str(initiator.pair_index or ""),
+            "Initiator_WWPN": initiator.wwpn_switch,
+            "Initiator_WWPN_Storage": initiator.wwpn_storage,
+            "Initiator_Alias": initiator.alias,
+            "VIOS": initiator.vios,
+            "VIOS_vfchost": initiator.vios_vfchost,
+            "VIOS_Phys_Port": initiator.vios_port,
+            "VIOS_Port_WWPN": initiator.vios_port_wwpn,
+            "Fabric_Label": fabric.name,
+            "Device_Type": initiator.device_type,
+            "Target_Storage": ";".join(sorted({t.array for t in group})),
+            "Target_Port": ";".join(t.port for t in group),
+            "Target_WWPN": ";".join(t.wwpn_switch for t in group),
+            "Target_Alias": ";".join(t.alias for t in group),
+            "Zone_Name": zone.name if zone else "",
+            "Zone_Type": plan.zone_type,
+            "Storage_Host_Object": host_of.get(initiator.wwpn, "")
+            if initiator.device_type == NPIV_CLIENT
+            else "",
+            "Notes": f"stub twin of {initiator.stub_of}" if initiator.stub_of else "",
+        }
 
 
 def zoning_csv(plans: Iterable[FabricPlan], actions: dict[str, str] | None = None) -> str:
