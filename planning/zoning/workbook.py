@@ -112,12 +112,20 @@ class _Sheet:
         row = []
         for column in self.columns:
             value = values.get(column, "")
-            if column in NUMBERS and value != "":
+            if value == "":
+                row.append(None)  # an empty cell is not written at all
+                continue
+            if column in NUMBERS:
                 row.append(value)
                 continue
-            cell = WriteOnlyCell(self.sheet, value=str(value))
-            cell.data_type = "s"  # text: never a formula, never a number
-            row.append(cell)
+            text = str(value)
+            if text.startswith("="):
+                # openpyxl would write it as a formula: force text. Other strings stay text.
+                cell = WriteOnlyCell(self.sheet, value=text)
+                cell.data_type = "s"
+                row.append(cell)
+            else:
+                row.append(text)
         self.sheet.append(row)
         self.count += 1
 
