@@ -4,6 +4,7 @@ in the fabric's style, the storage host objects, and what is wrong with any of i
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from inventory.choices import ZoningStyle
 from inventory.identifiers import wwpn_colon
@@ -114,17 +115,18 @@ class FabricPlan:
     def zone_type(self) -> str:
         return ZONE_TYPES[self.fabric.zoning_style]
 
+    @cached_property
+    def _zones_by_member(self) -> dict[str, Zone]:
+        # Built on first use, once the zones are made; dataclasses.replace starts a new plan.
+        by_member: dict[str, Zone] = {}
+        for zone in self.zones:
+            for member in zone.members:
+                by_member.setdefault(member, zone)
+        return by_member
+
     def zone_of(self, alias: str) -> Zone | None:
-        """The zone an initiator alias is a member of (the first, for peer zones). The index is
-        built on first use, once the zones are made; `dataclasses.replace` starts a new one."""
-        by_member = self.__dict__.get("_zones_by_member")
-        if by_member is None:
-            by_member = {}
-            for zone in self.zones:
-                for member in zone.members:
-                    by_member.setdefault(member, zone)
-            self.__dict__["_zones_by_member"] = by_member
-        return by_member.get(alias)
+        """The zone an initiator alias is a member of (the first, for peer zones)."""
+        return self._zones_by_member.get(alias)
 
 
 @dataclass(frozen=True)
