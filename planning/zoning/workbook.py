@@ -183,6 +183,7 @@ def zoning_workbook(
     if removed is not None:
         for row in zoning_rows(removed, {i.wwpn: "REMOVE" for i in removed.initiators}):
             zoning_sheet.append(row)
+    for plan in plans:
         for initiator in plan.initiators:
             aliases.append(
                 {"Fabric_Name": plan.fabric.name, "Alias": initiator.alias,

@@ -98,6 +98,25 @@ def test_workbook_reopens_with_every_sheet_text_cells_and_no_formulas(demo):
     assert any("cfg_FAB_A" in (value or "") for _, value in readme)
 
 
+def test_workbook_of_all_fabrics_lists_every_fabrics_aliases_zones_and_hosts(demo):
+    download = zoning_export(fabric=None, format="xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(download.content), read_only=True)
+
+    def column(sheet: str, name: str) -> list:
+        rows = list(book[sheet].iter_rows(values_only=True))
+        index = rows[0].index(name)
+        return [row[index] for row in rows[1:]]
+
+    assert set(column("Aliases", "Fabric_Name")) == {"FAB_A", "FAB_B"}
+    aliases = set(column("Aliases", "WWPN"))
+    for wwpn in (*wwpns_of(610), *wwpns_of(620)):
+        assert ":".join(wwpn[i : i + 2] for i in range(0, 16, 2)) in aliases
+    assert set(column("Zones", "Fabric_Name")) == {"FAB_A", "FAB_B"}
+    lpars, complete = column("Storage_Hosts", "LPAR"), column("Storage_Hosts", "Pair_Complete")
+    hosts = dict(zip(lpars, complete, strict=True))
+    assert hosts["server1"] == "yes"
+
+
 def test_csv_is_the_zoning_sheet(demo):
     download = zoning_export(fabric=demo["FAB_B"], format="csv")
     rows = list(csv.DictReader(io.StringIO(download.content.decode())))
