@@ -97,7 +97,7 @@ class LparForm(InventoryForm):
         model = Lpar
         fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
                   "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp",
-                  "profile_name", "stub_of", "notes"]  # fmt: skip
+                  "max_virtual_slots", "profile_name", "stub_of", "notes"]  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
