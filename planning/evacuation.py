@@ -246,8 +246,12 @@ def unplaced_summary(reasons: list[dict]) -> str:
         counts.update({f["code"] for f in frame["findings"]})
     if not reasons:
         return "There is no other frame to place it on."
-    parts = [f"{code} on {n} frame{'s' if n != 1 else ''}" for code, n in counts.most_common()]
-    return f"Fits on none of {len(reasons)} frames: {', '.join(parts)}."
+    parts = [f"{code} on {_frames(n)}" for code, n in counts.most_common()]
+    return f"Fits on none of {_frames(len(reasons))}: {', '.join(parts)}."
+
+
+def _frames(count: int) -> str:
+    return f"{count} frame{'s' if count != 1 else ''}"
 
 
 def plan_waves(plan: EvacuationPlan) -> dict[int | None, list[EvacuationPlacement]]:

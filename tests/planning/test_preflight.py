@@ -2,12 +2,9 @@
 (where server1 moves from p750-a to p750-b without a finding) that does not; the worked example;
 the index's fixed number of queries."""
 
-import io
 from decimal import Decimal
 
-from django.core.management import call_command
 from django.db import connection
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from inventory.choices import FrameState, LparState
@@ -34,6 +31,7 @@ from planning.preflight import (
     verdict_of,
 )
 from tests.factories import LparFactory
+from tests.planning.helpers import DemoTestCase
 
 
 def findings(lpar_name="server1", frame_name="p750-b", **options):
@@ -143,16 +141,6 @@ TRIGGERS = {
     "SHARED_POOL_MISSING": (_pool, {}),
     "MIGRATION_LIMIT": (None, {"running_by_frame": {"__p750-b__": 4}}),
 }
-
-
-class DemoTestCase(TestCase):
-    """The demo estate, loaded once per class; each test changes it inside its own savepoint."""
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        call_command("seed_demo", stdout=io.StringIO())
-        cls.a, cls.b = Frame.objects.get(name="p750-a"), Frame.objects.get(name="p750-b")
-        cls.server1 = Lpar.objects.get(name="server1")
 
 
 class FindingCodes(DemoTestCase):
