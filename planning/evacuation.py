@@ -53,12 +53,11 @@ def _order(lpar: LparFacts) -> tuple:
 def _consume(index: EstateIndex, lpar: LparFacts, result: PairResult) -> None:
     """What a placed LPAR takes on its destination, so later placements see it gone."""
     frame = index.frames[result.frame]
-    frame.planned_units += lpar.units
-    frame.planned_memory_mb += lpar.memory_mb
+    frame.take(lpar.units, lpar.memory_mb)
     frame.names.add(lpar.name)
     frame.lpar_ids.add(lpar.lpar_id)
     for vios_pk, slots in result.vios_slots.items():
-        index.vioses[vios_pk].planned_slots += slots
+        index.vioses[vios_pk].free_slots -= slots
 
 
 def _choose(results: list[PairResult], policy: str, index: EstateIndex) -> PairResult | None:

@@ -163,12 +163,11 @@ class ViosFacts:
     max_virtual_slots: int
     used_slots: int  # adapters in slots under its maximum
     fabrics: set[int] = field(default_factory=set)  # fabrics its physical FC ports reach
-    planned_slots: int = 0  # server adapters promised to planned arrivals
+    free_slots: int = 0  # under its maximum and the ceiling, less what planned arrivals take
 
-    @property
-    def free_slots(self) -> int:
+    def __post_init__(self) -> None:
         usable = min(self.max_virtual_slots, SLOT_CEILING) - SLOT_MIN
-        return usable - self.used_slots - self.planned_slots
+        self.free_slots = usable - self.used_slots
 
 
 @dataclass(slots=True)
@@ -181,31 +180,22 @@ class FrameFacts:
     max_active_migrations: int
     units: int  # hundredths
     memory_mb: int
-    used_units: int = 0
-    used_memory_mb: int = 0
-    planned_units: int = 0
-    planned_memory_mb: int = 0
+    free_units: int = 0  # installed less what its LPARs and planned arrivals hold
+    free_memory_mb: int = 0
     pools: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     lpar_ids: set[int] = field(default_factory=set)
     vioses: list[ViosFacts] = field(default_factory=list)
-    bridged: dict[str, set[int]] = field(default_factory=dict)  # vswitch → VLANs its trunks carry
-
-    @property
-    def free_units(self) -> int:
-        return self.units - self.used_units - self.planned_units
-
-    @property
-    def free_memory_mb(self) -> int:
-        return self.memory_mb - self.used_memory_mb - self.planned_memory_mb
+    # (vswitch, VLAN) its VIOS trunks carry, and ("", VLAN) for each: a client adapter that
+    # names no vswitch is bridged by a trunk on any
+    bridged: set[tuple[str, int]] = field(default_factory=set)
 
     def accepts(self, mode: str) -> bool:
         return mode == "default" or mode in (self.compat_modes or DEFAULT_COMPAT_MODES)
 
-    def bridges(self, vswitch: str, vlan: int) -> bool:
-        if vswitch:
-            return vlan in self.bridged.get(vswitch, ())
-        return any(vlan in vlans for vlans in self.bridged.values())
+    def take(self, units: int, memory_mb: int) -> None:
+        self.free_units -= units
+        self.free_memory_mb -= memory_mb
 
 
 @dataclass(slots=True)
@@ -230,7 +220,7 @@ class LparFacts:
     memory_mb: int
     compat_mode: str
     pool: str | None
-    vlans: set[tuple[str, int]] = field(default_factory=set)  # (vswitch, VLAN)
+    vlans: set[tuple[str, int]] = field(default_factory=set)  # (vswitch, VLAN) of its clients
     storage: list[StorageFacts] = field(default_factory=list)
     physical_io: list[str] = field(default_factory=list)  # slot locations of owned adapters
 
@@ -279,15 +269,25 @@ def _frames_load(frame_ids: set[int] | None) -> dict[int, FrameFacts]:
         "proc_units", "memory_mb",
     )  # fmt: skip
     frames = {
-        pk: FrameFacts(pk, name, state, frozenset(modes or ()), region, limit, _units(units), mb)
+        pk: FrameFacts(
+            pk,
+            name,
+            state,
+            frozenset(modes or ()),
+            region,
+            limit,
+            _units(units),
+            mb,
+            _units(units),
+            mb,
+        )
         for pk, name, state, modes, region, limit, units, mb in rows.order_by("name")
     }
     used = Lpar.objects.filter(_in(frame_ids, "frame_id")).values("frame_id")
     for row in used.annotate(units=Sum("proc_units"), memory=Sum("memory_mb")).values_list(
         "frame_id", "units", "memory"
     ):
-        frame = frames[row[0]]
-        frame.used_units, frame.used_memory_mb = _units(row[1]), row[2] or 0
+        frames[row[0]].take(_units(row[1]), row[2] or 0)
     pools = SharedProcessorPool.objects.filter(_in(frame_ids, "frame_id"))
     for frame_id, name in pools.values_list("frame_id", "name"):
         frames[frame_id].pools.add(name)
@@ -297,7 +297,8 @@ def _frames_load(frame_ids: set[int] | None) -> dict[int, FrameFacts]:
     for frame_id, vswitch, pvid, tagged in trunks.values_list(
         "lpar__frame_id", "vswitch", "pvid_id", "vlans__vlan_id"
     ):
-        frames[frame_id].bridged.setdefault(vswitch, set()).update({pvid, tagged} - {None})
+        for vlan in {pvid, tagged} - {None}:
+            frames[frame_id].bridged.update({(vswitch, vlan), ("", vlan)})
     return frames
 
 
@@ -405,10 +406,12 @@ class Preflight:
         self.options = options or PreflightOptions()
         self._lpar_findings: dict[int, tuple[str | None, list[Finding]]] = {}
         self._frame_findings: dict[tuple[int, str | None, bool], list[Finding]] = {}
+        self._signatures: dict[int, int] = {}  # LPAR pk → the id of its storage wiring
+        self._mappings: dict[tuple, dict[int, int] | None] = {}
+        self._signature_ids: dict[tuple, int] = {}
         for frame_id, (units, memory) in self.options.arriving_by_frame.items():
             if frame_id in index.frames:
-                index.frames[frame_id].planned_units += _units(units)
-                index.frames[frame_id].planned_memory_mb += memory
+                index.frames[frame_id].take(_units(units), memory)
 
     def check(self, lpar_pk: int, frame_pk: int) -> PairResult:
         lpar, frame = self.index.lpars[lpar_pk], self.index.frames[frame_pk]
@@ -438,8 +441,8 @@ class Preflight:
                 f"{lpar.name}; it accepts {accepted}.",
                 mode=lpar.compat_mode, accepted=sorted(frame.compat_modes),
             ))  # fmt: skip
-        missing = sorted(v for s, v in lpar.vlans if not frame.bridges(s, v))
-        if missing:
+        if not lpar.vlans <= frame.bridged:
+            missing = sorted(v for s, v in lpar.vlans - frame.bridged)
             vlans = ", ".join(map(str, missing))
             findings.append(_error(
                 "VLAN_NOT_BRIDGED",
@@ -468,8 +471,47 @@ class Preflight:
             ))  # fmt: skip
         slots: dict[int, int] = {}
         if lpar.storage:
-            findings += self._storage(lpar, frame, slots)
+            slots = self._storage_fast(lpar, frame)
+            if slots is None:
+                slots = {}
+                findings += self._storage(lpar, frame, slots)
         return PairResult(lpar.pk, frame.pk, findings, free_units, free_memory, slots)
+
+    def _storage_fast(self, lpar: LparFacts, frame: FrameFacts) -> dict[int, int] | None:
+        """The destination VIOS slots the LPAR's storage takes when nothing is wrong with it,
+        else None (then `_storage` says what is wrong). LPARs wired alike (the same source VIOS
+        ids, adapter kinds and fabrics) share the answer per frame: the mapping depends on
+        nothing else."""
+        signature = self._signatures.get(lpar.pk)
+        if signature is None:
+            wiring = self._signature(lpar)
+            signature = self._signature_ids.setdefault(wiring, len(self._signature_ids))
+            self._signatures[lpar.pk] = signature
+        key = (frame.pk, signature)
+        slots = self._mappings.get(key, False)
+        if slots is False:
+            found: dict[int, int] = {}
+            slots = self._mappings[key] = None if self._storage(lpar, frame, found) else found
+        if slots is None:
+            return None
+        vioses = self.index.vioses
+        for pk, needed in slots.items():
+            if needed > vioses[pk].free_slots:
+                return None
+        return slots
+
+    def _signature(self, lpar: LparFacts) -> tuple:
+        groups: dict[int | None, list[StorageFacts]] = defaultdict(list)
+        for adapter in lpar.storage:
+            groups[adapter.vios_pk].append(adapter)
+        vioses = self.index.vioses
+        return tuple(
+            (
+                vioses[pk].lpar_id if pk in vioses else None,
+                tuple(sorted((a.kind, tuple(a.wwpn_fabrics)) for a in adapters)),
+            )
+            for pk, adapters in groups.items()
+        )
 
     def _of_lpar(self, lpar: LparFacts) -> tuple[str | None, list[Finding]]:
         """The mobility the move would use and what blocks the LPAR wherever it goes."""
