@@ -289,6 +289,10 @@ class VirtualAdapter(InventoryModel):
     class Meta:
         ordering = ["lpar__frame__name", "lpar__lpar_id", "slot"]
         verbose_name = "virtual adapter"
+        # The trunks: which VLANs each frame bridges is read from them alone (pre-flight).
+        indexes = [
+            models.Index(fields=["lpar"], condition=Q(role="trunk"), name="virtualadapter_trunks")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["lpar", "slot"],
