@@ -32,7 +32,6 @@ from inventory.choices import (
     VirtualAdapterRole,
 )
 from inventory.models import Adapter, Frame, Lpar, SharedProcessorPool, VirtualAdapter, Wwpn
-from inventory.models.hardware import DEFAULT_COMPAT_MODES
 from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
 from planning.choices import Severity
 
@@ -175,7 +174,9 @@ class FrameFacts:
     pk: int
     name: str
     state: str
-    compat_modes: frozenset[str]
+    # the modes an LPAR may have to land here: the frame's list (or its default) and `default`,
+    # which resolves at boot to what the frame runs
+    modes: frozenset[str]
     memory_region_mb: int
     max_active_migrations: int
     units: int  # hundredths
@@ -189,9 +190,6 @@ class FrameFacts:
     # (vswitch, VLAN) its VIOS trunks carry, and ("", VLAN) for each: a client adapter that
     # names no vswitch is bridged by a trunk on any
     bridged: set[tuple[str, int]] = field(default_factory=set)
-
-    def accepts(self, mode: str) -> bool:
-        return mode == "default" or mode in (self.compat_modes or DEFAULT_COMPAT_MODES)
 
     def take(self, units: int, memory_mb: int) -> None:
         self.free_units -= units
@@ -386,7 +384,7 @@ def _lpar_details_load(lpars: dict[int, LparFacts], lpar_ids: Iterable[int] | No
 # The checks.
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PairResult:
     """One LPAR against one destination: the findings, and what the move takes where."""
 
@@ -396,10 +394,17 @@ class PairResult:
     free_units_after: int  # hundredths
     free_memory_after: int
     vios_slots: dict[int, int]  # destination VIOS pk → server adapters it would get
+    verdict: str = Verdict.OK
 
-    @property
-    def verdict(self) -> str:
-        return verdict_of(self.findings)
+
+@dataclass(slots=True)
+class _LparConstants:
+    """What the checks of one LPAR reuse against every frame."""
+
+    mobility: str | None
+    findings: list[Finding]  # wherever it goes
+    region_mb: int  # its frame's memory region size
+    pool: str | None  # a pool the destination must have (not DefaultPool)
 
 
 class Preflight:
@@ -409,53 +414,52 @@ class Preflight:
     def __init__(self, index: EstateIndex, options: PreflightOptions | None = None) -> None:
         self.index = index
         self.options = options or PreflightOptions()
-        self._lpar_findings: dict[int, tuple[str | None, list[Finding]]] = {}
+        self._lpars: dict[int, _LparConstants] = {}
         self._frame_findings: dict[tuple[int, str | None, bool], list[Finding]] = {}
+        self._compat: dict[tuple[int, frozenset], Finding | None] = {}
         self._signatures: dict[int, int] = {}  # LPAR pk → the id of its storage wiring
-        self._mappings: dict[tuple, dict[int, int] | None] = {}
         self._signature_ids: dict[tuple, int] = {}
+        self._mappings: dict[tuple, dict[int, int] | None] = {}
         for frame_id, (units, memory) in self.options.arriving_by_frame.items():
             if frame_id in index.frames:
                 index.frames[frame_id].take(_units(units), memory)
 
     def check(self, lpar_pk: int, frame_pk: int) -> PairResult:
+        """Every finding of moving LPAR `lpar_pk` to frame `frame_pk` (run millions of times
+        by the matrix: the common case, nothing found, allocates next to nothing)."""
         lpar, frame = self.index.lpars[lpar_pk], self.index.frames[frame_pk]
-        mobility, findings = self._of_lpar(lpar)
-        findings = list(findings)
+        constants = self._lpars.get(lpar_pk) or self._constants(lpar)
         free_units = frame.free_units - lpar.units
         free_memory = frame.free_memory_mb - lpar.memory_mb
-        if frame.pk == lpar.frame_id:
-            findings.append(_error("SAME_FRAME", f"{lpar.name} already lives on {frame.name}."))
-            return PairResult(lpar.pk, frame.pk, findings, frame.free_units, frame.free_memory_mb,
-                              {})  # fmt: skip
-        findings += self._of_frame(frame, mobility, destination=True)
-        source = self.index.frames[lpar.frame_id]
-        findings += _capacity(lpar, frame, free_units, free_memory)
-        if source.memory_region_mb != frame.memory_region_mb:
+        if frame_pk == lpar.frame_id:
+            findings = [
+                *constants.findings,
+                _error("SAME_FRAME", f"{lpar.name} already lives on {frame.name}."),
+            ]
+            return PairResult(lpar_pk, frame_pk, findings, frame.free_units,
+                              frame.free_memory_mb, {}, Verdict.BLOCKED)  # fmt: skip
+        findings = constants.findings + self._of_frame(frame, constants.mobility, destination=True)
+        if free_units < 0 or free_memory < 0:
+            findings += _capacity(lpar, frame, free_units, free_memory)
+        if constants.region_mb != frame.memory_region_mb:
+            source = self.index.frames[lpar.frame_id]
             findings.append(_error(
                 "MEMORY_REGION",
                 f"The memory region size of {frame.name} is {frame.memory_region_mb} MB, of "
                 f"{source.name} {source.memory_region_mb} MB: LPM needs them equal.",
                 source_mb=source.memory_region_mb, destination_mb=frame.memory_region_mb,
             ))  # fmt: skip
-        if not frame.accepts(lpar.compat_mode):
-            accepted = ", ".join(sorted(frame.compat_modes)) or "default"
-            findings.append(_error(
-                "COMPAT_MODE",
-                f"{frame.name} does not accept compatibility mode {lpar.compat_mode} of "
-                f"{lpar.name}; it accepts {accepted}.",
-                mode=lpar.compat_mode, accepted=sorted(frame.compat_modes),
-            ))  # fmt: skip
+        if lpar.compat_mode not in frame.modes:
+            findings.append(self._compat_finding(lpar, frame))
         if not lpar.vlans <= frame.bridged:
             missing = sorted(v for s, v in lpar.vlans - frame.bridged)
-            vlans = ", ".join(map(str, missing))
             findings.append(_error(
                 "VLAN_NOT_BRIDGED",
-                f"VLAN {vlans} of {lpar.name} is bridged by no VIOS trunk adapter on "
-                f"{frame.name}.",
+                f"VLAN {', '.join(map(str, missing))} of {lpar.name} is bridged by no VIOS trunk "
+                f"adapter on {frame.name}.",
                 vlans=missing,
             ))  # fmt: skip
-        if lpar.pool and lpar.pool != DEFAULT_POOL and lpar.pool not in frame.pools:
+        if constants.pool is not None and constants.pool not in frame.pools:
             findings.append(_error(
                 "SHARED_POOL_MISSING",
                 f"{frame.name} has no shared processor pool named {lpar.pool} (the pool of "
@@ -474,13 +478,28 @@ class Preflight:
                 f"{lpar.name} another id there, off the numbering plan.",
                 lpar_id=lpar.lpar_id,
             ))  # fmt: skip
-        slots: dict[int, int] = {}
+        slots: dict[int, int] | None = {}
         if lpar.storage:
             slots = self._storage_fast(lpar, frame)
             if slots is None:
                 slots = {}
                 findings += self._storage(lpar, frame, slots)
-        return PairResult(lpar.pk, frame.pk, findings, free_units, free_memory, slots)
+        verdict = verdict_of(findings) if findings else Verdict.OK
+        return PairResult(lpar_pk, frame_pk, findings, free_units, free_memory, slots, verdict)
+
+    def _compat_finding(self, lpar: LparFacts, frame: FrameFacts) -> Finding:
+        """The same finding for every frame that accepts the same modes."""
+        key = (lpar.pk, frame.modes)
+        finding = self._compat.get(key)
+        if finding is None:
+            accepted = sorted(frame.modes - {"default"})
+            finding = self._compat[key] = _error(
+                "COMPAT_MODE",
+                f"Compatibility mode {lpar.compat_mode} of {lpar.name} is not one the "
+                f"destination accepts ({', '.join(['default', *accepted])}).",
+                mode=lpar.compat_mode, accepted=accepted,
+            )  # fmt: skip
+        return finding
 
     def _storage_fast(self, lpar: LparFacts, frame: FrameFacts) -> dict[int, int] | None:
         """The destination VIOS slots the LPAR's storage takes when nothing is wrong with it,
@@ -518,30 +537,30 @@ class Preflight:
             for pk, adapters in groups.items()
         )
 
-    def _of_lpar(self, lpar: LparFacts) -> tuple[str | None, list[Finding]]:
+    def _constants(self, lpar: LparFacts) -> _LparConstants:
         """The mobility the move would use and what blocks the LPAR wherever it goes."""
-        cached = self._lpar_findings.get(lpar.pk)
-        if cached is None:
-            mobility, findings = _lpar_findings(lpar, self.options)
-            source = self.index.frames[lpar.frame_id]
-            findings += self._of_frame(source, mobility, destination=False)
-            if lpar.physical_io:
+        mobility, findings = _lpar_findings(lpar, self.options)
+        source = self.index.frames[lpar.frame_id]
+        findings += self._of_frame(source, mobility, destination=False)
+        if lpar.physical_io:
+            findings.append(_error(
+                "PHYSICAL_IO",
+                f"{lpar.name} owns physical I/O in {', '.join(lpar.physical_io)}: remove it "
+                "(DLPAR) before the move.",
+                slots=lpar.physical_io,
+            ))  # fmt: skip
+        for adapter in lpar.storage:
+            if adapter.kind == VirtualAdapterKind.VFC and len(adapter.wwpn_fabrics) < 2:
                 findings.append(_error(
-                    "PHYSICAL_IO",
-                    f"{lpar.name} owns physical I/O in {', '.join(lpar.physical_io)}: remove it "
-                    "(DLPAR) before the move.",
-                    slots=lpar.physical_io,
+                    "NPIV_PAIR_INCOMPLETE",
+                    f"vFC slot {adapter.slot} of {lpar.name} has {len(adapter.wwpn_fabrics)} "
+                    "of its 2 WWPNs: the second logs in on the destination during LPM.",
+                    slot=adapter.slot, wwpns=len(adapter.wwpn_fabrics),
                 ))  # fmt: skip
-            for adapter in lpar.storage:
-                if adapter.kind == VirtualAdapterKind.VFC and len(adapter.wwpn_fabrics) < 2:
-                    findings.append(_error(
-                        "NPIV_PAIR_INCOMPLETE",
-                        f"vFC slot {adapter.slot} of {lpar.name} has {len(adapter.wwpn_fabrics)} "
-                        "of its 2 WWPNs: the second logs in on the destination during LPM.",
-                        slot=adapter.slot, wwpns=len(adapter.wwpn_fabrics),
-                    ))  # fmt: skip
-            cached = self._lpar_findings[lpar.pk] = (mobility, findings)
-        return cached
+        pool = lpar.pool if lpar.pool and lpar.pool != DEFAULT_POOL else None
+        constants = _LparConstants(mobility, findings, source.memory_region_mb, pool)
+        self._lpars[lpar.pk] = constants
+        return constants
 
     def _of_frame(self, frame: FrameFacts, mobility: str | None, *, destination: bool):
         key = (frame.pk, mobility, destination)

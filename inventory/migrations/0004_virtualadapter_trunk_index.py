@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0003_lpar_max_virtual_slots'),
+        ("inventory", "0003_lpar_max_virtual_slots"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='virtualadapter',
-            index=models.Index(condition=models.Q(('role', 'trunk')), fields=['lpar'], name='virtualadapter_trunks'),
+            model_name="virtualadapter",
+            index=models.Index(
+                condition=models.Q(("role", "trunk")), fields=["lpar"], name="virtualadapter_trunks"
+            ),
         ),
     ]
