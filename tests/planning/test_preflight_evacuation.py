@@ -120,11 +120,11 @@ def _result(frame: int, free_memory: int, verdict: str = Verdict.OK) -> PairResu
     from planning.preflight import Finding
 
     findings = [] if verdict == Verdict.OK else [Finding("LPAR_ID_IN_USE", "warning", "…")]
-    return PairResult(1, frame, findings, 100, free_memory, {})
+    return PairResult(1, frame, findings, 100, free_memory, {}, verdict)
 
 
 def test_pack_takes_the_fullest_frame_and_spread_the_emptiest_warnings_last():
-    frames = {pk: FrameFacts(pk, f"f{pk}", "operating", frozenset(), 256, 4, 100, 1024)
+    frames = {pk: FrameFacts(pk, f"f{pk}", "operating", frozenset({"default"}), 256, 4, 100, 1024)
               for pk in (1, 2, 3)}  # fmt: skip
     index = EstateIndex(frames, {}, {})
     results = [_result(1, 500), _result(2, 100), _result(3, 50, Verdict.WARNINGS)]
