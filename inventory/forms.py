@@ -106,6 +106,12 @@ class LparForm(InventoryForm):
             pools = pools.filter(frame_id=self.instance.frame_id)
         self.fields["shared_pool"].queryset = pools
         self.fields["stub_of"].queryset = Lpar.objects.select_related("frame").exclude(kind="vios")
+        # Left empty (or by a form that predates it), it keeps the LPAR's value or the default.
+        self.fields["max_virtual_slots"].required = False
+
+    def clean_max_virtual_slots(self) -> int:
+        value = self.cleaned_data.get("max_virtual_slots")
+        return self.instance.max_virtual_slots if value is None else value
 
 
 class PortForm(InventoryForm):
