@@ -242,14 +242,17 @@ class EstateIndex:
         """The LPARs `lpar_ids` (every LPAR when None) and the frames `frame_ids` (every frame
         when None; the LPARs' own frames are always in). A fixed number of queries."""
         lpars = _lpars_load(_in(lpar_ids, "id"))
+        _lpar_details_load(lpars, lpar_ids)
         if frame_ids is not None:
             frame_ids = {*frame_ids, *(p.frame_id for p in lpars.values())}
-        frames = _frames_load(frame_ids)
-        names = {p.name for p in lpars.values()} if lpar_ids is not None else None
-        ids = {p.lpar_id for p in lpars.values()} if lpar_ids is not None else None
+        few = lpar_ids is not None
+        # For a few LPARs, only the facts about them: their VLANs, names and ids on each frame.
+        vlans = {vlan for p in lpars.values() for _, vlan in p.vlans} if few else None
+        frames = _frames_load(frame_ids, vlans)
         vioses = _vioses_load(frames, frame_ids)
+        names = {p.name for p in lpars.values()} if few else None
+        ids = {p.lpar_id for p in lpars.values()} if few else None
         _identities_load(frames, frame_ids, names, ids)
-        _lpar_details_load(lpars, lpar_ids)
         return cls(frames, lpars, vioses)
 
 
@@ -261,7 +264,7 @@ def _lpars_load(only: Q) -> dict[int, LparFacts]:
     return {row[0]: LparFacts(*row[:6], _units(row[6]), *row[7:]) for row in rows.order_by("pk")}
 
 
-def _frames_load(frame_ids: set[int] | None) -> dict[int, FrameFacts]:
+def _frames_load(frame_ids: set[int] | None, vlans: set[int] | None) -> dict[int, FrameFacts]:
     rows = Frame.objects.filter(_in(frame_ids, "id")).values_list(
         "id", "name", "state", "compat_modes", "memory_region_mb", "max_active_migrations",
         "proc_units", "memory_mb",
@@ -292,6 +295,8 @@ def _frames_load(frame_ids: set[int] | None) -> dict[int, FrameFacts]:
     trunks = VirtualAdapter.objects.filter(
         _in(frame_ids, "lpar__frame_id"), role=VirtualAdapterRole.TRUNK
     )
+    if vlans is not None:
+        trunks = trunks.filter(Q(pvid_id__in=vlans) | Q(vlans__vlan_id__in=vlans))
     for frame_id, vswitch, pvid, tagged in trunks.values_list(
         "lpar__frame_id", "vswitch", "pvid_id", "vlans__vlan_id"
     ):
@@ -309,7 +314,7 @@ def _vioses_load(frames: dict[int, FrameFacts], frame_ids: set[int] | None) -> d
     used: dict[int, int] = dict(
         VirtualAdapter.objects.filter(lpar_id__in=[row[0] for row in rows])
         .values("lpar_id")
-        .annotate(used=Count("id"))
+        .annotate(used=Count("slot"))
         .values_list("lpar_id", "used")
         .order_by()
     )  # the (LPAR, slot) index answers it alone; every slot is under 1000 (a constraint)
@@ -321,7 +326,8 @@ def _vioses_load(frames: dict[int, FrameFacts], frame_ids: set[int] | None) -> d
         port__adapter__owner__kind=LparKind.VIOS,
         fabric__isnull=False,
     )
-    for vios_pk, fabric_id in reach.values_list("port__adapter__owner_id", "fabric_id").distinct():
+    pairs = reach.values_list("port__adapter__owner_id", "fabric_id").order_by().distinct()
+    for vios_pk, fabric_id in pairs:
         vioses[vios_pk].fabrics.add(fabric_id)
     return vioses
 
