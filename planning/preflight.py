@@ -411,6 +411,8 @@ class _LparConstants:
     findings: list[Finding]  # wherever it goes
     region_mb: int  # its frame's memory region size
     pool: str | None  # a pool the destination must have (not DefaultPool)
+    wiring: int | None  # the id of its storage wiring (LPARs wired alike share it), if any
+    at_destination: dict[int, list[Finding]]  # frame pk → its findings for this mobility
 
 
 class Preflight:
@@ -423,7 +425,7 @@ class Preflight:
         self._lpars: dict[int, _LparConstants] = {}
         self._frame_findings: dict[tuple[int, str | None, bool], list[Finding]] = {}
         self._compat: dict[tuple[int, frozenset], Finding | None] = {}
-        self._signatures: dict[int, int] = {}  # LPAR pk → the id of its storage wiring
+        self._at_destination: dict[str | None, dict[int, list[Finding]]] = {}  # by mobility
         self._signature_ids: dict[tuple, int] = {}
         self._mappings: dict[tuple, dict[int, int] | None] = {}
         for frame_id, (units, memory) in self.options.arriving_by_frame.items():
@@ -444,7 +446,12 @@ class Preflight:
             ]
             return PairResult(lpar_pk, frame_pk, findings, frame.free_units,
                               frame.free_memory_mb, {}, Verdict.BLOCKED)  # fmt: skip
-        findings = constants.findings + self._of_frame(frame, constants.mobility, destination=True)
+        at_destination = constants.at_destination.get(frame_pk)
+        if at_destination is None:
+            at_destination = constants.at_destination[frame_pk] = self._of_frame(
+                frame, constants.mobility, destination=True
+            )
+        findings = constants.findings + at_destination
         if free_units < 0 or free_memory < 0:
             findings += _capacity(lpar, frame, free_units, free_memory)
         if constants.region_mb != frame.memory_region_mb:
@@ -485,8 +492,16 @@ class Preflight:
                 lpar_id=lpar.lpar_id,
             ))  # fmt: skip
         slots: dict[int, int] | None = {}
-        if lpar.storage:
-            slots = self._storage_fast(lpar, frame)
+        if constants.wiring is not None:
+            slots = self._mappings.get((frame_pk, constants.wiring), False)
+            if slots is False:
+                slots = self._mapping(lpar, frame, constants.wiring)
+            if slots is not None:
+                vioses = self.index.vioses
+                for pk, needed in slots.items():
+                    if needed > vioses[pk].free_slots:
+                        slots = None
+                        break
             if slots is None:
                 slots = {}
                 findings += self._storage(lpar, frame, slots)
@@ -507,27 +522,13 @@ class Preflight:
             )  # fmt: skip
         return finding
 
-    def _storage_fast(self, lpar: LparFacts, frame: FrameFacts) -> dict[int, int] | None:
-        """The destination VIOS slots the LPAR's storage takes when nothing is wrong with it,
-        else None (then `_storage` says what is wrong). LPARs wired alike (the same source VIOS
-        ids, adapter kinds and fabrics) share the answer per frame: the mapping depends on
-        nothing else."""
-        signature = self._signatures.get(lpar.pk)
-        if signature is None:
-            wiring = self._signature(lpar)
-            signature = self._signature_ids.setdefault(wiring, len(self._signature_ids))
-            self._signatures[lpar.pk] = signature
-        key = (frame.pk, signature)
-        slots = self._mappings.get(key, False)
-        if slots is False:
-            found: dict[int, int] = {}
-            slots = self._mappings[key] = None if self._storage(lpar, frame, found) else found
-        if slots is None:
-            return None
-        vioses = self.index.vioses
-        for pk, needed in slots.items():
-            if needed > vioses[pk].free_slots:
-                return None
+    def _mapping(self, lpar: LparFacts, frame: FrameFacts, wiring: int) -> dict[int, int] | None:
+        """The destination VIOS slots the storage of LPARs wired like `lpar` takes on `frame`
+        when nothing is wrong with it, else None (then `_storage` says what is wrong). The
+        mapping depends on nothing else, so it is worked out once per wiring and frame."""
+        found: dict[int, int] = {}
+        slots = None if self._storage(lpar, frame, found) else found
+        self._mappings[frame.pk, wiring] = slots
         return slots
 
     def _signature(self, lpar: LparFacts) -> tuple:
@@ -564,7 +565,13 @@ class Preflight:
                     slot=adapter.slot, wwpns=len(adapter.wwpn_fabrics),
                 ))  # fmt: skip
         pool = lpar.pool if lpar.pool and lpar.pool != DEFAULT_POOL else None
-        constants = _LparConstants(mobility, findings, source.memory_region_mb, pool)
+        wiring = None
+        if lpar.storage:
+            wiring = self._signature_ids.setdefault(self._signature(lpar), len(self._signature_ids))
+        constants = _LparConstants(
+            mobility, findings, source.memory_region_mb, pool, wiring,
+            self._at_destination.setdefault(mobility, {}),
+        )  # fmt: skip
         self._lpars[lpar.pk] = constants
         return constants
 
