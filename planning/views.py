@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from inventory.choices import VirtualAdapterKind
@@ -178,9 +179,11 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
     rows = list(matrix.matrix_rows(lpar_pks=list(page.object_list),
                                    frame_pks=[pk for pk, _ in frames]))  # fmt: skip
     counts = Counter(cell.verdict for row in rows for cell in row.cells)
+    cell_url = reverse("planning:matrix-cell")
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
     context = {
-        "form": form, "page": page, "frames": frames, "rows": rows, "query": query,
+        "form": form, "page": page, "frames": frames, "query": query,
+        "rows": [(row, row.cells_html(cell_url)) for row in rows],
         "counts": [(v, label, counts[v]) for v, label in preflight.Verdict.choices],
     }  # fmt: skip
     return render(request, "planning/matrix.html", context)
