@@ -20,6 +20,8 @@ from inventory.models import Frame, Lpar
 from planning.preflight import EstateIndex, PairResult, Preflight, Verdict
 
 CLIENTS = "clients"  # the kind filter's default: every LPAR but the VIOS
+# openpyxl writes about 20,000 cells a second: past this, a download would outlast the request.
+MAX_EXPORT_CELLS = 200_000
 FILLS = {Verdict.OK: "D1E7DD", Verdict.WARNINGS: "FFF3CD", Verdict.BLOCKED: "F8D7DA"}
 
 
@@ -101,6 +103,18 @@ def cell_text(result: PairResult) -> str:
     if not result.findings:
         return Verdict.OK.value
     return f"{result.verdict}: {', '.join(dict.fromkeys(f.code for f in result.findings))}"
+
+
+def export_refusal(*, matrix: MatrixFilter) -> str | None:
+    """Why the filtered matrix is too large to download, or None."""
+    lpars, frames = matrix.lpars().count(), matrix.frames().count()
+    if lpars * frames <= MAX_EXPORT_CELLS:
+        return None
+    return (
+        f"This matrix has {lpars:,} LPARs × {frames:,} frames = {lpars * frames:,} cells; an "
+        f"export holds at most {MAX_EXPORT_CELLS:,}. Filter it by frame, kind or destination "
+        "names first."
+    )
 
 
 def matrix_workbook(*, matrix: MatrixFilter) -> bytes:

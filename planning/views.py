@@ -207,8 +207,12 @@ def _pk(request: HttpRequest, name: str) -> int:
 
 
 def matrix_export(request: HttpRequest) -> HttpResponse:
-    """The whole filtered matrix (every row, no pages) as xlsx."""
+    """The whole filtered matrix (every row, no pages) as xlsx, when it is not too large."""
     form = MatrixFilterForm(request.GET or None)
+    refusal = matrix.export_refusal(matrix=form.matrix())
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(f"{reverse('planning:matrix')}?{request.GET.urlencode()}")
     response = HttpResponse(matrix.matrix_workbook(matrix=form.matrix()), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="migratability.xlsx"'
     return response

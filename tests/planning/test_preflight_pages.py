@@ -2,6 +2,7 @@
 its cells' findings (htmx fragment or page) and xlsx export, evacuation plans and moves."""
 
 import io
+from unittest.mock import patch
 
 from openpyxl import load_workbook
 
@@ -63,6 +64,13 @@ class PreflightPages(DemoTestCase):
         assert server1 == ("server1", "p750-a", "aix", "blocked: SAME_FRAME",
                            "blocked: MEMORY_REGION")  # fmt: skip
         assert sheet.conditional_formatting  # coloured by verdict
+
+    def test_a_matrix_too_large_to_download_is_refused_with_the_way_out(self):
+        with patch("planning.matrix.MAX_EXPORT_CELLS", 10):
+            response = self.client.get("/planning/matrix/export.xlsx", follow=True)
+        body = response.content.decode()
+        assert response.redirect_chain[-1][0].startswith("/planning/matrix/")
+        assert "This matrix has 7 LPARs × 2 frames = 14 cells; an export holds at most 10." in body
 
     def test_a_planner_plans_an_evacuation_and_moves_an_lpar_by_hand(self):
         used = sum(p.memory_mb for p in self.b.lpars.all())
