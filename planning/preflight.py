@@ -424,7 +424,7 @@ class Preflight:
         self.options = options or PreflightOptions()
         self._lpars: dict[int, _LparConstants] = {}
         self._frame_findings: dict[tuple[int, str | None, bool], list[Finding]] = {}
-        self._compat: dict[tuple[int, frozenset], Finding | None] = {}
+        self._compat: dict[tuple[int, frozenset], Finding] = {}
         self._at_destination: dict[str | None, dict[int, list[Finding]]] = {}  # by mobility
         self._signature_ids: dict[tuple, int] = {}
         self._mappings: dict[tuple, dict[int, int] | None] = {}
@@ -751,7 +751,7 @@ def preflight_check(
 class Migratability:
     """One destination of an LPAR: the verdict, its findings, the capacity left after."""
 
-    frame: Frame
+    frame: Frame  # only its pk and name are loaded
     verdict: str
     findings: list[Finding]
     free_units_after: Decimal
@@ -764,14 +764,14 @@ def lpar_migratability(
     """The LPAR against every other frame, by frame name."""
     index = EstateIndex.load(lpar_ids=[lpar.pk])
     preflight = Preflight(index, options)
-    frames = Frame.objects.in_bulk(list(index.frames))
     results = []
     for frame_pk in index.frames:
         if frame_pk == lpar.frame_id:
             continue
         result = preflight.check(lpar.pk, frame_pk)
+        frame = Frame(pk=frame_pk, name=index.frames[frame_pk].name)  # its id and name suffice
         results.append(Migratability(
-            frames[frame_pk], result.verdict, result.findings,
+            frame, result.verdict, result.findings,
             Decimal(result.free_units_after) / 100, result.free_memory_after,
         ))  # fmt: skip
     return results
