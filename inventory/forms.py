@@ -97,7 +97,7 @@ class LparForm(InventoryForm):
         model = Lpar
         fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
                   "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp",
-                  "profile_name", "stub_of", "notes"]  # fmt: skip
+                  "max_virtual_slots", "profile_name", "stub_of", "notes"]  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -106,6 +106,12 @@ class LparForm(InventoryForm):
             pools = pools.filter(frame_id=self.instance.frame_id)
         self.fields["shared_pool"].queryset = pools
         self.fields["stub_of"].queryset = Lpar.objects.select_related("frame").exclude(kind="vios")
+        # Left empty (or by a form that predates it), it keeps the LPAR's value or the default.
+        self.fields["max_virtual_slots"].required = False
+
+    def clean_max_virtual_slots(self) -> int:
+        value = self.cleaned_data.get("max_virtual_slots")
+        return self.instance.max_virtual_slots if value is None else value
 
 
 class PortForm(InventoryForm):

@@ -1,11 +1,18 @@
-"""Planning forms: editing a scheme, choosing a twin's destination, twinning a whole frame."""
+"""Planning forms: editing a scheme, choosing a twin's destination, twinning a whole frame, the
+matrix's filters, planning an evacuation and moving one LPAR of a plan."""
 
 import json
 
 from django import forms
 
-from inventory.models import Frame
+from inventory.choices import LparKind
+from inventory.models import Frame, Lpar
+from planning.choices import PlacementPolicy
+from planning.matrix import CLIENTS, MatrixFilter
 from planning.models import EnumerationScheme
+from planning.preflight import DEFAULT_VIOS_MSP_LIMIT
+
+PAGE_SIZES = (25, 50, 100)
 
 
 class SchemeForm(forms.ModelForm):
@@ -54,3 +61,54 @@ class BulkTwinForm(DestinationForm):
         queryset=Frame.objects.order_by("name"), label="Twin every LPAR of"
     )
     field_order = ["frame", "destination_frame"]
+
+
+class MatrixFilterForm(forms.Form):
+    """The matrix's filters: the LPARs of a frame and of a kind, destination frames by name."""
+
+    frame = forms.ModelChoiceField(
+        queryset=Frame.objects.order_by("name"), required=False, label="LPARs of frame",
+        empty_label="every frame",
+    )  # fmt: skip
+    kind = forms.ChoiceField(
+        choices=[(CLIENTS, "every client (no VIOS)"), ("", "every LPAR"), *LparKind.choices],
+        required=False, label="LPAR kind",
+    )  # fmt: skip
+    destination = forms.CharField(required=False, label="Destination frames named like")
+    per_page = forms.TypedChoiceField(
+        choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, label="Rows per page"
+    )
+
+    def matrix(self) -> MatrixFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        kind = data.get("kind", CLIENTS) if self.is_bound and "kind" in self.data else CLIENTS
+        return MatrixFilter(data.get("frame"), kind, data.get("destination", "").strip())
+
+
+class EvacuationForm(forms.Form):
+    policy = forms.ChoiceField(
+        choices=PlacementPolicy.choices, initial=PlacementPolicy.SPREAD, widget=forms.RadioSelect,
+        help_text="LPARs are placed largest memory first either way.",
+    )  # fmt: skip
+    destinations = forms.ModelMultipleChoiceField(
+        queryset=Frame.objects.order_by("name"), required=False, label="Destination frames",
+        help_text="Leave empty for every other frame.",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )  # fmt: skip
+    vios_limit = forms.IntegerField(
+        min_value=1, max_value=8, initial=DEFAULT_VIOS_MSP_LIMIT,
+        label="Migrations per MSP in a wave",
+        help_text="vioslpm0 cfg_msp_lpm_ops: 1–8; 4 on 1 Gb networks.",
+    )  # fmt: skip
+
+    def __init__(self, *args, frame: Frame, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["destinations"]
+        field.queryset = field.queryset.exclude(pk=frame.pk)
+
+
+class MoveForm(forms.Form):
+    lpar = forms.ModelChoiceField(queryset=Lpar.objects.all(), widget=forms.HiddenInput)
+    destination_frame = forms.ModelChoiceField(
+        queryset=Frame.objects.order_by("name"), label="Move to"
+    )

@@ -1,5 +1,6 @@
 """Planning data: the enumeration scheme, which frames follow which scheme, slot reservations
-made by the allocator, and the VIOS server adapters planned for stub twins but not yet mapped."""
+made by the allocator, the VIOS server adapters planned for stub twins but not yet mapped, and
+saved evacuation plans."""
 
 from itertools import pairwise
 
@@ -13,6 +14,8 @@ from django.urls import reverse
 from inventory.choices import VirtualAdapterKind
 from inventory.models import Frame, Lpar, VirtualAdapter
 from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
+from planning.choices import PlacementPolicy
+from planning.preflight import DEFAULT_VIOS_MSP_LIMIT
 
 KIND_LABELS = dict(VirtualAdapterKind.choices)
 wwpn_prefix_validator = RegexValidator(
@@ -206,6 +209,86 @@ class PlannedServerAdapter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.adapter} (not mapped)"
+
+
+class EvacuationPlan(models.Model):
+    """Where each client LPAR of a frame goes so that the frame can be emptied for maintenance,
+    in waves that respect the concurrency limits. Saved with who asked, when, and the inputs."""
+
+    frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="evacuation_plans")
+    policy = models.CharField(max_length=8, choices=PlacementPolicy.choices)
+    destinations = models.ManyToManyField(
+        Frame, blank=True, related_name="+", verbose_name="destination frames",
+        help_text="The frames the plan may use; none chosen: every other frame.",
+    )  # fmt: skip
+    vios_limit = models.PositiveSmallIntegerField(
+        default=DEFAULT_VIOS_MSP_LIMIT,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+        verbose_name="migrations per mover service partition",
+        help_text="Concurrent migrations one MSP carries in a wave (vioslpm0 cfg_msp_lpm_ops: "
+        "1–8; 4 on 1 Gb networks).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Evacuation of {self.frame} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("planning:evacuation-plan", args=[self.pk])
+
+
+class EvacuationPlacement(models.Model):
+    """One LPAR of an evacuation plan: its destination and wave, or why it fits nowhere."""
+
+    plan = models.ForeignKey(EvacuationPlan, on_delete=models.CASCADE, related_name="placements")
+    lpar = models.ForeignKey(Lpar, on_delete=models.CASCADE, related_name="+", verbose_name="LPAR")
+    position = models.PositiveIntegerField(help_text="Placement order: largest memory first.")
+    destination = models.ForeignKey(
+        Frame, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    wave = models.PositiveSmallIntegerField(null=True, blank=True)
+    source_msp = models.ForeignKey(
+        Lpar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="source MSP",
+    )  # fmt: skip
+    destination_msp = models.ForeignKey(
+        Lpar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="destination MSP",
+    )  # fmt: skip
+    findings = models.JSONField(
+        default=list, blank=True, help_text="The warnings of the move to the destination."
+    )
+    reasons = models.JSONField(
+        default=list, blank=True,
+        help_text="Unplaced: per frame, the errors that keep the LPAR off it.",
+    )  # fmt: skip
+    adjusted = models.BooleanField(default=False, help_text="Moved by hand.")
+
+    class Meta:
+        ordering = ["plan", "wave", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "lpar"],
+                name="placement_unique_lpar_per_plan",
+                violation_error_message="This LPAR already has a placement in the plan.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = self.destination or "nowhere"
+        return f"{self.lpar} → {where}"
+
+    @property
+    def placed(self) -> bool:
+        return self.destination_id is not None
 
 
 # The zoning exports' record lives with the zoning code; Django finds models in this module.

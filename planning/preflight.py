@@ -7,19 +7,71 @@ blocks the move, a warning informs. `verdict_of(findings)` sums them up.
 
 Migrations already running are facts of `migrations_app`, which planning may not import: callers
 pass them in `PreflightOptions`.
+
+Every check runs against an `EstateIndex`: the facts it needs as plain values, read with a fixed
+number of set-based queries (the whole estate for the matrix; one LPAR and every frame for its
+migratability; two frames for one pair). `Preflight` runs the checks against an index and keeps
+what does not depend on the pair (the LPAR's own state, the destination's state) per LPAR and
+per frame, so the 2 million cells of a 10,000 × 200 matrix cost one pass each.
 """
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.db.models import Count, Q, Sum
 
-from inventory.choices import LparKind, LparState
-from inventory.models import Frame, Lpar
+from inventory.choices import (
+    FrameState,
+    LparKind,
+    LparState,
+    VirtualAdapterKind,
+    VirtualAdapterRole,
+)
+from inventory.models import Adapter, Frame, Lpar, SharedProcessorPool, VirtualAdapter, Wwpn
+from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
 from planning.choices import Severity
 
 DEFAULT_VIOS_MSP_LIMIT = 4  # concurrent migrations one mover service partition carries (verify)
+DEFAULT_POOL = "DefaultPool"  # pool 0: every frame has it, so an LPAR in it lands anywhere
+MIGRATING_STATES = (LparState.MIGRATING_RUNNING, LparState.MIGRATING_NOT_ACTIVATED)
+KIND_LABELS = dict(VirtualAdapterKind.choices)
+
+# Every code a finding can carry, with what it means (the README lists them the same way).
+CODES: dict[str, str] = {
+    "LPAR_IS_VIOS": "The LPAR is a VIOS: a VIOS never migrates.",
+    "LPAR_STATE": "The LPAR is neither Running (active mobility) nor Not Activated (inactive), "
+    "or not in the state the chosen mobility needs.",
+    "LPAR_MIGRATING": "The LPAR is migrating already (its state, or a migration job in progress).",
+    "SAME_FRAME": "The destination is the frame the LPAR lives on.",
+    "PHYSICAL_IO": "The LPAR owns physical I/O adapters: remove them (DLPAR) before it moves.",
+    "FRAME_STATE": "The source or destination frame is not Operating.",
+    "CAPACITY_PROC": "The destination has fewer free processor units than the LPAR holds.",
+    "CAPACITY_MEMORY": "The destination has less free memory than the LPAR holds.",
+    "MEMORY_REGION": "The frames' memory region (LMB) sizes differ.",
+    "COMPAT_MODE": "The destination does not accept the LPAR's processor compatibility mode.",
+    "VLAN_NOT_BRIDGED": "A VLAN of the LPAR is bridged by no VIOS trunk adapter on the "
+    "destination.",
+    "NO_VIOS_FOR_ADAPTER": "No destination VIOS can host a vSCSI or vFC client adapter (no VIOS, "
+    "or no VIOS with FC ports for vFC).",
+    "NPIV_PAIR_INCOMPLETE": "A vFC client adapter lacks one of its two WWPNs.",
+    "NPIV_FABRIC": "A WWPN of a vFC client is on no fabric, or on one the destination VIOS's FC "
+    "ports do not reach.",
+    "VIOS_SLOTS": "A destination VIOS has too few free virtual slots (under its maximum virtual "
+    "slots and under 1000) for the server adapters the migration creates.",
+    "NAME_IN_USE": "The destination already has an LPAR of that name.",
+    "LPAR_ID_IN_USE": "(warning) The destination already has an LPAR with that id: the HMC "
+    "picks another, breaking the numbering plan.",
+    "NO_MSP_SOURCE": "No VIOS of the source frame is a mover service partition (active mobility).",
+    "NO_MSP_DESTINATION": "No VIOS of the destination frame is a mover service partition "
+    "(active mobility).",
+    "SHARED_POOL_MISSING": "The destination has no shared processor pool of the LPAR's pool name.",
+    "MIGRATION_LIMIT": "Migrations already running reach a frame's maximum of concurrent "
+    "migrations, or every mover service partition's limit.",
+}
 
 
 class Verdict(models.TextChoices):
@@ -46,6 +98,10 @@ class Finding:
     def blocks(self) -> bool:
         return self.severity == Severity.ERROR
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "message": self.message,
+                "data": self.data}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class PreflightOptions:
@@ -54,12 +110,16 @@ class PreflightOptions:
     `mobility` None means: active when the LPAR is Running, inactive when Not Activated.
     `running_by_frame` / `running_by_vios`: migrations in progress, keyed by Frame pk and by VIOS
     Lpar pk (from migrations_app). `vios_limit`: concurrent migrations per mover service partition.
+    `migrating_lpars`: pks of LPARs with a migration in progress. `arriving_by_frame`: capacity
+    already promised to LPARs planned to arrive (Frame pk → (processor units, memory MB)).
     """
 
     mobility: str | None = None
     running_by_frame: Mapping[int, int] = field(default_factory=dict)
     running_by_vios: Mapping[int, int] = field(default_factory=dict)
     vios_limit: int = DEFAULT_VIOS_MSP_LIMIT
+    migrating_lpars: frozenset[int] = frozenset()
+    arriving_by_frame: Mapping[int, tuple[Decimal, int]] = field(default_factory=dict)
 
 
 def verdict_of(findings: list[Finding]) -> str:
@@ -72,23 +132,658 @@ def _error(code: str, message: str, **data) -> Finding:
     return Finding(code=code, severity=Severity.ERROR, message=message, data=data)
 
 
+def _warning(code: str, message: str, **data) -> Finding:
+    return Finding(code=code, severity=Severity.WARNING, message=message, data=data)
+
+
+def _units(value: Decimal | None) -> int:
+    """Processor units in hundredths: exact (two decimal places) and fast to add."""
+    return int((value or 0) * 100)
+
+
+def units_label(hundredths: int) -> str:
+    return f"{Decimal(hundredths) / 100:.2f}"
+
+
+def _memory_label(mb: int) -> str:
+    return f"{mb / 1024:g} GB" if mb % 1024 == 0 else f"{mb} MB"
+
+
+# The estate as the checks need it.
+
+
+@dataclass(slots=True)
+class ViosFacts:
+    pk: int
+    name: str
+    frame_id: int
+    lpar_id: int
+    msp: bool
+    max_virtual_slots: int
+    used_slots: int  # its virtual adapters
+    fabrics: set[int] = field(default_factory=set)  # fabrics its physical FC ports reach
+    free_slots: int = 0  # under its maximum and the ceiling, less what planned arrivals take
+
+    def __post_init__(self) -> None:
+        usable = min(self.max_virtual_slots, SLOT_CEILING) - SLOT_MIN
+        self.free_slots = usable - self.used_slots
+
+
+@dataclass(slots=True)
+class FrameFacts:
+    pk: int
+    name: str
+    state: str
+    # the modes an LPAR may have to land here: the frame's list (or its default) and `default`,
+    # which resolves at boot to what the frame runs
+    modes: frozenset[str]
+    memory_region_mb: int
+    max_active_migrations: int
+    units: int  # hundredths
+    memory_mb: int
+    free_units: int = 0  # installed less what its LPARs and planned arrivals hold
+    free_memory_mb: int = 0
+    pools: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    lpar_ids: set[int] = field(default_factory=set)
+    vioses: list[ViosFacts] = field(default_factory=list)
+    # (vswitch, VLAN) its VIOS trunks carry, and ("", VLAN) for each: a client adapter that
+    # names no vswitch is bridged by a trunk on any
+    bridged: set[tuple[str, int]] = field(default_factory=set)
+
+    def take(self, units: int, memory_mb: int) -> None:
+        self.free_units -= units
+        self.free_memory_mb -= memory_mb
+
+
+@dataclass(slots=True)
+class StorageFacts:
+    """A client vSCSI or vFC adapter: which source VIOS serves it, and its WWPNs' fabrics."""
+
+    kind: str
+    slot: int
+    vios_pk: int | None
+    wwpn_fabrics: list[int | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LparFacts:
+    pk: int
+    name: str
+    frame_id: int
+    lpar_id: int
+    kind: str
+    state: str
+    units: int  # hundredths
+    memory_mb: int
+    compat_mode: str
+    pool: str | None
+    vlans: set[tuple[str, int]] = field(default_factory=set)  # (vswitch, VLAN) of its clients
+    storage: list[StorageFacts] = field(default_factory=list)
+    physical_io: list[str] = field(default_factory=list)  # slot locations of owned adapters
+
+
+def _in(ids: Iterable[int] | None, lookup: str) -> Q:
+    return Q() if ids is None else Q(**{f"{lookup}__in": list(ids)})
+
+
+@dataclass
+class EstateIndex:
+    """Frames, VIOS and LPARs as plain facts, indexed by pk."""
+
+    frames: dict[int, FrameFacts]
+    lpars: dict[int, LparFacts]
+    vioses: dict[int, ViosFacts]
+
+    @classmethod
+    def load(
+        cls, *, lpar_ids: Iterable[int] | None = None, frame_ids: Iterable[int] | None = None
+    ) -> "EstateIndex":
+        """The LPARs `lpar_ids` (every LPAR when None) and the frames `frame_ids` (every frame
+        when None; the LPARs' own frames are always in). A fixed number of queries."""
+        lpars = _lpars_load(_in(lpar_ids, "id"))
+        _lpar_details_load(lpars, lpar_ids)
+        if frame_ids is not None:
+            frame_ids = {*frame_ids, *(p.frame_id for p in lpars.values())}
+        few = lpar_ids is not None
+        # For a few LPARs, only the facts about them: their VLANs, names and ids on each frame.
+        vlans = {vlan for p in lpars.values() for _, vlan in p.vlans} if few else None
+        frames = _frames_load(frame_ids, vlans)
+        vioses = _vioses_load(frames, frame_ids)
+        names = {p.name for p in lpars.values()} if few else None
+        ids = {p.lpar_id for p in lpars.values()} if few else None
+        _identities_load(frames, frame_ids, names, ids)
+        return cls(frames, lpars, vioses)
+
+
+def _lpars_load(only: Q) -> dict[int, LparFacts]:
+    rows = Lpar.objects.filter(only).values_list(
+        "id", "name", "frame_id", "lpar_id", "kind", "state", "proc_units", "memory_mb",
+        "compat_mode", "shared_pool__name",
+    )  # fmt: skip
+    return {row[0]: LparFacts(*row[:6], _units(row[6]), *row[7:]) for row in rows.order_by("pk")}
+
+
+def _frames_load(frame_ids: set[int] | None, vlans: set[int] | None) -> dict[int, FrameFacts]:
+    rows = Frame.objects.filter(_in(frame_ids, "id")).values_list(
+        "id", "name", "state", "compat_modes", "memory_region_mb", "max_active_migrations",
+        "proc_units", "memory_mb",
+    )  # fmt: skip
+    frames = {
+        pk: FrameFacts(
+            pk,
+            name,
+            state,
+            frozenset(modes or ()),
+            region,
+            limit,
+            _units(units),
+            mb,
+            _units(units),
+            mb,
+        )
+        for pk, name, state, modes, region, limit, units, mb in rows.order_by("name")
+    }
+    used = Lpar.objects.filter(_in(frame_ids, "frame_id")).values("frame_id")
+    for row in used.annotate(units=Sum("proc_units"), memory=Sum("memory_mb")).values_list(
+        "frame_id", "units", "memory"
+    ):
+        frames[row[0]].take(_units(row[1]), row[2] or 0)
+    pools = SharedProcessorPool.objects.filter(_in(frame_ids, "frame_id"))
+    for frame_id, name in pools.values_list("frame_id", "name"):
+        frames[frame_id].pools.add(name)
+    trunks = VirtualAdapter.objects.filter(
+        _in(frame_ids, "lpar__frame_id"), role=VirtualAdapterRole.TRUNK
+    )
+    if vlans is not None:
+        trunks = trunks.filter(Q(pvid_id__in=vlans) | Q(vlans__vlan_id__in=vlans))
+    for frame_id, vswitch, pvid, tagged in trunks.values_list(
+        "lpar__frame_id", "vswitch", "pvid_id", "vlans__vlan_id"
+    ):
+        for vlan in {pvid, tagged} - {None}:
+            frames[frame_id].bridged.update({(vswitch, vlan), ("", vlan)})
+    return frames
+
+
+def _vioses_load(frames: dict[int, FrameFacts], frame_ids: set[int] | None) -> dict[int, ViosFacts]:
+    rows = (
+        Lpar.objects.filter(_in(frame_ids, "frame_id"), kind=LparKind.VIOS)
+        .values_list("id", "name", "frame_id", "lpar_id", "msp", "max_virtual_slots")
+        .order_by("frame_id", "lpar_id")
+    )
+    used: dict[int, int] = dict(
+        VirtualAdapter.objects.filter(lpar_id__in=[row[0] for row in rows])
+        .values("lpar_id")
+        .annotate(used=Count("slot"))
+        .values_list("lpar_id", "used")
+        .order_by()
+    )  # the (LPAR, slot) index answers it alone; every slot is under 1000 (a constraint)
+    vioses = {row[0]: ViosFacts(*row, used.get(row[0], 0)) for row in rows}
+    for vios in vioses.values():
+        frames[vios.frame_id].vioses.append(vios)
+    reach = Wwpn.objects.filter(
+        _in(frame_ids, "port__adapter__owner__frame_id"),
+        port__adapter__owner__kind=LparKind.VIOS,
+        fabric__isnull=False,
+    )
+    pairs = reach.values_list("port__adapter__owner_id", "fabric_id").order_by().distinct()
+    for vios_pk, fabric_id in pairs:
+        vioses[vios_pk].fabrics.add(fabric_id)
+    return vioses
+
+
+def _identities_load(
+    frames: dict[int, FrameFacts],
+    frame_ids: set[int] | None,
+    names: set[str] | None,
+    ids: set[int] | None,
+) -> None:
+    """The LPAR names and ids each frame holds (only those the loaded LPARs have, when the
+    index is for a few LPARs)."""
+    only = _in(frame_ids, "frame_id")
+    if names is not None:
+        only &= Q(name__in=names) | Q(lpar_id__in=ids)
+    for frame_id, name, lpar_id in Lpar.objects.filter(only).values_list(
+        "frame_id", "name", "lpar_id"
+    ):
+        frames[frame_id].names.add(name)
+        frames[frame_id].lpar_ids.add(lpar_id)
+
+
+def _lpar_details_load(lpars: dict[int, LparFacts], lpar_ids: Iterable[int] | None) -> None:
+    """Each client's VLANs, vSCSI/vFC adapters with their WWPNs' fabrics, and physical I/O."""
+    only = _in(lpar_ids, "lpar_id")
+    clients = VirtualAdapter.objects.filter(only, role=VirtualAdapterRole.CLIENT)
+    storage: dict[int, StorageFacts] = {}
+    for pk, lpar_pk, kind, slot, remote, vswitch, pvid in clients.values_list(
+        "id", "lpar_id", "kind", "slot", "remote_lpar_id", "vswitch", "pvid_id"
+    ).order_by("lpar_id", "slot"):
+        lpar = lpars[lpar_pk]
+        if kind == VirtualAdapterKind.ETHERNET:
+            if pvid is not None:
+                lpar.vlans.add((vswitch, pvid))
+        else:
+            storage[pk] = StorageFacts(kind, slot, remote)
+            lpar.storage.append(storage[pk])
+    tagged = VirtualAdapter.vlans.through.objects.filter(
+        _in(lpar_ids, "virtualadapter__lpar_id"), virtualadapter__role=VirtualAdapterRole.CLIENT
+    )
+    for lpar_pk, vswitch, vlan in tagged.values_list(
+        "virtualadapter__lpar_id", "virtualadapter__vswitch", "vlan__vlan_id"
+    ):
+        lpars[lpar_pk].vlans.add((vswitch, vlan))
+    wwpns = Wwpn.objects.filter(_in(lpar_ids, "virtual_adapter__lpar_id"))
+    for adapter_pk, fabric_id in wwpns.values_list("virtual_adapter_id", "fabric_id").order_by(
+        "virtual_adapter_id", "position"
+    ):
+        if adapter_pk in storage:
+            storage[adapter_pk].wwpn_fabrics.append(fabric_id)
+    owned = Adapter.objects.filter(_in(lpar_ids, "owner_id"), owner__isnull=False).exclude(
+        owner__kind=LparKind.VIOS
+    )
+    for owner, drawer, slot in owned.values_list(
+        "owner_id", "slot__drawer__location", "slot__location"
+    ):
+        lpars[owner].physical_io.append(f"{drawer}-{slot}")
+
+
+# The checks.
+
+
+@dataclass(slots=True)
+class PairResult:
+    """One LPAR against one destination: the findings, and what the move takes where."""
+
+    lpar: int
+    frame: int
+    findings: list[Finding]
+    free_units_after: int  # hundredths
+    free_memory_after: int
+    vios_slots: dict[int, int]  # destination VIOS pk → server adapters it would get
+    verdict: str = Verdict.OK
+
+
+@dataclass(slots=True)
+class _LparConstants:
+    """What the checks of one LPAR reuse against every frame."""
+
+    mobility: str | None
+    findings: list[Finding]  # wherever it goes
+    region_mb: int  # its frame's memory region size
+    pool: str | None  # a pool the destination must have (not DefaultPool)
+    wiring: int | None  # the id of its storage wiring (LPARs wired alike share it), if any
+    at_destination: dict[int, list[Finding]]  # frame pk → its findings for this mobility
+
+
+class Preflight:
+    """The checks against one index and one set of options, remembering the findings that do
+    not depend on the pair (per LPAR, per destination frame)."""
+
+    def __init__(self, index: EstateIndex, options: PreflightOptions | None = None) -> None:
+        self.index = index
+        self.options = options or PreflightOptions()
+        self._lpars: dict[int, _LparConstants] = {}
+        self._frame_findings: dict[tuple[int, str | None, bool], list[Finding]] = {}
+        self._compat: dict[tuple[int, frozenset], Finding] = {}
+        self._at_destination: dict[str | None, dict[int, list[Finding]]] = {}  # by mobility
+        self._signature_ids: dict[tuple, int] = {}
+        self._mappings: dict[tuple, dict[int, int] | None] = {}
+        for frame_id, (units, memory) in self.options.arriving_by_frame.items():
+            if frame_id in index.frames:
+                index.frames[frame_id].take(_units(units), memory)
+
+    def check(self, lpar_pk: int, frame_pk: int) -> PairResult:
+        """Every finding of moving LPAR `lpar_pk` to frame `frame_pk` (run millions of times
+        by the matrix: the common case, nothing found, allocates next to nothing)."""
+        lpar, frame = self.index.lpars[lpar_pk], self.index.frames[frame_pk]
+        constants = self._lpars.get(lpar_pk) or self._constants(lpar)
+        free_units = frame.free_units - lpar.units
+        free_memory = frame.free_memory_mb - lpar.memory_mb
+        if frame_pk == lpar.frame_id:
+            findings = [
+                *constants.findings,
+                _error("SAME_FRAME", f"{lpar.name} already lives on {frame.name}."),
+            ]
+            return PairResult(lpar_pk, frame_pk, findings, frame.free_units,
+                              frame.free_memory_mb, {}, Verdict.BLOCKED)  # fmt: skip
+        at_destination = constants.at_destination.get(frame_pk)
+        if at_destination is None:
+            at_destination = constants.at_destination[frame_pk] = self._of_frame(
+                frame, constants.mobility, destination=True
+            )
+        findings = constants.findings + at_destination
+        if free_units < 0 or free_memory < 0:
+            findings += _capacity(lpar, frame, free_units, free_memory)
+        if constants.region_mb != frame.memory_region_mb:
+            source = self.index.frames[lpar.frame_id]
+            findings.append(_error(
+                "MEMORY_REGION",
+                f"The memory region size of {frame.name} is {frame.memory_region_mb} MB, of "
+                f"{source.name} {source.memory_region_mb} MB: LPM needs them equal.",
+                source_mb=source.memory_region_mb, destination_mb=frame.memory_region_mb,
+            ))  # fmt: skip
+        if lpar.compat_mode not in frame.modes:
+            findings.append(self._compat_finding(lpar, frame))
+        if not lpar.vlans <= frame.bridged:
+            missing = sorted(v for s, v in lpar.vlans - frame.bridged)
+            findings.append(_error(
+                "VLAN_NOT_BRIDGED",
+                f"VLAN {', '.join(map(str, missing))} of {lpar.name} is bridged by no VIOS trunk "
+                f"adapter on {frame.name}.",
+                vlans=missing,
+            ))  # fmt: skip
+        if constants.pool is not None and constants.pool not in frame.pools:
+            findings.append(_error(
+                "SHARED_POOL_MISSING",
+                f"{frame.name} has no shared processor pool named {lpar.pool} (the pool of "
+                f"{lpar.name}).",
+                pool=lpar.pool,
+            ))  # fmt: skip
+        if lpar.name in frame.names:
+            findings.append(_error(
+                "NAME_IN_USE", f"{frame.name} already has an LPAR named {lpar.name}.",
+                name=lpar.name,
+            ))  # fmt: skip
+        if lpar.lpar_id in frame.lpar_ids:
+            findings.append(_warning(
+                "LPAR_ID_IN_USE",
+                f"LPAR id {lpar.lpar_id} is taken on {frame.name}: the HMC will give "
+                f"{lpar.name} another id there, off the numbering plan.",
+                lpar_id=lpar.lpar_id,
+            ))  # fmt: skip
+        slots: dict[int, int] | None = {}
+        if constants.wiring is not None:
+            slots = self._mappings.get((frame_pk, constants.wiring), False)
+            if slots is False:
+                slots = self._mapping(lpar, frame, constants.wiring)
+            if slots is not None:
+                vioses = self.index.vioses
+                for pk, needed in slots.items():
+                    if needed > vioses[pk].free_slots:
+                        slots = None
+                        break
+            if slots is None:
+                slots = {}
+                findings += self._storage(lpar, frame, slots)
+        verdict = verdict_of(findings) if findings else Verdict.OK
+        return PairResult(lpar_pk, frame_pk, findings, free_units, free_memory, slots, verdict)
+
+    def _compat_finding(self, lpar: LparFacts, frame: FrameFacts) -> Finding:
+        """The same finding for every frame that accepts the same modes."""
+        key = (lpar.pk, frame.modes)
+        finding = self._compat.get(key)
+        if finding is None:
+            accepted = sorted(frame.modes - {"default"})
+            finding = self._compat[key] = _error(
+                "COMPAT_MODE",
+                f"Compatibility mode {lpar.compat_mode} of {lpar.name} is not one the "
+                f"destination accepts ({', '.join(['default', *accepted])}).",
+                mode=lpar.compat_mode, accepted=accepted,
+            )  # fmt: skip
+        return finding
+
+    def _mapping(self, lpar: LparFacts, frame: FrameFacts, wiring: int) -> dict[int, int] | None:
+        """The destination VIOS slots the storage of LPARs wired like `lpar` takes on `frame`
+        when nothing is wrong with it, else None (then `_storage` says what is wrong). The
+        mapping depends on nothing else, so it is worked out once per wiring and frame."""
+        found: dict[int, int] = {}
+        slots = None if self._storage(lpar, frame, found) else found
+        self._mappings[frame.pk, wiring] = slots
+        return slots
+
+    def _signature(self, lpar: LparFacts) -> tuple:
+        groups: dict[int | None, list[StorageFacts]] = defaultdict(list)
+        for adapter in lpar.storage:
+            groups[adapter.vios_pk].append(adapter)
+        vioses = self.index.vioses
+        return tuple(
+            (
+                vioses[pk].lpar_id if pk in vioses else None,
+                tuple(sorted((a.kind, tuple(a.wwpn_fabrics)) for a in adapters)),
+            )
+            for pk, adapters in groups.items()
+        )
+
+    def _constants(self, lpar: LparFacts) -> _LparConstants:
+        """The mobility the move would use and what blocks the LPAR wherever it goes."""
+        mobility, findings = _lpar_findings(lpar, self.options)
+        source = self.index.frames[lpar.frame_id]
+        findings += self._of_frame(source, mobility, destination=False)
+        if lpar.physical_io:
+            findings.append(_error(
+                "PHYSICAL_IO",
+                f"{lpar.name} owns physical I/O in {', '.join(lpar.physical_io)}: remove it "
+                "(DLPAR) before the move.",
+                slots=lpar.physical_io,
+            ))  # fmt: skip
+        for adapter in lpar.storage:
+            if adapter.kind == VirtualAdapterKind.VFC and len(adapter.wwpn_fabrics) < 2:
+                findings.append(_error(
+                    "NPIV_PAIR_INCOMPLETE",
+                    f"vFC slot {adapter.slot} of {lpar.name} has {len(adapter.wwpn_fabrics)} "
+                    "of its 2 WWPNs: the second logs in on the destination during LPM.",
+                    slot=adapter.slot, wwpns=len(adapter.wwpn_fabrics),
+                ))  # fmt: skip
+        pool = lpar.pool if lpar.pool and lpar.pool != DEFAULT_POOL else None
+        wiring = None
+        if lpar.storage:
+            wiring = self._signature_ids.setdefault(self._signature(lpar), len(self._signature_ids))
+        constants = _LparConstants(
+            mobility, findings, source.memory_region_mb, pool, wiring,
+            self._at_destination.setdefault(mobility, {}),
+        )  # fmt: skip
+        self._lpars[lpar.pk] = constants
+        return constants
+
+    def _of_frame(self, frame: FrameFacts, mobility: str | None, *, destination: bool):
+        key = (frame.pk, mobility, destination)
+        cached = self._frame_findings.get(key)
+        if cached is None:
+            cached = self._frame_findings[key] = _frame_findings(
+                frame, mobility, self.options, destination=destination
+            )
+        return cached
+
+    def _storage(self, lpar: LparFacts, frame: FrameFacts, slots: dict[int, int]) -> list:
+        """Map each source VIOS to a destination VIOS (the same LPAR id first, then another
+        free one, so the paths stay on two VIOS) and check what lands there."""
+        findings: list[Finding] = []
+        groups: dict[int | None, list[StorageFacts]] = defaultdict(list)
+        for adapter in lpar.storage:
+            groups[adapter.vios_pk].append(adapter)
+        taken: set[int] = set()
+        for source_vios, adapters in groups.items():
+            needs_fc = any(a.kind == VirtualAdapterKind.VFC for a in adapters)
+            candidates = [v for v in frame.vioses if v.fabrics or not needs_fc]
+            if not candidates:
+                labels = ", ".join(f"{KIND_LABELS[a.kind]} slot {a.slot}" for a in adapters)
+                what = "with FC ports " if needs_fc and frame.vioses else ""
+                findings.append(_error(
+                    "NO_VIOS_FOR_ADAPTER",
+                    f"{frame.name} has no VIOS {what}to host {labels} of {lpar.name}.",
+                    slots=[a.slot for a in adapters],
+                ))  # fmt: skip
+                continue
+            known = self.index.vioses.get(source_vios)
+            same_id = known.lpar_id if known else None
+            chosen = next(
+                (v for v in candidates if v.lpar_id == same_id and v.pk not in taken),
+                next((v for v in candidates if v.pk not in taken), candidates[0]),
+            )
+            taken.add(chosen.pk)
+            slots[chosen.pk] = slots.get(chosen.pk, 0) + len(adapters)
+            for adapter in adapters:
+                unreached = [f for f in adapter.wwpn_fabrics if f not in chosen.fabrics]
+                if adapter.kind == VirtualAdapterKind.VFC and unreached:
+                    findings.append(_error(
+                        "NPIV_FABRIC",
+                        f"vFC slot {adapter.slot} of {lpar.name}: "
+                        + _fabric_sentence(unreached, chosen),
+                        slot=adapter.slot, vios=chosen.name,
+                        fabrics=sorted({f for f in unreached if f is not None}),
+                    ))  # fmt: skip
+        for vios_pk, needed in slots.items():
+            vios = self.index.vioses[vios_pk]
+            if needed > vios.free_slots:
+                findings.append(_error(
+                    "VIOS_SLOTS",
+                    f"{vios.name} on {frame.name} has {max(vios.free_slots, 0)} free virtual "
+                    f"slots (under {min(vios.max_virtual_slots, SLOT_CEILING)}) for the "
+                    f"{needed} server adapters {lpar.name} needs there.",
+                    vios=vios.name, free=max(vios.free_slots, 0), needed=needed,
+                ))  # fmt: skip
+        return findings
+
+
+def _fabric_sentence(unreached: list[int | None], vios: ViosFacts) -> str:
+    if None in unreached:
+        return "a WWPN of its pair is on no fabric, so no destination port is known to reach it."
+    return (
+        f"its WWPNs are on a fabric (id {', '.join(map(str, sorted(set(unreached))))}) that the "
+        f"FC ports of {vios.name} do not reach."
+    )
+
+
+def _capacity(lpar: LparFacts, frame: FrameFacts, free_units: int, free_memory: int) -> list:
+    findings = []
+    if free_units < 0:
+        findings.append(_error(
+            "CAPACITY_PROC",
+            f"{lpar.name} needs {units_label(lpar.units)} processor units; {frame.name} has "
+            f"{units_label(frame.free_units)} free.",
+            needed=units_label(lpar.units), free=units_label(frame.free_units),
+        ))  # fmt: skip
+    if free_memory < 0:
+        findings.append(_error(
+            "CAPACITY_MEMORY",
+            f"{lpar.name} needs {_memory_label(lpar.memory_mb)} of memory; {frame.name} has "
+            f"{_memory_label(frame.free_memory_mb)} free.",
+            needed_mb=lpar.memory_mb, free_mb=frame.free_memory_mb,
+        ))  # fmt: skip
+    return findings
+
+
+def _lpar_findings(lpar: LparFacts, options: PreflightOptions) -> tuple[str | None, list]:
+    findings = []
+    if lpar.kind == LparKind.VIOS:
+        findings.append(_error("LPAR_IS_VIOS", f"{lpar.name} is a VIOS; a VIOS never migrates."))
+    state_label = LparState(lpar.state).label if lpar.state in LparState.values else lpar.state
+    if lpar.state in MIGRATING_STATES or lpar.pk in options.migrating_lpars:
+        findings.append(_error(
+            "LPAR_MIGRATING", f"{lpar.name} is migrating already ({state_label}).",
+            state=lpar.state,
+        ))  # fmt: skip
+        return None, findings
+    natural = {LparState.RUNNING: Mobility.ACTIVE, LparState.NOT_ACTIVATED: Mobility.INACTIVE}
+    mobility = options.mobility or natural.get(lpar.state)
+    if mobility is None:
+        findings.append(_error(
+            "LPAR_STATE",
+            f"{lpar.name} is {state_label}; it must be Running (active mobility) or Not "
+            "Activated (inactive mobility).",
+            state=lpar.state,
+        ))  # fmt: skip
+    elif natural.get(lpar.state) != mobility:
+        needed = "Running" if mobility == Mobility.ACTIVE else "Not Activated"
+        findings.append(_error(
+            "LPAR_STATE",
+            f"{lpar.name} is {state_label}; {Mobility(mobility).label.split(' ')[0]} mobility "
+            f"needs it {needed}.",
+            state=lpar.state, mobility=mobility,
+        ))  # fmt: skip
+    return mobility, findings
+
+
+def _frame_findings(
+    frame: FrameFacts, mobility: str | None, options: PreflightOptions, *, destination: bool
+) -> list[Finding]:
+    side = "destination" if destination else "source"
+    findings = []
+    if frame.state != FrameState.OPERATING:
+        label = FrameState(frame.state).label if frame.state in FrameState.values else frame.state
+        findings.append(_error(
+            "FRAME_STATE", f"The {side} frame {frame.name} is {label}, not Operating.",
+            frame=frame.name, state=frame.state, side=side,
+        ))  # fmt: skip
+    msps = [v for v in frame.vioses if v.msp]
+    if mobility == Mobility.ACTIVE and not msps:
+        code = "NO_MSP_DESTINATION" if destination else "NO_MSP_SOURCE"
+        findings.append(_error(
+            code,
+            f"No VIOS of {frame.name} is a mover service partition: active mobility needs one "
+            f"on the {side} frame.",
+            frame=frame.name,
+        ))  # fmt: skip
+    running = options.running_by_frame.get(frame.pk, 0)
+    if running >= frame.max_active_migrations:
+        findings.append(_error(
+            "MIGRATION_LIMIT",
+            f"{running} migrations are running on {frame.name}, its maximum of concurrent "
+            f"migrations ({frame.max_active_migrations}).",
+            frame=frame.name, running=running, limit=frame.max_active_migrations,
+        ))  # fmt: skip
+    elif (
+        mobility == Mobility.ACTIVE
+        and msps
+        and all(options.running_by_vios.get(v.pk, 0) >= options.vios_limit for v in msps)
+    ):
+        findings.append(_error(
+            "MIGRATION_LIMIT",
+            f"Every mover service partition of {frame.name} carries {options.vios_limit} "
+            "migrations already, its limit.",
+            frame=frame.name, limit=options.vios_limit,
+        ))  # fmt: skip
+    return findings
+
+
+# Entry points.
+
+
 def preflight_check(
     *, lpar: Lpar, destination: Frame, options: PreflightOptions | None = None
 ) -> list[Finding]:
     """Every reason `lpar` cannot (errors) or should not lightly (warnings) move there."""
-    options = options or PreflightOptions()
-    findings: list[Finding] = []
-    if lpar.kind == LparKind.VIOS:
-        findings.append(_error("LPAR_IS_VIOS", f"{lpar.name} is a VIOS; a VIOS never migrates."))
-    if lpar.state not in (LparState.RUNNING, LparState.NOT_ACTIVATED):
-        findings.append(
-            _error(
-                "LPAR_STATE",
-                f"{lpar.name} is {lpar.get_state_display()}; it must be Running (active "
-                "mobility) or Not Activated (inactive mobility).",
-                state=lpar.state,
-            )
-        )
-    if destination.pk == lpar.frame_id:
-        findings.append(_error("SAME_FRAME", f"{lpar.name} already lives on {destination.name}."))
-    return findings
+    index = EstateIndex.load(lpar_ids=[lpar.pk], frame_ids=[destination.pk])
+    return Preflight(index, options).check(lpar.pk, destination.pk).findings
+
+
+@dataclass(frozen=True)
+class Migratability:
+    """One destination of an LPAR: the verdict, its findings, the capacity left after."""
+
+    frame: Frame  # only its pk and name are loaded
+    verdict: str
+    findings: list[Finding]
+    free_units_after: Decimal
+    free_memory_mb_after: int
+
+
+def lpar_migratability(
+    *, lpar: Lpar, options: PreflightOptions | None = None
+) -> list[Migratability]:
+    """The LPAR against every other frame, by frame name."""
+    index = EstateIndex.load(lpar_ids=[lpar.pk])
+    preflight = Preflight(index, options)
+    results = []
+    for frame_pk in index.frames:
+        if frame_pk == lpar.frame_id:
+            continue
+        result = preflight.check(lpar.pk, frame_pk)
+        frame = Frame(pk=frame_pk, name=index.frames[frame_pk].name)  # its id and name suffice
+        results.append(Migratability(
+            frame, result.verdict, result.findings,
+            Decimal(result.free_units_after) / 100, result.free_memory_after,
+        ))  # fmt: skip
+    return results
+
+
+def migratability_matrix(
+    *, index: EstateIndex, lpar_pks: Iterable[int], frame_pks: Iterable[int],
+    options: PreflightOptions | None = None,
+) -> Iterator[PairResult]:  # fmt: skip
+    """Every LPAR of `lpar_pks` against every frame of `frame_pks`, row by row."""
+    preflight = Preflight(index, options)
+    frame_pks = list(frame_pks)
+    for lpar_pk in lpar_pks:
+        for frame_pk in frame_pks:
+            yield preflight.check(lpar_pk, frame_pk)

@@ -1,4 +1,5 @@
-"""Planning URLs: the Planning page, checks, scheme, per-LPAR twins and runbooks; Zoning."""
+"""Planning URLs: the Planning page, checks, scheme, per-LPAR twins and runbooks, the
+migratability matrix, evacuation plans; Zoning."""
 
 from django.urls import path
 
@@ -18,6 +19,17 @@ urlpatterns = [
     ),
     path("planning/lpars/<int:pk>/runbook/", views.lpar_runbook, name="lpar-runbook"),
     path("planning/stub-twins/", views.frame_stub_twins, name="frame-stub-twins"),
+    path("planning/matrix/", views.matrix_page, name="matrix"),
+    path("planning/matrix/cell/", views.matrix_cell, name="matrix-cell"),
+    path("planning/matrix/export.xlsx", views.matrix_export, name="matrix-export"),
+    path("planning/evacuation/", views.evacuation_start, name="evacuation-start"),
+    path("planning/frames/<int:pk>/evacuation/", views.frame_evacuation, name="frame-evacuation"),
+    path("planning/evacuation-plans/<int:pk>/", views.evacuation_plan_page, name="evacuation-plan"),
+    path(
+        "planning/evacuation-plans/<int:pk>/move/",
+        views.evacuation_plan_move,
+        name="evacuation-plan-move",
+    ),
     path("zoning/", zoning.zoning_index, name="zoning-index"),
     path("zoning/download/", zoning.zoning_download, name="zoning-download-all"),
     path(

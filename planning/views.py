@@ -1,22 +1,37 @@
 """Planning pages: the scheme, the estate checks, the stub twins (per LPAR and in bulk) with
-their drift and failover runbooks, and the Zoning placeholder."""
+their drift and failover runbooks, an LPAR's migratability, the migratability matrix and
+evacuation plans."""
 
 from collections import Counter
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from inventory.choices import VirtualAdapterKind
-from inventory.models import Lpar
+from inventory.models import Frame, Lpar
 from lpmplanner.exceptions import Conflict
-from planning import checks, runbook, selectors, services, stubs
-from planning.forms import BulkTwinForm, DestinationForm, SchemeForm
-from planning.models import EnumerationScheme
+from planning import checks, evacuation, matrix, preflight, runbook, selectors, services, stubs
+from planning.forms import (
+    PAGE_SIZES,
+    BulkTwinForm,
+    DestinationForm,
+    EvacuationForm,
+    MatrixFilterForm,
+    MoveForm,
+    SchemeForm,
+)
+from planning.models import EnumerationScheme, EvacuationPlan
 
 MANAGE_TWINS = "planning.manage_stub_twin"
+PLAN_EVACUATION = "planning.add_evacuationplan"
+ADJUST_EVACUATION = "planning.change_evacuationplan"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -40,6 +55,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "bulk_form": BulkTwinForm(),
         "can_edit": request.user.has_perm("planning.change_enumerationscheme"),
         "can_twin": request.user.has_perm(MANAGE_TWINS),
+        "frames": Frame.objects.order_by("name").values_list("pk", "name"),
+        "plans": EvacuationPlan.objects.select_related("frame", "created_by")[:10],
     }
     return render(request, "planning/index.html", context)
 
@@ -85,6 +102,7 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
         "drift": checks.twin_drift(twin=lpar),
         "form": DestinationForm(exclude=lpar.frame),
         "can_twin": request.user.has_perm(MANAGE_TWINS),
+        "migratability": preflight.lpar_migratability(lpar=lpar),
     }
     return render(request, "planning/lpar.html", context)
 
@@ -146,3 +164,123 @@ def frame_stub_twins(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, report.summary())
     return redirect("planning:index")
+
+
+def matrix_page(request: HttpRequest) -> HttpResponse:
+    """LPARs × frames, a page of rows at a time, each cell its verdict and a link to its
+    findings (opened beside the matrix with htmx)."""
+    form = MatrixFilterForm(request.GET or None)
+    chosen = form.matrix()
+    per_page = (form.cleaned_data.get("per_page") if form.is_valid() else None) or PAGE_SIZES[0]
+    page = Paginator(chosen.lpars().values_list("pk", flat=True), per_page).get_page(
+        request.GET.get("page")
+    )
+    frames = list(chosen.frames().values_list("pk", "name"))
+    rows = list(matrix.matrix_rows(lpar_pks=list(page.object_list),
+                                   frame_pks=[pk for pk, _ in frames]))  # fmt: skip
+    counts = Counter(cell.verdict for row in rows for cell in row.cells)
+    cell_url = reverse("planning:matrix-cell")
+    query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
+    context = {
+        "form": form, "page": page, "frames": frames, "query": query,
+        "rows": [(row, row.cells_html(cell_url)) for row in rows],
+        "counts": [(v, label, counts[v]) for v, label in preflight.Verdict.choices],
+    }  # fmt: skip
+    return render(request, "planning/matrix.html", context)
+
+
+def matrix_cell(request: HttpRequest) -> HttpResponse:
+    """One cell's findings: a fragment for htmx, a page of its own otherwise."""
+    lpar = get_object_or_404(Lpar.objects.select_related("frame"), pk=_pk(request, "lpar"))
+    frame = get_object_or_404(Frame, pk=_pk(request, "frame"))
+    findings = preflight.preflight_check(lpar=lpar, destination=frame)
+    context = {"lpar": lpar, "frame": frame, "findings": findings,
+               "verdict": preflight.Verdict(preflight.verdict_of(findings))}  # fmt: skip
+    if request.headers.get("HX-Request"):
+        return render(request, "planning/_matrix_cell.html", context)
+    return render(request, "planning/matrix_cell.html", context)
+
+
+def _pk(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else 0
+
+
+def matrix_export(request: HttpRequest) -> HttpResponse:
+    """The whole filtered matrix (every row, no pages) as xlsx, when it is not too large."""
+    form = MatrixFilterForm(request.GET or None)
+    refusal = matrix.export_refusal(matrix=form.matrix())
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(f"{reverse('planning:matrix')}?{request.GET.urlencode()}")
+    response = HttpResponse(matrix.matrix_workbook(matrix=form.matrix()), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="migratability.xlsx"'
+    return response
+
+
+def evacuation_start(request: HttpRequest) -> HttpResponse:
+    """The Planning page's frame picker: on to that frame's evacuation page."""
+    frame = get_object_or_404(Frame, pk=_pk(request, "frame"))
+    return redirect("planning:frame-evacuation", pk=frame.pk)
+
+
+def frame_evacuation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Plan the evacuation of a frame, and its saved plans."""
+    frame = get_object_or_404(Frame, pk=pk)
+    form = EvacuationForm(request.POST or None, frame=frame)
+    if request.method == "POST":
+        _require(request, PLAN_EVACUATION)
+        if form.is_valid():
+            try:
+                plan = evacuation.evacuation_plan_create(
+                    frame=frame, user=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect(plan)
+    plans = frame.evacuation_plans.select_related("created_by")
+    context = {"frame": frame, "form": form, "plans": plans,
+               "can_plan": request.user.has_perm(PLAN_EVACUATION)}  # fmt: skip
+    return render(request, "planning/evacuation.html", context)
+
+
+def evacuation_plan_page(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(
+        EvacuationPlan.objects.select_related("frame", "created_by").prefetch_related(
+            "destinations"
+        ),
+        pk=pk,
+    )
+    waves = evacuation.plan_waves(plan)
+    unplaced = [(p, evacuation.unplaced_summary(p.reasons)) for p in waves.pop(None, [])]
+    frames = Frame.objects.exclude(pk=plan.frame_id).order_by("name")
+    context = {
+        "plan": plan, "waves": sorted(waves.items()), "unplaced": unplaced, "frames": frames,
+        "placed": sum(len(p) for p in waves.values()),
+        "can_adjust": request.user.has_perm(ADJUST_EVACUATION),
+    }  # fmt: skip
+    return render(request, "planning/evacuation_plan.html", context)
+
+
+@require_POST
+def evacuation_plan_move(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, ADJUST_EVACUATION)
+    plan = get_object_or_404(EvacuationPlan, pk=pk)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the LPAR and the frame to move it to.")
+        return redirect(plan)
+    lpar, destination = form.cleaned_data["lpar"], form.cleaned_data["destination_frame"]
+    try:
+        placement = evacuation.evacuation_plan_move(
+            plan=plan, lpar=lpar, destination=destination, user=request.user
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, f"{lpar.name} cannot go to {destination.name}: {message}")
+    else:
+        messages.success(
+            request, f"{lpar.name} now goes to {destination.name} in wave {placement.wave}."
+        )
+    return redirect(plan)

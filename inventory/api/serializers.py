@@ -342,7 +342,8 @@ class LparSerializer(ValidatedModelSerializer):
         model = Lpar
         fields = ["id", "url", "display", "name", "lpar_id", "frame", "kind", "state",
                   "proc_mode", "proc_units", "virtual_procs", "memory_mb", "compat_mode",
-                  "shared_pool", "msp", "profile_name", "stub_of", "notes"]  # fmt: skip
+                  "shared_pool", "msp", "max_virtual_slots", "profile_name", "stub_of",
+                  "notes"]  # fmt: skip
 
 
 class VirtualAdapterSerializer(ValidatedModelSerializer):

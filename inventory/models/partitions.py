@@ -26,6 +26,8 @@ from inventory.rules import rule_errors
 SLOT_MIN = 2
 SLOT_CEILING = 1000
 MIN_UNITS_PER_VIRTUAL_PROC = Decimal("0.05")
+# Slots 0 to 999: every slot the scheme may number (the HMC re-numbers slots of 1000 and above).
+DEFAULT_MAX_VIRTUAL_SLOTS = 1000
 SLOT_VALIDATORS = [
     MinValueValidator(SLOT_MIN, "Virtual slots start at 2: slots 0 and 1 are the serial adapters."),
     MaxValueValidator(
@@ -123,6 +125,16 @@ class Lpar(InventoryModel):
     )  # fmt: skip
     msp = models.BooleanField(
         default=False, verbose_name="mover service partition", help_text="VIOS only."
+    )
+    max_virtual_slots = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_VIRTUAL_SLOTS,
+        verbose_name="maximum virtual slots",
+        validators=[
+            MinValueValidator(SLOT_MIN + 1, "A partition has at least 3 virtual slots."),
+            MaxValueValidator(32767, "The HMC allows at most 32767 virtual slots."),
+        ],
+        help_text="The profile's max_virtual_slots: a VIOS creates the server adapters of an "
+        "arriving LPAR in free slots under it.",
     )
     profile_name = models.CharField(max_length=31, blank=True, validators=[profile_name_validator])
     stub_of = models.ForeignKey(
@@ -277,6 +289,10 @@ class VirtualAdapter(InventoryModel):
     class Meta:
         ordering = ["lpar__frame__name", "lpar__lpar_id", "slot"]
         verbose_name = "virtual adapter"
+        # The trunks: which VLANs each frame bridges is read from them alone (pre-flight).
+        indexes = [
+            models.Index(fields=["lpar"], condition=Q(role="trunk"), name="virtualadapter_trunks")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["lpar", "slot"],

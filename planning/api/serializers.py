@@ -1,11 +1,15 @@
-"""Inputs and outputs of the planning verbs: slot allocation, stub twins, checks, runbooks."""
+"""Inputs and outputs of the planning verbs: slot allocation, stub twins, checks, runbooks,
+migratability and evacuation plans."""
 
 from rest_framework import serializers
 
 from inventory.api.serializers import LparSerializer, RelatedField, VirtualAdapterSerializer
 from inventory.choices import LparKind, VirtualAdapterKind
 from inventory.models import Frame, Lpar
-from planning.choices import Severity
+from planning.choices import PlacementPolicy, Severity
+from planning.evacuation import unplaced_summary
+from planning.models import EvacuationPlacement, EvacuationPlan
+from planning.preflight import CODES, Mobility, Verdict
 
 
 class SlotAllocateInputSerializer(serializers.Serializer):
@@ -90,3 +94,110 @@ class RunbookSerializer(serializers.Serializer):
     steps = RunbookStepSerializer(many=True)
     missing = serializers.ListField(child=serializers.CharField())
     complete = serializers.BooleanField()
+
+
+class FindingSerializer(serializers.Serializer):
+    """One pre-flight finding: a stable code (see the README), how serious, a sentence naming
+    the objects and numbers, and the data behind it."""
+
+    code = serializers.ChoiceField(choices=sorted(CODES))
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    message = serializers.CharField()
+    data = serializers.DictField()
+
+
+class DestinationSerializer(serializers.Serializer):
+    frame = RelatedField(read_only=True)
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    findings = FindingSerializer(many=True)
+    free_proc_units_after = serializers.DecimalField(
+        max_digits=8, decimal_places=2, source="free_units_after",
+        help_text="The destination's free processor units once the LPAR is there.",
+    )  # fmt: skip
+    free_memory_mb_after = serializers.IntegerField()
+
+
+class MigratabilityQuerySerializer(serializers.Serializer):
+    mobility = serializers.ChoiceField(choices=Mobility.choices, required=False)
+
+
+class MigratabilitySerializer(serializers.Serializer):
+    lpar = RelatedField(read_only=True)
+    destinations = DestinationSerializer(many=True, help_text="Every other frame, by name.")
+
+
+class EvacuationPlanInputSerializer(serializers.Serializer):
+    policy = serializers.ChoiceField(
+        choices=PlacementPolicy.choices, default=PlacementPolicy.SPREAD,
+        help_text="pack: the fullest frame that fits; spread: the frame with the most free "
+        "memory. LPARs are placed largest memory first either way.",
+    )  # fmt: skip
+    destinations = RelatedField(
+        queryset=Frame.objects.all(), many=True, required=False,
+        help_text="The frames the plan may use; left out or empty: every other frame.",
+    )  # fmt: skip
+    vios_limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=8,
+        help_text="Concurrent migrations per mover service partition in a wave (default 4).",
+    )  # fmt: skip
+
+
+class EvacuationMoveInputSerializer(serializers.Serializer):
+    lpar = RelatedField(queryset=Lpar.objects.all())
+    destination_frame = RelatedField(queryset=Frame.objects.all())
+
+
+class UnplacedReasonSerializer(serializers.Serializer):
+    frame = serializers.IntegerField()
+    frame_name = serializers.CharField()
+    findings = FindingSerializer(many=True)
+
+
+class EvacuationPlacementSerializer(serializers.ModelSerializer):
+    lpar = RelatedField(read_only=True)
+    destination = RelatedField(read_only=True, allow_null=True)
+    source_msp = RelatedField(read_only=True, allow_null=True)
+    destination_msp = RelatedField(read_only=True, allow_null=True)
+    memory_mb = serializers.IntegerField(source="lpar.memory_mb", read_only=True)
+    proc_units = serializers.DecimalField(
+        source="lpar.proc_units", max_digits=6, decimal_places=2, read_only=True
+    )
+    findings = FindingSerializer(many=True, read_only=True)
+    reasons = UnplacedReasonSerializer(many=True, read_only=True)
+    summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvacuationPlacement
+        fields = ["lpar", "position", "memory_mb", "proc_units", "destination", "wave",
+                  "source_msp", "destination_msp", "findings", "reasons", "summary",
+                  "adjusted"]  # fmt: skip
+
+    def get_summary(self, placement: EvacuationPlacement) -> str:
+        """Why an unplaced LPAR fits nowhere; empty for a placed one."""
+        return "" if placement.placed else unplaced_summary(placement.reasons)
+
+
+class EvacuationPlanSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:evacuationplan-detail")
+    frame = RelatedField(read_only=True)
+    destinations = RelatedField(read_only=True, many=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True,
+                                       allow_null=True)  # fmt: skip
+    placed = serializers.SerializerMethodField()
+    unplaced = serializers.SerializerMethodField()
+    waves = serializers.SerializerMethodField()
+    placements = EvacuationPlacementSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EvacuationPlan
+        fields = ["id", "url", "frame", "policy", "destinations", "vios_limit", "created_by",
+                  "created", "updated", "placed", "unplaced", "waves", "placements"]  # fmt: skip
+
+    def get_placed(self, plan: EvacuationPlan) -> int:
+        return sum(p.placed for p in plan.placements.all())
+
+    def get_unplaced(self, plan: EvacuationPlan) -> int:
+        return sum(not p.placed for p in plan.placements.all())
+
+    def get_waves(self, plan: EvacuationPlan) -> int:
+        return max((p.wave or 0 for p in plan.placements.all()), default=0)

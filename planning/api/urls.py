@@ -7,6 +7,7 @@ from planning.api import views
 
 router = SimpleRouter()
 router.register("checks", views.CheckViewSet, basename="check")
+router.register("evacuation-plans", views.EvacuationPlanViewSet, basename="evacuationplan")
 
 verbs = SimpleRouter()
 verbs.register("lpars", views.LparPlanningViewSet, basename="lpar-planning")

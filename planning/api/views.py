@@ -1,6 +1,6 @@
 """The planning verbs over REST: each parses its input, calls one service and renders."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -9,11 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.models import Frame, Lpar, VirtualAdapter
-from planning import checks, runbook, services, stubs
+from planning import checks, evacuation, preflight, runbook, services, stubs
 from planning.api import serializers
 from planning.choices import Severity
+from planning.models import EvacuationPlacement, EvacuationPlan
 
 ALLOCATE = "planning.allocate_slot"
+PLAN_EVACUATION = "planning.add_evacuationplan"
+ADJUST_EVACUATION = "planning.change_evacuationplan"
 MANAGE_TWINS = "planning.manage_stub_twin"
 
 
@@ -104,6 +107,31 @@ class LparPlanningViewSet(viewsets.GenericViewSet):
         return _twin_response(twin, request)
 
     @extend_schema(
+        responses={200: serializers.MigratabilitySerializer},
+        parameters=[
+            OpenApiParameter(
+                "mobility", str, enum=preflight.Mobility.values,
+                description="Check for this mobility; by default active when the LPAR is "
+                "Running, inactive when Not Activated.",
+            )
+        ],
+    )  # fmt: skip
+    @action(detail=True, methods=["get"])
+    def migratability(self, request: Request, pk=None) -> Response:
+        """The LPAR against every other frame: the verdict (ok, warnings, blocked), the
+        findings, and the destination's free capacity once the LPAR is there."""
+        lpar = self.get_object()
+        given = serializers.MigratabilityQuerySerializer(data=request.query_params)
+        given.is_valid(raise_exception=True)
+        options = preflight.PreflightOptions(mobility=given.validated_data.get("mobility"))
+        data = {
+            "lpar": lpar,
+            "destinations": preflight.lpar_migratability(lpar=lpar, options=options),
+        }
+        output = serializers.MigratabilitySerializer(data, context={"request": request})
+        return Response(output.data)
+
+    @extend_schema(
         responses={200: serializers.RunbookSerializer},
         parameters=[OpenApiParameter("format", str, enum=["json", "text"])],
         description="JSON by default; `?format=text` (or `Accept: text/plain`) gives the text.",
@@ -125,8 +153,27 @@ class FramePlanningViewSet(viewsets.GenericViewSet):
 
     queryset = Frame.objects.all()
     permission_classes = [ActionPermission]
-    action_permissions = {"stub_twins": MANAGE_TWINS}
+    action_permissions = {"stub_twins": MANAGE_TWINS, "evacuation_plan": PLAN_EVACUATION}
     serializer_class = serializers.FrameStubTwinsInputSerializer
+
+    @extend_schema(
+        request=serializers.EvacuationPlanInputSerializer,
+        responses={201: serializers.EvacuationPlanSerializer},
+        description="Plan the evacuation of the frame: every client LPAR placed on another frame "
+        "where the pre-flight checks pass (capacity consumed by earlier placements), largest "
+        "memory first, by the policy; LPARs that fit nowhere listed with their reasons; the "
+        "migrations in waves under the frames' and MSPs' concurrency limits. Saved; read it "
+        "again at `/api/evacuation-plans/{id}/`.",
+    )
+    @action(detail=True, methods=["post"], url_path="evacuation-plan")
+    def evacuation_plan(self, request: Request, pk=None) -> Response:
+        frame = self.get_object()
+        given = serializers.EvacuationPlanInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        plan = evacuation.evacuation_plan_create(
+            frame=frame, user=request.user, **given.validated_data
+        )
+        return _plan_response(plan, request, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=serializers.FrameStubTwinsInputSerializer,
@@ -142,6 +189,51 @@ class FramePlanningViewSet(viewsets.GenericViewSet):
         report = stubs.frame_create_stub_twins(frame=frame, **given.validated_data)
         output = serializers.BulkTwinReportSerializer(report, context={"request": request})
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+def _plans() -> QuerySet:
+    placements = EvacuationPlacement.objects.select_related(
+        "lpar", "destination", "source_msp", "destination_msp"
+    ).order_by("wave", "position")
+    return EvacuationPlan.objects.select_related("frame", "created_by").prefetch_related(
+        "destinations", Prefetch("placements", placements)
+    )
+
+
+def _plan_response(plan: EvacuationPlan, request: Request, code: int) -> Response:
+    plan = _plans().get(pk=plan.pk)
+    data = serializers.EvacuationPlanSerializer(plan, context={"request": request}).data
+    return Response(data, status=code)
+
+
+class EvacuationPlanViewSet(viewsets.ReadOnlyModelViewSet):
+    """Saved evacuation plans, newest first (`?frame=<id>` for one frame's); `move` places one
+    LPAR of a plan on another frame by hand."""
+
+    queryset = _plans()
+    serializer_class = serializers.EvacuationPlanSerializer
+    permission_classes = [ActionPermission]
+    action_permissions = {"move": ADJUST_EVACUATION}
+    filterset_fields = ["frame"]
+    ordering_fields = ["created"]
+
+    @extend_schema(
+        request=serializers.EvacuationMoveInputSerializer,
+        responses={200: serializers.EvacuationPlanSerializer},
+        description="Move one LPAR of the plan to another frame, checked at once against the "
+        "estate and the plan's other placements; the waves are worked out again. 400 with "
+        "every error of the check (`destination_frame`), nothing changed.",
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk=None) -> Response:
+        plan = self.get_object()
+        given = serializers.EvacuationMoveInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        evacuation.evacuation_plan_move(
+            plan=plan, lpar=given.validated_data["lpar"],
+            destination=given.validated_data["destination_frame"], user=request.user,
+        )  # fmt: skip
+        return _plan_response(plan, request, status.HTTP_200_OK)
 
 
 class CheckViewSet(viewsets.GenericViewSet):

@@ -1,0 +1,153 @@
+"""The migratability matrix: LPARs (rows) against frames (columns), each cell a pre-flight
+verdict. One estate index serves a page of rows or the whole estate (the xlsx export)."""
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import Rule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.utils import get_column_letter
+
+from inventory.choices import LparKind
+from inventory.models import Frame, Lpar
+from planning.preflight import EstateIndex, PairResult, Preflight, Verdict
+
+CLIENTS = "clients"  # the kind filter's default: every LPAR but the VIOS
+# openpyxl writes about 20,000 cells a second: past this, a download would outlast the request.
+MAX_EXPORT_CELLS = 200_000
+FILLS = {Verdict.OK: "D1E7DD", Verdict.WARNINGS: "FFF3CD", Verdict.BLOCKED: "F8D7DA"}
+
+
+@dataclass(frozen=True)
+class MatrixFilter:
+    """Which LPARs (by their frame and kind) and which destination frames (name contains)."""
+
+    frame: Frame | None = None
+    kind: str = CLIENTS
+    destination: str = ""
+
+    def lpars(self) -> QuerySet:
+        lpars = Lpar.objects.order_by("frame__name", "lpar_id")
+        if self.frame is not None:
+            lpars = lpars.filter(frame=self.frame)
+        if self.kind == CLIENTS:
+            return lpars.exclude(kind=LparKind.VIOS)
+        return lpars.filter(kind=self.kind) if self.kind else lpars
+
+    def frames(self) -> QuerySet:
+        frames = Frame.objects.order_by("name")
+        return frames.filter(name__icontains=self.destination) if self.destination else frames
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    result: PairResult
+    frame_name: str
+
+    @property
+    def verdict(self) -> str:
+        return self.result.verdict
+
+    @property
+    def text(self) -> str:
+        return cell_text(self.result)
+
+
+SYMBOLS = {Verdict.OK: "✓", Verdict.WARNINGS: "!", Verdict.BLOCKED: "✕"}
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    lpar: dict  # pk, name, frame name, kind
+    cells: list[MatrixCell]
+
+    def cells_html(self, cell_url: str) -> SafeString:
+        """The row's cells as HTML: a page holds thousands of them, which the template engine
+        renders twenty times slower than this."""
+        name = escape(self.lpar["name"])
+        return mark_safe("".join(  # noqa: S308 (every value is escaped or a number)
+            f'<td class="mx mx-{c.verdict}"><a href="{cell_url}?lpar={self.lpar["pk"]}&amp;'
+            f'frame={c.result.frame}" title="{escape(c.frame_name)}: {escape(c.text)}" '
+            f'aria-label="{name} to {escape(c.frame_name)}: {c.verdict}">'
+            f"{SYMBOLS[c.verdict]}</a></td>"
+            for c in self.cells
+        ))  # fmt: skip
+
+
+def matrix_rows(*, lpar_pks: list[int], frame_pks: list[int]) -> Iterator[MatrixRow]:
+    """The rows of `lpar_pks` against `frame_pks`, from one index."""
+    index = EstateIndex.load(lpar_ids=None if len(lpar_pks) > 1000 else lpar_pks)
+    preflight = Preflight(index)
+    frame_pks = [pk for pk in frame_pks if pk in index.frames]
+    for lpar_pk in lpar_pks:
+        lpar = index.lpars.get(lpar_pk)
+        if lpar is None:
+            continue
+        row = {"pk": lpar.pk, "name": lpar.name, "frame": index.frames[lpar.frame_id].name,
+               "kind": lpar.kind}  # fmt: skip
+        cells = [
+            MatrixCell(preflight.check(lpar_pk, pk), index.frames[pk].name) for pk in frame_pks
+        ]
+        yield MatrixRow(row, cells)
+
+
+def cell_text(result: PairResult) -> str:
+    """`ok`, or the verdict and its codes: `blocked: CAPACITY_MEMORY, COMPAT_MODE`."""
+    if not result.findings:
+        return Verdict.OK.value
+    return f"{result.verdict}: {', '.join(dict.fromkeys(f.code for f in result.findings))}"
+
+
+def export_refusal(*, matrix: MatrixFilter) -> str | None:
+    """Why the filtered matrix is too large to download, or None."""
+    lpars, frames = matrix.lpars().count(), matrix.frames().count()
+    if lpars * frames <= MAX_EXPORT_CELLS:
+        return None
+    return (
+        f"This matrix has {lpars:,} LPARs × {frames:,} frames = {lpars * frames:,} cells; an "
+        f"export holds at most {MAX_EXPORT_CELLS:,}. Filter it by frame, kind or destination "
+        "names first."
+    )
+
+
+def matrix_workbook(*, matrix: MatrixFilter) -> bytes:
+    """The whole filtered matrix as xlsx: a row per LPAR, a column per frame, each cell the
+    verdict and its codes, coloured by verdict (conditional formats, so it stays fast)."""
+    frames = list(matrix.frames().values_list("pk", "name"))
+    lpar_pks = list(matrix.lpars().values_list("pk", flat=True))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Migratability")
+    sheet.freeze_panes = "D2"
+    bold = Font(bold=True)
+    header = ["LPAR", "Frame", "Kind", *(name for _, name in frames)]
+    sheet.append([_bold(sheet, value, bold) for value in header])
+    last = f"{get_column_letter(len(header))}{len(lpar_pks) + 1}"
+    for verdict, colour in FILLS.items():
+        style = DifferentialStyle(fill=PatternFill(bgColor=colour, fill_type="solid"))
+        rule = Rule(type="beginsWith", operator="beginsWith", text=verdict.value, dxf=style)
+        rule.formula = [f'LEFT(D2,{len(verdict.value)})="{verdict.value}"']
+        sheet.conditional_formatting.add(f"D2:{last}", rule)
+    for row in matrix_rows(lpar_pks=lpar_pks, frame_pks=[pk for pk, _ in frames]):
+        lpar = row.lpar
+        sheet.append(
+            [lpar["name"], lpar["frame"], lpar["kind"], *(cell.text for cell in row.cells)]
+        )
+    sheet.append([])
+    sheet.append(["ok: can move; warnings: can move with warnings; blocked: cannot move. "
+                  "The codes are explained in the README (Pre-flight checks)."])  # fmt: skip
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _bold(sheet, value: str, font: Font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = font
+    return cell
