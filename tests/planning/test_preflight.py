@@ -189,6 +189,21 @@ class WorkedExample(DemoTestCase):
         assert verdict_of(found) == Verdict.WARNINGS
         assert "LPAR id 10 is taken on p750-b" in found[0].message
 
+    def test_a_pair_on_a_fabric_the_vios_does_not_reach_names_both(self):
+        _other_fabric(None)
+        found = [f.message for f in findings() if f.code == "NPIV_FABRIC"]
+        assert found[0] == (
+            "vFC slot 610 of server1: its WWPNs are on FAB_C, which the FC ports of vios1 do not "
+            "reach (they reach FAB_A, FAB_B)."
+        )
+
+    def test_the_vios_that_reaches_the_fabric_serves_the_pair(self):
+        # vios1 of p750-b loses its FC cards: vios2 reaches both fabrics, so it takes vios1's
+        # paths as well as its own, and nothing blocks.
+        vios1 = Lpar.objects.get(frame=self.b, name="vios1")
+        Adapter.objects.filter(owner=vios1, kind="fc").delete()
+        assert findings() == []
+
     def test_messages_name_the_objects_and_the_numbers(self):
         _frame("p750-b", memory_mb=_used("p750-b", "memory_mb") + 1024)
         (memory,) = [f for f in findings() if f.code == "CAPACITY_MEMORY"]
