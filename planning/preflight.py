@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "NPIV_PAIR_INCOMPLETE": "A vFC client adapter lacks one of its two WWPNs.",
     "NPIV_FABRIC": "A WWPN of a vFC client is on no fabric, or on one the destination VIOS's FC "
     "ports do not reach.",
+    "VIOS_REDUNDANCY": "(warning) The LPAR's storage goes through fewer VIOS on the destination "
+    "than on its frame: a VIOS outage there takes its paths.",
     "VIOS_SLOTS": "A destination VIOS has too few free virtual slots (under its maximum virtual "
     "slots and under 1000) for the server adapters the migration creates.",
     "NAME_IN_USE": "The destination already has an LPAR of that name.",
@@ -645,6 +647,14 @@ class Preflight:
                         slot=adapter.slot, vios=chosen.name,
                         fabrics=sorted({f for f in unreached if f is not None}),
                     ))  # fmt: skip
+        if len(groups) > 1 and len(slots) < len(groups) and slots:
+            only = ", ".join(self.index.vioses[pk].name for pk in slots)
+            findings.append(_warning(
+                "VIOS_REDUNDANCY",
+                f"The storage of {lpar.name} goes through {len(groups)} VIOS on its frame but "
+                f"through {only} only on {frame.name}.",
+                source_vios=len(groups), destination_vios=len(slots),
+            ))  # fmt: skip
         for vios_pk, needed in slots.items():
             vios = self.index.vioses[vios_pk]
             if needed > vios.free_slots:
