@@ -31,7 +31,15 @@ from inventory.choices import (
     VirtualAdapterKind,
     VirtualAdapterRole,
 )
-from inventory.models import Adapter, Frame, Lpar, SharedProcessorPool, VirtualAdapter, Wwpn
+from inventory.models import (
+    Adapter,
+    Fabric,
+    Frame,
+    Lpar,
+    SharedProcessorPool,
+    VirtualAdapter,
+    Wwpn,
+)
 from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
 from planning.choices import Severity
 
@@ -60,6 +68,8 @@ CODES: dict[str, str] = {
     "NPIV_PAIR_INCOMPLETE": "A vFC client adapter lacks one of its two WWPNs.",
     "NPIV_FABRIC": "A WWPN of a vFC client is on no fabric, or on one the destination VIOS's FC "
     "ports do not reach.",
+    "VIOS_REDUNDANCY": "(warning) The LPAR's storage goes through fewer VIOS on the destination "
+    "than on its frame: a VIOS outage there takes its paths.",
     "VIOS_SLOTS": "A destination VIOS has too few free virtual slots (under its maximum virtual "
     "slots and under 1000) for the server adapters the migration creates.",
     "NAME_IN_USE": "The destination already has an LPAR of that name.",
@@ -234,6 +244,7 @@ class EstateIndex:
     frames: dict[int, FrameFacts]
     lpars: dict[int, LparFacts]
     vioses: dict[int, ViosFacts]
+    fabric_names: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -253,7 +264,7 @@ class EstateIndex:
         names = {p.name for p in lpars.values()} if few else None
         ids = {p.lpar_id for p in lpars.values()} if few else None
         _identities_load(frames, frame_ids, names, ids)
-        return cls(frames, lpars, vioses)
+        return cls(frames, lpars, vioses, dict(Fabric.objects.values_list("id", "name")))
 
 
 def _lpars_load(only: Q) -> dict[int, LparFacts]:
@@ -584,6 +595,19 @@ class Preflight:
             )
         return cached
 
+    def _fabric_sentence(self, unreached: list[int | None], vios: ViosFacts) -> str:
+        if None in unreached:
+            return (
+                "a WWPN of its pair is on no fabric, so no destination port is known to reach it."
+            )
+        names = self.index.fabric_names
+        theirs = ", ".join(sorted(names.get(f, str(f)) for f in set(unreached)))
+        reached = ", ".join(sorted(names.get(f, str(f)) for f in vios.fabrics)) or "none"
+        return (
+            f"its WWPNs are on {theirs}, which the FC ports of {vios.name} do not reach (they "
+            f"reach {reached})."
+        )
+
     def _storage(self, lpar: LparFacts, frame: FrameFacts, slots: dict[int, int]) -> list:
         """Map each source VIOS to a destination VIOS (the same LPAR id first, then another
         free one, so the paths stay on two VIOS) and check what lands there."""
@@ -606,10 +630,11 @@ class Preflight:
                 continue
             known = self.index.vioses.get(source_vios)
             same_id = known.lpar_id if known else None
-            chosen = next(
-                (v for v in candidates if v.lpar_id == same_id and v.pk not in taken),
-                next((v for v in candidates if v.pk not in taken), candidates[0]),
-            )
+            needed = {f for a in adapters if a.kind == VirtualAdapterKind.VFC
+                      for f in a.wwpn_fabrics}  # fmt: skip
+            # One that reaches the pairs' fabrics, not serving another path, of the same id.
+            chosen = min(candidates, key=lambda v: (not needed <= v.fabrics, v.pk in taken,
+                                                    v.lpar_id != same_id))  # fmt: skip
             taken.add(chosen.pk)
             slots[chosen.pk] = slots.get(chosen.pk, 0) + len(adapters)
             for adapter in adapters:
@@ -618,10 +643,18 @@ class Preflight:
                     findings.append(_error(
                         "NPIV_FABRIC",
                         f"vFC slot {adapter.slot} of {lpar.name}: "
-                        + _fabric_sentence(unreached, chosen),
+                        + self._fabric_sentence(unreached, chosen),
                         slot=adapter.slot, vios=chosen.name,
                         fabrics=sorted({f for f in unreached if f is not None}),
                     ))  # fmt: skip
+        if len(groups) > 1 and len(slots) < len(groups) and slots:
+            only = ", ".join(self.index.vioses[pk].name for pk in slots)
+            findings.append(_warning(
+                "VIOS_REDUNDANCY",
+                f"The storage of {lpar.name} goes through {len(groups)} VIOS on its frame but "
+                f"through {only} only on {frame.name}.",
+                source_vios=len(groups), destination_vios=len(slots),
+            ))  # fmt: skip
         for vios_pk, needed in slots.items():
             vios = self.index.vioses[vios_pk]
             if needed > vios.free_slots:
@@ -633,15 +666,6 @@ class Preflight:
                     vios=vios.name, free=max(vios.free_slots, 0), needed=needed,
                 ))  # fmt: skip
         return findings
-
-
-def _fabric_sentence(unreached: list[int | None], vios: ViosFacts) -> str:
-    if None in unreached:
-        return "a WWPN of its pair is on no fabric, so no destination port is known to reach it."
-    return (
-        f"its WWPNs are on a fabric (id {', '.join(map(str, sorted(set(unreached))))}) that the "
-        f"FC ports of {vios.name} do not reach."
-    )
 
 
 def _capacity(lpar: LparFacts, frame: FrameFacts, free_units: int, free_memory: int) -> list:

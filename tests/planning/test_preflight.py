@@ -67,6 +67,10 @@ def _no_fc_on_destination(_):
     Adapter.objects.filter(slot__drawer__frame__name="p750-b", kind="fc").delete()
 
 
+def _one_fc_vios(_):
+    Adapter.objects.filter(owner__frame__name="p750-b", owner__name="vios1", kind="fc").delete()
+
+
 def _half_pair(_):
     Wwpn.objects.filter(virtual_adapter__lpar__name="server1", virtual_adapter__slot=610,
                         position=2).delete()  # fmt: skip
@@ -122,6 +126,7 @@ TRIGGERS = {
     "NO_VIOS_FOR_ADAPTER": (_no_fc_on_destination, {}),
     "NPIV_PAIR_INCOMPLETE": (_half_pair, {}),
     "NPIV_FABRIC": (_other_fabric, {}),
+    "VIOS_REDUNDANCY": (_one_fc_vios, {}),
     "VIOS_SLOTS": (
         lambda _: Lpar.objects.filter(frame__name="p750-b", kind="vios").update(
             max_virtual_slots=3
@@ -164,7 +169,8 @@ class FindingCodes(DemoTestCase):
         found = findings(**kwargs)
         assert code in codes(found), found
         finding = next(f for f in found if f.code == code)
-        expected = Severity.WARNING if code == "LPAR_ID_IN_USE" else Severity.ERROR
+        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY")
+        expected = Severity.WARNING if code in warnings else Severity.ERROR
         assert finding.severity == expected
         assert any(name in finding.message for name in ("server1", "p750-b", "p750-a", "vios1"))
 
@@ -188,6 +194,26 @@ class WorkedExample(DemoTestCase):
         assert codes(found) == {"LPAR_ID_IN_USE"}
         assert verdict_of(found) == Verdict.WARNINGS
         assert "LPAR id 10 is taken on p750-b" in found[0].message
+
+    def test_a_pair_on_a_fabric_the_vios_does_not_reach_names_both(self):
+        _other_fabric(None)
+        found = [f.message for f in findings() if f.code == "NPIV_FABRIC"]
+        assert found[0] == (
+            "vFC slot 610 of server1: its WWPNs are on FAB_C, which the FC ports of vios1 do not "
+            "reach (they reach FAB_A, FAB_B)."
+        )
+
+    def test_the_vios_that_reaches_the_fabric_serves_the_pair(self):
+        # vios1 of p750-b loses its FC cards: vios2 reaches both fabrics, so it takes vios1's
+        # paths as well as its own; nothing blocks, one VIOS carrying it all is a warning.
+        _one_fc_vios(None)
+        found = findings()
+        assert [(f.code, f.message) for f in found] == [(
+            "VIOS_REDUNDANCY",
+            "The storage of server1 goes through 2 VIOS on its frame but through vios2 only on "
+            "p750-b.",
+        )]  # fmt: skip
+        assert verdict_of(found) == Verdict.WARNINGS
 
     def test_messages_name_the_objects_and_the_numbers(self):
         _frame("p750-b", memory_mb=_used("p750-b", "memory_mb") + 1024)

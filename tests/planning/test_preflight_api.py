@@ -124,3 +124,16 @@ class PreflightApi(DemoTestCase):
         assert self.api.get("/api/evacuation-plans/").status_code == 200
         anonymous = APIClient()
         assert anonymous.get(f"/api/lpars/{self.server1.pk}/migratability/").status_code == 401
+
+    def test_a_vios_maximum_of_virtual_slots_is_an_lpar_field_with_its_rule(self):
+        vios1 = Lpar.objects.get(frame=self.b, name="vios1")
+        url = f"/api/lpars/{vios1.pk}/"
+        assert self.api.get(url).json()["max_virtual_slots"] == 1000
+        refused = self.api.patch(url, {"max_virtual_slots": 2})
+        assert refused.status_code == 400
+        assert refused.json() == {
+            "max_virtual_slots": ["A partition has at least 3 virtual slots."]
+        }
+        assert self.api.patch(url, {"max_virtual_slots": 300}).status_code == 200
+        body = self.api.get(f"/api/lpars/{self.server1.pk}/migratability/").json()
+        assert body["destinations"][0]["verdict"] == "ok"  # room under 300 on p750-b's vios1

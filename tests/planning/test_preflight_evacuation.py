@@ -131,3 +131,42 @@ def test_pack_takes_the_fullest_frame_and_spread_the_emptiest_warnings_last():
     assert _choose(results, PlacementPolicy.PACK, index).frame == 2
     assert _choose(results, PlacementPolicy.SPREAD, index).frame == 1
     assert _choose(results[2:], PlacementPolicy.PACK, index).frame == 3
+
+
+@pytest.mark.django_db
+def test_a_plan_never_promises_more_than_a_frame_has_nor_runs_more_than_the_limits():
+    from collections import Counter, defaultdict
+
+    from inventory.seeding import estate_seed
+
+    estate_seed(frames=4, lpars_per_frame=40, seed=11)
+    source, *others = Frame.objects.order_by("name")
+    Frame.objects.filter(pk__in=[f.pk for f in others]).update(max_active_migrations=3)
+    free = {f.pk: f.memory_mb - sum(p.memory_mb for p in f.lpars.all()) for f in others}
+    units = {f.pk: f.proc_units - sum(p.proc_units for p in f.lpars.all()) for f in others}
+    plan = evacuation_plan_create(frame=source, policy=PlacementPolicy.PACK, vios_limit=2)
+    placements = list(plan.placements.select_related("lpar"))
+    assert len(placements) == 40
+    # the frames fill up: some LPARs are left over, kept off by capacity the plan gave away
+    left = [unplaced_summary(p.reasons) for p in placements if not p.destination_id]
+    assert left and all("CAPACITY_" in summary for summary in left)
+    taken_memory, taken_units = defaultdict(int), defaultdict(int)
+    for p in placements:
+        if p.destination_id:
+            taken_memory[p.destination_id] += p.lpar.memory_mb
+            taken_units[p.destination_id] += p.lpar.proc_units
+        else:
+            assert p.reasons and all(r["findings"] for r in p.reasons)
+    assert taken_memory and all(taken_memory[f] <= free[f] for f in taken_memory)
+    assert all(taken_units[f] <= units[f] for f in taken_units)
+    per_wave_frame, per_wave_msp = Counter(), Counter()
+    for p in placements:
+        if p.wave:
+            per_wave_frame[p.wave, p.destination_id] += 1
+            per_wave_frame[p.wave, source.pk] += 1
+            for msp in (p.source_msp_id, p.destination_msp_id):
+                if msp:
+                    per_wave_msp[p.wave, msp] += 1
+    assert max(n for (w, f), n in per_wave_frame.items() if f != source.pk) <= 3
+    assert max(n for (w, f), n in per_wave_frame.items() if f == source.pk) <= 4
+    assert max(per_wave_msp.values()) <= 2
