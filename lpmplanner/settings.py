@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
         # Syncs and LPAR creation jobs share these states: one enum, under its first name.
         "HmcSyncStateEnum": "migrations_app.models.HmcSync.State",
         "LparKindEnum": "inventory.choices.LparKind",
+        "MigrationStateEnum": "migrations_app.models.MigrationState",
         "LparStateEnum": "inventory.choices.LparState",
         "VirtualAdapterKindEnum": "inventory.choices.VirtualAdapterKind",
         "VirtualAdapterRoleEnum": "inventory.choices.VirtualAdapterRole",
