@@ -264,6 +264,21 @@ def test_stop_and_recover_are_offered_only_where_allowed(operator_client, demo):
     assert "Recovery with --force requested by olga." in text(answer)
 
 
+def test_a_validated_job_waits_for_migrate_now(operator_client, demo):
+    server1, p750b = demo
+    job = lpm.migration_create(lpar=server1, destination=p750b, validate_only=True)
+    MigrationJob.objects.filter(pk=job.pk).update(state=S.VALIDATED)
+    start = reverse("migrations_app:migration-start", args=[job.pk])
+    page = text(operator_client.get(reverse("migrations_app:migration-detail", args=[job.pk])))
+    assert f'action="{start}"' in page and "Migrate now" in page
+    assert "hx-trigger" not in page  # nothing changes until someone clicks
+
+    answer = operator_client.post(start, follow=True)
+    job.refresh_from_db()
+    assert job.state == S.QUEUED and not job.validate_only
+    assert "Started by olga." in text(answer)
+
+
 def test_a_refused_verb_is_a_message_not_an_error_page(operator_client, demo):
     server1, p750b = demo
     job = lpm.migration_create(lpar=server1, destination=p750b)
