@@ -157,7 +157,7 @@ def migration_running(request: HttpRequest) -> HttpResponse:
     return render(request, "migrations_app/_migrations_running.html", {"running": _running()})
 
 
-def _wizard_context(request: HttpRequest, source) -> dict:
+def _wizard_context(source) -> dict:
     """The wizard as far as `source` (GET or POST) takes it: the LPAR, the destinations with
     their verdicts, then the options form over the proposal and the summary."""
     lpar_form = LparForm(source if "lpar" in source else None)
@@ -167,13 +167,13 @@ def _wizard_context(request: HttpRequest, source) -> dict:
     lpar = lpar_form.cleaned_data["lpar"]
     destination_form = DestinationForm(source if "destination_frame" in source else None, lpar=lpar)
     context.update(
-        lpar=lpar, step=1, destination_form=destination_form,
-        destinations=wizard.destinations(lpar=lpar), active=wizard.active_job(lpar=lpar),
+        lpar=lpar, step=1, destination_form=destination_form, active=wizard.active_job(lpar=lpar)
     )  # fmt: skip
     if not destination_form.is_valid():
+        context["destinations"] = wizard.destinations(lpar=lpar)
         return context
     destination = destination_form.cleaned_data["destination_frame"]
-    chosen = next(d for d in context["destinations"] if d.frame.pk == destination.pk)
+    chosen = wizard.destination_of(lpar=lpar, frame=destination)
     proposal = lpm.migration_defaults(lpar=lpar, destination=destination)
     form = MigrationForm(
         source if "wait_minutes" in source else None,
@@ -202,14 +202,14 @@ def migration_new(request: HttpRequest) -> HttpResponse:
     """The Migrate wizard: LPAR, destination frame with each frame's pre-flight verdict, the
     options proposed by `migration_defaults`, the summary; Validate and Migrate post it."""
     _require(request, MIGRATE)
-    context = _wizard_context(request, request.GET)
+    context = _wizard_context(request.GET)
     return render(request, "migrations_app/migration_new.html", context)
 
 
 def migration_summary(request: HttpRequest) -> HttpResponse:
     """The wizard's summary redrawn as the options change (htmx)."""
     _require(request, MIGRATE)
-    context = _wizard_context(request, request.GET)
+    context = _wizard_context(request.GET)
     if context["step"] < 2:
         return HttpResponse(status=204)
     return render(request, "migrations_app/_migration_summary.html", context)
@@ -219,7 +219,7 @@ def migration_summary(request: HttpRequest) -> HttpResponse:
 def migration_submit(request: HttpRequest) -> HttpResponse:
     """Validate (HMC validation only) or Migrate: `migration_create` judges everything; its
     refusals are shown at the fields, a migration already holding the LPAR is named and linked."""
-    context = _wizard_context(request, request.POST)
+    context = _wizard_context(request.POST)
     form = context.get("form")
     if form is None or not form.is_valid():
         return render(request, "migrations_app/migration_new.html", context)

@@ -36,10 +36,11 @@ class Destination:
 def destinations(*, lpar: Lpar) -> list[Destination]:
     """Every other frame, with its pre-flight findings."""
     frames = Frame.objects.exclude(pk=lpar.frame_id).select_related("hmc").order_by("name")
-    return [
-        Destination(frame=frame, findings=lpm.migration_preflight(lpar=lpar, destination=frame))
-        for frame in frames
-    ]
+    return [destination_of(lpar=lpar, frame=frame) for frame in frames]
+
+
+def destination_of(*, lpar: Lpar, frame: Frame) -> Destination:
+    return Destination(frame=frame, findings=lpm.migration_preflight(lpar=lpar, destination=frame))
 
 
 @dataclass
