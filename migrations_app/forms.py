@@ -36,7 +36,7 @@ class DestinationForm(forms.Form):
     """Step 1: the destination frame (the page lists each with its pre-flight verdict)."""
 
     destination_frame = forms.ModelChoiceField(
-        queryset=Frame.objects.all(), label="Destination frame", widget=forms.RadioSelect
+        queryset=Frame.objects.all(), label="Destination frame"
     )
 
     def __init__(self, *args, lpar: Lpar, **kwargs) -> None:
@@ -117,13 +117,17 @@ class MigrationForm(forms.Form):
         )
         for client in self.clients:
             mapping = proposed.get(client.slot)
+            vios_label = f"Destination VIOS for client slot {client.slot}"
+            slot_label = f"VIOS slot for client slot {client.slot}"
             self.fields[f"vios_{client.slot}"] = ViosChoiceField(
-                queryset=vioses, label=f"Destination VIOS for client slot {client.slot}",
-                initial=mapping.vios if mapping else None, required=False,
+                queryset=vioses, label=vios_label, required=False,
+                initial=mapping.vios if mapping else None,
+                widget=forms.Select(attrs={"aria-label": vios_label}),
             )  # fmt: skip
             self.fields[f"slot_{client.slot}"] = forms.IntegerField(
-                label=f"VIOS slot for client slot {client.slot}",
-                initial=mapping.vios_slot if mapping else None, required=False,
+                label=slot_label, required=False,
+                initial=mapping.vios_slot if mapping else None,
+                widget=forms.NumberInput(attrs={"aria-label": slot_label}),
             )  # fmt: skip
         bootstrap(self.fields)
 

@@ -5,6 +5,7 @@ state, the Migrations list with its filter and running bars, batches, and who ma
 
 import html
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -374,12 +375,15 @@ def test_the_dangerous_actions_take_post_only(operator_client, demo):
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     """The broker unreachable for this test (a port nothing listens on)."""
 
     def use(url: str) -> None:
+        # Celery reads CELERY_BROKER_URL from the environment before its own setting, and
+        # kombu keeps its connection and producer pools per URL, process-wide: switch both.
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         celery_app.conf.broker_url = url
-        celery_app.pool.force_close_all()
+        kombu.pools.reset()
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
@@ -398,4 +402,5 @@ def test_the_broker_down_saves_the_job_pending_and_says_so(client, broker_down):
     assert job.state == S.PENDING
     body = text(answer)
     assert f"Migration #{job.pk} is saved as pending." in body
+    assert "The broker is unreachable (OperationalError)" in body
     assert "starts when the broker is back" in body
