@@ -12,24 +12,25 @@ from inventory.models import Frame, Lpar, VirtualAdapter
 from migrations_app.lpm.options import STORAGE_KINDS, MigrationOptions
 
 
-class LparChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Lpar) -> str:
-        return f"{obj.name} (LPAR id {obj.lpar_id} on {obj.frame.name})"
-
-
 class LparForm(forms.Form):
-    """Migrations → New: the LPAR to move."""
+    """Migrations → New: the LPAR to move, found by name (an estate has thousands)."""
 
-    lpar = LparChoiceField(
-        queryset=Lpar.objects.exclude(kind=LparKind.VIOS)
-        .select_related("frame")
-        .order_by("name", "frame__name"),
-        label="LPAR",
-    )
+    lpar = forms.ModelChoiceField(queryset=Lpar.objects.exclude(kind=LparKind.VIOS), label="LPAR")
+    q = forms.CharField(label="LPAR name", required=False)
+
+    MATCHES = 50
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         bootstrap(self.fields)
+
+    def matches(self) -> list[Lpar]:
+        """The client LPARs whose name holds the text searched for, the first `MATCHES`."""
+        text = (self["q"].value() or "").strip()
+        if not text:
+            return []
+        lpars = self.fields["lpar"].queryset.filter(name__icontains=text).select_related("frame")
+        return list(lpars.order_by("name", "frame__name")[: self.MATCHES])
 
 
 class DestinationForm(forms.Form):

@@ -160,7 +160,7 @@ def migration_running(request: HttpRequest) -> HttpResponse:
 def _wizard_context(source) -> dict:
     """The wizard as far as `source` (GET or POST) takes it: the LPAR, the destinations with
     their verdicts, then the options form over the proposal and the summary."""
-    lpar_form = LparForm(source if "lpar" in source else None)
+    lpar_form = LparForm(source if "lpar" in source or "q" in source else None)
     context = {"lpar_form": lpar_form, "step": 0}
     if not lpar_form.is_valid():
         return context

@@ -104,6 +104,17 @@ def test_the_wizard_from_the_lpar_page_to_the_command(operator_client, demo):
     ) in text(full)
 
 
+def test_migrations_new_finds_the_lpar_by_name(operator_client, demo):
+    server1, _ = demo
+    found = text(operator_client.get(NEW, {"q": "SERVER1"}))
+    assert f'href="?lpar={server1.pk}" aria-label="Migrate server1 on p750-a"' in found
+    assert "No client LPAR" in text(operator_client.get(NEW, {"q": "vios"}))  # VIOS never move
+    unknown = operator_client.get(NEW, {"lpar": 999999})
+    assert field_errors(unknown, "lpar") == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+
+
 def test_the_summary_follows_the_options(operator_client, demo):
     server1, p750b = demo
     answer = operator_client.get(
