@@ -273,6 +273,10 @@ class MigrationJob(models.Model):
         null=True, blank=True,
         help_text="When migrlpar -o m was (about to be) sent: never sent twice for a job.",
     )  # fmt: skip
+    hmc_ended = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the HMC finished moving it: the slot it held in the limits is free.",
+    )  # fmt: skip
     stop_sent = models.DateTimeField(null=True, blank=True, help_text="When -o s was sent.")
     recover_force = models.BooleanField(default=False, help_text="Recover with --force.")
     dispatched = models.DateTimeField(null=True, blank=True, help_text="Last sent to a worker.")

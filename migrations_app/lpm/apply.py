@@ -48,26 +48,32 @@ def migration_inventory_apply(*, job, lpar_id: int | None) -> list[str]:
         object_save(instance=lpar)
         changes.append(f"{lpar.name} is on {destination.name} as LPAR id {new_id}.")
         for client in clients:
-            changes.append(_client_move(lpar, client, mappings, old_servers.get(client.pk)))
-        for client in clients:
+            pair = None
             if client.kind == VirtualAdapterKind.VFC:
                 pair = list(client.wwpns.order_by("position").values_list("value", flat=True))
-                if len(pair) == 2:
-                    virtual_adapter_save(adapter=client, wwpns=[pair[1], pair[0]])
-                    changes.append(
-                        f"vFC slot {client.slot}: WWPN roles swapped, {pair[1]} now primary "
-                        f"(it logged in on {destination.name}), {pair[0]} secondary."
-                    )
+                pair = [pair[1], pair[0]] if len(pair) == 2 else None
+            changes.append(_client_move(lpar, client, mappings, old_servers.get(client.pk), pair))
+            if pair:
+                changes.append(
+                    f"vFC slot {client.slot}: WWPN roles swapped, {pair[0]} now primary (it "
+                    f"logged in on {destination.name}), {pair[1]} secondary."
+                )
     return changes
 
 
 def _client_move(
-    lpar: Lpar, client: VirtualAdapter, mappings: dict, old_server: VirtualAdapter | None
+    lpar: Lpar,
+    client: VirtualAdapter,
+    mappings: dict,
+    old_server: VirtualAdapter | None,
+    wwpns: list[str] | None,
 ) -> str:
+    """Pair the client with its server adapter on the destination VIOS (and give a vFC client
+    its swapped pair in the same save)."""
     mapping = mappings.get(client.slot)
     if mapping is None:
         client.remote_lpar, client.remote_slot = None, None
-        virtual_adapter_save(adapter=client)
+        virtual_adapter_save(adapter=client, wwpns=wwpns)
         return f"Client slot {client.slot} has no VIOS side on the destination."
     vios = Lpar.objects.get(pk=mapping["vios"])
     slot = mapping["vios_slot"]
@@ -84,5 +90,5 @@ def _client_move(
         server.backing_devices = list(old_server.backing_devices)
     virtual_adapter_save(adapter=server)
     client.remote_lpar, client.remote_slot = vios, slot
-    virtual_adapter_save(adapter=client)
+    virtual_adapter_save(adapter=client, wwpns=wwpns)
     return f"Client slot {client.slot} paired with {vios.name} slot {slot}."

@@ -23,6 +23,7 @@ from migrations_app.lpm.services import (
     job_event,
     job_transition,
     migration_dispatch,
+    migration_queue_advance,
     migration_queue_advance_and_dispatch,
 )
 from migrations_app.models import MigrationEvent, MigrationJob, MigrationState
@@ -38,6 +39,8 @@ TRANSIENT_VALIDATION_CODES = frozenset({hscl.TOO_MANY_MIGRATIONS})
 # `lslparmigr` states in which the HMC is not moving the partition.
 NOT_RUNNING = frozenset({"Not Migrating", "Migration Failed", "Migration Stopped", ""})
 FAILED_ON_HMC = "Migration Failed"
+# Jobs the current worker thread starts itself once its own job is done (see _advance).
+_inline = threading.local()
 
 
 def _arguments(job: MigrationJob, operation: str) -> dict:
@@ -80,23 +83,45 @@ def _claim(job: MigrationJob, worker: str, states) -> MigrationJob | None:
 
 def migration_job_run(*, job: MigrationJob, worker: str) -> str:
     """Do the job's next step for its state; the task calls this. Safe to run twice: a job
-    already followed by a live worker, or finished, is left alone."""
-    if job.state in (S.PENDING, S.VALIDATING):
-        _validate(job, worker)
-    elif job.state == S.QUEUED:
-        if migration_queue_advance_and_dispatch(run_here=job):
+    already followed by a live worker, or finished, is left alone. A slot this job frees is
+    taken by the next queued job on this same worker, without a trip through the broker."""
+    _inline.jobs = []
+    try:
+        if job.state in (S.PENDING, S.VALIDATING):
+            _validate(job, worker)
+        elif job.state == S.QUEUED:
+            if migration_queue_advance_and_dispatch(run_here=job):
+                _migrate(job, worker)
+        elif job.state in (S.MIGRATING, S.STOPPING):
             _migrate(job, worker)
-    elif job.state in (S.MIGRATING, S.STOPPING):
-        _migrate(job, worker)
-    elif job.state == S.RECOVERING:
-        _recover(job, worker)
+        elif job.state == S.RECOVERING:
+            _recover(job, worker)
+        while _inline.jobs:
+            _migrate(_inline.jobs.pop(0), worker)
+    finally:
+        for waiting in _inline.jobs:
+            migration_dispatch(job=waiting)
+        _inline.jobs = None
     job.refresh_from_db()
     return job.state
 
 
+def _advance() -> None:
+    """Start what the limits now allow: inside a task, the first job started runs next on this
+    thread and the others go to the broker; elsewhere (the reconciler) all go to the broker."""
+    if getattr(_inline, "jobs", None) is None:
+        migration_queue_advance_and_dispatch()
+        return
+    started = migration_queue_advance()
+    if started:
+        _inline.jobs.append(started[0])
+    for job in started[1:]:
+        migration_dispatch(job=job)
+
+
 def _fail(job: MigrationJob, reason: str, state: str = S.FAILED) -> MigrationJob:
     job = job_transition(job, state, message=reason, step="")
-    migration_queue_advance_and_dispatch()
+    _advance()
     return job
 
 
@@ -249,6 +274,8 @@ def _follow(
     while True:
         if thread is not None:
             thread.join(_poll_seconds())
+            if not thread.is_alive():
+                break
         _stop_if_asked(job, client)
         try:
             status = client.migration_status(system=job.source_frame.name, lpar=job.lpar_name)
@@ -266,13 +293,12 @@ def _follow(
             _error_event(job, "Reading the progress", error)
             status = None
         _progress(job, status)
-        if thread is not None:
-            if not thread.is_alive():
-                break
-        elif status is None or status.state in NOT_RUNNING:
+        if thread is None and (status is None or status.state in NOT_RUNNING):
             break
-        else:
+        if thread is None:
             time.sleep(_poll_seconds())
+    if send is None or not isinstance(send.error, HmcConnectionError):
+        _slot_free(job)
     if send is not None and isinstance(send.error, HmcConnectionError):
         # The connection dropped, not necessarily the migration: follow it on a new one.
         job_event(job, f"migrlpar -o m: {send.error}; following the migration on the HMC.",
@@ -283,6 +309,16 @@ def _follow(
     if send is not None and send.error is None:
         job_event(job, "migrlpar -o m finished.", output=send.output or "")
     _settle(job, client, status, refused=send.error if send is not None else None)
+
+
+def _slot_free(job: MigrationJob) -> None:
+    """The HMC has finished moving the partition: its slot in the limits is free now, so the
+    next queued job starts (on another worker) while this one settles the inventory."""
+    freed = MigrationJob.objects.filter(pk=job.pk, hmc_ended__isnull=True).update(
+        hmc_ended=timezone.now()
+    )
+    if freed:
+        migration_queue_advance_and_dispatch()
 
 
 def _locate(client: HmcClient, job: MigrationJob) -> tuple[str, int | None]:
@@ -357,7 +393,7 @@ def migration_complete(*, job: MigrationJob, lpar_id: int | None) -> None:
                 job_event(locked, change)
         job_transition(locked, S.COMPLETED, progress=100, step="", message=note,
                        event="Migration completed.")  # fmt: skip
-    migration_queue_advance_and_dispatch()
+    _advance()
 
 
 def migration_take_over(*, job: MigrationJob) -> None:
@@ -402,4 +438,4 @@ def _recover(job: MigrationJob, worker: str) -> None:
         return
     frame = job.source_frame.name if where == "source" else "neither frame"
     job_transition(job, S.RECOVERED, step="", message=f"Recovered: {job.lpar_name} is on {frame}.")
-    migration_queue_advance_and_dispatch()
+    _advance()

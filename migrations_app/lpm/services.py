@@ -79,12 +79,11 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
 
 
 def running_counts() -> tuple[Counter, Counter, Counter]:
-    """Migrations that hold a slot now: per frame (source and destination both), per MSP VIOS,
-    per HMC."""
+    """Migrations that hold a slot now (the HMC is moving them): per frame (source and
+    destination both), per MSP VIOS, per HMC."""
     by_frame, by_vios, by_hmc = Counter(), Counter(), Counter()
-    rows = MigrationJob.objects.filter(state__in=RUNNING_STATES).values_list(
-        "source_frame", "destination_frame", "source_msp", "dest_msp", "hmc"
-    )
+    running = MigrationJob.objects.filter(state__in=RUNNING_STATES, hmc_ended__isnull=True)
+    rows = running.values_list("source_frame", "destination_frame", "source_msp", "dest_msp", "hmc")
     for source, destination, source_msp, dest_msp, hmc in rows:
         by_frame.update([source, destination])
         by_vios.update(v for v in (source_msp, dest_msp) if v)
@@ -256,6 +255,16 @@ def migration_create(
     return job
 
 
+# Broker priorities (0 first, where the broker has them): work on a migration the HMC may be
+# running, or one whose slot came free, goes before validating new requests.
+RUNNING_PRIORITY, NEW_PRIORITY = 0, 6
+
+
+def _priority(job: MigrationJob) -> int:
+    state = MigrationJob.objects.filter(pk=job.pk).values_list("state", flat=True).first()
+    return NEW_PRIORITY if state in (S.PENDING, S.VALIDATING, S.QUEUED) else RUNNING_PRIORITY
+
+
 def migration_dispatch(*, job: MigrationJob) -> bool:
     """Send the job to a worker, the job id as the task id. False (the job waits for the
     reconciler, and its log says why) when the broker is unreachable."""
@@ -266,7 +275,9 @@ def migration_dispatch(*, job: MigrationJob) -> bool:
     now = timezone.now()
     MigrationJob.objects.filter(pk=job.pk).update(dispatched=now, dispatches=(count or 0) + 1)
     try:
-        migration_job_task.apply_async(args=[job.pk], task_id=task_id, retry=False)
+        migration_job_task.apply_async(
+            args=[job.pk], task_id=task_id, retry=False, priority=_priority(job)
+        )
     except Exception as error:
         reason = (
             f"The broker is unreachable ({type(error).__name__}): the migration waits as "

@@ -158,6 +158,7 @@ class SimulatedHmc:
         self.migrations: dict[str, Migration] = {}
         # Every command line received, in order: tests read it (e.g. how many `migrlpar -o m`).
         self.commands_seen: list[str] = []
+        self.command_times: list[float] = []  # time.monotonic() of each, for benchmarks
         # Migrations run as tasks of their own: a dropped SSH session does not end one, as on
         # a real HMC.
         self._running: set[asyncio.Task] = set()
@@ -186,6 +187,7 @@ class SimulatedHmc:
     async def execute(self, line: str) -> tuple[int, str, str]:
         """Exit status, standard output and standard error of one command line."""
         self.commands_seen.append(line)
+        self.command_times.append(time.monotonic())
         if self.faults.slow_seconds:
             await asyncio.sleep(self.faults.slow_seconds)
         try:

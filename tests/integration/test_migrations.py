@@ -215,17 +215,25 @@ def test_limits_hold_a_job_queued_until_a_slot_frees(estate, simulated, start_wo
     simulated(migration_seconds=3)
     start_worker()
     start_worker()  # two workers: the second job is not held back by a busy worker
-    first = migration_create(lpar=server1, destination=p750b)
-    second = migration_create(lpar=Lpar.objects.get(name="server2"), destination=p750b)
+    jobs = [
+        migration_create(lpar=server1, destination=p750b),
+        migration_create(lpar=Lpar.objects.get(name="server2"), destination=p750b),
+    ]
 
-    queued = wait_for(
-        lambda: job_of(second.pk).state == S.QUEUED and job_of(first.pk).state == S.MIGRATING,
-        timeout=60, interval=0.1,
-    )  # fmt: skip
-    assert queued
-    assert job_of(second.pk).queued_reason == "Waiting: p750-b runs 1 migrations, its limit is 1."
+    def one_runs_one_waits():
+        rows = sorted((job_of(job.pk).state, job.pk, job_of(job.pk).queued_reason) for job in jobs)
+        return (
+            rows
+            if [(s, bool(r)) for s, _, r in rows] == [(S.MIGRATING, False), (S.QUEUED, True)]
+            else None
+        )
 
-    done = wait_for(lambda: finished(second.pk), timeout=60)
-    assert done and done.state == S.COMPLETED, done and done.message
-    assert job_of(first.pk).state == S.COMPLETED
-    assert job_of(first.pk).finished <= done.started
+    states = wait_for(one_runs_one_waits, timeout=60, interval=0.1)
+    assert states, [job_of(job.pk).state for job in jobs]
+    waiting = job_of(states[1][1])
+    assert waiting.queued_reason == "Waiting: p750-b runs 1 migrations, its limit is 1."
+
+    assert all(wait_for(lambda job=job: finished(job.pk), timeout=60) for job in jobs)
+    first, second = sorted((job_of(job.pk) for job in jobs), key=lambda job: job.started)
+    assert first.state == second.state == S.COMPLETED, (first.message, second.message)
+    assert first.hmc_ended <= second.started  # the slot came free when the HMC finished
