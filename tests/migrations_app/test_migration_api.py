@@ -116,3 +116,12 @@ def test_only_operators_migrate(api_client, demo, role):
     api_client.force_authenticate(user_create("someone", role=role))
     assert create(api_client, server1, p750b).status_code == 403
     assert api_client.get("/api/migrations/").status_code == 200
+
+
+def test_list_by_several_states(operator_client, demo):
+    server1, p750b = demo
+    job_id = create(operator_client, server1, p750b).json()["id"]
+    MigrationJob.objects.filter(pk=job_id).update(state="queued")
+    listed = operator_client.get("/api/migrations/?state__in=queued,migrating").json()
+    assert [j["id"] for j in listed["results"]] == [job_id]
+    assert operator_client.get("/api/migrations/?state=nonsense").status_code == 400

@@ -4,6 +4,7 @@ validation refused in words, limits holding jobs in the queue."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar, VirtualAdapter
@@ -14,7 +15,9 @@ from migrations_app.lpm.services import (
     migration_create,
     migration_defaults,
     migration_queue_advance,
+    migration_recover,
     migration_stop,
+    migrations_reconcile,
 )
 from migrations_app.models import MigrationJob, MigrationState
 from migrations_app.simulator.estate import estate_from_db
@@ -163,3 +166,44 @@ def test_limits_hold_jobs_queued_until_a_slot_frees(demo, settings):
 
     migration_stop(job=MigrationJob.objects.get(pk=first.pk))  # not sent yet: cancelled
     assert [j.pk for j in migration_queue_advance()] == [second.pk]
+
+
+def test_a_job_marked_sent_that_the_hmc_never_saw_fails_and_is_not_sent_again(sim, demo, settings):
+    server1, p750b = demo
+    settings.LPM_MIGRATION_STALE_SECONDS = 0
+    job = migration_create(lpar=server1, destination=p750b)
+    # As if a worker died between recording `-o m` and sending it.
+    MigrationJob.objects.filter(pk=job.pk).update(
+        state=S.MIGRATING, migrate_sent=timezone.now(), heartbeat=timezone.now(), worker="gone"
+    )
+
+    assert migrations_reconcile()["taken_over"] == 1
+
+    job.refresh_from_db()
+    assert job.state == S.FAILED
+    assert "migrlpar -o m is not sent again for this job" in job.message
+    assert not sim.hmc.commands_matching("migrlpar", "-o", "m")
+    assert Lpar.objects.get(pk=server1.pk).frame.name == "p750-a"
+
+
+def test_a_migration_failing_part_way_is_recovered(sim, demo):
+    server1, p750b = demo
+    sim.hmc.faults.fail_at_percent = 40
+    job = migration_create(lpar=server1, destination=p750b)
+    assert migration_job_run(job=job, worker="w1") == S.FAILED
+    job.refresh_from_db()
+    assert "HSCLA3A8" in job.message and "failed at 40%" in job.message
+
+    with pytest.raises(ValidationError, match="Only a failed or stopped migration"):
+        migration_recover(job=_completed(job))
+    job = migration_recover(job=job, force=False)
+    assert job.state == S.RECOVERING
+    assert migration_job_run(job=job, worker="w1") == S.RECOVERED
+    job.refresh_from_db()
+    assert job.message == "Recovered: server1 is on p750-a."
+    assert sim.hmc.commands_matching("migrlpar", "-o", "r")
+    assert Lpar.objects.get(pk=server1.pk).frame.name == "p750-a"
+
+
+def _completed(job: MigrationJob) -> MigrationJob:
+    return MigrationJob(pk=job.pk, lpar=job.lpar, state=S.COMPLETED)
