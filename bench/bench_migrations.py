@@ -275,6 +275,8 @@ def run() -> list:
             worker.kill()
         simulator.stop()
         celery_app.conf.task_default_queue = previous_queue
+        if not os.environ.get("BENCH_DEBUG"):
+            log.unlink(missing_ok=True)
     click = statistics.median(clicks)
     print(f"  50 migrations on {FRAMES} frames: submitted in {submit:.1f} s (one batch, all or "
           f"none), then finished in {elapsed:.1f} s; ideal {ideal:.1f} s; ratio "
