@@ -2,6 +2,7 @@
 wizard's defaults and command line, the run to completion with the inventory following, a
 validation refused in words, limits holding jobs in the queue."""
 
+import asyncssh
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -21,6 +22,7 @@ from migrations_app.lpm.services import (
 )
 from migrations_app.models import MigrationJob, MigrationState
 from migrations_app.simulator.estate import estate_from_db
+from migrations_app.tasks import migration_job_task
 from tests.factories import user_create
 from tests.migrations_app.conftest import pinned_line, simulator_start
 
@@ -207,3 +209,42 @@ def test_a_migration_failing_part_way_is_recovered(sim, demo):
 
 def _completed(job: MigrationJob) -> MigrationJob:
     return MigrationJob(pk=job.pk, lpar=job.lpar, state=S.COMPLETED)
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("refuse_login", "The HMC refused the login."),
+        ("other_key", "The HMC presented a different host key than the one pinned."),
+    ],
+)
+def test_a_refused_login_or_a_changed_host_key_fails_the_job_in_words(sim, demo, fault, reason):
+    server1, p750b = demo
+    if fault == "refuse_login":
+        sim.hmc.faults.refuse_login = True
+    else:
+        other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+        Hmc.objects.filter(name="hmc-sim").update(host_key=f"[{sim.host}]:{sim.port} {other}")
+    job = migration_create(lpar=server1, destination=p750b)
+
+    assert migration_job_run(job=job, worker="w1") == S.FAILED
+
+    job.refresh_from_db()
+    assert reason in job.message
+    assert job.events.filter(level="error", message__contains=reason).exists()
+    assert Lpar.objects.get(pk=server1.pk).frame.name == "p750-a"
+    assert not sim.hmc.commands_matching("migrlpar")
+
+
+def test_the_job_is_sent_once_committed_with_its_id_as_the_task_id(
+    demo, monkeypatch, django_capture_on_commit_callbacks
+):
+    server1, p750b = demo
+    sent = []
+    monkeypatch.setattr(migration_job_task, "apply_async", lambda **given: sent.append(given))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = migration_create(lpar=server1, destination=p750b)
+        assert sent == []  # nothing reaches the broker before the row is committed
+    assert len(callbacks) == 1
+    assert sent[0]["task_id"] == str(job.pk) and sent[0]["args"] == [job.pk]
+    assert MigrationJob.objects.get(pk=job.pk).dispatches == 1
