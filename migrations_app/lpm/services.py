@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -495,7 +495,7 @@ def migration_queue_advance_and_dispatch(*, run_here: MigrationJob | None = None
 # The reconciler -----------------------------------------------------------------------------
 
 
-def stale_before() -> timezone.datetime:
+def stale_before() -> datetime:
     return timezone.now() - timedelta(seconds=settings.LPM_MIGRATION_STALE_SECONDS)
 
 
