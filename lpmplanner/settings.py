@@ -44,6 +44,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+
+
 def kept_secret(name: str, filename: str, make) -> str:
     """The variable's value, else one generated on first use and kept in the var directory."""
     value = os.environ.get(name, "").strip()
@@ -194,6 +204,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Priorities (0 first): a migration whose slot came free goes before new validations.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "queue_order_strategy": "priority", "sep": ":", "priority_steps": [0, 3, 6, 9],
+    }  # fmt: skip
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -206,7 +221,18 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "migrations_app.tasks.worker_heartbeat", "schedule": 60.0},
     # Starts the periodic HMC syncs whose schedule is due (each HMC sets its own interval).
     "hmc-syncs-due": {"task": "migrations_app.tasks.hmc_syncs_due_task", "schedule": 60.0},
-}
+    # Dispatches pending migrations, starts queued ones that fit, finishes what dead workers left.
+    "migrations-reconcile": {"task": "migrations_app.tasks.migrations_reconcile_task",
+                             "schedule": 30.0},
+}  # fmt: skip
+
+# Migrations: concurrency limits beside each frame's own (Frame.max_active_migrations).
+LPM_MSP_MAX_MIGRATIONS = env_int("LPM_MSP_MAX_MIGRATIONS", 4)
+LPM_HMC_MAX_MIGRATIONS = env_int("LPM_HMC_MAX_MIGRATIONS", 16)
+# How often a running migration's progress is read from the HMC (lslparmigr), in seconds, and
+# after how long without a report from its worker the reconciler takes the job over.
+LPM_MIGRATION_POLL_SECONDS = env_float("LPM_MIGRATION_POLL_SECONDS", 2.0)
+LPM_MIGRATION_STALE_SECONDS = env_float("LPM_MIGRATION_STALE_SECONDS", 60.0)
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
@@ -243,6 +269,7 @@ SPECTACULAR_SETTINGS = {
         # Syncs and LPAR creation jobs share these states: one enum, under its first name.
         "HmcSyncStateEnum": "migrations_app.models.HmcSync.State",
         "LparKindEnum": "inventory.choices.LparKind",
+        "MigrationStateEnum": "migrations_app.models.MigrationState",
         "LparStateEnum": "inventory.choices.LparState",
         "VirtualAdapterKindEnum": "inventory.choices.VirtualAdapterKind",
         "VirtualAdapterRoleEnum": "inventory.choices.VirtualAdapterRole",

@@ -1,10 +1,12 @@
 """What the execution side records: live workers, HMC syncs (discovery runs) with their drift
-reports, the per-HMC sync schedule, and jobs that create planned partitions on an HMC."""
+reports, the per-HMC sync schedule, jobs that create planned partitions on an HMC, and
+migrations (LPM jobs, their batches and their event logs)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from inventory.models import Hmc, Lpar
+from inventory.models import Frame, Hmc, Lpar
 
 
 class WorkerHeartbeat(models.Model):
@@ -150,3 +152,207 @@ class LparCreateJob(models.Model):
 
     def __str__(self) -> str:
         return f"Create {self.lpar} on the HMC #{self.pk}"
+
+
+class MigrationBatch(models.Model):
+    """LPARs submitted together (a selection, an evacuation): one job each, run within the
+    concurrency limits."""
+
+    name = models.CharField(max_length=128, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "migration batch"
+        verbose_name_plural = "migration batches"
+
+    def __str__(self) -> str:
+        return self.name or f"Batch #{self.pk}"
+
+
+class MigrationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    VALIDATING = "validating", "Validating"
+    VALIDATED = "validated", "Validated"
+    VALIDATION_FAILED = "validation_failed", "Validation failed"
+    QUEUED = "queued", "Queued"
+    MIGRATING = "migrating", "Migrating"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    STOPPING = "stopping", "Stopping"
+    STOPPED = "stopped", "Stopped"
+    RECOVERING = "recovering", "Recovering"
+    RECOVERED = "recovered", "Recovered"
+
+
+S = MigrationState
+# The state machine: from each state, the states a job may move to. Everything else is refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.VALIDATING, S.STOPPED, S.FAILED}),
+    S.VALIDATING: frozenset({S.VALIDATED, S.VALIDATION_FAILED, S.QUEUED, S.FAILED, S.STOPPED}),
+    S.VALIDATED: frozenset({S.QUEUED, S.STOPPED}),
+    S.VALIDATION_FAILED: frozenset(),
+    S.QUEUED: frozenset({S.MIGRATING, S.STOPPED, S.FAILED}),
+    S.MIGRATING: frozenset({S.COMPLETED, S.FAILED, S.STOPPING, S.STOPPED, S.RECOVERING}),
+    S.STOPPING: frozenset({S.STOPPED, S.COMPLETED, S.FAILED, S.RECOVERING}),
+    S.STOPPED: frozenset({S.RECOVERING}),
+    S.FAILED: frozenset({S.RECOVERING}),
+    S.RECOVERING: frozenset({S.RECOVERED, S.FAILED, S.COMPLETED}),
+    S.RECOVERED: frozenset(),
+    S.COMPLETED: frozenset(),
+}
+# A job in one of these holds its LPAR: the database allows one per LPAR.
+ACTIVE_STATES = (S.PENDING, S.VALIDATING, S.QUEUED, S.MIGRATING, S.STOPPING, S.RECOVERING)
+# A job in one of these takes a slot of the concurrency limits (frame, MSP, HMC).
+RUNNING_STATES = (S.MIGRATING, S.STOPPING)
+FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.FAILED, S.STOPPED, S.RECOVERED)
+
+
+class MigrationJob(models.Model):
+    """One LPM request: the LPAR, where it goes, every option of the wizard, who asked, and the
+    run as it goes (state, progress, current step). The row, not the broker, is the record: the
+    task works on it by id, and the reconciler reads it to finish what a dead worker left."""
+
+    State = MigrationState
+
+    lpar = models.ForeignKey(
+        Lpar, on_delete=models.PROTECT, related_name="migration_jobs", verbose_name="LPAR"
+    )
+    lpar_name = models.CharField(max_length=47, help_text="The LPAR's name when asked.")
+    source_frame = models.ForeignKey(Frame, on_delete=models.PROTECT, related_name="+")
+    destination_frame = models.ForeignKey(Frame, on_delete=models.PROTECT, related_name="+")
+    hmc = models.ForeignKey(Hmc, on_delete=models.PROTECT, related_name="+", verbose_name="HMC")
+    batch = models.ForeignKey(
+        MigrationBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    state = models.CharField(max_length=20, choices=MigrationState.choices, default=S.PENDING)
+    validate_only = models.BooleanField(
+        default=False, help_text="Run the HMC validation (migrlpar -o v) only."
+    )
+    # The wizard's options.
+    dest_profile_name = models.CharField(
+        max_length=31, blank=True, verbose_name="destination profile name"
+    )
+    wait_minutes = models.PositiveSmallIntegerField(default=5, verbose_name="wait time (min)")
+    source_msp = models.ForeignKey(
+        Lpar, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="source mover service partition",
+    )  # fmt: skip
+    dest_msp = models.ForeignKey(
+        Lpar, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="destination mover service partition",
+    )  # fmt: skip
+    shared_pool_name = models.CharField(
+        max_length=64, blank=True, verbose_name="destination shared processor pool"
+    )
+    dest_lpar_id = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="destination LPAR id"
+    )
+    storage_mappings = models.JSONField(
+        default=list, blank=True,
+        help_text="Per vSCSI/vFC client slot: kind, client_slot, vios (id), vios_name, vios_id, "
+        "vios_slot.",
+    )  # fmt: skip
+    vlan_bridges = models.JSONField(
+        default=list, blank=True, help_text="Per VLAN: the destination VIOS that bridges it."
+    )
+    confirm_warnings = models.BooleanField(default=False)
+    findings = models.JSONField(default=list, blank=True, help_text="Pre-flight findings.")
+    # The run.
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
+    bytes_transmitted = models.PositiveBigIntegerField(null=True, blank=True)
+    bytes_remaining = models.PositiveBigIntegerField(null=True, blank=True)
+    step = models.CharField(max_length=255, blank=True, help_text="What the job is doing now.")
+    queued_reason = models.CharField(max_length=255, blank=True)
+    message = models.TextField(blank=True, help_text="The outcome, or why it failed.")
+    migrate_sent = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When migrlpar -o m was (about to be) sent: never sent twice for a job.",
+    )  # fmt: skip
+    hmc_ended = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the HMC finished moving it: the slot it held in the limits is free.",
+    )  # fmt: skip
+    stop_sent = models.DateTimeField(null=True, blank=True, help_text="When -o s was sent.")
+    recover_force = models.BooleanField(default=False, help_text="Recover with --force.")
+    dispatched = models.DateTimeField(null=True, blank=True, help_text="Last sent to a worker.")
+    worker = models.CharField(max_length=255, blank=True, help_text="The worker running it.")
+    heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="The last time its worker reported on it."
+    )
+    dispatches = models.PositiveIntegerField(default=0, help_text="Tasks sent for it.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = "migration"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lpar"],
+                condition=models.Q(state__in=ACTIVE_STATES),
+                name="migrationjob_one_active_per_lpar",
+                violation_error_message="This LPAR already has a migration in progress.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100),
+                name="migrationjob_progress_percent",
+                violation_error_message="Progress is a percentage, 0 to 100.",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "created"], name="migrationjob_state_created")]
+
+    def __str__(self) -> str:
+        return f"Migration #{self.pk} of {self.lpar_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINISHED_STATES
+
+    def can_move_to(self, state: str) -> bool:
+        return state in TRANSITIONS[self.state]
+
+    def transition_check(self, state: str) -> None:
+        """Refuse a move the state machine does not allow, in words."""
+        if not self.can_move_to(state):
+            raise ValidationError(
+                f"A migration that is {self.get_state_display().lower()} cannot become "
+                f"{MigrationState(state).label.lower()}."
+            )
+
+
+class MigrationEvent(models.Model):
+    """One line of a migration's log: what happened, the HSCL codes, the raw HMC output."""
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    job = models.ForeignKey(MigrationJob, on_delete=models.CASCADE, related_name="events")
+    time = models.DateTimeField(auto_now_add=True)
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+    codes = models.JSONField(default=list, blank=True, help_text="HSCL codes.")
+    command = models.TextField(blank=True, help_text="The HMC command line.")
+    output = models.TextField(blank=True, help_text="The HMC's raw output.")
+
+    class Meta:
+        ordering = ["time", "pk"]
+        verbose_name = "migration event"
+
+    def __str__(self) -> str:
+        return f"{self.time:%H:%M:%S} {self.level}: {self.message}"

@@ -3,7 +3,9 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
-from migrations_app.models import HmcSync, LparCreateJob
+from migrations_app.lpm.runner import migration_job_run
+from migrations_app.lpm.services import migrations_reconcile
+from migrations_app.models import HmcSync, LparCreateJob, MigrationJob
 from migrations_app.services import (
     hmc_sync_run,
     hmc_syncs_due,
@@ -44,3 +46,20 @@ def lpar_create_on_hmc_task(job_id: int) -> str:
     """Create one planned partition on its HMC; the outcome is on the LparCreateJob row."""
     job = LparCreateJob.objects.select_related("lpar__frame__hmc").get(pk=job_id)
     return lpar_create_job_run(job=job).state
+
+
+@shared_task(bind=True)
+def migration_job_task(self, job_id: int) -> str:
+    """Do a migration job's next step (validate, migrate and follow, recover); the job row says
+    which. Sent with the job id as the task id."""
+    job = MigrationJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return "gone"
+    return migration_job_run(job=job, worker=self.request.hostname or "unknown")
+
+
+@shared_task
+def migrations_reconcile_task() -> dict:
+    """Run by beat every 30 s: dispatch pending jobs, start queued ones that fit, take over the
+    jobs of workers that stopped reporting."""
+    return migrations_reconcile()

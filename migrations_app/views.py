@@ -1,32 +1,45 @@
-"""Migration pages, and the HMC pages' verbs: sync now, a sync's progress and drift report with
-accept/keep per row, the "trust this host key" step, and creating a stub twin on its HMC."""
+"""Migration pages, and the HMC pages' verbs: the Migrate wizard, a migration's page with its
+live progress and Start/Stop/Recover, the Migrations list with the running jobs' bars, batches;
+sync now, a sync's progress and drift report with accept/keep per row, the "trust this host
+key" step, and creating a stub twin on its HMC."""
+
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
+from inventory.forms import bootstrap
 from inventory.models import Hmc, Lpar
-from lpmplanner.sections import section_page
-from migrations_app import services
+from lpmplanner.exceptions import Conflict
+from migrations_app import services, wizard
+from migrations_app.api.permissions import CONTROL, MIGRATE
 from migrations_app.api.views import CREATE_ON_HMC, RESOLVE, SYNC, TRUST_KEY
+from migrations_app.filtersets import MigrationJobFilterSet
+from migrations_app.forms import DestinationForm, LparForm, MigrationForm, RecoverForm
 from migrations_app.hmc.errors import HmcConnectionError
-from migrations_app.models import DriftItem, HmcSync, LparCreateJob
+from migrations_app.lpm import services as lpm
+from migrations_app.lpm.options import migration_command
+from migrations_app.models import (
+    ACTIVE_STATES,
+    DriftItem,
+    HmcSync,
+    LparCreateJob,
+    MigrationBatch,
+    MigrationJob,
+)
+from migrations_app.tables import MigrationJobTable
+
+JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
+               "requested_by", "batch")  # fmt: skip
 
 
 def _require(request: HttpRequest, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
-
-
-def index(request: HttpRequest) -> HttpResponse:
-    return section_page(
-        request,
-        title="Migrations",
-        purpose="Partition migrations run against the HMCs, with their progress and logs.",
-        links=[],
-    )
 
 
 @require_POST
@@ -97,3 +110,214 @@ def lpar_create_on_hmc(request: HttpRequest, pk: int) -> HttpResponse:
 def lpar_create_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(LparCreateJob.objects.select_related("lpar__frame"), pk=pk)
     return render(request, "migrations_app/lpar_create_job.html", {"job": job})
+
+
+# Migrations -----------------------------------------------------------------------------------
+
+
+def partition_action(perm: str):
+    """Every page action that moves, stops or recovers a partition goes through here, and only
+    here: a POST, by a user holding `perm` (Operators and administrators). A step-up check (a
+    second factor) is added here, once, for all of them."""
+
+    def decorate(view):
+        @wraps(view)
+        @require_POST
+        def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            _require(request, perm)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """Every migration, filtered and paginated, with the running ones' bars above."""
+    jobs = MigrationJob.objects.select_related(*JOB_RELATED)
+    filterset = MigrationJobFilterSet(request.GET or None, queryset=jobs)
+    bootstrap(filterset.form.fields)
+    table = MigrationJobTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    context = {
+        "filter": filterset,
+        "table": table,
+        "running": _running(),
+        "can_migrate": request.user.has_perm(MIGRATE),
+    }
+    return render(request, "migrations_app/migration_list.html", context)
+
+
+def _running():
+    return MigrationJob.objects.filter(state__in=ACTIVE_STATES).select_related(*JOB_RELATED)
+
+
+def migration_running(request: HttpRequest) -> HttpResponse:
+    """The list's live panel: the migrations in progress with their bars (htmx polls it)."""
+    return render(request, "migrations_app/_migrations_running.html", {"running": _running()})
+
+
+def _wizard_context(source) -> dict:
+    """The wizard as far as `source` (GET or POST) takes it: the LPAR, the destinations with
+    their verdicts, then the options form over the proposal and the summary."""
+    lpar_form = LparForm(source if "lpar" in source or "q" in source else None)
+    context = {"lpar_form": lpar_form, "step": 0}
+    if not lpar_form.is_valid():
+        return context
+    lpar = lpar_form.cleaned_data["lpar"]
+    destination_form = DestinationForm(source if "destination_frame" in source else None, lpar=lpar)
+    context.update(
+        lpar=lpar, step=1, destination_form=destination_form, active=wizard.active_job(lpar=lpar)
+    )  # fmt: skip
+    if not destination_form.is_valid():
+        context["destinations"] = wizard.destinations(lpar=lpar)
+        return context
+    destination = destination_form.cleaned_data["destination_frame"]
+    chosen = wizard.destination_of(lpar=lpar, frame=destination)
+    proposal = lpm.migration_defaults(lpar=lpar, destination=destination)
+    form = MigrationForm(
+        source if "wait_minutes" in source else None,
+        lpar=lpar, destination=destination, proposal=proposal,
+    )  # fmt: skip
+    context.update(
+        step=2, destination=destination, chosen=chosen, form=form,
+        vlan_bridges=proposal.vlan_bridges,
+    )  # fmt: skip
+    context.update(_summary(lpar=lpar, destination=destination, form=form))
+    return context
+
+
+def _summary(*, lpar: Lpar, destination, form: MigrationForm) -> dict:
+    """Step 7: the exact migrlpar line for the options as they stand (or why there is none)."""
+    options = form.options() if form.is_bound and form.is_valid() else None
+    try:
+        command = lpm.migration_command_preview(lpar=lpar, destination=destination,
+                                                options=options)  # fmt: skip
+    except ValidationError as error:
+        return {"command": "", "command_error": " ".join(error.messages)}
+    return {"command": command, "command_error": ""}
+
+
+def migration_new(request: HttpRequest) -> HttpResponse:
+    """The Migrate wizard: LPAR, destination frame with each frame's pre-flight verdict, the
+    options proposed by `migration_defaults`, the summary; Validate and Migrate post it."""
+    _require(request, MIGRATE)
+    context = _wizard_context(request.GET)
+    return render(request, "migrations_app/migration_new.html", context)
+
+
+def migration_summary(request: HttpRequest) -> HttpResponse:
+    """The wizard's summary redrawn as the options change (htmx)."""
+    _require(request, MIGRATE)
+    context = _wizard_context(request.GET)
+    if context["step"] < 2:
+        return HttpResponse(status=204)
+    return render(request, "migrations_app/_migration_summary.html", context)
+
+
+@partition_action(MIGRATE)
+def migration_submit(request: HttpRequest) -> HttpResponse:
+    """Validate (HMC validation only) or Migrate: `migration_create` judges everything; its
+    refusals are shown at the fields, a migration already holding the LPAR is named and linked."""
+    context = _wizard_context(request.POST)
+    form = context.get("form")
+    if form is None or not form.is_valid():
+        return render(request, "migrations_app/migration_new.html", context)
+    lpar, destination = context["lpar"], context["destination"]
+    validate_only = request.POST.get("action") == "validate"
+    try:
+        job = lpm.migration_create(
+            lpar=lpar, destination=destination, options=form.options(),
+            requested_by=request.user, validate_only=validate_only,
+            confirm_warnings=form.cleaned_data["confirm_warnings"],
+        )  # fmt: skip
+    except ValidationError as error:
+        context["refusal"] = wizard.Refusal.place(form, error)
+    except Conflict as error:
+        context.update(conflict=str(error), active=wizard.active_job(lpar=lpar))
+    else:
+        notice = getattr(job, "dispatch_error", "")
+        if notice:
+            messages.warning(request, f"Migration #{job.pk} is saved as pending. {notice}")
+        else:
+            what = "Validation" if validate_only else "Migration"
+            messages.success(request, f"{what} #{job.pk} of {lpar.name} to {destination} asked.")
+        return redirect("migrations_app:migration-detail", pk=job.pk)
+    return render(request, "migrations_app/migration_new.html", context)
+
+
+def _job_context(request: HttpRequest, job: MigrationJob) -> dict:
+    return {
+        "job": job,
+        "events": job.events.all(),
+        "actions": wizard.job_actions(job),
+        "can_control": request.user.has_perm(CONTROL),
+        "recover_form": RecoverForm(),
+    }
+
+
+def migration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(MigrationJob.objects.select_related(*JOB_RELATED), pk=pk)
+    context = _job_context(request, job)
+    try:
+        context["command"] = migration_command(job, "m").text
+    except ValidationError:
+        context["command"] = ""
+    return render(request, "migrations_app/migration_detail.html", context)
+
+
+def migration_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job page's live part (bar, step, log, buttons): htmx polls it while the job is
+    active; rendered for a finished job it carries no trigger, so the polling stops."""
+    job = get_object_or_404(MigrationJob.objects.select_related(*JOB_RELATED), pk=pk)
+    return render(request, "migrations_app/_migration_live.html", _job_context(request, job))
+
+
+def _job_verb(request: HttpRequest, pk: int, verb, **arguments) -> HttpResponse:
+    job = get_object_or_404(MigrationJob, pk=pk)
+    try:
+        job = verb(job=job, user=request.user, **arguments)
+    except (ValidationError, Conflict) as error:
+        text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    else:
+        state = job.get_state_display().lower()
+        messages.success(request, f"Migration #{job.pk} of {job.lpar_name} is now {state}.")
+    return redirect("migrations_app:migration-detail", pk=pk)
+
+
+@partition_action(CONTROL)
+def migration_start(request: HttpRequest, pk: int) -> HttpResponse:
+    return _job_verb(request, pk, lpm.migration_start)
+
+
+@partition_action(CONTROL)
+def migration_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    return _job_verb(request, pk, lpm.migration_stop)
+
+
+@partition_action(CONTROL)
+def migration_recover(request: HttpRequest, pk: int) -> HttpResponse:
+    form = RecoverForm(request.POST)
+    force = form.is_valid() and form.cleaned_data["force"]
+    return _job_verb(request, pk, lpm.migration_recover, force=force)
+
+
+def batch_list(request: HttpRequest) -> HttpResponse:
+    batches = MigrationBatch.objects.select_related("requested_by").order_by("-created")
+    return render(request, "migrations_app/migration_batch_list.html", {"batches": batches})
+
+
+def _batch_context(batch: MigrationBatch) -> dict:
+    jobs = list(batch.jobs.select_related(*JOB_RELATED).order_by("created", "pk"))
+    return {"batch": batch, "jobs": jobs, "whole": wizard.batch_whole(jobs)}
+
+
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(MigrationBatch.objects.select_related("requested_by"), pk=pk)
+    return render(request, "migrations_app/migration_batch.html", _batch_context(batch))
+
+
+def batch_live(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(MigrationBatch, pk=pk)
+    return render(request, "migrations_app/_migration_batch_live.html", _batch_context(batch))

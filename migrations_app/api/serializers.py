@@ -1,8 +1,18 @@
-"""Serializers of HMC syncs, their drift items, the host-key verbs and LPAR creation jobs."""
+"""Serializers of HMC syncs, their drift items, the host-key verbs, LPAR creation jobs, and
+migrations: jobs with their event logs, the wizard's inputs, batches."""
 
 from rest_framework import serializers
 
-from migrations_app.models import DriftItem, HmcSync, LparCreateJob
+from inventory.api.serializers import RelatedField
+from inventory.models import Frame, Lpar
+from migrations_app.models import (
+    DriftItem,
+    HmcSync,
+    LparCreateJob,
+    MigrationBatch,
+    MigrationEvent,
+    MigrationJob,
+)
 
 
 class DriftItemSerializer(serializers.ModelSerializer):
@@ -42,3 +52,166 @@ class LparCreateJobSerializer(serializers.ModelSerializer):
         fields = ["id", "lpar", "state", "message", "requested_by", "created", "started",
                   "finished"]  # fmt: skip
         read_only_fields = fields
+
+
+class MigrationEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MigrationEvent
+        fields = ["time", "level", "message", "codes", "command", "output"]
+        read_only_fields = fields
+
+
+class MigrationJobSerializer(serializers.ModelSerializer):
+    """A migration as the list shows it: where it goes, its state, progress and current step."""
+
+    lpar = RelatedField(read_only=True)
+    source_frame = RelatedField(read_only=True)
+    destination_frame = RelatedField(read_only=True)
+    hmc = RelatedField(read_only=True)
+    source_msp = RelatedField(read_only=True, allow_null=True)
+    dest_msp = RelatedField(read_only=True, allow_null=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    notice = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MigrationJob
+        fields = [
+            "id", "lpar", "lpar_name", "source_frame", "destination_frame", "hmc", "batch",
+            "state", "validate_only", "progress", "bytes_transmitted", "bytes_remaining", "step",
+            "queued_reason", "message", "dest_profile_name", "wait_minutes", "source_msp",
+            "dest_msp", "shared_pool_name", "dest_lpar_id", "storage_mappings", "vlan_bridges",
+            "confirm_warnings", "findings", "requested_by", "created", "started", "finished",
+            "notice",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_notice(self, job: MigrationJob) -> str:
+        """Set when the job could not be handed to a worker now (the broker is unreachable): it
+        waits as pending and starts when the broker is back."""
+        return getattr(job, "dispatch_error", "")
+
+
+class MigrationJobDetailSerializer(MigrationJobSerializer):
+    """A migration with its event log."""
+
+    events = MigrationEventSerializer(many=True, read_only=True)
+
+    class Meta(MigrationJobSerializer.Meta):
+        fields = [*MigrationJobSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+
+class StorageMappingInputSerializer(serializers.Serializer):
+    client_slot = serializers.IntegerField(help_text="The LPAR's vSCSI or vFC client slot.")
+    vios = serializers.PrimaryKeyRelatedField(
+        queryset=Lpar.objects.filter(kind="vios"), help_text="The destination VIOS (its id)."
+    )
+    vios_slot = serializers.IntegerField(help_text="The slot on that VIOS.")
+
+
+OPTION_FIELDS = (
+    "dest_profile_name", "wait_minutes", "source_msp", "dest_msp", "shared_pool_name",
+    "dest_lpar_id", "storage_mappings",
+)  # fmt: skip
+
+
+class MigrationOptionsInputSerializer(serializers.Serializer):
+    """The wizard's choices; any left out take the proposed default."""
+
+    dest_profile_name = serializers.CharField(required=False, allow_blank=True, max_length=31)
+    wait_minutes = serializers.IntegerField(required=False)
+    source_msp = serializers.PrimaryKeyRelatedField(
+        queryset=Lpar.objects.filter(kind="vios"), required=False
+    )
+    dest_msp = serializers.PrimaryKeyRelatedField(
+        queryset=Lpar.objects.filter(kind="vios"), required=False
+    )
+    shared_pool_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    dest_lpar_id = serializers.IntegerField(required=False, allow_null=True)
+    storage_mappings = StorageMappingInputSerializer(many=True, required=False)
+
+    def options(self) -> dict:
+        return {k: v for k, v in self.validated_data.items() if k in OPTION_FIELDS}
+
+
+class MigrationCreateSerializer(MigrationOptionsInputSerializer):
+    lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
+    destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
+    validate_only = serializers.BooleanField(
+        default=False, help_text="Only run the HMC validation (migrlpar -o v)."
+    )
+    confirm_warnings = serializers.BooleanField(
+        default=False, help_text="Go ahead despite the pre-flight warnings."
+    )
+
+
+class MigrationProposalInputSerializer(serializers.Serializer):
+    lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
+    destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    message = serializers.CharField()
+
+
+class MigrationProposalSerializer(serializers.Serializer):
+    """The wizard's defaults for an LPAR and a destination, the pre-flight verdict and the exact
+    command Migrate would send."""
+
+    source_msp = serializers.IntegerField(allow_null=True)
+    dest_msp = serializers.IntegerField(allow_null=True)
+    storage_mappings = serializers.ListField(child=serializers.DictField())
+    vlan_bridges = serializers.ListField(child=serializers.DictField())
+    shared_pool_name = serializers.CharField()
+    wait_minutes = serializers.IntegerField()
+    dest_profile_name = serializers.CharField()
+    dest_lpar_id = serializers.IntegerField(allow_null=True)
+    verdict = serializers.CharField()
+    findings = FindingSerializer(many=True)
+    command = serializers.CharField()
+
+
+class MigrationRecoverSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False, help_text="migrlpar -o r --force: also for a migration still running."
+    )
+
+
+class BatchItemSerializer(MigrationOptionsInputSerializer):
+    lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
+    destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
+
+
+class MigrationBatchCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=128)
+    jobs = BatchItemSerializer(many=True, help_text="Each LPAR and its destination frame.")
+    validate_only = serializers.BooleanField(default=False)
+    confirm_warnings = serializers.BooleanField(default=False)
+
+
+class MigrationBatchSerializer(serializers.ModelSerializer):
+    """A batch with its jobs, and the whole: how many are in each state, overall progress."""
+
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    jobs = MigrationJobSerializer(many=True, read_only=True)
+    states = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MigrationBatch
+        fields = ["id", "name", "requested_by", "created", "states", "progress", "jobs"]
+        read_only_fields = fields
+
+    def get_states(self, batch: MigrationBatch) -> dict[str, int]:
+        """How many of its jobs are in each state."""
+        counts: dict[str, int] = {}
+        for job in batch.jobs.all():
+            counts[job.state] = counts.get(job.state, 0) + 1
+        return counts
+
+    def get_progress(self, batch: MigrationBatch) -> int:
+        """0–100: the mean of its jobs' progress."""
+        jobs = list(batch.jobs.all())
+        return sum(job.progress for job in jobs) // len(jobs) if jobs else 0

@@ -9,6 +9,8 @@ router = SimpleRouter()
 router.register("hmc-syncs", views.HmcSyncViewSet)
 router.register("drift-items", views.DriftItemViewSet)
 router.register("lpar-create-jobs", views.LparCreateJobViewSet)
+router.register("migrations", views.MigrationViewSet)
+router.register("migration-batches", views.MigrationBatchViewSet)
 
 verbs = SimpleRouter()
 verbs.register("hmcs", views.HmcVerbViewSet, basename="hmc-verbs")

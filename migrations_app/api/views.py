@@ -1,10 +1,11 @@
 """HMC syncs and drift over REST: `POST /api/hmcs/{id}/sync/`, the host-key verbs, the sync
-history with its drift reports, accept/keep per drift item, and creating a planned stub twin on
-its HMC (`POST /api/lpars/{id}/create-on-hmc/`)."""
+history with its drift reports, accept/keep per drift item, creating a planned stub twin on
+its HMC (`POST /api/lpars/{id}/create-on-hmc/`), and migrations (`/api/migrations/`, their
+start/stop/recover verbs, the wizard's proposal) and their batches (`/api/migration-batches/`)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,31 +13,23 @@ from rest_framework.response import Response
 from inventory.models import Hmc, Lpar
 from migrations_app import services
 from migrations_app.api import serializers
+from migrations_app.api.permissions import (
+    BATCH_ACTIONS,
+    MIGRATION_ACTIONS,
+    MIGRATION_PERMISSION_CLASSES,
+    ActionPermission,
+)
 from migrations_app.hmc.errors import HmcConnectionError
 from migrations_app.hmc.ssh import fingerprint_of
-from migrations_app.models import DriftItem, HmcSync, LparCreateJob
+from migrations_app.lpm import services as lpm
+from migrations_app.models import DriftItem, HmcSync, LparCreateJob, MigrationBatch, MigrationJob
+from planning.preflight import verdict_of
 
 SYNC = "migrations_app.add_hmcsync"
 TRUST_KEY = "inventory.change_hmc"
 RESOLVE = "inventory.change_frame"
 # A Planner's: whoever may plan stub twins or edit LPARs may have the HMC create one.
 CREATE_ON_HMC = ("planning.manage_stub_twin", "inventory.change_lpar")
-
-
-class ActionPermission(permissions.BasePermission):
-    """Signed in, and holding the permission the view names for the action (or one of them, when
-    it names several), if any."""
-
-    def has_permission(self, request: Request, view) -> bool:
-        if not (request.user and request.user.is_authenticated):
-            return False
-        needed = getattr(view, "action_permissions", {}).get(view.action)
-        if needed is None:
-            return True
-        return any(
-            request.user.has_perm(perm)
-            for perm in ([needed] if isinstance(needed, str) else needed)
-        )
 
 
 class HmcSyncViewSet(viewsets.ReadOnlyModelViewSet):
@@ -132,3 +125,149 @@ class LparVerbViewSet(viewsets.GenericViewSet):
         job = services.lpar_create_on_hmc_request(lpar=self.get_object(), user=request.user)
         data = serializers.LparCreateJobSerializer(job).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+class MigrationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Migrations, newest first; `?state=migrating` (or several: `?state=queued&state=migrating`),
+    `?lpar=<id>`, `?batch=<id>`. One shows its progress, current step and event log."""
+
+    queryset = MigrationJob.objects.select_related(
+        "lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
+        "requested_by",
+    )  # fmt: skip
+    serializer_class = serializers.MigrationJobSerializer
+    filterset_fields = {"state": ["exact", "in"], "lpar": ["exact"], "batch": ["exact"],
+                        "destination_frame": ["exact"], "source_frame": ["exact"]}  # fmt: skip
+    ordering_fields = ["created", "state", "progress"]
+    permission_classes = MIGRATION_PERMISSION_CLASSES
+    action_permissions = MIGRATION_ACTIONS
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("events")
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.MigrationJobDetailSerializer
+        return super().get_serializer_class()
+
+    def _detail(self, job: MigrationJob, code: int = status.HTTP_200_OK) -> Response:
+        notice = getattr(job, "dispatch_error", "")
+        job = self.get_queryset().prefetch_related("events").get(pk=job.pk)
+        job.dispatch_error = notice
+        data = serializers.MigrationJobDetailSerializer(job, context={"request": self.request})
+        return Response(data.data, status=code)
+
+    @extend_schema(
+        request=serializers.MigrationCreateSerializer,
+        responses={201: serializers.MigrationJobDetailSerializer},
+        description="Ask for a migration (or, with `validate_only`, the HMC's validation). "
+        "Pre-flight errors are a 400 under `preflight`; warnings need `confirm_warnings`. An "
+        "LPAR with a migration in progress is a 409 naming it. When the broker is down the job "
+        "is saved as pending and `notice` says it starts when the broker is back.",
+    )
+    def create(self, request: Request) -> Response:
+        given = serializers.MigrationCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        job = lpm.migration_create(
+            lpar=data["lpar"], destination=data["destination_frame"], options=given.options(),
+            requested_by=request.user, validate_only=data["validate_only"],
+            confirm_warnings=data["confirm_warnings"],
+        )  # fmt: skip
+        return self._detail(job, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[serializers.MigrationProposalInputSerializer],
+        responses=serializers.MigrationProposalSerializer,
+        description="The Migrate wizard's defaults for `?lpar=<id>&destination_frame=<id>`, the "
+        "pre-flight findings and the exact migrlpar line.",
+    )
+    @action(detail=False, methods=["get"])
+    def proposal(self, request: Request) -> Response:
+        given = serializers.MigrationProposalInputSerializer(data=request.query_params)
+        given.is_valid(raise_exception=True)
+        lpar, destination = given.validated_data["lpar"], given.validated_data["destination_frame"]
+        options = lpm.migration_defaults(lpar=lpar, destination=destination)
+        findings = lpm.migration_preflight(lpar=lpar, destination=destination)
+        fields = options.job_fields()
+        return Response(
+            {
+                **fields,
+                "source_msp": options.source_msp.pk if options.source_msp else None,
+                "dest_msp": options.dest_msp.pk if options.dest_msp else None,
+                "verdict": verdict_of(findings),
+                "findings": [
+                    {"code": f.code, "severity": f.severity, "message": f.message} for f in findings
+                ],
+                "command": lpm.migration_command_preview(
+                    lpar=lpar, destination=destination, options=options
+                ),
+            }
+        )
+
+    @extend_schema(request=None, responses=serializers.MigrationJobDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk=None) -> Response:
+        """Migrate a job that was validated only."""
+        return self._detail(lpm.migration_start(job=self.get_object(), user=request.user))
+
+    @extend_schema(request=None, responses=serializers.MigrationJobDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def stop(self, request: Request, pk=None) -> Response:
+        """Cancel a job not yet started; stop a running one (migrlpar -o s)."""
+        return self._detail(lpm.migration_stop(job=self.get_object(), user=request.user))
+
+    @extend_schema(
+        request=serializers.MigrationRecoverSerializer,
+        responses=serializers.MigrationJobDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def recover(self, request: Request, pk=None) -> Response:
+        """Recover a failed or stopped migration (migrlpar -o r, `force` for --force)."""
+        given = serializers.MigrationRecoverSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        job = lpm.migration_recover(
+            job=self.get_object(), user=request.user, force=given.validated_data["force"]
+        )
+        return self._detail(job)
+
+
+class MigrationBatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Batches of migrations with each job and the whole; POST submits one, all or nothing."""
+
+    queryset = MigrationBatch.objects.select_related("requested_by").prefetch_related(
+        "jobs__lpar", "jobs__source_frame", "jobs__destination_frame", "jobs__hmc",
+        "jobs__source_msp", "jobs__dest_msp", "jobs__requested_by",
+    )  # fmt: skip
+    serializer_class = serializers.MigrationBatchSerializer
+    permission_classes = MIGRATION_PERMISSION_CLASSES
+    action_permissions = BATCH_ACTIONS
+
+    @extend_schema(
+        request=serializers.MigrationBatchCreateSerializer,
+        responses={201: serializers.MigrationBatchSerializer},
+        description="Submit many migrations at once: `jobs` is a list of `{lpar, "
+        "destination_frame}` (plus any wizard option). Every refusal is listed under `jobs`; "
+        "then nothing is created.",
+    )
+    def create(self, request: Request) -> Response:
+        given = serializers.MigrationBatchCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        items = [
+            {
+                "lpar": item["lpar"], "destination_frame": item["destination_frame"],
+                "options": {k: v for k, v in item.items() if k in serializers.OPTION_FIELDS},
+            }
+            for item in data["jobs"]
+        ]  # fmt: skip
+        batch = lpm.batch_create(
+            items=items, requested_by=request.user, name=data.get("name", ""),
+            confirm_warnings=data["confirm_warnings"], validate_only=data["validate_only"],
+        )  # fmt: skip
+        batch = self.get_queryset().get(pk=batch.pk)
+        body = serializers.MigrationBatchSerializer(batch, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -319,22 +319,35 @@ class HmcClient:
         ]
 
     def migration_validate(
-        self, *, source: str, destination: str, lpar: str, attributes: Attributes | None = None
+        self,
+        *,
+        source: str,
+        destination: str,
+        lpar: str,
+        attributes: Attributes | None = None,
+        profile: str | None = None,
     ) -> str:
         """`migrlpar -o v`: the HMC's warnings (HmcError with the errors when it refuses)."""
         command = commands.migrlpar(
             operation="v", source=source, destination=destination, lpar=lpar,
-            attributes=attributes,
+            attributes=attributes, profile=profile,
         )  # fmt: skip
         return self.transport.run(command)
 
     def migration_migrate(
-        self, *, source: str, destination: str, lpar: str, attributes: Attributes | None = None
+        self,
+        *,
+        source: str,
+        destination: str,
+        lpar: str,
+        attributes: Attributes | None = None,
+        profile: str | None = None,
+        wait_minutes: int | None = None,
     ) -> str:
         """`migrlpar -o m`: returns when the migration has ended."""
         command = commands.migrlpar(
             operation="m", source=source, destination=destination, lpar=lpar,
-            attributes=attributes,
+            attributes=attributes, profile=profile, wait_minutes=wait_minutes,
         )  # fmt: skip
         return self.transport.run(command, timeout=self.MIGRATE_TIMEOUT)
 

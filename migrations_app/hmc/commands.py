@@ -14,6 +14,7 @@ from migrations_app.hmc.parser import SENTINELS
 SYSTEM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._+/#@-]{0,62}")
 MTMS = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{3}\*[0-9A-Z]{7}")
 LPAR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._+/#@-]{0,46}")
+PROFILE_NAME = re.compile(r"[A-Za-z0-9 ,./;:~@#^_=+{}-]{1,31}")
 ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # A scalar `-i` value cannot hold , = or quotes (§1.1); a list element may hold commas (a WWPN
 # pair), which the rendering wraps in doubled quotes.
@@ -140,9 +141,11 @@ def migrlpar(
     destination: str | None = None,
     attributes: Attributes | None = None,
     wait_minutes: int | None = None,
+    profile: str | None = None,
     force: bool = False,
 ) -> Command:
-    """`migrlpar -o v|m|s|r`: validate, migrate, stop or recover one partition."""
+    """`migrlpar -o v|m|s|r`: validate, migrate, stop or recover one partition; `profile` is
+    the destination profile name (`-n`)."""
     if operation not in MIGRATION_OPERATIONS:
         raise HmcCommandError(f"migrlpar -o {operation!r} is not one of v, m, s, r.")
     argv = ["migrlpar", "-o", operation, "-m", system_checked(source)]
@@ -151,6 +154,8 @@ def migrlpar(
             raise HmcCommandError("Validate and migrate need a destination system.")
         argv += ["-t", system_checked(destination)]
     argv += ["-p", lpar_name_checked(lpar)]
+    if profile:
+        argv += ["-n", _checked(profile, PROFILE_NAME, "Profile name")]
     if attributes:
         argv += ["-i", attributes_render(attributes)]
     if wait_minutes is not None:

@@ -57,6 +57,17 @@ class Migration:
 
 
 @dataclass
+class MigrationRequest:
+    """What `migrlpar -i` asked for; mappings are (kind, client slot) → (VIOS, slot, text)."""
+
+    dest_lpar_id: int | None = None
+    source_msp: str | None = None
+    dest_msp: str | None = None
+    shared_pool: str | None = None
+    mappings: dict[tuple[str, int], tuple] = field(default_factory=dict)
+
+
+@dataclass
 class Options:
     """Parsed `-x value` and `--flag value` words of one command line."""
 
@@ -145,7 +156,12 @@ class SimulatedHmc:
         self.migration_seconds = migration_seconds
         self.faults = Faults()
         self.migrations: dict[str, Migration] = {}
+        # Every command line received, in order: tests read it (e.g. how many `migrlpar -o m`).
         self.commands_seen: list[str] = []
+        self.command_times: list[float] = []  # time.monotonic() of each, for benchmarks
+        # Migrations run as tasks of their own: a dropped SSH session does not end one, as on
+        # a real HMC.
+        self._running: set[asyncio.Task] = set()
         self._next_wwpn = WWPN_PREFIX + 0x00FF_000000
         self.handlers: dict[str, Callable] = {
             "lssyscfg": self.lssyscfg,
@@ -156,9 +172,22 @@ class SimulatedHmc:
             "viosvrcmd": self.viosvrcmd,
         }
 
+    def commands_matching(self, *words: str) -> list[str]:
+        """The command lines received whose words start with `words`, e.g. ("migrlpar", "-o",
+        "m")."""
+        matching = []
+        for line in self.commands_seen:
+            try:
+                if tuple(shlex.split(line)[: len(words)]) == words:
+                    matching.append(line)
+            except ValueError:
+                continue
+        return matching
+
     async def execute(self, line: str) -> tuple[int, str, str]:
         """Exit status, standard output and standard error of one command line."""
         self.commands_seen.append(line)
+        self.command_times.append(time.monotonic())
         if self.faults.slow_seconds:
             await asyncio.sleep(self.faults.slow_seconds)
         try:
@@ -377,10 +406,11 @@ class SimulatedHmc:
             destination = self.estate.frame(options.need("-t"))
             if destination is None:
                 raise CommandFailed(codes.SYSTEM_NOT_FOUND, "The destination system was not found.")
-            warnings = self._validate(lpar, source, destination)
+            request = self._request(lpar, source, destination, options.get("-i"))
+            warnings = self._validate(lpar, source, destination, request)
             if operation == "v":
                 return "".join(f"{w}\n" for w in warnings)
-            return self._migrate(lpar, source, destination)
+            return self._migrate_detached(lpar, source, destination, request)
         migration = self.migrations.get(name)
         if migration is None or migration.source is not source:
             raise CommandFailed(codes.NO_MIGRATION, f"The partition {name} is not migrating.")
@@ -397,9 +427,66 @@ class SimulatedHmc:
             return ""
         raise CommandFailed(codes.SIM_BAD_OPTION, f"-o {operation} is not valid.")
 
-    def _validate(self, lpar: SimLpar, source: SimFrame, destination: SimFrame) -> list[str]:
+    def _request(
+        self, lpar: SimLpar, source: SimFrame, destination: SimFrame, raw: str | None
+    ) -> "MigrationRequest":
+        """The `-i` attributes: destination id, MSPs, pool, vSCSI/vFC mappings."""
+        attributes = records_parse(raw)[0] if raw else {}
+        request = MigrationRequest(
+            dest_lpar_id=int(attributes["dest_lpar_id"]) if "dest_lpar_id" in attributes else None,
+            source_msp=attributes.get("source_msp_name"),
+            dest_msp=attributes.get("dest_msp_name"),
+            shared_pool=attributes.get("shared_proc_pool_name"),
+        )
+        for kind, name in (("scsi", "virtual_scsi_mappings"), ("fc", "virtual_fc_mappings")):
+            for element in list_split(attributes.get(name, "")):
+                parts = ([*element.split("/"), "", "", "", ""])[:4]
+                if not parts[0].isdigit():
+                    raise CommandFailed(codes.SIM_BAD_OPTION, f"{name}: {element} is not valid.")
+                vios = destination.lpar(parts[1]) if parts[1] else None
+                if vios is None and parts[2].isdigit():
+                    vios = destination.lpar_by_id(int(parts[2]))
+                request.mappings[(kind, int(parts[0]))] = (
+                    vios,
+                    int(parts[3]) if parts[3].isdigit() else None,
+                    element,
+                )
+        return request
+
+    def _request_errors(
+        self, lpar: SimLpar, source: SimFrame, destination: SimFrame, request: "MigrationRequest"
+    ) -> list[tuple[str, str]]:
+        errors = []
+        for side, frame, msp in (("source", source, request.source_msp),
+                                 ("destination", destination, request.dest_msp)):  # fmt: skip
+            vios = frame.lpar(msp) if msp else None
+            if msp and (vios is None or vios.kind != "vios" or not vios.msp):
+                errors.append(
+                    (codes.NOT_MIGRATABLE, f"{msp} is no {side} mover service partition.")
+                )
+        slots: dict[str, set[int]] = {}
+        for (kind, client_slot), (vios, vios_slot, element) in request.mappings.items():
+            if client_slot not in {a.slot for a in lpar.adapters(kind)}:
+                errors.append((codes.SIM_BAD_OPTION, f"{element}: no client adapter there."))
+            elif vios is None or vios.kind != "vios":
+                errors.append((codes.NOT_A_VIOS, f"{element}: no such VIOS on the destination."))
+            elif vios_slot is not None:
+                taken = slots.setdefault(vios.name, set(vios.slots_used()))
+                if vios_slot in taken:
+                    errors.append((codes.SLOT_IN_USE, f"{element}: slot {vios_slot} is in use."))
+                taken.add(vios_slot)
+        return errors
+
+    def _validate(
+        self,
+        lpar: SimLpar,
+        source: SimFrame,
+        destination: SimFrame,
+        request: "MigrationRequest | None" = None,
+    ) -> list[str]:
         """The HMC's refusals as one error with every code; warnings as lines."""
-        errors: list[tuple[str, str]] = []
+        request = request or MigrationRequest()
+        errors: list[tuple[str, str]] = self._request_errors(lpar, source, destination, request)
         if lpar.kind == "vios":
             errors.append((codes.NOT_MIGRATABLE, f"{lpar.name} is a VIOS."))
         if lpar.name in self.migrations:
@@ -410,8 +497,9 @@ class SimulatedHmc:
             errors.append((codes.NOT_MIGRATABLE, "Source and destination are the same system."))
         if destination.lpar(lpar.name):
             errors.append((codes.NAME_CONFLICT, f"{destination.name} has a {lpar.name} already."))
-        if destination.lpar_by_id(lpar.lpar_id):
-            errors.append((codes.ID_CONFLICT, f"LPAR id {lpar.lpar_id} is in use on the target."))
+        wanted_id = request.dest_lpar_id or lpar.lpar_id
+        if destination.lpar_by_id(wanted_id):
+            errors.append((codes.ID_CONFLICT, f"LPAR id {wanted_id} is in use on the target."))
         free_units = Decimal(destination.proc_units) - destination.used_proc_units()
         if Decimal(lpar.proc_units) > free_units:
             errors.append((codes.NO_PROC_CAPACITY, f"{free_units} processor units are free."))
@@ -451,7 +539,24 @@ class SimulatedHmc:
             return [f"{codes.WARNING_NO_MSP} No mover service partition on the destination."]
         return []
 
-    async def _migrate(self, lpar: SimLpar, source: SimFrame, destination: SimFrame) -> str:
+    async def _migrate_detached(
+        self, lpar: SimLpar, source: SimFrame, destination: SimFrame, request: "MigrationRequest"
+    ) -> str:
+        """Run the migration as a task of its own and wait for it: the session that started it
+        may drop (a killed worker) while the migration goes on."""
+        task = asyncio.ensure_future(self._migrate(lpar, source, destination, request))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await asyncio.shield(task)
+
+    async def _migrate(
+        self,
+        lpar: SimLpar,
+        source: SimFrame,
+        destination: SimFrame,
+        request: "MigrationRequest | None" = None,
+    ) -> str:
         migration = Migration(
             lpar=lpar, source=source, destination=destination, started=time.monotonic(),
             total_bytes=lpar.memory_mb * 1024 * 1024,
@@ -474,17 +579,24 @@ class SimulatedHmc:
                 raise CommandFailed(codes.MIGRATION_FAILED, f"The migration failed at {fail_at}%.")
             if fraction >= 1:
                 break
-        self._move(lpar, source, destination)
+        self._move(lpar, source, destination, request or MigrationRequest())
         del self.migrations[lpar.name]
         return ""
 
-    def _move(self, lpar: SimLpar, source: SimFrame, destination: SimFrame) -> None:
-        """The partition now lives on the destination; its VIOS server adapters move with it."""
+    def _move(
+        self, lpar: SimLpar, source: SimFrame, destination: SimFrame, request: "MigrationRequest"
+    ) -> None:
+        """The partition now lives on the destination, with the id, pool and VIOS slots asked
+        for; its VIOS server adapters move with it."""
         source.lpars.remove(lpar)
         destination.lpars.append(lpar)
+        lpar.lpar_id = request.dest_lpar_id or lpar.lpar_id
+        if request.shared_pool and lpar.proc_mode != "dedicated":
+            lpar.shared_pool = request.shared_pool
         for client in lpar.storage:
             old_vios = source.lpar_by_id(client.remote_lpar_id or 0)
-            new_vios = destination.lpar_by_id(client.remote_lpar_id or 0)
+            new_vios, wanted_slot, _ = request.mappings.get((client.kind, client.slot), (None,) * 3)
+            new_vios = new_vios or destination.lpar_by_id(client.remote_lpar_id or 0)
             if old_vios is None or new_vios is None:
                 continue
             server = next(
@@ -494,9 +606,13 @@ class SimulatedHmc:
             if server is None:
                 continue
             old_vios.storage.remove(server)
-            if server.slot in new_vios.slots_used():
+            server.remote_lpar_id = lpar.lpar_id
+            if wanted_slot is not None and wanted_slot not in new_vios.slots_used():
+                server.slot = wanted_slot
+            elif server.slot in new_vios.slots_used():
                 server.slot = max(new_vios.slots_used() | {server.slot}) + 1
             client.remote_slot = server.slot
+            client.remote_lpar_id = new_vios.lpar_id
             client.remote_lpar_name = new_vios.name
             new_vios.storage.append(server)
 

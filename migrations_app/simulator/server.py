@@ -59,6 +59,8 @@ async def _session(hmc: SimulatedHmc, process: asyncssh.SSHServerProcess) -> Non
         process.exit(1)
         return
     status, stdout, stderr = await hmc.execute(process.command)
+    if process.channel.is_closing():
+        return  # the client went away (a killed worker): nobody to answer
     process.stdout.write(stdout)
     process.stderr.write(stderr)
     process.exit(status)

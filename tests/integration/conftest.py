@@ -36,45 +36,71 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Start `celery worker` on a queue of its own (so that parallel test runs sharing one
-    broker never take each other's tasks), wait until it is ready, stop it at the end."""
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    hostname = f"{queue}@localhost"
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with django_db_blocker.unblock():
-        database_url = database_url_of_test_database()
-    env = {
+def worker_start(
+    *,
+    database_url: str,
+    queue: str,
+    log: Path,
+    hostname: str | None = None,
+    env: dict | None = None,
+) -> WorkerProcess:
+    """Start `celery worker` on `queue` and wait until it is ready. `env` adds settings (e.g.
+    LPM_MIGRATION_POLL_SECONDS) for the worker process."""
+    hostname = hostname or f"{queue}-{uuid.uuid4().hex[:6]}@localhost"
+    environment = {
         **os.environ,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_QUEUE": queue,
+        **(env or {}),
     }
     command = [
         sys.executable, "-m", "celery", "-A", "lpmplanner", "worker",
         "--pool=solo", "--loglevel=INFO", f"--hostname={hostname}", f"--queues={queue}",
         "--without-mingle", "--without-gossip", "--without-heartbeat",
     ]  # fmt: skip
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
+            command, cwd=settings.BASE_DIR, env=environment, stdout=out, stderr=subprocess.STDOUT
         )
     worker = WorkerProcess(hostname=hostname, queue=queue, log=log, process=process)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while f"{hostname} ready." not in worker.log_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            worker_stop(worker)
+            raise RuntimeError(f"Celery worker did not start:\n{worker.log_text()}")
+        time.sleep(0.2)
+    return worker
+
+
+def worker_stop(worker: WorkerProcess) -> None:
+    if worker.process.poll() is not None:
+        return
+    worker.process.terminate()
+    try:
+        worker.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+        worker.process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Start `celery worker` on a queue of its own (so that parallel test runs sharing one
+    broker never take each other's tasks), wait until it is ready, stop it at the end."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with django_db_blocker.unblock():
+        database_url = database_url_of_test_database()
     previous_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
+    worker = None
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while " ready." not in worker.log_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Celery worker did not start:\n{worker.log_text()}")
-            time.sleep(0.2)
+        worker = worker_start(
+            database_url=database_url, queue=queue, log=log, hostname=f"{queue}@localhost"
+        )
         yield worker
     finally:
         celery_app.conf.task_default_queue = previous_queue
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if worker is not None:
+            worker_stop(worker)

@@ -1,0 +1,531 @@
+"""The operations on migrations that pages, the API and tasks call: create (one active job per
+LPAR), start, stop, recover, batches, the concurrency limits with their queue, and the
+reconciler that dispatches what the broker lost and finishes what a dead worker left.
+
+A job is written first and sent to a worker only once committed; the row is the record, the
+broker only delivers."""
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from inventory.models import Frame, Hmc, Lpar
+from lpmplanner.exceptions import Conflict
+from migrations_app.lpm.options import (
+    MigrationOptions,
+    migration_command,
+    migration_proposal,
+    options_errors,
+    options_resolve,
+)
+from migrations_app.models import (
+    ACTIVE_STATES,
+    RUNNING_STATES,
+    MigrationBatch,
+    MigrationEvent,
+    MigrationJob,
+    MigrationState,
+)
+from planning.preflight import Finding, PreflightOptions, preflight_check
+
+logger = logging.getLogger(__name__)
+S = MigrationState
+Level = MigrationEvent.Level
+
+
+def job_event(
+    job: MigrationJob,
+    message: str,
+    *,
+    level: str = Level.INFO,
+    codes: Sequence[str] = (),
+    command: str = "",
+    output: str = "",
+) -> MigrationEvent:
+    """Add a line to the job's log."""
+    return MigrationEvent.objects.create(
+        job=job, message=message, level=level, codes=list(codes), command=command, output=output
+    )
+
+
+def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) -> MigrationJob:
+    """Move the job to `state` under a row lock, refusing what the state machine does not allow;
+    `fields` are saved with it."""
+    with transaction.atomic():
+        locked = MigrationJob.objects.select_for_update().get(pk=job.pk)
+        locked.transition_check(state)
+        locked.state = state
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        if state in (S.COMPLETED, S.FAILED, S.STOPPED, S.RECOVERED, S.VALIDATED,
+                     S.VALIDATION_FAILED):  # fmt: skip
+            locked.finished = timezone.now()
+        locked.save()
+        if event:
+            job_event(locked, event, level=Level.ERROR if state == S.FAILED else Level.INFO)
+    return locked
+
+
+# Counting what runs -----------------------------------------------------------------------
+
+
+def running_counts() -> tuple[Counter, Counter, Counter]:
+    """Migrations that hold a slot now (the HMC is moving them): per frame (source and
+    destination both), per MSP VIOS, per HMC."""
+    by_frame, by_vios, by_hmc = Counter(), Counter(), Counter()
+    running = MigrationJob.objects.filter(state__in=RUNNING_STATES, hmc_ended__isnull=True)
+    rows = running.values_list("source_frame", "destination_frame", "source_msp", "dest_msp", "hmc")
+    for source, destination, source_msp, dest_msp, hmc in rows:
+        by_frame.update([source, destination])
+        by_vios.update(v for v in (source_msp, dest_msp) if v)
+        by_hmc[hmc] += 1
+    return by_frame, by_vios, by_hmc
+
+
+def claimed_vios_slots(*, exclude: MigrationJob | None = None) -> dict[int, set[int]]:
+    """Destination VIOS slots that active migrations will take (VIOS pk → slots)."""
+    claimed: dict[int, set[int]] = {}
+    jobs = MigrationJob.objects.filter(state__in=ACTIVE_STATES)
+    if exclude is not None and exclude.pk:
+        jobs = jobs.exclude(pk=exclude.pk)
+    for mappings in jobs.values_list("storage_mappings", flat=True):
+        for mapping in mappings:
+            claimed.setdefault(mapping["vios"], set()).add(mapping["vios_slot"])
+    return claimed
+
+
+# The wizard ---------------------------------------------------------------------------------
+
+
+def migration_defaults(*, lpar: Lpar, destination: Frame) -> MigrationOptions:
+    """The wizard's defaults for this LPAR and destination (see `migration_proposal`), with the
+    migrations running now and the VIOS slots other migrations will take."""
+    _, by_vios, _ = running_counts()
+    return migration_proposal(
+        lpar=lpar, destination=destination, running_by_vios=by_vios,
+        claimed_slots=claimed_vios_slots(),
+    )  # fmt: skip
+
+
+def migration_preflight(*, lpar: Lpar, destination: Frame) -> list[Finding]:
+    """The pre-flight findings, with the migrations running now."""
+    by_frame, by_vios, _ = running_counts()
+    options = PreflightOptions(
+        running_by_frame=dict(by_frame), running_by_vios=dict(by_vios),
+        vios_limit=settings.LPM_MSP_MAX_MIGRATIONS,
+    )  # fmt: skip
+    return preflight_check(lpar=lpar, destination=destination, options=options)
+
+
+def _job_draft(*, lpar: Lpar, destination: Frame, options: MigrationOptions) -> MigrationJob:
+    return MigrationJob(
+        lpar=lpar, lpar_name=lpar.name, source_frame=lpar.frame, destination_frame=destination,
+        hmc_id=lpar.frame.hmc_id, **options.job_fields(),
+    )  # fmt: skip
+
+
+def migration_options(
+    *, lpar: Lpar, destination: Frame, options: MigrationOptions | Mapping[str, Any] | None = None
+) -> MigrationOptions:
+    """Options as given, or the defaults with the given choices laid over them."""
+    if isinstance(options, MigrationOptions):
+        return options
+    defaults = migration_defaults(lpar=lpar, destination=destination)
+    return options_resolve(
+        lpar=lpar, destination=destination, proposal=defaults, given=options or {}
+    )
+
+
+def migration_command_preview(
+    *, lpar: Lpar, destination: Frame, options: MigrationOptions | Mapping[str, Any] | None = None
+) -> str:
+    """The exact `migrlpar -o m` line Migrate will send."""
+    options = migration_options(lpar=lpar, destination=destination, options=options)
+    job = _job_draft(lpar=lpar, destination=destination, options=options)
+    return migration_command(job, "m").text
+
+
+# Create, start, stop, recover ---------------------------------------------------------------
+
+
+def _active_job(lpar: Lpar) -> MigrationJob | None:
+    return MigrationJob.objects.filter(lpar=lpar, state__in=ACTIVE_STATES).first()
+
+
+def _conflict(job: MigrationJob) -> Conflict:
+    return Conflict(
+        f"{job.lpar_name} already has migration #{job.pk} ({job.get_state_display().lower()}); "
+        "stop it or wait for it to finish."
+    )
+
+
+def _where_errors(lpar: Lpar, destination: Frame) -> dict[str, list[str]]:
+    if lpar.frame.hmc_id is None:
+        return {"lpar": [f"Frame {lpar.frame.name} of {lpar.name} has no HMC."]}
+    if destination.hmc_id != lpar.frame.hmc_id:
+        return {
+            "destination_frame": [
+                f"{destination.name} is not managed by {lpar.frame.hmc}, the HMC of "
+                f"{lpar.frame.name}: migrations between HMCs are not supported."
+            ]
+        }
+    return {}
+
+
+def _checked_job(
+    *,
+    lpar: Lpar,
+    destination: Frame,
+    options: MigrationOptions | Mapping[str, Any] | None,
+    confirm_warnings: bool,
+) -> MigrationJob:
+    """An unsaved job with its pre-flight findings, or a ValidationError with every reason."""
+    errors = _where_errors(lpar, destination)
+    if errors:
+        raise ValidationError(errors)
+    findings = migration_preflight(lpar=lpar, destination=destination)
+    blocking = [f.message for f in findings if f.blocks]
+    if blocking:
+        raise ValidationError({"preflight": blocking})
+    warnings = [f.message for f in findings if not f.blocks]
+    if warnings and not confirm_warnings:
+        raise ValidationError(
+            {"confirm_warnings": [*warnings, "Confirm these warnings to go ahead."]}
+        )
+    options = migration_options(lpar=lpar, destination=destination, options=options)
+    errors = options_errors(
+        lpar=lpar, destination=destination, options=options, claimed_slots=claimed_vios_slots()
+    )
+    if errors:
+        raise ValidationError(errors)
+    job = _job_draft(lpar=lpar, destination=destination, options=options)
+    migration_command(job, "m")  # a name the HMC would refuse is refused here, in words
+    job.findings = [asdict(f) for f in findings]
+    job.confirm_warnings = confirm_warnings
+    return job
+
+
+def migration_create(
+    *,
+    lpar: Lpar,
+    destination: Frame,
+    options: MigrationOptions | Mapping[str, Any] | None = None,
+    requested_by=None,
+    validate_only: bool = False,
+    confirm_warnings: bool = False,
+    batch: MigrationBatch | None = None,
+) -> MigrationJob:
+    """Ask for a migration: checked (pre-flight errors block, warnings need
+    `confirm_warnings`), saved as `pending`, and sent to a worker once committed. One active
+    job per LPAR: a second request is a Conflict naming the job that exists. When the broker
+    cannot be reached the job stays pending (`job.dispatch_error` says so) and the reconciler
+    sends it later."""
+    lpar = Lpar.objects.select_related("frame", "shared_pool").get(pk=lpar.pk)
+    existing = _active_job(lpar)
+    if existing:
+        raise _conflict(existing)
+    job = _checked_job(
+        lpar=lpar, destination=destination, options=options, confirm_warnings=confirm_warnings
+    )
+    job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
+    try:
+        with transaction.atomic():
+            job.save()
+            who = requested_by.get_username() if requested_by else "the system"
+            what = "Validation" if validate_only else "Migration"
+            job_event(job, f"{what} of {lpar.name} from {lpar.frame.name} to "
+                      f"{destination.name} requested by {who}.")  # fmt: skip
+            for finding in job.findings:
+                job_event(job, f"Pre-flight: {finding['message']}", level=Level.WARNING)
+            transaction.on_commit(lambda: migration_dispatch(job=job))
+    except IntegrityError:
+        existing = _active_job(lpar)
+        if existing:
+            raise _conflict(existing) from None
+        raise
+    return job
+
+
+# Broker priorities (0 first, where the broker has them): work on a migration the HMC may be
+# running, or one whose slot came free, goes before validating new requests.
+RUNNING_PRIORITY, NEW_PRIORITY = 0, 6
+
+
+def _priority(job: MigrationJob) -> int:
+    state = MigrationJob.objects.filter(pk=job.pk).values_list("state", flat=True).first()
+    return NEW_PRIORITY if state in (S.PENDING, S.VALIDATING, S.QUEUED) else RUNNING_PRIORITY
+
+
+def migration_dispatch(*, job: MigrationJob) -> bool:
+    """Send the job to a worker, the job id as the task id. False (the job waits for the
+    reconciler, and its log says why) when the broker is unreachable."""
+    from migrations_app.tasks import migration_job_task
+
+    count = MigrationJob.objects.filter(pk=job.pk).values_list("dispatches", flat=True).first()
+    task_id = str(job.pk) if not count else f"{job.pk}.{count}"
+    now = timezone.now()
+    MigrationJob.objects.filter(pk=job.pk).update(dispatched=now, dispatches=(count or 0) + 1)
+    try:
+        migration_job_task.apply_async(
+            args=[job.pk], task_id=task_id, retry=False, priority=_priority(job)
+        )
+    except Exception as error:
+        reason = (
+            f"The broker is unreachable ({type(error).__name__}): the migration waits as "
+            f"{job.get_state_display().lower()} and starts when the broker is back."
+        )
+        logger.warning("Migration #%s not dispatched: %s", job.pk, error)
+        job.dispatch_error = reason
+        job_event(job, reason, level=Level.WARNING)
+        MigrationJob.objects.filter(pk=job.pk).update(step=reason[:255])
+        return False
+    job.dispatch_error = ""
+    return True
+
+
+def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
+    """Migrate a job that was validated only: it joins the queue and starts within the limits."""
+    if job.state != S.VALIDATED:
+        raise ValidationError(
+            f"Only a validated migration can be started; #{job.pk} is "
+            f"{job.get_state_display().lower()}."
+        )
+    try:
+        with transaction.atomic():
+            job = job_transition(job, S.QUEUED, validate_only=False, finished=None)
+            job_event(job, f"Started by {user.get_username() if user else 'the system'}.")
+    except IntegrityError:
+        existing = _active_job(job.lpar)
+        if existing:
+            raise _conflict(existing) from None
+        raise
+    transaction.on_commit(migration_queue_advance_and_dispatch)
+    return job
+
+
+def migration_stop(*, job: MigrationJob, user=None) -> MigrationJob:
+    """Stop a migration. Not yet sent to the HMC: it is cancelled. Migrating: `migrlpar -o s`
+    is sent by the worker following it (or, if that worker is gone, by the next one)."""
+    who = user.get_username() if user else "the system"
+    if job.state in (S.PENDING, S.VALIDATED, S.QUEUED) or (
+        job.state == S.MIGRATING and job.migrate_sent is None
+    ):
+        job = job_transition(job, S.STOPPED, message=f"Cancelled by {who} before it started.",
+                             step="", event=f"Cancelled by {who} before it started.")  # fmt: skip
+        transaction.on_commit(migration_queue_advance_and_dispatch)
+        return job
+    if job.state != S.MIGRATING:
+        raise ValidationError(
+            f"Only a pending, queued or migrating migration can be stopped; #{job.pk} is "
+            f"{job.get_state_display().lower()}."
+        )
+    job = job_transition(job, S.STOPPING, step="Stopping", event=f"Stop requested by {who}.")
+    if not _is_followed(job):
+        transaction.on_commit(lambda: migration_dispatch(job=job))
+    return job
+
+
+RECOVERABLE = (S.FAILED, S.STOPPED)
+
+
+def migration_recover(*, job: MigrationJob, user=None, force: bool = False) -> MigrationJob:
+    """Recover a failed or stopped migration with `migrlpar -o r`; a migration still running
+    (stuck) only with `force`, the HMC's `--force`."""
+    stuck = job.state in (S.MIGRATING, S.STOPPING)
+    if job.state not in RECOVERABLE and not (stuck and force):
+        hint = " (a running one only with force)" if stuck else ""
+        raise ValidationError(
+            f"Only a failed or stopped migration can be recovered{hint}; #{job.pk} is "
+            f"{job.get_state_display().lower()}."
+        )
+    who = user.get_username() if user else "the system"
+    forced = " with --force" if force else ""
+    try:
+        with transaction.atomic():
+            job = job_transition(
+                job, S.RECOVERING, recover_force=force, step="Recovering", finished=None,
+                worker="", heartbeat=None, event=f"Recovery{forced} requested by {who}.",
+            )  # fmt: skip
+    except IntegrityError:
+        existing = _active_job(job.lpar)
+        if existing:
+            raise _conflict(existing) from None
+        raise
+    transaction.on_commit(lambda: migration_dispatch(job=job))
+    return job
+
+
+# Batches ------------------------------------------------------------------------------------
+
+
+def batch_create(
+    *,
+    items: Iterable[Mapping[str, Any]],
+    requested_by=None,
+    name: str = "",
+    confirm_warnings: bool = False,
+    validate_only: bool = False,
+) -> MigrationBatch:
+    """Many migrations at once, all or none: `items` are `{"lpar": Lpar, "destination_frame":
+    Frame, "options": {...}}`. Every refusal is listed, by item."""
+    items = list(items)
+    if not items:
+        raise ValidationError({"jobs": ["Give at least one LPAR and its destination frame."]})
+    errors: list[str] = []
+    jobs: list[MigrationJob] = []
+    with transaction.atomic():
+        batch = MigrationBatch.objects.create(name=name, requested_by=requested_by)
+        seen: set[int] = set()
+        for index, item in enumerate(items, start=1):
+            lpar, destination = item["lpar"], item["destination_frame"]
+            label = f"{index}. {lpar.name} → {destination.name}"
+            if lpar.pk in seen:
+                errors.append(f"{label}: {lpar.name} is in the batch twice.")
+                continue
+            seen.add(lpar.pk)
+            try:
+                with transaction.atomic():
+                    jobs.append(
+                        migration_create(
+                            lpar=lpar,
+                            destination=destination,
+                            options=item.get("options"),
+                            requested_by=requested_by,
+                            validate_only=validate_only,
+                            confirm_warnings=confirm_warnings,
+                            batch=batch,
+                        )
+                    )
+            except ValidationError as error:
+                errors.extend(f"{label}: {message}" for message in error.messages)
+            except Conflict as error:
+                errors.append(f"{label}: {error}")
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ValidationError({"jobs": errors})
+    return batch
+
+
+# The queue ----------------------------------------------------------------------------------
+
+
+def limit_reason(job: MigrationJob, by_frame, by_vios, by_hmc) -> str:
+    """Why the job cannot start now (a limit it would exceed), or ''."""
+    for frame in (job.source_frame, job.destination_frame):
+        if by_frame[frame.pk] >= frame.max_active_migrations:
+            return (
+                f"Waiting: {frame.name} runs {by_frame[frame.pk]} migrations, its limit is "
+                f"{frame.max_active_migrations}."
+            )
+    msp_limit = settings.LPM_MSP_MAX_MIGRATIONS
+    for msp in (job.source_msp, job.dest_msp):
+        if msp is not None and by_vios[msp.pk] >= msp_limit:
+            return (
+                f"Waiting: mover service partition {msp.name} carries {by_vios[msp.pk]} "
+                f"migrations, the limit is {msp_limit}."
+            )
+    hmc_limit = settings.LPM_HMC_MAX_MIGRATIONS
+    if by_hmc[job.hmc_id] >= hmc_limit:
+        running = by_hmc[job.hmc_id]
+        return f"Waiting: HMC {job.hmc} runs {running} migrations, its limit is {hmc_limit}."
+    return ""
+
+
+def migration_queue_advance() -> list[MigrationJob]:
+    """Start the queued migrations that fit the limits, in request order; the others keep their
+    place with the reason they wait. Serialised per HMC (its row is locked), so two workers
+    freeing slots at once never start more than the limits allow. Returns the jobs started
+    (state migrating, not yet sent to a worker)."""
+    hmc_ids = sorted(set(MigrationJob.objects.filter(state=S.QUEUED).values_list("hmc", flat=True)))
+    started: list[MigrationJob] = []
+    for hmc_id in hmc_ids:
+        with transaction.atomic():
+            Hmc.objects.select_for_update().filter(pk=hmc_id).first()
+            queued = list(
+                MigrationJob.objects.filter(state=S.QUEUED, hmc_id=hmc_id)
+                .select_related(
+                    "source_frame", "destination_frame", "source_msp", "dest_msp", "hmc"
+                )
+                .order_by("created", "pk")
+            )
+            by_frame, by_vios, by_hmc = running_counts()
+            now = timezone.now()
+            for job in queued:
+                reason = limit_reason(job, by_frame, by_vios, by_hmc)
+                if reason:
+                    if reason != job.queued_reason:
+                        MigrationJob.objects.filter(pk=job.pk).update(
+                            queued_reason=reason, step=reason[:255]
+                        )
+                    continue
+                job.transition_check(S.MIGRATING)
+                job.state, job.queued_reason, job.step = S.MIGRATING, "", "Starting"
+                job.started = now
+                job.save(update_fields=["state", "queued_reason", "step", "started"])
+                job_event(job, "Started: within the concurrency limits.")
+                by_frame.update([job.source_frame_id, job.destination_frame_id])
+                by_vios.update(v for v in (job.source_msp_id, job.dest_msp_id) if v)
+                by_hmc[job.hmc_id] += 1
+                started.append(job)
+    return started
+
+
+def migration_queue_advance_and_dispatch(*, run_here: MigrationJob | None = None) -> bool:
+    """Advance the queue and send every job started to a worker, except `run_here` (the caller
+    runs it itself). True when `run_here` was started."""
+    mine = False
+    for job in migration_queue_advance():
+        if run_here is not None and job.pk == run_here.pk:
+            mine = True
+        else:
+            migration_dispatch(job=job)
+    return mine
+
+
+# The reconciler -----------------------------------------------------------------------------
+
+
+def stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.LPM_MIGRATION_STALE_SECONDS)
+
+
+def _is_followed(job: MigrationJob) -> bool:
+    """A worker reported on the job recently."""
+    return job.heartbeat is not None and job.heartbeat >= stale_before()
+
+
+def migrations_reconcile() -> dict[str, int]:
+    """Run by beat every 30 s. Sends pending jobs the broker never got (or lost), starts queued
+    jobs that fit, and takes over jobs whose worker stopped reporting: for one that may have
+    sent `migrlpar -o m`, the HMC is asked (`lslparmigr`) and the job resumes polling or is
+    finished; `-o m` is never sent again."""
+    from migrations_app.lpm.runner import migration_take_over
+
+    stale = stale_before()
+    counts = Counter()
+    sent_long_ago = Q(dispatched__isnull=True) | Q(dispatched__lt=stale)
+    lost = (Q(heartbeat__isnull=True) & sent_long_ago) | Q(heartbeat__lt=stale)
+    for job in MigrationJob.objects.filter(state__in=[S.PENDING, S.VALIDATING]).filter(lost):
+        counts["dispatched"] += migration_dispatch(job=job)
+    for job in migration_queue_advance():
+        counts["started"] += 1
+        migration_dispatch(job=job)
+    for job in MigrationJob.objects.filter(state__in=[S.MIGRATING, S.STOPPING]).filter(lost):
+        if job.migrate_sent is None and job.state == S.MIGRATING:
+            counts["dispatched"] += migration_dispatch(job=job)
+        else:
+            counts["taken_over"] += 1
+            migration_take_over(job=job)
+    for job in MigrationJob.objects.filter(state=S.RECOVERING).filter(lost):
+        counts["dispatched"] += migration_dispatch(job=job)
+    return dict(counts)

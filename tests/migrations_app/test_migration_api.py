@@ -1,0 +1,127 @@
+"""The migrations API: create (with validate_only), the one-active-job rule as a 409, pre-flight
+errors as a 400, list by state, detail with events, stop/recover refusals, batches, the
+wizard's proposal, and who may do what."""
+
+import pytest
+
+from inventory.demo import demo_estate_load
+from inventory.models import Frame, Lpar
+from migrations_app.models import MigrationJob
+from tests.factories import user_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    demo_estate_load()
+    return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
+
+
+@pytest.fixture
+def operator_client(api_client):
+    api_client.force_authenticate(user_create("olga", role="Operator"))
+    return api_client
+
+
+def create(client, lpar, frame, **extra):
+    body = {"lpar": lpar.pk, "destination_frame": frame.pk, **extra}
+    return client.post("/api/migrations/", body, format="json")
+
+
+def test_an_operator_creates_a_migration_and_a_second_is_a_conflict(operator_client, demo):
+    server1, p750b = demo
+    first = create(operator_client, server1, p750b, validate_only=True)
+    assert first.status_code == 201, first.json()
+    body = first.json()
+    assert body["state"] == "pending" and body["validate_only"] is True
+    assert body["lpar"]["display"] == "server1" and body["requested_by"] == "olga"
+    assert body["events"][0]["message"].startswith("Validation of server1 from p750-a to p750-b")
+
+    second = create(operator_client, server1, p750b)
+    assert second.status_code == 409
+    assert f"#{body['id']}" in second.json()["detail"]
+
+
+def test_preflight_errors_and_bad_options_are_400s_by_field(operator_client, demo):
+    _, p750b = demo
+    vios = Lpar.objects.get(name="vios1", frame__name="p750-a")
+    refused = create(operator_client, vios, p750b)
+    assert refused.status_code == 400
+    assert "vios1 is a VIOS" in refused.json()["preflight"][0]
+    server2 = Lpar.objects.get(name="server2")
+    refused = create(operator_client, server2, p750b, wait_minutes=0)
+    assert refused.status_code == 400 and "wait_minutes" in refused.json()
+    assert not MigrationJob.objects.exists()
+
+
+def test_list_by_state_detail_and_verbs(operator_client, demo):
+    server1, p750b = demo
+    job_id = create(operator_client, server1, p750b).json()["id"]
+    listed = operator_client.get("/api/migrations/?state=pending").json()
+    assert [j["id"] for j in listed["results"]] == [job_id]
+    assert operator_client.get("/api/migrations/?state=migrating").json()["count"] == 0
+    detail = operator_client.get(f"/api/migrations/{job_id}/").json()
+    assert detail["progress"] == 0 and detail["events"]
+
+    refused = operator_client.post(f"/api/migrations/{job_id}/recover/", {"force": True})
+    assert refused.status_code == 400
+    assert "Only a failed or stopped migration" in refused.json()["non_field_errors"][0]
+    stopped = operator_client.post(f"/api/migrations/{job_id}/stop/")
+    assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
+    refused = operator_client.post(f"/api/migrations/{job_id}/start/")
+    assert refused.status_code == 400
+
+
+def test_the_wizard_proposal(operator_client, demo):
+    server1, p750b = demo
+    answer = operator_client.get(
+        f"/api/migrations/proposal/?lpar={server1.pk}&destination_frame={p750b.pk}"
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["verdict"] == "ok" and body["wait_minutes"] == 5
+    assert body["command"].startswith("migrlpar -o m -m p750-a -t p750-b -p server1")
+
+
+def test_a_batch_is_all_or_nothing(operator_client, demo):
+    server1, p750b = demo
+    server2, vios = (
+        Lpar.objects.get(name="server2"),
+        Lpar.objects.get(name="vios1", frame__name="p750-a"),
+    )
+    refused = operator_client.post(
+        "/api/migration-batches/",
+        {"jobs": [{"lpar": server1.pk, "destination_frame": p750b.pk},
+                  {"lpar": vios.pk, "destination_frame": p750b.pk}]},
+        format="json",
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert "2. vios1 → p750-b: vios1 is a VIOS" in refused.json()["jobs"][0]
+    assert not MigrationJob.objects.exists()
+    created = operator_client.post(
+        "/api/migration-batches/",
+        {"name": "wave 1", "jobs": [{"lpar": server1.pk, "destination_frame": p750b.pk},
+                                    {"lpar": server2.pk, "destination_frame": p750b.pk}]},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["states"] == {"pending": 2} and len(body["jobs"]) == 2
+
+
+@pytest.mark.parametrize("role", ["Viewer", "Planner"])
+def test_only_operators_migrate(api_client, demo, role):
+    server1, p750b = demo
+    api_client.force_authenticate(user_create("someone", role=role))
+    assert create(api_client, server1, p750b).status_code == 403
+    assert api_client.get("/api/migrations/").status_code == 200
+
+
+def test_list_by_several_states(operator_client, demo):
+    server1, p750b = demo
+    job_id = create(operator_client, server1, p750b).json()["id"]
+    MigrationJob.objects.filter(pk=job_id).update(state="queued")
+    listed = operator_client.get("/api/migrations/?state__in=queued,migrating").json()
+    assert [j["id"] for j in listed["results"]] == [job_id]
+    assert operator_client.get("/api/migrations/?state=nonsense").status_code == 400
