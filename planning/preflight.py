@@ -740,10 +740,11 @@ def _frame_findings(
         ))  # fmt: skip
     running = options.running_by_frame.get(frame.pk, 0)
     if running >= frame.max_active_migrations:
-        findings.append(_error(
+        findings.append(_warning(
             "MIGRATION_LIMIT",
             f"{running} migrations are running on {frame.name}, its maximum of concurrent "
-            f"migrations ({frame.max_active_migrations}).",
+            f"migrations ({frame.max_active_migrations}); a migration started now waits in the "
+            "queue until one ends.",
             frame=frame.name, running=running, limit=frame.max_active_migrations,
         ))  # fmt: skip
     elif (
@@ -751,10 +752,11 @@ def _frame_findings(
         and msps
         and all(options.running_by_vios.get(v.pk, 0) >= options.vios_limit for v in msps)
     ):
-        findings.append(_error(
+        findings.append(_warning(
             "MIGRATION_LIMIT",
             f"Every mover service partition of {frame.name} carries {options.vios_limit} "
-            "migrations already, its limit.",
+            "migrations already, its limit; a migration started now waits in the queue until "
+            "one ends.",
             frame=frame.name, limit=options.vios_limit,
         ))  # fmt: skip
     return findings

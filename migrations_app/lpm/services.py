@@ -233,9 +233,17 @@ def migration_create(
     existing = _active_job(lpar)
     if existing:
         raise _conflict(existing)
-    job = _checked_job(
-        lpar=lpar, destination=destination, options=options, confirm_warnings=confirm_warnings
-    )
+    try:
+        job = _checked_job(
+            lpar=lpar, destination=destination, options=options, confirm_warnings=confirm_warnings
+        )
+    except ValidationError:
+        # A job created meanwhile claims the slots and capacity these checks just saw taken:
+        # the caller is told about that job, not about its side effects.
+        existing = _active_job(lpar)
+        if existing:
+            raise _conflict(existing) from None
+        raise
     job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
     try:
         with transaction.atomic():

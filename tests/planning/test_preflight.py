@@ -169,7 +169,7 @@ class FindingCodes(DemoTestCase):
         found = findings(**kwargs)
         assert code in codes(found), found
         finding = next(f for f in found if f.code == code)
-        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY")
+        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY", "MIGRATION_LIMIT")
         expected = Severity.WARNING if code in warnings else Severity.ERROR
         assert finding.severity == expected
         assert any(name in finding.message for name in ("server1", "p750-b", "p750-a", "vios1"))
@@ -242,11 +242,13 @@ class WorkedExample(DemoTestCase):
     def test_a_migration_job_in_progress_blocks(self):
         assert codes(findings(migrating_lpars=frozenset({self.server1.pk}))) == {"LPAR_MIGRATING"}
 
-    def test_every_msp_at_its_limit_blocks(self):
+    def test_every_msp_at_its_limit_warns_that_the_migration_will_wait(self):
         msps = list(
             Lpar.objects.filter(frame__name="p750-b", msp=True).values_list("pk", flat=True)
         )
-        assert codes(findings(running_by_vios=dict.fromkeys(msps, 4))) == {"MIGRATION_LIMIT"}
+        found = findings(running_by_vios=dict.fromkeys(msps, 4))
+        assert codes(found) == {"MIGRATION_LIMIT"}
+        assert verdict_of(found) == Verdict.WARNINGS and "waits in the queue" in found[0].message
         assert findings(running_by_vios=dict.fromkeys(msps[:1], 4)) == []
 
     def test_arrivals_already_planned_take_capacity(self):
