@@ -8,7 +8,6 @@ import signal
 import uuid
 
 import pytest
-from django.conf import settings
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
@@ -19,6 +18,7 @@ from migrations_app.simulator.estate import estate_from_db
 from migrations_app.simulator.hmc import SimulatedHmc
 from migrations_app.simulator.server import SimulatorThread
 from migrations_app.tasks import migrations_reconcile_task
+from tests.brokers import broker_unreachable
 from tests.factories import user_create
 from tests.integration.conftest import (
     database_url_of_test_database,
@@ -184,12 +184,8 @@ def test_a_worker_killed_mid_migration(estate, simulated, start_worker):
 def test_the_broker_down_at_submit_then_up(estate, simulated, start_worker):
     server1, p750b = estate
     simulated(migration_seconds=1)
-    broker = settings.CELERY_BROKER_URL
-    try:
-        _broker_set("redis://127.0.0.1:1/0")
+    with broker_unreachable():
         job = migration_create(lpar=server1, destination=p750b)
-    finally:
-        _broker_set(broker)
     assert "broker is unreachable" in job.dispatch_error
     assert job_of(job.pk).state == S.PENDING
     start_worker()
@@ -200,12 +196,6 @@ def test_the_broker_down_at_submit_then_up(estate, simulated, start_worker):
 
     job = wait_for(reconciled, timeout=60, interval=1.0)
     assert job and job.state == S.COMPLETED, job and job.message
-
-
-def _broker_set(url: str) -> None:
-    """Point the web side's Celery app at another broker (what a fork does to its pools)."""
-    celery_app.conf.broker_url = celery_app.conf.broker_write_url = url
-    celery_app._after_fork()
 
 
 def test_limits_hold_a_job_queued_until_a_slot_frees(estate, simulated, start_worker):

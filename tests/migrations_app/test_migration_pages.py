@@ -5,18 +5,16 @@ state, the Migrations list with its filter and running bars, batches, and who ma
 
 import html
 
-import kombu.pools
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar
-from lpmplanner.celery import app as celery_app
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob, MigrationState
 from planning.choices import Severity
 from planning.preflight import Finding
+from tests.brokers import broker_unreachable
 from tests.factories import user_create
 
 pytestmark = pytest.mark.django_db
@@ -386,21 +384,9 @@ def test_the_dangerous_actions_take_post_only(operator_client, demo):
 
 
 @pytest.fixture
-def broker_down(monkeypatch):
-    """The broker unreachable for this test (a port nothing listens on)."""
-
-    def use(url: str) -> None:
-        # Celery reads CELERY_BROKER_URL from the environment before its own setting, and
-        # kombu keeps its connection and producer pools per URL, process-wide: switch both.
-        monkeypatch.setenv("CELERY_BROKER_URL", url)
-        celery_app.conf.broker_url = url
-        kombu.pools.reset()
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    use("redis://127.0.0.1:1/0")
-    yield
-    use(settings.CELERY_BROKER_URL)
+def broker_down():
+    with broker_unreachable():
+        yield
 
 
 @pytest.mark.django_db(transaction=True)
