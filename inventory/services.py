@@ -9,7 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, Validati
 from django.db import models, router, transaction
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from inventory.choices import VirtualAdapterKind, VirtualAdapterRole
 from inventory.identifiers import wwpn_normalize
@@ -134,9 +134,13 @@ def _unique_rules(model: type[models.Model]) -> list[tuple[tuple, Q | None, str,
     return rules
 
 
-def _unique_errors(instances: Sequence[models.Model], model: type[models.Model]) -> dict[int, dict]:
+def _unique_errors(
+    instances: Sequence[models.Model], model: type[models.Model], *, stored_rows: bool = False
+) -> dict[int, dict]:
     """Uniqueness proved set-wise: against the stored rows (one query per rule and batch) and
-    within the new rows themselves, where the first one wins."""
+    within the new rows themselves, where the first one wins. With `stored_rows` the instances
+    are rows being changed: their own stored values do not count against them."""
+    own = {i.pk for i in instances} if stored_rows else set()
     errors: dict[int, dict] = {}
     for fields, condition, name, message in _unique_rules(model):
         attnames = [f.attname for f in fields]
@@ -157,7 +161,7 @@ def _unique_errors(instances: Sequence[models.Model], model: type[models.Model])
             )
             if condition is not None:
                 rows = rows.filter(condition)
-            stored |= set(rows.values_list(*attnames))
+            stored |= {row[1:] for row in rows.values_list("pk", *attnames) if row[0] not in own}
         seen: set[tuple] = set()
         for index, key in keys.items():
             if key in stored or key in seen:
@@ -192,6 +196,32 @@ def objects_bulk_create(
         custom_historical_attrs={"request_id": getattr(request, "id", "") or ""},
     )  # fmt: skip
     return created, refused
+
+
+@transaction.atomic
+def objects_bulk_change(
+    *, instances: Sequence[models.Model], fields: Sequence[str]
+) -> tuple[list[models.Model], list[tuple[models.Model, ValidationError]]]:
+    """Save changed `fields` of many stored rows of one model, each row with its own values,
+    validated by the same rules as `objects_bulk_create` (a few queries per batch), with their
+    history rows. Returns (changed, refused with why); the refused are not saved."""
+    if not instances:
+        return [], []
+    model = type(instances[0])
+    errors = _row_errors(instances, model)
+    valid = [index for index in range(len(instances)) if index not in errors]
+    checked = [instances[i] for i in valid]
+    for index, found in _unique_errors(checked, model, stored_rows=True).items():
+        errors[valid[index]] = found
+    refused = [(instances[index], ValidationError(found)) for index, found in errors.items()]
+    changed = [i for index, i in enumerate(instances) if index not in errors]
+    request = getattr(HistoricalRecords.context, "request", None)
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    bulk_update_with_history(
+        changed, model, attnames, batch_size=BULK_BATCH,
+        custom_historical_attrs={"request_id": getattr(request, "id", "") or ""},
+    )  # fmt: skip
+    return changed, refused
 
 
 def _wwpn_values(raw: Sequence[str], field: str) -> list[str]:
@@ -250,6 +280,19 @@ def virtual_adapter_save(
     if values is not None:
         _wwpn_pair_replace(adapter=adapter, values=values, fabrics=wwpn_fabrics)
     return adapter
+
+
+@transaction.atomic
+def vfc_wwpns_set(
+    *, adapter: VirtualAdapter, wwpns: Sequence[str], fabrics: Sequence[Fabric | None] | None
+) -> None:
+    """Replace a stored vFC client adapter's WWPN pair (and the fabric of each WWPN)."""
+    values = _wwpn_values(wwpns, "wwpns")
+    if len(values) != 2:
+        raise ValidationError(
+            {"wwpns": f"A vFC client adapter has exactly two WWPNs, not {len(values)}."}
+        )
+    _wwpn_pair_replace(adapter=adapter, values=values, fabrics=fabrics)
 
 
 def _wwpn_pair_replace(
