@@ -3,6 +3,7 @@
 from django.urls import path
 
 from planning import views
+from planning.workbook import views as workbook
 from planning.zoning import views as zoning
 
 app_name = "planning"
@@ -18,6 +19,17 @@ urlpatterns = [
     ),
     path("planning/lpars/<int:pk>/runbook/", views.lpar_runbook, name="lpar-runbook"),
     path("planning/stub-twins/", views.frame_stub_twins, name="frame-stub-twins"),
+    path("planning/workbook/", workbook.workbook_page, name="workbook"),
+    path(
+        "planning/workbook/imports/<int:pk>/",
+        workbook.workbook_import_detail,
+        name="workbook-import-detail",
+    ),
+    path(
+        "planning/workbook/imports/<int:pk>/commit/",
+        workbook.workbook_import_commit_page,
+        name="workbook-import-commit",
+    ),
     path("zoning/", zoning.zoning_index, name="zoning-index"),
     path("zoning/download/", zoning.zoning_download, name="zoning-download-all"),
     path(

@@ -6,36 +6,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planning', '0004_fabric_zoning'),
+        ("planning", "0004_fabric_zoning"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkbookImport',
+            name="WorkbookImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255)),
-                ('sheet', models.CharField(blank=True, help_text='For a CSV file: its sheet.', max_length=64)),
-                ('stored_name', models.CharField(help_text="The kept upload's file name.", max_length=64)),
-                ('dry_run', models.BooleanField(default=True)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='0–100.')),
-                ('rows', models.PositiveIntegerField(default=0, help_text='Rows read from the file.')),
-                ('committed', models.BooleanField(default=False)),
-                ('message', models.TextField(blank=True, help_text='Why the file was refused, if it was.')),
-                ('report', models.JSONField(blank=True, default=dict)),
-                ('request_id', models.CharField(help_text="The change history's request id of everything it changed.", max_length=36)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                (
+                    "sheet",
+                    models.CharField(
+                        blank=True, help_text="For a CSV file: its sheet.", max_length=64
+                    ),
+                ),
+                (
+                    "stored_name",
+                    models.CharField(help_text="The kept upload's file name.", max_length=64),
+                ),
+                ("dry_run", models.BooleanField(default=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="0–100.")),
+                (
+                    "rows",
+                    models.PositiveIntegerField(default=0, help_text="Rows read from the file."),
+                ),
+                ("committed", models.BooleanField(default=False)),
+                (
+                    "message",
+                    models.TextField(blank=True, help_text="Why the file was refused, if it was."),
+                ),
+                ("report", models.JSONField(blank=True, default=dict)),
+                (
+                    "request_id",
+                    models.CharField(
+                        help_text="The change history's request id of everything it changed.",
+                        max_length=36,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'workbook import',
-                'ordering': ['-created'],
+                "verbose_name": "workbook import",
+                "ordering": ["-created"],
             },
         ),
     ]

@@ -40,8 +40,12 @@ from planning.workbook.read import ParsedSheet, ParsedWorkbook, Problem
 
 Progress = Callable[[int, int], None]
 MAX_LISTED_CHANGES = 1000
-ADAPTER_FIELDS = {"adapter_kind": "kind", "feature_code": "feature_code",
-                  "adapter_description": "description", "owner": "owner"}  # fmt: skip
+ADAPTER_FIELDS = {
+    "adapter_kind": "kind",
+    "feature_code": "feature_code",
+    "adapter_description": "description",
+    "owner": "owner",
+}
 
 
 class RowProblem(Exception):
@@ -72,8 +76,10 @@ class ImportReport:
 
     @property
     def total(self) -> dict[str, int]:
-        return {k: sum(getattr(s, k) for s in self.sheets.values())
-                for k in ("created", "updated", "unchanged")}  # fmt: skip
+        return {
+            k: sum(getattr(s, k) for s in self.sheets.values())
+            for k in ("created", "updated", "unchanged")
+        }
 
     def as_dict(self) -> dict:
         return {
@@ -103,8 +109,9 @@ class _Pending:
         rest = [k for k in self.changed if k not in keys]
         if not rest:
             return None
-        return _Pending(self.number, self.values, self.instance, rest, self.current,
-                        self.tagged, self.fabrics)  # fmt: skip
+        return _Pending(
+            self.number, self.values, self.instance, rest, self.current, self.tagged, self.fabrics
+        )
 
 
 class _References:
@@ -135,15 +142,19 @@ class _References:
         return self._get("vlans", lambda: {v.vlan_id: v for v in Vlan.objects.all()})
 
     def pools(self) -> dict[tuple[str, str], SharedProcessorPool]:
-        return self._get("pools", lambda: {
-            (p.frame.name, p.name): p
-            for p in SharedProcessorPool.objects.select_related("frame")
-        })  # fmt: skip
+        return self._get(
+            "pools",
+            lambda: {
+                (p.frame.name, p.name): p
+                for p in SharedProcessorPool.objects.select_related("frame")
+            },
+        )
 
     def drawers(self) -> dict[tuple[str, str], Drawer]:
-        return self._get("drawers", lambda: {
-            (d.frame.name, d.location): d for d in Drawer.objects.select_related("frame")
-        })  # fmt: skip
+        return self._get(
+            "drawers",
+            lambda: {(d.frame.name, d.location): d for d in Drawer.objects.select_related("frame")},
+        )
 
     def lpars(self) -> dict[tuple[str, str], Lpar]:
         def load() -> dict:
@@ -158,17 +169,25 @@ class _References:
         return self._get("lpars", load)
 
     def adapters(self) -> dict[tuple[str, str, str], Adapter]:
-        return self._get("adapters", lambda: {
-            (a.slot.drawer.frame.name, a.slot.drawer.location, a.slot.location): a
-            for a in Adapter.objects.select_related("slot__drawer__frame")
-        })  # fmt: skip
+        return self._get(
+            "adapters",
+            lambda: {
+                (a.slot.drawer.frame.name, a.slot.drawer.location, a.slot.location): a
+                for a in Adapter.objects.select_related("slot__drawer__frame")
+            },
+        )
 
     def ports(self) -> dict[tuple[str, str], Port]:
-        return self._get("ports", lambda: {
-            (p.adapter.slot.drawer.frame.name,
-             port_location(p.adapter.slot.drawer.location, p.adapter.slot.location, p.name)): p
-            for p in Port.objects.select_related("adapter__slot__drawer__frame")
-        })  # fmt: skip
+        return self._get(
+            "ports",
+            lambda: {
+                (
+                    p.adapter.slot.drawer.frame.name,
+                    port_location(p.adapter.slot.drawer.location, p.adapter.slot.location, p.name),
+                ): p
+                for p in Port.objects.select_related("adapter__slot__drawer__frame")
+            },
+        )
 
     def frame(self, values: dict, key: str = "frame") -> Frame:
         name = values.get(key, "")
@@ -245,8 +264,13 @@ class WorkbookImport:
             Problem(spec.title, number, column.header if column else "", message)
         )
 
-    def refused(self, spec: c.SheetSpec, pending: _Pending, error: ValidationError,
-                names: dict[str, str] | None = None) -> None:  # fmt: skip
+    def refused(
+        self,
+        spec: c.SheetSpec,
+        pending: _Pending,
+        error: ValidationError,
+        names: dict[str, str] | None = None,
+    ) -> None:
         """Report a model's ValidationError under the columns its fields are in."""
         details = (
             error.message_dict
@@ -278,8 +302,12 @@ class WorkbookImport:
                 self.problem(spec, number, blank[0], "needed to identify the row, but empty")
                 continue
             if key in seen:
-                self.problem(spec, number, spec.key[-1],
-                             f"the same {spec.model._meta.verbose_name} as row {seen[key]}")  # fmt: skip
+                self.problem(
+                    spec,
+                    number,
+                    spec.key[-1],
+                    f"the same {spec.model._meta.verbose_name} as row {seen[key]}",
+                )
                 continue
             seen[key] = number
             pk = values.get("id")
@@ -301,19 +329,30 @@ class WorkbookImport:
         if len(self.report.changes) >= MAX_LISTED_CHANGES:
             return
         label = " ".join(str(pending.values.get(k, "")) for k in spec.key)
-        entry = {"sheet": spec.title, "row": pending.number, "object": label,
-                 "action": "update" if pending.current else "create"}  # fmt: skip
+        entry = {
+            "sheet": spec.title,
+            "row": pending.number,
+            "object": label,
+            "action": "update" if pending.current else "create",
+        }
         if pending.current:
             entry["fields"] = [
-                [spec.by_key[k].header, _shown(spec.by_key[k], pending.current[k]),
-                 _shown(spec.by_key[k], pending.values[k])]
+                [
+                    spec.by_key[k].header,
+                    _shown(spec.by_key[k], pending.current[k]),
+                    _shown(spec.by_key[k], pending.values[k]),
+                ]
                 for k in pending.changed
-            ]  # fmt: skip
+            ]
         self.report.changes.append(entry)
 
-    def assign(self, spec: c.SheetSpec, pending: _Pending,
-               setters: dict[str, Callable[[models.Model, dict], None]],
-               skip: set[str] = frozenset()) -> bool:  # fmt: skip
+    def assign(
+        self,
+        spec: c.SheetSpec,
+        pending: _Pending,
+        setters: dict[str, Callable[[models.Model, dict], None]],
+        skip: set[str] = frozenset(),
+    ) -> bool:
         """Set the row's changed columns on its instance; False when a reference is missing.
         A new row leaves empty cells to the model's defaults."""
         instance, values = pending.instance, pending.values
@@ -332,8 +371,13 @@ class WorkbookImport:
             return False
         return True
 
-    def write(self, spec: c.SheetSpec, new: list[_Pending], changed: list[_Pending],
-              names: dict[str, str] | None = None) -> tuple[list[_Pending], list[_Pending]]:  # fmt: skip
+    def write(
+        self,
+        spec: c.SheetSpec,
+        new: list[_Pending],
+        changed: list[_Pending],
+        names: dict[str, str] | None = None,
+    ) -> tuple[list[_Pending], list[_Pending]]:
         """Create and change the rows in batches; returns the (new, changed) that were saved."""
         result = self.report.sheets[spec.title]
         by_instance = {id(p.instance): p for p in new + changed}
@@ -489,9 +533,13 @@ class WorkbookImport:
                 adapter = Adapter(slot=slots[keys])
                 wanted = [k for k in wanted if values[k] not in ("", None)]
             elif "adapter_kind" in values and not values["adapter_kind"]:
-                self.problem(spec, pending.number, "adapter_kind",
-                             "the slot holds an adapter; an import never removes one (delete "
-                             "it in the inventory)")  # fmt: skip
+                self.problem(
+                    spec,
+                    pending.number,
+                    "adapter_kind",
+                    "the slot holds an adapter; an import never removes one (delete "
+                    "it in the inventory)",
+                )
                 continue
             else:
                 wanted = [k for k in wanted if values[k] != pending.current[k]]
@@ -544,8 +592,9 @@ class WorkbookImport:
         with_wwpn = [p for p in new if p.values.get("wwpn")]
         with_wwpn += [p for p in changed if wwpn & set(p.changed)]
         only_wwpn = {p.number for p in changed if not p.without(wwpn)}
-        self.write(spec, new, [p.without(wwpn) for p in changed if p.without(wwpn)],
-                   {"adapter": "slot"})  # fmt: skip
+        self.write(
+            spec, new, [p.without(wwpn) for p in changed if p.without(wwpn)], {"adapter": "slot"}
+        )
         refused = self.rows_with_problems(spec)
         for pending in with_wwpn:
             if pending.number in refused:
@@ -621,8 +670,13 @@ class WorkbookImport:
             if adapter.physical_port is None:
                 raise RowProblem("physical_port", f"no port {name} on frame {frame.name}")
 
-        setters = {"frame": lpar, "lpar": lpar, "remote_lpar": remote, "pvid": pvid,
-                   "physical_port": port}  # fmt: skip
+        setters = {
+            "frame": lpar,
+            "lpar": lpar,
+            "remote_lpar": remote,
+            "pvid": pvid,
+            "physical_port": port,
+        }
         extras = {"vlans", "wwpn1", "wwpn2", "fabric1", "fabric2"}
         new, changed = self.match(sheet)
         new = [p for p in new if self.assign(spec, p, setters, extras)]
@@ -644,17 +698,30 @@ class WorkbookImport:
             ]
         )
         pairs = [
-            (p, Wwpn(virtual_adapter=p.instance, value=p.values[f"wwpn{n}"], position=n,
-                     fabric=p.fabrics[n - 1]))
-            for p in done_new if p.values.get("wwpn1") for n in (1, 2)
-        ]  # fmt: skip
+            (
+                p,
+                Wwpn(
+                    virtual_adapter=p.instance,
+                    value=p.values[f"wwpn{n}"],
+                    position=n,
+                    fabric=p.fabrics[n - 1],
+                ),
+            )
+            for p in done_new
+            if p.values.get("wwpn1")
+            for n in (1, 2)
+        ]
         owner = {id(row): pending for pending, row in pairs}
         _, refused = objects_bulk_create(instances=[row for _, row in pairs])
         for row, error in refused:
             for messages in error.message_dict.values():
                 for message in messages:
-                    self.problem(spec, owner[id(row)].number, f"wwpn{row.position}",
-                                 f"{row.value}: {message}")  # fmt: skip
+                    self.problem(
+                        spec,
+                        owner[id(row)].number,
+                        f"wwpn{row.position}",
+                        f"{row.value}: {message}",
+                    )
         refused_rows = self.rows_with_problems(spec)
         for pending in with_extras:
             if pending.number in refused_rows:
@@ -721,8 +788,9 @@ def _field(spec: c.SheetSpec, key: str) -> str | None:
     return key
 
 
-def workbook_apply(parsed: ParsedWorkbook, *, commit: bool,
-                   progress: Progress | None = None) -> ImportReport:  # fmt: skip
+def workbook_apply(
+    parsed: ParsedWorkbook, *, commit: bool, progress: Progress | None = None
+) -> ImportReport:
     """Apply the workbook in one transaction; keep it only when `commit` and nothing is wrong."""
     with transaction.atomic():
         report = WorkbookImport(parsed, progress=progress).run()

@@ -84,7 +84,9 @@ def _text_refusal(column: c.Column, value: object) -> str:
             f"is a date ({value}) in the file, not text: the spreadsheet turned the entry into a "
             "date. Format the column as Text and type the value again."
         )
-    shown = f"{value:.6G}" if isinstance(value, float) else str(value)
+    # As a spreadsheet shows it: 12 digits and more in scientific notation (1.2E+15).
+    big = isinstance(value, int | float) and abs(value) >= 1e11
+    shown = f"{value:.6G}" if big or isinstance(value, float) else str(value)
     return (
         f"is a number ({shown}) in the file, not text: spreadsheets turn long digit strings into "
         f"numbers and lose digits or leading zeros. Format the {column.header} column as Text "
@@ -257,9 +259,11 @@ def _merged_header(sheet) -> str | None:
 
 def _xlsx_read(path: Path, parsed: ParsedWorkbook) -> None:
     _check_zip(path)
+    stream = path.open("rb")  # a file object: openpyxl judges a path by its extension
     try:
-        book = load_workbook(path, read_only=True, data_only=False)
+        book = load_workbook(stream, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
+        stream.close()
         raise WorkbookRefused(f"The file is not a readable xlsx workbook ({error}).") from None
     counted = [0]
     try:
@@ -286,6 +290,7 @@ def _xlsx_read(path: Path, parsed: ParsedWorkbook) -> None:
                 parsed.sheets.append(found)
     finally:
         book.close()
+        stream.close()
 
 
 def _csv_read(path: Path, filename: str, sheet: str, parsed: ParsedWorkbook) -> None:
@@ -349,11 +354,12 @@ def workbook_size(path: Path, *, filename: str) -> int:
         with path.open("rb") as stream:
             return sum(1 for _ in stream)
     _check_zip(path)
-    try:
-        book = load_workbook(path, read_only=True)
-    except Exception:
-        return 0
-    try:
-        return sum((s.max_row or 0) for s in book.worksheets if c.sheet_named(s.title))
-    finally:
-        book.close()
+    with path.open("rb") as stream:
+        try:
+            book = load_workbook(stream, read_only=True)
+        except Exception:  # refused with the reason when the import reads it
+            return 0
+        try:
+            return sum((s.max_row or 0) for s in book.worksheets if c.sheet_named(s.title))
+        finally:
+            book.close()
