@@ -229,7 +229,7 @@ def _shown(column: c.Column, value: object) -> str:
     return "" if shown is None else str(shown)
 
 
-class WorkbookImport:
+class ImportRun:
     """One import run over a parsed workbook. Call `run()` inside a transaction."""
 
     def __init__(self, parsed: ParsedWorkbook, *, progress: Progress | None = None):
@@ -241,7 +241,7 @@ class WorkbookImport:
         bad = {(p.sheet, p.row) for p in parsed.problems if p.row}
         self._bad_rows = bad
 
-    # -- the frame of every sheet ---------------------------------------------------------
+    # -- what every sheet does ------------------------------------------------------------
 
     def run(self) -> ImportReport:
         total = max(self.parsed.row_count, 1)
@@ -793,7 +793,7 @@ def workbook_apply(
 ) -> ImportReport:
     """Apply the workbook in one transaction; keep it only when `commit` and nothing is wrong."""
     with transaction.atomic():
-        report = WorkbookImport(parsed, progress=progress).run()
+        report = ImportRun(parsed, progress=progress).run()
         report.committed = commit and not report.problems
         if not report.committed:
             transaction.set_rollback(True)
