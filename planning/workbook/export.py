@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -124,14 +125,16 @@ def _shared_pool_rows() -> Iterator[Row]:
         yield {"id": pk, "frame": frame, "pool_id": pool_id, "name": name}
 
 
-def _lpar_rows() -> Iterator[Row]:
+def _lpar_rows(where: Q = Q()) -> Iterator[Row]:
     fields = ("id", "frame__name", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
               "virtual_procs", "memory_mb", "compat_mode", "shared_pool__name", "msp",
               "profile_name", "stub_of__frame__name", "stub_of__name", "notes")  # fmt: skip
     keys = ("id", "frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
             "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp", "profile_name",
             "stub_of_frame", "stub_of", "notes")  # fmt: skip
-    for values in Lpar.objects.order_by("frame__name", "lpar_id").values_list(*fields):
+    for values in (
+        Lpar.objects.filter(where).order_by("frame__name", "lpar_id").values_list(*fields)
+    ):
         row = dict(zip(keys, values, strict=True))
         for key in ("shared_pool", "stub_of_frame", "stub_of"):
             row[key] = row[key] or ""
@@ -143,15 +146,18 @@ def port_location(drawer: str, slot: str, port: str) -> str:
     return f"{drawer}-{slot}-{port}"
 
 
-def _virtual_adapter_rows() -> Iterator[Row]:
+def _virtual_adapter_rows(where: Q = Q()) -> Iterator[Row]:
+    adapters = VirtualAdapter.objects.filter(where)
     through = VirtualAdapter.vlans.through
     tagged: dict[int, list[int]] = defaultdict(list)
-    for adapter, vlan in through.objects.values_list("virtualadapter_id", "vlan__vlan_id"):
+    links = through.objects.filter(virtualadapter__in=adapters) if where else through.objects
+    for adapter, vlan in links.values_list("virtualadapter_id", "vlan__vlan_id"):
         tagged[adapter].append(vlan)
     pairs: dict[int, dict[int, tuple[str, str]]] = defaultdict(dict)
-    for adapter, position, value, fabric in Wwpn.objects.filter(
-        virtual_adapter__isnull=False
-    ).values_list("virtual_adapter_id", "position", "value", "fabric__name"):
+    wwpns = Wwpn.objects.filter(virtual_adapter__in=adapters) if where else Wwpn.objects
+    for adapter, position, value, fabric in wwpns.filter(virtual_adapter__isnull=False).values_list(
+        "virtual_adapter_id", "position", "value", "fabric__name"
+    ):
         pairs[adapter][position] = (value, fabric or "")
     ports = {
         pk: port_location(drawer, slot, name)
@@ -162,7 +168,7 @@ def _virtual_adapter_rows() -> Iterator[Row]:
     fields = ("id", "lpar__frame__name", "lpar__name", "slot", "kind", "role",
               "remote_lpar__name", "remote_slot", "pvid_id", "vswitch", "trunk_priority",
               "physical_port_id", "backing_devices", "device_name")  # fmt: skip
-    rows = VirtualAdapter.objects.order_by("lpar__frame__name", "lpar__lpar_id", "slot")
+    rows = adapters.order_by("lpar__frame__name", "lpar__lpar_id", "slot")
     for (pk, frame, lpar, slot, kind, role, remote, remote_slot, pvid, vswitch, priority,
          port, backing, device) in rows.values_list(*fields).iterator(chunk_size=5000):  # fmt: skip
         pair = pairs.get(pk, {})
@@ -191,9 +197,18 @@ ROWS: dict[str, Callable[[], Iterable[Row]]] = {
 }
 
 
-def sheet_rows(spec: c.SheetSpec) -> Iterable[Row]:
-    """The estate's rows of one sheet, with values as the import reads them back."""
-    return ROWS[spec.title]()
+# Where the two big sheets find a row's frame: an import of a few frames reads only theirs.
+FRAME_OF = {c.LPARS.title: "frame__name", c.VIRTUAL_ADAPTERS.title: "lpar__frame__name"}
+
+
+def sheet_rows(
+    spec: c.SheetSpec, *, frames: set[str] | None = None, ids: set[int] = frozenset()
+) -> Iterable[Row]:
+    """The estate's rows of one sheet, with values as the import reads them back; with `frames`,
+    at least the rows on those frames and those with `ids` (more on sheets that hold few)."""
+    if frames is None or spec.title not in FRAME_OF:
+        return ROWS[spec.title]()
+    return ROWS[spec.title](Q(**{f"{FRAME_OF[spec.title]}__in": frames}) | Q(pk__in=ids))
 
 
 def cell_value(column: c.Column, value: object) -> object:
@@ -294,6 +309,18 @@ def _readme(book: Workbook, *, user: str, template: bool) -> None:
                 [spec.title, column.header, "yes" if column.required else "", text.strip()]
             )
     readme.finish(dropdowns=False)
+
+
+def sheet_workbook(spec: c.SheetSpec, rows: Iterable[Row]) -> bytes:
+    """A workbook of one sheet with the given rows (for a partial import)."""
+    book = Workbook(write_only=True)
+    sheet = _Sheet(book, spec.title, spec.columns)
+    for row in rows:
+        sheet.append(row)
+    sheet.finish()
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def planning_workbook(*, user: str = "", template: bool = False) -> bytes:

@@ -288,7 +288,9 @@ class ImportRun:
     def match(self, sheet: ParsedSheet) -> tuple[list[_Pending], list[_Pending]]:
         """Split the sheet's good rows into (new, changed) rows; count the unchanged ones."""
         spec, result = sheet.spec, self.report.sheets[sheet.spec.title]
-        stored = {row["id"]: row for row in sheet_rows(spec)}
+        frames = {values.get("frame") for _, values in sheet.rows}
+        ids = {values["id"] for _, values in sheet.rows if values.get("id")}
+        stored = {row["id"]: row for row in sheet_rows(spec, frames=frames, ids=ids)}
         by_key = {tuple(row[k] for k in spec.key): pk for pk, row in stored.items()}
         seen: dict[tuple, int] = {}
         new, changed = [], []
@@ -320,7 +322,7 @@ class ImportRun:
                 result.unchanged += 1
                 continue
             changed.append(_Pending(number, values, None, differ, current))
-        instances = spec.model._default_manager.in_bulk([p.current["id"] for p in changed])
+        instances = _stored_instances(spec.model, [p.current["id"] for p in changed], self.refs)
         for pending in changed:
             pending.instance = instances[pending.current["id"]]
         return new, changed
@@ -773,6 +775,36 @@ class ImportRun:
         if {"wwpn1", "wwpn2", "fabric1", "fabric2"} & set(pending.changed):
             wwpns = [values.get(k, current[k]) for k in ("wwpn1", "wwpn2")]
             vfc_wwpns_set(adapter=adapter, wwpns=wwpns, fabrics=pending.fabrics)
+
+
+# What the models' clean() reads of their related rows: loaded with the batch, not per row.
+RELATED = {
+    Lpar: (("frame", "shared_pool__frame", "stub_of__frame"), ()),
+    Adapter: (("slot", "owner"), ()),
+    Port: (("adapter",), ()),
+    VirtualAdapter: ((), ("wwpns",)),
+}
+
+
+def _stored_instances(
+    model: type[models.Model], pks: list[int], refs: "_References"
+) -> dict[int, models.Model]:
+    joined, prefetched = RELATED.get(model, ((), ()))
+    if model is VirtualAdapter:
+        joined = ("physical_port__adapter",)  # the LPARs come from the references
+    rows = model._default_manager.select_related(*joined).prefetch_related(*prefetched)
+    found = {}
+    for start in range(0, len(pks), 2000):
+        found.update(rows.in_bulk(pks[start : start + 2000]))
+    if model is VirtualAdapter:
+        lpars = {lpar.pk: lpar for lpar in refs.lpars().values()}
+        for adapter in found.values():
+            adapter.lpar = lpars[adapter.lpar_id]
+            if adapter.remote_lpar_id:
+                adapter.remote_lpar = lpars[adapter.remote_lpar_id]
+            # The slot rule compares with the stored slot, kind and LPAR: lend them.
+            adapter.stored_slot_hint = (adapter.slot, adapter.kind, adapter.lpar_id)
+    return found
 
 
 def _field(spec: c.SheetSpec, key: str) -> str | None:

@@ -3,8 +3,8 @@
 import io
 
 import pytest
-from django.core.management import call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from inventory.history import history_list
 from inventory.models import Lpar
