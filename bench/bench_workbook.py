@@ -77,8 +77,12 @@ def run() -> list:
     ]
     book.close()
     base_write, _ = _timed(lambda: _bare_write(shape))
-    print(f"export: {sum(r for _, r, _ in shape)} rows for {Lpar.objects.count()} LPARs, "
-          f"{VirtualAdapter.objects.count()} virtual adapters, {len(content) / 2**20:.1f} MB")  # fmt: skip
+    rows_written = sum(r for _, r, _ in shape)
+    adapters = VirtualAdapter.objects.count()
+    print(
+        f"export: {rows_written} rows, {Lpar.objects.count()} LPARs, {adapters} virtual "
+        f"adapters, {len(content) / 2**20:.1f} MB"
+    )
 
     # Every row of the sheet changes one cell: 10,000 updates, the heaviest kind of import.
     rows = list(itertools.islice(sheet_rows(c.VIRTUAL_ADAPTERS), ADAPTER_ROWS))

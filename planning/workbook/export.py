@@ -125,7 +125,8 @@ def _shared_pool_rows() -> Iterator[Row]:
         yield {"id": pk, "frame": frame, "pool_id": pool_id, "name": name}
 
 
-def _lpar_rows(where: Q = Q()) -> Iterator[Row]:
+def _lpar_rows(where: Q | None = None) -> Iterator[Row]:
+    where = where or Q()
     fields = ("id", "frame__name", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
               "virtual_procs", "memory_mb", "compat_mode", "shared_pool__name", "msp",
               "profile_name", "stub_of__frame__name", "stub_of__name", "notes")  # fmt: skip
@@ -146,7 +147,8 @@ def port_location(drawer: str, slot: str, port: str) -> str:
     return f"{drawer}-{slot}-{port}"
 
 
-def _virtual_adapter_rows(where: Q = Q()) -> Iterator[Row]:
+def _virtual_adapter_rows(where: Q | None = None) -> Iterator[Row]:
+    where = where or Q()
     adapters = VirtualAdapter.objects.filter(where)
     through = VirtualAdapter.vlans.through
     tagged: dict[int, list[int]] = defaultdict(list)
