@@ -1,6 +1,7 @@
 """The sheets of the planning workbook and their columns: people's names for them, the synonyms
 an old spreadsheet may use, what each holds, and which identify a row (the natural key)."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -19,6 +20,12 @@ from inventory.models import (
     VirtualAdapter,
     Vlan,
 )
+
+
+@functools.cache
+def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
+    return dict(choices.choices)
+
 
 ID = "id"
 TEXT = "text"  # names and identifiers: a number or a date in the cell is refused
@@ -45,7 +52,7 @@ class Column:
     @property
     def labels(self) -> dict[str, str]:
         """Database value → the label the workbook shows (and its dropdown offers)."""
-        return dict(self.choices.choices) if self.choices else {}
+        return _labels(self.choices) if self.choices else {}
 
 
 @dataclass(frozen=True)

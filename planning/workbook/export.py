@@ -5,7 +5,6 @@ WWPN written as text. The same rows are what an import compares its rows with.""
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -213,19 +212,24 @@ def sheet_rows(
     return ROWS[spec.title](Q(**{f"{FRAME_OF[spec.title]}__in": frames}) | Q(pk__in=ids))
 
 
+def _to_cell(column: c.Column) -> Callable[[object], object]:
+    """How the column's row values go into cells (None: no cell at all)."""
+    kind = column.kind
+    if kind == c.CHOICE:
+        labels = column.labels
+        return lambda value: labels.get(value, value) if value else None
+    if kind == c.BOOL:
+        return lambda value: None if value is None else ("yes" if value else "no")
+    if kind in (c.LIST, c.NUMBERS):
+        return lambda value: ", ".join(str(item) for item in value) if value else None
+    if kind == c.DECIMAL:
+        return lambda value: None if value is None else float(value)
+    return lambda value: None if value == "" else value
+
+
 def cell_value(column: c.Column, value: object) -> object:
     """A row value as it goes into a cell (None: no cell at all)."""
-    if value is None or value == "" or value == []:
-        return None
-    if column.kind == c.CHOICE:
-        return column.labels.get(value, value)
-    if column.kind == c.BOOL:
-        return "yes" if value else "no"
-    if column.kind in (c.LIST, c.NUMBERS):
-        return ", ".join(str(item) for item in value)
-    if column.kind == c.DECIMAL:
-        return float(value) if isinstance(value, Decimal) else value
-    return value
+    return _to_cell(column)(value)
 
 
 class _Sheet:
@@ -246,17 +250,20 @@ class _Sheet:
             header.append(cell)
         self.sheet.append(header)
         self.count = 0
-        self._numbers = [column.kind in NUMBER_KINDS for column in columns]
+        self._plan = [
+            (column.key, _to_cell(column), column.kind in NUMBER_KINDS) for column in columns
+        ]
 
     def append(self, row: Row) -> None:
         cells = []
-        for column, number in zip(self.columns, self._numbers, strict=True):
-            value = cell_value(column, row.get(column.key))
+        for key, to_cell, number in self._plan:
+            value = to_cell(row.get(key))
             if value is None or number:
                 cells.append(value)
                 continue
-            text = str(value)
+            text = value if isinstance(value, str) else str(value)
             if text.startswith("="):
+                # openpyxl would write it as a formula: force text.
                 cell = WriteOnlyCell(self.sheet, value=text)
                 cell.data_type = "s"
                 cells.append(cell)
