@@ -1,6 +1,6 @@
-"""The estate as rows of the workbook's sheets, and the xlsx made of them (openpyxl write-only,
-near-constant memory): related objects by natural key, enumerations as dropdowns, every name and
-WWPN written as text. The same rows are what an import compares its rows with."""
+"""The estate as rows of the workbook's sheets, and the xlsx made of them (streamed, near-constant
+memory): related objects by natural key, enumerations as dropdowns, every name and WWPN written
+as text. The same rows are what an import compares its rows with."""
 
 import io
 from collections import defaultdict
@@ -8,11 +8,6 @@ from collections.abc import Callable, Iterable, Iterator
 
 from django.db.models import Q
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from inventory.models import (
     Adapter,
@@ -29,9 +24,9 @@ from inventory.models import (
     Wwpn,
 )
 from planning.workbook import columns as c
+from planning.workbook.xlsx import XlsxWriter
 
 Row = dict[str, object]
-EXCEL_LAST_ROW = 1_048_576
 NUMBER_KINDS = {c.ID, c.INT, c.DECIMAL}
 
 
@@ -233,23 +228,14 @@ def cell_value(column: c.Column, value: object) -> object:
 
 
 class _Sheet:
-    """A write-only sheet: bold frozen header, autofilter, dropdowns on enumerated columns and
-    text cells for everything that is not a number (a leading `=` stays text, not a formula)."""
+    """A sheet of the workbook: bold frozen header, autofilter, dropdowns on enumerated columns,
+    text cells for everything that is not a number."""
 
-    def __init__(self, book: Workbook, title: str, columns: tuple[c.Column, ...]):
+    def __init__(self, book: XlsxWriter, title: str, columns: tuple[c.Column, ...]):
+        widths = [max(10, min(40, len(column.header) + 4)) for column in columns]
+        self.sheet = book.sheet(title, len(columns), widths)
+        self.sheet.append([column.header for column in columns], bold=True)
         self.columns = columns
-        self.sheet = book.create_sheet(title)
-        for index, column in enumerate(columns, start=1):
-            width = max(10, min(40, len(column.header) + 4))
-            self.sheet.column_dimensions[get_column_letter(index)].width = width
-        self.sheet.freeze_panes = "A2"
-        header = []
-        for column in columns:
-            cell = WriteOnlyCell(self.sheet, value=column.header)
-            cell.font = Font(bold=True)
-            header.append(cell)
-        self.sheet.append(header)
-        self.count = 0
         self._plan = [
             (column.key, _to_cell(column), column.kind in NUMBER_KINDS) for column in columns
         ]
@@ -258,44 +244,26 @@ class _Sheet:
         cells = []
         for key, to_cell, number in self._plan:
             value = to_cell(row.get(key))
-            if value is None or number:
+            if value is None or number or isinstance(value, str):
                 cells.append(value)
-                continue
-            text = value if isinstance(value, str) else str(value)
-            if text.startswith("="):
-                # openpyxl would write it as a formula: force text.
-                cell = WriteOnlyCell(self.sheet, value=text)
-                cell.data_type = "s"
-                cells.append(cell)
             else:
-                cells.append(text)
+                cells.append(str(value))
         self.sheet.append(cells)
-        self.count += 1
 
     def append_values(self, values: Iterable[object]) -> None:
         self.sheet.append([None if v in ("", None) else str(v) for v in values])
-        self.count += 1
 
     def finish(self, *, dropdowns: bool = True) -> None:
-        last = get_column_letter(len(self.columns))
-        self.sheet.auto_filter.ref = f"A1:{last}{max(self.count + 1, 2)}"
-        if not dropdowns:
-            return
-        for index, column in enumerate(self.columns, start=1):
+        for index, column in enumerate(self.columns if dropdowns else ()):
             options = list(column.labels.values()) or (
                 ["yes", "no"] if column.kind == c.BOOL else []
             )
-            if not options:
-                continue
-            letter = get_column_letter(index)
-            validation = DataValidation(
-                type="list", formula1=f'"{",".join(options)}"', allow_blank=True
-            )
-            validation.add(f"{letter}2:{letter}{EXCEL_LAST_ROW}")
-            self.sheet.data_validations.append(validation)
+            if options:
+                self.sheet.dropdown(index, options)
+        self.sheet.close()
 
 
-def _readme(book: Workbook, *, user: str, template: bool) -> None:
+def _readme(book: XlsxWriter, *, user: str, template: bool) -> None:
     readme = _Sheet(book, "README", (c.Column("Sheet", "sheet"), c.Column("Column", "column"),
                                      c.Column("Required", "required"),
                                      c.Column("What it holds", "help", c.FREE)))  # fmt: skip
@@ -322,20 +290,21 @@ def _readme(book: Workbook, *, user: str, template: bool) -> None:
 
 def sheet_workbook(spec: c.SheetSpec, rows: Iterable[Row]) -> bytes:
     """A workbook of one sheet with the given rows (for a partial import)."""
-    book = Workbook(write_only=True)
+    out = io.BytesIO()
+    book = XlsxWriter(out)
     sheet = _Sheet(book, spec.title, spec.columns)
     for row in rows:
         sheet.append(row)
     sheet.finish()
-    out = io.BytesIO()
-    book.save(out)
+    book.close()
     return out.getvalue()
 
 
 def planning_workbook(*, user: str = "", template: bool = False) -> bytes:
     """The workbook: a README sheet, then a sheet per model a planner edits; `template` leaves
     the sheets empty (headers and dropdowns only)."""
-    book = Workbook(write_only=True)
+    out = io.BytesIO()
+    book = XlsxWriter(out)
     _readme(book, user=user, template=template)
     for spec in c.SHEETS:
         sheet = _Sheet(book, spec.title, spec.columns)
@@ -343,6 +312,5 @@ def planning_workbook(*, user: str = "", template: bool = False) -> bytes:
             for row in sheet_rows(spec):
                 sheet.append(row)
         sheet.finish()
-    out = io.BytesIO()
-    book.save(out)
+    book.close()
     return out.getvalue()

@@ -293,3 +293,23 @@ def test_the_workbook_page_previews_and_commits(client, planner, demo):
     assert b"Commit the import" in preview.content
     committed = client.post(f"/planning/workbook/imports/{job.pk}/commit/", follow=True)
     assert b"Committed: 1 created" in committed.content
+
+
+def test_a_wwpn_in_scientific_notation_in_a_csv_is_refused_with_why(api, demo):
+    csv = b"Frame,Drawer,Slot,Port,WWPN\np750-a,U78A0.001.DNWHZS4,P1-C1,T1,1.2E+15\n"
+    response = upload(api, csv, name="Ports and WWPNs.csv")
+    [text] = problem_texts(response)
+    assert text.startswith("Ports and WWPNs row 2, WWPN: is a number (1.2E+15) in the file")
+
+
+def test_the_workbook_endpoints_are_in_the_schema(client, viewer):
+    client.force_login(viewer)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths = schema["paths"]
+    assert set(paths["/api/workbook/"]) == {"get"}
+    assert set(paths["/api/workbook/template/"]) == {"get"}
+    upload_operation = paths["/api/workbook/import/"]["post"]
+    assert "multipart/form-data" in upload_operation["requestBody"]["content"]
+    assert {"200", "202", "400", "401", "403"} <= set(upload_operation["responses"])
+    assert set(paths["/api/workbook/imports/{id}/"]) == {"get"}
+    assert set(paths["/api/workbook/imports/{id}/commit/"]) == {"post"}
