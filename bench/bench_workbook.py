@@ -101,7 +101,7 @@ def run() -> list:
               f"committed {report.committed}")  # fmt: skip
     label = f"bare openpyxl reading {len(rows)} rows"
     return [
-        Result("workbook export", export_seconds, "bare openpyxl writing the same cells",
+        Result("workbook export", export_seconds, "bare openpyxl write-only, same rows × columns",
                base_write, EXPORT_MAX_SECONDS / max(base_write, 0.5), EXPORT_MAX_SECONDS),
         Result(f"dry run of {len(rows)} virtual adapter rows", dry_seconds, label, base_read,
                DRY_RUN_MAX_SECONDS / max(base_read, 0.5), DRY_RUN_MAX_SECONDS),

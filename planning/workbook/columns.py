@@ -273,7 +273,7 @@ LPARS = SheetSpec(
         Column("Mover service partition", "msp", BOOL, synonyms=("msp",),
                help="yes or no; VIOS only."),
         Column("Profile", "profile_name", synonyms=("profile name", "default profile")),
-        Column("Stub of frame", "stub_of_frame", error_fields=("stub_of",),
+        Column("Stub of frame", "stub_of_frame",
                help="For a stub twin: the frame of the LPAR it is the twin of."),
         Column("Stub of", "stub_of", synonyms=("twin of", "stub of lpar"),
                help="For a stub twin: the name of the LPAR it is the twin of."),

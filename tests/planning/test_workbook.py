@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from inventory.history import history_list
 from inventory.models import Frame, Lpar, VirtualAdapter
 from planning.models import WorkbookImport
+from planning.stubs import lpar_create_stub_twin
 from planning.workbook.columns import SHEETS
 from tests.factories import user_create
 from tests.planning.workbook_helpers import (
@@ -122,6 +123,19 @@ def test_the_demo_estate_comes_back_whole_into_an_empty_database(api, demo):
     assert problem_texts(response) == []
     assert response.json()["report"]["total"]["updated"] == 0
     assert estate_dump() == before
+
+
+def test_a_stub_twin_comes_back_linked_to_its_original(api, demo):
+    lpar_create_stub_twin(lpar=demo["server1"], destination_frame=demo["p750-b"])
+    content = export(api)
+    before = estate_dump()
+    inventory_empty()
+
+    response = upload(api, content, dry_run=False)
+    assert problem_texts(response) == []
+    assert estate_dump() == before
+    twin = Lpar.objects.get(name="server1-stub")
+    assert (twin.stub_of.name, twin.stub_of.frame.name) == ("server1", "p750-a")
 
 
 def test_row_problems_name_sheet_row_and_column_and_nothing_changes(api, demo):
