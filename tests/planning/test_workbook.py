@@ -327,3 +327,58 @@ def test_the_workbook_endpoints_are_in_the_schema(client, viewer):
     assert {"200", "202", "400", "401", "403"} <= set(upload_operation["responses"])
     assert set(paths["/api/workbook/imports/{id}/"]) == {"get"}
     assert set(paths["/api/workbook/imports/{id}/commit/"]) == {"post"}
+
+
+def test_a_row_with_an_id_renames_its_object_and_without_one_matches_by_name(api, demo):
+    book = book_of(export(api))
+    # A rename as a planner makes it: find and replace across the workbook.
+    for sheet in book.worksheets[1:]:
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if cell.value == "server2":
+                    cell.value = "server2-renamed"
+    lpars = book["LPARs"]
+    cell_of(lpars, "id", Name="lnx1").value = None
+    cell_of(lpars, "Memory (MB)", Name="lnx1").value = 6144
+    server2 = Lpar.objects.get(name="server2")
+    adapters = set(server2.virtual_adapters.values_list("id", flat=True))
+
+    response = upload(api, saved(book), dry_run=False)
+    report = response.json()["report"]
+    assert report["problems"] == []
+    assert report["sheets"]["LPARs"] == {
+        "created": 0, "updated": 2, "unchanged": Lpar.objects.count() - 2,
+    }  # fmt: skip
+    assert report["sheets"]["Virtual adapters"]["updated"] == 0
+    server2.refresh_from_db()
+    assert server2.name == "server2-renamed"
+    assert set(server2.virtual_adapters.values_list("id", flat=True)) == adapters
+    assert Lpar.objects.get(name="lnx1").memory_mb == 6144
+
+
+def test_unknown_sheets_are_reported_and_ignored(api, demo):
+    book = book_of(one_sheet_book("VLANs", [["VLAN", "Name"], [402, "backup"]]))
+    book.create_sheet("Cabling").append(["Cable", "From"])
+    response = upload(api, saved(book))
+    assert [n["text"] for n in response.json()["report"]["notes"]] == [
+        "Cabling: not a sheet lpmplanner reads, ignored"
+    ]
+    assert response.json()["report"]["sheets"]["VLANs"]["created"] == 1
+
+
+def test_a_queued_import_shows_its_progress_until_it_is_done(client, planner):
+    job = WorkbookImport.objects.create(
+        filename="big.xlsx", stored_name="x.upload", dry_run=False, request_id="r-1",
+        state=WorkbookImport.State.RUNNING, progress=40, rows=50_000,
+    )  # fmt: skip
+    client.force_login(planner)
+    partial = client.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 2s"' in partial
+    assert "40%" in partial
+    assert "<html" not in partial
+    WorkbookImport.objects.filter(pk=job.pk).update(
+        state=WorkbookImport.State.FAILED, message="Nothing was changed: 2 problems in the file."
+    )
+    done = client.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in done
+    assert "Nothing was changed: 2 problems in the file." in done
