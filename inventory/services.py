@@ -239,7 +239,9 @@ def _rows_update(
     using = router.db_for_write(model)
     connection = connections[using]
     if connection.vendor != "postgresql":
-        model._base_manager.using(using).bulk_update(instances, fields, batch_size=BULK_BATCH)
+        model._base_manager.using(using).bulk_update(
+            instances, [f.name for f in fields], batch_size=BULK_BATCH
+        )
         return
     quote = connection.ops.quote_name
     pk = model._meta.pk
