@@ -138,13 +138,11 @@ def _unique_rules(model: type[models.Model]) -> list[tuple[tuple, Q | None, str,
     return rules
 
 
-def _unique_errors(
-    instances: Sequence[models.Model], model: type[models.Model], *, stored_rows: bool = False
-) -> dict[int, dict]:
+def _unique_errors(instances: Sequence[models.Model], model: type[models.Model]) -> dict[int, dict]:
     """Uniqueness proved set-wise: against the stored rows (one query per rule and batch) and
-    within the new rows themselves, where the first one wins. With `stored_rows` the instances
-    are rows being changed: their own stored values do not count against them."""
-    own = {i.pk for i in instances} if stored_rows else set()
+    within the batch itself, where the first one wins. A stored row being changed does not
+    count against itself; it does against the others (the database checks each row as the
+    batch's UPDATE reaches it, so keys cannot be swapped within one batch)."""
     errors: dict[int, dict] = {}
     for fields, condition, name, message in _unique_rules(model):
         attnames = [f.attname for f in fields]
@@ -157,7 +155,7 @@ def _unique_errors(
             if met and None not in key:
                 keys[index] = key
         indexes = list(keys)
-        stored: set[tuple] = set()
+        stored: dict[tuple, set] = {}
         for start in range(0, len(indexes), BULK_BATCH):
             chunk = [keys[i] for i in indexes[start : start + BULK_BATCH]]
             rows = model._default_manager.filter(
@@ -165,13 +163,16 @@ def _unique_errors(
             )
             if condition is not None:
                 rows = rows.filter(condition)
-            stored |= {row[1:] for row in rows.values_list("pk", *attnames) if row[0] not in own}
+            for pk, *key in rows.values_list("pk", *attnames):
+                stored.setdefault(tuple(key), set()).add(pk)
         seen: set[tuple] = set()
         for index, key in keys.items():
-            if key in stored or key in seen:
+            holders = stored.get(key, set()) - {instances[index].pk}
+            if holders or key in seen:
                 text = message or instances[index].unique_error_message(model, [fields[0].name])
                 errors.setdefault(index, {}).setdefault(name, []).append(text)
-            seen.add(key)
+            else:
+                seen.add(key)
     return errors
 
 
@@ -215,7 +216,7 @@ def objects_bulk_change(
     errors = _row_errors(instances, model)
     valid = [index for index in range(len(instances)) if index not in errors]
     checked = [instances[i] for i in valid]
-    for index, found in _unique_errors(checked, model, stored_rows=True).items():
+    for index, found in _unique_errors(checked, model).items():
         errors[valid[index]] = found
     refused = [(instances[index], ValidationError(found)) for index, found in errors.items()]
     changed = [i for index, i in enumerate(instances) if index not in errors]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from inventory.history import change_author
@@ -108,6 +108,13 @@ def workbook_import_run(*, job: WorkbookImport) -> WorkbookImport:
     try:
         with change_author(user=job.requested_by, request_id=job.request_id):
             report = workbook_apply(parsed, commit=not job.dry_run, progress=progress)
+    except IntegrityError as error:
+        # A rule the checks above did not foresee: the transaction is rolled back whole.
+        job.refresh_from_db()
+        job.state, job.finished = WorkbookImport.State.FAILED, timezone.now()
+        job.message = f"Nothing was changed: the database refused the import ({error})."
+        job.save()
+        return job
     finally:
         close()
     job.refresh_from_db()
