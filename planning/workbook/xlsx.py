@@ -191,9 +191,6 @@ class XlsxWriter:
 
 
 def _sheet_ref(title: str, area: str) -> str:
-    start, end = area.split(":")
-    absolute = (
-        "".join(f"${part}" for part in re.findall(r"[A-Z]+|[0-9]+", start)),
-        "".join(f"${part}" for part in re.findall(r"[A-Z]+|[0-9]+", end)),
-    )
-    return "'" + title.replace("'", "''") + "'!" + ":".join(absolute)
+    """`'Sheet name'!$A$1:$X$9` for an area like A1:X9."""
+    absolute = re.sub(r"([A-Z]+)([0-9]+)", r"$\1$\2", area)
+    return "'" + title.replace("'", "''") + "'!" + absolute
