@@ -14,6 +14,11 @@ from tests.planning.workbook_helpers import book_of, cell_of, saved
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    settings.WORKBOOK_UPLOAD_DIR = tmp_path / "workbook-imports"
+
+
 def test_planner_uploads_an_edited_workbook_previews_it_and_commits(
     page, live_server, sign_in, tmp_path
 ):

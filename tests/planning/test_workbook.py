@@ -25,6 +25,11 @@ from tests.planning.workbook_helpers import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    settings.WORKBOOK_UPLOAD_DIR = tmp_path / "workbook-imports"
+
+
 def export(api) -> bytes:
     response = api.get("/api/workbook/?format=xlsx")
     assert response.status_code == 200, response.content
