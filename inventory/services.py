@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
@@ -54,16 +54,20 @@ def _holds(condition: Q, instance: models.Model) -> bool | None:
     lookup across a relation, an expression, a null compared), and the database must say."""
     if condition.connector not in (Q.AND, Q.OR):
         return None
-    results = []
+    results = set()
     for child in condition.children:
         if isinstance(child, Q):
-            result = _holds(child, instance)
+            results.add(_holds(child, instance))
         else:
-            result = _lookup_holds(*child, instance)
-        if result is None:
-            return None
-        results.append(result)
-    met = all(results) if condition.connector == Q.AND else any(results)
+            results.add(_lookup_holds(*child, instance))
+    # One false part decides an AND, one true part an OR, whatever the parts Python cannot judge.
+    decisive = condition.connector == Q.OR
+    if decisive in results:
+        met = decisive
+    elif None in results:
+        return None
+    else:
+        met = not decisive
     return not met if condition.negated else met
 
 
@@ -136,7 +140,9 @@ def _unique_rules(model: type[models.Model]) -> list[tuple[tuple, Q | None, str,
 
 def _unique_errors(instances: Sequence[models.Model], model: type[models.Model]) -> dict[int, dict]:
     """Uniqueness proved set-wise: against the stored rows (one query per rule and batch) and
-    within the new rows themselves, where the first one wins."""
+    within the batch itself, where the first one wins. A stored row being changed does not
+    count against itself; it does against the others (the database checks each row as the
+    batch's UPDATE reaches it, so keys cannot be swapped within one batch)."""
     errors: dict[int, dict] = {}
     for fields, condition, name, message in _unique_rules(model):
         attnames = [f.attname for f in fields]
@@ -149,7 +155,7 @@ def _unique_errors(instances: Sequence[models.Model], model: type[models.Model])
             if met and None not in key:
                 keys[index] = key
         indexes = list(keys)
-        stored: set[tuple] = set()
+        stored: dict[tuple, set] = {}
         for start in range(0, len(indexes), BULK_BATCH):
             chunk = [keys[i] for i in indexes[start : start + BULK_BATCH]]
             rows = model._default_manager.filter(
@@ -157,13 +163,16 @@ def _unique_errors(instances: Sequence[models.Model], model: type[models.Model])
             )
             if condition is not None:
                 rows = rows.filter(condition)
-            stored |= set(rows.values_list(*attnames))
+            for pk, *key in rows.values_list("pk", *attnames):
+                stored.setdefault(tuple(key), set()).add(pk)
         seen: set[tuple] = set()
         for index, key in keys.items():
-            if key in stored or key in seen:
+            holders = stored.get(key, set()) - {instances[index].pk}
+            if holders or key in seen:
                 text = message or instances[index].unique_error_message(model, [fields[0].name])
                 errors.setdefault(index, {}).setdefault(name, []).append(text)
-            seen.add(key)
+            else:
+                seen.add(key)
     return errors
 
 
@@ -192,6 +201,69 @@ def objects_bulk_create(
         custom_historical_attrs={"request_id": getattr(request, "id", "") or ""},
     )  # fmt: skip
     return created, refused
+
+
+@transaction.atomic
+def objects_bulk_change(
+    *, instances: Sequence[models.Model], fields: Sequence[str]
+) -> tuple[list[models.Model], list[tuple[models.Model, ValidationError]]]:
+    """Save changed `fields` of many stored rows of one model, each row with its own values,
+    validated by the same rules as `objects_bulk_create` (a few queries per batch), with their
+    history rows. Returns (changed, refused with why); the refused are not saved."""
+    if not instances:
+        return [], []
+    model = type(instances[0])
+    errors = _row_errors(instances, model)
+    valid = [index for index in range(len(instances)) if index not in errors]
+    checked = [instances[i] for i in valid]
+    for index, found in _unique_errors(checked, model).items():
+        errors[valid[index]] = found
+    refused = [(instances[index], ValidationError(found)) for index, found in errors.items()]
+    changed = [i for index, i in enumerate(instances) if index not in errors]
+    request = getattr(HistoricalRecords.context, "request", None)
+    _rows_update(model, changed, [model._meta.get_field(name) for name in fields])
+    model.history.bulk_history_create(
+        changed, batch_size=BULK_BATCH, update=True,
+        custom_historical_attrs={"request_id": getattr(request, "id", "") or ""},
+    )  # fmt: skip
+    return changed, refused
+
+
+def _rows_update(
+    model: type[models.Model], instances: Sequence[models.Model], fields: Sequence[models.Field]
+) -> None:
+    """Write `fields` of every instance, each its own values. On PostgreSQL one
+    `UPDATE … FROM (VALUES …)` per batch: Django's bulk_update builds a CASE per row and field,
+    which costs more than the database's work."""
+    if not instances or not fields:
+        return
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._base_manager.using(using).bulk_update(
+            instances, [f.name for f in fields], batch_size=BULK_BATCH
+        )
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    columns = [pk, *fields]
+    casts = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
+    names = ", ".join(quote(f.column) for f in columns)
+    table = quote(model._meta.db_table)
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    with connection.cursor() as cursor:
+        for start in range(0, len(instances), BULK_BATCH):
+            batch = instances[start : start + BULK_BATCH]
+            params = [
+                f.get_db_prep_save(getattr(i, f.attname), connection)
+                for i in batch
+                for f in columns
+            ]
+            values = ", ".join([casts] * len(batch))
+            key = quote(pk.column)
+            # Names come from the model and are quoted; every value is a bound parameter.
+            sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names}) "  # noqa: S608
+            cursor.execute(sql + f"WHERE {table}.{key} = v.{key}", params)
 
 
 def _wwpn_values(raw: Sequence[str], field: str) -> list[str]:
@@ -250,6 +322,19 @@ def virtual_adapter_save(
     if values is not None:
         _wwpn_pair_replace(adapter=adapter, values=values, fabrics=wwpn_fabrics)
     return adapter
+
+
+@transaction.atomic
+def vfc_wwpns_set(
+    *, adapter: VirtualAdapter, wwpns: Sequence[str], fabrics: Sequence[Fabric | None] | None
+) -> None:
+    """Replace a stored vFC client adapter's WWPN pair (and the fabric of each WWPN)."""
+    values = _wwpn_values(wwpns, "wwpns")
+    if len(values) != 2:
+        raise ValidationError(
+            {"wwpns": f"A vFC client adapter has exactly two WWPNs, not {len(values)}."}
+        )
+    _wwpn_pair_replace(adapter=adapter, values=values, fabrics=fabrics)
 
 
 def _wwpn_pair_replace(

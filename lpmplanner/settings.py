@@ -235,6 +235,15 @@ LPM_MIGRATION_POLL_SECONDS = env_float("LPM_MIGRATION_POLL_SECONDS", 2.0)
 LPM_MIGRATION_STALE_SECONDS = env_float("LPM_MIGRATION_STALE_SECONDS", 60.0)
 CELERY_TIMEZONE = TIME_ZONE
 
+# The planning workbook import: the most rows one file may hold; above WORKBOOK_ASYNC_ROWS an
+# import runs as a background job; an xlsx that would inflate past WORKBOOK_MAX_UNCOMPRESSED_MB,
+# or past WORKBOOK_MAX_INFLATION times its size, is refused unopened (a zip bomb).
+WORKBOOK_MAX_ROWS = env_int("WORKBOOK_MAX_ROWS", 100_000)
+WORKBOOK_ASYNC_ROWS = env_int("WORKBOOK_ASYNC_ROWS", 2_000)
+WORKBOOK_MAX_UNCOMPRESSED_MB = env_int("WORKBOOK_MAX_UNCOMPRESSED_MB", 1_000)
+WORKBOOK_MAX_INFLATION = env_int("WORKBOOK_MAX_INFLATION", 100)
+WORKBOOK_UPLOAD_DIR = VAR_DIR / "workbook-imports"
+
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a missing login a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [

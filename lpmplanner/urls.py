@@ -13,6 +13,7 @@ from migrations_app.api.urls import router as migrations_router
 from migrations_app.api.urls import verbs as migrations_verbs
 from planning.api.urls import router as planning_router
 from planning.api.urls import verbs as planning_verbs
+from planning.workbook import api as workbook_api
 from planning.zoning import api as zoning_api
 
 # One router for every app's collections, so they all sit flat under /api/ as the contract says.
@@ -35,6 +36,21 @@ api_patterns = [
         "zoning/fabrics/<int:pk>/export/",
         zoning_api.ZoningExportView.as_view(),
         name="zoning-export",
+    ),
+    path("workbook/", workbook_api.WorkbookExportView.as_view(), name="workbook"),
+    path(
+        "workbook/template/", workbook_api.WorkbookTemplateView.as_view(), name="workbook-template"
+    ),
+    path("workbook/import/", workbook_api.WorkbookImportView.as_view(), name="workbook-import"),
+    path(
+        "workbook/imports/<int:pk>/",
+        workbook_api.WorkbookImportDetailView.as_view(),
+        name="workbook-import-detail",
+    ),
+    path(
+        "workbook/imports/<int:pk>/commit/",
+        workbook_api.WorkbookImportCommitView.as_view(),
+        name="workbook-import-commit",
     ),
     *migrations_verbs.urls,
 ]

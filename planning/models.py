@@ -291,6 +291,57 @@ class EvacuationPlacement(models.Model):
         return self.destination_id is not None
 
 
+class WorkbookImport(models.Model):
+    """One upload of the planning workbook: a dry run or a commit. The row comes first; a large
+    file is imported by a Celery task that works on it by id and writes its progress here. The
+    uploaded file is kept under LPM_VAR_DIR so that a dry run can be committed as it was seen."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    filename = models.CharField(max_length=255)
+    sheet = models.CharField(max_length=64, blank=True, help_text="For a CSV file: its sheet.")
+    stored_name = models.CharField(max_length=64, help_text="The kept upload's file name.")
+    dry_run = models.BooleanField(default=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
+    rows = models.PositiveIntegerField(default=0, help_text="Rows read from the file.")
+    committed = models.BooleanField(default=False)
+    message = models.TextField(blank=True, help_text="Why the file was refused, if it was.")
+    report = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(
+        max_length=36, help_text="The change history's request id of everything it changed."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "workbook import"
+
+    def __str__(self) -> str:
+        return f"{'Dry run' if self.dry_run else 'Import'} of {self.filename} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("planning:workbook-import-detail", args=[self.pk])
+
+    @property
+    def problems(self) -> list[dict]:
+        return self.report.get("problems", [])
+
+    @property
+    def done(self) -> bool:
+        return self.state in (self.State.SUCCEEDED, self.State.FAILED)
+
+
 # The zoning exports' record lives with the zoning code; Django finds models in this module.
 from planning.zoning.records import FabricZoning, ZoningExport  # noqa: E402
 

@@ -12,7 +12,8 @@ def virtual_adapter_slot_rule(adapter: VirtualAdapter) -> dict[str, str]:
     if adapter.slot is None or not adapter.lpar_id or adapter.kind not in KIND_LABELS:
         return {}
     if adapter.pk is not None:
-        stored = (
+        # A batch (the workbook import) that loaded the stored rows lends their values.
+        stored = getattr(adapter, "stored_slot_hint", None) or (
             VirtualAdapter.objects.filter(pk=adapter.pk)
             .values_list("slot", "kind", "lpar_id")
             .first()

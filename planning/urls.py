@@ -1,9 +1,10 @@
 """Planning URLs: the Planning page, checks, scheme, per-LPAR twins and runbooks, the
-migratability matrix, evacuation plans; Zoning."""
+migratability matrix, evacuation plans, the planning workbook; Zoning."""
 
 from django.urls import path
 
 from planning import views
+from planning.workbook import views as workbook
 from planning.zoning import views as zoning
 
 app_name = "planning"
@@ -29,6 +30,17 @@ urlpatterns = [
         "planning/evacuation-plans/<int:pk>/move/",
         views.evacuation_plan_move,
         name="evacuation-plan-move",
+    ),
+    path("planning/workbook/", workbook.workbook_page, name="workbook"),
+    path(
+        "planning/workbook/imports/<int:pk>/",
+        workbook.workbook_import_detail,
+        name="workbook-import-detail",
+    ),
+    path(
+        "planning/workbook/imports/<int:pk>/commit/",
+        workbook.workbook_import_commit_page,
+        name="workbook-import-commit",
     ),
     path("zoning/", zoning.zoning_index, name="zoning-index"),
     path("zoning/download/", zoning.zoning_download, name="zoning-download-all"),

@@ -7,7 +7,7 @@ import pytest
 from simple_history.models import HistoricalRecords
 
 from inventory.models import Lpar, SharedProcessorPool, Wwpn
-from inventory.services import objects_bulk_create
+from inventory.services import objects_bulk_change, objects_bulk_create
 from tests.factories import FrameFactory, LparFactory, ViosFactory, user_create, vfc_client_create
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,41 @@ def test_unique_fields_and_checks_of_other_models():
     assert "999" in why["c050760000000004"]["fabric"][0]
     pool = SharedProcessorPool(frame=frame, pool_id=64, name="p")
     assert objects_bulk_create(instances=[pool])[1][0][1].message_dict["pool_id"]
+
+
+def test_bulk_change_saves_each_rows_own_values_with_history_and_refuses_the_invalid():
+    frame = FrameFactory()
+    first, second, third = (
+        LparFactory(frame=frame, name=n, lpar_id=i)
+        for n, i in (("c1", 701), ("c2", 702), ("c3", 703))
+    )
+    user = user_create("paul")
+    second_memory = second.memory_mb
+    # c1 takes a free id; c2 takes c3's (the database checks each row as the UPDATE reaches
+    # it: no swaps within a batch); c3 keeps its own and changes its memory.
+    first.lpar_id, second.lpar_id = 710, 703
+    first.memory_mb, second.memory_mb, third.memory_mb = 4096, 8192, 2048
+    HistoricalRecords.context.request = SimpleNamespace(id="req-2", user=user)
+    try:
+        changed, refused = objects_bulk_change(
+            instances=[first, second, third], fields=["lpar_id", "memory_mb"]
+        )
+    finally:
+        del HistoricalRecords.context.request
+    assert changed == [first, third]
+    assert refusals(refused) == {"c2": {"lpar_id": [
+        "This frame already has an LPAR with this LPAR id.",
+        "Another client LPAR in the estate has this LPAR id: client LPAR ids must be unique "
+        "across all frames so that they survive a migration.",
+    ]}}  # fmt: skip
+    stored = {
+        name: (lpar_id, memory)
+        for name, lpar_id, memory in Lpar.objects.filter(frame=frame).values_list(
+            "name", "lpar_id", "memory_mb"
+        )
+    }
+    assert stored == {"c1": (710, 4096), "c2": (702, second_memory), "c3": (703, 2048)}
+    history = Lpar.history.filter(name__in=["c1", "c2", "c3"], history_type="~")
+    assert set(history.values_list("name", "request_id", "history_user")) == {
+        ("c1", "req-2", user.pk), ("c3", "req-2", user.pk),
+    }  # fmt: skip

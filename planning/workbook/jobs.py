@@ -1,0 +1,132 @@
+"""Workbook imports as jobs: the upload is kept under LPM_VAR_DIR and a WorkbookImport row made
+first; a small file is imported at once, a large one by a Celery task that writes its progress on
+the row. Everything an import changes carries the row's request id in the change history."""
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.utils import timezone
+
+from inventory.history import change_author
+from planning.models import WorkbookImport
+from planning.workbook.importer import workbook_apply
+from planning.workbook.read import WorkbookRefused, workbook_read, workbook_size
+
+READ_SHARE = 10  # percent of the progress bar for reading the file
+
+
+def upload_path(job: WorkbookImport) -> Path:
+    return Path(settings.WORKBOOK_UPLOAD_DIR) / job.stored_name
+
+
+def _keep(chunks: Iterable[bytes]) -> str:
+    directory = Path(settings.WORKBOOK_UPLOAD_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}.upload"
+    with (directory / name).open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return name
+
+
+def _start(job: WorkbookImport) -> WorkbookImport:
+    """Run the job now when the file is small, else queue it for a worker."""
+    try:
+        rows = workbook_size(upload_path(job), filename=job.filename)
+    except WorkbookRefused:
+        rows = 0  # refused at once by the run, with the reason
+    if rows <= settings.WORKBOOK_ASYNC_ROWS:
+        return workbook_import_run(job=job)
+    from planning.tasks import workbook_import_task
+
+    transaction.on_commit(lambda: workbook_import_task.delay(job.pk))
+    return job
+
+
+def workbook_import_start(
+    *, chunks: Iterable[bytes], filename: str, user, dry_run: bool = True, sheet: str = ""
+) -> WorkbookImport:
+    """Keep the upload and import it (a dry run unless `dry_run` is False)."""
+    job = WorkbookImport.objects.create(
+        filename=Path(filename or "upload").name[:255], sheet=sheet, stored_name=_keep(chunks),
+        dry_run=dry_run, requested_by=user if user and user.is_authenticated else None,
+        request_id=str(uuid.uuid4()),
+    )  # fmt: skip
+    return _start(job)
+
+
+def workbook_import_commit(*, source: WorkbookImport, user) -> WorkbookImport:
+    """Commit the file a dry run read, as it was uploaded."""
+    stored = _keep([])
+    shutil.copyfile(upload_path(source), Path(settings.WORKBOOK_UPLOAD_DIR) / stored)
+    job = WorkbookImport.objects.create(
+        filename=source.filename, sheet=source.sheet, stored_name=stored, dry_run=False,
+        requested_by=user if user and user.is_authenticated else None,
+        request_id=str(uuid.uuid4()),
+    )  # fmt: skip
+    return _start(job)
+
+
+def _progress_writer(job: WorkbookImport) -> tuple[Callable[[int, int], None], Callable]:
+    """Progress is written while the import's own transaction is open, so it goes through a
+    connection of its own (PostgreSQL; SQLite allows one writer, so there it shows at the end)."""
+    if connection.vendor != "postgresql":
+        return (lambda done, total: None), (lambda: None)
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    table = WorkbookImport._meta.db_table
+
+    def write(done: int, total: int) -> None:
+        percent = READ_SHARE + (100 - READ_SHARE) * done // max(total, 1)
+        with side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET progress = %s WHERE id = %s",  # noqa: S608 (our table)
+                [min(percent, 99), job.pk],
+            )
+
+    return write, side.close
+
+
+def workbook_import_run(*, job: WorkbookImport) -> WorkbookImport:
+    """Read the job's file and apply it (or try it, for a dry run); the outcome is on the row."""
+    WorkbookImport.objects.filter(pk=job.pk).update(
+        state=WorkbookImport.State.RUNNING, started=timezone.now()
+    )
+    job.refresh_from_db()
+    try:
+        parsed = workbook_read(upload_path(job), filename=job.filename, sheet=job.sheet)
+    except WorkbookRefused as refused:
+        job.state, job.message = WorkbookImport.State.FAILED, str(refused)
+        job.finished = timezone.now()
+        job.save()
+        return job
+    WorkbookImport.objects.filter(pk=job.pk).update(progress=READ_SHARE, rows=parsed.row_count)
+    progress, close = _progress_writer(job)
+    try:
+        with change_author(user=job.requested_by, request_id=job.request_id):
+            report = workbook_apply(parsed, commit=not job.dry_run, progress=progress)
+    except IntegrityError as error:
+        # A rule the checks above did not foresee: the transaction is rolled back whole.
+        job.refresh_from_db()
+        job.state, job.finished = WorkbookImport.State.FAILED, timezone.now()
+        job.message = f"Nothing was changed: the database refused the import ({error})."
+        job.save()
+        return job
+    finally:
+        close()
+    job.refresh_from_db()
+    job.report, job.rows, job.committed = report.as_dict(), parsed.row_count, report.committed
+    job.progress, job.finished = 100, timezone.now()
+    if report.problems and not job.dry_run:
+        job.state = WorkbookImport.State.FAILED
+        job.message = (
+            f"Nothing was changed: {len(report.problems)} problem"
+            f"{'s' if len(report.problems) > 1 else ''} in the file."
+        )
+    else:
+        job.state = WorkbookImport.State.SUCCEEDED
+    job.save()
+    return job

@@ -1,0 +1,51 @@
+"""A large workbook import runs as a job on a real Celery worker, with its progress on the row."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from inventory.history import history_list
+from inventory.models import Lpar
+from planning.models import WorkbookImport
+from tests.factories import user_create
+from tests.integration.test_worker import wait_for
+from tests.planning.workbook_helpers import book_of, cell_of, saved
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_large_import_is_queued_and_a_worker_commits_it(
+    celery_worker_process, api_client, settings
+):
+    call_command("seed_demo", stdout=io.StringIO())
+    planner = user_create("paula", role="Planner")
+    api_client.force_authenticate(planner)
+    settings.WORKBOOK_ASYNC_ROWS = 10  # the demo's ~140 rows count as large
+    book = book_of(api_client.get("/api/workbook/?format=xlsx").content)
+    cell_of(book["LPARs"], "Memory (MB)", Name="server1").value = 3072
+    file = SimpleUploadedFile("estate.xlsx", saved(book))
+
+    response = api_client.post(
+        "/api/workbook/import/", {"file": file, "dry_run": "false"}, format="multipart"
+    )
+    assert response.status_code == 202, response.content
+    job_id = response.json()["id"]
+    assert response.json()["state"] == "queued"
+
+    def finished():
+        job = WorkbookImport.objects.get(pk=job_id)
+        return job if job.done else None
+
+    job = wait_for(finished, timeout=90)
+    assert job, celery_worker_process.log_text()
+    assert job.state == WorkbookImport.State.SUCCEEDED, job.message
+    assert (job.committed, job.progress) == (True, 100)
+    assert job.rows > 100
+    assert job.report["sheets"]["LPARs"]["updated"] == 1
+    assert Lpar.objects.get(name="server1").memory_mb == 3072
+    [change] = history_list(request_id=job.request_id)
+    assert (change.user, change.changes) == (planner, [("memory_mb", 2048, 3072)])
+    status = api_client.get(f"/api/workbook/imports/{job_id}/").json()
+    assert (status["state"], status["progress"]) == ("succeeded", 100)
