@@ -13,6 +13,7 @@ from migrations_app.models import (
     MigrationEvent,
     MigrationJob,
 )
+from planning.api.serializers import FindingSerializer
 
 
 class DriftItemSerializer(serializers.ModelSerializer):
@@ -148,12 +149,6 @@ class MigrationCreateSerializer(MigrationOptionsInputSerializer):
 class MigrationProposalInputSerializer(serializers.Serializer):
     lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
     destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
-
-
-class FindingSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    severity = serializers.CharField()
-    message = serializers.CharField()
 
 
 class MigrationProposalSerializer(serializers.Serializer):
