@@ -158,13 +158,16 @@ def migration_proposal(
     pool = ""
     if lpar.proc_mode == ProcMode.SHARED:
         pool = lpar.shared_pool.name if lpar.shared_pool_id else "DefaultPool"
+    # The LPAR keeps its id where it is free; where it is taken (a pre-flight warning) the HMC
+    # picks one, as it would.
+    id_taken = destination.lpars.filter(lpar_id=lpar.lpar_id).exclude(pk=lpar.pk).exists()
     return MigrationOptions(
         source_msp=_msp_choice(lpar.frame, running_by_vios),
         dest_msp=_msp_choice(destination, running_by_vios),
         storage_mappings=mappings,
         vlan_bridges=vlan_bridges(lpar=lpar, destination=destination),
         shared_pool_name=pool,
-        dest_lpar_id=lpar.lpar_id,
+        dest_lpar_id=None if id_taken else lpar.lpar_id,
     )
 
 

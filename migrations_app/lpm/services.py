@@ -35,7 +35,13 @@ from migrations_app.models import (
     MigrationJob,
     MigrationState,
 )
-from planning.preflight import Finding, PreflightOptions, preflight_check
+from planning.preflight import (
+    Finding,
+    Migratability,
+    PreflightOptions,
+    lpar_migratability,
+    preflight_check,
+)
 
 logger = logging.getLogger(__name__)
 S = MigrationState
@@ -116,14 +122,24 @@ def migration_defaults(*, lpar: Lpar, destination: Frame) -> MigrationOptions:
     )  # fmt: skip
 
 
+def preflight_options() -> PreflightOptions:
+    """The pre-flight's view of what runs now: slots taken per frame and MSP, LPARs moving."""
+    by_frame, by_vios, _ = running_counts()
+    moving = MigrationJob.objects.filter(state__in=RUNNING_STATES).values_list("lpar", flat=True)
+    return PreflightOptions(
+        running_by_frame=dict(by_frame), running_by_vios=dict(by_vios),
+        vios_limit=settings.LPM_MSP_MAX_MIGRATIONS, migrating_lpars=frozenset(moving),
+    )  # fmt: skip
+
+
 def migration_preflight(*, lpar: Lpar, destination: Frame) -> list[Finding]:
     """The pre-flight findings, with the migrations running now."""
-    by_frame, by_vios, _ = running_counts()
-    options = PreflightOptions(
-        running_by_frame=dict(by_frame), running_by_vios=dict(by_vios),
-        vios_limit=settings.LPM_MSP_MAX_MIGRATIONS,
-    )  # fmt: skip
-    return preflight_check(lpar=lpar, destination=destination, options=options)
+    return preflight_check(lpar=lpar, destination=destination, options=preflight_options())
+
+
+def migration_destinations(*, lpar: Lpar) -> list[Migratability]:
+    """Every other frame with its verdict and findings, from one read of the estate."""
+    return lpar_migratability(lpar=lpar, options=preflight_options())
 
 
 def _job_draft(*, lpar: Lpar, destination: Frame, options: MigrationOptions) -> MigrationJob:

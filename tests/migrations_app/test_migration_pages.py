@@ -13,7 +13,6 @@ from inventory.models import Frame, Lpar
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob, MigrationState
 from planning.choices import Severity
-from planning.preflight import Finding
 from tests.brokers import broker_unreachable
 from tests.factories import user_create
 
@@ -53,7 +52,7 @@ def wizard_data(lpar: Lpar, frame: Frame, **changes) -> dict:
         "destination_frame": frame.pk,
         "dest_profile_name": "",
         "wait_minutes": proposal.wait_minutes,
-        "dest_lpar_id": proposal.dest_lpar_id,
+        "dest_lpar_id": proposal.dest_lpar_id or "",
         "source_msp": proposal.source_msp.pk,
         "dest_msp": proposal.dest_msp.pk,
         "shared_pool_name": proposal.shared_pool_name,
@@ -183,27 +182,34 @@ def test_preflight_errors_block_migrate(operator_client, demo):
 
 
 @pytest.fixture
-def a_warning(monkeypatch):
-    """The pre-flight answers one warning (the checks that give warnings live on another
-    branch; this page only needs to treat one as a warning)."""
-    warning = Finding(code="TEST", severity=Severity.WARNING, message="p750-b is busy tonight.")
-    monkeypatch.setattr(lpm, "preflight_check", lambda **kwargs: [warning])
+def a_warning(demo):
+    """p750-b holds LPAR id 10, server1's: the HMC would give it another id (a warning)."""
+    Lpar.objects.create(
+        frame=demo[1], name="vios10", lpar_id=10, kind="vios", proc_units=1, virtual_procs=1,
+        memory_mb=4096,
+    )  # fmt: skip
+    (warning,) = lpm.migration_preflight(lpar=demo[0], destination=demo[1])
+    assert warning.severity == Severity.WARNING
+    return warning.message
 
 
 def test_warnings_need_the_confirmation_tick(operator_client, demo, a_warning):
     server1, p750b = demo
     page = text(operator_client.get(NEW, {"lpar": server1.pk}))
-    assert "can move with warnings" in page and "p750-b is busy tonight." in page
+    assert "can move with warnings" in page and "LPAR id 10 is taken on p750-b" in page
 
     answer = operator_client.post(SUBMIT, wizard_data(server1, p750b))
     assert field_errors(answer, "confirm_warnings") == [
-        "p750-b is busy tonight.",
+        a_warning,
         "Confirm these warnings to go ahead.",
     ]
     assert not MigrationJob.objects.exists()
 
-    operator_client.post(SUBMIT, wizard_data(server1, p750b, confirm_warnings="on"))
-    assert MigrationJob.objects.get().confirm_warnings is True
+    answer = operator_client.post(SUBMIT, wizard_data(server1, p750b, confirm_warnings="on"))
+    job = MigrationJob.objects.get()
+    assert job.confirm_warnings is True
+    assert job.dest_lpar_id is None  # the HMC picks the id, as the warning says
+    assert answer.status_code == 302
 
 
 def test_a_second_request_names_and_links_the_existing_job(operator_client, demo):
