@@ -15,6 +15,7 @@ from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from inventory import filtersets, forms, history, selectors, services, tables
+from inventory.fields import EncryptedTextField
 from inventory.models import (
     Adapter,
     Drawer,
@@ -30,6 +31,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -210,7 +212,11 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
 def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
     rows = []
     for model_field in instance._meta.get_fields():
-        if not model_field.concrete or model_field.auto_created or model_field.name == "password":
+        if (
+            not model_field.concrete
+            or model_field.auto_created
+            or isinstance(model_field, EncryptedTextField)
+        ):
             continue
         if model_field.many_to_many:
             value = ", ".join(str(v) for v in getattr(instance, model_field.name).all()) or "—"
@@ -231,7 +237,7 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     require(request, object_type.perm("view"))
     instance = get_object_or_404(object_type.queryset(), pk=pk)
     records = instance.history.select_related("history_user").order_by("-history_date")[:20]
-    hidden = ("password",) if object_type.model is Hmc else ()
+    hidden = Hmc.SECRET_FIELDS if object_type.model is Hmc else ()
     context = {
         "object_type": object_type,
         "object": instance,
@@ -268,6 +274,10 @@ def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
     if request.method == "POST":
         form = form_class(request.POST, instance=instance)
         if form.is_valid():
+            # Where lpmplanner's SSH sessions go and how they log in: a dangerous change.
+            sensitive = isinstance(form.instance, Hmc) and form.instance.sensitive_changes()
+            if sensitive and not second_factor_fresh(request):
+                return step_up_refuse(request, "hmc_edit")
             try:
                 saved = form.save_checked()
             except ValidationError as error:

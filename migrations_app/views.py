@@ -9,6 +9,8 @@ from django.views.decorators.http import require_POST
 
 from inventory.models import Hmc, Lpar
 from lpmplanner.sections import section_page
+from lpmplanner.security import step_up_required
+from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 from migrations_app import services
 from migrations_app.api.views import CREATE_ON_HMC, RESOLVE, SYNC, TRUST_KEY
 from migrations_app.hmc.errors import HmcConnectionError
@@ -61,10 +63,13 @@ def drift_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET shows the key the HMC presents with its fingerprint; POST pins it."""
+    """GET shows the key the HMC presents with its fingerprint; POST pins it (with a fresh
+    second factor: the pinned key decides whom lpmplanner trusts)."""
     _require(request, TRUST_KEY)
     hmc = get_object_or_404(Hmc, pk=pk)
     if request.method == "POST":
+        if not second_factor_fresh(request):
+            return step_up_refuse(request, "hmc_host_key")
         try:
             services.hmc_host_key_trust(hmc=hmc, known_hosts_line=request.POST.get("line", ""))
         except ValidationError as error:
@@ -82,6 +87,7 @@ def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@step_up_required
 def lpar_create_on_hmc(request: HttpRequest, pk: int) -> HttpResponse:
     if not any(request.user.has_perm(perm) for perm in CREATE_ON_HMC):
         raise PermissionDenied

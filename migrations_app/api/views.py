@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.models import Hmc, Lpar
+from lpmplanner.security import StepUpPermission
 from migrations_app import services
 from migrations_app.api import serializers
 from migrations_app.hmc.errors import HmcConnectionError
@@ -73,8 +74,9 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
     """Verbs on one HMC: sync now, and read or trust its SSH host key."""
 
     queryset = Hmc.objects.all()
-    permission_classes = [ActionPermission]
+    permission_classes = [ActionPermission, StepUpPermission]
     action_permissions = {"sync": SYNC, "host_key": TRUST_KEY}
+    step_up_actions = {"host_key:POST"}  # pinning a key decides whom we trust
     serializer_class = serializers.HostKeySerializer
 
     @extend_schema(request=None, responses={202: serializers.HmcSyncSerializer})
@@ -122,8 +124,9 @@ class LparVerbViewSet(viewsets.GenericViewSet):
     """Verbs the execution side adds to an LPAR: create a planned stub twin on its HMC."""
 
     queryset = Lpar.objects.select_related("frame")
-    permission_classes = [ActionPermission]
+    permission_classes = [ActionPermission, StepUpPermission]
     action_permissions = {"create_on_hmc": CREATE_ON_HMC}
+    step_up_actions = {"create_on_hmc"}
     serializer_class = serializers.LparCreateJobSerializer
 
     @extend_schema(request=None, responses={202: serializers.LparCreateJobSerializer})

@@ -93,7 +93,7 @@ class SshTransport:
         username: str,
         host_key: str,
         password: str | None = None,
-        client_keys: list[str] | None = None,
+        client_keys: list | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
         command_timeout: float = COMMAND_TIMEOUT,
     ) -> None:
