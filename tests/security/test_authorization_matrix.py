@@ -38,8 +38,10 @@ TOKEN_READ, TOKEN_WRITE, TOKEN_OPERATE = "OOO", "DOO", "DDO"
 def row(pk: str | None = None, **methods: tuple[str, ...] | str) -> dict:
     """A table row: the model whose first object fills `<pk>`, and per HTTP method the
     expected answers (sessions, or sessions and tokens for API endpoints)."""
-    return {"pk": pk, "methods": {m.upper(): a if isinstance(a, tuple) else (a,) for m, a in
-                                  methods.items()}}  # fmt: skip
+    return {
+        "pk": pk,
+        "methods": {m.upper(): a if isinstance(a, tuple) else (a,) for m, a in methods.items()},
+    }
 
 
 # Pages. Inventory: the same six pages per model; who edits which model.
@@ -131,7 +133,7 @@ API = {
     "api/^wwpns/$": row(get=(READ, TOKEN_READ)),
     "api/^wwpns/(?P<pk>[^/.]+)/$": row(
         "inventory.Wwpn", get=(READ, TOKEN_READ), patch=(PLANNER_SAN, TOKEN_WRITE)
-    ),  # fmt: skip
+    ),
     "api/^checks/$": row(get=(READ, TOKEN_READ)),
     "api/^hmc-syncs/$": row(get=(READ, TOKEN_READ)),
     "api/^hmc-syncs/(?P<pk>[^/.]+)/$": row("migrations_app.HmcSync", get=(READ, TOKEN_READ)),
@@ -139,46 +141,40 @@ API = {
     "api/^drift-items/(?P<pk>[^/.]+)/$": row("migrations_app.DriftItem", get=(READ, TOKEN_READ)),
     "api/^drift-items/(?P<pk>[^/.]+)/resolve/$": row(
         "migrations_app.DriftItem", post=(PLANNER, TOKEN_WRITE)
-    ),  # fmt: skip
+    ),
     "api/^lpar-create-jobs/$": row(get=(READ, TOKEN_READ)),
     "api/^lpar-create-jobs/(?P<pk>[^/.]+)/$": row(
         "migrations_app.LparCreateJob", get=(READ, TOKEN_READ)
-    ),  # fmt: skip
-    "api/^lpars/(?P<pk>[^/.]+)/allocate-slot/$": row(
-        "inventory.Lpar", post=(PLANNER, TOKEN_WRITE)
-    ),  # fmt: skip
-    "api/^lpars/(?P<pk>[^/.]+)/failover-runbook/$": row(
-        "inventory.Lpar", get=(READ, TOKEN_READ)
-    ),  # fmt: skip
-    "api/^lpars/(?P<pk>[^/.]+)/refresh-twin/$": row(
-        "inventory.Lpar", post=(PLANNER, TOKEN_WRITE)
-    ),  # fmt: skip
+    ),
+    "api/^lpars/(?P<pk>[^/.]+)/allocate-slot/$": row("inventory.Lpar", post=(PLANNER, TOKEN_WRITE)),
+    "api/^lpars/(?P<pk>[^/.]+)/failover-runbook/$": row("inventory.Lpar", get=(READ, TOKEN_READ)),
+    "api/^lpars/(?P<pk>[^/.]+)/refresh-twin/$": row("inventory.Lpar", post=(PLANNER, TOKEN_WRITE)),
     "api/^lpars/(?P<pk>[^/.]+)/stub-twin/$": row("inventory.Lpar", post=(PLANNER, TOKEN_WRITE)),
-    "api/^frames/(?P<pk>[^/.]+)/stub-twins/$": row(
-        "inventory.Frame", post=(PLANNER, TOKEN_WRITE)
-    ),  # fmt: skip
+    "api/^frames/(?P<pk>[^/.]+)/stub-twins/$": row("inventory.Frame", post=(PLANNER, TOKEN_WRITE)),
     "api/zoning/fabrics/<int:pk>/plan/": row("inventory.Fabric", get=(READ, TOKEN_READ)),
-    "api/zoning/fabrics/<int:pk>/export/": row(
-        "inventory.Fabric", get=(PLANNER_SAN, TOKEN_READ)
-    ),  # fmt: skip
+    "api/zoning/fabrics/<int:pk>/export/": row("inventory.Fabric", get=(PLANNER_SAN, TOKEN_READ)),
     # Pinning a host key and Create on HMC are dangerous: tokens need the operate scope.
     "api/^hmcs/(?P<pk>[^/.]+)/host-key/$": row("inventory.Hmc", post=(PLANNER, TOKEN_OPERATE)),
     "api/^hmcs/(?P<pk>[^/.]+)/sync/$": row("inventory.Hmc", post=(OPERATOR, TOKEN_WRITE)),
     "api/^lpars/(?P<pk>[^/.]+)/create-on-hmc/$": row(
         "inventory.Lpar", post=(PLANNER, TOKEN_OPERATE)
-    ),  # fmt: skip
+    ),
 }
 for prefix, (model, editors) in API_COLLECTIONS.items():
     API |= {
         f"api/^{prefix}/$": row(get=(READ, TOKEN_READ), post=(editors, TOKEN_WRITE)),
         f"api/^{prefix}/(?P<pk>[^/.]+)/$": row(
             model, get=(READ, TOKEN_READ), patch=(editors, TOKEN_WRITE)
-        ),  # fmt: skip
+        ),
     }
 TABLE = PAGES | API
 # Rows whose allowed answer changes the account the next rows use: these run last, in order.
-LAST = {"account/tokens/<int:pk>/revoke/": 1, "account/recovery-codes/": 2,
-        "account/two-factor/remove/": 3, "logout/": 4}  # fmt: skip
+LAST = {
+    "account/tokens/<int:pk>/revoke/": 1,
+    "account/recovery-codes/": 2,
+    "account/two-factor/remove/": 3,
+    "logout/": 4,
+}
 
 
 def url_patterns(patterns=None, prefix: str = ""):
