@@ -123,12 +123,11 @@ class Hmc(InventoryModel):
                 ) from None
 
     def save(self, *args, **kwargs) -> None:
-        changed = self.sensitive_changes()
-        if set(changed) & set(self.SECRET_FIELDS):
+        # Read by the security log's post_save receiver; then the new values are the stored ones.
+        self.sensitive_changed = self.sensitive_changes()
+        if set(self.sensitive_changed) & set(self.SECRET_FIELDS):
             self.credentials_changed = timezone.now()
         super().save(*args, **kwargs)
-        # Read by the security log's post_save receiver, then the new values are the stored ones.
-        self.sensitive_changed = changed
         self._stored_sensitive = {n: getattr(self, n) for n in self.SENSITIVE_FIELDS}
 
 
