@@ -35,9 +35,10 @@ def api_token_create(
             {"expires_in_days": f"Between 1 and {settings.API_TOKEN_MAX_DAYS} days."}
         )
     key = secrets.token_hex(20)
+    now = timezone.now()
     token = ApiToken(
         user=user, name=name.strip(), prefix=key[:8], key_hash=_digest(key), scope=scope,
-        expires=timezone.now() + timedelta(days=days),
+        created=now, expires=now + timedelta(days=days),
     )  # fmt: skip
     token.full_clean()
     token.save()

@@ -90,7 +90,11 @@ def _code_page(request: HttpRequest, *, step_up: bool) -> HttpResponse:
             twofactor.second_factor_record(request=request, device=device, kind=kind)
             return redirect(_next(request))
         security_event(kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED, request=request)
-        form.add_error("code", "That code is not right, or was used already.")
+        form.add_error(
+            "code",
+            "That code is not right, or was used already. After a wrong code, wait a few "
+            "seconds before the next try.",
+        )
     context = {"form": form, "step_up": step_up, "next": _next(request)}
     return render(request, "account/verify.html", context)
 
