@@ -2,7 +2,6 @@
 history with its drift reports, accept/keep per drift item, and creating a planned stub twin on
 its HMC (`POST /api/lpars/{id}/create-on-hmc/`)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -96,7 +95,7 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
     )  # fmt: skip
     @action(detail=True, methods=["get", "post"], url_path="host-key")
     def host_key(self, request: Request, pk=None) -> Response:
-        hmc = get_object_or_404(Hmc, pk=pk)
+        hmc = self.get_object()  # DRF's lookup: a malformed id is a 404, not a 500
         if request.method == "GET":
             try:
                 scanned = services.hmc_host_key_scan(hmc=hmc)
