@@ -52,6 +52,7 @@ def second_factor_age(request) -> float | None:
     return time.time() - given
 
 
+@transaction.atomic  # the devices lock their row while they check a code
 def second_factor_check(*, user, code: str):
     """The user's device that accepts `code` (an authenticator code or an unused recovery
     code), else None. Each code works once."""
