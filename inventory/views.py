@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
+from django.views.decorators.debug import sensitive_post_parameters
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
@@ -266,6 +267,7 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
+@sensitive_post_parameters(*Hmc.SECRET_FIELDS)  # never in an error report
 def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     object_type = object_type_or_404(slug)
     instance = get_object_or_404(object_type.model, pk=pk) if pk else None

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from inventory.history import change_author
 from inventory.models import Hmc, Lpar, Wwpn
@@ -42,6 +43,7 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
     return beat
 
 
+@sensitive_variables("client_keys")
 def hmc_client_open(*, hmc: Hmc) -> HmcClient:
     """A client for the HMC over SSH, verifying its pinned host key; key login with the row's
     private key when it has one, password login when it has a password, else the worker's own

@@ -3,6 +3,8 @@ users) give a new API token, shown once."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -38,6 +40,7 @@ class TokenSerializer(serializers.Serializer):
     expires = serializers.DateTimeField()
 
 
+@method_decorator(sensitive_post_parameters("password", "otp"), name="dispatch")
 class ObtainTokenView(APIView):
     """Exchange a user name and password (and a second factor where the account has one) for a
     new named, scoped, expiring token."""

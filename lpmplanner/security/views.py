@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from lpmplanner.models import ApiToken, SecurityEvent
@@ -48,6 +49,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "account/account.html", context)
 
 
+@sensitive_post_parameters("code")
 def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     """Add an authenticator app: a QR code and its secret, confirmed with a first code."""
     user = request.user
@@ -99,6 +101,7 @@ def _code_page(request: HttpRequest, *, step_up: bool) -> HttpResponse:
     return render(request, "account/verify.html", context)
 
 
+@sensitive_post_parameters("code")
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of sign-in for a user with an authenticator."""
     if not twofactor.two_factor_enrolled(request.user):
@@ -108,6 +111,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     return _code_page(request, step_up=False)
 
 
+@sensitive_post_parameters("code")
 def step_up(request: HttpRequest) -> HttpResponse:
     """A fresh code before a dangerous action."""
     if not twofactor.two_factor_enrolled(request.user):
