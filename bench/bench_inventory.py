@@ -18,6 +18,7 @@ from bench.common import QueryCounts, Result, Unavailable, median_seconds
 from inventory.models import Frame, Lpar
 from inventory.seeding import estate_seed
 from lpmplanner.roles import roles_bootstrap
+from tests.factories import login
 
 LPARS = int(os.environ.get("BENCH_LPARS", "10000"))
 LPARS_PER_FRAME = 50
@@ -42,7 +43,7 @@ def _client() -> Client:
     user = get_user_model().objects.create_user("bench-inventory")
     user.groups.add(Group.objects.get(name="Viewer"))
     client = Client()
-    client.force_login(user)
+    login(client, user)
     return client
 
 

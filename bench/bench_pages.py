@@ -6,6 +6,7 @@ from django.test import Client
 from bench.common import Result, median_seconds
 from lpmplanner.roles import roles_bootstrap
 from migrations_app.services import worker_heartbeat_record
+from tests.factories import login
 
 
 def run() -> list[Result]:
@@ -14,7 +15,7 @@ def run() -> list[Result]:
     for n in range(20):
         worker_heartbeat_record(hostname=f"worker{n}@bench")
     client = Client()
-    client.force_login(user)
+    login(client, user)
     baseline = median_seconds(lambda: client.get("/healthz"))
     cases = [("dashboard /", "/", 6.0), ("API /api/me/", "/api/me/", 6.0)]
     return [

@@ -22,6 +22,7 @@ from planning.checks import estate_check
 from planning.models import EnumerationScheme
 from planning.services import frame_scheme_set, scheme_save
 from planning.stubs import frame_create_stub_twins
+from tests.factories import login
 
 LPARS = int(os.environ.get("BENCH_LPARS", "10000"))
 LPARS_PER_FRAME = 50
@@ -38,7 +39,7 @@ def _client() -> Client:
     user = get_user_model().objects.create_user("bench-planning")
     user.groups.add(Group.objects.get(name="Viewer"))
     client = Client()
-    client.force_login(user)
+    login(client, user)
     return client
 
 

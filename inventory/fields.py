@@ -1,6 +1,7 @@
 """A text field encrypted at rest with Fernet and the FIELD_ENCRYPTION_KEY setting."""
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
@@ -8,13 +9,27 @@ from django.db import models
 from inventory.identifiers import mac_normalize, wwpn_normalize
 
 
-def _fernet() -> Fernet:
+def _fernet() -> MultiFernet:
+    """FIELD_ENCRYPTION_KEY may list several keys, comma-separated: the first encrypts, every
+    one decrypts (how `rotate_field_key` moves the stored secrets to a new key)."""
     try:
-        return Fernet(settings.FIELD_ENCRYPTION_KEY.encode())
+        keys = [Fernet(key.strip().encode()) for key in settings.FIELD_ENCRYPTION_KEY.split(",")]
     except ValueError:
         raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes (a Fernet key)."
+            "FIELD_ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes (a Fernet key), or "
+            "several separated by commas."
         ) from None
+    return MultiFernet(keys)
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], str]]:
+    """(model, field name) of every encrypted field of every installed model."""
+    return [
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, EncryptedTextField)
+    ]
 
 
 class EncryptedTextField(models.TextField):

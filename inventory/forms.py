@@ -70,13 +70,30 @@ class HmcForm(InventoryForm):
         help_text="Leave empty to keep the stored password.",
     )
 
+    private_key = forms.CharField(
+        required=False,
+        label="SSH private key",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="Leave empty to keep the stored key. Stored encrypted, never shown again.",
+    )
+
     class Meta:
         model = Hmc
-        fields = ["name", "host", "ssh_port", "username", "password", "rest_port", "version",
-                  "host_key"]  # fmt: skip
+        fields = ["name", "host", "ssh_port", "username", "password", "private_key",
+                  "rest_port", "version", "host_key"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Secrets are write-only: the form never sends a stored one back to the browser.
+        for name in Hmc.SECRET_FIELDS:
+            self.initial[name] = ""
 
     def clean_password(self) -> str:
         return self.cleaned_data["password"] or (self.instance.password if self.instance.pk else "")
+
+    def clean_private_key(self) -> str:
+        given = self.cleaned_data["private_key"].strip()
+        return given or (self.instance.private_key if self.instance.pk else "")
 
 
 class FrameForm(InventoryForm):

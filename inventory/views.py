@@ -11,10 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
+from django.views.decorators.debug import sensitive_post_parameters
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from inventory import filtersets, forms, history, selectors, services, tables
+from inventory.fields import EncryptedTextField
 from inventory.models import (
     Adapter,
     Drawer,
@@ -30,6 +32,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -210,7 +213,11 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
 def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
     rows = []
     for model_field in instance._meta.get_fields():
-        if not model_field.concrete or model_field.auto_created or model_field.name == "password":
+        if (
+            not model_field.concrete
+            or model_field.auto_created
+            or isinstance(model_field, EncryptedTextField)
+        ):
             continue
         if model_field.many_to_many:
             value = ", ".join(str(v) for v in getattr(instance, model_field.name).all()) or "—"
@@ -231,7 +238,7 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     require(request, object_type.perm("view"))
     instance = get_object_or_404(object_type.queryset(), pk=pk)
     records = instance.history.select_related("history_user").order_by("-history_date")[:20]
-    hidden = ("password",) if object_type.model is Hmc else ()
+    hidden = Hmc.SECRET_FIELDS if object_type.model is Hmc else ()
     context = {
         "object_type": object_type,
         "object": instance,
@@ -260,6 +267,7 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
+@sensitive_post_parameters(*Hmc.SECRET_FIELDS)  # never in an error report
 def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     object_type = object_type_or_404(slug)
     instance = get_object_or_404(object_type.model, pk=pk) if pk else None
@@ -268,6 +276,10 @@ def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
     if request.method == "POST":
         form = form_class(request.POST, instance=instance)
         if form.is_valid():
+            # Where lpmplanner's SSH sessions go and how they log in: a dangerous change.
+            sensitive = isinstance(form.instance, Hmc) and form.instance.sensitive_changes()
+            if sensitive and not second_factor_fresh(request):
+                return step_up_refuse(request, "hmc_edit")
             try:
                 saved = form.save_checked()
             except ValidationError as error:

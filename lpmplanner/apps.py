@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class LpmplannerConfig(AppConfig):
     name = "lpmplanner"
     verbose_name = "lpmplanner"
+
+    def ready(self) -> None:
+        # Connect the sign-in signals and register the schema's authentication extensions.
+        from lpmplanner.security import events, schema  # noqa: F401

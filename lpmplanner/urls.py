@@ -3,12 +3,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
+from lpmplanner.security import api as security_api
+from lpmplanner.security import views as security_views
 from migrations_app.api.urls import router as migrations_router
 from migrations_app.api.urls import verbs as migrations_verbs
 from planning.api.urls import router as planning_router
@@ -24,10 +25,11 @@ router.registry.extend(migrations_router.registry)
 
 api_patterns = [
     path("", api_views.api_root_view(router), name="root"),
-    path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+    path("auth/token/", security_api.ObtainTokenView.as_view(), name="token"),
     path("me/", api_views.MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
     # Verbs on the inventory's LPARs and frames (allocate-slot, stub-twin, failover-runbook …).
     *planning_verbs.urls,
@@ -64,6 +66,20 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", security_views.account, name="account"),
+    path("account/two-factor/", security_views.two_factor_enrol, name="two-factor-enrol"),
+    path("account/two-factor/code/", security_views.two_factor_verify, name="two-factor-verify"),
+    path("account/two-factor/remove/", security_views.two_factor_remove, name="two-factor-remove"),
+    path("account/step-up/", security_views.step_up, name="step-up"),
+    path("account/recovery-codes/", security_views.recovery_codes_new, name="recovery-codes-new"),
+    path("account/tokens/", security_views.api_token_create, name="api-token-create"),
+    path(
+        "account/tokens/<int:pk>/revoke/",
+        security_views.api_token_revoke,
+        name="api-token-revoke",
+    ),
+    path("security-log/", security_views.security_log, name="security-log"),
+    path("security-log.csv", security_views.security_log_csv, name="security-log-csv"),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
     path("", include("inventory.urls")),

@@ -4,10 +4,12 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+import asyncssh
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from inventory.history import change_author
 from inventory.models import Hmc, Lpar, Wwpn
@@ -41,12 +43,18 @@ def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
     return beat
 
 
+@sensitive_variables("client_keys")
 def hmc_client_open(*, hmc: Hmc) -> HmcClient:
-    """A client for the HMC over SSH, verifying its pinned host key; password login when the row
-    has a password, else the worker's own SSH keys."""
+    """A client for the HMC over SSH, verifying its pinned host key; key login with the row's
+    private key when it has one, password login when it has a password, else the worker's own
+    SSH keys."""
+    if hmc.private_key:
+        client_keys = [asyncssh.import_private_key(hmc.private_key)]
+    else:
+        client_keys = None if hmc.password else ()
     transport = SshTransport(
         host=hmc.host, port=hmc.ssh_port, username=hmc.username, host_key=hmc.host_key,
-        password=hmc.password or None, client_keys=None if hmc.password else (),
+        password=hmc.password or None, client_keys=client_keys,
     )  # fmt: skip
     return HmcClient(transport)
 

@@ -15,6 +15,8 @@ from django_tables2 import RequestConfig
 from inventory.forms import bootstrap
 from inventory.models import Hmc, Lpar
 from lpmplanner.exceptions import Conflict
+from lpmplanner.security import step_up_required
+from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 from migrations_app import services, wizard
 from migrations_app.api.permissions import CONTROL, MIGRATE
 from migrations_app.api.views import CREATE_ON_HMC, RESOLVE, SYNC, TRUST_KEY
@@ -74,10 +76,13 @@ def drift_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET shows the key the HMC presents with its fingerprint; POST pins it."""
+    """GET shows the key the HMC presents with its fingerprint; POST pins it (with a fresh
+    second factor: the pinned key decides whom lpmplanner trusts)."""
     _require(request, TRUST_KEY)
     hmc = get_object_or_404(Hmc, pk=pk)
     if request.method == "POST":
+        if not second_factor_fresh(request):
+            return step_up_refuse(request, "hmc_host_key")
         try:
             services.hmc_host_key_trust(hmc=hmc, known_hosts_line=request.POST.get("line", ""))
         except ValidationError as error:
@@ -95,6 +100,7 @@ def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@step_up_required
 def lpar_create_on_hmc(request: HttpRequest, pk: int) -> HttpResponse:
     if not any(request.user.has_perm(perm) for perm in CREATE_ON_HMC):
         raise PermissionDenied

@@ -1,11 +1,15 @@
 """Test data builders: users in roles, and a valid piece of estate per model."""
 
 import itertools
+import time
 from decimal import Decimal
 
+import django_otp
 import factory
+import pyotp
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inventory import choices
 from inventory.models import (
@@ -25,6 +29,7 @@ from inventory.models import (
 )
 from inventory.services import virtual_adapter_save
 from lpmplanner.roles import roles_bootstrap
+from lpmplanner.security.twofactor import VERIFIED_AT_SESSION_KEY, totp_secret
 
 PASSWORD = "correct horse battery staple"
 _wwpn_counter = itertools.count(0x10)
@@ -38,6 +43,33 @@ def user_create(username: str = "alice", *, role: str | None = None, **fields):
             roles_bootstrap()
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def totp_device_create(user) -> TOTPDevice:
+    """The user's confirmed authenticator app (the one they have, else a new one)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """A code the device accepts now, as the user's app would show it: the current one, or the
+    next step's when the current one was used already (each code works once)."""
+    device.refresh_from_db()
+    totp = pyotp.TOTP(totp_secret(device), interval=device.step, digits=device.digits)
+    step = max(int(time.time() - device.t0) // device.step, device.last_t + 1)
+    return totp.at(device.t0 + step * device.step)
+
+
+def login(client, user, *, fresh: bool = True) -> None:
+    """Sign `user` in on a test client (Django's or DRF's) as the login page and the second
+    factor would: the session is verified by the user's authenticator (made if they have
+    none), given now (`fresh=False`: given long enough ago that step-up asks again)."""
+    client.force_login(user)
+    device = totp_device_create(user)
+    session = client.session
+    session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[VERIFIED_AT_SESSION_KEY] = time.time() - (0 if fresh else 24 * 3600)
+    session.save()
 
 
 def next_wwpn() -> str:

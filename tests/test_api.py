@@ -3,11 +3,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
 from lpmplanner.exceptions import Conflict
+from lpmplanner.models import ApiToken
+from tests.factories import login
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,8 @@ def test_token_from_username_and_password_authenticates(api_client, planner, pas
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(user=planner).key == token
+    stored = ApiToken.objects.get(user=planner)
+    assert stored.prefix == token[:8] and token not in stored.key_hash  # kept hashed
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/me/")
@@ -33,7 +35,7 @@ def test_wrong_password_gets_no_token_and_a_clear_400(api_client, planner):
     )
     assert response.status_code == 400
     assert "Unable to log in with provided credentials." in str(response.json())
-    assert not Token.objects.filter(user=planner).exists()
+    assert not ApiToken.objects.filter(user=planner).exists()
 
 
 def test_missing_fields_are_named(api_client):
@@ -48,7 +50,7 @@ def test_a_bad_token_is_401(api_client, planner):
 
 
 def test_session_authentication_works_too(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     response = client.get("/api/me/")
     assert response.status_code == 200
     assert response.json()["roles"] == ["Viewer"]
@@ -58,21 +60,21 @@ def test_session_writes_need_the_csrf_token(viewer):
     from rest_framework.test import APIClient
 
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(viewer)
+    login(client, viewer)
     response = client.post("/api/me/", {}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
 
 
 def test_root_lists_the_fixed_endpoints(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     links = client.get("/api/").json()
     assert {"me", "token", "schema", "docs"} <= set(links)
     assert links["schema"].endswith("/api/schema/")
 
 
 def test_openapi_schema_describes_the_api(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
@@ -83,7 +85,7 @@ def test_openapi_schema_describes_the_api(client, viewer):
 
 
 def test_swagger_ui_is_served_from_local_static_files(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     html = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()

@@ -3,6 +3,8 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.factories import login
+
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"/login/", "/healthz", "/api/auth/token/"}
@@ -57,21 +59,21 @@ def test_anonymous_api_call_is_refused_with_401(api_client, path):
 
 @pytest.mark.parametrize("path", ["/", "/inventory/", "/planning/", "/zoning/", "/migrations/"])
 def test_signed_in_user_sees_the_page(client, viewer, path):
-    client.force_login(viewer)
+    login(client, viewer)
     response = client.get(path)
     assert response.status_code == 200
     assert b"Sign out" in response.content
 
 
 def test_dashboard_names_the_users_role(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     body = client.get("/").content.decode()
     assert "Signed in as <strong>vera</strong>" in body
     assert "Viewer</strong>: Reads everything; changes nothing." in body
 
 
 def test_unknown_address_gets_a_404_page_that_says_so(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert b"404 \xc2\xb7 Not found" in response.content
@@ -79,7 +81,7 @@ def test_unknown_address_gets_a_404_page_that_says_so(client, viewer):
 
 
 def test_admin_is_closed_to_a_viewer(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")

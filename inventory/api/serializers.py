@@ -177,11 +177,21 @@ class HmcSerializer(ValidatedModelSerializer):
         style={"input_type": "password"},
         help_text="Stored encrypted; never returned. Leave it out to keep the current one.",
     )
+    private_key = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="An OpenSSH private key for key login; stored encrypted, never returned. "
+        "Leave it out to keep the current one.",
+    )
 
     class Meta:
         model = Hmc
         fields = ["id", "url", "display", "name", "host", "ssh_port", "username", "password",
-                  "host_key", "rest_port", "version"]  # fmt: skip
+                  "private_key", "host_key", "rest_port", "version",
+                  "credentials_changed"]  # fmt: skip
+        read_only_fields = ["credentials_changed"]
 
 
 class FrameSerializer(ValidatedModelSerializer):

@@ -28,6 +28,7 @@ from inventory.models import (
     Wwpn,
 )
 from lpmplanner.exceptions import Conflict
+from lpmplanner.security.stepup import step_up_demand
 
 
 class AtomicWritesMixin:
@@ -69,10 +70,22 @@ class InventoryViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
 
 class HmcViewSet(InventoryViewSet):
+    """HMCs; setting or changing the address, login or pinned host key is a dangerous action
+    (a fresh second factor, or a token with the operate scope)."""
+
     queryset = Hmc.objects.all()
     serializer_class = serializers.HmcSerializer
     filterset_class = filtersets.HmcFilterSet
     ordering_fields = ["id", "name", "host", "version"]
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        step_up_demand(self.request, action="hmc_create")
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        if serializer.instance.sensitive_changes(serializer.validated_data):
+            step_up_demand(self.request, action="hmc_update")
+        super().perform_update(serializer)
 
 
 class FrameViewSet(InventoryViewSet):

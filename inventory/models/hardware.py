@@ -1,9 +1,11 @@
 """The hardware: HMCs, frames (managed systems), their drawers, slots, adapters and ports."""
 
+import asyncssh
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from inventory.choices import AdapterKind, DrawerKind, FrameState, ProcessorGeneration
 from inventory.fields import EncryptedTextField, MacAddressField
@@ -41,6 +43,17 @@ class Hmc(InventoryModel):
     )
     username = models.CharField(max_length=64, default="hscroot")
     password = EncryptedTextField(blank=True, help_text="Stored encrypted; never shown again.")
+    private_key = EncryptedTextField(
+        blank=True,
+        verbose_name="SSH private key",
+        help_text="An OpenSSH private key for key login instead of the password; stored "
+        "encrypted, never shown again.",
+    )
+    credentials_changed = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the password or private key last changed (the history shows this, "
+        "never the secrets).",
+    )  # fmt: skip
     host_key = models.TextField(
         blank=True, help_text="The pinned SSH host key (a known_hosts line)."
     )
@@ -51,7 +64,12 @@ class Hmc(InventoryModel):
     )
     version = models.CharField(max_length=64, blank=True)
 
-    history = tracked(excluded_fields=["password"])
+    history = tracked(excluded_fields=["password", "private_key"])
+
+    SECRET_FIELDS = ("password", "private_key")
+    # Changing any of these redirects where lpmplanner's SSH sessions go or how they log in:
+    # a dangerous action (step-up), and a security log entry.
+    SENSITIVE_FIELDS = ("host", "ssh_port", "username", "password", "private_key", "host_key")
 
     class Meta:
         ordering = ["name"]
@@ -72,6 +90,45 @@ class Hmc(InventoryModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_sensitive = {
+            name: getattr(instance, name)
+            for name in cls.SENSITIVE_FIELDS
+            if name in instance.__dict__
+        }
+        return instance
+
+    def sensitive_changes(self, values: dict | None = None) -> list[str]:
+        """The sensitive fields that `values` (default: this object's current ones) change from
+        what is stored; on a new HMC, those given at all."""
+        stored = getattr(self, "_stored_sensitive", None)
+        if values is None:
+            values = {name: getattr(self, name) for name in self.SENSITIVE_FIELDS}
+        if self.pk is None or stored is None:
+            return [n for n in self.SENSITIVE_FIELDS if values.get(n) not in (None, "")]
+        return [n for n in stored if n in values and values[n] != stored[n]]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.private_key:
+            try:
+                asyncssh.import_private_key(self.private_key)
+            except (asyncssh.KeyImportError, ValueError):
+                # Never echo the key back: only what is wrong with it.
+                raise ValidationError(
+                    {"private_key": "Not an unencrypted OpenSSH or PEM private key."}
+                ) from None
+
+    def save(self, *args, **kwargs) -> None:
+        # Read by the security log's post_save receiver; then the new values are the stored ones.
+        self.sensitive_changed = self.sensitive_changes()
+        if set(self.sensitive_changed) & set(self.SECRET_FIELDS):
+            self.credentials_changed = timezone.now()
+        super().save(*args, **kwargs)
+        self._stored_sensitive = {n: getattr(self, n) for n in self.SENSITIVE_FIELDS}
 
 
 class Frame(InventoryModel):

@@ -3,7 +3,6 @@ history with its drift reports, accept/keep per drift item, creating a planned s
 its HMC (`POST /api/lpars/{id}/create-on-hmc/`), and migrations (`/api/migrations/`, their
 start/stop/recover verbs, the wizard's proposal) and their batches (`/api/migration-batches/`)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -11,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.models import Hmc, Lpar
+from lpmplanner.security import StepUpPermission
 from migrations_app import services
 from migrations_app.api import serializers
 from migrations_app.api.permissions import (
@@ -66,8 +66,9 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
     """Verbs on one HMC: sync now, and read or trust its SSH host key."""
 
     queryset = Hmc.objects.all()
-    permission_classes = [ActionPermission]
+    permission_classes = [ActionPermission, StepUpPermission]
     action_permissions = {"sync": SYNC, "host_key": TRUST_KEY}
+    step_up_actions = {"host_key:POST"}  # pinning a key decides whom we trust
     serializer_class = serializers.HostKeySerializer
 
     @extend_schema(request=None, responses={202: serializers.HmcSyncSerializer})
@@ -87,7 +88,7 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
     )  # fmt: skip
     @action(detail=True, methods=["get", "post"], url_path="host-key")
     def host_key(self, request: Request, pk=None) -> Response:
-        hmc = get_object_or_404(Hmc, pk=pk)
+        hmc = self.get_object()  # DRF's lookup: a malformed id is a 404, not a 500
         if request.method == "GET":
             try:
                 scanned = services.hmc_host_key_scan(hmc=hmc)
@@ -115,8 +116,9 @@ class LparVerbViewSet(viewsets.GenericViewSet):
     """Verbs the execution side adds to an LPAR: create a planned stub twin on its HMC."""
 
     queryset = Lpar.objects.select_related("frame")
-    permission_classes = [ActionPermission]
+    permission_classes = [ActionPermission, StepUpPermission]
     action_permissions = {"create_on_hmc": CREATE_ON_HMC}
+    step_up_actions = {"create_on_hmc"}
     serializer_class = serializers.LparCreateJobSerializer
 
     @extend_schema(request=None, responses={202: serializers.LparCreateJobSerializer})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncssh
+from django.views.decorators.debug import sensitive_variables
 
 from migrations_app.hmc.commands import Command
 from migrations_app.hmc.errors import (
@@ -85,6 +86,7 @@ def _translate(error: BaseException, where: str) -> HmcConnectionError:
 class SshTransport:
     """Runs HMC commands over one reused SSH connection, reconnecting when it was lost."""
 
+    @sensitive_variables("password", "client_keys")
     def __init__(
         self,
         *,
@@ -93,7 +95,7 @@ class SshTransport:
         username: str,
         host_key: str,
         password: str | None = None,
-        client_keys: list[str] | None = None,
+        client_keys: list | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
         command_timeout: float = COMMAND_TIMEOUT,
     ) -> None:

@@ -9,3 +9,15 @@
     });
   });
 })();
+
+// Bars take their width from data-width (a percentage): the CSP refuses style attributes.
+(function () {
+  "use strict";
+  function sizeBars(root) {
+    root.querySelectorAll("[data-width]").forEach((bar) => {
+      bar.style.width = `${parseFloat(bar.dataset.width) || 0}%`;
+    });
+  }
+  sizeBars(document);
+  document.body.addEventListener("htmx:afterSettle", (event) => sizeBars(event.target));
+})();

@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, sync_playwright
 
-from tests.factories import PASSWORD
+from lpmplanner.security.twofactor import two_factor_enrolled, two_factor_required
+from tests.factories import PASSWORD, totp_code, totp_device_create
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
 # thread with a running loop unless told that this is deliberate.
@@ -57,17 +58,30 @@ def page(browser, request) -> Page:
     context.close()
 
 
+def enter_totp_code(page: Page, user) -> None:
+    """Type the code the user's authenticator app shows into the code form on screen."""
+    page.get_by_label("Authentication code").fill(totp_code(totp_device_create(user)))
+    page.get_by_role("button", name="Verify").click()
+
+
 @pytest.fixture
 def sign_in(page, live_server):
     """Sign `user` in through the login form: the one on screen (keeping its `next`), else
-    the login page's. Returns the page where the sign-in led."""
+    the login page's, then the code from their authenticator app when asked. A user whose
+    role requires two-factor sign-in is given an authenticator first. Returns the page where
+    the sign-in led."""
 
     def sign_in(user, password: str = PASSWORD) -> Page:
+        if two_factor_required(user):
+            totp_device_create(user)
         if "/login/" not in page.url:
             page.goto(f"{live_server.url}/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        if "/account/two-factor/code/" in page.url and two_factor_enrolled(user):
+            enter_totp_code(page, user)
         return page
 
     return sign_in

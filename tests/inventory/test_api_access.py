@@ -14,6 +14,7 @@ from tests.factories import (
     PortFactory,
     StoragePortFactory,
     VlanFactory,
+    login,
     user_create,
     wwpn_create,
 )
@@ -26,7 +27,7 @@ COLLECTIONS = ["hmcs", "frames", "drawers", "slots", "adapters", "ports", "vlans
 
 def signed_in(role: str) -> APIClient:
     client = APIClient()
-    client.force_login(user_create(role.lower().replace(" ", "-"), role=role))
+    login(client, user_create(role.lower().replace(" ", "-"), role=role))
     return client
 
 
@@ -134,7 +135,7 @@ def test_a_viewers_token_reads_but_does_not_write(api_client, viewer):
 
 @pytest.fixture
 def planner_api(api_client, planner):
-    api_client.force_authenticate(planner)
+    login(api_client, planner)
     return api_client
 
 

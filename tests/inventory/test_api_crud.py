@@ -40,6 +40,7 @@ from tests.factories import (
     ViosFactory,
     VirtualAdapterFactory,
     VlanFactory,
+    login,
     wwpn_create,
 )
 
@@ -115,7 +116,7 @@ def plain(value: Any) -> Any:
 
 @pytest.fixture
 def api(api_client, planner):
-    api_client.force_authenticate(planner)
+    login(api_client, planner)
     return api_client
 
 

@@ -15,6 +15,7 @@ from tests.factories import (
     StoragePortFactory,
     ViosFactory,
     VlanFactory,
+    login,
     next_wwpn,
     vfc_client_create,
     wwpn_create,
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api(api_client, planner):
-    api_client.force_authenticate(planner)
+    login(api_client, planner)
     return api_client
 
 

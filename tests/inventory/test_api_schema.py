@@ -4,6 +4,8 @@ read, and the errors each operation can answer with."""
 import pytest
 from django.core.management import call_command
 
+from tests.factories import login
+
 pytestmark = pytest.mark.django_db
 
 COLLECTIONS = ["hmcs", "frames", "drawers", "slots", "adapters", "ports", "vlans", "fabrics",
@@ -12,7 +14,7 @@ COLLECTIONS = ["hmcs", "frames", "drawers", "slots", "adapters", "ports", "vlans
 
 @pytest.fixture
 def schema(client, viewer) -> dict:
-    client.force_login(viewer)
+    login(client, viewer)
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     return response.json()

@@ -22,6 +22,7 @@ from tests.factories import (
     ViosFactory,
     VirtualAdapterFactory,
     VlanFactory,
+    login,
     user_create,
     vfc_client_create,
 )
@@ -63,13 +64,13 @@ def header_of(response) -> list[str]:
 
 @pytest.fixture
 def planner_client(client, planner):
-    client.force_login(planner)
+    login(client, planner)
     return client
 
 
 @pytest.fixture
 def viewer_client(client, viewer):
-    client.force_login(viewer)
+    login(client, viewer)
     return client
 
 
@@ -167,7 +168,7 @@ def test_viewer_cannot_open_edit_pages(viewer_client, estate):
 
 
 def test_san_admin_edits_fabrics_but_not_lpars(client, estate):
-    client.force_login(user_create("sam", role="SAN admin"))
+    login(client, user_create("sam", role="SAN admin"))
     assert client.get("/inventory/fabrics/add/").status_code == 200
     assert client.get(f"/inventory/lpars/{estate['server1'].pk}/edit/").status_code == 403
 

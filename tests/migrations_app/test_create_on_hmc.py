@@ -8,7 +8,7 @@ from inventory.models import Frame, Lpar, Wwpn
 from migrations_app.models import HmcSync, LparCreateJob
 from migrations_app.services import hmc_sync_run, lpar_create_job_run
 from planning.stubs import lpar_create_stub_twin
-from tests.factories import user_create
+from tests.factories import login, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_the_twin_is_created_on_the_hmc_and_its_wwpns_read_back(
 ):
     planned = pairs_of(twin)
     assert planned, "server1 has vFC clients, so its twin has planned WWPN pairs"
-    api_client.force_authenticate(planner)
+    login(api_client, planner)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api_client.post(f"/api/lpars/{twin.pk}/create-on-hmc/")
     assert response.status_code == 202, response.content
@@ -70,7 +70,7 @@ def test_the_hmc_refusing_the_twin_fails_the_job_and_keeps_the_plan(twin, simula
 
 
 def test_only_a_planned_twin_on_a_frame_with_an_hmc_is_created(twin, api_client, planner):
-    api_client.force_authenticate(planner)
+    login(api_client, planner)
     original = twin.stub_of
     response = api_client.post(f"/api/lpars/{original.pk}/create-on-hmc/")
     assert response.status_code == 400
@@ -80,14 +80,14 @@ def test_only_a_planned_twin_on_a_frame_with_an_hmc_is_created(twin, api_client,
     assert response.status_code == 400
     assert "has no HMC" in str(response.json())
     assert not LparCreateJob.objects.exists()
-    api_client.force_authenticate(user_create("vic", role="Viewer"))
+    login(api_client, user_create("vic", role="Viewer"))
     assert api_client.post(f"/api/lpars/{twin.pk}/create-on-hmc/").status_code == 403
 
 
 def test_the_twin_page_offers_create_on_hmc(
     twin, client, planner, django_capture_on_commit_callbacks
 ):
-    client.force_login(planner)
+    login(client, planner)
     page = client.get(f"/planning/lpars/{twin.pk}/")
     assert b"Create on HMC" in page.content
     with django_capture_on_commit_callbacks(execute=False):
@@ -96,5 +96,5 @@ def test_the_twin_page_offers_create_on_hmc(
     assert response.url == f"/lpar-create-jobs/{job.pk}/"
     assert b"Queued" in client.get(response.url).content
     viewer = user_create("vic", role="Viewer")
-    client.force_login(viewer)
+    login(client, viewer)
     assert b"Create on HMC" not in client.get(f"/planning/lpars/{twin.pk}/").content

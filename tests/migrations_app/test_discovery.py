@@ -10,7 +10,7 @@ from inventory.demo import demo_estate_load
 from inventory.models import Adapter, Frame, Lpar, Slot, VirtualAdapter, Wwpn
 from migrations_app.models import DriftItem, HmcSync
 from migrations_app.services import drift_item_resolve, hmc_sync_run
-from tests.factories import user_create
+from tests.factories import login, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,7 @@ def test_sync_now_over_the_api_queues_one_sync(
     sim_hmc, api_client, django_capture_on_commit_callbacks
 ):
     operator = user_create("olga", role="Operator")
-    api_client.force_authenticate(operator)
+    login(api_client, operator)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api_client.post(f"/api/hmcs/{sim_hmc.pk}/sync/")
         second = api_client.post(f"/api/hmcs/{sim_hmc.pk}/sync/")
@@ -134,7 +134,7 @@ def test_sync_now_over_the_api_queues_one_sync(
     assert second.json()["id"] == response.json()["id"]
     assert len(callbacks) == 1
     viewer = user_create("vic", role="Viewer")
-    api_client.force_authenticate(viewer)
+    login(api_client, viewer)
     assert api_client.post(f"/api/hmcs/{sim_hmc.pk}/sync/").status_code == 403
 
 
@@ -142,7 +142,7 @@ def test_trusting_a_host_key_shows_the_fingerprint_first(simulator, api_client, 
     from inventory.models import Hmc
 
     hmc = Hmc.objects.create(name="new-hmc", host=simulator.host, ssh_port=simulator.port)
-    api_client.force_authenticate(planner)
+    login(api_client, planner)
     scanned = api_client.get(f"/api/hmcs/{hmc.pk}/host-key/").json()
     assert scanned["fingerprint"] == simulator.host_key.get_fingerprint("sha256")
     hmc.refresh_from_db()
@@ -157,7 +157,7 @@ def test_trusting_a_host_key_shows_the_fingerprint_first(simulator, api_client, 
 
 def test_the_hmc_page_offers_sync_now_and_the_sync_page_shows_drift(sim_hmc, client, planner):
     operator = user_create("olga", role="Operator")
-    client.force_login(operator)
+    login(client, operator)
     page = client.get(sim_hmc.get_absolute_url())
     assert b"Sync now" in page.content
     sync = sync_of(sim_hmc)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from inventory.models import Frame, Lpar
 from planning.models import EnumerationScheme
+from tests.factories import login
 
 
 @pytest.fixture
@@ -31,5 +32,5 @@ def default_scheme(transactional_db) -> EnumerationScheme:
 
 @pytest.fixture
 def api(api_client, planner):
-    api_client.force_authenticate(planner)
+    login(api_client, planner)
     return api_client

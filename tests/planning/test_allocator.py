@@ -9,6 +9,7 @@ from django.db import connection, connections
 from inventory.models import Lpar
 from planning.models import EnumerationScheme, SlotReservation
 from planning.services import scheme_save, slot_allocate
+from tests.factories import login
 from tests.planning.helpers import vios
 
 
@@ -57,7 +58,7 @@ def test_a_full_range_is_a_conflict(api, demo):
 
 @pytest.mark.django_db
 def test_a_viewer_may_not_allocate(api_client, viewer, demo):
-    api_client.force_authenticate(viewer)
+    login(api_client, viewer)
     assert allocate(api_client, demo["server1"], kind="ethernet").status_code == 403
 
 

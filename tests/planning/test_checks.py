@@ -7,7 +7,7 @@ from planning.checks import estate_check
 from planning.models import EnumerationScheme
 from planning.services import scheme_save
 from planning.stubs import lpar_create_stub_twin
-from tests.factories import FrameFactory, LparFactory, ViosFactory
+from tests.factories import FrameFactory, LparFactory, ViosFactory, login
 from tests.planning.helpers import vios
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +122,7 @@ def test_stub_drift_lists_each_difference(demo):
 def test_the_checks_api_and_page_are_read_by_everyone(api_client, viewer, client, demo):
     Lpar.objects.filter(pk=demo["server1"].pk).update(lpar_id=10)
     ViosFactory(frame=demo["p750-b"], lpar_id=5, name="vios5")
-    api_client.force_authenticate(viewer)
+    login(api_client, viewer)
     body = api_client.get("/api/checks/").json()
     assert (body["count"], body["errors"]) == (1, 1)
     assert body["results"][0]["check"] == "vios_id"
@@ -130,7 +130,7 @@ def test_the_checks_api_and_page_are_read_by_everyone(api_client, viewer, client
         "check", "severity", "object", "object_url", "message", "fix_url",
     }  # fmt: skip
     assert api_client.get("/api/checks/?severity=warning").json()["count"] == 0
-    client.force_login(viewer)
+    login(client, viewer)
     page = client.get("/planning/checks/")
     assert page.status_code == 200
     assert "VIOS vios5 has LPAR id 5" in page.content.decode()

@@ -4,12 +4,13 @@ import pytest
 
 from inventory.models import Lpar
 from planning.models import EnumerationScheme
+from tests.factories import login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_planning_page_shows_the_scheme_checks_and_twins(client, viewer, demo):
-    client.force_login(viewer)
+    login(client, viewer)
     body = client.get("/planning/").content.decode()
     assert "200–400" in body and "600–800" in body
     assert "0 violations" in body
@@ -17,7 +18,7 @@ def test_the_planning_page_shows_the_scheme_checks_and_twins(client, viewer, dem
 
 
 def test_a_planner_twins_from_the_lpar_page(client, planner, demo):
-    client.force_login(planner)
+    login(client, planner)
     page = client.get(f"/planning/lpars/{demo['server1'].pk}/").content.decode()
     assert "Create stub twin" in page
     response = client.post(
@@ -32,7 +33,7 @@ def test_a_planner_twins_from_the_lpar_page(client, planner, demo):
 
 
 def test_a_refused_twin_shows_the_reason(client, planner, demo):
-    client.force_login(planner)
+    login(client, planner)
     response = client.post(
         f"/planning/lpars/{demo['server1'].pk}/stub-twin/",
         {"destination_frame": demo["p750-a"].pk},
@@ -43,7 +44,7 @@ def test_a_refused_twin_shows_the_reason(client, planner, demo):
 
 
 def test_the_scheme_form_refuses_overlapping_ranges(client, planner, demo):
-    client.force_login(planner)
+    login(client, planner)
     scheme = EnumerationScheme.objects.get(is_default=True)
     data = {
         "name": "Default", "ethernet_first": 10, "ethernet_last": 100, "vscsi_first": 90,
@@ -61,6 +62,6 @@ def test_the_scheme_form_refuses_overlapping_ranges(client, planner, demo):
 
 
 def test_a_viewer_may_not_edit_the_scheme(client, viewer, demo):
-    client.force_login(viewer)
+    login(client, viewer)
     scheme = EnumerationScheme.objects.get(is_default=True)
     assert client.get(f"/planning/schemes/{scheme.pk}/edit/").status_code == 403

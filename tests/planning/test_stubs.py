@@ -9,6 +9,7 @@ from planning.checks import twin_drift
 from planning.models import EnumerationScheme, PlannedServerAdapter
 from planning.services import scheme_save
 from planning.stubs import lpar_create_stub_twin, stub_twin_refresh
+from tests.factories import login
 from tests.planning.helpers import vios
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +131,7 @@ def test_a_second_twin_is_a_conflict_that_offers_a_refresh(api, demo):
 
 
 def test_a_viewer_may_not_create_a_twin(api_client, viewer, demo):
-    api_client.force_authenticate(viewer)
+    login(api_client, viewer)
     assert twin_post(api_client, demo["server1"], demo["p750-b"]).status_code == 403
 
 

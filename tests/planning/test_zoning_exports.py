@@ -15,7 +15,7 @@ from planning.stubs import lpar_create_stub_twin
 from planning.zoning.exports import ExportRefused, zoning_export
 from planning.zoning.plan import zoning_plan
 from planning.zoning.scripts import brocade_script, cisco_script
-from tests.factories import LparFactory, user_create, vfc_client_create
+from tests.factories import LparFactory, login, user_create, vfc_client_create
 
 pytestmark = pytest.mark.django_db
 
@@ -225,13 +225,13 @@ def test_checks_list_fabrics_without_targets_and_adapters_reaching_no_fabric(dem
 
 
 def test_viewer_sees_the_page_and_only_the_san_admin_downloads(client, demo):
-    client.force_login(user_create("vera", role="Viewer"))
+    login(client, user_create("vera", role="Viewer"))
     page = client.get("/zoning/")
     assert page.status_code == 200 and b"FAB_A" in page.content
     assert b"Downloads need the SAN admin role" in page.content
     fabric = demo["FAB_A"]
     assert client.get(f"/zoning/fabrics/{fabric.pk}/download/?format=xlsx").status_code == 403
-    client.force_login(user_create("sam", role="SAN admin"))
+    login(client, user_create("sam", role="SAN admin"))
     response = client.get(f"/zoning/fabrics/{fabric.pk}/download/?format=brocade")
     assert response.status_code == 200
     assert 'filename="zoning-FAB_A-brocade.txt"' in response["Content-Disposition"]
@@ -300,14 +300,14 @@ def test_a_difference_needs_a_previous_export(demo):
 
 def test_api_plan_and_export(client, demo):
     fabric = demo["FAB_A"]
-    client.force_login(user_create("vera", role="Viewer"))
+    login(client, user_create("vera", role="Viewer"))
     plan = client.get(f"/api/zoning/fabrics/{fabric.pk}/plan/").json()
     assert plan["fabric"]["active_configuration"] == "cfg_FAB_A"
     server1 = [i for i in plan["initiators"] if i["lpar"] == "server1"]
     assert [i["wwpn"] for i in server1] == wwpns_of(610)
     assert client.get(f"/api/zoning/fabrics/{fabric.pk}/export/?format=csv").status_code == 403
 
-    client.force_login(user_create("sam", role="SAN admin"))
+    login(client, user_create("sam", role="SAN admin"))
     response = client.get(f"/api/zoning/fabrics/{fabric.pk}/export/?format=brocade")
     assert response.status_code == 200 and b"cfgenable" in response.content
     refused = client.get(f"/api/zoning/fabrics/{fabric.pk}/export/?format=pdf")
@@ -318,7 +318,7 @@ def test_api_plan_and_export(client, demo):
 
 def test_the_fabrics_naming_templates_and_zone_mode_shape_the_scripts(client, demo):
     fabric_b = demo["FAB_B"]
-    client.force_login(user_create("sam", role="SAN admin"))
+    login(client, user_create("sam", role="SAN admin"))
     response = client.post(
         f"/zoning/fabrics/{fabric_b.pk}/settings/",
         {"initiator_alias": "{frame}_{lpar}_{slot}", "target_alias": "tgt_{array}_{port}",
@@ -343,7 +343,7 @@ def test_the_fabrics_naming_templates_and_zone_mode_shape_the_scripts(client, de
 def test_a_naming_template_with_unknown_placeholders_is_refused(
     client, demo, field, template, words
 ):
-    client.force_login(user_create("sam", role="SAN admin"))
+    login(client, user_create("sam", role="SAN admin"))
     data = {"initiator_alias": "{lpar}_{adapter}", "target_alias": "{array}_{port}",
             "zone_name": "z_{initiator}_{arrays}", field: template}  # fmt: skip
     response = client.post(f"/zoning/fabrics/{demo['FAB_A'].pk}/settings/", data)
@@ -352,5 +352,5 @@ def test_a_naming_template_with_unknown_placeholders_is_refused(
 
 
 def test_only_the_san_admin_changes_zoning_settings(client, demo):
-    client.force_login(user_create("vera", role="Viewer"))
+    login(client, user_create("vera", role="Viewer"))
     assert client.get(f"/zoning/fabrics/{demo['FAB_A'].pk}/settings/").status_code == 403

@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pyotp
 import pytest
 from django.conf import settings
 
@@ -85,17 +86,31 @@ class Browser:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
-    def sign_in(self, username: str, password: str) -> tuple[int, str]:
-        _, form = self.get("/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-        data = urllib.parse.urlencode(
-            {"username": username, "password": password, "csrfmiddlewaretoken": token}
-        ).encode()
+    def post_form(self, path: str, page: str, fields: dict) -> tuple[int, str, str]:
+        """Submit the form of `page` (its CSRF token) to `path`; returns the status, the URL
+        the redirects led to and the body."""
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
         request = urllib.request.Request(
-            self.base + "/login/", data=data, headers={"Referer": self.base + "/login/"}
+            self.base + path, data=data, headers={"Referer": self.base + path}
         )
         with self.opener.open(request, timeout=10) as response:
-            return response.status, response.read().decode()
+            return response.status, response.geturl(), response.read().decode()
+
+    def sign_in(self, username: str, password: str) -> tuple[int, str]:
+        """The login form, then what an administrator meets on a first sign-in: setting up the
+        authenticator app (the secret read off the page, the code computed as the app would)."""
+        _, form = self.get("/login/")
+        status, url, body = self.post_form(
+            "/login/", form, {"username": username, "password": password}
+        )
+        if "/account/two-factor/" in url:
+            secret = re.search(r'data-testid="totp-secret">([A-Z2-7=]+)<', body).group(1)
+            path = urllib.parse.urlsplit(url)
+            status, url, body = self.post_form(
+                f"{path.path}?{path.query}", body, {"code": pyotp.TOTP(secret).now()}
+            )
+        return status, body
 
 
 def wait_until(predicate, timeout: float, what: str, process: Process):

@@ -1,0 +1,79 @@
+"""`POST /api/auth/token/`: a user name and password (and an authenticator code for two-factor
+users) give a new API token, shown once."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lpmplanner.models import ApiToken
+from lpmplanner.security import tokens, twofactor
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text="A code from the authenticator app (or a recovery code): needed by users "
+        "who have two-factor sign-in.",
+    )  # fmt: skip
+    name = serializers.CharField(required=False, max_length=100, help_text="Default: the time.")
+    scope = serializers.ChoiceField(
+        choices=ApiToken.Scope.choices, default=settings.API_TOKEN_DEFAULT_SCOPE
+    )
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=settings.API_TOKEN_MAX_DAYS,
+        default=settings.API_TOKEN_DEFAULT_DAYS,
+    )  # fmt: skip
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown once.")
+    name = serializers.CharField()
+    scope = serializers.ChoiceField(choices=ApiToken.Scope.choices)
+    expires = serializers.DateTimeField()
+
+
+@method_decorator(sensitive_post_parameters("password", "otp"), name="dispatch")
+class ObtainTokenView(APIView):
+    """Exchange a user name and password (and a second factor where the account has one) for a
+    new named, scoped, expiring token."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer, auth=[])
+    def post(self, request: Request) -> Response:
+        given = TokenRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        user = authenticate(
+            request=request._request, username=data["username"], password=data["password"]
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to log in with provided credentials."]}
+            )
+        if twofactor.two_factor_enrolled(user):
+            if twofactor.second_factor_check(user=user, code=data.get("otp", "")) is None:
+                raise serializers.ValidationError(
+                    {"otp": ["A current code from your authenticator app is required."]}
+                )
+        elif twofactor.two_factor_required(user):
+            raise serializers.ValidationError(
+                {"otp": ["Your role requires two-factor sign-in: sign in in the browser once "
+                         "to set up an authenticator app, then ask for a token with its code."]}
+            )  # fmt: skip
+        token, key = tokens.api_token_create(
+            user=user, name=data.get("name") or tokens.api_token_default_name(),
+            scope=data["scope"], days=data["expires_in_days"], request=request,
+        )  # fmt: skip
+        body = {"token": key, "name": token.name, "scope": token.scope, "expires": token.expires}
+        return Response(TokenSerializer(body).data)

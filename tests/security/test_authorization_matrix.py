@@ -1,0 +1,273 @@
+"""Who may do what, on every URL pattern and API endpoint: one declared table, checked against
+anonymous visitors, each role, an administrator, and API tokens of each scope.
+
+Each answer is one letter: O = allowed (the view runs: 2xx, a redirect elsewhere, or its own
+400/404/405/409), L = asked to sign in (redirect to the login page, or API 401), D = refused
+(403). Session columns: anonymous, Viewer, Planner, SAN admin, Operator, administrator; token
+columns (an administrator's token): read, write, operate. Sessions here have a fresh second
+factor (step-up is tested on its own in test_step_up.py).
+
+A new URL pattern fails `test_every_url_pattern_is_in_the_table` until it has a row: add one to
+PAGES or API below (or to an inventory family), with the pk's model when the route has one.
+"""
+
+import io
+import re
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from lpmplanner.security.tokens import api_token_create
+from tests.factories import login, user_create
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "Viewer", "Planner", "SAN admin", "Operator", "administrator")
+SCOPES = ("read", "write", "operate")
+READ = "LOOOOO"  # every signed-in user reads
+ADMIN_ONLY = "LDDDDO"
+PLANNER = "LDODDO"
+PLANNER_SAN = "LDOODO"
+OPERATOR = "LDDDOO"
+TOKEN_READ, TOKEN_WRITE, TOKEN_OPERATE = "OOO", "DOO", "DDO"
+
+
+def row(pk: str | None = None, **methods: tuple[str, ...] | str) -> dict:
+    """A table row: the model whose first object fills `<pk>`, and per HTTP method the
+    expected answers (sessions, or sessions and tokens for API endpoints)."""
+    return {
+        "pk": pk,
+        "methods": {m.upper(): a if isinstance(a, tuple) else (a,) for m, a in methods.items()},
+    }
+
+
+# Pages. Inventory: the same six pages per model; who edits which model.
+INVENTORY_EDITORS = {
+    "hmcs": ("inventory.Hmc", PLANNER),
+    "frames": ("inventory.Frame", PLANNER),
+    "drawers": ("inventory.Drawer", PLANNER),
+    "slots": ("inventory.Slot", PLANNER),
+    "adapters": ("inventory.Adapter", PLANNER),
+    "ports": ("inventory.Port", PLANNER),
+    "vlans": ("inventory.Vlan", PLANNER),
+    "fabrics": ("inventory.Fabric", PLANNER_SAN),
+    "storage-ports": ("inventory.StoragePort", PLANNER_SAN),
+    "shared-pools": ("inventory.SharedProcessorPool", PLANNER),
+    "lpars": ("inventory.Lpar", PLANNER),
+    "virtual-adapters": ("inventory.VirtualAdapter", PLANNER),
+    "wwpns": ("inventory.Wwpn", PLANNER_SAN),
+}
+PAGES = {
+    "": row(get=READ),
+    "healthz": row(get="OOOOOO"),
+    "login/": row(get="OOOOOO"),
+    "logout/": row(post="LLLLLL"),  # signing out leads to the login page
+    "account/": row(get=READ),
+    "account/two-factor/": row(get=READ),
+    "account/two-factor/code/": row(get=READ),
+    "account/two-factor/remove/": row(post=READ),
+    "account/step-up/": row(get=READ),
+    "account/recovery-codes/": row(post=READ),
+    "account/tokens/": row(post=READ),
+    "account/tokens/<int:pk>/revoke/": row("lpmplanner.ApiToken", post="LOOOOO"),
+    "security-log/": row(get=ADMIN_ONLY),
+    "security-log.csv": row(get=ADMIN_ONLY),
+    "inventory/": row(get=READ),
+    "inventory/history/": row(get=READ),
+    "inventory/lpars/<int:pk>/grid/": row("inventory.Lpar", get=PLANNER),
+    "inventory/frames/<int:pk>/slot-grid/": row("inventory.Frame", get=PLANNER),
+    "planning/": row(get=READ),
+    "planning/checks/": row(get=READ),
+    "planning/schemes/<int:pk>/edit/": row("planning.EnumerationScheme", get=PLANNER),
+    "planning/lpars/<int:pk>/": row("inventory.Lpar", get=READ),
+    "planning/lpars/<int:pk>/stub-twin/": row("inventory.Lpar", post=PLANNER),
+    "planning/lpars/<int:pk>/refresh-twin/": row("inventory.Lpar", post=PLANNER),
+    "planning/lpars/<int:pk>/runbook/": row("inventory.Lpar", get=READ),
+    "planning/stub-twins/": row(post=PLANNER),
+    "zoning/": row(get=READ),
+    "zoning/download/": row(get=PLANNER_SAN),
+    "zoning/fabrics/<int:fabric_id>/settings/": row("inventory.Fabric", get=PLANNER_SAN),
+    "zoning/fabrics/<int:fabric_id>/download/": row("inventory.Fabric", get=PLANNER_SAN),
+    "migrations/": row(get=READ),
+    "hmcs/<int:pk>/sync/": row("inventory.Hmc", post=OPERATOR),
+    "hmcs/<int:pk>/host-key/": row("inventory.Hmc", post=PLANNER),
+    "hmc-syncs/<int:pk>/": row("migrations_app.HmcSync", get=READ),
+    "drift-items/<int:pk>/resolve/": row("migrations_app.DriftItem", post=PLANNER),
+    "lpars/<int:pk>/create-on-hmc/": row("inventory.Lpar", post=PLANNER),
+    "lpar-create-jobs/<int:pk>/": row("migrations_app.LparCreateJob", get=READ),
+}
+for slug, (model, editors) in INVENTORY_EDITORS.items():
+    PAGES |= {
+        f"inventory/{slug}/": row(get=READ),
+        f"inventory/{slug}/add/": row(get=editors),
+        f"inventory/{slug}/bulk-edit/": row(get=editors),
+        f"inventory/{slug}/<int:pk>/": row(model, get=READ),
+        f"inventory/{slug}/<int:pk>/edit/": row(model, get=editors),
+        f"inventory/{slug}/<int:pk>/delete/": row(model, get=editors),
+    }
+
+# The API: (sessions, tokens) per method. Collections: GET lists, POST {} (a 400 when allowed).
+API_COLLECTIONS = {
+    "hmcs": ("inventory.Hmc", PLANNER),
+    "frames": ("inventory.Frame", PLANNER),
+    "drawers": ("inventory.Drawer", PLANNER),
+    "slots": ("inventory.Slot", PLANNER),
+    "adapters": ("inventory.Adapter", PLANNER),
+    "ports": ("inventory.Port", PLANNER),
+    "vlans": ("inventory.Vlan", PLANNER),
+    "fabrics": ("inventory.Fabric", PLANNER_SAN),
+    "storage-ports": ("inventory.StoragePort", PLANNER_SAN),
+    "shared-pools": ("inventory.SharedProcessorPool", PLANNER),
+    "lpars": ("inventory.Lpar", PLANNER),
+    "virtual-adapters": ("inventory.VirtualAdapter", PLANNER),
+}
+API = {
+    "api/": row(get=(READ, TOKEN_READ)),
+    "api/auth/token/": row(post=("OOOOOO", "OOO")),
+    "api/me/": row(get=(READ, TOKEN_READ)),
+    "api/schema/": row(get=(READ, TOKEN_READ)),
+    "api/docs/": row(get=(READ, TOKEN_READ)),
+    "api/^wwpns/$": row(get=(READ, TOKEN_READ)),
+    "api/^wwpns/(?P<pk>[^/.]+)/$": row(
+        "inventory.Wwpn", get=(READ, TOKEN_READ), patch=(PLANNER_SAN, TOKEN_WRITE)
+    ),
+    "api/^checks/$": row(get=(READ, TOKEN_READ)),
+    "api/^hmc-syncs/$": row(get=(READ, TOKEN_READ)),
+    "api/^hmc-syncs/(?P<pk>[^/.]+)/$": row("migrations_app.HmcSync", get=(READ, TOKEN_READ)),
+    "api/^drift-items/$": row(get=(READ, TOKEN_READ)),
+    "api/^drift-items/(?P<pk>[^/.]+)/$": row("migrations_app.DriftItem", get=(READ, TOKEN_READ)),
+    "api/^drift-items/(?P<pk>[^/.]+)/resolve/$": row(
+        "migrations_app.DriftItem", post=(PLANNER, TOKEN_WRITE)
+    ),
+    "api/^lpar-create-jobs/$": row(get=(READ, TOKEN_READ)),
+    "api/^lpar-create-jobs/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.LparCreateJob", get=(READ, TOKEN_READ)
+    ),
+    "api/^lpars/(?P<pk>[^/.]+)/allocate-slot/$": row("inventory.Lpar", post=(PLANNER, TOKEN_WRITE)),
+    "api/^lpars/(?P<pk>[^/.]+)/failover-runbook/$": row("inventory.Lpar", get=(READ, TOKEN_READ)),
+    "api/^lpars/(?P<pk>[^/.]+)/refresh-twin/$": row("inventory.Lpar", post=(PLANNER, TOKEN_WRITE)),
+    "api/^lpars/(?P<pk>[^/.]+)/stub-twin/$": row("inventory.Lpar", post=(PLANNER, TOKEN_WRITE)),
+    "api/^frames/(?P<pk>[^/.]+)/stub-twins/$": row("inventory.Frame", post=(PLANNER, TOKEN_WRITE)),
+    "api/zoning/fabrics/<int:pk>/plan/": row("inventory.Fabric", get=(READ, TOKEN_READ)),
+    "api/zoning/fabrics/<int:pk>/export/": row("inventory.Fabric", get=(PLANNER_SAN, TOKEN_READ)),
+    # Pinning a host key and Create on HMC are dangerous: tokens need the operate scope.
+    "api/^hmcs/(?P<pk>[^/.]+)/host-key/$": row("inventory.Hmc", post=(PLANNER, TOKEN_OPERATE)),
+    "api/^hmcs/(?P<pk>[^/.]+)/sync/$": row("inventory.Hmc", post=(OPERATOR, TOKEN_WRITE)),
+    "api/^lpars/(?P<pk>[^/.]+)/create-on-hmc/$": row(
+        "inventory.Lpar", post=(PLANNER, TOKEN_OPERATE)
+    ),
+}
+for prefix, (model, editors) in API_COLLECTIONS.items():
+    API |= {
+        f"api/^{prefix}/$": row(get=(READ, TOKEN_READ), post=(editors, TOKEN_WRITE)),
+        f"api/^{prefix}/(?P<pk>[^/.]+)/$": row(
+            model, get=(READ, TOKEN_READ), patch=(editors, TOKEN_WRITE)
+        ),
+    }
+TABLE = PAGES | API
+# Rows whose allowed answer changes the account the next rows use: these run last, in order.
+LAST = {
+    "account/tokens/<int:pk>/revoke/": 1,
+    "account/recovery-codes/": 2,
+    "account/two-factor/remove/": 3,
+    "logout/": 4,
+}
+
+
+def url_patterns(patterns=None, prefix: str = ""):
+    """Every route of the site as written in the URLconf (the admin site apart: Django's own,
+    staff only, checked by its index row below)."""
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def test_every_url_pattern_is_in_the_table():
+    routes = set(url_patterns())
+    assert routes - set(TABLE) == set(), "routes with no row in the authorization table"
+    assert set(TABLE) - routes == set(), "rows for routes that no longer exist"
+
+
+def concrete(route: str, pk: int | None) -> str:
+    """The route with its pk filled in, as a path."""
+    path = re.sub(r"<int:\w+>|\(\?P<pk>\[\^/\.\]\+\)", str(pk), route)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def answer(response, path: str) -> str:
+    status = response.status_code
+    location = response.get("Location", "")
+    assert status < 500, f"server error {status} on {path}"
+    if status == 401 or (status == 302 and location.startswith("/login/")):
+        return "L"
+    if status == 403:
+        return "D"
+    return "O"
+
+
+@pytest.fixture
+def estate(db):
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def clients(estate):
+    """A client per column: sessions of each role with a fresh second factor, and tokens."""
+    sessions = {"anonymous": APIClient()}
+    admin = user_create("root", is_superuser=True, is_staff=True)
+    for role in ROLES[1:]:
+        user = admin if role == "administrator" else user_create(role.replace(" ", ""), role=role)
+        client = APIClient()
+        login(client, user)
+        sessions[role] = client
+    tokens = {}
+    for scope in SCOPES:
+        _, key = api_token_create(user=admin, name=f"matrix {scope}", scope=scope)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        tokens[scope] = client
+    return sessions, tokens
+
+
+def first_pk(label: str | None) -> int | None:
+    """The first object of the model (a missing one is a 404 for whoever may look)."""
+    if label is None:
+        return None
+    obj = apps.get_model(label)._base_manager.order_by("pk").first()
+    return obj.pk if obj is not None else 999999
+
+
+def send(client, method: str, path: str):
+    return getattr(client, method.lower())(path, {}, format="json")
+
+
+def test_answers_match_the_table(clients):
+    """One pass over the whole table on one estate; the failure lists every differing cell as
+    (route, method, column): (expected, got)."""
+    sessions, tokens = clients
+    differences = {}
+    for route, expected_row in sorted(TABLE.items(), key=lambda item: LAST.get(item[0], 0)):
+        path = concrete(route, first_pk(expected_row["pk"]))
+        for method, answers in expected_row["methods"].items():
+            columns = list(zip(ROLES, answers[0], strict=True))
+            if route.startswith("api/"):
+                columns += [(f"token:{s}", a) for s, a in zip(SCOPES, answers[1], strict=True)]
+            for column, want in columns:
+                client = tokens[column[6:]] if column.startswith("token:") else sessions[column]
+                got = answer(send(client, method, path), path)
+                if got != want:
+                    differences[route, method, column] = (want, got)
+    assert differences == {}
+
+
+def test_the_admin_site_is_for_staff_only(clients):
+    sessions, _ = clients
+    got = {role: sessions[role].get("/admin/").status_code for role in ROLES}
+    assert got == {role: 200 if role == "administrator" else 302 for role in ROLES}
