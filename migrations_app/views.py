@@ -15,7 +15,8 @@ from django_tables2 import RequestConfig
 from inventory.forms import bootstrap
 from inventory.models import Hmc, Lpar
 from lpmplanner.exceptions import Conflict
-from lpmplanner.security import step_up_required
+from lpmplanner.models import SecurityEvent
+from lpmplanner.security import security_event, step_up_required
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 from migrations_app import services, wizard
 from migrations_app.api.permissions import CONTROL, MIGRATE
@@ -123,15 +124,22 @@ def lpar_create_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def partition_action(perm: str):
     """Every page action that moves, stops or recovers a partition goes through here, and only
-    here: a POST, by a user holding `perm` (Operators and administrators). A step-up check (a
-    second factor) is added here, once, for all of them."""
+    here: a POST, by a user holding `perm` (Operators and administrators), with a fresh second
+    factor (step-up), written to the security log with its answer."""
 
     def decorate(view):
         @wraps(view)
         @require_POST
         def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             _require(request, perm)
-            return view(request, *args, **kwargs)
+            if not second_factor_fresh(request):
+                return step_up_refuse(request, view.__name__)
+            response = view(request, *args, **kwargs)
+            security_event(
+                kind=SecurityEvent.Kind.MIGRATION, request=request, channel="page",
+                action=view.__name__, object=kwargs.get("pk"), status=response.status_code,
+            )  # fmt: skip
+            return response
 
         return guarded
 

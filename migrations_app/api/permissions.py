@@ -5,6 +5,7 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from lpmplanner.permissions import ModelPermissions
+from lpmplanner.security import StepUpPermission
 
 
 class ActionPermission(permissions.BasePermission):
@@ -34,5 +35,8 @@ MIGRATION_ACTIONS = {
 }
 BATCH_ACTIONS = {"create": (MIGRATE,)}
 # Every action that moves, stops or recovers a partition (migrations and batches) is guarded by
-# exactly these classes: a step-up check (a second factor) is added here, once, for all of them.
-MIGRATION_PERMISSION_CLASSES = [ModelPermissions, ActionPermission]
+# exactly these classes. The step-up (a fresh second factor for a session, the `operate` scope
+# for a token) applies to the viewset's `step_up_actions`: the writes, not the reads.
+MIGRATION_PERMISSION_CLASSES = [ModelPermissions, ActionPermission, StepUpPermission]
+MIGRATION_STEP_UP = {"create", "start", "stop", "recover"}
+BATCH_STEP_UP = {"create"}

@@ -10,13 +10,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.models import Hmc, Lpar
-from lpmplanner.security import StepUpPermission
+from lpmplanner.models import SecurityEvent
+from lpmplanner.security import StepUpPermission, security_event
 from migrations_app import services
 from migrations_app.api import serializers
 from migrations_app.api.permissions import (
     BATCH_ACTIONS,
+    BATCH_STEP_UP,
     MIGRATION_ACTIONS,
     MIGRATION_PERMISSION_CLASSES,
+    MIGRATION_STEP_UP,
     ActionPermission,
 )
 from migrations_app.hmc.errors import HmcConnectionError
@@ -129,7 +132,21 @@ class LparVerbViewSet(viewsets.GenericViewSet):
         return Response(data, status=status.HTTP_202_ACCEPTED)
 
 
-class MigrationViewSet(viewsets.ReadOnlyModelViewSet):
+class MigrationActionLog:
+    """Every partition-moving request (the viewset's step-up actions) in the security log: who,
+    from where, which action on which job, and the answer."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if request.method == "POST" and self.action in self.step_up_actions:
+            security_event(
+                kind=SecurityEvent.Kind.MIGRATION, request=request, channel="api",
+                action=f"{self.basename}.{self.action}", object=kwargs.get("pk"),
+                status=response.status_code,
+            )  # fmt: skip
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     """Migrations, newest first; `?state=migrating` (or several: `?state=queued&state=migrating`),
     `?lpar=<id>`, `?batch=<id>`. One shows its progress, current step and event log."""
 
@@ -143,6 +160,7 @@ class MigrationViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["created", "state", "progress"]
     permission_classes = MIGRATION_PERMISSION_CLASSES
     action_permissions = MIGRATION_ACTIONS
+    step_up_actions = MIGRATION_STEP_UP
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -237,7 +255,7 @@ class MigrationViewSet(viewsets.ReadOnlyModelViewSet):
         return self._detail(job)
 
 
-class MigrationBatchViewSet(viewsets.ReadOnlyModelViewSet):
+class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     """Batches of migrations with each job and the whole; POST submits one, all or nothing."""
 
     queryset = MigrationBatch.objects.select_related("requested_by").prefetch_related(
@@ -247,6 +265,7 @@ class MigrationBatchViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.MigrationBatchSerializer
     permission_classes = MIGRATION_PERMISSION_CLASSES
     action_permissions = BATCH_ACTIONS
+    step_up_actions = BATCH_STEP_UP
 
     @extend_schema(
         request=serializers.MigrationBatchCreateSerializer,

@@ -19,5 +19,6 @@
     });
   }
   sizeBars(document);
-  document.body.addEventListener("htmx:afterSettle", (event) => sizeBars(event.target));
+  // After any swap: an outerHTML swap replaces the element the event names.
+  document.body.addEventListener("htmx:afterSettle", () => sizeBars(document));
 })();

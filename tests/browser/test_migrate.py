@@ -72,6 +72,12 @@ def test_an_operator_migrates_server1_and_watches_the_bar_reach_100(
 
     bar = page.get_by_role("progressbar", name=f"Progress of migration #{job.pk}")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=60_000)
+    # Drawn full, too (its width comes from data-width through static JS: no inline style).
+    page.wait_for_function(
+        "bar => bar.querySelector('.progress-bar').getBoundingClientRect().width"
+        " >= bar.getBoundingClientRect().width - 2",
+        arg=bar.element_handle(),
+    )
     expect(page.get_by_test_id("live").get_by_test_id("state")).to_have_text("Completed")
     expect(page.get_by_test_id("events")).to_contain_text("migrlpar -o m")
     assert page.evaluate("window.stillTheSamePage") is True  # refreshed by htmx, not reloaded

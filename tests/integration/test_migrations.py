@@ -19,7 +19,7 @@ from migrations_app.simulator.hmc import SimulatedHmc
 from migrations_app.simulator.server import SimulatorThread
 from migrations_app.tasks import migrations_reconcile_task
 from tests.brokers import broker_unreachable
-from tests.factories import user_create
+from tests.factories import login, user_create
 from tests.integration.conftest import (
     database_url_of_test_database,
     worker_start,
@@ -102,7 +102,7 @@ def test_server1_moves_with_its_progress_rising(estate, simulated, start_worker,
     server1, p750b = estate
     simulator = simulated(migration_seconds=3)
     worker = start_worker()
-    api_client.force_authenticate(user_create("olga", role="Operator"))
+    login(api_client, user_create("olga", role="Operator"))
 
     answer = api_client.post(
         "/api/migrations/", {"lpar": server1.pk, "destination_frame": p750b.pk}, format="json"

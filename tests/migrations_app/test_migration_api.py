@@ -7,7 +7,7 @@ import pytest
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar
 from migrations_app.models import MigrationJob
-from tests.factories import user_create
+from tests.factories import login, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def demo(db):
 
 @pytest.fixture
 def operator_client(api_client):
-    api_client.force_authenticate(user_create("olga", role="Operator"))
+    login(api_client, user_create("olga", role="Operator"))
     return api_client
 
 
@@ -113,7 +113,7 @@ def test_a_batch_is_all_or_nothing(operator_client, demo):
 @pytest.mark.parametrize("role", ["Viewer", "Planner"])
 def test_only_operators_migrate(api_client, demo, role):
     server1, p750b = demo
-    api_client.force_authenticate(user_create("someone", role=role))
+    login(api_client, user_create("someone", role=role))
     assert create(api_client, server1, p750b).status_code == 403
     assert api_client.get("/api/migrations/").status_code == 200
 

@@ -14,7 +14,7 @@ from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob, MigrationState
 from planning.choices import Severity
 from tests.brokers import broker_unreachable
-from tests.factories import user_create
+from tests.factories import login, user_create
 
 pytestmark = pytest.mark.django_db
 S = MigrationState
@@ -36,7 +36,7 @@ def operator(db):
 
 @pytest.fixture
 def operator_client(client, operator):
-    client.force_login(operator)
+    login(client, operator)
     return client
 
 
@@ -399,7 +399,7 @@ def broker_down():
 def test_the_broker_down_saves_the_job_pending_and_says_so(client, broker_down):
     demo_estate_load()
     server1, p750b = Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
-    client.force_login(user_create("olga", role="Operator"))
+    login(client, user_create("olga", role="Operator"))
     answer = client.post(SUBMIT, wizard_data(server1, p750b), follow=True)
     job = MigrationJob.objects.get()
     assert job.state == S.PENDING

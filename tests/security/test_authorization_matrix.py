@@ -98,6 +98,30 @@ PAGES = {
     "drift-items/<int:pk>/resolve/": row("migrations_app.DriftItem", post=PLANNER),
     "lpars/<int:pk>/create-on-hmc/": row("inventory.Lpar", post=PLANNER),
     "lpar-create-jobs/<int:pk>/": row("migrations_app.LparCreateJob", get=READ),
+    # Pre-flight, the matrix, evacuation plans, the planning workbook.
+    "planning/matrix/": row(get=READ),
+    "planning/matrix/cell/": row(get=READ),
+    "planning/matrix/export.xlsx": row(get=READ),
+    "planning/evacuation/": row(get=READ),
+    "planning/frames/<int:pk>/evacuation/": row("inventory.Frame", post=PLANNER),
+    "planning/evacuation-plans/<int:pk>/": row("planning.EvacuationPlan", get=READ),
+    "planning/evacuation-plans/<int:pk>/move/": row("planning.EvacuationPlan", post=PLANNER),
+    "planning/workbook/": row(get=READ),
+    "planning/workbook/imports/<int:pk>/": row("planning.WorkbookImport", get=PLANNER),
+    "planning/workbook/imports/<int:pk>/commit/": row("planning.WorkbookImport", post=PLANNER),
+    # Migrations: everyone reads; Operators (and administrators) migrate, stop and recover.
+    "migrations/running/": row(get=READ),
+    "migrations/new/": row(get=OPERATOR),
+    "migrations/new/summary/": row(get=OPERATOR),
+    "migrations/new/submit/": row(post=OPERATOR),
+    "migrations/<int:pk>/": row("migrations_app.MigrationJob", get=READ),
+    "migrations/<int:pk>/live/": row("migrations_app.MigrationJob", get=READ),
+    "migrations/<int:pk>/start/": row("migrations_app.MigrationJob", post=OPERATOR),
+    "migrations/<int:pk>/stop/": row("migrations_app.MigrationJob", post=OPERATOR),
+    "migrations/<int:pk>/recover/": row("migrations_app.MigrationJob", post=OPERATOR),
+    "migrations/batches/": row(get=READ),
+    "migrations/batches/<int:pk>/": row("migrations_app.MigrationBatch", get=READ),
+    "migrations/batches/<int:pk>/live/": row("migrations_app.MigrationBatch", get=READ),
 }
 for slug, (model, editors) in INVENTORY_EDITORS.items():
     PAGES |= {
@@ -158,6 +182,43 @@ API = {
     "api/^hmcs/(?P<pk>[^/.]+)/sync/$": row("inventory.Hmc", post=(OPERATOR, TOKEN_WRITE)),
     "api/^lpars/(?P<pk>[^/.]+)/create-on-hmc/$": row(
         "inventory.Lpar", post=(PLANNER, TOKEN_OPERATE)
+    ),
+    # Pre-flight and evacuation plans.
+    "api/^lpars/(?P<pk>[^/.]+)/migratability/$": row("inventory.Lpar", get=(READ, TOKEN_READ)),
+    "api/^frames/(?P<pk>[^/.]+)/evacuation-plan/$": row(
+        "inventory.Frame", post=(PLANNER, TOKEN_WRITE)
+    ),
+    "api/^evacuation-plans/$": row(get=(READ, TOKEN_READ)),
+    "api/^evacuation-plans/(?P<pk>[^/.]+)/$": row(
+        "planning.EvacuationPlan", get=(READ, TOKEN_READ)
+    ),
+    "api/^evacuation-plans/(?P<pk>[^/.]+)/move/$": row(
+        "planning.EvacuationPlan", post=(PLANNER, TOKEN_WRITE)
+    ),
+    # The planning workbook: everyone exports; Planners import.
+    "api/workbook/": row(get=(READ, TOKEN_READ)),
+    "api/workbook/template/": row(get=(READ, TOKEN_READ)),
+    "api/workbook/import/": row(post=(PLANNER, TOKEN_WRITE)),
+    "api/workbook/imports/<int:pk>/": row("planning.WorkbookImport", get=(PLANNER, TOKEN_READ)),
+    "api/workbook/imports/<int:pk>/commit/": row(
+        "planning.WorkbookImport", post=(PLANNER, TOKEN_WRITE)
+    ),
+    # Migrations: everyone reads; moving, stopping, recovering: Operators, operate tokens.
+    "api/^migrations/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_OPERATE)),
+    "api/^migrations/proposal/$": row(get=(READ, TOKEN_READ)),
+    "api/^migrations/(?P<pk>[^/.]+)/$": row("migrations_app.MigrationJob", get=(READ, TOKEN_READ)),
+    "api/^migrations/(?P<pk>[^/.]+)/start/$": row(
+        "migrations_app.MigrationJob", post=(OPERATOR, TOKEN_OPERATE)
+    ),
+    "api/^migrations/(?P<pk>[^/.]+)/stop/$": row(
+        "migrations_app.MigrationJob", post=(OPERATOR, TOKEN_OPERATE)
+    ),
+    "api/^migrations/(?P<pk>[^/.]+)/recover/$": row(
+        "migrations_app.MigrationJob", post=(OPERATOR, TOKEN_OPERATE)
+    ),
+    "api/^migration-batches/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_OPERATE)),
+    "api/^migration-batches/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.MigrationBatch", get=(READ, TOKEN_READ)
     ),
 }
 for prefix, (model, editors) in API_COLLECTIONS.items():

@@ -119,3 +119,65 @@ def test_a_user_without_an_authenticator_is_sent_to_set_one_up(client):
     client.force_login(planner)  # password only: Planners need no second factor to sign in
     response = client.post("/account/step-up/?next=/inventory/")
     assert response["Location"].startswith("/account/two-factor/?next=")
+
+
+@pytest.fixture
+def demo_migration(db):
+    from inventory.demo import demo_estate_load
+    from inventory.models import Frame, Lpar
+
+    demo_estate_load()
+    return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
+
+
+def test_migrate_in_the_browser_asks_for_a_fresh_code_then_runs(client, demo_migration):
+    from migrations_app.lpm.services import migration_defaults
+    from migrations_app.models import MigrationJob
+
+    server1, p750b = demo_migration
+    operator = user_create("olga", role="Operator")
+    proposal = migration_defaults(lpar=server1, destination=p750b)
+    form = {
+        "lpar": server1.pk, "destination_frame": p750b.pk, "wait_minutes": 5,
+        "dest_lpar_id": proposal.dest_lpar_id, "source_msp": proposal.source_msp.pk,
+        "dest_msp": proposal.dest_msp.pk, "shared_pool_name": proposal.shared_pool_name,
+        "action": "migrate",
+        **{f"vios_{m.client_slot}": m.vios for m in proposal.storage_mappings},
+        **{f"slot_{m.client_slot}": m.vios_slot for m in proposal.storage_mappings},
+    }  # fmt: skip
+    login(client, operator, fresh=False)
+    response = client.post("/migrations/new/submit/", form)
+    assert response["Location"].startswith("/account/step-up/?next=")
+    assert not MigrationJob.objects.exists()
+    assert refused() == 1
+
+    login(client, operator)  # a code just now
+    response = client.post("/migrations/new/submit/", form)
+    job = MigrationJob.objects.get()
+    assert response["Location"] == f"/migrations/{job.pk}/"
+    logged = SecurityEvent.objects.get(kind=SecurityEvent.Kind.MIGRATION)
+    assert logged.user == operator and logged.data["action"] == "migration_submit"
+
+
+def test_migrate_over_the_api_needs_a_fresh_factor_or_an_operate_token(api_client, demo_migration):
+    from migrations_app.models import MigrationJob
+
+    server1, p750b = demo_migration
+    body = {"lpar": server1.pk, "destination_frame": p750b.pk, "validate_only": True}
+    operator = user_create("olga", role="Operator")
+    login(api_client, operator, fresh=False)
+    response = api_client.post("/api/migrations/", body, format="json")
+    assert response.status_code == 403
+    assert "fresh code from your authenticator app" in response.json()["detail"]
+
+    for scope, status in (("read", 403), ("write", 403), ("operate", 201)):
+        token = api_token_create(user=operator, name=f"ci {scope}", scope=scope)[1]
+        client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+        assert client.post("/api/migrations/", body, format="json").status_code == status, scope
+    job = MigrationJob.objects.get()
+    assert job.requested_by == operator and job.validate_only
+    logged = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MIGRATION).order_by("pk")
+    # Every attempt, refused ones too, with its answer.
+    assert [e.data["status"] for e in logged] == [403, 403, 403, 201]
+    assert all(e.data["action"] == "migrationjob.create" for e in logged)
+    assert logged.last().user == operator
