@@ -31,9 +31,11 @@ def main() -> int:
     }
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     missed = []
+    # BENCH=zoning,workbook runs only those (bench_zoning.py, bench_workbook.py).
+    only = {f"bench_{name.strip()}" for name in os.environ.get("BENCH", "").split(",") if name}
     try:
         for module in pkgutil.iter_modules([str(ROOT / "bench")]):
-            if not module.name.startswith("bench_"):
+            if not module.name.startswith("bench_") or (only and module.name not in only):
                 continue
             bench = importlib.import_module(f"bench.{module.name}")
             print(f"== {module.name}: {bench.__doc__.strip().splitlines()[0]}")
