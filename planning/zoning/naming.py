@@ -61,7 +61,7 @@ class NameBook:
         if identity in self.by_identity:
             return self.by_identity[identity]
         base = "_".join(p for p in (name_part(part) for part in parts) if p) or "obj"
-        if not base[0].isalpha() or any(base.lower().startswith(p) for p in RESERVED_PREFIXES):
+        if not base[0].isalpha():
             base = f"h_{base}"
         name = self._fit(base, suffix)
         if name.lower() in self.given:
@@ -77,9 +77,15 @@ class NameBook:
         text = template.format(**{key: name_part(value) for key, value in values.items()})
         return self.name(identity, text, suffix=suffix)
 
-    @staticmethod
-    def _fit(base: str, suffix: str) -> str:
+    @classmethod
+    def _fit(cls, base: str, suffix: str) -> str:
+        """`base` + `suffix` within the length limit; `h_` in front when the whole name would
+        start with a reserved prefix (`BFA` + `_w1` is `bfa_…` to a switch)."""
         if len(base) + len(suffix) <= MAX_LENGTH:
-            return base + suffix
-        room = MAX_LENGTH - len(suffix) - 7
-        return f"{base[:room].rstrip('_')}_{_short_hash(base)}{suffix}"
+            name = base + suffix
+        else:
+            room = MAX_LENGTH - len(suffix) - 7
+            name = f"{base[:room].rstrip('_')}_{_short_hash(base)}{suffix}"
+        if any(name.lower().startswith(prefix) for prefix in RESERVED_PREFIXES):
+            return cls._fit(f"h_{base}", suffix)
+        return name

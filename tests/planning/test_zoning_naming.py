@@ -58,6 +58,11 @@ def test_reserved_prefixes_and_leading_digits_are_avoided():
     for parts in (("lsan_db",), ("bfa_x",), ("QOSH1",), ("9lpar",), ("_x",)):
         assert name_problems(book.name(repr(parts), *parts)) == []
     assert name_problems("lsan_db") and name_problems("9abc") and name_problems("a" * 65)
+    # A prefix that only the suffix completes: LPAR "BFA", pair suffix "_w1" (found by the
+    # property test above).
+    for parts, suffix in ((("BFA",), "_w1"), (("red",), "_fcs0"), (("lsan",), "_x")):
+        name = book.name(repr((parts, suffix)), *parts, suffix=suffix)
+        assert name_problems(name) == [] and name.endswith(suffix), name
 
 
 def test_storage_host_names_follow_storage_virtualize_rules():
