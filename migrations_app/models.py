@@ -209,6 +209,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIVE_STATES = (S.PENDING, S.VALIDATING, S.QUEUED, S.MIGRATING, S.STOPPING, S.RECOVERING)
 # A job in one of these takes a slot of the concurrency limits (frame, MSP, HMC).
 RUNNING_STATES = (S.MIGRATING, S.STOPPING)
+# A job in one of these can be stopped: cancelled before `-o m`, else `migrlpar -o s`.
+STOPPABLE_STATES = (S.PENDING, S.VALIDATED, S.QUEUED, S.MIGRATING)
 FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.FAILED, S.STOPPED, S.RECOVERED)
 
 

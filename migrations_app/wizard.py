@@ -9,12 +9,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from inventory.models import Frame, Lpar
 from migrations_app.lpm import services as lpm
-from migrations_app.models import ACTIVE_STATES, MigrationJob, MigrationState
+from migrations_app.models import ACTIVE_STATES, STOPPABLE_STATES, MigrationJob, MigrationState
 from planning.preflight import Finding, Verdict, verdict_of
 
 S = MigrationState
 # The states `migration_stop` accepts (a migrating job is stopped with `migrlpar -o s`).
-STOPPABLE = (S.PENDING, S.VALIDATED, S.QUEUED, S.MIGRATING)
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def job_actions(job: MigrationJob) -> JobActions:
     forced_recover = not plain_recover and job.can_move_to(S.RECOVERING)
     return JobActions(
         start=job.state == S.VALIDATED,
-        stop=job.state in STOPPABLE,
+        stop=job.state in STOPPABLE_STATES,
         recover=plain_recover or forced_recover,
         recover_needs_force=forced_recover,
     )

@@ -30,6 +30,7 @@ from migrations_app.lpm.options import (
 from migrations_app.models import (
     ACTIVE_STATES,
     RUNNING_STATES,
+    STOPPABLE_STATES,
     MigrationBatch,
     MigrationEvent,
     MigrationJob,
@@ -340,18 +341,16 @@ def migration_stop(*, job: MigrationJob, user=None) -> MigrationJob:
     """Stop a migration. Not yet sent to the HMC: it is cancelled. Migrating: `migrlpar -o s`
     is sent by the worker following it (or, if that worker is gone, by the next one)."""
     who = user.get_username() if user else "the system"
-    if job.state in (S.PENDING, S.VALIDATED, S.QUEUED) or (
-        job.state == S.MIGRATING and job.migrate_sent is None
-    ):
-        job = job_transition(job, S.STOPPED, message=f"Cancelled by {who} before it started.",
-                             step="", event=f"Cancelled by {who} before it started.")  # fmt: skip
-        transaction.on_commit(migration_queue_advance_and_dispatch)
-        return job
-    if job.state != S.MIGRATING:
+    if job.state not in STOPPABLE_STATES:
         raise ValidationError(
             f"Only a pending, queued or migrating migration can be stopped; #{job.pk} is "
             f"{job.get_state_display().lower()}."
         )
+    if job.state != S.MIGRATING or job.migrate_sent is None:
+        job = job_transition(job, S.STOPPED, message=f"Cancelled by {who} before it started.",
+                             step="", event=f"Cancelled by {who} before it started.")  # fmt: skip
+        transaction.on_commit(migration_queue_advance_and_dispatch)
+        return job
     job = job_transition(job, S.STOPPING, step="Stopping", event=f"Stop requested by {who}.")
     if not _is_followed(job):
         transaction.on_commit(lambda: migration_dispatch(job=job))
