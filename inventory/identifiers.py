@@ -25,7 +25,8 @@ def wwpn_normalize(value: str) -> str:
 
 def wwpn_colon(value: str) -> str:
     """`c0:50:76:...`, the form switches print."""
-    return ":".join(value[i : i + 2] for i in range(0, 16, 2))
+    v = value
+    return f"{v[0:2]}:{v[2:4]}:{v[4:6]}:{v[6:8]}:{v[8:10]}:{v[10:12]}:{v[12:14]}:{v[14:16]}"
 
 
 def mac_normalize(value: str) -> str:

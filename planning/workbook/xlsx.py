@@ -6,6 +6,7 @@ frozen header, an autofilter and list dropdowns, which are a few lines of XML ea
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
@@ -16,6 +17,11 @@ ROWS_PER_WRITE = 2000
 NEEDS_ESCAPE = re.compile(r"[&<>]")
 # Characters XML 1.0 does not allow at all: dropped from text.
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Anything that needs more than `<t>value</t>`: one search answers it for most values.
+_PLAIN = re.compile(r"[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*")
+# A sheet remembers the rendered text of this many values: names, states and choices repeat
+# across thousands of rows.
+RENDERED_MAX = 100_000
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -35,18 +41,19 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def _text(value: str) -> str:
-    if NEEDS_ESCAPE.search(value):
-        value = escape(value)
-    if ILLEGAL.search(value):
-        value = ILLEGAL.sub("", value)
-    if value[:1].isspace() or value[-1:].isspace():
-        return f'<is><t xml:space="preserve">{value}</t></is>'
-    return f"<is><t>{value}</t></is>"
+    text = value
+    if _PLAIN.fullmatch(text) is None:
+        if NEEDS_ESCAPE.search(text):
+            text = escape(text)
+        text = ILLEGAL.sub("", text)
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<is><t xml:space="preserve">{text}</t></is>'
+    return f"<is><t>{text}</t></is>"
 
 
 class Sheet:
     """One worksheet being written: `append` rows of cell values (str is text, int and float
-    are numbers, None is no cell), then `close`."""
+    are numbers, None and "" are no cell), then `close`."""
 
     def __init__(
         self,
@@ -58,6 +65,7 @@ class Sheet:
         self.stream, self.finished = stream, finished
         self.letters = [get_column_letter(i) for i in range(1, columns + 1)]
         self.rows = 0
+        self.rendered: dict[str, str] = {}
         self.dropdowns: list[tuple[int, list[str]]] = []
         cols = "".join(
             f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
@@ -74,19 +82,33 @@ class Sheet:
         self.rows += 1
         number = self.rows
         style = ' s="1"' if bold else ""
+        rendered = self.rendered
         cells = []
         for letter, value in zip(self.letters, values, strict=False):
-            if value is None:
+            kind = type(value)
+            if kind is str:
+                if value:
+                    text = rendered.get(value) or self._render(value)
+                    cells.append(f'<c r="{letter}{number}" t="inlineStr"{style}>{text}</c>')
+            elif value is None:
                 continue
-            if isinstance(value, str):
-                cells.append(f'<c r="{letter}{number}" t="inlineStr"{style}>{_text(value)}</c>')
-            elif isinstance(value, bool):
+            elif kind is bool:
                 cells.append(f'<c r="{letter}{number}" t="b"{style}><v>{int(value)}</v></c>')
-            else:
+            elif kind is int or kind is float or isinstance(value, int | float | Decimal):
                 cells.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
+            else:  # a str subclass (a lazy translation, a SafeString) or another type: its text
+                text = str(value)
+                if text:
+                    cells.append(f'<c r="{letter}{number}" t="inlineStr"{style}>{_text(text)}</c>')
         self.buffer.append(f'<row r="{number}">{"".join(cells)}</row>')
         if len(self.buffer) >= ROWS_PER_WRITE:
             self._flush()
+
+    def _render(self, value: str) -> str:
+        text = _text(value)
+        if len(self.rendered) < RENDERED_MAX:
+            self.rendered[value] = text
+        return text
 
     def dropdown(self, column: int, options: list[str]) -> None:
         """A list dropdown on the column (0-based) from row 2 to the last row Excel has."""

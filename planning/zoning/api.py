@@ -39,7 +39,7 @@ class ZoningPlanView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, pk: int) -> Response:
         fabric = get_object_or_404(Fabric, pk=pk)
-        zoning = zoning_plan()
+        zoning = zoning_plan(fabric=fabric)
         plan = zoning.of(fabric)
         return Response(
             {

@@ -62,8 +62,8 @@ def zoning_export(
         raise ExportRefused(f"format must be one of {', '.join(FORMATS)}, not “{format}”.")
     if since_last and fabric is None:
         raise ExportRefused("A difference is per fabric: choose a fabric.")
-    plan = zoning_plan()
-    plans = [plan.of(fabric)] if fabric is not None else plan.fabrics
+    plan = zoning_plan(fabric=fabric)
+    plans = plan.fabrics
     diff = zoning_diff_since_last(plan=plans[0]) if since_last else None
     if since_last and diff is None:
         raise ExportRefused(

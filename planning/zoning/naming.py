@@ -10,6 +10,7 @@ STORAGE_HOST_MAX_LENGTH = 63
 # The names every FOS and MDS release accepts; `-`, `$` and `^` only on newer releases.
 STRICT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 RESERVED_PREFIXES = ("bfa_", "lsan_red_", "d__efault__", "lsan_", "qosh", "qosl", "msfr_", "red_")
+_RESERVED = re.compile("|".join(map(re.escape, RESERVED_PREFIXES)), re.IGNORECASE)
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_]+")
 _STORAGE_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_.\- ]+")
 
@@ -18,9 +19,19 @@ def _short_hash(text: str, length: int = 6) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:length]
 
 
-def name_part(text: str) -> str:
+_PARTS: dict[str, str] = {}  # frame, LPAR and adapter names repeat across thousands of names
+_PARTS_MAX = 100_000
+
+
+def name_part(text: object) -> str:
     """A piece of a name in the strict character set: other characters become `_`."""
-    return _NOT_ALLOWED.sub("_", str(text)).strip("_")
+    text = text if type(text) is str else str(text)
+    part = _PARTS.get(text)
+    if part is None:
+        part = _NOT_ALLOWED.sub("_", text).strip("_")
+        if len(_PARTS) < _PARTS_MAX:
+            _PARTS[text] = part
+    return part
 
 
 def name_problems(name: str) -> list[str]:
@@ -31,10 +42,11 @@ def name_problems(name: str) -> list[str]:
             f"“{name}” must start with a letter and use only letters, digits and _ "
             f"(at most {MAX_LENGTH})."
         )
-    lowered = name.lower()
-    for prefix in RESERVED_PREFIXES:
-        if lowered.startswith(prefix):
-            problems.append(f"“{name}” starts with the reserved prefix {prefix}.")
+    if _RESERVED.match(name):
+        lowered = name.lower()
+        for prefix in RESERVED_PREFIXES:
+            if lowered.startswith(prefix):
+                problems.append(f"“{name}” starts with the reserved prefix {prefix}.")
     return problems
 
 
@@ -58,9 +70,27 @@ class NameBook:
     by_identity: dict[str, str] = field(default_factory=dict)
 
     def name(self, identity: str, *parts: str, suffix: str = "") -> str:
-        if identity in self.by_identity:
-            return self.by_identity[identity]
-        base = "_".join(p for p in (name_part(part) for part in parts) if p) or "obj"
+        known = self.by_identity.get(identity)
+        if known is not None:
+            return known
+        return self.named(identity, "_".join(p for p in map(name_part, parts) if p), suffix)
+
+    def from_template(
+        self, identity: str, template: str, values: dict[str, object], suffix: str = ""
+    ) -> str:
+        """The name `template` (e.g. `{lpar}_{adapter}`) gives for `values`, made legal."""
+        known = self.by_identity.get(identity)
+        if known is not None:
+            return known
+        return self.named(identity, template_base(template, values), suffix)
+
+    def named(self, identity: str, base: str, suffix: str = "") -> str:
+        """The name of `identity` from a `base` in the strict character set (`template_base`:
+        one base serves both WWPNs of a pair, told apart by their suffixes)."""
+        known = self.by_identity.get(identity)
+        if known is not None:
+            return known
+        base = base or "obj"
         if not base[0].isalpha():
             base = f"h_{base}"
         name = self._fit(base, suffix)
@@ -69,13 +99,6 @@ class NameBook:
         self.given[name.lower()] = identity
         self.by_identity[identity] = name
         return name
-
-    def from_template(
-        self, identity: str, template: str, values: dict[str, object], suffix: str = ""
-    ) -> str:
-        """The name `template` (e.g. `{lpar}_{adapter}`) gives for `values`, made legal."""
-        text = template.format(**{key: name_part(value) for key, value in values.items()})
-        return self.name(identity, text, suffix=suffix)
 
     @classmethod
     def _fit(cls, base: str, suffix: str) -> str:
@@ -86,6 +109,13 @@ class NameBook:
         else:
             room = MAX_LENGTH - len(suffix) - 7
             name = f"{base[:room].rstrip('_')}_{_short_hash(base)}{suffix}"
-        if any(name.lower().startswith(prefix) for prefix in RESERVED_PREFIXES):
+        if _RESERVED.match(name):
             return cls._fit(f"h_{base}", suffix)
         return name
+
+
+def template_base(template: str, values: dict[str, object]) -> str:
+    """What `template` gives for `values`, in the strict character set (before the suffix and
+    the checks for uniqueness, length and reserved prefixes that `NameBook.named` makes)."""
+    text = template.format_map({key: name_part(value) for key, value in values.items()})
+    return _NOT_ALLOWED.sub("_", text).strip("_")

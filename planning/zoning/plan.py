@@ -9,7 +9,7 @@ from functools import cached_property
 from inventory.choices import ZoningStyle
 from inventory.identifiers import wwpn_colon
 from inventory.models import Fabric, StoragePort, VirtualAdapter, Wwpn
-from planning.zoning.naming import NameBook, name_problems, storage_host_name
+from planning.zoning.naming import NameBook, name_problems, storage_host_name, template_base
 from planning.zoning.records import FabricZoning
 
 NPIV_CLIENT = "NPIV_CLIENT"
@@ -171,7 +171,8 @@ def _vfc_clients() -> list[_Client]:
 
 
 def _vfc_servers() -> dict[tuple[int, int], _Server]:
-    rows = VirtualAdapter.objects.filter(kind="vfc", role="server").values_list(
+    # No ordering: the default one would join the LPAR and frame for nothing.
+    rows = VirtualAdapter.objects.filter(kind="vfc", role="server").order_by().values_list(
         "lpar_id", "slot", "device_name",
         "physical_port__adapter__slot__drawer__location", "physical_port__adapter__slot__location",
         "physical_port__name", "physical_port__wwpn__value", "physical_port__wwpn__fabric_id",
@@ -206,23 +207,28 @@ class ZoningPlan:
         return next(plan for plan in self.fabrics if plan.fabric.pk == fabric.pk)
 
 
-def zoning_plan() -> ZoningPlan:
-    """The plan of every fabric, in one pass over the estate (a storage host object gathers an
-    LPAR's WWPNs from all fabrics, so no fabric is planned alone)."""
+def zoning_plan(*, fabric: Fabric | None = None) -> ZoningPlan:
+    """The plan of every fabric, or of `fabric` alone, in one pass over the estate. A storage
+    host object gathers an LPAR's WWPNs from all fabrics, so every adapter's WWPNs are read
+    even for one fabric; only that fabric's names, zones and findings are made."""
     chosen = {z.fabric_id: z for z in FabricZoning.objects.all()}
+    fabrics = Fabric.objects.order_by("name")
+    if fabric is not None:
+        fabrics = fabrics.filter(pk=fabric.pk)
     plans = {
-        fabric.pk: FabricPlan(fabric, chosen.get(fabric.pk) or FabricZoning(fabric=fabric))
-        for fabric in Fabric.objects.order_by("name")
+        each.pk: FabricPlan(each, chosen.get(each.pk) or FabricZoning(fabric=each))
+        for each in fabrics
     }
     books = {pk: NameBook() for pk in plans}
     unplaced: list[Finding] = []
+    host_wwpns: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
     _add_targets(plans, books)
-    _add_npiv_initiators(plans, books, unplaced)
+    _add_npiv_initiators(plans, books, unplaced, host_wwpns)
     _add_vios_ports(plans, books)
     for plan in plans.values():
         _add_zones(plan, books[plan.fabric.pk])
         _add_fabric_findings(plan)
-    _add_hosts(list(plans.values()))
+    _add_hosts(list(plans.values()), host_wwpns)
     return ZoningPlan(list(plans.values()), unplaced)
 
 
@@ -243,8 +249,13 @@ def _add_targets(plans: dict[int, FabricPlan], books: dict[int, NameBook]) -> No
 
 
 def _add_npiv_initiators(
-    plans: dict[int, FabricPlan], books: dict[int, NameBook], unplaced: list[Finding]
+    plans: dict[int, FabricPlan],
+    books: dict[int, NameBook],
+    unplaced: list[Finding],
+    host_wwpns: dict[tuple[str, str], list[tuple[int, int, str]]],
 ) -> None:
+    """The NPIV initiators of the planned fabrics; `host_wwpns` gets every placed adapter's
+    (slot, position, WWPN) by (frame, LPAR), whichever fabric it is on."""
     servers = _vfc_servers()
     clients = _vfc_clients()
     wwpns_of = _npiv_wwpns()
@@ -280,6 +291,8 @@ def _add_npiv_initiators(
                 )
             )
             continue
+        for position, value, _ in wwpns:
+            host_wwpns[(client.frame, client.lpar)].append((client.slot, position, value))
         if fabric_pk not in plans:
             continue
         plan = plans[fabric_pk]
@@ -300,6 +313,7 @@ def _add_npiv_initiators(
         server = servers.get((client.remote_lpar_pk, client.remote_slot))
         values = {"frame": client.frame, "lpar": client.lpar, "adapter": client.label,
                   "slot": client.slot}  # fmt: skip
+        base = template_base(plan.settings.initiator_alias, values)  # both WWPNs share it
         for position, value, _ in wwpns:
             if not value.startswith("c"):
                 plan.findings.append(
@@ -309,9 +323,7 @@ def _add_npiv_initiators(
                         f"{label}: NPIV WWPN {value} does not start with c (IBM virtual WWPNs do).",
                     )
                 )
-            alias = books[fabric_pk].from_template(
-                value, plan.settings.initiator_alias, values, suffix=f"_w{position}"
-            )
+            alias = books[fabric_pk].named(value, base, suffix=f"_w{position}")
             plan.initiators.append(
                 Initiator(
                     device_type=NPIV_CLIENT,
@@ -381,32 +393,31 @@ def _add_zones(plan: FabricPlan, book: NameBook) -> None:
         plan.zones.append(Zone(name, plan.zone_type, (initiator.alias,), targets))
 
 
-def _add_hosts(plans: list[FabricPlan]) -> None:
-    """One host object per LPAR with every WWPN it has on any fabric, given to each fabric
-    plan the LPAR appears in."""
-    by_lpar: dict[tuple[str, str], list[Initiator]] = defaultdict(list)
+def _add_hosts(
+    plans: list[FabricPlan], host_wwpns: dict[tuple[str, str], list[tuple[int, int, str]]]
+) -> None:
+    """One host object per LPAR with every WWPN it has on any fabric, given to each planned
+    fabric the LPAR appears in."""
     fabrics_of: dict[tuple[str, str], list[FabricPlan]] = defaultdict(list)
     for plan in plans:
         for initiator in plan.initiators:
             if initiator.device_type != NPIV_CLIENT:
                 continue
             key = (initiator.frame, initiator.lpar)
-            by_lpar[key].append(initiator)
-            if plan not in fabrics_of[key]:
+            if not fabrics_of[key] or fabrics_of[key][-1] is not plan:
                 fabrics_of[key].append(plan)
-    for key, initiators in sorted(by_lpar.items()):
+    for key in sorted(fabrics_of):
         frame, lpar = key
-        pairs = defaultdict(set)
-        for initiator in initiators:
-            pairs[initiator.client_slot].add(initiator.pair_index)
+        wwpns = sorted(host_wwpns[key])
+        pairs: dict[int, set[int]] = defaultdict(set)
+        for slot, position, _ in wwpns:
+            pairs[slot].add(position)
         host = HostObject(
             name=storage_host_name(lpar),
             lpar=lpar,
             frame=frame,
-            wwpns=tuple(
-                i.wwpn for i in sorted(initiators, key=lambda i: (i.client_slot, i.pair_index))
-            ),
-            complete=all(indexes == {1, 2} for indexes in pairs.values()),
+            wwpns=tuple(wwpn for _, _, wwpn in wwpns),
+            complete=all(positions == {1, 2} for positions in pairs.values()),
         )
         for plan in fabrics_of[key]:
             plan.hosts.append(host)

@@ -117,6 +117,26 @@ def test_workbook_of_all_fabrics_lists_every_fabrics_aliases_zones_and_hosts(dem
     assert hosts["server1"] == "yes"
 
 
+def test_one_fabrics_plan_is_that_fabrics_part_of_the_whole_plan(demo):
+    # A download for one fabric plans only that fabric; its names, zones and host objects
+    # (which gather an LPAR's WWPNs from every fabric) must be those of the whole plan.
+    lpar_create_stub_twin(
+        lpar=Lpar.objects.get(name="server1"),
+        destination_frame=Frame.objects.get(name="p750-b"),
+    )
+    whole = zoning_plan()
+    for fabric in demo.values():
+        alone = zoning_plan(fabric=fabric)
+        assert [plan.fabric for plan in alone.fabrics] == [fabric]
+        part = whole.of(fabric)
+        assert alone.of(fabric).initiators == part.initiators
+        assert alone.of(fabric).zones == part.zones
+        assert alone.of(fabric).hosts == part.hosts and part.hosts
+        assert alone.of(fabric).findings == part.findings
+        host = next(h for h in part.hosts if h.lpar == "server1")
+        assert set(wwpns_of(610)) | set(wwpns_of(620)) <= set(host.wwpns)
+
+
 def test_csv_is_the_zoning_sheet(demo):
     download = zoning_export(fabric=demo["FAB_B"], format="csv")
     rows = list(csv.DictReader(io.StringIO(download.content.decode())))

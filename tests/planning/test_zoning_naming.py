@@ -11,6 +11,7 @@ from planning.zoning.naming import (
     NameBook,
     name_problems,
     storage_host_name,
+    template_base,
 )
 
 any_text = st.text(
@@ -36,6 +37,25 @@ def test_any_inventory_names_give_legal_unique_stable_names(items):
     assert len(set(lowered)) == len(lowered)  # unique, ignoring case as the switches do
     for index, (lpar, adapter) in enumerate(items):
         assert again.name(f"wwpn{index}", lpar, adapter, suffix="_w1") == names[f"wwpn{index}"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(identities, st.sampled_from(["{lpar}_{adapter}", "{frame}-{lpar}.{adapter}", "{lpar}"]))
+def test_templates_give_legal_unique_names_shared_by_both_wwpns_of_a_pair(items, template):
+    book = NameBook()
+    names = []
+    for index, (lpar, adapter) in enumerate(items):
+        values = {"frame": "p750 a", "lpar": lpar, "adapter": adapter}
+        base = template_base(template, values)  # one base for both WWPNs of the pair
+        for position in (1, 2):
+            suffix = f"_w{position}"
+            name = book.named(f"wwpn{index}.{position}", base, suffix=suffix)
+            assert name_problems(name) == [] and name.endswith(suffix), name
+            if index == 0:  # nothing to clash with yet: the name the template alone gives
+                assert name == NameBook().from_template("any", template, values, suffix)
+            names.append(name)
+    lowered = [n.lower() for n in names]
+    assert len(set(lowered)) == len(lowered)
 
 
 def test_long_names_are_cut_keeping_the_pair_suffix_and_a_hash():
