@@ -1,7 +1,11 @@
 """Zoning exports on a 10,000-LPAR estate (BENCH_LPARS=n for another size): the full workbook
-under 10 s and 300 MB peak, each fabric's switch script and the storage commands under 3 s;
-everything is compared with bare openpyxl write-only writing the same Zoning rows in the same
-run (the ratio is what a loaded machine changes least)."""
+under 10 s and 300 MB peak, each fabric's switch script and the storage commands under 3 s.
+
+Every time is compared with bare openpyxl write-only writing the same Zoning rows in the same
+run, and the ratio is the verdict: this shared machine's load changes the absolute times
+several-fold (bare openpyxl took 10.7 s on a quiet run and 39 s on a loaded one). On the quiet
+run the issue's targets were 0.93 (10 s) and 0.28 (3 s) of the baseline; the verdicts use 0.9
+and 0.25. The absolute times are printed beside the issue's targets."""
 
 import io
 import math
@@ -21,8 +25,17 @@ from planning.zoning.workbook import ZONING_COLUMNS, zoning_values
 
 LPARS = int(os.environ.get("BENCH_LPARS", "10000"))
 WORKBOOK_MAX_SECONDS = 10.0
+WORKBOOK_MAX_RATIO = 0.9
 WORKBOOK_MAX_MB = 300
 SCRIPT_MAX_SECONDS = 3.0
+SCRIPT_MAX_RATIO = 0.25
+
+
+def _absolute(name: str, seconds: float, target: float) -> None:
+    print(
+        f"  {name}: {seconds:.1f} s against the issue's {target:g} s "
+        f"({'within' if seconds <= target else 'over, at this load'})"
+    )
 
 
 @dataclass(frozen=True)
@@ -95,17 +108,16 @@ def run() -> list:
     written = sum(1 for _ in sheet.iter_rows(min_row=2, values_only=True))
     assert written == len(rows), f"the workbook has {written} Zoning rows, not {len(rows)}"
     baseline = f"bare openpyxl, {len(rows)} rows"
+    _absolute("zoning workbook, all fabrics", seconds, WORKBOOK_MAX_SECONDS)
     results = [
         Result("zoning workbook, all fabrics", seconds, baseline, base_seconds,
-               WORKBOOK_MAX_SECONDS / max(base_seconds, 0.5), WORKBOOK_MAX_SECONDS),
+               WORKBOOK_MAX_RATIO),
         Memory("zoning workbook", peak, base_peak, WORKBOOK_MAX_MB),
     ]  # fmt: skip
     for fabric in Fabric.objects.order_by("name"):
         for format in (fabric.vendor, "storage"):
             script_seconds, _, _ = _measured(lambda: zoning_export(fabric=fabric, format=format))  # noqa: B023
-            results.append(
-                Result(f"{format} script for {fabric.name}", script_seconds, baseline,
-                       base_seconds, SCRIPT_MAX_SECONDS / max(base_seconds, 0.5),
-                       SCRIPT_MAX_SECONDS)
-            )  # fmt: skip
+            name = f"{format} script for {fabric.name}"
+            _absolute(name, script_seconds, SCRIPT_MAX_SECONDS)
+            results.append(Result(name, script_seconds, baseline, base_seconds, SCRIPT_MAX_RATIO))
     return results
