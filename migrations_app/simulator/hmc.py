@@ -642,6 +642,7 @@ class SimulatedHmc:
             procs=int(attrs.get("desired_procs", 1)),
             shared_pool=None if dedicated else attrs.get("shared_proc_pool_name", "DefaultPool"),
             memory_mb=int(attrs.get("desired_mem", 1024)),
+            max_virtual_slots=attrs.get("max_virtual_slots", 1000),
         )  # fmt: skip
         for element in list_split(attrs.get("virtual_eth_adapters", "")):
             parts = element.split("/")
