@@ -3,7 +3,7 @@ natural keys. What the plan lacks is added; what differs or is missing waits, as
 a planner to accept or keep: nothing the planner entered is overwritten silently."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -33,7 +33,12 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
-from inventory.services import object_save, objects_bulk_create, virtual_adapter_save
+from inventory.services import (
+    object_save,
+    objects_bulk_create,
+    vfc_wwpns_set,
+    virtual_adapter_save,
+)
 from migrations_app.hmc import codes
 from migrations_app.hmc.client import (
     FrameInfo,
@@ -43,6 +48,7 @@ from migrations_app.hmc.client import (
     LparResources,
     MemAvailability,
     ProcAvailability,
+    ProfileSlots,
     VirtualEthAdapter,
     VirtualStorageAdapter,
 )
@@ -74,6 +80,7 @@ class FrameSnapshot:
     eth: list[VirtualEthAdapter]
     storage: list[tuple[str, VirtualStorageAdapter]]  # (vscsi|vfc, adapter)
     slots: list[IoSlot] = field(default_factory=list)
+    profiles: list[ProfileSlots] = field(default_factory=list)
 
 
 def _optional(read: Callable[..., list], system: str) -> list:
@@ -104,6 +111,7 @@ def hmc_read(client: HmcClient, progress: Callable[[int, str], None]) -> list[Fr
                 eth=_optional(client.virtual_eth_adapters, system),
                 storage=storage,
                 slots=_optional(client.io_slots, system),
+                profiles=_optional(client.profile_slots, system),
             )
         )
     return snapshots
@@ -135,6 +143,57 @@ def _kind_of(info: LparInfo) -> str:
 def _generation(modes: tuple[str, ...]) -> str:
     known = [m for m in modes if m in GENERATIONS]
     return max(known, key=GENERATIONS.index) if known else ProcessorGeneration.POWER9
+
+
+def profile_of(info: LparInfo, profiles: Sequence[ProfileSlots]) -> ProfileSlots | None:
+    """The profile whose max_virtual_slots the plan holds: the one the partition runs with
+    (`curr_profile`), else its default profile, else its only one; None when it has several and
+    the HMC names none of them."""
+    by_name = {profile.name: profile for profile in profiles}
+    for name in (info.profile, info.default_profile):
+        if name in by_name:
+            return by_name[name]
+    return profiles[0] if len(profiles) == 1 else None
+
+
+def max_virtual_slots_of(profile: ProfileSlots) -> int:
+    """The profile's max_virtual_slots as the plan stores it; ValidationError naming the profile
+    and the rule when the HMC printed something the plan cannot take."""
+    raw = profile.max_virtual_slots
+    try:
+        value = int(raw or "")
+    except ValueError:
+        message = f"Profile {profile.name}: max_virtual_slots “{raw}” is not a whole number."
+        raise ValidationError(message) from None
+    try:
+        Lpar._meta.get_field("max_virtual_slots").run_validators(value)
+    except ValidationError as error:
+        messages = dict.fromkeys(error.messages)
+        raise ValidationError(
+            [f"Profile {profile.name}: max_virtual_slots {value}: {m}" for m in messages]
+        ) from None
+    return value
+
+
+def wwpn_pair_of(wwpns: Sequence[str]) -> list[str]:
+    """A vFC client's WWPN pair as the HMC lists it, canonical; ValidationError naming every
+    rule it breaks (16 hex digits each, exactly two, different)."""
+    pair, errors = [], []
+    for value in wwpns:
+        try:
+            pair.append(wwpn_normalize(value))
+        except ValidationError as error:
+            errors += error.messages
+    if len(wwpns) != 2:
+        listed = ", ".join(wwpns) or "none"
+        errors.append(
+            f"The HMC lists {len(wwpns)} WWPN(s) ({listed}): a vFC client adapter has exactly two."
+        )
+    elif not errors and pair[0] == pair[1]:
+        errors.append(f"The HMC lists {pair[0]} twice: the two WWPNs of a pair must differ.")
+    if errors:
+        raise ValidationError(errors)
+    return pair
 
 
 class Reconciler:
@@ -246,6 +305,9 @@ class Reconciler:
         seen: dict[int, Lpar] = {}
         new: list[tuple[Lpar, str]] = []
         elsewhere = self._lpars_elsewhere(frame, [i for i in s.lpars if i.lpar_id not in plan])
+        profiles: dict[str, list[ProfileSlots]] = {}
+        for profile in s.profiles:
+            profiles.setdefault(profile.lpar_name, []).append(profile)
         for info in s.lpars:
             res = s.resources.get(info.name)
             dedicated = res is not None and res.proc_mode == "ded"
@@ -263,6 +325,13 @@ class Reconciler:
                     shared_pool=None if dedicated else res.shared_pool,
                 )  # fmt: skip
             label = f"LPAR {frame.name}/{info.name} (id {info.lpar_id})"
+            slots_problem = None
+            profile = profile_of(info, profiles.get(info.name, []))
+            if profile is not None and profile.max_virtual_slots is not None:
+                try:
+                    wanted["max_virtual_slots"] = max_virtual_slots_of(profile)
+                except ValidationError as error:
+                    slots_problem = error.messages
             lpar = plan.get(info.lpar_id)
             if lpar is None and info.env != "vioserver":
                 lpar = elsewhere.get((info.lpar_id, info.name))
@@ -271,6 +340,11 @@ class Reconciler:
                         DriftItem.Kind.DIFFERS, lpar, label, field="frame",
                         plan_value=lpar.frame.name, hmc_value=frame.name,
                     )  # fmt: skip
+            if slots_problem:
+                self.note(
+                    DriftItem.Kind.CONFLICT, lpar, label, field="max_virtual_slots",
+                    plan_value=lpar.max_virtual_slots if lpar else None, hmc_value=slots_problem,
+                )  # fmt: skip
             if lpar is None:
                 pool = self._pool(frame, pools, wanted.get("shared_pool"))
                 new.append(
@@ -308,6 +382,7 @@ class Reconciler:
                 "pvid": a.pvid, "vlans": sorted(a.tagged_vlans), "vswitch": a.vswitch,
                 "trunk_priority": a.trunk_priority,
             }  # fmt: skip
+        bad_pairs: dict[tuple[int, int], list[str]] = {}
         for kind, a in s.storage:
             remote = lpars.get(a.remote_lpar_id or 0)
             values = {
@@ -315,7 +390,10 @@ class Reconciler:
                 "remote_slot": a.remote_slot,
             }  # fmt: skip
             if kind == VirtualAdapterKind.VFC and a.role == VirtualAdapterRole.CLIENT:
-                values["wwpns"] = list(a.wwpns)
+                try:
+                    values["wwpns"] = wwpn_pair_of(a.wwpns)
+                except ValidationError as error:
+                    bad_pairs[a.lpar_id, a.slot] = error.messages
             wanted[a.lpar_id, a.slot] = values
         plan = {
             (a.lpar.lpar_id, a.slot): a
@@ -337,6 +415,14 @@ class Reconciler:
                 continue
             label = f"{lpar.name} slot {key[1]} ({values['kind']})"
             adapter = plan.get(key)
+            if key in bad_pairs:
+                self.note(
+                    DriftItem.Kind.CONFLICT, adapter, label, field="wwpns",
+                    plan_value=plan_value_of(adapter, "wwpns") if adapter else None,
+                    hmc_value=bad_pairs[key],
+                )  # fmt: skip
+                if adapter is None:
+                    continue
             if adapter is not None:
                 self.compare(adapter, label, values)
                 continue
@@ -367,29 +453,20 @@ class Reconciler:
         self, lpar: Lpar, slot: int, values: dict, by_name: dict[str, Lpar], taken: set[str],
         label: str,
     ) -> VirtualAdapter | None:  # fmt: skip
-        """The adapter to add, or None with a conflict noted when its WWPN pair cannot be."""
+        """The adapter to add, or None with a conflict noted when its WWPN pair (already checked
+        by `wwpn_pair_of`) is in use elsewhere in the estate."""
         fields = {k: v for k, v in values.items() if k not in {"vlans", "wwpns"}}
         fields["remote_lpar"] = by_name.get(fields.get("remote_lpar") or "")
         if "pvid" in fields:
             fields["pvid"] = self.vlan(fields["pvid"])
-        wwpns = values.get("wwpns")
-        if wwpns is None:
+        pair = values.get("wwpns")
+        if pair is None:
             return VirtualAdapter(lpar=lpar, slot=slot, **fields)
-        in_use = [w for w in wwpns if w in taken]
+        in_use = [w for w in pair if w in taken]
         if in_use:
             self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value={"wwpns_in_use": in_use})
             return None
-        try:
-            pair = [wwpn_normalize(w) for w in wwpns]
-        except ValidationError as error:
-            self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value=error.messages)
-            return None
-        if len(set(pair)) != 2:
-            message = "A vFC client adapter has exactly two different WWPNs."
-            self.note(DriftItem.Kind.CONFLICT, None, label, hmc_value=[message])
-            return None
         taken.update(pair)
-        values["wwpns"] = pair
         return VirtualAdapter(lpar=lpar, slot=slot, **fields)
 
     def slots_apply(self, frame: Frame, lpars: dict[int, Lpar], s: FrameSnapshot) -> None:
@@ -478,7 +555,7 @@ def plan_value_set(obj: models.Model, name: str, value) -> None:
         if name == "vlans":
             virtual_adapter_save(adapter=obj, vlans=[_vlan(v) for v in value])
         else:
-            virtual_adapter_save(adapter=obj, wwpns=value)
+            vfc_wwpns_set(adapter=obj, wwpns=value, fabrics=None)
         return
     if name in {"remote_lpar", "owner"}:
         frame = obj.lpar.frame if isinstance(obj, VirtualAdapter) else obj.slot.drawer.frame

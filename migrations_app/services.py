@@ -200,6 +200,7 @@ def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
         "lpar_env": {"vios": "vioserver", "ibmi": "os400"}.get(lpar.kind, "aixlinux"),
         "desired_mem": lpar.memory_mb, "proc_mode": "ded" if dedicated else "shared",
         "desired_procs": lpar.virtual_procs, "lpar_proc_compat_mode": lpar.compat_mode,
+        "max_virtual_slots": lpar.max_virtual_slots,
     }  # fmt: skip
     if not dedicated:
         attributes["desired_proc_units"] = str(lpar.proc_units)

@@ -19,6 +19,7 @@ from migrations_app.hmc.parser import (
     profile_scsi_parse,
     records_parse,
     value_or_none,
+    wwpns_parse,
 )
 
 
@@ -51,6 +52,7 @@ class LparInfo:
     profile: str | None
     msp: bool
     compat_mode: str | None
+    default_profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,16 @@ class ProfileInfo:
     virtual_scsi_adapters: tuple[ProfileStorageAdapter, ...]
     virtual_fc_adapters: tuple[ProfileStorageAdapter, ...]
     io_slots: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProfileSlots:
+    """One profile's virtual-slot ceiling (`lssyscfg -r prof`), as the HMC printed it: discovery
+    judges whether it is a number the plan can take."""
+
+    lpar_name: str
+    name: str
+    max_virtual_slots: str | None
 
 
 @dataclass(frozen=True)
@@ -203,6 +215,7 @@ class HmcClient:
                 profile=value_or_none(r.get("curr_profile")),
                 msp=r.get("msp") == "1",
                 compat_mode=value_or_none(r.get("curr_lpar_proc_compat_mode")),
+                default_profile=value_or_none(r.get("default_profile")),
             )
             for r in self._records(commands.lssyscfg_lpar(system=system))
         ]
@@ -249,6 +262,18 @@ class HmcClient:
             for r in self._records(commands.lssyscfg_prof(system=system, lpar=lpar))
         ]
 
+    def profile_slots(self, *, system: str) -> list[ProfileSlots]:
+        """`max_virtual_slots` of every profile of every partition. Only these fields are read,
+        so a profile list this client cannot parse does not stop a discovery."""
+        return [
+            ProfileSlots(
+                lpar_name=r.get("lpar_name", ""),
+                name=r.get("name", ""),
+                max_virtual_slots=value_or_none(r.get("max_virtual_slots")),
+            )
+            for r in self._records(commands.lssyscfg_prof(system=system))
+        ]
+
     def proc_availability(self, *, system: str) -> ProcAvailability:
         [r] = self._records(commands.lshwres(resource="proc", system=system, level="sys"))
         return ProcAvailability(
@@ -292,7 +317,7 @@ class HmcClient:
                 remote_lpar_id=int_or_none(r.get("remote_lpar_id")),
                 remote_lpar_name=value_or_none(r.get("remote_lpar_name")),
                 remote_slot=int_or_none(r.get("remote_slot_num")),
-                wwpns=tuple(w.lower() for w in list_split(r.get("wwpns", ""))),
+                wwpns=wwpns_parse(r.get("wwpns")),
             )
             for r in self._records(commands.lshwres_virtualio(system=system, subtype=subtype))
         ]

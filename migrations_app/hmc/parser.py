@@ -57,6 +57,18 @@ def value_or_none(value: str | None) -> str | None:
     return value
 
 
+def wwpns_parse(value: str | None) -> tuple[str, ...]:
+    """The WWPNs of a `wwpns` field, lower case, in the HMC's order. The field quoted once or
+    with doubled quotes (the pair as one list element) gives the same pair. Whether they are
+    WWPNs at all is for the caller to judge."""
+    return tuple(
+        w.strip().lower()
+        for item in list_split(value or "")
+        for w in item.split(",")
+        if value_or_none(w) is not None
+    )
+
+
 def int_or_none(value: str | None) -> int | None:
     value = value_or_none(value)
     return int(value) if value is not None else None
@@ -110,9 +122,7 @@ def profile_scsi_parse(element: str) -> ProfileStorageAdapter:
 
 def profile_fc_parse(element: str) -> ProfileStorageAdapter:
     parts = element.split("/")
-    wwpns = (
-        tuple(w.lower() for w in parts[5].split(",") if value_or_none(w)) if len(parts) > 5 else ()
-    )
+    wwpns = wwpns_parse(parts[5]) if len(parts) > 5 else ()
     return ProfileStorageAdapter(
         slot=int(parts[0]),
         role=parts[1],

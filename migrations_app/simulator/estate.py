@@ -50,6 +50,8 @@ class SimLpar:
     procs: int = 1
     shared_pool: str | None = "DefaultPool"
     memory_mb: int = 2048
+    # The profile's max_virtual_slots; any text, so tests can make the HMC print a bad value.
+    max_virtual_slots: int | str = 1000
     eth: list[SimEth] = field(default_factory=list)
     storage: list[SimStorage] = field(default_factory=list)
 
@@ -147,7 +149,7 @@ def _sim_lpar(lpar: Lpar, adapters: list[VirtualAdapter], wwpns: dict[int, list[
         msp=lpar.msp, compat_mode=lpar.compat_mode, proc_mode=lpar.proc_mode,
         proc_units=str(lpar.proc_units), procs=lpar.virtual_procs,
         shared_pool=lpar.shared_pool.name if lpar.shared_pool_id else None,
-        memory_mb=lpar.memory_mb,
+        memory_mb=lpar.memory_mb, max_virtual_slots=lpar.max_virtual_slots,
     )  # fmt: skip
     for adapter in adapters:
         if adapter.kind == VirtualAdapterKind.ETHERNET:

@@ -253,6 +253,7 @@ class SimulatedHmc:
         return {
             "name": lpar.name, "lpar_id": lpar.lpar_id, "lpar_env": ENV_OF_KIND[lpar.kind],
             "os_type": OS_TYPE_OF_KIND[lpar.kind], "state": state, "curr_profile": lpar.profile,
+            "default_profile": lpar.profile,
             "rmc_state": "active" if lpar.state == "Running" else "inactive", "msp": lpar.msp,
             "curr_lpar_proc_compat_mode": lpar.compat_mode,
         }  # fmt: skip
@@ -276,7 +277,7 @@ class SimulatedHmc:
             "proc_mode": "ded" if lpar.proc_mode == "dedicated" else "shared",
             "desired_proc_units": None if lpar.proc_mode == "dedicated" else lpar.proc_units,
             "desired_procs": lpar.procs, "shared_proc_pool_name": lpar.shared_pool,
-            "max_virtual_slots": 1000, "virtual_eth_adapters": eth,
+            "max_virtual_slots": lpar.max_virtual_slots, "virtual_eth_adapters": eth,
             "virtual_scsi_adapters": [storage(a) for a in lpar.adapters("scsi")],
             "virtual_fc_adapters": [storage(a) for a in lpar.adapters("fc")],
             "io_slots": [],
@@ -641,6 +642,7 @@ class SimulatedHmc:
             procs=int(attrs.get("desired_procs", 1)),
             shared_pool=None if dedicated else attrs.get("shared_proc_pool_name", "DefaultPool"),
             memory_mb=int(attrs.get("desired_mem", 1024)),
+            max_virtual_slots=attrs.get("max_virtual_slots", 1000),
         )  # fmt: skip
         for element in list_split(attrs.get("virtual_eth_adapters", "")):
             parts = element.split("/")

@@ -51,6 +51,25 @@ def test_reads_the_estate_through_one_reused_connection(hmc_client, simulator):
     assert hmc_client.transport._connection is not None
 
 
+def test_reads_max_virtual_slots_and_wwpn_pairs_as_the_estate_holds_them(hmc_client, simulator):
+    frame = simulator.hmc.estate.frame("p750-a")
+    frame.lpar("vios1").max_virtual_slots = 2000
+    profiles = {p.lpar_name: p for p in hmc_client.profile_slots(system="p750-a")}
+    assert set(profiles) == {p.name for p in frame.lpars}
+    assert (profiles["vios1"].name, profiles["vios1"].max_virtual_slots) == ("default", "2000")
+    assert profiles["server1"].max_virtual_slots == "1000"
+    lpars = {p.name: p for p in hmc_client.lpars(system="p750-a")}
+    assert lpars["vios1"].default_profile == "default"
+    pairs = {
+        a.slot: a.wwpns
+        for a in hmc_client.virtual_fc_adapters(system="p750-a")
+        if a.lpar_name == "server1"
+    }
+    expected = {a.slot: tuple(a.wwpns) for a in frame.lpar("server1").adapters("fc")}
+    assert pairs == expected
+    assert pairs[610] == ("c050760431670010", "c050760431670011")
+
+
 def test_an_unknown_system_is_an_hscl_error_with_the_command(hmc_client):
     with pytest.raises(HmcError) as raised:
         hmc_client.lpars(system="nosuchframe")

@@ -35,6 +35,7 @@ def test_the_twin_is_created_on_the_hmc_and_its_wwpns_read_back(
 ):
     planned = pairs_of(twin)
     assert planned, "server1 has vFC clients, so its twin has planned WWPN pairs"
+    Lpar.objects.filter(pk=twin.pk).update(max_virtual_slots=300)
     login(api_client, planner)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api_client.post(f"/api/lpars/{twin.pk}/create-on-hmc/")
@@ -48,6 +49,8 @@ def test_the_twin_is_created_on_the_hmc_and_its_wwpns_read_back(
     on_hmc = {lpar.name: lpar for lpar in hmc_client.lpars(system="p750-b")}
     assert on_hmc[twin.name].lpar_id == twin.lpar_id
     assert on_hmc[twin.name].state == "Not Activated"
+    profiles = {p.lpar_name: p for p in hmc_client.profile_slots(system="p750-b")}
+    assert profiles[twin.name].max_virtual_slots == "300"  # the plan's, so no drift later
     assigned = {
         a.slot: list(a.wwpns)
         for a in hmc_client.virtual_fc_adapters(system="p750-b")

@@ -4,10 +4,13 @@ run finds no drift, differences wait for accept or keep, and failures change not
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from inventory.demo import demo_estate_load
 from inventory.models import Adapter, Frame, Lpar, Slot, VirtualAdapter, Wwpn
+from migrations_app.discovery import max_virtual_slots_of, profile_of, wwpn_pair_of
+from migrations_app.hmc.client import LparInfo, ProfileSlots
 from migrations_app.models import DriftItem, HmcSync
 from migrations_app.services import drift_item_resolve, hmc_sync_run
 from tests.factories import login, user_create
@@ -26,7 +29,7 @@ def estate_fingerprint() -> list[tuple]:
             *Lpar.objects.values_list(
                 "frame__name", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
                 "virtual_procs", "memory_mb", "compat_mode", "shared_pool__name", "msp",
-                "profile_name",
+                "profile_name", "max_virtual_slots",
             ),
             *VirtualAdapter.objects.values_list(
                 "lpar__name", "lpar__frame__name", "slot", "kind", "role", "remote_lpar__name",
@@ -173,4 +176,168 @@ def test_what_a_sync_adds_is_credited_to_who_asked_for_it(sim_hmc, planner):
     assert added.count() == 11
     assert set(added.values_list("history_user", "request_id")) == {
         (planner.pk, f"hmc-sync-{sync.pk}")
+    }
+
+
+def lpar_info(profile: str | None, default_profile: str | None = None) -> LparInfo:
+    return LparInfo(
+        name="aix01", lpar_id=3, env="aixlinux", os_type="aix", state="Running", profile=profile,
+        msp=False, compat_mode=None, default_profile=default_profile,
+    )  # fmt: skip
+
+
+def test_the_profile_read_is_the_current_one_else_the_default_else_the_only_one():
+    normal, spare = (ProfileSlots("aix01", n, v) for n, v in (("normal", "256"), ("spare", "64")))
+    assert profile_of(lpar_info("spare", "normal"), [normal, spare]) is spare
+    assert profile_of(lpar_info(None, "normal"), [normal, spare]) is normal
+    assert profile_of(lpar_info("gone", None), [spare]) is spare
+    assert profile_of(lpar_info(None, None), [normal, spare]) is None  # which one: unknown
+
+
+@pytest.mark.parametrize(
+    ("printed", "rule"),
+    [
+        ("lots", "Profile normal: max_virtual_slots “lots” is not a whole number."),
+        ("25.5", "Profile normal: max_virtual_slots “25.5” is not a whole number."),
+        ("2", "Profile normal: max_virtual_slots 2: A partition has at least 3 virtual slots."),
+        ("40000", "Profile normal: max_virtual_slots 40000: The HMC allows at most 32767"),
+    ],
+)
+def test_a_max_virtual_slots_the_plan_cannot_take_says_which_rule(printed, rule):
+    assert max_virtual_slots_of(ProfileSlots("aix01", "normal", "300")) == 300
+    with pytest.raises(ValidationError) as refused:
+        max_virtual_slots_of(ProfileSlots("aix01", "normal", printed))
+    assert refused.value.messages[0].startswith(rule)
+
+
+def test_a_wwpn_pair_is_two_different_wwpns_of_16_hex_digits():
+    assert wwpn_pair_of(["C0:50:76:04:31:67:00:10", "c050760431670011"]) == [
+        "c050760431670010",
+        "c050760431670011",
+    ]
+    cases = {
+        ("c050760431670010",): "The HMC lists 1 WWPN(s) (c050760431670010): a vFC client "
+        "adapter has exactly two.",
+        ("c0507604316700zz", "c050760431670011"): "“c0507604316700zz” is not a WWPN: a WWPN "
+        "is 16 hexadecimal digits",
+        ("c050760431670010", "C050760431670010"): "The HMC lists c050760431670010 twice: the "
+        "two WWPNs of a pair must differ.",
+    }
+    for wwpns, rule in cases.items():
+        with pytest.raises(ValidationError) as refused:
+            wwpn_pair_of(list(wwpns))
+        assert refused.value.messages[0].startswith(rule), refused.value.messages
+
+
+def adapter_pair(lpar_name: str, slot: int) -> list[str]:
+    adapter = VirtualAdapter.objects.get(lpar__name=lpar_name, slot=slot)
+    return [w.value for w in adapter.wwpns.order_by("position")]
+
+
+def test_a_first_sync_takes_each_partitions_max_virtual_slots(sim_hmc, simulator):
+    simulator.hmc.estate.frame("p750-a").lpar("vios1").max_virtual_slots = 2000
+    assert sync_of(sim_hmc).state == "succeeded"
+    assert Lpar.objects.get(frame__name="p750-a", name="vios1").max_virtual_slots == 2000
+    assert Lpar.objects.get(frame__name="p750-a", name="vios2").max_virtual_slots == 1000
+
+
+def test_a_changed_wwpn_pair_and_max_virtual_slots_arrive_with_history(
+    sim_hmc, simulator, api_client, planner
+):
+    sync_of(sim_hmc)
+    old_pair = adapter_pair("server1", 610)
+    zoned = Wwpn.objects.get(value=old_pair[0]).fabric
+    frame = simulator.hmc.estate.frame("p750-a")
+    fc = next(a for a in frame.lpar("server1").storage if a.slot == 610)
+    fc.wwpns = [old_pair[0], "c05076ffee000001"]  # the HMC gave the adapter a new secondary
+    frame.lpar("vios1").max_virtual_slots = 500
+
+    sync = sync_of(sim_hmc)
+    drift = {(d.label, d.field): d for d in sync.drift.all()}
+    assert set(drift) == {
+        ("server1 slot 610 (vfc)", "wwpns"),
+        ("LPAR p750-a/vios1 (id 1)", "max_virtual_slots"),
+    }
+    pair = drift["server1 slot 610 (vfc)", "wwpns"]
+    assert (pair.kind, pair.plan_value) == ("differs", old_pair)
+    assert pair.hmc_value == [old_pair[0], "c05076ffee000001"]
+    slots = drift["LPAR p750-a/vios1 (id 1)", "max_virtual_slots"]
+    assert (slots.kind, slots.plan_value, slots.hmc_value) == ("differs", 1000, 500)
+    assert adapter_pair("server1", 610) == old_pair  # waits for the planner
+    assert Lpar.objects.get(frame__name="p750-a", name="vios1").max_virtual_slots == 1000
+
+    login(api_client, planner)
+    for item in (pair, slots):
+        answer = api_client.post(f"/api/drift-items/{item.pk}/resolve/", {"accept": True})
+        assert answer.status_code == 200, answer.content
+    assert adapter_pair("server1", 610) == [old_pair[0], "c05076ffee000001"]
+    assert Wwpn.objects.get(value=old_pair[0]).fabric == zoned  # the kept WWPN stays zoned
+    assert not Wwpn.objects.filter(value=old_pair[1]).exists()
+    vios1 = Lpar.objects.get(frame__name="p750-a", name="vios1")
+    assert vios1.max_virtual_slots == 500
+    change = vios1.history.order_by("-history_date").first()
+    assert (change.history_user, change.max_virtual_slots) == (planner, 500)
+    assert change.prev_record.max_virtual_slots == 1000
+    wwpn_changes = Wwpn.history.filter(history_user=planner)
+    assert set(wwpn_changes.values_list("history_type", "value")) == {
+        ("-", old_pair[1]),
+        ("+", "c05076ffee000001"),
+    }
+    assert list(sync_of(sim_hmc).drift.all()) == []  # the plan now matches the HMC
+
+
+def test_bad_values_from_the_hmc_are_conflicts_and_change_nothing(
+    sim_hmc, simulator, api_client, planner
+):
+    sync_of(sim_hmc)
+    before = estate_fingerprint()
+    frame = simulator.hmc.estate.frame("p750-a")
+    server1 = frame.lpar("server1")
+    first, second = (next(a for a in server1.storage if a.slot == s) for s in (610, 620))
+    first.wwpns = [first.wwpns[0], "c0507604316700zz"]
+    second.wwpns = second.wwpns[:1]
+    frame.lpar("vios2").max_virtual_slots = "lots"
+
+    sync = sync_of(sim_hmc)
+    assert sync.state == "succeeded", sync.message
+    conflicts = {(d.label, d.field): d for d in sync.drift.all()}
+    assert {d.kind for d in conflicts.values()} == {"conflict"}
+    assert (
+        conflicts["server1 slot 610 (vfc)", "wwpns"]
+        .hmc_value[0]
+        .startswith("“c0507604316700zz” is not a WWPN")
+    )
+    assert conflicts["server1 slot 620 (vfc)", "wwpns"].hmc_value == [
+        f"The HMC lists 1 WWPN(s) ({second.wwpns[0]}): a vFC client adapter has exactly two."
+    ]
+    slots = conflicts["LPAR p750-a/vios2 (id 2)", "max_virtual_slots"]
+    assert slots.hmc_value == ["Profile default: max_virtual_slots “lots” is not a whole number."]
+    assert len(conflicts) == 3
+    assert estate_fingerprint() == before  # not one WWPN of a pair replaced
+
+    login(api_client, planner)
+    refused = api_client.post(f"/api/drift-items/{slots.pk}/resolve/", {"accept": True})
+    assert refused.status_code == 400
+    assert estate_fingerprint() == before
+
+
+def test_a_new_partition_with_bad_values_is_added_without_them(sim_hmc, simulator):
+    frame = simulator.hmc.estate.frame("p750-a")
+    frame.lpar("vios2").max_virtual_slots = "2"
+    fc = next(a for a in frame.lpar("server1").storage if a.slot == 620)
+    fc.wwpns = []
+    sync = sync_of(sim_hmc)
+    assert sync.state == "succeeded", sync.message
+    assert (
+        Lpar.objects.get(frame__name="p750-a", name="vios2").max_virtual_slots == 1000
+    )  # the plan's default
+    assert not VirtualAdapter.objects.filter(lpar__name="server1", slot=620).exists()
+    conflicts = {(d.label, d.field): d.hmc_value for d in sync.drift.filter(kind="conflict")}
+    assert conflicts == {
+        ("LPAR p750-a/vios2 (id 2)", "max_virtual_slots"): [
+            "Profile default: max_virtual_slots 2: A partition has at least 3 virtual slots."
+        ],
+        ("server1 slot 620 (vfc)", "wwpns"): [
+            "The HMC lists 0 WWPN(s) (none): a vFC client adapter has exactly two."
+        ],
     }

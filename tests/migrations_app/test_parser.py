@@ -6,7 +6,8 @@ import shlex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrations_app.hmc.commands import attributes_render, migrlpar
+from migrations_app.hmc.client import HmcClient
+from migrations_app.hmc.commands import Command, attributes_render, migrlpar
 from migrations_app.hmc.errors import HmcError
 from migrations_app.hmc.parser import (
     int_or_none,
@@ -18,6 +19,7 @@ from migrations_app.hmc.parser import (
     profile_scsi_parse,
     records_parse,
     value_or_none,
+    wwpns_parse,
 )
 
 PROFILE = (
@@ -42,6 +44,61 @@ def test_a_profile_record_with_every_list_format():
     assert fc[0].wwpns == ("c050760431670010", "c050760431670011")
     assert fc[1].remote_lpar_name == "vios2"
     assert list(map(profile_io_slot_parse, list_split(record["io_slots"]))) == ["21010002"]
+
+
+class CannedTransport:
+    """Answers every command with one captured output."""
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+        self.commands: list[str] = []
+
+    def run(self, command: Command, *, timeout: float | None = None) -> str:
+        self.commands.append(command.text)
+        return self.output
+
+    def close(self) -> None:
+        pass
+
+
+def test_max_virtual_slots_of_every_profile_whatever_its_adapter_lists_hold():
+    second = (
+        "name=maintenance,lpar_name=aix01,lpar_id=3,max_virtual_slots=64,"
+        '"virtual_eth_adapters=""not/a/number""",io_slots=none'
+    )
+    vios = "name=default,lpar_name=vios1,lpar_id=1,max_virtual_slots=lots"
+    transport = CannedTransport(
+        PROFILE.replace("desired_mem=4096,", "desired_mem=4096,max_virtual_slots=256,")
+        + f"\n{second}\n{vios}\nname=old,lpar_name=aix02,lpar_id=4\n"
+    )
+    profiles = HmcClient(transport).profile_slots(system="p750-a")
+    assert [(p.lpar_name, p.name, p.max_virtual_slots) for p in profiles] == [
+        ("aix01", "normal", "256"),
+        ("aix01", "maintenance", "64"),
+        ("vios1", "default", "lots"),  # judged by discovery, not here
+        ("aix02", "old", None),  # absent: nothing to compare
+    ]
+    assert transport.commands == ["lssyscfg -r prof -m p750-a"]
+
+
+def test_the_wwpn_pair_of_a_vfc_client_quoted_once_or_doubled():
+    text = (
+        "lpar_name=aix01,lpar_id=3,slot_num=504,adapter_type=client,state=1,is_required=1,"
+        "remote_lpar_id=1,remote_lpar_name=vios1,remote_slot_num=8,"
+        '"wwpns=C050760431670010,c050760431670011"\n'
+        "lpar_name=aix02,lpar_id=4,slot_num=604,adapter_type=client,remote_lpar_id=2,"
+        'remote_lpar_name=vios2,remote_slot_num=9,"wwpns=""c050760431670012,c050760431670013"""\n'
+        "lpar_name=vios1,lpar_id=1,slot_num=8,adapter_type=server,remote_lpar_id=3,"
+        "remote_lpar_name=aix01,remote_slot_num=504\n"
+    )
+    adapters = HmcClient(CannedTransport(text)).virtual_fc_adapters(system="p750-a")
+    assert [(a.lpar_name, a.slot, a.wwpns) for a in adapters] == [
+        ("aix01", 504, ("c050760431670010", "c050760431670011")),
+        ("aix02", 604, ("c050760431670012", "c050760431670013")),
+        ("vios1", 8, ()),  # a server adapter has no WWPNs
+    ]
+    assert wwpns_parse("none") == () and wwpns_parse(None) == ()
+    assert wwpns_parse("c050760431670010") == ("c050760431670010",)  # one is kept as one
 
 
 def test_a_trunk_adapter_with_newer_trailing_fields():
