@@ -34,6 +34,7 @@ from migrations_app.models import (
     MigrationBatch,
     MigrationJob,
 )
+from migrations_app.selectors import batch_totals
 from migrations_app.tables import MigrationJobTable
 
 JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
@@ -324,7 +325,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 def _batch_context(batch: MigrationBatch) -> dict:
     jobs = list(batch.jobs.select_related(*JOB_RELATED).order_by("created", "pk"))
-    return {"batch": batch, "jobs": jobs, "whole": wizard.batch_whole(jobs)}
+    return {"batch": batch, "jobs": jobs, "whole": batch_totals(jobs)}
 
 
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
