@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from migrations_app.models import MigrationJob, MigrationState, WorkerHeartbeat
+from planning.models import EvacuationPlacement, EvacuationPlan
 
 # Beat sends the heartbeat every 60 s; three missed beats make a worker stale.
 STALE_AFTER = timedelta(minutes=3)
@@ -56,3 +57,17 @@ def batch_totals(jobs: Iterable[MigrationJob]) -> BatchTotals:
         states[job.state] = states.get(job.state, 0) + 1
     progress = sum(job.progress for job in jobs) // len(jobs) if jobs else 0
     return BatchTotals(states=states, progress=progress, active=any(j.is_active for j in jobs))
+
+
+def evacuation_plan_rows(
+    *, plan: EvacuationPlan
+) -> tuple[list[EvacuationPlacement], list[EvacuationPlacement]]:
+    """A plan as "Migrate this plan" shows it: the placed LPARs in the order the batch asks for
+    them (wave, then placement order, as `evacuation_plan_migrations` gives them), each with its
+    LPAR's frame now; and the LPARs that fit nowhere, which the batch leaves out."""
+    placements = plan.placements.select_related(
+        "lpar__frame", "destination", "source_msp", "destination_msp"
+    ).order_by("wave", "position")
+    placed = [p for p in placements if p.destination_id is not None]
+    unplaced = [p for p in placements if p.destination_id is None]
+    return placed, unplaced

@@ -6,6 +6,7 @@ import pytest
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar
+from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob
 from tests.factories import login, user_create
 
@@ -125,3 +126,39 @@ def test_list_by_several_states(operator_client, demo):
     listed = operator_client.get("/api/migrations/?state__in=queued,migrating").json()
     assert [j["id"] for j in listed["results"]] == [job_id]
     assert operator_client.get("/api/migrations/?state=nonsense").status_code == 400
+
+
+def test_the_list_takes_the_migrations_pages_filters(operator_client, demo):
+    """`/api/migrations/` filters with the Migrations page's FilterSet: state (one or several),
+    state__in, lpar, batch, source and destination frame, LPAR name and free text."""
+    server1, p750b = demo
+    server2, lnx1 = Lpar.objects.get(name="server2"), Lpar.objects.get(name="lnx1")
+    p750a = Frame.objects.get(name="p750-a")
+    batch = lpm.batch_create(
+        items=[{"lpar": lpar, "destination_frame": p750b} for lpar in (server1, server2)]
+    )
+    single = lpm.migration_create(lpar=lnx1, destination=p750b)
+    MigrationJob.objects.filter(lpar=server1).update(state="queued")
+    MigrationJob.objects.filter(lpar=server2).update(state="migrating")
+
+    def names(query: str) -> set[str]:
+        answer = operator_client.get(f"/api/migrations/?{query}")
+        assert answer.status_code == 200, answer.json()
+        return {job["lpar"]["display"] for job in answer.json()["results"]}
+
+    assert names("state=queued") == {"server1"}
+    assert names("state=queued&state=migrating") == {"server1", "server2"}
+    assert names("state__in=queued,migrating") == {"server1", "server2"}
+    assert names(f"lpar={lnx1.pk}") == {"lnx1"} and single.lpar_id == lnx1.pk
+    assert names(f"batch={batch.pk}") == {"server1", "server2"}
+    assert names(f"source_frame={p750a.pk}&destination_frame={p750b.pk}") == {
+        "server1", "server2", "lnx1",
+    }  # fmt: skip
+    assert names(f"destination_frame={p750a.pk}") == set()
+    assert names("lpar_name=server2") == {"server2"}
+    assert names("frame=p750-b&state=pending") == {"lnx1"}
+
+    refused = operator_client.get("/api/migrations/?state__in=queued,nonsense")
+    assert refused.status_code == 400 and "state__in" in refused.json()
+    refused = operator_client.get("/api/migrations/?lpar=server1")
+    assert refused.status_code == 400 and refused.json()["lpar"] == ["Enter a number."]
