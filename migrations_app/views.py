@@ -358,7 +358,7 @@ def _plan(pk: int) -> EvacuationPlan:
 
 
 def evacuation_plan_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    """The confirmation of Migrate this plan: the migrations it will ask for, in the order it asks for them, and
+    """Migrate this plan, the confirmation: the migrations it will ask for, in that order, and
     the LPARs it leaves out; confirming posts to `evacuation_plan_run`."""
     _require(request, MIGRATE)
     plan = _plan(pk)
