@@ -3,6 +3,7 @@ errors as a 400, list by state, detail with events, stop/recover refusals, batch
 wizard's proposal, and who may do what."""
 
 import pytest
+from django.urls import reverse
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar
@@ -162,3 +163,18 @@ def test_the_list_takes_the_migrations_pages_filters(operator_client, demo):
     assert refused.status_code == 400 and "state__in" in refused.json()
     refused = operator_client.get("/api/migrations/?lpar=server1")
     assert refused.status_code == 400 and refused.json()["lpar"] == ["Enter a number."]
+
+
+def test_a_batch_reads_the_same_totals_in_the_api_and_on_its_page(operator_client, demo):
+    server1, p750b = demo
+    server2 = Lpar.objects.get(name="server2")
+    batch = lpm.batch_create(
+        items=[{"lpar": lpar, "destination_frame": p750b} for lpar in (server1, server2)]
+    )
+    MigrationJob.objects.filter(lpar=server1).update(state="completed", progress=100)
+    body = operator_client.get(f"/api/migration-batches/{batch.pk}/").json()
+    assert body["states"] == {"completed": 1, "pending": 1} and body["progress"] == 50
+    page = operator_client.get(reverse("migrations_app:batch-detail", args=[batch.pk]))
+    whole = page.context["whole"]
+    assert (whole.states, whole.progress, whole.active) == (body["states"], 50, True)
+    assert whole.state_labels == {"Completed": 1, "Pending": 1}
