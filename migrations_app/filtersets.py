@@ -1,9 +1,16 @@
-"""The Migrations list's filters: by state (several at once), LPAR, frame, batch, free text."""
+"""The migrations' filters, for the Migrations list and `/api/migrations/` alike: by state
+(several at once, or `state__in` comma-separated), LPAR (name or id), frame (name, or source or
+destination by id), batch, free text."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from migrations_app.models import MigrationJob, MigrationState
+
+
+class StateInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """`state__in=queued,migrating`: any of the states, comma-separated."""
 
 
 class MigrationJobFilterSet(django_filters.FilterSet):
@@ -12,10 +19,21 @@ class MigrationJobFilterSet(django_filters.FilterSet):
     lpar_name = django_filters.CharFilter(label="LPAR (name)")
     frame = django_filters.CharFilter(method="on_frame", label="Frame (name)")
     batch = django_filters.NumberFilter(label="Batch (id)")
+    # By id, for links and scripts: hidden on the page (its form has the names), kept by Apply.
+    state__in = StateInFilter(
+        field_name="state", lookup_expr="in", choices=MigrationState.choices,
+        label="State (any of, comma-separated)", widget=forms.HiddenInput,
+    )  # fmt: skip
+    lpar = django_filters.NumberFilter(label="LPAR (id)", widget=forms.HiddenInput)
+    source_frame = django_filters.NumberFilter(label="Source frame (id)", widget=forms.HiddenInput)
+    destination_frame = django_filters.NumberFilter(
+        label="Destination frame (id)", widget=forms.HiddenInput
+    )
 
     class Meta:
         model = MigrationJob
-        fields = ["q", "state", "lpar_name", "frame", "batch"]
+        fields = ["q", "state", "lpar_name", "frame", "batch", "state__in", "lpar",
+                  "source_frame", "destination_frame"]  # fmt: skip
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -164,6 +164,12 @@ class MigrationBatch(models.Model):
         related_name="+",
     )  # fmt: skip
     created = models.DateTimeField(auto_now_add=True)
+    # The plan the batch runs, when it runs one ("Migrate this plan"); planning knows nothing
+    # of batches (no reverse accessor).
+    evacuation_plan = models.ForeignKey(
+        "planning.EvacuationPlan", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created"]

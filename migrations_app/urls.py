@@ -18,6 +18,16 @@ urlpatterns = [
     path("migrations/batches/", views.batch_list, name="batch-list"),
     path("migrations/batches/<int:pk>/", views.batch_detail, name="batch-detail"),
     path("migrations/batches/<int:pk>/live/", views.batch_live, name="batch-live"),
+    path(
+        "migrations/evacuation-plans/<int:pk>/",
+        views.evacuation_plan_confirm,
+        name="evacuation-plan-confirm",
+    ),
+    path(
+        "migrations/evacuation-plans/<int:pk>/run/",
+        views.evacuation_plan_run,
+        name="evacuation-plan-run",
+    ),
     path("hmcs/<int:pk>/sync/", views.hmc_sync, name="hmc-sync"),
     path("hmcs/<int:pk>/host-key/", views.hmc_host_key, name="hmc-host-key"),
     path("hmc-syncs/<int:pk>/", views.sync_detail, name="sync-detail"),

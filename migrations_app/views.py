@@ -1,5 +1,6 @@
 """Migration pages, and the HMC pages' verbs: the Migrate wizard, a migration's page with its
-live progress and Start/Stop/Recover, the Migrations list with the running jobs' bars, batches;
+live progress and Start/Stop/Recover, the Migrations list with the running jobs' bars, batches,
+running an evacuation plan as a batch;
 sync now, a sync's progress and drift report with accept/keep per row, the "trust this host
 key" step, and creating a stub twin on its HMC."""
 
@@ -34,7 +35,10 @@ from migrations_app.models import (
     MigrationBatch,
     MigrationJob,
 )
+from migrations_app.selectors import batch_totals, evacuation_plan_rows
 from migrations_app.tables import MigrationJobTable
+from planning.evacuation import unplaced_summary
+from planning.models import EvacuationPlan
 
 JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
                "requested_by", "batch")  # fmt: skip
@@ -324,14 +328,58 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 def _batch_context(batch: MigrationBatch) -> dict:
     jobs = list(batch.jobs.select_related(*JOB_RELATED).order_by("created", "pk"))
-    return {"batch": batch, "jobs": jobs, "whole": wizard.batch_whole(jobs)}
+    return {"batch": batch, "jobs": jobs, "whole": batch_totals(jobs)}
 
 
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(MigrationBatch.objects.select_related("requested_by"), pk=pk)
+    batch = get_object_or_404(
+        MigrationBatch.objects.select_related("requested_by", "evacuation_plan__frame"), pk=pk
+    )
     return render(request, "migrations_app/migration_batch.html", _batch_context(batch))
 
 
 def batch_live(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(MigrationBatch, pk=pk)
     return render(request, "migrations_app/_migration_batch_live.html", _batch_context(batch))
+
+
+# Running an evacuation plan -----------------------------------------------------------------
+
+
+def _plan_run_context(plan: EvacuationPlan) -> dict:
+    placed, unplaced = evacuation_plan_rows(plan=plan)
+    unplaced = [(p, unplaced_summary(p.reasons)) for p in unplaced]
+    return {"plan": plan, "placed": placed, "unplaced": unplaced,
+            "warnings": any(p.findings for p in placed)}  # fmt: skip
+
+
+def _plan(pk: int) -> EvacuationPlan:
+    return get_object_or_404(EvacuationPlan.objects.select_related("frame"), pk=pk)
+
+
+def evacuation_plan_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Migrate this plan, the confirmation: the migrations it will ask for, in that order, and
+    the LPARs it leaves out; confirming posts to `evacuation_plan_run`."""
+    _require(request, MIGRATE)
+    plan = _plan(pk)
+    return render(request, "migrations_app/evacuation_plan_run.html", _plan_run_context(plan))
+
+
+@partition_action(MIGRATE)
+def evacuation_plan_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """One batch of the plan's migrations, all or nothing; every refusal (by LPAR, with its
+    rule) is shown on the confirmation page and nothing is created."""
+    plan = _plan(pk)
+    try:
+        batch = lpm.evacuation_plan_run(
+            plan=plan, requested_by=request.user,
+            confirm_warnings=request.POST.get("confirm_warnings") == "on",
+        )  # fmt: skip
+    except ValidationError as error:
+        context = _plan_run_context(plan) | {"refusals": error.messages}
+        return render(request, "migrations_app/evacuation_plan_run.html", context)
+    count = batch.jobs.count()
+    messages.success(
+        request, f"{batch}: {count} migration{'s' if count != 1 else ''} asked, wave by wave."
+    )
+    return redirect("migrations_app:batch-detail", pk=batch.pk)

@@ -89,24 +89,6 @@ class JobActions:
     recover_needs_force: bool
 
 
-@dataclass(frozen=True)
-class BatchWhole:
-    """A batch as one: how many of its jobs are in each state, and their mean progress."""
-
-    states: dict[str, int]
-    progress: int
-    active: bool
-
-
-def batch_whole(jobs: list[MigrationJob]) -> BatchWhole:
-    states: dict[str, int] = {}
-    for job in jobs:
-        label = job.get_state_display()
-        states[label] = states.get(label, 0) + 1
-    progress = sum(job.progress for job in jobs) // len(jobs) if jobs else 0
-    return BatchWhole(states=states, progress=progress, active=any(j.is_active for j in jobs))
-
-
 def job_actions(job: MigrationJob) -> JobActions:
     plain_recover = job.state in lpm.RECOVERABLE
     forced_recover = not plain_recover and job.can_move_to(S.RECOVERING)

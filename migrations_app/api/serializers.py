@@ -13,6 +13,7 @@ from migrations_app.models import (
     MigrationEvent,
     MigrationJob,
 )
+from migrations_app.selectors import batch_totals
 from planning.api.serializers import FindingSerializer
 
 
@@ -201,12 +202,8 @@ class MigrationBatchSerializer(serializers.ModelSerializer):
 
     def get_states(self, batch: MigrationBatch) -> dict[str, int]:
         """How many of its jobs are in each state."""
-        counts: dict[str, int] = {}
-        for job in batch.jobs.all():
-            counts[job.state] = counts.get(job.state, 0) + 1
-        return counts
+        return batch_totals(batch.jobs.all()).states
 
     def get_progress(self, batch: MigrationBatch) -> int:
         """0–100: the mean of its jobs' progress."""
-        jobs = list(batch.jobs.all())
-        return sum(job.progress for job in jobs) // len(jobs) if jobs else 0
+        return batch_totals(batch.jobs.all()).progress

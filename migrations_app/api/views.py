@@ -22,6 +22,7 @@ from migrations_app.api.permissions import (
     MIGRATION_STEP_UP,
     ActionPermission,
 )
+from migrations_app.filtersets import MigrationJobFilterSet
 from migrations_app.hmc.errors import HmcConnectionError
 from migrations_app.hmc.ssh import fingerprint_of
 from migrations_app.lpm import services as lpm
@@ -147,16 +148,17 @@ class MigrationActionLog:
 
 
 class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
-    """Migrations, newest first; `?state=migrating` (or several: `?state=queued&state=migrating`),
-    `?lpar=<id>`, `?batch=<id>`. One shows its progress, current step and event log."""
+    """Migrations, newest first, filtered as the Migrations page filters them: `?state=migrating`
+    (or several: `?state=queued&state=migrating`, `?state__in=queued,migrating`), `?lpar=<id>`,
+    `?lpar_name=`, `?batch=<id>`, `?source_frame=<id>`, `?destination_frame=<id>`, `?frame=<name>`,
+    `?q=`. One shows its progress, current step and event log."""
 
     queryset = MigrationJob.objects.select_related(
         "lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
         "requested_by",
     )  # fmt: skip
     serializer_class = serializers.MigrationJobSerializer
-    filterset_fields = {"state": ["exact", "in"], "lpar": ["exact"], "batch": ["exact"],
-                        "destination_frame": ["exact"], "source_frame": ["exact"]}  # fmt: skip
+    filterset_class = MigrationJobFilterSet
     ordering_fields = ["created", "state", "progress"]
     permission_classes = MIGRATION_PERMISSION_CLASSES
     action_permissions = MIGRATION_ACTIONS

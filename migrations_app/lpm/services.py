@@ -36,6 +36,8 @@ from migrations_app.models import (
     MigrationJob,
     MigrationState,
 )
+from planning.evacuation import evacuation_plan_migrations
+from planning.models import EvacuationPlan
 from planning.preflight import (
     Finding,
     Migratability,
@@ -436,6 +438,37 @@ def batch_create(
             transaction.set_rollback(True)
     if errors:
         raise ValidationError({"jobs": errors})
+    return batch
+
+
+def evacuation_plan_run(
+    *, plan: EvacuationPlan, requested_by=None, confirm_warnings: bool = False
+) -> MigrationBatch:
+    """Run an evacuation plan: one batch of the migrations of its placed LPARs, in the plan's
+    order (wave by wave), each with the plan's mover service partitions. All or nothing, as
+    `batch_create`; LPARs the plan could not place are left out."""
+    planned = evacuation_plan_migrations(plan=plan)
+    if not planned:
+        raise ValidationError(
+            {"plan": [f"Evacuation plan #{plan.pk} of {plan.frame.name} places no LPAR on another "
+                      "frame: there is nothing to migrate."]}
+        )  # fmt: skip
+    lpars = Lpar.objects.in_bulk([m.lpar for m in planned])
+    frames = Frame.objects.in_bulk([m.destination for m in planned])
+    items = []
+    for migration in planned:
+        msps = {"source_msp": migration.source_msp, "dest_msp": migration.destination_msp}
+        items.append({
+            "lpar": lpars[migration.lpar], "destination_frame": frames[migration.destination],
+            "options": {name: pk for name, pk in msps.items() if pk is not None},
+        })  # fmt: skip
+    with transaction.atomic():
+        batch = batch_create(
+            items=items, requested_by=requested_by, confirm_warnings=confirm_warnings,
+            name=f"Evacuation plan #{plan.pk} of {plan.frame.name}"[:128],
+        )  # fmt: skip
+        batch.evacuation_plan = plan
+        batch.save(update_fields=["evacuation_plan"])
     return batch
 
 

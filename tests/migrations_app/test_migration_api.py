@@ -3,9 +3,11 @@ errors as a 400, list by state, detail with events, stop/recover refusals, batch
 wizard's proposal, and who may do what."""
 
 import pytest
+from django.urls import reverse
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar
+from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob
 from tests.factories import login, user_create
 
@@ -125,3 +127,54 @@ def test_list_by_several_states(operator_client, demo):
     listed = operator_client.get("/api/migrations/?state__in=queued,migrating").json()
     assert [j["id"] for j in listed["results"]] == [job_id]
     assert operator_client.get("/api/migrations/?state=nonsense").status_code == 400
+
+
+def test_the_list_takes_the_migrations_pages_filters(operator_client, demo):
+    """`/api/migrations/` filters with the Migrations page's FilterSet: state (one or several),
+    state__in, lpar, batch, source and destination frame, LPAR name and free text."""
+    server1, p750b = demo
+    server2, lnx1 = Lpar.objects.get(name="server2"), Lpar.objects.get(name="lnx1")
+    p750a = Frame.objects.get(name="p750-a")
+    batch = lpm.batch_create(
+        items=[{"lpar": lpar, "destination_frame": p750b} for lpar in (server1, server2)]
+    )
+    single = lpm.migration_create(lpar=lnx1, destination=p750b)
+    MigrationJob.objects.filter(lpar=server1).update(state="queued")
+    MigrationJob.objects.filter(lpar=server2).update(state="migrating")
+
+    def names(query: str) -> set[str]:
+        answer = operator_client.get(f"/api/migrations/?{query}")
+        assert answer.status_code == 200, answer.json()
+        return {job["lpar"]["display"] for job in answer.json()["results"]}
+
+    assert names("state=queued") == {"server1"}
+    assert names("state=queued&state=migrating") == {"server1", "server2"}
+    assert names("state__in=queued,migrating") == {"server1", "server2"}
+    assert names(f"lpar={lnx1.pk}") == {"lnx1"} and single.lpar_id == lnx1.pk
+    assert names(f"batch={batch.pk}") == {"server1", "server2"}
+    assert names(f"source_frame={p750a.pk}&destination_frame={p750b.pk}") == {
+        "server1", "server2", "lnx1",
+    }  # fmt: skip
+    assert names(f"destination_frame={p750a.pk}") == set()
+    assert names("lpar_name=server2") == {"server2"}
+    assert names("frame=p750-b&state=pending") == {"lnx1"}
+
+    refused = operator_client.get("/api/migrations/?state__in=queued,nonsense")
+    assert refused.status_code == 400 and "state__in" in refused.json()
+    refused = operator_client.get("/api/migrations/?lpar=server1")
+    assert refused.status_code == 400 and refused.json()["lpar"] == ["Enter a number."]
+
+
+def test_a_batch_reads_the_same_totals_in_the_api_and_on_its_page(operator_client, demo):
+    server1, p750b = demo
+    server2 = Lpar.objects.get(name="server2")
+    batch = lpm.batch_create(
+        items=[{"lpar": lpar, "destination_frame": p750b} for lpar in (server1, server2)]
+    )
+    MigrationJob.objects.filter(lpar=server1).update(state="completed", progress=100)
+    body = operator_client.get(f"/api/migration-batches/{batch.pk}/").json()
+    assert body["states"] == {"completed": 1, "pending": 1} and body["progress"] == 50
+    page = operator_client.get(reverse("migrations_app:batch-detail", args=[batch.pk]))
+    whole = page.context["whole"]
+    assert (whole.states, whole.progress, whole.active) == (body["states"], 50, True)
+    assert whole.state_labels == {"Completed": 1, "Pending": 1}

@@ -334,6 +334,19 @@ def test_the_list_filters_by_state_and_shows_the_running_bars(operator_client, d
     assert 'hx-trigger="every 2s"' in panel
 
 
+def test_the_list_keeps_the_filters_a_link_gives_by_id(operator_client, demo):
+    """The API's id filters (the same FilterSet) work on the page too, kept by Apply."""
+    server1, p750b = demo
+    server2 = Lpar.objects.get(name="server2")
+    for lpar in (server1, server2):
+        lpm.migration_create(lpar=lpar, destination=p750b)
+    page = operator_client.get(reverse("migrations_app:index"), {"lpar": server2.pk})
+    assert [r.record.lpar_name for r in page.context["table"].page.object_list] == ["server2"]
+    assert f'<input type="hidden" name="lpar" value="{server2.pk}"' in text(page)
+    wrong = operator_client.get(reverse("migrations_app:index"), {"state__in": "pending,nonsense"})
+    assert field_errors(wrong, "state__in")[0].startswith("State (any of, comma-separated): ")
+
+
 def test_the_list_is_paginated(operator_client, demo):
     server1, p750b = demo
     for _ in range(30):

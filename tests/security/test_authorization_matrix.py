@@ -122,6 +122,9 @@ PAGES = {
     "migrations/batches/": row(get=READ),
     "migrations/batches/<int:pk>/": row("migrations_app.MigrationBatch", get=READ),
     "migrations/batches/<int:pk>/live/": row("migrations_app.MigrationBatch", get=READ),
+    # Migrate this plan: the confirmation and the run, for Operators.
+    "migrations/evacuation-plans/<int:pk>/": row("planning.EvacuationPlan", get=OPERATOR),
+    "migrations/evacuation-plans/<int:pk>/run/": row("planning.EvacuationPlan", post=OPERATOR),
 }
 for slug, (model, editors) in INVENTORY_EDITORS.items():
     PAGES |= {
