@@ -140,7 +140,8 @@ def test_an_unzoned_second_wwpn_is_refused_in_words(estate, simulated, start_wor
     job = wait_for(lambda: finished(job.pk), timeout=60)
     assert job.state == S.VALIDATION_FAILED
     assert "HSCLA319" in job.message and f"{second} is not zoned" in job.message
-    assert job.events.filter(codes__contains=["HSCLA319"], command__startswith="migrlpar -o v")
+    validations = job.events.filter(command__startswith="migrlpar -o v")
+    assert any("HSCLA319" in event.codes for event in validations)  # SQLite has no __contains
 
 
 def test_a_migration_stopped_mid_way(estate, simulated, start_worker):
