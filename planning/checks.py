@@ -107,7 +107,6 @@ class Estate:
                     "remote_slot",
                     "pvid_id",
                     "vswitch",
-                    "backing_devices",
                 )
             ),
             named_schemes=named,
@@ -125,7 +124,14 @@ class Estate:
                 estate.wwpns.setdefault(row["virtual_adapter_id"], []).append(row)
             if row["fabric_id"] is None:
                 estate.unassigned_wwpns.append(row)
+        # Only vSCSI server adapters map disks: decoding every adapter's JSON would cost more
+        # than the rest of the load.
+        servers = VirtualAdapter.objects.filter(
+            only(lpar_id__in=lpar_ids), kind=VirtualAdapterKind.VSCSI, role="server"
+        )
+        disks = dict(servers.order_by().values_list("id", "backing_devices"))
         for adapter in estate.adapters:
+            adapter["backing_devices"] = disks.get(adapter["id"]) or []
             estate.by_slot[adapter["lpar_id"], adapter["slot"]] = adapter
             estate.by_lpar[adapter["lpar_id"]].append(adapter)
         return estate
