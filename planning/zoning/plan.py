@@ -9,6 +9,7 @@ from functools import cached_property
 from inventory.choices import ZoningStyle
 from inventory.identifiers import wwpn_colon
 from inventory.models import Fabric, StoragePort, VirtualAdapter, Wwpn
+from planning.models import EvacuationPlacement, EvacuationPlan
 from planning.zoning.naming import NameBook, name_problems, storage_host_name, template_base
 from planning.zoning.records import FabricZoning
 
@@ -39,6 +40,7 @@ class Initiator:
     vios_port: str = ""
     vios_port_wwpn: str = ""
     stub_of: str = ""
+    lpm_target: str = ""  # the destination frame in the newest evacuation plan of its frame
 
     @property
     def wwpn_switch(self) -> str:
@@ -184,6 +186,24 @@ def _vfc_servers() -> dict[tuple[int, int], _Server]:
     return servers
 
 
+def _lpm_targets() -> dict[int, str]:
+    """LPAR → the frame the newest evacuation plan of its current frame sends it to (where its
+    second WWPN will log in)."""
+    newest: dict[int, int] = {}
+    for plan_pk, frame_pk in EvacuationPlan.objects.order_by("-created", "-pk").values_list(
+        "pk", "frame_id"
+    ):
+        newest.setdefault(frame_pk, plan_pk)
+    placements = EvacuationPlacement.objects.filter(
+        plan_id__in=newest.values(), destination__isnull=False
+    ).values_list("lpar_id", "lpar__frame_id", "plan__frame_id", "destination__name")
+    return {
+        lpar_pk: destination
+        for lpar_pk, lpar_frame, plan_frame, destination in placements
+        if lpar_frame == plan_frame  # not since moved by a migration
+    }
+
+
 def _npiv_wwpns() -> dict[int, list[tuple[int, str, int | None]]]:
     """vFC client adapter → its (position, WWPN, fabric id), in pair order."""
     pairs: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
@@ -259,6 +279,7 @@ def _add_npiv_initiators(
     servers = _vfc_servers()
     clients = _vfc_clients()
     wwpns_of = _npiv_wwpns()
+    lpm_targets = _lpm_targets()
     fabric_names = {pk: plan.fabric.name for pk, plan in plans.items()}
     # A stub twin's adapters are planned but not mapped: they reach the fabric of the
     # original's adapter in the same place (the n-th vFC client of the twin ↔ of the original).
@@ -340,6 +361,7 @@ def _add_npiv_initiators(
                     vios_port=server.port_label if server else "",
                     vios_port_wwpn=server.port_wwpn if server else "",
                     stub_of=client.stub_of,
+                    lpm_target=lpm_targets.get(client.lpar_pk, ""),
                 )
             )
 

@@ -57,7 +57,8 @@ def zoning_values(plan: FabricPlan, actions: dict[str, str] | None = None) -> It
             )
         npiv = initiator.device_type == NPIV_CLIENT
         yield (
-            "", actions.get(initiator.wwpn, "ADD"), *fabric_columns, initiator.frame, "",
+            "", actions.get(initiator.wwpn, "ADD"), *fabric_columns, initiator.frame,
+            initiator.lpm_target,
             initiator.lpar, initiator.lpar_id, initiator.adapter, initiator.client_slot or "",
             initiator.role, str(initiator.pair_index or ""), initiator.wwpn_switch,
             initiator.wwpn_storage, initiator.alias, initiator.vios, initiator.vios_vfchost,

@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from inventory.models import Fabric, Frame, Lpar, StoragePort, VirtualAdapter
 from inventory.services import object_save
+from planning.evacuation import evacuation_plan_create
 from planning.stubs import lpar_create_stub_twin
 from planning.zoning.exports import ExportRefused, zoning_export
 from planning.zoning.plan import zoning_plan
@@ -135,6 +136,25 @@ def test_one_fabrics_plan_is_that_fabrics_part_of_the_whole_plan(demo):
         assert alone.of(fabric).findings == part.findings
         host = next(h for h in part.hosts if h.lpar == "server1")
         assert set(wwpns_of(610)) | set(wwpns_of(620)) <= set(host.wwpns)
+
+
+def test_the_lpm_target_is_the_destination_in_the_newest_evacuation_plan(demo):
+    def targets() -> dict[str, set[str]]:
+        text = zoning_export(fabric=None, format="csv").content.decode()
+        rows = csv.DictReader(io.StringIO(text))
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            if row["Device_Type"] == "NPIV_CLIENT":
+                found.setdefault(row["LPAR"], set()).add(row["LPM_Target_System"])
+        return found
+
+    assert targets()["server1"] == {""}  # no plan yet
+    plan = evacuation_plan_create(frame=Frame.objects.get(name="p750-a"))
+    placed = plan.placements.get(lpar__name="server1")
+    assert placed.destination is not None
+    assert targets()["server1"] == {placed.destination.name}
+    Lpar.objects.filter(name="server1").update(frame=placed.destination)  # it has moved since
+    assert targets()["server1"] == {""}
 
 
 def test_csv_is_the_zoning_sheet(demo):
