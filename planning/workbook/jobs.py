@@ -70,7 +70,13 @@ def workbook_import_commit(*, source: WorkbookImport, user) -> WorkbookImport:
             "(WORKBOOK_UPLOAD_KEEP_DAYS): upload it again to import it."
         ]})  # fmt: skip
     stored = _keep([])
-    shutil.copyfile(upload_path(source), Path(settings.WORKBOOK_UPLOAD_DIR) / stored)
+    try:
+        shutil.copyfile(upload_path(source), Path(settings.WORKBOOK_UPLOAD_DIR) / stored)
+    except FileNotFoundError:  # deleted meanwhile
+        (Path(settings.WORKBOOK_UPLOAD_DIR) / stored).unlink()
+        raise ValidationError(
+            {"file": [f"The uploaded file of {source} is gone: upload it again to import it."]}
+        ) from None
     job = WorkbookImport.objects.create(
         filename=source.filename, sheet=source.sheet, stored_name=stored, dry_run=False,
         requested_by=user if user and user.is_authenticated else None,

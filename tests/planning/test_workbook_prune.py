@@ -117,3 +117,13 @@ def test_beat_runs_the_pruning_task(api, demo):
     old = dry_run(api, days_old=45)
     assert workbook_uploads_prune_task() == 1
     assert not upload_path(old).exists()
+
+
+def test_committing_a_dry_run_whose_file_went_meanwhile_is_a_400_not_a_crash(api, demo):
+    job = dry_run(api, days_old=0)
+    upload_path(job).unlink()  # as if pruned between the page and the click
+    refused = api.post(f"/api/workbook/imports/{job.pk}/commit/")
+    assert refused.status_code == 400
+    assert "is gone: upload it again" in refused.json()["file"][0]
+    assert WorkbookImport.objects.count() == 1
+    assert list(upload_path(job).parent.iterdir()) == []  # no stray empty copy
