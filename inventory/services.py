@@ -229,6 +229,38 @@ def objects_bulk_change(
     return changed, refused
 
 
+def virtual_adapters_vlans_add(*, tagged: Iterable[tuple[VirtualAdapter, Iterable[Vlan]]]) -> None:
+    """Give adapters just created (by `objects_bulk_create`) their tagged VLANs, in the through
+    table and in their creation history rows, as `vlans.set()` records them for a change: each
+    new adapter has one history row, its VLANs included."""
+    through = VirtualAdapter.vlans.through
+    rows = through.objects.bulk_create(
+        [through(virtualadapter=adapter, vlan=vlan) for adapter, vlans in tagged for vlan in vlans],
+        batch_size=BULK_BATCH,
+    )
+    if not rows:
+        return
+    history = VirtualAdapter.history.model
+    adapter_ids = sorted({row.virtualadapter_id for row in rows})
+    created = {}
+    for start in range(0, len(adapter_ids), 2000):
+        created.update(
+            (record.id, record)
+            for record in history.objects.filter(
+                id__in=adapter_ids[start : start + 2000], history_type="+"
+            )
+        )
+    m2m_history = HistoricalRecords.m2m_models[VirtualAdapter._meta.get_field("vlans")]
+    m2m_history.objects.bulk_create(
+        [
+            m2m_history(history=created[row.virtualadapter_id], id=row.pk,
+                        virtualadapter_id=row.virtualadapter_id, vlan_id=row.vlan_id)
+            for row in rows
+        ],
+        batch_size=BULK_BATCH,
+    )  # fmt: skip
+
+
 def _rows_update(
     model: type[models.Model], instances: Sequence[models.Model], fields: Sequence[models.Field]
 ) -> None:

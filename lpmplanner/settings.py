@@ -260,6 +260,9 @@ CELERY_BEAT_SCHEDULE = {
     # Dispatches pending migrations, starts queued ones that fit, finishes what dead workers left.
     "migrations-reconcile": {"task": "migrations_app.tasks.migrations_reconcile_task",
                              "schedule": 30.0},
+    # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
+    "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
+                               "schedule": 3600.0},
 }  # fmt: skip
 
 # Migrations: concurrency limits beside each frame's own (Frame.max_active_migrations).
@@ -279,6 +282,14 @@ WORKBOOK_ASYNC_ROWS = env_int("WORKBOOK_ASYNC_ROWS", 2_000)
 WORKBOOK_MAX_UNCOMPRESSED_MB = env_int("WORKBOOK_MAX_UNCOMPRESSED_MB", 1_000)
 WORKBOOK_MAX_INFLATION = env_int("WORKBOOK_MAX_INFLATION", 100)
 WORKBOOK_UPLOAD_DIR = VAR_DIR / "workbook-imports"
+# Uploads of finished imports older than this many days are deleted (the import's row and report
+# stay in the history); beat runs the pruning every hour.
+WORKBOOK_UPLOAD_KEEP_DAYS = env_int("WORKBOOK_UPLOAD_KEEP_DAYS", 30)
+if WORKBOOK_UPLOAD_KEEP_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"WORKBOOK_UPLOAD_KEEP_DAYS={WORKBOOK_UPLOAD_KEEP_DAYS} must be at least 1: a dry run's "
+        "file is what its commit imports."
+    )
 
 # Two-factor sign-in (django-otp, TOTP with recovery codes). The roles that must use it; any
 # other user may enrol. Administrators (superusers) always must while TWO_FACTOR_ADMINS is on.

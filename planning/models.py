@@ -294,7 +294,8 @@ class EvacuationPlacement(models.Model):
 class WorkbookImport(models.Model):
     """One upload of the planning workbook: a dry run or a commit. The row comes first; a large
     file is imported by a Celery task that works on it by id and writes its progress here. The
-    uploaded file is kept under LPM_VAR_DIR so that a dry run can be committed as it was seen."""
+    uploaded file is kept under LPM_VAR_DIR so that a dry run can be committed as it was seen,
+    until `workbook_uploads_prune` deletes it WORKBOOK_UPLOAD_KEEP_DAYS later."""
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -322,6 +323,11 @@ class WorkbookImport(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    file_deleted = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the kept upload was deleted (after WORKBOOK_UPLOAD_KEEP_DAYS); the row "
+        "and its report stay.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created"]
@@ -340,6 +346,11 @@ class WorkbookImport(models.Model):
     @property
     def done(self) -> bool:
         return self.state in (self.State.SUCCEEDED, self.State.FAILED)
+
+    @property
+    def file_kept_days(self) -> int | None:
+        """How many days the upload was kept before it was deleted, if it was."""
+        return (self.file_deleted - self.created).days if self.file_deleted else None
 
 
 # The zoning exports' record lives with the zoning code; Django finds models in this module.

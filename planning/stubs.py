@@ -14,8 +14,13 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 
 from inventory.choices import LparKind, LparState, VirtualAdapterKind, VirtualAdapterRole
-from inventory.models import Frame, Lpar, SharedProcessorPool, VirtualAdapter, Vlan, Wwpn
-from inventory.services import object_save, objects_bulk_create, virtual_adapter_save
+from inventory.models import Frame, Lpar, SharedProcessorPool, VirtualAdapter, Wwpn
+from inventory.services import (
+    object_save,
+    objects_bulk_create,
+    virtual_adapter_save,
+    virtual_adapters_vlans_add,
+)
 from lpmplanner.exceptions import Conflict
 from planning.models import KIND_LABELS, EnumerationScheme, PlannedServerAdapter
 from planning.selectors import scheme_for_frame
@@ -269,32 +274,6 @@ def _created(instances: list) -> None:
         raise refused[0][1]
 
 
-def _vlans_add(tagged: list[tuple[VirtualAdapter, list[Vlan]]]) -> None:
-    """Give new Ethernet adapters their tagged VLANs, in the through table and in the adapters'
-    creation history rows (so each adapter has one history row, VLANs included)."""
-    through = VirtualAdapter.vlans.through
-    rows = through.objects.bulk_create(
-        [through(virtualadapter=adapter, vlan=vlan) for adapter, vlans in tagged for vlan in vlans]
-    )
-    if not rows:
-        return
-    history = VirtualAdapter.history.model
-    created = {
-        record.id: record
-        for record in history.objects.filter(
-            id__in={row.virtualadapter_id for row in rows}, history_type="+"
-        )
-    }
-    m2m_history = history._meta.get_field("vlans").related_model
-    m2m_history.objects.bulk_create(
-        [
-            m2m_history(history=created[row.virtualadapter_id], id=row.pk,
-                        virtualadapter_id=row.virtualadapter_id, vlan_id=row.vlan_id)
-            for row in rows
-        ]
-    )  # fmt: skip
-
-
 def _adapters_create(twins: list[tuple[TwinPlan, Lpar]], pool: _WwpnPool) -> None:
     """The planned adapters of each twin: its clients, their server adapters on the VIOS (planned,
     not mapped) and a WWPN pair per vFC client, on the original's fabrics."""
@@ -323,7 +302,7 @@ def _adapters_create(twins: list[tuple[TwinPlan, Lpar]], pool: _WwpnPool) -> Non
                 fabrics = storage.fabrics if len(storage.fabrics) == 2 else [None, None]
                 pairs.append((client, zip(pool.take_pair(), fabrics, strict=True)))
     _created(adapters)
-    _vlans_add(tagged)
+    virtual_adapters_vlans_add(tagged=tagged)
     _created(
         [
             Wwpn(virtual_adapter=client, value=value, position=position, fabric=fabric)

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from planning.models import WorkbookImport
-from planning.workbook.jobs import workbook_import_run
+from planning.workbook.jobs import workbook_import_run, workbook_uploads_prune
 
 
 @shared_task
@@ -11,3 +11,9 @@ def workbook_import_task(job_id: int) -> str:
     """Import (or dry-run) one uploaded workbook; the outcome is on the WorkbookImport row."""
     job = WorkbookImport.objects.select_related("requested_by").get(pk=job_id)
     return workbook_import_run(job=job).state
+
+
+@shared_task
+def workbook_uploads_prune_task() -> int:
+    """Beat, every hour: delete the uploads of imports older than WORKBOOK_UPLOAD_KEEP_DAYS."""
+    return len(workbook_uploads_prune())

@@ -73,6 +73,12 @@ def test_a_bad_boolean_names_the_variable(tmp_path):
     assert "DEBUG='maybe' is not a boolean" in result.stderr
 
 
+def test_workbook_uploads_are_kept_at_least_a_day(tmp_path):
+    result = load_settings(tmp_path, WORKBOOK_UPLOAD_KEEP_DAYS="0")
+    assert result.returncode != 0
+    assert "WORKBOOK_UPLOAD_KEEP_DAYS=0 must be at least 1" in result.stderr
+
+
 def test_check_deploy_is_clean_with_production_variables(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -15,6 +15,7 @@ from migrations_app.models import (
 )
 from migrations_app.selectors import batch_totals
 from planning.api.serializers import FindingSerializer
+from planning.models import EvacuationPlan
 
 
 class DriftItemSerializer(serializers.ModelSerializer):
@@ -181,23 +182,57 @@ class BatchItemSerializer(MigrationOptionsInputSerializer):
 
 
 class MigrationBatchCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, max_length=128)
-    jobs = BatchItemSerializer(many=True, help_text="Each LPAR and its destination frame.")
+    """A batch is either `jobs` (each LPAR and its destination) or `evacuation_plan` (a saved
+    plan, run as "Migrate this plan" runs it), exactly one of the two."""
+
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=128,
+        help_text="With `jobs` only: a plan's batch is named after the plan.",
+    )  # fmt: skip
+    jobs = BatchItemSerializer(
+        many=True, required=False, help_text="Each LPAR and its destination frame."
+    )
+    evacuation_plan = serializers.PrimaryKeyRelatedField(
+        queryset=EvacuationPlan.objects.select_related("frame"), required=False,
+        help_text="Instead of `jobs`: the id of a saved evacuation plan; its placed LPARs are "
+        "migrated wave by wave with the plan's mover service partitions.",
+    )  # fmt: skip
     validate_only = serializers.BooleanField(default=False)
     confirm_warnings = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        given = [field for field in ("jobs", "evacuation_plan") if field in attrs]
+        if len(given) == 2:
+            message = "Give either jobs or evacuation_plan, not both: a plan brings its own jobs."
+            raise serializers.ValidationError({"jobs": [message], "evacuation_plan": [message]})
+        if not given:
+            message = (
+                "Give jobs (each LPAR and its destination frame) or evacuation_plan (the id of a "
+                "saved evacuation plan to run)."
+            )
+            raise serializers.ValidationError({"jobs": [message], "evacuation_plan": [message]})
+        if "evacuation_plan" in attrs and attrs.get("name"):
+            raise serializers.ValidationError(
+                {"name": ["A plan's batch is named after the plan; leave name out."]}
+            )
+        return attrs
 
 
 class MigrationBatchSerializer(serializers.ModelSerializer):
     """A batch with its jobs, and the whole: how many are in each state, overall progress."""
 
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    evacuation_plan = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The evacuation plan the batch runs, if any."
+    )
     jobs = MigrationJobSerializer(many=True, read_only=True)
     states = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
 
     class Meta:
         model = MigrationBatch
-        fields = ["id", "name", "requested_by", "created", "states", "progress", "jobs"]
+        fields = ["id", "name", "requested_by", "created", "evacuation_plan", "states",
+                  "progress", "jobs"]  # fmt: skip
         read_only_fields = fields
 
     def get_states(self, batch: MigrationBatch) -> dict[str, int]:

@@ -3,6 +3,7 @@ history with its drift reports, accept/keep per drift item, creating a planned s
 its HMC (`POST /api/lpars/{id}/create-on-hmc/`), and migrations (`/api/migrations/`, their
 start/stop/recover verbs, the wizard's proposal) and their batches (`/api/migration-batches/`)."""
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -142,7 +143,7 @@ class MigrationActionLog:
             security_event(
                 kind=SecurityEvent.Kind.MIGRATION, request=request, channel="api",
                 action=f"{self.basename}.{self.action}", object=kwargs.get("pk"),
-                status=response.status_code,
+                status=response.status_code, **getattr(self, "logged_details", {}),
             )  # fmt: skip
         return super().finalize_response(request, response, *args, **kwargs)
 
@@ -258,9 +259,13 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
 
 
 class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
-    """Batches of migrations with each job and the whole; POST submits one, all or nothing."""
+    """Batches of migrations with each job and the whole; POST submits one (a list of jobs or an
+    evacuation plan to run), all or nothing."""
 
+    # A batch's jobs in the order they were asked for (an evacuation plan's: wave by wave), as
+    # its page lists them.
     queryset = MigrationBatch.objects.select_related("requested_by").prefetch_related(
+        Prefetch("jobs", queryset=MigrationJob.objects.order_by("created", "pk")),
         "jobs__lpar", "jobs__source_frame", "jobs__destination_frame", "jobs__hmc",
         "jobs__source_msp", "jobs__dest_msp", "jobs__requested_by",
     )  # fmt: skip
@@ -272,25 +277,36 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request=serializers.MigrationBatchCreateSerializer,
         responses={201: serializers.MigrationBatchSerializer},
-        description="Submit many migrations at once: `jobs` is a list of `{lpar, "
-        "destination_frame}` (plus any wizard option). Every refusal is listed under `jobs`; "
-        "then nothing is created.",
+        description="Submit many migrations at once, either `jobs`, a list of `{lpar, "
+        "destination_frame}` (plus any wizard option), or `evacuation_plan`, the id of a saved "
+        "plan to run as *Migrate this plan* does (its placed LPARs wave by wave, with the plan's "
+        "mover service partitions; the unplaced ones are left out). Exactly one of the two. "
+        "Every refusal is listed under `jobs` by LPAR and rule (a plan that places no LPAR under "
+        "`evacuation_plan`); then nothing is created.",
     )
     def create(self, request: Request) -> Response:
         given = serializers.MigrationBatchCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        items = [
-            {
-                "lpar": item["lpar"], "destination_frame": item["destination_frame"],
-                "options": {k: v for k, v in item.items() if k in serializers.OPTION_FIELDS},
-            }
-            for item in data["jobs"]
-        ]  # fmt: skip
-        batch = lpm.batch_create(
-            items=items, requested_by=request.user, name=data.get("name", ""),
-            confirm_warnings=data["confirm_warnings"], validate_only=data["validate_only"],
-        )  # fmt: skip
+        if "evacuation_plan" in data:
+            plan = data["evacuation_plan"]
+            self.logged_details = {"evacuation_plan": plan.pk}
+            batch = lpm.evacuation_plan_run(
+                plan=plan, requested_by=request.user, confirm_warnings=data["confirm_warnings"],
+                validate_only=data["validate_only"],
+            )  # fmt: skip
+        else:
+            items = [
+                {
+                    "lpar": item["lpar"], "destination_frame": item["destination_frame"],
+                    "options": {k: v for k, v in item.items() if k in serializers.OPTION_FIELDS},
+                }
+                for item in data["jobs"]
+            ]  # fmt: skip
+            batch = lpm.batch_create(
+                items=items, requested_by=request.user, name=data.get("name", ""),
+                confirm_warnings=data["confirm_warnings"], validate_only=data["validate_only"],
+            )  # fmt: skip
         batch = self.get_queryset().get(pk=batch.pk)
         body = serializers.MigrationBatchSerializer(batch, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)

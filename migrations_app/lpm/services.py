@@ -442,7 +442,11 @@ def batch_create(
 
 
 def evacuation_plan_run(
-    *, plan: EvacuationPlan, requested_by=None, confirm_warnings: bool = False
+    *,
+    plan: EvacuationPlan,
+    requested_by=None,
+    confirm_warnings: bool = False,
+    validate_only: bool = False,
 ) -> MigrationBatch:
     """Run an evacuation plan: one batch of the migrations of its placed LPARs, in the plan's
     order (wave by wave), each with the plan's mover service partitions. All or nothing, as
@@ -450,8 +454,10 @@ def evacuation_plan_run(
     planned = evacuation_plan_migrations(plan=plan)
     if not planned:
         raise ValidationError(
-            {"plan": [f"Evacuation plan #{plan.pk} of {plan.frame.name} places no LPAR on another "
-                      "frame: there is nothing to migrate."]}
+            {"evacuation_plan": [
+                f"Evacuation plan #{plan.pk} of {plan.frame.name} places no LPAR on another "
+                "frame: there is nothing to migrate."
+            ]}
         )  # fmt: skip
     lpars = Lpar.objects.in_bulk([m.lpar for m in planned])
     frames = Frame.objects.in_bulk([m.destination for m in planned])
@@ -465,6 +471,7 @@ def evacuation_plan_run(
     with transaction.atomic():
         batch = batch_create(
             items=items, requested_by=requested_by, confirm_warnings=confirm_warnings,
+            validate_only=validate_only,
             name=f"Evacuation plan #{plan.pk} of {plan.frame.name}"[:128],
         )  # fmt: skip
         batch.evacuation_plan = plan

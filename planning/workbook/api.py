@@ -80,7 +80,7 @@ class WorkbookImportSerializer(serializers.ModelSerializer):
         model = WorkbookImport
         fields = ["id", "filename", "sheet", "dry_run", "state", "progress", "rows", "committed",
                   "message", "report", "request_id", "history_url", "requested_by", "created",
-                  "started", "finished"]  # fmt: skip
+                  "started", "finished", "file_deleted"]  # fmt: skip
         read_only_fields = fields
 
     def get_history_url(self, job: WorkbookImport) -> str:

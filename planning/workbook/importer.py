@@ -32,6 +32,7 @@ from inventory.services import (
     port_wwpn_set,
     storage_port_wwpn_set,
     vfc_wwpns_set,
+    virtual_adapters_vlans_add,
 )
 from planning.selectors import schemes_by_frame
 from planning.workbook import columns as c
@@ -691,14 +692,7 @@ class ImportRun:
         done_new, _ = self.write(
             spec, new, [p.without(extras) for p in changed if p.without(extras)], names
         )
-        through = VirtualAdapter.vlans.through
-        through.objects.bulk_create(
-            [
-                through(virtualadapter_id=p.instance.pk, vlan_id=v.pk)
-                for p in done_new
-                for v in p.tagged
-            ]
-        )
+        virtual_adapters_vlans_add(tagged=[(p.instance, p.tagged) for p in done_new])
         pairs = [
             (
                 p,

@@ -1,13 +1,16 @@
 """Workbook imports as jobs: the upload is kept under LPM_VAR_DIR and a WorkbookImport row made
 first; a small file is imported at once, a large one by a Celery task that writes its progress on
-the row. Everything an import changes carries the row's request id in the change history."""
+the row. Everything an import changes carries the row's request id in the change history. Kept
+uploads of finished imports are deleted after WORKBOOK_UPLOAD_KEEP_DAYS; the rows stay."""
 
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
@@ -61,8 +64,19 @@ def workbook_import_start(
 
 def workbook_import_commit(*, source: WorkbookImport, user) -> WorkbookImport:
     """Commit the file a dry run read, as it was uploaded."""
+    if source.file_deleted:
+        raise ValidationError({"file": [
+            f"The uploaded file of {source} was deleted after {source.file_kept_days} days "
+            "(WORKBOOK_UPLOAD_KEEP_DAYS): upload it again to import it."
+        ]})  # fmt: skip
     stored = _keep([])
-    shutil.copyfile(upload_path(source), Path(settings.WORKBOOK_UPLOAD_DIR) / stored)
+    try:
+        shutil.copyfile(upload_path(source), Path(settings.WORKBOOK_UPLOAD_DIR) / stored)
+    except FileNotFoundError:  # deleted meanwhile
+        (Path(settings.WORKBOOK_UPLOAD_DIR) / stored).unlink()
+        raise ValidationError(
+            {"file": [f"The uploaded file of {source} is gone: upload it again to import it."]}
+        ) from None
     job = WorkbookImport.objects.create(
         filename=source.filename, sheet=source.sheet, stored_name=stored, dry_run=False,
         requested_by=user if user and user.is_authenticated else None,
@@ -130,3 +144,25 @@ def workbook_import_run(*, job: WorkbookImport) -> WorkbookImport:
         job.state = WorkbookImport.State.SUCCEEDED
     job.save()
     return job
+
+
+def workbook_uploads_prune(
+    *, keep_days: int | None = None, now: datetime | None = None
+) -> list[WorkbookImport]:
+    """Delete the kept uploads of finished (succeeded or failed) imports created more than
+    `keep_days` (WORKBOOK_UPLOAD_KEEP_DAYS) ago; never a queued or running one's. Each row stays,
+    with its report, marked with when its file went. Returns the imports whose file was deleted."""
+    keep_days = settings.WORKBOOK_UPLOAD_KEEP_DAYS if keep_days is None else keep_days
+    now = now or timezone.now()
+    old = WorkbookImport.objects.filter(
+        state__in=[WorkbookImport.State.SUCCEEDED, WorkbookImport.State.FAILED],
+        created__lt=now - timedelta(days=keep_days),
+        file_deleted__isnull=True,
+    ).order_by("created", "pk")
+    pruned = []
+    for job in old:
+        upload_path(job).unlink(missing_ok=True)
+        job.file_deleted = now
+        job.save(update_fields=["file_deleted"])
+        pruned.append(job)
+    return pruned

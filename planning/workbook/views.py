@@ -1,7 +1,8 @@
 """The Workbook page: export, the blank template, upload → preview (dry run) → commit."""
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -63,4 +64,8 @@ def workbook_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def workbook_import_commit_page(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, IMPORT_PERMISSION)
     source = get_object_or_404(WorkbookImport, pk=pk)
-    return redirect(workbook_import_commit(source=source, user=request.user))
+    try:
+        return redirect(workbook_import_commit(source=source, user=request.user))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(source)

@@ -1,15 +1,18 @@
 """Migrate this plan: an evacuation plan run as one batch from its page. The confirmation lists
 the migrations in wave order and the LPARs left out; confirming creates the batch, all or
-nothing, for Operators with a fresh second factor only."""
+nothing, for Operators with a fresh second factor only. The same over the API
+(`POST /api/migration-batches/` with `evacuation_plan`), for operate-scope tokens."""
 
 import html
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar
 from lpmplanner.models import SecurityEvent
+from lpmplanner.security.tokens import api_token_create
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationBatch, MigrationJob
 from planning.evacuation import evacuation_plan_create
@@ -182,3 +185,112 @@ def test_warnings_found_now_need_the_tick(client, operator, plan, frames):
     assert not MigrationBatch.objects.exists() and not MigrationJob.objects.exists()
     client.post(run_url(plan), {"confirm_warnings": "on"})
     assert MigrationBatch.objects.get().jobs.count() == 3
+
+
+# The same over the API: `POST /api/migration-batches/` with `evacuation_plan`.
+
+
+def token_client(user, scope: str) -> APIClient:
+    token = api_token_create(user=user, name=f"ci {scope}", scope=scope)[1]
+    return APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def run_over_api(client: APIClient, body: dict):
+    return client.post("/api/migration-batches/", body, format="json")
+
+
+def test_an_operate_token_runs_the_plan_as_one_batch(operator, plan):
+    client = token_client(operator, "operate")
+    answer = run_over_api(client, {"evacuation_plan": plan.pk, "confirm_warnings": True})
+    assert answer.status_code == 201, answer.json()
+    body = answer.json()
+    batch = MigrationBatch.objects.get()
+    assert body["id"] == batch.pk and body["evacuation_plan"] == plan.pk
+    assert body["name"] == f"Evacuation plan #{plan.pk} of p750-a"
+    assert [j["lpar_name"] for j in body["jobs"]] == ["db1", "server2", "server1"]  # wave order
+    assert body["states"] == {"pending": 3} and body["requested_by"] == "olga"
+    by_lpar = {p.lpar_id: p for p in plan.placements.all()}
+    assert all(
+        j.source_msp_id == by_lpar[j.lpar_id].source_msp_id for j in batch.jobs.all()
+    )  # the plan's mover service partitions
+    listed = client.get("/api/migration-batches/").json()["results"]
+    assert [(b["id"], b["evacuation_plan"]) for b in listed] == [(batch.pk, plan.pk)]
+    logged = SecurityEvent.objects.get(kind=SecurityEvent.Kind.MIGRATION)
+    assert logged.user == operator and logged.data["action"] == "migrationbatch.create"
+    assert logged.data["evacuation_plan"] == plan.pk and logged.data["status"] == 201
+
+
+def test_validate_only_asks_only_for_the_hmcs_validation(operator, plan):
+    body = {"evacuation_plan": plan.pk, "confirm_warnings": True, "validate_only": True}
+    answer = run_over_api(token_client(operator, "operate"), body)
+    assert answer.status_code == 201, answer.json()
+    assert all(j["validate_only"] for j in answer.json()["jobs"])
+
+
+@pytest.mark.parametrize("scope", ["read", "write"])
+def test_a_token_without_the_operate_scope_is_refused(operator, plan, scope):
+    answer = run_over_api(token_client(operator, scope), {"evacuation_plan": plan.pk})
+    assert answer.status_code == 403
+    assert f"This token's scope is {scope}" in answer.json()["detail"]
+    assert not MigrationBatch.objects.exists() and not MigrationJob.objects.exists()
+    logged = SecurityEvent.objects.get(kind=SecurityEvent.Kind.MIGRATION)
+    assert logged.data["status"] == 403
+
+
+def test_a_planner_with_an_operate_token_is_refused(plan):
+    planner = plan.created_by
+    answer = run_over_api(token_client(planner, "operate"), {"evacuation_plan": plan.pk})
+    assert answer.status_code == 403
+    assert not MigrationBatch.objects.exists()
+
+
+def test_jobs_and_a_plan_together_or_neither_is_a_400_naming_both(operator, plan):
+    client = token_client(operator, "operate")
+    server1, p750b = Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
+    both = run_over_api(client, {
+        "evacuation_plan": plan.pk, "jobs": [{"lpar": server1.pk, "destination_frame": p750b.pk}],
+    })  # fmt: skip
+    assert both.status_code == 400
+    assert "not both" in both.json()["jobs"][0] and "not both" in both.json()["evacuation_plan"][0]
+    neither = run_over_api(client, {"confirm_warnings": True})
+    assert neither.status_code == 400
+    assert set(neither.json()) == {"jobs", "evacuation_plan"}
+    assert "Give jobs" in neither.json()["evacuation_plan"][0]
+    named = run_over_api(client, {"evacuation_plan": plan.pk, "name": "mine"})
+    assert named.status_code == 400 and "named after the plan" in named.json()["name"][0]
+    unknown = run_over_api(client, {"evacuation_plan": 999999})
+    assert unknown.status_code == 400 and "evacuation_plan" in unknown.json()
+    assert not MigrationBatch.objects.exists() and not MigrationJob.objects.exists()
+
+
+def test_a_refused_plan_names_the_lpar_and_the_rule_and_creates_nothing(operator, plan, frames):
+    _, p750b = frames
+    held = lpm.migration_create(lpar=Lpar.objects.get(name="server2"), destination=p750b)
+    client = token_client(operator, "operate")
+    answer = run_over_api(client, {"evacuation_plan": plan.pk, "confirm_warnings": True})
+    assert answer.status_code == 400
+    assert (
+        f"2. server2 → p750-b: server2 already has migration #{held.pk} (pending); stop it or "
+        "wait for it to finish."
+    ) in answer.json()["jobs"]
+    assert not MigrationBatch.objects.exists()
+    assert list(MigrationJob.objects.all()) == [held]
+
+    unconfirmed = run_over_api(client, {"evacuation_plan": plan.pk})
+    assert unconfirmed.status_code == 400 and unconfirmed.json()["jobs"]
+    assert not MigrationBatch.objects.exists()
+
+
+def test_a_plan_that_places_no_lpar_is_a_400_under_evacuation_plan(operator, frames):
+    p750a, p750b = frames
+    free_memory(p750b, 0)
+    empty = evacuation_plan_create(frame=p750a)
+    answer = run_over_api(token_client(operator, "operate"), {"evacuation_plan": empty.pk})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "evacuation_plan": [
+            f"Evacuation plan #{empty.pk} of p750-a places no LPAR on another frame: there is "
+            "nothing to migrate."
+        ]
+    }
+    assert not MigrationBatch.objects.exists() and not MigrationJob.objects.exists()

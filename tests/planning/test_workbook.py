@@ -8,11 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inventory.history import history_list
-from inventory.models import Frame, Lpar, VirtualAdapter
+from inventory.models import Frame, Lpar, VirtualAdapter, Vlan
 from planning.models import WorkbookImport
 from planning.stubs import lpar_create_stub_twin
 from planning.workbook.columns import SHEETS
-from tests.factories import user_create
+from tests.factories import login, user_create
 from tests.planning.workbook_helpers import (
     book_of,
     cell_of,
@@ -387,3 +387,32 @@ def test_a_queued_import_shows_its_progress_until_it_is_done(client, planner):
     done = client.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in done
     assert "Nothing was changed: 2 problems in the file." in done
+
+
+def test_a_new_adapters_tagged_vlans_are_in_its_history(api, client, planner, demo):
+    """The creation's history row holds the tagged VLANs, so the adapter's history shows them
+    and a later change of its VLANs reads from what it was created with."""
+    header = b"Frame,LPAR,Slot,Kind,Role,vSwitch,PVID,Tagged VLANs\n"
+    created = upload(
+        api, header + b'p750-a,vios1,30,ethernet,trunk,ETHERNET0,1,"400,401"\n',
+        name="Virtual adapters.csv", dry_run=False,
+    )  # fmt: skip
+    assert created.json()["report"]["sheets"]["Virtual adapters"]["created"] == 1, created.json()
+    adapter = VirtualAdapter.objects.get(lpar__name="vios1", lpar__frame__name="p750-a", slot=30)
+    record = adapter.history.get()
+    assert record.history_type == "+" and record.history_user == planner
+    assert sorted(row.vlan.vlan_id for row in record.vlans.all()) == [400, 401]
+
+    changed = upload(
+        api, header + b"p750-a,vios1,30,ethernet,trunk,ETHERNET0,1,401\n",
+        name="Virtual adapters.csv", dry_run=False,
+    )  # fmt: skip
+    assert changed.json()["report"]["sheets"]["Virtual adapters"]["updated"] == 1, changed.json()
+    latest = adapter.history.order_by("-history_date", "-history_id").first()
+    [vlans] = [c for c in latest.diff_against(latest.prev_record).changes if c.field == "vlans"]
+    assert sorted(row["vlan"] for row in vlans.old) == sorted(
+        Vlan.objects.filter(vlan_id__in=[400, 401]).values_list("pk", flat=True)
+    )
+    login(client, planner)
+    page = client.get(adapter.get_absolute_url()).content.decode()
+    assert "<code>vlans</code>" in page
