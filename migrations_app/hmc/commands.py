@@ -48,19 +48,19 @@ class Command:
     @property
     def shown(self) -> str:
         """The line as logs, job events and errors record it: secrets masked."""
-        return " ".join(shlex.quote(word) for word in secrets_masked(self.argv))
+        return line_shown(self.argv)
 
     def __str__(self) -> str:
         return self.shown
 
 
-def secrets_masked(words: Sequence[str]) -> list[str]:
-    """The words with the value of every secret option (`--passwd`) replaced by MASK."""
-    masked = list(words)
-    for index, word in enumerate(masked[:-1]):
+def line_shown(words: Sequence[str]) -> str:
+    """A command line with the value of every secret option (`--passwd`) written as MASK."""
+    shown = [shlex.quote(word) for word in words]
+    for index, word in enumerate(words[:-1]):
         if word in SECRET_OPTIONS:
-            masked[index + 1] = MASK
-    return masked
+            shown[index + 1] = MASK
+    return " ".join(shown)
 
 
 def _checked(value: str, pattern: re.Pattern, what: str) -> str:

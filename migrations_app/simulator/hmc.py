@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from migrations_app.hmc import codes
-from migrations_app.hmc.commands import MASK, secrets_masked
+from migrations_app.hmc.commands import MASK, line_shown
 from migrations_app.hmc.parser import list_split, records_parse
 from migrations_app.simulator.estate import (
     ENV_OF_KIND,
@@ -160,8 +160,10 @@ def _filtered(records: list[dict], options: Options) -> list[dict]:
 
 def masked_line(line: str) -> str:
     """A command line as the simulator records it: the value of `--passwd` masked."""
+    if "--passwd" not in line:
+        return line
     try:
-        return shlex.join(secrets_masked(shlex.split(line)))
+        return line_shown(shlex.split(line))
     except ValueError:
         return SECRET_WORD.sub(rf"\g<1>{MASK}", line)
 
