@@ -21,8 +21,9 @@ from migrations_app.simulator.server import (
 class Command(BaseCommand):
     help = (
         "Run the HMC simulator: an SSH server answering the HMC command line (lssyscfg, lshwres, "
-        "lslparmigr, migrlpar, mksyscfg, viosvrcmd) from the inventory (--from-db) or a JSON "
-        "fixture (--fixture). Its host key is generated once and kept in the var directory."
+        "lslparmigr, migrlpar, mksyscfg, viosvrcmd, mkauthkeys) from the inventory (--from-db) "
+        "or a JSON fixture (--fixture). Its host key is generated once and kept in the var "
+        "directory."
     )
 
     def add_arguments(self, parser) -> None:
