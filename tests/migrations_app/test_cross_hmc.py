@@ -15,6 +15,7 @@ from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.models import SecurityEvent
 from migrations_app.hmc import codes, commands
+from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.errors import HmcCommandError
 from migrations_app.lpm.options import migration_command
 from migrations_app.lpm.runner import migration_job_run
@@ -95,6 +96,19 @@ def _two_simulated_hmcs() -> tuple[SimulatedHmc, SimulatedHmc]:
     return source, remote
 
 
+class _Answer:
+    """A transport that answers every command with the same text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def run(self, command, *, timeout=None) -> str:
+        return self.text
+
+    def close(self) -> None:
+        pass
+
+
 def _run(hmc: SimulatedHmc, line: str) -> tuple[int, str, str]:
     return asyncio.run(hmc.execute(line))
 
@@ -137,6 +151,8 @@ def test_the_simulator_moves_a_partition_to_a_frame_of_the_other_hmc():
     assert result == (0, "", "")
     assert "remote_manager=10.1.1.2" in progress and "remote_user=hscroot" in progress
     assert "dest_sys_name=frame-b" in progress
+    status = HmcClient(_Answer(progress)).migration_status(system="frame-a", lpar="app1")
+    assert (status.remote_manager, status.remote_user) == ("10.1.1.2", "hscroot")
     assert source.estate.frame("frame-a").lpar("app1") is None
     _, listed, _ = _run(remote, "lssyscfg -r lpar -m frame-b")
     assert "name=app1,lpar_id=7" in listed
