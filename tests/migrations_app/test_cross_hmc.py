@@ -6,9 +6,11 @@ HMCs that know each other move a partition from one to the other."""
 import asyncio
 import html
 import logging
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from inventory.demo import demo_estate_load
@@ -20,10 +22,12 @@ from migrations_app.hmc.errors import HmcCommandError
 from migrations_app.lpm.options import migration_command
 from migrations_app.lpm.runner import migration_job_run
 from migrations_app.lpm.services import migration_command_preview, migration_create
+from migrations_app.management.commands.hmc_simulator import simulated_hmcs
 from migrations_app.models import MigrationEvent, MigrationJob, MigrationState
 from migrations_app.services import hmc_ssh_trust_setup
-from migrations_app.simulator.estate import SimEstate, SimFrame, SimLpar
+from migrations_app.simulator.estate import SimEstate, SimFrame, SimLpar, estate_from_db
 from migrations_app.simulator.hmc import DEFAULT_PASSWORD, SimNetwork, SimulatedHmc
+from migrations_app.simulator.server import Logins
 from tests.factories import login, user_create
 from tests.migrations_app.conftest import REMOTE_HMC_HOST, cross_hmc_start
 
@@ -156,6 +160,37 @@ def test_the_simulator_moves_a_partition_to_a_frame_of_the_other_hmc():
     assert source.estate.frame("frame-a").lpar("app1") is None
     _, listed, _ = _run(remote, "lssyscfg -r lpar -m frame-b")
     assert "name=app1,lpar_id=7" in listed
+
+
+def test_the_simulator_command_serves_peer_hmcs_that_know_each_other(demo):
+    remote = Hmc.objects.create(name="hmc-b", host="10.0.0.2", username="hscroot")
+    Frame.objects.filter(name="p750-b").update(hmc=remote)
+    build = partial(
+        simulated_hmcs, estate_from_db(hmc_name="hmc-sim"), host="127.0.0.1", port=2222,
+        hmc_name="hmc-sim", logins=Logins(), migration_seconds=1,
+    )  # fmt: skip
+    served = build(peers=["hmc-b@127.0.0.2:2223"])
+    assert [(host, port) for _, host, port in served] == [("127.0.0.1", 2222), ("127.0.0.2", 2223)]
+    (main, _, _), (peer, _, _) = served
+    assert [f.name for f in main.estate.frames] == ["p750-a"]
+    assert [f.name for f in peer.estate.frames] == ["p750-b"]
+    trust = commands.mkauthkeys_generate(
+        remote_hmc="127.0.0.2", remote_user="hscroot", password=DEFAULT_PASSWORD
+    )
+    assert _run(main, trust.text)[0] == 0
+    validate = "migrlpar -o v -m p750-a -t p750-b --ip 127.0.0.2 -u hscroot -p server1"
+    assert _run(main, validate)[0] == 0
+
+    for peers, message in (
+        (["hmc-b"], "write it HMC@HOST:PORT"),
+        (["hmc-b@127.0.0.1:2223"], "127.0.0.1 is taken"),
+        (["nobody@127.0.0.3:2223"], "HMC nobody manages no frame"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            build(peers=peers)
+    with pytest.raises(CommandError, match="--peer needs --from-db and --hmc"):
+        simulated_hmcs(SimEstate(), host="127.0.0.1", port=2222, peers=["hmc-b@127.0.0.2:1"],
+                       hmc_name=None, logins=Logins(), migration_seconds=1)  # fmt: skip
 
 
 # Jobs against two simulated HMCs over SSH ---------------------------------------------------
