@@ -58,12 +58,6 @@ class SshTrustSerializer(serializers.Serializer):
         help_text="The password of the remote HMC's user: used once, never stored or returned.",
     )  # fmt: skip
 
-    def validate_remote_hmc(self, remote: Hmc) -> Hmc:
-        hmc = self.context["hmc"]
-        if remote.pk == hmc.pk:
-            raise serializers.ValidationError(f"Choose another HMC than {hmc} itself.")
-        return remote
-
 
 class SshTrustResultSerializer(serializers.Serializer):
     hmc = serializers.IntegerField()

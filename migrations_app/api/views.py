@@ -133,7 +133,7 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
     @sensitive_variables("password", "given")
     def ssh_trust(self, request: Request, pk=None) -> Response:
         hmc = self.get_object()
-        given = serializers.SshTrustSerializer(data=request.data, context={"hmc": hmc})
+        given = serializers.SshTrustSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         remote, password = given.validated_data["remote_hmc"], given.validated_data["password"]
         outcome = "refused"

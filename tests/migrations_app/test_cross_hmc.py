@@ -322,12 +322,14 @@ def test_an_operator_sets_up_trust_over_the_api(demo, two_hmcs, api_client, capl
         )
 
     assert wrong.status_code == 400 and "remote_hmc" in wrong.json()
+    itself = api_client.post(url, {"remote_hmc": hmc.pk, "password": "x"}, format="json")
+    assert itself.json() == {"remote_hmc": ["Choose another HMC than hmc-sim itself."]}
     assert right.status_code == 200, right.json()
     assert right.json()["remote_user"] == "hscroot"
     assert "now logs in to HMC hmc-b" in right.json()["detail"]
     events = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.HMC_TRUST).order_by("pk")
     assert [(e.data["outcome"], e.data["remote_hmc"], e.username) for e in events] == [
-        ("refused", "hmc-b", "olga"), ("set up", "hmc-b", "olga"),
+        ("refused", "hmc-b", "olga"), ("set up", "hmc-b", "olga"), ("refused", "hmc-sim", "olga"),
     ]  # fmt: skip
     assert source.hmc.commands_matching("mkauthkeys", "--ip", REMOTE_HMC_HOST)
     recorded = "\n".join(source.hmc.commands_seen)
