@@ -70,6 +70,7 @@ class SecurityEvent(models.Model):
         TOKEN_REVOKED = "token_revoked", "API token revoked"
         HMC_CREDENTIALS = "hmc_credentials", "HMC credentials changed"
         MIGRATION = "migration", "migration action"
+        HMC_TRUST = "hmc_trust", "HMC SSH trust set up"
 
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     when = models.DateTimeField(default=timezone.now, db_index=True)

@@ -8,7 +8,7 @@ from django import forms
 
 from inventory.choices import LparKind, VirtualAdapterRole
 from inventory.forms import bootstrap
-from inventory.models import Frame, Lpar, VirtualAdapter
+from inventory.models import Frame, Hmc, Lpar, VirtualAdapter
 from migrations_app.lpm.options import STORAGE_KINDS, MigrationOptions
 
 
@@ -163,3 +163,22 @@ class RecoverForm(forms.Form):
         required=False, label="Force (migrlpar -o r --force)",
         help_text="Also when the HMC may still be running the migration.",
     )  # fmt: skip
+
+
+class SshTrustForm(forms.Form):
+    """HMC → Set up trust: the other HMC, and its user's password (used once, never kept or
+    shown again)."""
+
+    remote_hmc = forms.ModelChoiceField(queryset=Hmc.objects.none(), label="Trust HMC")
+    password = forms.CharField(
+        strip=False, label="Password of the remote HMC user",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )  # fmt: skip
+
+    def __init__(self, *args, hmc: Hmc, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["remote_hmc"].queryset = Hmc.objects.exclude(pk=hmc.pk)
+        self.fields["remote_hmc"].label_from_instance = lambda other: (
+            f"{other} ({other.username}@{other.host})"
+        )
+        bootstrap(self.fields)

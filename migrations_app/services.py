@@ -16,6 +16,7 @@ from inventory.models import Hmc, Lpar, Wwpn
 from inventory.services import object_save, virtual_adapter_save
 from migrations_app import discovery
 from migrations_app.hmc.client import HmcClient
+from migrations_app.hmc.commands import MASK
 from migrations_app.hmc.errors import HmcCommandError, HmcConnectionError, HmcError
 from migrations_app.hmc.ssh import ScannedHostKey, SshTransport, fingerprint_of, host_key_scan
 from migrations_app.models import (
@@ -74,6 +75,43 @@ def hmc_host_key_trust(*, hmc: Hmc, known_hosts_line: str) -> Hmc:
     object_save(instance=hmc)
     logger.info("Pinned host key %s for HMC %s", fingerprint, hmc.name)
     return hmc
+
+
+@sensitive_variables("password")
+def hmc_ssh_trust_setup(*, hmc: Hmc, remote: Hmc, password: str) -> str:
+    """Let `hmc` log in to `remote` with its SSH key, as migrations between them need (§1.6):
+    `mkauthkeys --ip <remote> -u <remote user> -g --passwd <password>` run on `hmc`, then
+    `mkauthkeys --test`. The password is sent to the HMC once and kept nowhere: not stored,
+    not logged, never in an answer (an HMC message that quotes it is masked). Returns a
+    sentence saying it worked; a refusal is a ValidationError in words, an unreachable HMC an
+    HmcConnectionError."""
+    if remote.pk == hmc.pk:
+        raise ValidationError({"remote_hmc": [f"Choose another HMC than {hmc} itself."]})
+    if not password:
+        raise ValidationError(
+            {"password": [f"Give the password of {remote.username} on HMC {remote}."]}
+        )
+    try:
+        with hmc_client_open(hmc=hmc) as client:
+            client.ssh_trust_setup(
+                remote_hmc=remote.host, remote_user=remote.username, password=password
+            )
+            client.ssh_trust_test(remote_hmc=remote.host, remote_user=remote.username)
+    except HmcCommandError as error:
+        field = "password" if "password" in str(error) else "remote_hmc"
+        raise ValidationError({field: [str(error)]}) from None
+    except HmcError as error:
+        codes = ", ".join(error.codes) or f"exit status {error.exit_status}"
+        text = error.text.replace(password, MASK).strip()
+        raise ValidationError(
+            {"remote_hmc": [f"HMC {hmc} could not set up SSH trust to HMC {remote} as "
+                            f"{remote.username} ({codes}): {text}"]}
+        ) from None  # fmt: skip
+    logger.info("HMC %s now logs in to HMC %s as %s with its SSH key", hmc, remote, remote.username)
+    return (
+        f"HMC {hmc} now logs in to HMC {remote} as {remote.username} with its SSH key: "
+        "migrations between them can run. The password was used once and not kept."
+    )
 
 
 def hmc_sync_request(*, hmc: Hmc, user=None) -> HmcSync:

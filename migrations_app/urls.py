@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("hmcs/<int:pk>/sync/", views.hmc_sync, name="hmc-sync"),
     path("hmcs/<int:pk>/host-key/", views.hmc_host_key, name="hmc-host-key"),
+    path("hmcs/<int:pk>/ssh-trust/", views.hmc_ssh_trust, name="hmc-ssh-trust"),
     path("hmc-syncs/<int:pk>/", views.sync_detail, name="sync-detail"),
     path("drift-items/<int:pk>/resolve/", views.drift_resolve, name="drift-resolve"),
     path("lpars/<int:pk>/create-on-hmc/", views.lpar_create_on_hmc, name="lpar-create-on-hmc"),

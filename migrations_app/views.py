@@ -2,7 +2,7 @@
 live progress and Start/Stop/Recover, the Migrations list with the running jobs' bars, batches,
 running an evacuation plan as a batch;
 sync now, a sync's progress and drift report with accept/keep per row, the "trust this host
-key" step, and creating a stub twin on its HMC."""
+key" step, setting up SSH trust to another HMC, and creating a stub twin on its HMC."""
 
 from functools import wraps
 
@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
@@ -21,9 +22,21 @@ from lpmplanner.security import security_event, step_up_required
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 from migrations_app import services, wizard
 from migrations_app.api.permissions import CONTROL, MIGRATE
-from migrations_app.api.views import CREATE_ON_HMC, RESOLVE, SYNC, TRUST_KEY
+from migrations_app.api.views import (
+    CREATE_ON_HMC,
+    RESOLVE,
+    SYNC,
+    TRUST_KEY,
+    ssh_trust_event,
+)
 from migrations_app.filtersets import MigrationJobFilterSet
-from migrations_app.forms import DestinationForm, LparForm, MigrationForm, RecoverForm
+from migrations_app.forms import (
+    DestinationForm,
+    LparForm,
+    MigrationForm,
+    RecoverForm,
+    SshTrustForm,
+)
 from migrations_app.hmc.errors import HmcConnectionError
 from migrations_app.lpm import services as lpm
 from migrations_app.lpm.options import migration_command
@@ -102,6 +115,38 @@ def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
         problem = str(error)
     context = {"hmc": hmc, "scanned": scanned, "problem": problem}
     return render(request, "migrations_app/host_key.html", context)
+
+
+@sensitive_post_parameters("password")
+@sensitive_variables("password")
+def hmc_ssh_trust(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set up trust: GET asks for the other HMC and its user's password; POST (Operators and
+    administrators, with a fresh second factor) runs `mkauthkeys -g` on this HMC. The password
+    is used once: never stored, logged, recorded in the security log or shown back."""
+    _require(request, MIGRATE)
+    hmc = get_object_or_404(Hmc, pk=pk)
+    form = SshTrustForm(request.POST or None, hmc=hmc)
+    if request.method == "POST":
+        if not second_factor_fresh(request):
+            return step_up_refuse(request, "hmc_ssh_trust")
+        if form.is_valid():
+            remote = form.cleaned_data["remote_hmc"]
+            try:
+                done = services.hmc_ssh_trust_setup(
+                    hmc=hmc, remote=remote, password=form.cleaned_data["password"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+                outcome = "refused"
+            except HmcConnectionError as error:
+                form.add_error(None, str(error))
+                outcome = "unreachable"
+            else:
+                ssh_trust_event(request, hmc=hmc, remote=remote, channel="page", outcome="set up")
+                messages.success(request, done)
+                return redirect(hmc.get_absolute_url())
+            ssh_trust_event(request, hmc=hmc, remote=remote, channel="page", outcome=outcome)
+    return render(request, "migrations_app/ssh_trust.html", {"hmc": hmc, "form": form})
 
 
 @require_POST

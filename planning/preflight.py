@@ -81,6 +81,8 @@ CODES: dict[str, str] = {
     "SHARED_POOL_MISSING": "The destination has no shared processor pool of the LPAR's pool name.",
     "MIGRATION_LIMIT": "Migrations already running reach a frame's maximum of concurrent "
     "migrations, or every mover service partition's limit.",
+    "REMOTE_HMC": "(warning) Another HMC manages the destination: the migration names it "
+    "(--ip/-u), and the source HMC's SSH trust to it is checked when the job runs.",
 }
 
 
@@ -200,6 +202,8 @@ class FrameFacts:
     # (vswitch, VLAN) its VIOS trunks carry, and ("", VLAN) for each: a client adapter that
     # names no vswitch is bridged by a trunk on any
     bridged: set[tuple[str, int]] = field(default_factory=set)
+    hmc_id: int | None = None
+    hmc_name: str = ""
 
     def take(self, units: int, memory_mb: int) -> None:
         self.free_units -= units
@@ -278,7 +282,7 @@ def _lpars_load(only: Q) -> dict[int, LparFacts]:
 def _frames_load(frame_ids: set[int] | None, vlans: set[int] | None) -> dict[int, FrameFacts]:
     rows = Frame.objects.filter(_in(frame_ids, "id")).values_list(
         "id", "name", "state", "compat_modes", "memory_region_mb", "max_active_migrations",
-        "proc_units", "memory_mb",
+        "proc_units", "memory_mb", "hmc_id", "hmc__name",
     )  # fmt: skip
     frames = {
         pk: FrameFacts(
@@ -292,8 +296,12 @@ def _frames_load(frame_ids: set[int] | None, vlans: set[int] | None) -> dict[int
             mb,
             _units(units),
             mb,
+            hmc_id=hmc_id,
+            hmc_name=hmc_name or "",
         )
-        for pk, name, state, modes, region, limit, units, mb in rows.order_by("name")
+        for pk, name, state, modes, region, limit, units, mb, hmc_id, hmc_name in rows.order_by(
+            "name"
+        )
     }
     used = Lpar.objects.filter(_in(frame_ids, "frame_id")).values("frame_id")
     for row in used.annotate(units=Sum("proc_units"), memory=Sum("memory_mb")).values_list(
@@ -436,6 +444,7 @@ class Preflight:
         self._lpars: dict[int, _LparConstants] = {}
         self._frame_findings: dict[tuple[int, str | None, bool], list[Finding]] = {}
         self._compat: dict[tuple[int, frozenset], Finding] = {}
+        self._remote_hmc: dict[tuple[int, int], Finding] = {}
         self._at_destination: dict[str | None, dict[int, list[Finding]]] = {}  # by mobility
         self._signature_ids: dict[tuple, int] = {}
         self._mappings: dict[tuple, dict[int, int] | None] = {}
@@ -473,6 +482,9 @@ class Preflight:
                 f"{source.name} {source.memory_region_mb} MB: LPM needs them equal.",
                 source_mb=source.memory_region_mb, destination_mb=frame.memory_region_mb,
             ))  # fmt: skip
+        source_hmc = self.index.frames[lpar.frame_id].hmc_id
+        if frame.hmc_id != source_hmc and frame.hmc_id and source_hmc:
+            findings.append(self._remote_hmc_finding(self.index.frames[lpar.frame_id], frame))
         if lpar.compat_mode not in frame.modes:
             findings.append(self._compat_finding(lpar, frame))
         if not lpar.vlans <= frame.bridged:
@@ -518,6 +530,21 @@ class Preflight:
                 findings += self._storage(lpar, frame, slots)
         verdict = verdict_of(findings) if findings else Verdict.OK
         return PairResult(lpar_pk, frame_pk, findings, free_units, free_memory, slots, verdict)
+
+    def _remote_hmc_finding(self, source: FrameFacts, frame: FrameFacts) -> Finding:
+        """The same warning for every pair of frames of the same two HMCs."""
+        key = (source.hmc_id, frame.hmc_id)
+        finding = self._remote_hmc.get(key)
+        if finding is None:
+            finding = self._remote_hmc[key] = _warning(
+                "REMOTE_HMC",
+                f"{frame.name} is managed by HMC {frame.hmc_name}, {source.name} by HMC "
+                f"{source.hmc_name}: the migration runs on {source.hmc_name} and names "
+                f"{frame.hmc_name} (--ip/-u); whether {source.hmc_name} may log in to "
+                f"{frame.hmc_name} with its SSH key is checked when the job runs.",
+                source_hmc=source.hmc_name, destination_hmc=frame.hmc_name,
+            )  # fmt: skip
+        return finding
 
     def _compat_finding(self, lpar: LparFacts, frame: FrameFacts) -> Finding:
         """The same finding for every frame that accepts the same modes."""

@@ -4,7 +4,7 @@ migrations: jobs with their event logs, the wizard's inputs, batches."""
 from rest_framework import serializers
 
 from inventory.api.serializers import RelatedField
-from inventory.models import Frame, Lpar
+from inventory.models import Frame, Hmc, Lpar
 from migrations_app.models import (
     DriftItem,
     HmcSync,
@@ -47,6 +47,24 @@ class DriftResolveSerializer(serializers.Serializer):
 class HostKeySerializer(serializers.Serializer):
     known_hosts_line = serializers.CharField(help_text="The line GET returned, once compared.")
     fingerprint = serializers.CharField(read_only=True)
+
+
+class SshTrustSerializer(serializers.Serializer):
+    remote_hmc = serializers.PrimaryKeyRelatedField(
+        queryset=Hmc.objects.all(), help_text="The HMC to trust: the one managing the "
+        "destination frames. Its user (`username`) is the one logged in to.",
+    )  # fmt: skip
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"},
+        help_text="The password of the remote HMC's user: used once, never stored or returned.",
+    )  # fmt: skip
+
+
+class SshTrustResultSerializer(serializers.Serializer):
+    hmc = serializers.IntegerField()
+    remote_hmc = serializers.IntegerField()
+    remote_user = serializers.CharField()
+    detail = serializers.CharField()
 
 
 class LparCreateJobSerializer(serializers.ModelSerializer):

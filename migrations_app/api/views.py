@@ -1,9 +1,11 @@
-"""HMC syncs and drift over REST: `POST /api/hmcs/{id}/sync/`, the host-key verbs, the sync
+"""HMC syncs and drift over REST: `POST /api/hmcs/{id}/sync/`, the host-key verbs, SSH trust to
+another HMC (`POST /api/hmcs/{id}/ssh-trust/`), the sync
 history with its drift reports, accept/keep per drift item, creating a planned stub twin on
 its HMC (`POST /api/lpars/{id}/create-on-hmc/`), and migrations (`/api/migrations/`, their
 start/stop/recover verbs, the wizard's proposal) and their batches (`/api/migration-batches/`)."""
 
 from django.db.models import Prefetch
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +20,7 @@ from migrations_app.api import serializers
 from migrations_app.api.permissions import (
     BATCH_ACTIONS,
     BATCH_STEP_UP,
+    MIGRATE,
     MIGRATION_ACTIONS,
     MIGRATION_PERMISSION_CLASSES,
     MIGRATION_STEP_UP,
@@ -67,13 +70,24 @@ class DriftItemViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(serializers.DriftItemSerializer(item).data)
 
 
+def ssh_trust_event(request, *, hmc: Hmc, remote: Hmc, channel: str, outcome: str) -> None:
+    """Setting up SSH trust between HMCs, in the security log: who, which HMCs, which remote
+    user, the outcome. Never the password."""
+    security_event(
+        kind=SecurityEvent.Kind.HMC_TRUST, request=request, channel=channel, hmc=hmc.name,
+        remote_hmc=remote.name, remote_user=remote.username, outcome=outcome,
+    )  # fmt: skip
+
+
 class HmcVerbViewSet(viewsets.GenericViewSet):
-    """Verbs on one HMC: sync now, and read or trust its SSH host key."""
+    """Verbs on one HMC: sync now, read or trust its SSH host key, set up its SSH trust to
+    another HMC."""
 
     queryset = Hmc.objects.all()
     permission_classes = [ActionPermission, StepUpPermission]
-    action_permissions = {"sync": SYNC, "host_key": TRUST_KEY}
-    step_up_actions = {"host_key:POST"}  # pinning a key decides whom we trust
+    action_permissions = {"sync": SYNC, "host_key": TRUST_KEY, "ssh_trust": MIGRATE}
+    # pinning a key decides whom we trust; SSH trust lets one HMC act on another
+    step_up_actions = {"host_key:POST", "ssh_trust"}
     serializer_class = serializers.HostKeySerializer
 
     @extend_schema(request=None, responses={202: serializers.HmcSyncSerializer})
@@ -107,6 +121,35 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
         line = given.validated_data["known_hosts_line"]
         hmc = services.hmc_host_key_trust(hmc=hmc, known_hosts_line=line)
         return Response({"known_hosts_line": hmc.host_key, "fingerprint": fingerprint_of(line)})
+
+    @extend_schema(
+        request=serializers.SshTrustSerializer, responses=serializers.SshTrustResultSerializer,
+        description="Let this HMC log in to `remote_hmc` with its SSH key, as migrations between "
+        "HMCs need: runs `mkauthkeys --ip <remote host> -u <remote user> -g --passwd <password>` "
+        "on this HMC, then `mkauthkeys --test`. The password (of the remote HMC's user) is used "
+        "once: never stored, logged or returned. An HMC refusal is a 400 under `remote_hmc`; an "
+        "unreachable HMC a 502.",
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="ssh-trust")
+    @sensitive_variables("password", "given")
+    def ssh_trust(self, request: Request, pk=None) -> Response:
+        hmc = self.get_object()
+        given = serializers.SshTrustSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        remote, password = given.validated_data["remote_hmc"], given.validated_data["password"]
+        outcome = "refused"
+        try:
+            detail = services.hmc_ssh_trust_setup(hmc=hmc, remote=remote, password=password)
+            outcome = "set up"
+        except HmcConnectionError as error:
+            outcome = "unreachable"
+            return Response({"detail": str(error)}, status=status.HTTP_502_BAD_GATEWAY)
+        finally:
+            ssh_trust_event(request, hmc=hmc, remote=remote, channel="api", outcome=outcome)
+        return Response(
+            {"hmc": hmc.pk, "remote_hmc": remote.pk, "remote_user": remote.username,
+             "detail": detail}
+        )  # fmt: skip
 
 
 class LparCreateJobViewSet(viewsets.ReadOnlyModelViewSet):

@@ -153,6 +153,8 @@ class MigrationStatus:
     destination: str | None
     bytes_transmitted: int | None
     bytes_remaining: int | None
+    remote_manager: str | None = None  # the destination's HMC, in a migration between HMCs
+    remote_user: str | None = None
 
     @property
     def progress(self) -> int:
@@ -351,11 +353,14 @@ class HmcClient:
         lpar: str,
         attributes: Attributes | None = None,
         profile: str | None = None,
+        remote_hmc: str | None = None,
+        remote_user: str | None = None,
     ) -> str:
         """`migrlpar -o v`: the HMC's warnings (HmcError with the errors when it refuses)."""
         command = commands.migrlpar(
             operation="v", source=source, destination=destination, lpar=lpar,
-            attributes=attributes, profile=profile,
+            attributes=attributes, profile=profile, remote_hmc=remote_hmc,
+            remote_user=remote_user,
         )  # fmt: skip
         return self.transport.run(command)
 
@@ -368,11 +373,14 @@ class HmcClient:
         attributes: Attributes | None = None,
         profile: str | None = None,
         wait_minutes: int | None = None,
+        remote_hmc: str | None = None,
+        remote_user: str | None = None,
     ) -> str:
         """`migrlpar -o m`: returns when the migration has ended."""
         command = commands.migrlpar(
             operation="m", source=source, destination=destination, lpar=lpar,
             attributes=attributes, profile=profile, wait_minutes=wait_minutes,
+            remote_hmc=remote_hmc, remote_user=remote_user,
         )  # fmt: skip
         return self.transport.run(command, timeout=self.MIGRATE_TIMEOUT)
 
@@ -381,6 +389,21 @@ class HmcClient:
 
     def migration_recover(self, *, source: str, lpar: str, force: bool = False) -> str:
         command = commands.migrlpar(operation="r", source=source, lpar=lpar, force=force)
+        return self.transport.run(command)
+
+    def ssh_trust_test(self, *, remote_hmc: str, remote_user: str) -> str:
+        """`mkauthkeys --test`: HmcError (HSCL3653) when this HMC has no SSH trust to the
+        remote one."""
+        return self.transport.run(
+            commands.mkauthkeys_test(remote_hmc=remote_hmc, remote_user=remote_user)
+        )
+
+    def ssh_trust_setup(self, *, remote_hmc: str, remote_user: str, password: str) -> str:
+        """`mkauthkeys -g`: this HMC's SSH key onto the remote HMC, logging in with `password`
+        once (never kept)."""
+        command = commands.mkauthkeys_generate(
+            remote_hmc=remote_hmc, remote_user=remote_user, password=password
+        )
         return self.transport.run(command)
 
     def migration_status(self, *, system: str, lpar: str) -> MigrationStatus | None:
@@ -393,6 +416,8 @@ class HmcClient:
                 destination=value_or_none(r.get("dest_sys_name")),
                 bytes_transmitted=int_or_none(r.get("bytes_transmitted")),
                 bytes_remaining=int_or_none(r.get("bytes_remaining")),
+                remote_manager=value_or_none(r.get("remote_manager")),
+                remote_user=value_or_none(r.get("remote_user")),
             )
         return None
 

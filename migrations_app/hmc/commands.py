@@ -21,6 +21,12 @@ ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 SCALAR_VALUE = re.compile(r"[A-Za-z0-9 ._+/#@:-]*")
 LIST_ELEMENT = re.compile(r"[A-Za-z0-9 ._+/#@:,-]+")
 VIOS_WORD = re.compile(r"[A-Za-z0-9_./:@+-]+")
+# `--ip` of another HMC: a host name or an IPv4/IPv6 address; `-u` an HMC user name.
+HMC_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,253}")
+HMC_USER = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,31}")
+# Options whose value is a secret: shown (logs, job events, errors) as MASK, never as given.
+SECRET_OPTIONS = frozenset({"--passwd"})
+MASK = "********"
 MIGRATION_OPERATIONS = {"v", "m", "s", "r"}
 VIRTUALIO_SUBTYPES = {"eth", "scsi", "fc"}
 MAX_ID = 32767
@@ -36,10 +42,25 @@ class Command:
 
     @property
     def text(self) -> str:
+        """The line sent to the HMC: only the transport reads it (it may hold a password)."""
         return " ".join(shlex.quote(word) for word in self.argv)
 
+    @property
+    def shown(self) -> str:
+        """The line as logs, job events and errors record it: secrets masked."""
+        return line_shown(self.argv)
+
     def __str__(self) -> str:
-        return self.text
+        return self.shown
+
+
+def line_shown(words: Sequence[str]) -> str:
+    """A command line with the value of every secret option (`--passwd`) written as MASK."""
+    shown = [shlex.quote(word) for word in words]
+    for index, word in enumerate(words[:-1]):
+        if word in SECRET_OPTIONS:
+            shown[index + 1] = MASK
+    return " ".join(shown)
 
 
 def _checked(value: str, pattern: re.Pattern, what: str) -> str:
@@ -143,9 +164,12 @@ def migrlpar(
     wait_minutes: int | None = None,
     profile: str | None = None,
     force: bool = False,
+    remote_hmc: str | None = None,
+    remote_user: str | None = None,
 ) -> Command:
     """`migrlpar -o v|m|s|r`: validate, migrate, stop or recover one partition; `profile` is
-    the destination profile name (`-n`)."""
+    the destination profile name (`-n`); `remote_hmc`/`remote_user` (`--ip`/`-u`) name the HMC
+    that manages the destination when it is not this one (§1.6)."""
     if operation not in MIGRATION_OPERATIONS:
         raise HmcCommandError(f"migrlpar -o {operation!r} is not one of v, m, s, r.")
     argv = ["migrlpar", "-o", operation, "-m", system_checked(source)]
@@ -153,6 +177,12 @@ def migrlpar(
         if destination is None:
             raise HmcCommandError("Validate and migrate need a destination system.")
         argv += ["-t", system_checked(destination)]
+    if remote_hmc:
+        argv += ["--ip", hmc_host_checked(remote_hmc)]
+        if remote_user:
+            argv += ["-u", hmc_user_checked(remote_user)]
+    elif remote_user:
+        raise HmcCommandError("-u names the user on the remote HMC: give --ip too.")
     argv += ["-p", lpar_name_checked(lpar)]
     if profile:
         argv += ["-n", _checked(profile, PROFILE_NAME, "Profile name")]
@@ -163,6 +193,34 @@ def migrlpar(
     if force:
         argv.append("--force")
     return Command(tuple(argv))
+
+
+def hmc_host_checked(value: str) -> str:
+    return _checked(value, HMC_HOST, "HMC host")
+
+
+def hmc_user_checked(value: str) -> str:
+    return _checked(value, HMC_USER, "HMC user name")
+
+
+def mkauthkeys_test(*, remote_hmc: str, remote_user: str) -> Command:
+    """`mkauthkeys --ip R -u U --test`: does this HMC log in to R as U with its SSH key?
+    HSCL3653 when it does not (§1.6)."""
+    return Command(
+        ("mkauthkeys", "--ip", hmc_host_checked(remote_hmc), "-u", hmc_user_checked(remote_user),
+         "--test")
+    )  # fmt: skip
+
+
+def mkauthkeys_generate(*, remote_hmc: str, remote_user: str, password: str) -> Command:
+    """`mkauthkeys --ip R -u U -g --passwd PW`: put this HMC's SSH key on R for U. The
+    password is one shell-quoted word; `shown` masks it."""
+    if not isinstance(password, str) or not password or "\n" in password or "\x00" in password:
+        raise HmcCommandError("The remote HMC user's password is one line of text.")
+    return Command(
+        ("mkauthkeys", "--ip", hmc_host_checked(remote_hmc), "-u", hmc_user_checked(remote_user),
+         "-g", "--passwd", password)
+    )  # fmt: skip
 
 
 def lslparmigr_lpar(*, system: str, lpar: str | None = None) -> Command:

@@ -143,7 +143,7 @@ class SshTransport:
     def run(self, command: Command, *, timeout: float | None = COMMAND_TIMEOUT) -> str:
         with self._lock:
             connection = self._connection_get()
-        logger.debug("HMC %s: %s", self.where, command.text)
+        logger.debug("HMC %s: %s", self.where, command.shown)
         try:
             result = self._loop.call(
                 connection.run(command.text, check=False, timeout=timeout), timeout=None
@@ -155,7 +155,7 @@ class SshTransport:
         stdout, stderr = str(result.stdout or ""), str(result.stderr or "")
         if result.exit_status != 0:
             text = "\n".join(part for part in (stdout.strip(), stderr.strip()) if part)
-            raise HmcError(command=command.text, exit_status=result.exit_status, text=text)
+            raise HmcError(command=command.shown, exit_status=result.exit_status, text=text)
         return stdout
 
     def close(self) -> None:

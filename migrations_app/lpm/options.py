@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from inventory.choices import LparKind, ProcMode, VirtualAdapterKind, VirtualAdapterRole
-from inventory.models import Frame, Lpar, VirtualAdapter
+from inventory.models import Frame, Hmc, Lpar, VirtualAdapter
 from inventory.models.partitions import SLOT_CEILING, SLOT_MIN, profile_name_validator
 from migrations_app.hmc import commands
 from migrations_app.hmc.errors import HmcCommandError
@@ -319,11 +319,25 @@ def migrlpar_arguments(job, operation: str) -> dict[str, Any]:
         arguments["destination"] = job.destination_frame.name
         arguments["profile"] = job.dest_profile_name or None
         arguments["attributes"] = migration_attributes(job)
+        remote = remote_hmc_of(job)
+        if remote is not None:
+            # Stop and recover run on the source HMC about its own partition (§1.1): only
+            # validate and migrate name the destination's HMC.
+            arguments["remote_hmc"], arguments["remote_user"] = remote.host, remote.username
     if operation == "m":
         arguments["wait_minutes"] = job.wait_minutes
     if operation == "r":
         arguments["force"] = job.recover_force
     return arguments
+
+
+def remote_hmc_of(job) -> Hmc | None:
+    """The HMC of the job's destination frame when it is not the job's (source) HMC, else
+    None: a migration between HMCs."""
+    destination = job.destination_frame
+    if destination.hmc_id is None or destination.hmc_id == job.hmc_id:
+        return None
+    return destination.hmc
 
 
 def migration_attributes(job) -> dict[str, Any]:

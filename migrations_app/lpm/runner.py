@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from migrations_app.hmc import codes as hscl
+from migrations_app.hmc import commands
 from migrations_app.hmc.client import HmcClient, MigrationStatus
 from migrations_app.hmc.errors import HmcCommandError, HmcConnectionError, HmcError
 from migrations_app.lpm.apply import migration_inventory_apply
-from migrations_app.lpm.options import migration_command, migrlpar_arguments
+from migrations_app.lpm.options import migration_command, migrlpar_arguments, remote_hmc_of
 from migrations_app.lpm.services import (
     _is_followed,
     job_event,
@@ -77,7 +78,7 @@ def _claim(job: MigrationJob, worker: str, states) -> MigrationJob | None:
         locked.worker, locked.heartbeat = worker, timezone.now()
         locked.save(update_fields=["worker", "heartbeat"])
     return MigrationJob.objects.select_related(
-        "lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp"
+        "lpar", "source_frame", "destination_frame__hmc", "hmc", "source_msp", "dest_msp"
     ).get(pk=job.pk)
 
 
@@ -135,6 +136,10 @@ def _validate(job: MigrationJob, worker: str) -> None:
     try:
         command = migration_command(job, "v")
         with hmc_client_open(hmc=job.hmc) as client:
+            untrusted = _trust_problem(job, client)
+            if untrusted:
+                _fail(job, untrusted)
+                return
             output = client.migration_validate(**_arguments(job, "v"))
     except ValidationError as error:
         _fail(job, f"Validation: {'; '.join(error.messages)}")
@@ -162,6 +167,32 @@ def _validate(job: MigrationJob, worker: str) -> None:
     job_transition(job, S.QUEUED, step="Queued")
     if migration_queue_advance_and_dispatch(run_here=job):
         _migrate(job, worker)
+
+
+def _trust_problem(job: MigrationJob, client: HmcClient) -> str:
+    """'' when one HMC manages both frames or the source HMC logs in to the destination's with
+    its SSH key (`mkauthkeys --test`); else why not, in words, with the HMC's answer in the
+    job's log. Nothing is sent to migrate the partition before this passes."""
+    remote = remote_hmc_of(job)
+    if remote is None:
+        return ""
+    try:
+        output = client.ssh_trust_test(remote_hmc=remote.host, remote_user=remote.username)
+    except HmcError as error:
+        codes = ", ".join(error.codes) or f"exit status {error.exit_status}"
+        reason = (
+            f"Validation: the source HMC {job.hmc} has no SSH trust to HMC {remote} ({codes}): "
+            f"run mkauthkeys --ip {remote.host} -u {remote.username} -g --passwd … on "
+            f"{job.hmc}, or use Set up trust to HMC {remote} on the page of HMC {job.hmc}. "
+            f"Nothing was migrated; {job.lpar_name} stays on {job.source_frame.name}."
+        )
+        job_event(job, reason, level=Level.ERROR, codes=error.codes, command=error.command,
+                  output=error.text)  # fmt: skip
+        return reason
+    test = commands.mkauthkeys_test(remote_hmc=remote.host, remote_user=remote.username)
+    job_event(job, f"SSH trust from HMC {job.hmc} to HMC {remote} checked.", command=test.shown,
+              output=output)  # fmt: skip
+    return ""
 
 
 def _poll_seconds() -> float:
@@ -321,16 +352,23 @@ def _slot_free(job: MigrationJob) -> None:
         migration_queue_advance_and_dispatch()
 
 
+def _lpar_id_on(client: HmcClient, system: str, name: str) -> int | None:
+    return next((i.lpar_id for i in client.lpars(system=system) if i.name == name), None)
+
+
 def _locate(client: HmcClient, job: MigrationJob) -> tuple[str, int | None]:
-    """Where the HMC shows the partition: ("destination" | "source" | "", its LPAR id)."""
-    for system, where in (
-        (job.destination_frame.name, "destination"),
-        (job.source_frame.name, "source"),
-    ):
-        for info in client.lpars(system=system):
-            if info.name == job.lpar_name:
-                return where, info.lpar_id
-    return "", None
+    """Where the HMCs show the partition: ("destination" | "source" | "", its LPAR id). The
+    destination frame is asked of its own HMC when that is another one."""
+    remote = remote_hmc_of(job)
+    if remote is None:
+        found = _lpar_id_on(client, job.destination_frame.name, job.lpar_name)
+    else:
+        with hmc_client_open(hmc=remote) as destination_client:
+            found = _lpar_id_on(destination_client, job.destination_frame.name, job.lpar_name)
+    if found is not None:
+        return "destination", found
+    found = _lpar_id_on(client, job.source_frame.name, job.lpar_name)
+    return ("source", found) if found is not None else ("", None)
 
 
 def _settle(
@@ -400,7 +438,7 @@ def migration_take_over(*, job: MigrationJob) -> None:
     """For the reconciler: a job that may have sent `-o m` lost its worker. Ask the HMC: still
     running → a worker resumes following it; ended → settle it now."""
     job = MigrationJob.objects.select_related(
-        "lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp"
+        "lpar", "source_frame", "destination_frame__hmc", "hmc", "source_msp", "dest_msp"
     ).get(pk=job.pk)
     try:
         with hmc_client_open(hmc=job.hmc) as client:

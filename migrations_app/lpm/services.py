@@ -190,13 +190,10 @@ def _conflict(job: MigrationJob) -> Conflict:
 def _where_errors(lpar: Lpar, destination: Frame) -> dict[str, list[str]]:
     if lpar.frame.hmc_id is None:
         return {"lpar": [f"Frame {lpar.frame.name} of {lpar.name} has no HMC."]}
-    if destination.hmc_id != lpar.frame.hmc_id:
-        return {
-            "destination_frame": [
-                f"{destination.name} is not managed by {lpar.frame.hmc}, the HMC of "
-                f"{lpar.frame.name}: migrations between HMCs are not supported."
-            ]
-        }
+    if destination.hmc_id is None:
+        return {"destination_frame": [f"Frame {destination.name} has no HMC."]}
+    # Another HMC is allowed: the command names it (--ip/-u) and the worker checks the SSH
+    # trust between the two HMCs before validating.
     return {}
 
 

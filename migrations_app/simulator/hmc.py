@@ -1,9 +1,12 @@
 """What the simulated HMC answers: the command-line subset lpmplanner uses, in the HMC's output
-format, with HSCL-style errors and non-zero exits, migrations that take time, and faults."""
+format, with HSCL-style errors and non-zero exits, migrations that take time, and faults.
+Several simulated HMCs joined in a `SimNetwork` know each other by address: `mkauthkeys` sets
+up SSH trust between them and `migrlpar --ip` moves a partition to a frame of another one."""
 
 import asyncio
 import csv
 import io
+import re
 import shlex
 import time
 from collections.abc import Callable
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from migrations_app.hmc import codes
+from migrations_app.hmc.commands import MASK, line_shown
 from migrations_app.hmc.parser import list_split, records_parse
 from migrations_app.simulator.estate import (
     ENV_OF_KIND,
@@ -24,6 +28,9 @@ from migrations_app.simulator.estate import (
 
 WWPN_PREFIX = 0xC05076_0000_000000
 MIGRATION_STEP = 0.05
+DEFAULT_USER = "hscroot"
+DEFAULT_PASSWORD = "abc123"  # noqa: S105 - the HMC's factory default, for a simulator only
+SECRET_WORD = re.compile(r"(--passwd\s+)\S+")
 
 
 class CommandFailed(Exception):
@@ -54,6 +61,8 @@ class Migration:
     state: str = "Migration In Progress"
     transmitted: int = 0
     stop_requested: bool = False
+    remote_manager: str | None = None  # the destination's HMC, when it is another one
+    remote_user: str | None = None
 
 
 @dataclass
@@ -65,6 +74,7 @@ class MigrationRequest:
     dest_msp: str | None = None
     shared_pool: str | None = None
     mappings: dict[tuple[str, int], tuple] = field(default_factory=dict)
+    remote: tuple[str, str] | None = None  # (--ip, -u) when another HMC manages the destination
 
 
 @dataclass
@@ -83,7 +93,7 @@ class Options:
         return self.values[name]
 
 
-FLAGS = {"--force", "--header", "--immed", "-v", "--nodetails"}
+FLAGS = {"--force", "--header", "--immed", "-v", "--nodetails", "--test", "-g"}
 
 
 def options_parse(words: list[str]) -> Options:
@@ -148,12 +158,52 @@ def _filtered(records: list[dict], options: Options) -> list[dict]:
     return [r for r in records if all(str(r.get(k, r.get("name"))) in v for k, v in wanted.items())]
 
 
-class SimulatedHmc:
-    """The HMC's state and its command line. One instance serves every SSH session."""
+def masked_line(line: str) -> str:
+    """A command line as the simulator records it: the value of `--passwd` masked."""
+    if "--passwd" not in line:
+        return line
+    try:
+        return line_shown(shlex.split(line))
+    except ValueError:
+        return SECRET_WORD.sub(rf"\g<1>{MASK}", line)
 
-    def __init__(self, estate: SimEstate, *, migration_seconds: float = 10.0) -> None:
+
+class SimNetwork:
+    """Simulated HMCs that reach each other by address (the `--ip` of `mkauthkeys` and
+    `migrlpar`), sharing one process's memory."""
+
+    def __init__(self) -> None:
+        self.hmcs: dict[str, SimulatedHmc] = {}
+
+    def join(self, address: str, hmc: "SimulatedHmc") -> "SimulatedHmc":
+        self.hmcs[address] = hmc
+        hmc.network, hmc.address = self, address
+        return hmc
+
+    def hmc(self, address: str) -> "SimulatedHmc | None":
+        return self.hmcs.get(address)
+
+
+class SimulatedHmc:
+    """The HMC's state and its command line. One instance serves every SSH session.
+
+    `passwords` are the users another HMC's `mkauthkeys -g` may log in as here, with their
+    passwords; `trusted` holds the (address, user) of the remote HMCs this one logs in to with
+    its SSH key (what `mkauthkeys -g` set up, or a test)."""
+
+    def __init__(
+        self,
+        estate: SimEstate,
+        *,
+        migration_seconds: float = 10.0,
+        passwords: dict[str, str] | None = None,
+    ) -> None:
         self.estate = estate
         self.migration_seconds = migration_seconds
+        self.passwords = dict(passwords or {DEFAULT_USER: DEFAULT_PASSWORD})
+        self.trusted: set[tuple[str, str]] = set()
+        self.network: SimNetwork | None = None
+        self.address = ""
         self.faults = Faults()
         self.migrations: dict[str, Migration] = {}
         # Every command line received, in order: tests read it (e.g. how many `migrlpar -o m`).
@@ -170,6 +220,7 @@ class SimulatedHmc:
             "migrlpar": self.migrlpar,
             "mksyscfg": self.mksyscfg,
             "viosvrcmd": self.viosvrcmd,
+            "mkauthkeys": self.mkauthkeys,
         }
 
     def commands_matching(self, *words: str) -> list[str]:
@@ -186,7 +237,7 @@ class SimulatedHmc:
 
     async def execute(self, line: str) -> tuple[int, str, str]:
         """Exit status, standard output and standard error of one command line."""
-        self.commands_seen.append(line)
+        self.commands_seen.append(masked_line(line))
         self.command_times.append(time.monotonic())
         if self.faults.slow_seconds:
             await asyncio.sleep(self.faults.slow_seconds)
@@ -390,13 +441,17 @@ class SimulatedHmc:
         migration = self.migrations.get(lpar.name)
         if migration is None:
             return {"name": lpar.name, "lpar_id": lpar.lpar_id, "migration_state": "Not Migrating"}
-        return {
+        record = {
             "name": lpar.name, "lpar_id": lpar.lpar_id, "migration_state": migration.state,
             "migration_type": "active" if lpar.state == "Running" else "inactive",
             "source_sys_name": migration.source.name, "dest_sys_name": migration.destination.name,
             "dest_lpar_id": lpar.lpar_id, "bytes_transmitted": migration.transmitted,
             "bytes_remaining": migration.total_bytes - migration.transmitted,
         }  # fmt: skip
+        if migration.remote_manager:
+            record["remote_manager"] = migration.remote_manager
+            record["remote_user"] = migration.remote_user
+        return record
 
     def migrlpar(self, options: Options):
         operation = options.need("-o")
@@ -404,13 +459,16 @@ class SimulatedHmc:
         name = options.need("-p")
         if operation in {"v", "m"}:
             lpar = self._lpar(source, name)
-            destination = self.estate.frame(options.need("-t"))
+            manager = self._destination_manager(options)
+            destination = manager.estate.frame(options.need("-t"))
             if destination is None:
                 raise CommandFailed(codes.SYSTEM_NOT_FOUND, "The destination system was not found.")
             request = self._request(lpar, source, destination, options.get("-i"))
             warnings = self._validate(lpar, source, destination, request)
             if operation == "v":
                 return "".join(f"{w}\n" for w in warnings)
+            if manager is not self:
+                request.remote = (options.need("--ip"), options.get("-u") or DEFAULT_USER)
             return self._migrate_detached(lpar, source, destination, request)
         migration = self.migrations.get(name)
         if migration is None or migration.source is not source:
@@ -427,6 +485,48 @@ class SimulatedHmc:
             del self.migrations[name]
             return ""
         raise CommandFailed(codes.SIM_BAD_OPTION, f"-o {operation} is not valid.")
+
+    def _destination_manager(self, options: Options) -> "SimulatedHmc":
+        """The HMC managing the destination: this one, or the one `--ip` names, which this one
+        must reach with its SSH key (§1.6)."""
+        address = options.get("--ip")
+        if not address:
+            return self
+        user = options.get("-u") or DEFAULT_USER
+        self._trust_need(address, user)
+        return self._peer(address)
+
+    def _peer(self, address: str) -> "SimulatedHmc":
+        peer = self.network.hmc(address) if self.network else None
+        if peer is None:
+            raise CommandFailed(codes.SIM_REMOTE_UNREACHABLE, f"The HMC {address} is unreachable.")
+        return peer
+
+    def _trust_need(self, address: str, user: str) -> None:
+        if (address, user) not in self.trusted:
+            raise CommandFailed(
+                codes.REMOTE_HMC_NO_TRUST,
+                f"The SSH connection to the remote HMC {address} as {user} failed: no "
+                "authentication keys are set up.",
+            )
+
+    def mkauthkeys(self, options: Options) -> str:
+        """`--ip R -u U --test`: HSCL3653 unless this HMC logs in to R as U with its key;
+        `--ip R -u U -g --passwd PW`: log in once with the password and put the key there."""
+        address, user = options.need("--ip"), options.get("-u") or DEFAULT_USER
+        if "--test" in options.flags:
+            self._trust_need(address, user)
+            return ""
+        if "-g" not in options.flags:
+            raise CommandFailed(codes.SIM_BAD_OPTION, "Give --test, or -g with --passwd.")
+        password = options.need("--passwd")
+        peer = self._peer(address)
+        if peer.passwords.get(user) != password:
+            raise CommandFailed(
+                codes.SIM_REMOTE_LOGIN_REFUSED, f"The HMC {address} refused the login of {user}."
+            )
+        self.trusted.add((address, user))
+        return ""
 
     def _request(
         self, lpar: SimLpar, source: SimFrame, destination: SimFrame, raw: str | None
@@ -558,9 +658,11 @@ class SimulatedHmc:
         destination: SimFrame,
         request: "MigrationRequest | None" = None,
     ) -> str:
+        remote_manager, remote_user = (request.remote if request else None) or (None, None)
         migration = Migration(
             lpar=lpar, source=source, destination=destination, started=time.monotonic(),
-            total_bytes=lpar.memory_mb * 1024 * 1024,
+            total_bytes=lpar.memory_mb * 1024 * 1024, remote_manager=remote_manager,
+            remote_user=remote_user,
         )  # fmt: skip
         self.migrations[lpar.name] = migration
         fail_at = self.faults.fail_at_percent

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import asyncssh
 
-from migrations_app.simulator.hmc import SimulatedHmc
+from migrations_app.simulator.hmc import DEFAULT_PASSWORD, DEFAULT_USER, SimulatedHmc
+
+__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USER", "Logins", "SimulatorThread", "server_start"]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_USER = "hscroot"
-DEFAULT_PASSWORD = "abc123"  # noqa: S105 - the HMC's factory default, for a simulator only
 
 
 @dataclass(frozen=True)
@@ -81,10 +80,17 @@ class SimulatorThread:
     """The simulator on an event loop of its own thread, for tests and benchmarks."""
 
     def __init__(
-        self, hmc: SimulatedHmc, *, host_key: asyncssh.SSHKey, logins: Logins = Logins()
+        self,
+        hmc: SimulatedHmc,
+        *,
+        host_key: asyncssh.SSHKey,
+        logins: Logins = Logins(),
+        host: str = "127.0.0.1",
     ) -> None:
+        """`host`: the loopback address to listen on; simulated HMCs of one `SimNetwork` each
+        take their own (127.0.0.2, …), the address the others reach them by."""
         self.hmc, self.host_key, self.logins = hmc, host_key, logins
-        self.host = "127.0.0.1"
+        self.host = host
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.acceptor: asyncssh.SSHAcceptor | None = None

@@ -1,7 +1,8 @@
 """Migrations end to end: the API, Redis, real Celery worker processes and the HMC simulator
 over SSH. server1 moves from p750-a to p750-b with its progress rising; a validation refused
 in words; a stop mid-way; a worker killed mid-migration; the broker down at submit; the limits
-holding a job in the queue."""
+holding a job in the queue; server1 moving to a frame another HMC manages, once the SSH trust
+between the two simulated HMCs is set up."""
 
 import os
 import signal
@@ -16,7 +17,7 @@ from migrations_app.lpm.services import migration_create, migration_stop
 from migrations_app.models import MigrationJob, MigrationState
 from migrations_app.simulator.estate import estate_from_db
 from migrations_app.simulator.hmc import SimulatedHmc
-from migrations_app.simulator.server import SimulatorThread
+from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
 from migrations_app.tasks import migrations_reconcile_task
 from tests.brokers import broker_unreachable
 from tests.factories import login, user_create
@@ -26,7 +27,12 @@ from tests.integration.conftest import (
     worker_stop,
 )
 from tests.integration.test_worker import wait_for
-from tests.migrations_app.conftest import pinned_line, sim_host_key  # noqa: F401
+from tests.migrations_app.conftest import (  # noqa: F401
+    REMOTE_HMC_HOST,
+    cross_hmc_start,
+    pinned_line,
+    sim_host_key,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 S = MigrationState
@@ -228,3 +234,36 @@ def test_limits_hold_a_job_queued_until_a_slot_frees(estate, simulated, start_wo
     first, second = sorted((job_of(job.pk) for job in jobs), key=lambda job: job.started)
     assert first.state == second.state == S.COMPLETED, (first.message, second.message)
     assert first.hmc_ended <= second.started  # the slot came free when the HMC finished
+
+
+def test_server1_moves_to_a_frame_of_another_hmc(estate, sim_host_key, start_worker, api_client):  # noqa: F811
+    server1, p750b = estate
+    source, remote = cross_hmc_start(sim_host_key, migration_seconds=2)
+    try:
+        worker = start_worker()
+        login(api_client, user_create("olga", role="Operator"))
+        hmc, other = Hmc.objects.get(name="hmc-sim"), Hmc.objects.get(name="hmc-b")
+        trust = api_client.post(
+            f"/api/hmcs/{hmc.pk}/ssh-trust/",
+            {"remote_hmc": other.pk, "password": DEFAULT_PASSWORD}, format="json",
+        )  # fmt: skip
+        assert trust.status_code == 200, trust.json()
+        answer = api_client.post(
+            "/api/migrations/",
+            {"lpar": server1.pk, "destination_frame": p750b.pk, "confirm_warnings": True},
+            format="json",
+        )
+        assert answer.status_code == 201, answer.json()
+        job_id = answer.json()["id"]
+        job = wait_for(lambda: finished(job_id), timeout=60, interval=0.2)
+        assert job and job.state == S.COMPLETED, (job and job.message, worker.log_text())
+    finally:
+        source.stop()
+        remote.stop()
+    [sent] = source.hmc.commands_matching("migrlpar", "-o", "m")
+    assert f"-t p750-b --ip {REMOTE_HMC_HOST} -u hscroot -p server1" in sent
+    assert remote.hmc.estate.frame("p750-b").lpar("server1") is not None
+    server1.refresh_from_db()
+    assert server1.frame == p750b and server1.frame.hmc == other
+    messages = list(job.events.values_list("message", flat=True))
+    assert "SSH trust from HMC hmc-sim to HMC hmc-b checked." in messages

@@ -5,11 +5,11 @@ import pytest
 from django.db import transaction
 
 from inventory.demo import demo_estate_load
-from inventory.models import Hmc
+from inventory.models import Frame, Hmc
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.ssh import SshTransport, known_hosts_line
 from migrations_app.simulator.estate import SimEstate, estate_from_db
-from migrations_app.simulator.hmc import SimulatedHmc
+from migrations_app.simulator.hmc import SimNetwork, SimulatedHmc
 from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
 
 
@@ -60,3 +60,32 @@ def sim_hmc(simulator) -> Hmc:
         name="hmc-sim", host=simulator.host, ssh_port=simulator.port, username="hscroot",
         password=DEFAULT_PASSWORD, host_key=pinned_line(simulator),
     )  # fmt: skip
+
+
+REMOTE_HMC_HOST = "127.0.0.2"  # the loopback address the second simulated HMC listens on
+
+
+def cross_hmc_start(
+    host_key: asyncssh.SSHKey, *, migration_seconds: float = 0.5
+) -> tuple[SimulatorThread, SimulatorThread]:
+    """Two HMCs that know each other: p750-b of the demo estate moves to an HMC of its own,
+    `hmc-b`; `hmc-sim` (p750-a) is simulated on 127.0.0.1 and `hmc-b` on 127.0.0.2, joined in
+    one SimNetwork, and the HMC rows point at them. No SSH trust between them yet."""
+    source = Hmc.objects.get(name="hmc-sim")
+    remote = Hmc.objects.create(
+        name="hmc-b", host=REMOTE_HMC_HOST, username="hscroot", password=DEFAULT_PASSWORD
+    )
+    Frame.objects.filter(name="p750-b").update(hmc=remote)
+    network = SimNetwork()
+    started = []
+    for hmc, host in ((source, "127.0.0.1"), (remote, REMOTE_HMC_HOST)):
+        simulated = SimulatedHmc(
+            estate_from_db(hmc_name=hmc.name), migration_seconds=migration_seconds
+        )
+        network.join(host, simulated)
+        running = SimulatorThread(simulated, host_key=host_key, host=host).start()
+        Hmc.objects.filter(pk=hmc.pk).update(
+            host=host, ssh_port=running.port, host_key=pinned_line(running)
+        )
+        started.append(running)
+    return started[0], started[1]

@@ -12,6 +12,7 @@ from inventory.models import (
     Adapter,
     Fabric,
     Frame,
+    Hmc,
     Lpar,
     SharedProcessorPool,
     Slot,
@@ -107,6 +108,12 @@ def _no_capacity(name: str):
     return apply
 
 
+def _other_hmc(_):
+    """p750-b moves to an HMC of its own."""
+    other = Hmc.objects.create(name="hmc-b", host="10.0.0.2", username="hscroot")
+    Frame.objects.filter(name="p750-b").update(hmc=other)
+
+
 # code → (change to the demo estate, the keyword arguments of `findings`)
 TRIGGERS = {
     "LPAR_IS_VIOS": (None, {"lpar_name": "vios1"}),
@@ -145,6 +152,7 @@ TRIGGERS = {
     ),
     "SHARED_POOL_MISSING": (_pool, {}),
     "MIGRATION_LIMIT": (None, {"running_by_frame": {"__p750-b__": 4}}),
+    "REMOTE_HMC": (_other_hmc, {}),
 }
 
 
@@ -169,7 +177,7 @@ class FindingCodes(DemoTestCase):
         found = findings(**kwargs)
         assert code in codes(found), found
         finding = next(f for f in found if f.code == code)
-        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY", "MIGRATION_LIMIT")
+        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY", "MIGRATION_LIMIT", "REMOTE_HMC")
         expected = Severity.WARNING if code in warnings else Severity.ERROR
         assert finding.severity == expected
         assert any(name in finding.message for name in ("server1", "p750-b", "p750-a", "vios1"))
@@ -194,6 +202,18 @@ class WorkedExample(DemoTestCase):
         assert codes(found) == {"LPAR_ID_IN_USE"}
         assert verdict_of(found) == Verdict.WARNINGS
         assert "LPAR id 10 is taken on p750-b" in found[0].message
+
+    def test_a_destination_on_another_hmc_only_warns_naming_both_hmcs(self):
+        _other_hmc(None)
+        found = findings()
+        assert [(f.code, f.severity) for f in found] == [("REMOTE_HMC", Severity.WARNING)]
+        assert verdict_of(found) == Verdict.WARNINGS
+        assert found[0].message == (
+            "p750-b is managed by HMC hmc-b, p750-a by HMC hmc-sim: the migration runs on "
+            "hmc-sim and names hmc-b (--ip/-u); whether hmc-sim may log in to hmc-b with its SSH "
+            "key is checked when the job runs."
+        )
+        assert found[0].data == {"source_hmc": "hmc-sim", "destination_hmc": "hmc-b"}
 
     def test_a_pair_on_a_fabric_the_vios_does_not_reach_names_both(self):
         _other_fabric(None)

@@ -94,6 +94,7 @@ PAGES = {
     "migrations/": row(get=READ),
     "hmcs/<int:pk>/sync/": row("inventory.Hmc", post=OPERATOR),
     "hmcs/<int:pk>/host-key/": row("inventory.Hmc", post=PLANNER),
+    "hmcs/<int:pk>/ssh-trust/": row("inventory.Hmc", get=OPERATOR, post=OPERATOR),
     "hmc-syncs/<int:pk>/": row("migrations_app.HmcSync", get=READ),
     "drift-items/<int:pk>/resolve/": row("migrations_app.DriftItem", post=PLANNER),
     "lpars/<int:pk>/create-on-hmc/": row("inventory.Lpar", post=PLANNER),
@@ -175,6 +176,8 @@ API = {
     # Pinning a host key and Create on HMC are dangerous: tokens need the operate scope.
     "api/^hmcs/(?P<pk>[^/.]+)/host-key/$": row("inventory.Hmc", post=(PLANNER, TOKEN_OPERATE)),
     "api/^hmcs/(?P<pk>[^/.]+)/sync/$": row("inventory.Hmc", post=(OPERATOR, TOKEN_WRITE)),
+    # Trust between HMCs lets one act on the other: Operators, tokens with the operate scope.
+    "api/^hmcs/(?P<pk>[^/.]+)/ssh-trust/$": row("inventory.Hmc", post=(OPERATOR, TOKEN_OPERATE)),
     "api/^lpars/(?P<pk>[^/.]+)/create-on-hmc/$": row(
         "inventory.Lpar", post=(PLANNER, TOKEN_OPERATE)
     ),

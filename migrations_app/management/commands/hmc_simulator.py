@@ -1,14 +1,16 @@
 """`python manage.py hmc_simulator`: a simulated HMC over SSH, loaded from the database or a
-fixture file, until interrupted."""
+fixture file, until interrupted; with `--peer`, more HMCs in the same process that know each
+other (migrations between HMCs)."""
 
 import asyncio
+import re
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.demo import simulator_host_key
 from migrations_app.simulator.estate import SimEstate, estate_from_db, estate_from_file
-from migrations_app.simulator.hmc import SimulatedHmc
+from migrations_app.simulator.hmc import SimNetwork, SimulatedHmc
 from migrations_app.simulator.server import (
     DEFAULT_PASSWORD,
     DEFAULT_USER,
@@ -21,8 +23,9 @@ from migrations_app.simulator.server import (
 class Command(BaseCommand):
     help = (
         "Run the HMC simulator: an SSH server answering the HMC command line (lssyscfg, lshwres, "
-        "lslparmigr, migrlpar, mksyscfg, viosvrcmd) from the inventory (--from-db) or a JSON "
-        "fixture (--fixture). Its host key is generated once and kept in the var directory."
+        "lslparmigr, migrlpar, mksyscfg, viosvrcmd, mkauthkeys) from the inventory (--from-db) "
+        "or a JSON fixture (--fixture). Its host key is generated once and kept in the var "
+        "directory."
     )
 
     def add_arguments(self, parser) -> None:
@@ -38,6 +41,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--migration-seconds", type=float, default=10.0, help="How long a migration runs."
         )
+        parser.add_argument(
+            "--peer", action="append", default=[], metavar="HMC@HOST:PORT",
+            help="With --from-db --hmc: also simulate the HMC named HMC (its frames from the "
+            "database) on HOST:PORT, in this process. The HMCs reach each other by host (the "
+            "--ip of mkauthkeys and migrlpar), so each needs its own address, e.g. 127.0.0.2.",
+        )  # fmt: skip
 
     def handle(self, *args, **options) -> None:
         if options["fixture"]:
@@ -53,19 +62,67 @@ class Command(BaseCommand):
         if options["authorized_keys"]:
             keys = authorized_keys_read(options["authorized_keys"])
         logins = Logins(options["user"], options["password"], keys)
-        hmc = SimulatedHmc(estate, migration_seconds=options["migration_seconds"])
-        lpars = sum(len(f.lpars) for f in estate.frames)
-        self.stdout.write(
-            f"HMC simulator on {options['host']}:{options['port']} with {len(estate.frames)} "
-            f"frames and {lpars} partitions; login {logins.username}."
-        )
-        asyncio.run(self._serve(hmc, options["host"], options["port"], logins))
-
-    async def _serve(self, hmc: SimulatedHmc, host: str, port: int, logins: Logins) -> None:
-        try:
-            await server_start(
-                hmc, host=host, port=port, host_key=simulator_host_key(), logins=logins
+        served = simulated_hmcs(
+            estate, host=options["host"], port=options["port"], peers=options["peer"],
+            hmc_name=options["hmc"] if options["from_db"] else None, logins=logins,
+            migration_seconds=options["migration_seconds"],
+        )  # fmt: skip
+        for hmc, host, port in served:
+            lpars = sum(len(f.lpars) for f in hmc.estate.frames)
+            self.stdout.write(
+                f"HMC simulator on {host}:{port} with {len(hmc.estate.frames)} frames and "
+                f"{lpars} partitions; login {logins.username}."
             )
-        except OSError as error:
-            raise CommandError(f"Cannot listen on {host}:{port}: {error}") from None
+        asyncio.run(self._serve(served, logins))
+
+    async def _serve(self, served: list[tuple[SimulatedHmc, str, int]], logins: Logins) -> None:
+        for hmc, host, port in served:
+            try:
+                await server_start(
+                    hmc, host=host, port=port, host_key=simulator_host_key(), logins=logins
+                )
+            except OSError as error:
+                raise CommandError(f"Cannot listen on {host}:{port}: {error}") from None
         await asyncio.Event().wait()
+
+
+PEER = re.compile(r"(?P<hmc>[^@]+)@(?P<host>[^:]+):(?P<port>[0-9]{1,5})")
+
+
+def simulated_hmcs(
+    estate: SimEstate,
+    *,
+    host: str,
+    port: int,
+    peers: list[str],
+    hmc_name: str | None,
+    logins: Logins,
+    migration_seconds: float,
+) -> list[tuple[SimulatedHmc, str, int]]:
+    """The simulated HMCs to serve and where: the main one, then each `HMC@HOST:PORT` peer with
+    the frames of that HMC, all joined in one SimNetwork by host. `mkauthkeys -g` against any
+    of them takes the login password."""
+    if peers and not hmc_name:
+        raise CommandError("--peer needs --from-db and --hmc (the frames of the main HMC).")
+    network = SimNetwork()
+    passwords = {logins.username: logins.password}
+
+    def simulated(frames: SimEstate) -> SimulatedHmc:
+        return SimulatedHmc(frames, migration_seconds=migration_seconds, passwords=passwords)
+
+    served = [(network.join(host, simulated(estate)), host, port)]
+    for peer in peers:
+        match = PEER.fullmatch(peer)
+        if match is None:
+            raise CommandError(f"--peer {peer}: write it HMC@HOST:PORT, e.g. hmc-b@127.0.0.2:2222.")
+        peer_host, peer_port = match["host"], int(match["port"])
+        if network.hmc(peer_host) is not None:
+            raise CommandError(
+                f"--peer {peer}: {peer_host} is taken; each simulated HMC needs its own address "
+                "(migrlpar --ip names a host, not a port)."
+            )
+        frames = estate_from_db(hmc_name=match["hmc"])
+        if not frames.frames:
+            raise CommandError(f"--peer {peer}: HMC {match['hmc']} manages no frame.")
+        served.append((network.join(peer_host, simulated(frames)), peer_host, peer_port))
+    return served
