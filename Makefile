@@ -6,9 +6,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_PORT ?= 8000
-# Three on two cores: the integration and browser tests spend most of their time waiting on
-# workers, SSH and Chromium.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 
 .PHONY: install run prepare test test-main test-smoke lint format bench clean
 
