@@ -36,7 +36,7 @@ VIRTUALIO_SUBTYPES = {"eth", "scsi", "fc"}
 # `lslparmigr -r lpar` states of a migration under way: it starts, then moves memory.
 STARTING, IN_PROGRESS = "Migration Starting", "Migration In Progress"
 MIGRATING = frozenset({STARTING, IN_PROGRESS})
-STARTING_FRACTION = 0.1  # the share of a migration's time it shows Migration Starting
+STARTING_FRACTION = 0.2  # the share of a migration's time it shows Migration Starting
 
 
 class CommandFailed(Exception):
