@@ -31,6 +31,7 @@ class HmcSync(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partial: some frames skipped"
         FAILED = "failed", "Failed"
 
     hmc = models.ForeignKey(Hmc, on_delete=models.CASCADE, related_name="syncs", verbose_name="HMC")
@@ -38,6 +39,10 @@ class HmcSync(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
     step = models.CharField(max_length=255, blank=True, help_text="What the run is doing now.")
     message = models.TextField(blank=True, help_text="Why it failed, or a summary.")
+    frames = models.JSONField(
+        default=list, blank=True,
+        help_text="Per frame: name, outcome (read or skipped) and, when skipped, the reason.",
+    )  # fmt: skip
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",

@@ -139,7 +139,9 @@ def _sync_progress(sync: HmcSync) -> Callable[[int, str], None]:
 
 
 def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
-    """Read the HMC, then reconcile the plan with it in one transaction. An HMC that cannot be
+    """Read the HMC frame by frame, then reconcile the plan with each frame read. A frame that
+    cannot be read or taken is skipped with its reason and the others are imported: the sync
+    succeeds, is partial (some frames skipped) or fails (none read). An HMC that cannot be
     reached, refuses the login or shows another host key fails the sync and changes nothing."""
     HmcSync.objects.filter(pk=sync.pk).update(
         state=HmcSync.State.RUNNING, started=timezone.now(), progress=1, step="Connecting"
@@ -147,28 +149,47 @@ def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
     progress = _sync_progress(sync)
     try:
         with hmc_client_open(hmc=sync.hmc) as client:
-            snapshots = discovery.hmc_read(client, progress)
+            read = discovery.hmc_read(client, progress)
+        if read.version is not None:
+            Hmc.objects.filter(pk=sync.hmc_id).update(version=str(read.version))
         progress(80, "Updating the inventory")
         with (
             transaction.atomic(),
             change_author(user=sync.requested_by, request_id=f"hmc-sync-{sync.pk}"),
         ):
-            items = discovery.Reconciler(sync=sync).run(snapshots)
+            items, not_taken = discovery.Reconciler(sync=sync).run(read.snapshots)
     except (HmcConnectionError, HmcError, HmcCommandError) as error:
         return _sync_finish(sync, HmcSync.State.FAILED, str(error))
     except ValidationError as error:
         return _sync_finish(sync, HmcSync.State.FAILED, "; ".join(error.messages))
+    skipped = {frame.name: frame.reason for frame in [*read.skipped, *not_taken]}
+    frames = [{"name": s.info.name, "outcome": "read", "reason": ""} for s in read.snapshots]
+    frames = [f for f in frames if f["name"] not in skipped]
+    frames += [{"name": name, "outcome": "skipped", "reason": why} for name, why in skipped.items()]
     pending = sum(1 for item in items if item.resolution == DriftItem.Resolution.PENDING)
     added = len(items) - pending
-    frames = len(snapshots)
-    summary = f"Read {frames} frame(s): {added} row(s) added, {pending} difference(s) to review."
-    return _sync_finish(sync, HmcSync.State.SUCCEEDED, summary)
-
-
-def _sync_finish(sync: HmcSync, state: str, message: str) -> HmcSync:
-    HmcSync.objects.filter(pk=sync.pk).update(
-        state=state, message=message, progress=100, step="", finished=timezone.now()
+    summary = (
+        f"Read {len(frames) - len(skipped)} frame(s): {added} row(s) added, {pending} "
+        "difference(s) to review."
     )
+    if skipped:
+        summary += " Skipped: " + "; ".join(f"{name}: {why}" for name, why in skipped.items())
+    if not skipped:
+        state = HmcSync.State.SUCCEEDED
+    elif len(skipped) < len(frames):
+        state = HmcSync.State.PARTIAL
+    else:
+        state = HmcSync.State.FAILED
+    return _sync_finish(sync, state, summary, frames=frames)
+
+
+def _sync_finish(
+    sync: HmcSync, state: str, message: str, *, frames: list[dict] | None = None
+) -> HmcSync:
+    HmcSync.objects.filter(pk=sync.pk).update(
+        state=state, message=message, progress=100, step="", finished=timezone.now(),
+        frames=frames or [],
+    )  # fmt: skip
     sync.refresh_from_db()
     return sync
 

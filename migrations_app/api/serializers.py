@@ -31,8 +31,8 @@ class HmcSyncSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HmcSync
-        fields = ["id", "hmc", "state", "progress", "step", "message", "requested_by", "created",
-                  "started", "finished", "pending"]  # fmt: skip
+        fields = ["id", "hmc", "state", "progress", "step", "message", "frames", "requested_by",
+                  "created", "started", "finished", "pending"]  # fmt: skip
         read_only_fields = fields
 
     def get_pending(self, sync: HmcSync) -> int:

@@ -223,6 +223,16 @@ def mkauthkeys_generate(*, remote_hmc: str, remote_user: str, password: str) -> 
     )  # fmt: skip
 
 
+def lslparmigr_sys(*, system: str) -> Command:
+    """`lslparmigr -r sys -m SYS`: the frame's migration capabilities and limits."""
+    return Command(("lslparmigr", "-r", "sys", "-m", system_checked(system)))
+
+
+def lshmc_version() -> Command:
+    """`lshmc -V`: the HMC's version, release and service pack."""
+    return Command(("lshmc", "-V"))
+
+
 def lslparmigr_lpar(*, system: str, lpar: str | None = None) -> Command:
     extra = ("--filter", f"lpar_names={lpar_name_checked(lpar)}") if lpar else ()
     return Command(("lslparmigr", "-r", "lpar", "-m", system_checked(system), *extra))

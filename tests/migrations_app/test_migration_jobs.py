@@ -119,7 +119,9 @@ def test_a_migration_runs_to_completion_and_the_inventory_follows(sim, demo):
     assert not VirtualAdapter.objects.filter(lpar__frame__name="p750-a", remote_lpar=server1)
     assert server1.history.first().history_user == operator
     messages = list(job.events.values_list("message", flat=True))
-    assert any("WWPN roles swapped" in m for m in messages)
+    assert any("is logged in now" in m and "keeps its order" in m for m in messages)
+    pair = clients[610].wwpns.order_by("position").values_list("value", flat=True)
+    assert clients[610].wwpn_logged_in == 2 and len(pair) == 2
 
 
 def test_an_unzoned_second_wwpn_fails_validation_in_words(demo, sim_host_key):
