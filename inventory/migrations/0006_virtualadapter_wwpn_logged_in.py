@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0005_hmc_private_key'),
+        ("inventory", "0005_hmc_private_key"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalvirtualadapter',
-            name='wwpn_logged_in',
-            field=models.PositiveSmallIntegerField(choices=[(1, 'First WWPN of the pair'), (2, 'Second WWPN of the pair')], default=1, help_text='vFC client: which WWPN of the pair is logged in to the fabric now; every live partition migration switches it.', verbose_name='WWPN logged in now'),
+            model_name="historicalvirtualadapter",
+            name="wwpn_logged_in",
+            field=models.PositiveSmallIntegerField(
+                choices=[(1, "First WWPN of the pair"), (2, "Second WWPN of the pair")],
+                default=1,
+                help_text="vFC client: which WWPN of the pair is logged in to the fabric now; every live partition migration switches it.",
+                verbose_name="WWPN logged in now",
+            ),
         ),
         migrations.AddField(
-            model_name='virtualadapter',
-            name='wwpn_logged_in',
-            field=models.PositiveSmallIntegerField(choices=[(1, 'First WWPN of the pair'), (2, 'Second WWPN of the pair')], default=1, help_text='vFC client: which WWPN of the pair is logged in to the fabric now; every live partition migration switches it.', verbose_name='WWPN logged in now'),
+            model_name="virtualadapter",
+            name="wwpn_logged_in",
+            field=models.PositiveSmallIntegerField(
+                choices=[(1, "First WWPN of the pair"), (2, "Second WWPN of the pair")],
+                default=1,
+                help_text="vFC client: which WWPN of the pair is logged in to the fabric now; every live partition migration switches it.",
+                verbose_name="WWPN logged in now",
+            ),
         ),
     ]

@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('migrations_app', '0006_migrationbatch_evacuation_plan'),
+        ("migrations_app", "0006_migrationbatch_evacuation_plan"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='hmcsync',
-            name='frames',
-            field=models.JSONField(blank=True, default=list, help_text='Per frame: name, outcome (read or skipped) and, when skipped, the reason.'),
+            model_name="hmcsync",
+            name="frames",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Per frame: name, outcome (read or skipped) and, when skipped, the reason.",
+            ),
         ),
         migrations.AlterField(
-            model_name='hmcsync',
-            name='state',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Partial: some frames skipped'), ('failed', 'Failed')], default='queued', max_length=16),
+            model_name="hmcsync",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("succeeded", "Succeeded"),
+                    ("partial", "Partial: some frames skipped"),
+                    ("failed", "Failed"),
+                ],
+                default="queued",
+                max_length=16,
+            ),
         ),
     ]
