@@ -268,11 +268,35 @@ class MigrationJob(models.Model):
     storage_mappings = models.JSONField(
         default=list, blank=True,
         help_text="Per vSCSI/vFC client slot: kind, client_slot, vios (id), vios_name, vios_id, "
-        "vios_slot.",
+        "vios_slot and, for vFC, fc_port (the destination physical port, e.g. fcs0).",
     )  # fmt: skip
     vlan_bridges = models.JSONField(
         default=list, blank=True, help_text="Per VLAN: the destination VIOS that bridges it."
     )
+    # migrlpar options; empty: the HMC's own default (the option is not sent).
+    detail_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(n, str(n)) for n in range(1, 6)],
+        verbose_name="detail level (-d)",
+        help_text="How much the HMC says about a refused validation, 1 to 5.",
+    )  # fmt: skip
+    npiv_validation = models.CharField(
+        max_length=8, blank=True,
+        choices=[("port", "Ports (zoning)"), ("portdisk", "Ports and disks (LUN masking too)")],
+        verbose_name="NPIV validation (--npivval)",
+    )  # fmt: skip
+    vlan_bridge = models.CharField(
+        max_length=1, blank=True, choices=[("1", "Required"), ("2", "If possible")],
+        verbose_name="VLAN bridging on the destination (--vlanbridge)",
+    )  # fmt: skip
+    mpio = models.CharField(
+        max_length=1, blank=True, choices=[("1", "Required"), ("2", "If possible")],
+        verbose_name="storage multipathing kept (--mpio)",
+    )  # fmt: skip
+    redundant_vios = models.CharField(
+        max_length=1, blank=True,
+        choices=[("0", "Not kept"), ("1", "Required"), ("2", "If possible")],
+        verbose_name="VIOS redundancy kept (--redundantvios)",
+    )  # fmt: skip
     confirm_warnings = models.BooleanField(default=False)
     findings = models.JSONField(default=list, blank=True, help_text="Pre-flight findings.")
     # The run.

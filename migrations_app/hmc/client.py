@@ -425,12 +425,15 @@ class HmcClient:
         profile: str | None = None,
         remote_hmc: str | None = None,
         remote_user: str | None = None,
+        **flags: str | int | None,
     ) -> str:
-        """`migrlpar -o v`: the HMC's warnings (HmcError with the errors when it refuses)."""
+        """`migrlpar -o v`: the HMC's warnings (HmcError with the errors when it refuses).
+        `flags`: `commands.migrlpar`'s detail_level, npiv_validation, vlan_bridge, mpio,
+        redundant_vios."""
         command = commands.migrlpar(
             operation="v", source=source, destination=destination, lpar=lpar,
             attributes=attributes, profile=profile, remote_hmc=remote_hmc,
-            remote_user=remote_user,
+            remote_user=remote_user, **flags,
         )  # fmt: skip
         return self.transport.run(command)
 
@@ -445,12 +448,13 @@ class HmcClient:
         wait_minutes: int | None = None,
         remote_hmc: str | None = None,
         remote_user: str | None = None,
+        **flags: str | int | None,
     ) -> str:
         """`migrlpar -o m`: returns when the migration has ended."""
         command = commands.migrlpar(
             operation="m", source=source, destination=destination, lpar=lpar,
             attributes=attributes, profile=profile, wait_minutes=wait_minutes,
-            remote_hmc=remote_hmc, remote_user=remote_user,
+            remote_hmc=remote_hmc, remote_user=remote_user, **flags,
         )  # fmt: skip
         return self.transport.run(command, timeout=self.MIGRATE_TIMEOUT)
 

@@ -29,6 +29,11 @@ HMC_USER = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,31}")
 SECRET_OPTIONS = frozenset({"--passwd"})
 MASK = "********"
 MIGRATION_OPERATIONS = {"v", "m", "s", "r"}
+# The values `migrlpar` takes for its validate/migrate options (POWER9 man page, §10).
+MIGRLPAR_FLAG_VALUES = {
+    "-d": ("1", "2", "3", "4", "5"), "--npivval": ("port", "portdisk"), "--vlanbridge": ("1", "2"),
+    "--mpio": ("1", "2"), "--redundantvios": ("0", "1", "2"),
+}  # fmt: skip
 VIRTUALIO_SUBTYPES = {"eth", "scsi", "fc"}
 MAX_ID = 32767
 
@@ -167,10 +172,17 @@ def migrlpar(
     force: bool = False,
     remote_hmc: str | None = None,
     remote_user: str | None = None,
+    detail_level: int | None = None,
+    npiv_validation: str = "",
+    vlan_bridge: str = "",
+    mpio: str = "",
+    redundant_vios: str = "",
 ) -> Command:
     """`migrlpar -o v|m|s|r`: validate, migrate, stop or recover one partition; `profile` is
     the destination profile name (`-n`); `remote_hmc`/`remote_user` (`--ip`/`-u`) name the HMC
-    that manages the destination when it is not this one (§1.6)."""
+    that manages the destination when it is not this one (§1.6). Validate and migrate also
+    take `-d` (detail level of the HMC's messages), `--npivval`, `--vlanbridge`, `--mpio` and
+    `--redundantvios` (§10); left empty, the HMC's own default applies (nothing is sent)."""
     if operation not in MIGRATION_OPERATIONS:
         raise HmcCommandError(f"migrlpar -o {operation!r} is not one of v, m, s, r.")
     argv = ["migrlpar", "-o", operation, "-m", system_checked(source)]
@@ -193,6 +205,17 @@ def migrlpar(
         argv += ["-w", number_checked(wait_minutes, "Wait time (minutes)", 1, 1440)]
     if force:
         argv.append("--force")
+    flags = {"-d": detail_level, "--npivval": npiv_validation, "--vlanbridge": vlan_bridge,
+             "--mpio": mpio, "--redundantvios": redundant_vios}  # fmt: skip
+    for option, value in flags.items():
+        if value in (None, ""):
+            continue
+        if operation not in {"v", "m"}:
+            raise HmcCommandError(f"migrlpar {option} goes with validate or migrate only.")
+        if str(value) not in MIGRLPAR_FLAG_VALUES[option]:
+            allowed = ", ".join(MIGRLPAR_FLAG_VALUES[option])
+            raise HmcCommandError(f"migrlpar {option} takes {allowed}, not {value!r}.")
+        argv += [option, str(value)]
     return Command(tuple(argv))
 
 
