@@ -6,14 +6,23 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import asyncssh
 
-from migrations_app.simulator.hmc import DEFAULT_PASSWORD, DEFAULT_USER, SimulatedHmc
+from migrations_app.simulator.hmc import DEFAULT_PASSWORD, DEFAULT_USER, Faults
 
 __all__ = ["DEFAULT_PASSWORD", "DEFAULT_USER", "Logins", "SimulatorThread", "server_start"]
 
 logger = logging.getLogger(__name__)
+
+
+class AnsweringHmc(Protocol):
+    """What the server serves: a SimulatedHmc, or a ReplayHmc answering from a capture."""
+
+    faults: Faults
+
+    async def execute(self, line: str) -> tuple[int, str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class Logins:
 
 
 class _Server(asyncssh.SSHServer):
-    def __init__(self, hmc: SimulatedHmc, logins: Logins) -> None:
+    def __init__(self, hmc: AnsweringHmc, logins: Logins) -> None:
         self.hmc, self.logins = hmc, logins
 
     def begin_auth(self, username: str) -> bool:
@@ -48,7 +57,7 @@ class _Server(asyncssh.SSHServer):
         return any(k.export_public_key() == wanted for k in self.logins.authorized_keys)
 
 
-async def _session(hmc: SimulatedHmc, process: asyncssh.SSHServerProcess) -> None:
+async def _session(hmc: AnsweringHmc, process: asyncssh.SSHServerProcess) -> None:
     if hmc.faults.drop_connection:
         hmc.faults.drop_connection = False
         process.channel.get_extra_info("connection").abort()
@@ -66,7 +75,7 @@ async def _session(hmc: SimulatedHmc, process: asyncssh.SSHServerProcess) -> Non
 
 
 async def server_start(
-    hmc: SimulatedHmc, *, host: str, port: int, host_key: asyncssh.SSHKey, logins: Logins
+    hmc: AnsweringHmc, *, host: str, port: int, host_key: asyncssh.SSHKey, logins: Logins
 ) -> asyncssh.SSHAcceptor:
     """Listen on host:port (0: a free port; the acceptor's get_port() tells which)."""
     return await asyncssh.create_server(
@@ -81,7 +90,7 @@ class SimulatorThread:
 
     def __init__(
         self,
-        hmc: SimulatedHmc,
+        hmc: AnsweringHmc,
         *,
         host_key: asyncssh.SSHKey,
         logins: Logins = Logins(),

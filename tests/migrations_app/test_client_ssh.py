@@ -8,6 +8,7 @@ import threading
 import asyncssh
 import pytest
 
+from migrations_app.hmc import codes
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.errors import (
     HmcConnectionLost,
@@ -73,7 +74,7 @@ def test_reads_max_virtual_slots_and_wwpn_pairs_as_the_estate_holds_them(hmc_cli
 def test_an_unknown_system_is_an_hscl_error_with_the_command(hmc_client):
     with pytest.raises(HmcError) as raised:
         hmc_client.lpars(system="nosuchframe")
-    assert raised.value.codes == ("HSCL8012",)
+    assert raised.value.codes == (codes.SYSTEM_NOT_FOUND,)
     assert "nosuchframe" in raised.value.command
 
 
@@ -140,7 +141,7 @@ def test_validate_reports_the_rules_by_code(hmc_client, simulator):
     )
     with pytest.raises(HmcError) as raised:
         hmc_client.migration_validate(source="p750-a", destination="p750-b", lpar="vios1")
-    assert "HSCLA2CF" in raised.value.codes  # vios1 exists on p750-b too
+    assert codes.NAME_CONFLICT in raised.value.codes  # vios1 exists on p750-b too
     simulator.hmc.estate.unzoned_wwpns.append("c050760431670011")
     with pytest.raises(HmcError) as raised:
         hmc_client.migration_validate(source="p750-a", destination="p750-b", lpar="server1")
@@ -177,7 +178,7 @@ def test_a_migration_failing_part_way_is_recovered(hmc_client, simulator):
     simulator.hmc.faults.fail_at_percent = 40
     with pytest.raises(HmcError) as raised:
         hmc_client.migration_migrate(source="p750-a", destination="p750-b", lpar="server2")
-    assert raised.value.has_code("HSCLA3A8")
+    assert raised.value.has_code(codes.MIGRATION_FAILED)
     status = hmc_client.migration_status(system="p750-a", lpar="server2")
     assert status.state == "Migration Failed" and status.progress >= 40
     hmc_client.migration_recover(source="p750-a", lpar="server2")
@@ -202,7 +203,7 @@ def test_a_new_partition_gets_a_c05076_wwpn_pair(hmc_client):
     assert len({w for p in pairs for w in p}) == 4
     with pytest.raises(HmcError) as raised:
         hmc_client.partition_create(system="p750-b", attributes={"name": "x", "lpar_id": 110})
-    assert raised.value.has_code("HSCLA2D0")
+    assert raised.value.has_code(codes.ID_CONFLICT)
 
 
 @pytest.mark.skipif(shutil.which("ssh") is None, reason="needs OpenSSH's ssh client")

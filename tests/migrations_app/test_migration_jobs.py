@@ -10,6 +10,7 @@ from django.utils import timezone
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar, VirtualAdapter
 from lpmplanner.exceptions import Conflict
+from migrations_app.hmc import codes
 from migrations_app.lpm.runner import migration_job_run
 from migrations_app.lpm.services import (
     migration_command_preview,
@@ -196,7 +197,7 @@ def test_a_migration_failing_part_way_is_recovered(sim, demo):
     job = migration_create(lpar=server1, destination=p750b)
     assert migration_job_run(job=job, worker="w1") == S.FAILED
     job.refresh_from_db()
-    assert "HSCLA3A8" in job.message and "failed at 40%" in job.message
+    assert codes.MIGRATION_FAILED in job.message and "failed at 40%" in job.message
 
     with pytest.raises(ValidationError, match="Only a failed or stopped migration"):
         migration_recover(job=_completed(job))

@@ -11,9 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from inventory.demo import simulator_host_key
 from migrations_app.simulator.estate import SimEstate, estate_from_db, estate_from_file
 from migrations_app.simulator.hmc import SimNetwork, SimulatedHmc
+from migrations_app.simulator.replay import ReplayHmc
 from migrations_app.simulator.server import (
     DEFAULT_PASSWORD,
     DEFAULT_USER,
+    AnsweringHmc,
     Logins,
     authorized_keys_read,
     server_start,
@@ -24,8 +26,8 @@ class Command(BaseCommand):
     help = (
         "Run the HMC simulator: an SSH server answering the HMC command line (lssyscfg, lshwres, "
         "lslparmigr, migrlpar, mksyscfg, viosvrcmd, mkauthkeys) from the inventory (--from-db) "
-        "or a JSON fixture (--fixture). Its host key is generated once and kept in the var "
-        "directory."
+        "or a JSON fixture (--fixture), or replays a capture of a real HMC (--replay DIR). Its "
+        "host key is generated once and kept in the var directory."
     )
 
     def add_arguments(self, parser) -> None:
@@ -34,6 +36,10 @@ class Command(BaseCommand):
         source = parser.add_mutually_exclusive_group()
         source.add_argument("--from-db", action="store_true", help="Load every frame.")
         source.add_argument("--fixture", type=Path, help="A JSON estate file.")
+        source.add_argument(
+            "--replay", type=Path, metavar="DIR",
+            help="A capture folder (hmc_capture): answer the recorded commands, refuse others.",
+        )  # fmt: skip
         parser.add_argument("--hmc", help="With --from-db: only the frames of this HMC.")
         parser.add_argument("--user", default=DEFAULT_USER)
         parser.add_argument("--password", default=DEFAULT_PASSWORD)
@@ -49,6 +55,24 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args, **options) -> None:
+        keys = ()
+        if options["authorized_keys"]:
+            keys = authorized_keys_read(options["authorized_keys"])
+        logins = Logins(options["user"], options["password"], keys)
+        if options["replay"]:
+            if options["peer"]:
+                raise CommandError("--peer needs --from-db and --hmc, not --replay.")
+            try:
+                hmc = ReplayHmc.from_folder(options["replay"])
+            except (OSError, ValueError) as error:
+                raise CommandError(f"Cannot replay {options['replay']}: {error}") from None
+            host, port = options["host"], options["port"]
+            self.stdout.write(
+                f"HMC simulator on {host}:{port} replaying {len(hmc.recorded)} recorded commands "
+                f"from {options['replay']}; login {logins.username}."
+            )
+            asyncio.run(self._serve([(hmc, host, port)], logins))
+            return
         if options["fixture"]:
             try:
                 estate = estate_from_file(options["fixture"])
@@ -58,10 +82,6 @@ class Command(BaseCommand):
             estate = estate_from_db(hmc_name=options["hmc"])
         else:
             estate = SimEstate()
-        keys = ()
-        if options["authorized_keys"]:
-            keys = authorized_keys_read(options["authorized_keys"])
-        logins = Logins(options["user"], options["password"], keys)
         served = simulated_hmcs(
             estate, host=options["host"], port=options["port"], peers=options["peer"],
             hmc_name=options["hmc"] if options["from_db"] else None, logins=logins,
@@ -75,7 +95,7 @@ class Command(BaseCommand):
             )
         asyncio.run(self._serve(served, logins))
 
-    async def _serve(self, served: list[tuple[SimulatedHmc, str, int]], logins: Logins) -> None:
+    async def _serve(self, served: list[tuple[AnsweringHmc, str, int]], logins: Logins) -> None:
         for hmc, host, port in served:
             try:
                 await server_start(
