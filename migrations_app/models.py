@@ -193,6 +193,10 @@ class MigrationState(models.TextChoices):
     QUEUED = "queued", "Queued"
     MIGRATING = "migrating", "Migrating"
     COMPLETED = "completed", "Completed"
+    # The HMC moved the partition, but the inventory could not follow: run Sync now.
+    COMPLETED_NEEDS_SYNC = "completed_needs_sync", "Completed, inventory needs a sync"
+    # The HMC shows no migration and the partition on neither frame (or cannot tell where).
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
     FAILED = "failed", "Failed"
     STOPPING = "stopping", "Stopping"
     STOPPED = "stopped", "Stopped"
@@ -208,21 +212,27 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.VALIDATED: frozenset({S.QUEUED, S.STOPPED}),
     S.VALIDATION_FAILED: frozenset(),
     S.QUEUED: frozenset({S.MIGRATING, S.STOPPED, S.FAILED}),
-    S.MIGRATING: frozenset({S.COMPLETED, S.FAILED, S.STOPPING, S.STOPPED, S.RECOVERING}),
-    S.STOPPING: frozenset({S.STOPPED, S.COMPLETED, S.FAILED, S.RECOVERING}),
+    S.MIGRATING: frozenset({S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION, S.FAILED,
+                            S.STOPPING, S.STOPPED, S.RECOVERING}),
+    S.STOPPING: frozenset({S.STOPPED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
+                           S.FAILED, S.RECOVERING}),
     S.STOPPED: frozenset({S.RECOVERING}),
     S.FAILED: frozenset({S.RECOVERING}),
-    S.RECOVERING: frozenset({S.RECOVERED, S.FAILED, S.COMPLETED}),
+    S.NEEDS_ATTENTION: frozenset({S.RECOVERING}),
+    S.RECOVERING: frozenset({S.RECOVERED, S.FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC,
+                             S.NEEDS_ATTENTION}),
     S.RECOVERED: frozenset(),
     S.COMPLETED: frozenset(),
-}
+    S.COMPLETED_NEEDS_SYNC: frozenset(),
+}  # fmt: skip
 # A job in one of these holds its LPAR: the database allows one per LPAR.
 ACTIVE_STATES = (S.PENDING, S.VALIDATING, S.QUEUED, S.MIGRATING, S.STOPPING, S.RECOVERING)
 # A job in one of these takes a slot of the concurrency limits (frame, MSP, HMC).
 RUNNING_STATES = (S.MIGRATING, S.STOPPING)
 # A job in one of these can be stopped: cancelled before `-o m`, else `migrlpar -o s`.
 STOPPABLE_STATES = (S.PENDING, S.VALIDATED, S.QUEUED, S.MIGRATING)
-FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.FAILED, S.STOPPED, S.RECOVERED)
+FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
+                   S.FAILED, S.STOPPED, S.RECOVERED)  # fmt: skip
 
 
 class MigrationJob(models.Model):
