@@ -16,6 +16,7 @@ from migrations_app.hmc.client import HmcClient
 from migrations_app.models import HmcSync
 from migrations_app.simulator.replay import ReplayHmc
 from planning.checks import estate_check
+from tests.factories import login, user_create
 from tests.migrations_app.conftest import ReplayTransport
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,87 @@ def test_an_older_power7_power8_estate_is_taken_in_as_it_is(replay_sync):
         reverse("inventory:virtualadapter-detail", args=[a.pk]) for a in outside
     }
     second_sync_finds_no_drift(replay_sync, "power7-older", "succeeded")
+
+
+def test_a_power9_power10_estate_in_the_current_format_is_taken_in_as_it_is(replay_sync):
+    sync = replay_sync("power9-power10")
+
+    assert sync.state == "succeeded", sync.message
+    assert Hmc.objects.get().version == "V10R2 M1030"
+    frames = {
+        f.name: (f.processor_generation, f.max_active_migrations) for f in Frame.objects.all()
+    }
+    assert frames == {"p9-a": ("POWER9", 8), "p10-b": ("Power10", 8)}  # configured, not supported
+    batch01 = Lpar.objects.get(name="batch01")
+    assert (batch01.state, batch01.kind, batch01.proc_units, batch01.virtual_procs) == (
+        "not_activated", "aix", Decimal("1.50"), 3,
+    )  # fmt: skip
+    assert (batch01.memory_mb, batch01.profile_name) == (8192, "default")
+    assert Lpar.objects.get(name="web01").kind == "linux"
+    assert Lpar.objects.count() == 7
+
+    def client(frame, name, lpar_id, pvid, vios_slot, second_slot, first_wwpn):
+        pair = [f"c05076099a3b{first_wwpn + n:04x}" for n in range(4)]
+        return {
+            (frame, name, 10, "ethernet", "client", None, None, pvid, (), None, ()),
+            (frame, name, 210, "vscsi", "client", "vios1", vios_slot - 400, None, (), None, ()),
+            (frame, "vios1", vios_slot - 400, "vscsi", "server", name, 210, None, (), None, ()),
+            (frame, name, 610, "vfc", "client", "vios1", vios_slot, None, (), None,
+             tuple(pair[:2])),
+            (frame, "vios1", vios_slot, "vfc", "server", name, 610, None, (), None, ()),
+            (frame, name, second_slot, "vfc", "client", "vios2",
+             vios_slot if second_slot == 620 else 900, None, (), None, tuple(pair[2:])),
+            (frame, "vios2", vios_slot if second_slot == 620 else 900, "vfc", "server", name,
+             second_slot, None, (), None, ()),
+        }  # fmt: skip
+
+    trunks = {
+        (frame, f"vios{n}", 20, "ethernet", "trunk", None, None, 4094, (100, 200), n, ())
+        for frame in ("p9-a", "p10-b")
+        for n in (1, 2)
+    }
+    assert adapters() == (
+        trunks
+        | client("p9-a", "app01", 11, 100, 611, 620, 0x2C)
+        | client("p10-b", "web01", 12, 200, 612, 620, 0x130)
+        | client("p10-b", "batch01", 13, 100, 613, 900, 0x134)
+    )
+    cards = {
+        (a.slot.drawer.frame.name, a.slot.location): (a.kind, a.feature_code, a.owner.name)
+        for a in Adapter.objects.select_related("slot__drawer__frame", "owner")
+    }
+    assert cards == {("p9-a", "P1-C2"): ("fc", "EN1A", "vios1"),
+                     ("p10-b", "P1-C2"): ("fc", "EN1A", "vios1")}  # fmt: skip
+    # Slot 900 (vFC, the scheme's range is 600-800) on both sides: in the estate checks.
+    outside = VirtualAdapter.objects.filter(slot=900)
+    assert set(out_of_scheme_links().values()) == {
+        reverse("inventory:virtualadapter-detail", args=[a.pk]) for a in outside
+    }
+    assert outside.count() == 2
+    second_sync_finds_no_drift(replay_sync, "power9-power10", "succeeded")
+
+
+def test_a_frame_in_no_connection_is_skipped_with_its_reason_and_the_others_imported(
+    replay_sync, client, api_client
+):
+    sync = replay_sync("no-connection")
+
+    assert sync.state == "partial", sync.message
+    assert sync.frames == [
+        {"name": "p8-x", "outcome": "read", "reason": ""},
+        {"name": "p8-y", "outcome": "skipped",
+         "reason": "the frame is in state No Connection: its partitions are not read"},
+    ]  # fmt: skip
+    assert "p8-y: the frame is in state No Connection" in sync.message
+    assert list(Frame.objects.values_list("name", flat=True)) == ["p8-x"]
+    assert set(Lpar.objects.values_list("name", flat=True)) == {"vios1", "app02"}
+    assert VirtualAdapter.objects.count() == 4
+    planner = user_create("pia", role="Planner")
+    login(client, planner)
+    page = client.get(reverse("migrations_app:sync-detail", args=[sync.pk])).content.decode()
+    assert "Partial: some frames skipped" in page
+    assert "the frame is in state No Connection" in page
+    login(api_client, planner)
+    body = api_client.get(f"/api/hmc-syncs/{sync.pk}/").json()
+    assert body["state"] == "partial" and body["frames"][1]["outcome"] == "skipped"
+    second_sync_finds_no_drift(replay_sync, "no-connection", "partial")
