@@ -11,6 +11,13 @@ from inventory.models import Frame, Lpar, Slot, VirtualAdapter, Wwpn
 
 ENV_OF_KIND = {"vios": "vioserver", "aix": "aixlinux", "linux": "aixlinux", "ibmi": "os400"}
 OS_TYPE_OF_KIND = {"vios": "vioserver", "aix": "aix", "linux": "linux", "ibmi": "ibmi"}
+# What `os_version` says when the estate does not say otherwise, as real HMCs spell it.
+OS_VERSION_OF_KIND = {
+    "vios": "VIOS 3.1.4.10",
+    "aix": "AIX 7.2 7200-05-03-2148",
+    "linux": "Linux/Red Hat 8.6 4.18.0-372.9.1.el8.ppc64le",
+    "ibmi": "IBM i 7.4",
+}
 STATE_LABELS = dict(LparState.choices)
 
 
@@ -52,6 +59,7 @@ class SimLpar:
     memory_mb: int = 2048
     # The profile's max_virtual_slots; any text, so tests can make the HMC print a bad value.
     max_virtual_slots: int | str = 1000
+    os_version: str | None = None  # None: the usual one of its kind (OS_VERSION_OF_KIND)
     eth: list[SimEth] = field(default_factory=list)
     storage: list[SimStorage] = field(default_factory=list)
 
@@ -71,6 +79,7 @@ class SimSlot:
     bus_id: int | None = None
     feature_codes: list[str] = field(default_factory=list)
     lpar_id: int | None = None
+    empty: bool = False  # no card: the HMC prints feature_codes=0
 
 
 @dataclass
@@ -85,6 +94,7 @@ class SimFrame:
     memory_mb: int = 262144
     region_mb: int = 256
     max_active_migrations: int = 4
+    max_inactive_migrations: int = 4
     lpars: list[SimLpar] = field(default_factory=list)
     slots: list[SimSlot] = field(default_factory=list)
 
@@ -106,6 +116,10 @@ class SimEstate:
     frames: list[SimFrame] = field(default_factory=list)
     # WWPNs not zoned on the SAN: validating a migration of their adapter gives HSCLA319.
     unzoned_wwpns: list[str] = field(default_factory=list)
+    # Older HMC levels print no os_type in `lssyscfg -r lpar` (only os_version).
+    omit_os_type: bool = False
+    hmc_version: str = "V10R3M1050"  # what `lshmc -V` reports: version, release, service pack
+    hmc_build: str = "2310052215"
 
     def frame(self, name: str) -> SimFrame | None:
         return next(
@@ -135,7 +149,8 @@ class SimEstate:
             ]
             slots = [SimSlot(**s) for s in raw.get("slots", [])]
             frames.append(SimFrame(**{**raw, "lpars": lpars, "slots": slots}))
-        return cls(frames=frames, unzoned_wwpns=list(data.get("unzoned_wwpns", [])))
+        settings = {k: data[k] for k in ("omit_os_type", "hmc_version", "hmc_build") if k in data}
+        return cls(frames=frames, unzoned_wwpns=list(data.get("unzoned_wwpns", [])), **settings)
 
 
 def estate_from_file(path: Path) -> SimEstate:
@@ -187,7 +202,7 @@ def _sim_slot(slot: Slot) -> SimSlot:
         unit_location=slot.drawer.location,
         description=adapter.description if adapter else "Empty slot",
         bus_id=slot.bus, feature_codes=[adapter.feature_code] if adapter and adapter.feature_code
-        else [], lpar_id=owner.lpar_id if owner else None,
+        else [], lpar_id=owner.lpar_id if owner else None, empty=adapter is None,
     )  # fmt: skip
 
 

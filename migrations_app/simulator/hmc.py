@@ -15,10 +15,11 @@ from decimal import Decimal
 
 from migrations_app.hmc import codes
 from migrations_app.hmc.commands import MASK, line_shown
-from migrations_app.hmc.parser import list_split, records_parse
+from migrations_app.hmc.parser import list_split
 from migrations_app.simulator.estate import (
     ENV_OF_KIND,
     OS_TYPE_OF_KIND,
+    OS_VERSION_OF_KIND,
     SimEstate,
     SimEth,
     SimFrame,
@@ -31,6 +32,11 @@ MIGRATION_STEP = 0.05
 DEFAULT_USER = "hscroot"
 DEFAULT_PASSWORD = "abc123"  # noqa: S105 - the HMC's factory default, for a simulator only
 SECRET_WORD = re.compile(r"(--passwd\s+)\S+")
+VIRTUALIO_SUBTYPES = {"eth", "scsi", "fc"}
+# `lslparmigr -r lpar` states of a migration under way: it starts, then moves memory.
+STARTING, IN_PROGRESS = "Migration Starting", "Migration In Progress"
+MIGRATING = frozenset({STARTING, IN_PROGRESS})
+STARTING_FRACTION = 0.2  # the share of a migration's time it shows Migration Starting
 
 
 class CommandFailed(Exception):
@@ -58,7 +64,8 @@ class Migration:
     destination: SimFrame
     started: float
     total_bytes: int
-    state: str = "Migration In Progress"
+    dest_lpar_id: int
+    state: str = STARTING
     transmitted: int = 0
     stop_requested: bool = False
     remote_manager: str | None = None  # the destination's HMC, when it is another one
@@ -75,11 +82,12 @@ class MigrationRequest:
     shared_pool: str | None = None
     mappings: dict[tuple[str, int], tuple] = field(default_factory=dict)
     remote: tuple[str, str] | None = None  # (--ip, -u) when another HMC manages the destination
+    vlan_bridge_check: bool = True  # --vlanbridge 2 skips it
 
 
 @dataclass
 class Options:
-    """Parsed `-x value` and `--flag value` words of one command line."""
+    """Parsed `-x value` and `--flag` words of one command line."""
 
     values: dict[str, str] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
@@ -93,24 +101,134 @@ class Options:
         return self.values[name]
 
 
-FLAGS = {"--force", "--header", "--immed", "-v", "--nodetails", "--test", "-g"}
+def _bad(message: str) -> CommandFailed:
+    return CommandFailed(codes.SIM_BAD_OPTION, message)
 
 
-def options_parse(words: list[str]) -> Options:
+def _number(low: int, high: int) -> Callable[[str, str], None]:
+    def check(option: str, value: str) -> None:
+        if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
+            raise _bad(f"The value {value} of {option} is not a number from {low} to {high}.")
+
+    return check
+
+
+def _choice(*allowed: str) -> Callable[[str, str], None]:
+    def check(option: str, value: str) -> None:
+        if value not in allowed:
+            raise _bad(f"The value {value} of {option} is not one of {', '.join(allowed)}.")
+
+    return check
+
+
+def _text(option: str, value: str) -> None:
+    if not value.strip():
+        raise _bad(f"The {option} option needs a value.")
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """The options one command takes: those with a value (and the check of the value), bare
+    flags, and `-F`, whose attribute list may be left out (every attribute)."""
+
+    values: dict[str, Callable[[str, str], None]]
+    flags: frozenset[str] = frozenset()
+    listing: bool = False  # takes -F [names], --header and --filter
+
+
+_LISTING = {"--filter": _text}
+_TRISTATE, _BISTATE = _choice("0", "1", "2"), _choice("1", "2")
+SYNTAX: dict[str, Syntax] = {
+    "lssyscfg": Syntax({"-r": _choice("sys", "lpar", "prof"), "-m": _text}, listing=True),
+    "lshwres": Syntax(
+        {
+            "-r": _choice("proc", "mem", "virtualio", "io"),
+            "-m": _text,
+            "--level": _choice("sys", "lpar", "pool"),
+            "--rsubtype": _choice("eth", "scsi", "fc", "slot"),
+        },
+        listing=True,
+    ),
+    "lslparmigr": Syntax(
+        {
+            "-r": _choice("sys", "lpar", "msp", "virtualio", "procpool", "manager"),
+            "-m": _text,
+            "-t": _text,
+            "-p": _text,
+            "--id": _number(1, 32767),
+            "--ip": _text,
+            "-u": _text,
+            "--redundantmsps": _TRISTATE,
+        },
+        listing=True,
+    ),
+    "migrlpar": Syntax(
+        {
+            "-o": _choice("v", "m", "s", "r"),
+            "-m": _text,
+            "-t": _text,
+            "-p": _text,
+            "--id": _text,
+            "-n": _text,
+            "-i": _text,
+            "-f": _text,
+            "-w": _number(0, 99999),
+            "-d": _number(1, 5),
+            "--ip": _text,
+            "-u": _text,
+            "-r": _choice("sys", "lpar"),
+            "--redundantvios": _TRISTATE,
+            "--mpio": _BISTATE,
+            "--vlanbridge": _BISTATE,
+            "--vsi": _BISTATE,
+            "--npivval": _choice("port", "portdisk"),
+            "--uuid": _BISTATE,
+            "--protectstorage": _BISTATE,
+            "--requirerr": _BISTATE,
+            "--redundantvnicbkdev": _BISTATE,
+            "--vniccfg": _BISTATE,
+            "--redundantmsps": _TRISTATE,
+            "--migsriov": _BISTATE,
+            "--steps": _TRISTATE,
+        },
+        frozenset({"--all", "--force", "-v", "--nodetails", "--affinity", "--usecurrdata"}),
+    ),
+    "mksyscfg": Syntax({"-r": _choice("lpar"), "-m": _text, "-i": _text}),
+    "viosvrcmd": Syntax({"-m": _text, "-p": _text, "--id": _number(1, 32767), "-c": _text}),
+    "mkauthkeys": Syntax(
+        {"--ip": _text, "-u": _text, "--passwd": _text}, frozenset({"--test", "-g"})
+    ),
+    "lshmc": Syntax({}, frozenset({"-V"})),
+}
+
+
+def options_parse(syntax: Syntax, words: list[str]) -> Options:
+    """The options of one command, each checked against its syntax: an unknown option, one
+    given twice, a missing or bad value is refused (exit status 1), as a real HMC does."""
     options = Options()
     index = 0
     while index < len(words):
         word = words[index]
-        if not word.startswith("-"):
-            raise CommandFailed(codes.SIM_BAD_OPTION, f"Unexpected value {word}.")
-        if word in FLAGS:
+        if not word.startswith("-") or word == "-":
+            raise _bad(f"Unexpected value {word}.")
+        if word in options.values or word in options.flags:
+            raise _bad(f"The {word} option was given more than once.")
+        following = words[index + 1] if index + 1 < len(words) else None
+        if word in syntax.flags or (syntax.listing and word == "--header"):
             options.flags.add(word)
             index += 1
-            continue
-        if index + 1 >= len(words):
-            raise CommandFailed(codes.SIM_BAD_OPTION, f"The {word} option needs a value.")
-        options.values[word] = words[index + 1]
-        index += 2
+        elif syntax.listing and word == "-F":
+            names = following if following is not None and not following.startswith("-") else ""
+            options.values[word] = names
+            index += 2 if names else 1
+        elif word in syntax.values or (syntax.listing and word in _LISTING):
+            if following is None or (following.startswith("-") and not following[1:2].isdigit()):
+                raise _bad(f"The {word} option needs a value.")
+            (syntax.values.get(word) or _LISTING[word])(word, following)
+            options.values[word] = following
+            index += 2
+        else:
+            raise _bad(f"{word} is not a valid option.")
     return options
 
 
@@ -130,32 +248,173 @@ def _value(value) -> str:
     return str(value)
 
 
-def render(records: list[dict], options: Options) -> str:
-    """Records as `attr=value` lines, or `-F` positional rows; `No results were found.`"""
+FIELD_NAMES = re.compile(r"[a-z0-9_]+")
+
+
+def render(records: list[dict], options: Options, known: set[str] = frozenset()) -> str:
+    """Records as `attr=value` lines, or `-F` rows in the delimiter the names were given with
+    (`-F name:state`; `-F` alone: every attribute); `No results were found.` An attribute
+    that no record of this listing has (nor `known`) is refused."""
+    fields = options.get("-F")
+    if fields is None:
+        if not records:
+            return "No results were found.\n"
+        return "".join(_csv([f"{k}={_value(v)}" for k, v in r.items()]) + "\n" for r in records)
+    every = list(dict.fromkeys(k for r in records for k in r))
+    if fields:
+        names = FIELD_NAMES.findall(fields)
+        separators = set(FIELD_NAMES.sub("", fields))
+        if not names or len(separators) > 1 or not FIELD_NAMES.fullmatch(fields[0] + fields[-1]):
+            raise _bad(f"The attribute list {fields} of -F is not valid.")
+        delimiter = separators.pop() if separators else ","
+        unknown = [n for n in names if n not in every and n not in known]
+        if records and unknown:
+            raise _bad(f"{unknown[0]} is not a valid attribute for -F.")
+    else:
+        names, delimiter = every, ","
     if not records:
         return "No results were found.\n"
-    fields = options.get("-F")
-    lines = []
-    if fields:
-        names = fields.split(",")
-        if "--header" in options.flags:
-            lines.append(_csv(names))
-        lines += [_csv([_value(r.get(n)) for n in names]) for r in records]
-    else:
-        lines += [_csv([f"{k}={_value(v)}" for k, v in r.items()]) for r in records]
+    lines = [_csv(names, delimiter)] if "--header" in options.flags else []
+    lines += [_csv([_value(r.get(n)) for n in names], delimiter) for r in records]
     return "\n".join(lines) + "\n"
 
 
-def _filtered(records: list[dict], options: Options) -> list[dict]:
-    raw = options.get("--filter")
-    if not raw:
-        return records
-    wanted = {}
-    for name, value in records_parse(raw)[0].items():
-        wanted[name.removesuffix("s")] = set(list_split(value))
-    if not set(wanted) <= {"lpar_name", "lpar_id"}:
-        raise CommandFailed(codes.SIM_BAD_OPTION, f"The filter {raw} is not valid.")
-    return [r for r in records if all(str(r.get(k, r.get("name"))) in v for k, v in wanted.items())]
+def filter_parse(raw: str, allowed: set[str]) -> dict[str, set[str]]:
+    """`--filter "lpar_names=a"`, `"\"lpar_names=a,b\""`, `"lpar_names=a,profile_names=p"`:
+    filter name → the values wanted. A field without `=` or an unknown name is refused."""
+    try:
+        fields = next(csv.reader([raw], strict=True), [])
+    except csv.Error:
+        raise _bad(f"The filter {raw} is not valid.") from None
+    wanted: dict[str, set[str]] = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or name not in allowed or name in wanted:
+            raise _bad(f"The filter {raw} is not valid.")
+        values = set(list_split(value))
+        if not values:
+            raise _bad(f"The filter {raw} names no value.")
+        wanted[name] = values
+    return wanted
+
+
+MIGRLPAR_ATTRIBUTES = frozenset({
+    "virtual_fc_mappings", "virtual_scsi_mappings", "dest_lpar_id", "source_msp_name",
+    "source_msp_id", "source_msp_ipaddr", "dest_msp_name", "dest_msp_id", "dest_msp_ipaddr",
+    "shared_proc_pool_id", "shared_proc_pool_name", "multiple_shared_proc_pool_ids",
+    "multiple_shared_proc_pool_names", "redundant_msps", "vnic_mappings",
+    "primary_paging_vios_name", "primary_paging_vios_id", "secondary_paging_vios_name",
+    "secondary_paging_vios_id",
+})  # fmt: skip
+
+
+def attributes_parse(raw: str, known: frozenset[str]) -> dict[str, str]:
+    """The `-i` record `attr=value,"attr=v1,v2",…`: a field without `=`, an attribute given
+    twice or one this command does not know is refused."""
+    try:
+        fields = next(csv.reader([raw], strict=True), [])
+    except csv.Error:
+        raise _bad(f"The attribute list {raw} is not valid.") from None
+    attributes: dict[str, str] = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise _bad(f"{item} is not attribute=value.")
+        if name not in known:
+            raise _bad(f"{name} is not a valid attribute.")
+        if name in attributes:
+            raise _bad(f"The attribute {name} was given more than once.")
+        attributes[name] = value
+    return attributes
+
+
+MKSYSCFG_REQUIRED = frozenset({
+    "name", "profile_name", "lpar_env", "min_mem", "desired_mem", "max_mem", "proc_mode",
+    "min_procs", "desired_procs", "max_procs",
+})  # fmt: skip
+MKSYSCFG_SHARED_REQUIRED = frozenset({
+    "min_proc_units", "desired_proc_units", "max_proc_units", "sharing_mode",
+})  # fmt: skip
+MKSYSCFG_NUMBERS = frozenset({
+    "min_mem", "desired_mem", "max_mem", "min_procs", "desired_procs", "max_procs",
+    "max_virtual_slots", "uncap_weight", "shared_proc_pool_id",
+})  # fmt: skip
+MKSYSCFG_CHOICES = {
+    "lpar_env": ("aixlinux", "vioserver", "os400"),
+    "proc_mode": ("ded", "shared"),
+    "msp": ("0", "1"),
+    "auto_start": ("0", "1"),
+    "conn_monitoring": ("0", "1"),
+    "simplified_remote_restart_capable": ("0", "1"),
+    "mem_mode": ("ded", "shared"),
+    "boot_mode": ("norm", "dd", "sms", "of", "ds"),
+}
+SHARING_MODES = {
+    "shared": ("cap", "uncap"),
+    "ded": ("keep_idle_procs", "share_idle_procs", "share_idle_procs_active",
+            "share_idle_procs_always"),
+}  # fmt: skip
+MKSYSCFG_ATTRIBUTES = (
+    MKSYSCFG_REQUIRED | MKSYSCFG_SHARED_REQUIRED | MKSYSCFG_NUMBERS | frozenset(MKSYSCFG_CHOICES)
+    | frozenset({
+        "lpar_id", "shared_proc_pool_name", "lpar_proc_compat_mode", "virtual_eth_adapters",
+        "virtual_scsi_adapters", "virtual_fc_adapters", "virtual_serial_adapters", "io_slots",
+        "work_group_id", "lpar_avail_priority", "redundant_err_path_reporting",
+        "allow_perf_collection",
+    })
+)  # fmt: skip
+WWPN = re.compile(r"[0-9a-fA-F]{16}")
+
+
+def _eth_element(element: str) -> SimEth:
+    """`slot/ieee/pvid/additional_vlans/trunk_priority/required[/vswitch[/mac[/allowed_os_mac
+    [/qos]]]]`; tagged VLANs need is-IEEE 1."""
+    parts = element.split("/")
+    numbers = (parts[0], parts[2], parts[4]) if len(parts) >= 6 else ()
+    if not 6 <= len(parts) <= 10 or not all(p.isdigit() for p in numbers):
+        raise _bad(f"virtual_eth_adapters: the element {element} is not valid.")
+    if parts[1] not in {"0", "1"} or parts[5] not in {"0", "1"}:
+        raise _bad(f"virtual_eth_adapters: the element {element} is not valid.")
+    vlans = [v for v in parts[3].split(",") if v]
+    if (
+        not all(v.isdigit() and 1 <= int(v) <= 4094 for v in vlans)
+        or not 1 <= int(parts[2]) <= 4094
+    ):
+        raise _bad(f"virtual_eth_adapters: a VLAN of {element} is not from 1 to 4094.")
+    if vlans and parts[1] != "1":
+        raise _bad(f"virtual_eth_adapters: {element} has tagged VLANs but is-IEEE 0.")
+    trunk = int(parts[4])
+    return SimEth(
+        slot=int(parts[0]), pvid=int(parts[2]), vlans=[int(v) for v in vlans],
+        trunk_priority=trunk or None,
+        vswitch=parts[6] if len(parts) > 6 and parts[6] else "ETHERNET0",
+    )  # fmt: skip
+
+
+def _storage_element(kind: str, element: str) -> SimStorage:
+    """vSCSI `slot/client|server/remote_id/remote_name/remote_slot/required`; vFC has seven
+    fields, the WWPN pair sixth (empty: the HMC assigns one)."""
+    attribute = "virtual_scsi_adapters" if kind == "scsi" else "virtual_fc_adapters"
+    parts = element.split("/")
+    size = 6 if kind == "scsi" else 7
+    if len(parts) != size or not parts[0].isdigit() or parts[1] not in {"client", "server"}:
+        raise _bad(f"{attribute}: the element {element} is not valid.")
+    if parts[-1] not in {"0", "1"} or not all(
+        p.isdigit() or p == "any" for p in (parts[2], parts[4])
+    ):
+        raise _bad(f"{attribute}: the element {element} is not valid.")
+    if parts[1] == "client" and not parts[2].isdigit():
+        raise _bad(f"{attribute}: the client element {element} names no remote partition id.")
+    wwpns = [w for w in parts[5].split(",") if w] if kind == "fc" else []
+    if wwpns and (len(wwpns) != 2 or not all(WWPN.fullmatch(w) for w in wwpns)):
+        raise _bad(f"{attribute}: the WWPN pair of {element} is not two 16-hex-digit WWPNs.")
+    return SimStorage(
+        kind=kind, slot=int(parts[0]), role=parts[1],
+        remote_lpar_id=int(parts[2]) if parts[2].isdigit() else None,
+        remote_lpar_name=parts[3] or None,
+        remote_slot=int(parts[4]) if parts[4].isdigit() else None,
+        wwpns=[w.lower() for w in wwpns],
+    )  # fmt: skip
 
 
 def masked_line(line: str) -> str:
@@ -221,6 +480,7 @@ class SimulatedHmc:
             "mksyscfg": self.mksyscfg,
             "viosvrcmd": self.viosvrcmd,
             "mkauthkeys": self.mkauthkeys,
+            "lshmc": self.lshmc,
         }
 
     def commands_matching(self, *words: str) -> list[str]:
@@ -251,7 +511,7 @@ class SimulatedHmc:
         if handler is None:
             return 127, "", f"rbash: {words[0]}: command not found\n"
         try:
-            options = options_parse(words[1:])
+            options = options_parse(SYNTAX[words[0]], words[1:])
             result = handler(options)
             if asyncio.iscoroutine(result):
                 result = await result
@@ -269,22 +529,55 @@ class SimulatedHmc:
     def _lpar(self, frame: SimFrame, name: str) -> SimLpar:
         lpar = frame.lpar(name)
         if lpar is None:
-            raise CommandFailed(codes.LPAR_NOT_FOUND, f"The partition {name} was not found.")
+            raise CommandFailed(codes.LPAR_NOT_FOUND, f"The partition named {name} was not found.")
         return lpar
+
+    def _filtered(
+        self,
+        records: list[dict],
+        options: Options,
+        *,
+        names: set[str],
+        allowed: tuple[str, ...] = ("lpar_names", "lpar_ids"),
+    ) -> list[dict]:
+        """The records `--filter` asks for. A partition named in `lpar_names` that is not on
+        the system (not in `names`) is HSCL8012, as on a real HMC."""
+        raw = options.get("--filter")
+        if raw is None:
+            return records
+        wanted = filter_parse(raw, set(allowed))
+        missing = sorted(wanted.get("lpar_names", set()) - names)
+        if missing:
+            raise CommandFailed(
+                codes.LPAR_NOT_FOUND, f"The partition named {missing[0]} was not found."
+            )
+
+        def value(record: dict, name: str) -> str:
+            if name == "lpar_ids":
+                return str(record.get("lpar_id"))
+            if name == "profile_names":
+                return str(record.get("name"))
+            return str(record.get("lpar_name", record.get("name")))
+
+        return [r for r in records if all(value(r, n) in v for n, v in wanted.items())]
 
     def lssyscfg(self, options: Options) -> str:
         resource = options.need("-r")
         if resource == "sys":
-            records = [self._sys_record(f) for f in self.estate.frames]
-        elif resource == "lpar":
-            frame = self._frame(options)
+            frames = self.estate.frames
+            if options.get("-m") is not None:
+                frames = [self._frame(options)]
+            if options.get("--filter") is not None:
+                raise _bad("lssyscfg -r sys takes no --filter.")
+            return render([self._sys_record(f) for f in frames], options)
+        frame = self._frame(options)
+        names = {p.name for p in frame.lpars}
+        if resource == "lpar":
             records = [self._lpar_record(frame, p) for p in frame.lpars]
-        elif resource == "prof":
-            frame = self._frame(options)
-            records = [self._profile_record(p) for p in frame.lpars]
-        else:
-            raise CommandFailed(codes.SIM_BAD_OPTION, f"-r {resource} is not a valid resource.")
-        return render(_filtered(records, options), options)
+            return render(self._filtered(records, options, names=names), options)
+        records = [self._profile_record(p) for p in frame.lpars]
+        allowed = ("lpar_names", "lpar_ids", "profile_names")
+        return render(self._filtered(records, options, names=names, allowed=allowed), options)
 
     def _sys_record(self, frame: SimFrame) -> dict:
         return {
@@ -292,27 +585,30 @@ class SimulatedHmc:
             "serial_num": frame.serial, "state": frame.state,
             "active_lpar_mobility_capable": True, "inactive_lpar_mobility_capable": True,
             "lpar_proc_compat_modes": frame.compat_modes,
-            "max_active_migrations": frame.max_active_migrations,
         }  # fmt: skip
 
     def _lpar_record(self, frame: SimFrame, lpar: SimLpar) -> dict:
         migration = self.migrations.get(lpar.name)
         state = lpar.state
-        if migration and migration.state == "Migration In Progress":
+        if migration and migration.state in MIGRATING:
             running = migration.lpar.state == "Running"
             state = "Migrating - Running" if running else "Migrating - Not Activated"
-        return {
+        record = {
             "name": lpar.name, "lpar_id": lpar.lpar_id, "lpar_env": ENV_OF_KIND[lpar.kind],
-            "os_type": OS_TYPE_OF_KIND[lpar.kind], "state": state, "curr_profile": lpar.profile,
-            "default_profile": lpar.profile,
+            "state": state, "os_type": OS_TYPE_OF_KIND[lpar.kind],
+            "os_version": lpar.os_version or OS_VERSION_OF_KIND[lpar.kind],
+            "curr_profile": lpar.profile, "default_profile": lpar.profile,
             "rmc_state": "active" if lpar.state == "Running" else "inactive", "msp": lpar.msp,
             "curr_lpar_proc_compat_mode": lpar.compat_mode,
         }  # fmt: skip
+        if self.estate.omit_os_type:
+            del record["os_type"]
+        return record
 
     def _profile_record(self, lpar: SimLpar) -> dict:
         eth = [
-            f"{a.slot}/0/{a.pvid}/{','.join(map(str, a.vlans))}/{a.trunk_priority or 0}/1//"
-            f"{a.vswitch}"
+            f"{a.slot}/{1 if a.vlans else 0}/{a.pvid}/{','.join(map(str, a.vlans))}/"
+            f"{a.trunk_priority or 0}/1/{a.vswitch}//all/none"
             for a in lpar.eth
         ]
 
@@ -337,6 +633,10 @@ class SimulatedHmc:
     def lshwres(self, options: Options) -> str:
         frame = self._frame(options)
         resource, level = options.need("-r"), options.get("--level")
+        subtype = options.get("--rsubtype")
+        if resource in {"proc", "mem"} and (level not in {"sys", "lpar"} or subtype):
+            raise _bad(f"lshwres -r {resource} needs --level sys or lpar, and no --rsubtype.")
+        known: set[str] = set()
         if resource == "proc" and level == "sys":
             records = [{
                 "configurable_sys_proc_units": frame.proc_units,
@@ -349,42 +649,54 @@ class SimulatedHmc:
                 "curr_avail_sys_mem": frame.memory_mb - frame.used_memory_mb(),
                 "mem_region_size": frame.region_mb,
             }]  # fmt: skip
-        elif resource == "proc" and level == "lpar":
+        elif resource == "proc":
+            records = [self._proc_record(p) for p in frame.lpars]
+        elif resource == "mem":
             records = [
-                {
-                    "lpar_name": p.name,
-                    "lpar_id": p.lpar_id,
-                    "curr_proc_mode": "ded" if p.proc_mode == "dedicated" else "shared",
-                    "curr_proc_units": None if p.proc_mode == "dedicated" else p.proc_units,
-                    "curr_procs": p.procs,
-                    "curr_shared_proc_pool_name": p.shared_pool,
-                }
+                {"lpar_name": p.name, "lpar_id": p.lpar_id,
+                 "curr_mem": p.memory_mb if p.state != "Not Activated" else 0}
                 for p in frame.lpars
-            ]
-        elif resource == "mem" and level == "lpar":
-            records = [
-                {"lpar_name": p.name, "lpar_id": p.lpar_id, "curr_mem": p.memory_mb}
-                for p in frame.lpars
-            ]
+            ]  # fmt: skip
         elif resource == "virtualio":
-            records = self._virtualio(frame, options.need("--rsubtype"))
-        elif resource == "io" and options.get("--rsubtype") == "slot":
-            owners = {p.lpar_id: p.name for p in frame.lpars}
-            records = []
-            for s in frame.slots:
-                record = {
-                    "unit_phys_loc": s.unit_location, "bus_id": s.bus_id,
-                    "phys_loc": s.drc_name.removeprefix(s.unit_location + "-"),
-                    "drc_index": s.drc_index, "drc_name": s.drc_name,
-                    "description": s.description, "feature_codes": s.feature_codes,
-                    "lpar_id": s.lpar_id if s.lpar_id else "none",
-                }  # fmt: skip
-                if s.lpar_id in owners:  # an unassigned slot has no lpar_name field at all
-                    record["lpar_name"] = owners[s.lpar_id]
-                records.append(record)
+            if subtype not in VIRTUALIO_SUBTYPES or level != "lpar":
+                raise _bad("lshwres -r virtualio needs --rsubtype eth, scsi or fc, --level lpar.")
+            records = self._virtualio(frame, subtype)
         else:
-            raise CommandFailed(codes.SIM_BAD_OPTION, "That lshwres resource is not valid.")
-        return render(_filtered(records, options), options)
+            if subtype != "slot" or level is not None:
+                raise _bad("lshwres -r io needs --rsubtype slot.")
+            records, known = self._io_slot_records(frame), {"lpar_name"}
+        names = {p.name for p in frame.lpars}
+        if options.get("--filter") is not None and level == "sys":
+            raise _bad("A --level sys listing takes no --filter.")
+        return render(self._filtered(records, options, names=names), options, known)
+
+    def _proc_record(self, lpar: SimLpar) -> dict:
+        """A Not Activated partition has nothing now: zeros, as on a real HMC."""
+        dedicated, inactive = lpar.proc_mode == "dedicated", lpar.state == "Not Activated"
+        record = {
+            "lpar_name": lpar.name, "lpar_id": lpar.lpar_id,
+            "curr_proc_mode": "ded" if dedicated else "shared",
+            "curr_proc_units": None if dedicated else ("0.0" if inactive else lpar.proc_units),
+            "curr_procs": 0 if inactive else lpar.procs,
+            "curr_shared_proc_pool_name": lpar.shared_pool,
+        }  # fmt: skip
+        return record
+
+    def _io_slot_records(self, frame: SimFrame) -> list[dict]:
+        owners = {p.lpar_id: p.name for p in frame.lpars}
+        records = []
+        for s in frame.slots:
+            record = {
+                "unit_phys_loc": s.unit_location, "bus_id": s.bus_id,
+                "phys_loc": s.drc_name.removeprefix(s.unit_location + "-"),
+                "drc_index": s.drc_index, "drc_name": s.drc_name,
+                "description": s.description, "feature_codes": "0" if s.empty else s.feature_codes,
+                "lpar_id": s.lpar_id if s.lpar_id else "none",
+            }  # fmt: skip
+            if s.lpar_id in owners:  # an unassigned slot has no lpar_name field at all
+                record["lpar_name"] = owners[s.lpar_id]
+            records.append(record)
+        return records
 
     def _virtualio(self, frame: SimFrame, subtype: str) -> list[dict]:
         records = []
@@ -413,28 +725,97 @@ class SimulatedHmc:
         return records
 
     def lslparmigr(self, options: Options) -> str:
-        frame = self._frame(options)
         resource = options.need("-r")
+        if resource == "manager":
+            return render([{"remote_lpar_mobility_capable": 1}], options)
+        frame = self._frame(options)
         if resource == "sys":
-            active = [m for m in self.migrations.values() if self._involves(m, frame)]
+            moving = [m for m in self.migrations.values() if self._involves(m, frame)]
+            active = sum(1 for m in moving if m.lpar.state == "Running")
             records = [{
-                "active_lpar_mobility_capable": 1, "inactive_lpar_mobility_capable": 1,
+                "inactive_lpar_mobility_capable": 1,
+                "num_inactive_migrations_supported": frame.max_inactive_migrations,
+                "num_inactive_migrations_in_progress": len(moving) - active,
+                "active_lpar_mobility_capable": 1,
                 "num_active_migrations_supported": frame.max_active_migrations,
-                "num_active_migrations_in_progress": len(active),
+                "num_active_migrations_in_progress": active,
             }]  # fmt: skip
-        elif resource == "lpar":
-            records = [self._migration_record(p) for p in frame.lpars]
-            records += [
-                self._migration_record(m.lpar)
+            return render(records, options)
+        if resource == "lpar":
+            away = [
+                m.lpar
                 for m in self.migrations.values()
                 if m.source is frame and m.lpar not in frame.lpars
             ]
+            lpars = [*frame.lpars, *away]
+            records = [self._migration_record(p) for p in lpars]
+            names = {p.name for p in lpars}
+            return render(self._filtered(records, options, names=names), options)
+        lpar = self._listed_partition(frame, options)
+        destination = self.estate.frame(options.need("-t"))
+        if destination is None:
+            raise CommandFailed(codes.SYSTEM_NOT_FOUND, "The destination system was not found.")
+        viosses = [p for p in destination.lpars if p.kind == "vios"]
+        if resource == "msp":
+            records = [
+                {"source_msp_name": msp.name, "source_msp_id": msp.lpar_id,
+                 "dest_msp_names": [v.name for v in viosses if v.msp],
+                 "dest_msp_ids": [v.lpar_id for v in viosses if v.msp]}
+                for msp in frame.lpars
+                if msp.kind == "vios" and msp.msp and any(v.msp for v in viosses)
+            ]  # fmt: skip
+        elif resource == "virtualio":
+            records = [self._virtualio_suggestion(lpar, viosses)]
         else:
-            raise CommandFailed(codes.SIM_BAD_OPTION, f"-r {resource} is not valid.")
-        return render(_filtered(records, options), options)
+            pools = sorted({p.shared_pool for p in destination.lpars if p.shared_pool}
+                           | {"DefaultPool"}, key=lambda n: (n != "DefaultPool", n))  # fmt: skip
+            records = [{
+                "shared_proc_pool_ids": list(range(len(pools))),
+                "shared_proc_pool_names": pools,
+            }]  # fmt: skip
+        return render(records, options)
+
+    def _listed_partition(self, frame: SimFrame, options: Options) -> SimLpar:
+        """The one partition a `lslparmigr -r msp|virtualio|procpool` asks about: `-p`, `--id`
+        or a `--filter` of one name or id."""
+        if options.get("-p") is not None:
+            return self._lpar(frame, options.need("-p"))
+        if options.get("--id") is not None:
+            return self._lpar_with_id(frame, options.need("--id"))
+        wanted = filter_parse(options.get("--filter") or "", {"lpar_names", "lpar_ids"})
+        values = [v for vs in wanted.values() for v in vs]
+        if len(values) != 1:
+            raise _bad("Name one partition with -p, --id or --filter.")
+        if "lpar_ids" in wanted:
+            return self._lpar_with_id(frame, values[0])
+        return self._lpar(frame, values[0])
+
+    def _lpar_with_id(self, frame: SimFrame, value: str) -> SimLpar:
+        lpar = frame.lpar_by_id(int(value)) if value.isdigit() else None
+        if lpar is None:
+            raise CommandFailed(
+                codes.LPAR_NOT_FOUND, f"The partition with ID {value} was not found."
+            )
+        return lpar
+
+    def _virtualio_suggestion(self, lpar: SimLpar, viosses: list[SimLpar]) -> dict:
+        """Every destination VIOS that could host each client adapter, and the one suggested:
+        the VIOS with the id its source VIOS has, else the first."""
+        record: dict = {"lpar_name": lpar.name, "lpar_id": lpar.lpar_id}
+        for kind, name in (("scsi", "virtual_scsi_mappings"), ("fc", "virtual_fc_mappings")):
+            possible, suggested = [], []
+            for adapter in lpar.adapters(kind):
+                if adapter.role != "client" or not viosses:
+                    continue
+                possible += [f"{adapter.slot}/{v.name}/{v.lpar_id}" for v in viosses]
+                same = [v for v in viosses if v.lpar_id == adapter.remote_lpar_id] or viosses
+                suggested.append(f"{adapter.slot}/{same[0].name}/{same[0].lpar_id}")
+            record[f"possible_{name}"] = possible
+            record[f"suggested_{name}"] = suggested
+        return record
 
     def _involves(self, migration: Migration, frame: SimFrame) -> bool:
-        in_progress = migration.state == "Migration In Progress"
+        in_progress = migration.state in MIGRATING
         return in_progress and frame in (migration.source, migration.destination)
 
     def _migration_record(self, lpar: SimLpar) -> dict:
@@ -445,7 +826,7 @@ class SimulatedHmc:
             "name": lpar.name, "lpar_id": lpar.lpar_id, "migration_state": migration.state,
             "migration_type": "active" if lpar.state == "Running" else "inactive",
             "source_sys_name": migration.source.name, "dest_sys_name": migration.destination.name,
-            "dest_lpar_id": lpar.lpar_id, "bytes_transmitted": migration.transmitted,
+            "dest_lpar_id": migration.dest_lpar_id, "bytes_transmitted": migration.transmitted,
             "bytes_remaining": migration.total_bytes - migration.transmitted,
         }  # fmt: skip
         if migration.remote_manager:
@@ -453,38 +834,82 @@ class SimulatedHmc:
             record["remote_user"] = migration.remote_user
         return record
 
+    def _partitions(self, frame: SimFrame, options: Options) -> list[SimLpar]:
+        """The partitions of `-p a,b`, `--id 1,2` or `--all` (exactly one of them)."""
+        given = [o for o in ("-p", "--id") if options.get(o) is not None]
+        given += ["--all"] if "--all" in options.flags else []
+        if len(given) != 1:
+            raise _bad("Give exactly one of -p, --id and --all.")
+        if given == ["--all"]:
+            return [p for p in frame.lpars if p.kind != "vios"]
+        values = options.need(given[0]).split(",")
+        if len(set(values)) != len(values) or "" in values:
+            raise _bad(f"The list {options.need(given[0])} of {given[0]} is not valid.")
+        if given == ["--id"]:
+            return [self._lpar_with_id(frame, v) for v in values]
+        return [self._lpar(frame, v) for v in values]
+
     def migrlpar(self, options: Options):
         operation = options.need("-o")
         source = self._frame(options)
-        name = options.need("-p")
         if operation in {"v", "m"}:
-            lpar = self._lpar(source, name)
+            lpars = self._partitions(source, options)
             manager = self._destination_manager(options)
             destination = manager.estate.frame(options.need("-t"))
             if destination is None:
                 raise CommandFailed(codes.SYSTEM_NOT_FOUND, "The destination system was not found.")
-            request = self._request(lpar, source, destination, options.get("-i"))
-            warnings = self._validate(lpar, source, destination, request)
+            requests = []
+            for lpar in lpars:
+                request = self._request(lpar, source, destination, options.get("-i"))
+                if request.dest_lpar_id is not None and len(lpars) > 1:
+                    raise _bad("dest_lpar_id names the id of one partition only.")
+                request.vlan_bridge_check = options.get("--vlanbridge") != "2"
+                requests.append(request)
+            warnings = []
+            for lpar, request in zip(lpars, requests, strict=True):
+                warnings += self._validate(lpar, source, destination, request)
             if operation == "v":
-                return "".join(f"{w}\n" for w in warnings)
+                return "".join(f"{w}\n" for w in dict.fromkeys(warnings))
             if manager is not self:
-                request.remote = (options.need("--ip"), options.get("-u") or DEFAULT_USER)
-            return self._migrate_detached(lpar, source, destination, request)
-        migration = self.migrations.get(name)
+                for request in requests:
+                    request.remote = (options.need("--ip"), options.get("-u") or DEFAULT_USER)
+            return self._migrate_all(
+                [(lpar, source, destination, r) for lpar, r in zip(lpars, requests, strict=True)]
+            )
+        if "--all" in options.flags or "," in (options.get("-p") or options.get("--id") or ""):
+            raise _bad(f"migrlpar -o {operation} takes one partition.")
+        if options.get("--id") is not None:
+            wanted = options.need("--id")
+            migration = next(
+                (m for m in self.migrations.values() if str(m.lpar.lpar_id) == wanted), None
+            )
+            name = migration.lpar.name if migration else wanted
+        else:
+            name = options.need("-p")
+            migration = self.migrations.get(name)
         if migration is None or migration.source is not source:
             raise CommandFailed(codes.NO_MIGRATION, f"The partition {name} is not migrating.")
         if operation == "s":
-            if migration.state != "Migration In Progress":
+            if migration.state not in MIGRATING:
                 raise CommandFailed(codes.NO_MIGRATION, f"The partition {name} is not migrating.")
             migration.stop_requested = True
             return ""
-        if operation == "r":
-            if migration.state == "Migration In Progress" and "--force" not in options.flags:
-                raise CommandFailed(codes.MIGRATION_BUSY, "The migration is still running.")
-            migration.stop_requested = True
-            del self.migrations[name]
-            return ""
-        raise CommandFailed(codes.SIM_BAD_OPTION, f"-o {operation} is not valid.")
+        if migration.state in MIGRATING and "--force" not in options.flags:
+            raise CommandFailed(codes.MIGRATION_BUSY, "The migration is still running.")
+        migration.stop_requested = True
+        del self.migrations[name]
+        return ""
+
+    async def _migrate_all(self, moves: list[tuple]) -> str:
+        """Several partitions of one `migrlpar -o m` move at the same time; the first refusal
+        is the answer."""
+        results = await asyncio.gather(
+            *(self._migrate_detached(*move) for move in moves), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return ""
 
     def _destination_manager(self, options: Options) -> "SimulatedHmc":
         """The HMC managing the destination: this one, or the one `--ip` names, which this one
@@ -531,8 +956,12 @@ class SimulatedHmc:
     def _request(
         self, lpar: SimLpar, source: SimFrame, destination: SimFrame, raw: str | None
     ) -> "MigrationRequest":
-        """The `-i` attributes: destination id, MSPs, pool, vSCSI/vFC mappings."""
-        attributes = records_parse(raw)[0] if raw else {}
+        """The `-i` attributes: destination id, MSPs, pool, vSCSI/vFC mappings. An attribute
+        `migrlpar` does not know, a bad number or a malformed mapping is refused."""
+        attributes = attributes_parse(raw, MIGRLPAR_ATTRIBUTES) if raw else {}
+        for name in ("dest_lpar_id", "source_msp_id", "dest_msp_id", "shared_proc_pool_id"):
+            if name in attributes:
+                _number(0 if name == "shared_proc_pool_id" else 1, 32767)(name, attributes[name])
         request = MigrationRequest(
             dest_lpar_id=int(attributes["dest_lpar_id"]) if "dest_lpar_id" in attributes else None,
             source_msp=attributes.get("source_msp_name"),
@@ -541,9 +970,14 @@ class SimulatedHmc:
         )
         for kind, name in (("scsi", "virtual_scsi_mappings"), ("fc", "virtual_fc_mappings")):
             for element in list_split(attributes.get(name, "")):
-                parts = ([*element.split("/"), "", "", "", ""])[:4]
-                if not parts[0].isdigit():
-                    raise CommandFailed(codes.SIM_BAD_OPTION, f"{name}: {element} is not valid.")
+                fields = element.split("/")
+                most = 5 if kind == "fc" else 4  # vFC: client_slot/vios/vios_id/vios_slot/fcsN
+                parts = ([*fields, "", "", "", ""])[:4]
+                numbers_ok = all(not p or p.isdigit() for p in (parts[2], parts[3]))
+                if not 3 <= len(fields) <= most or not parts[0].isdigit() or not numbers_ok:
+                    raise _bad(f"{name}: the element {element} is not valid.")
+                if not parts[1] and not parts[2]:
+                    raise _bad(f"{name}: the element {element} names no VIOS.")
                 vios = destination.lpar(parts[1]) if parts[1] else None
                 if vios is None and parts[2].isdigit():
                     vios = destination.lpar_by_id(int(parts[2]))
@@ -598,8 +1032,8 @@ class SimulatedHmc:
             errors.append((codes.NOT_MIGRATABLE, "Source and destination are the same system."))
         if destination.lpar(lpar.name):
             errors.append((codes.NAME_CONFLICT, f"{destination.name} has a {lpar.name} already."))
-        wanted_id = request.dest_lpar_id or lpar.lpar_id
-        if destination.lpar_by_id(wanted_id):
+        wanted_id = request.dest_lpar_id
+        if wanted_id is not None and destination.lpar_by_id(wanted_id):
             errors.append((codes.ID_CONFLICT, f"LPAR id {wanted_id} is in use on the target."))
         free_units = Decimal(destination.proc_units) - destination.used_proc_units()
         if Decimal(lpar.proc_units) > free_units:
@@ -617,7 +1051,7 @@ class SimulatedHmc:
             if a.trunk_priority
             for vlan in (a.pvid, *a.vlans)
         }
-        for adapter in lpar.eth:
+        for adapter in lpar.eth if request.vlan_bridge_check else ():
             missing = sorted({adapter.pvid, *adapter.vlans} - bridged)
             if missing:
                 errors.append((codes.VLAN_NOT_BRIDGED, f"VLAN {missing} is not bridged."))
@@ -658,11 +1092,16 @@ class SimulatedHmc:
         destination: SimFrame,
         request: "MigrationRequest | None" = None,
     ) -> str:
-        remote_manager, remote_user = (request.remote if request else None) or (None, None)
+        request = request or MigrationRequest()
+        remote_manager, remote_user = request.remote or (None, None)
+        if request.dest_lpar_id is None:  # the id is kept if it is free there, else the HMC's
+            taken = {p.lpar_id for p in destination.lpars}
+            free = (i for i in range(1, 32768) if i not in taken)
+            request.dest_lpar_id = lpar.lpar_id if lpar.lpar_id not in taken else next(free)
         migration = Migration(
             lpar=lpar, source=source, destination=destination, started=time.monotonic(),
-            total_bytes=lpar.memory_mb * 1024 * 1024, remote_manager=remote_manager,
-            remote_user=remote_user,
+            total_bytes=lpar.memory_mb * 1024 * 1024, dest_lpar_id=request.dest_lpar_id,
+            remote_manager=remote_manager, remote_user=remote_user,
         )  # fmt: skip
         self.migrations[lpar.name] = migration
         fail_at = self.faults.fail_at_percent
@@ -670,19 +1109,22 @@ class SimulatedHmc:
             await asyncio.sleep(MIGRATION_STEP)
             if self.migrations.get(lpar.name) is not migration:
                 raise CommandFailed(codes.MIGRATION_STOPPED, "The migration was recovered.")
-            elapsed = time.monotonic() - migration.started
-            fraction = min(1.0, elapsed / self.migration_seconds if self.migration_seconds else 1)
-            migration.transmitted = int(migration.total_bytes * fraction)
             if migration.stop_requested:
                 migration.state = "Migration Stopped"
                 del self.migrations[lpar.name]
                 raise CommandFailed(codes.MIGRATION_STOPPED, "The migration was stopped.")
+            elapsed = time.monotonic() - migration.started
+            fraction = min(1.0, elapsed / self.migration_seconds if self.migration_seconds else 1)
+            if fraction < STARTING_FRACTION:
+                continue  # the destination's shell partition is being set up: nothing moves yet
+            migration.state = IN_PROGRESS
+            migration.transmitted = int(migration.total_bytes * fraction)
             if fail_at is not None and fraction * 100 >= fail_at:
                 migration.state = "Migration Failed"
                 raise CommandFailed(codes.MIGRATION_FAILED, f"The migration failed at {fail_at}%.")
             if fraction >= 1:
                 break
-        self._move(lpar, source, destination, request or MigrationRequest())
+        self._move(lpar, source, destination, request)
         del self.migrations[lpar.name]
         return ""
 
@@ -720,58 +1162,91 @@ class SimulatedHmc:
             new_vios.storage.append(server)
 
     def mksyscfg(self, options: Options) -> str:
-        if options.need("-r") != "lpar":
-            raise CommandFailed(codes.SIM_BAD_OPTION, "Only -r lpar is simulated.")
+        """`mksyscfg -r lpar`: a Not Activated partition and its profile, from the attributes a
+        real HMC requires (§10); vFC clients with an empty WWPN field get a pair."""
         frame = self._frame(options)
-        records = records_parse(options.need("-i"))
-        if len(records) != 1 or "name" not in records[0] or "lpar_id" not in records[0]:
-            raise CommandFailed(codes.SIM_BAD_OPTION, "Give name and lpar_id in -i.")
-        attrs = records[0]
-        name, lpar_id = attrs["name"], int(attrs["lpar_id"])
+        attrs = attributes_parse(options.need("-i"), MKSYSCFG_ATTRIBUTES)
+        dedicated = attrs.get("proc_mode") == "ded"
+        required = MKSYSCFG_REQUIRED | (set() if dedicated else MKSYSCFG_SHARED_REQUIRED)
+        missing = sorted(required - set(attrs))
+        if missing:
+            raise _bad(f"The required attribute {missing[0]} is missing.")
+        for name, allowed in MKSYSCFG_CHOICES.items():
+            if name in attrs:
+                _choice(*allowed)(name, attrs[name])
+        sharing = SHARING_MODES["ded" if dedicated else "shared"]
+        if "sharing_mode" in attrs and attrs["sharing_mode"] not in sharing:
+            raise _bad(f"sharing_mode {attrs['sharing_mode']} is not valid for this proc_mode.")
+        for name in MKSYSCFG_NUMBERS & set(attrs):
+            _number(0, 99_999_999)(name, attrs[name])
+        units = {}
+        for name in sorted({"min_proc_units", "desired_proc_units", "max_proc_units"} & set(attrs)):
+            if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,2})?", attrs[name]):
+                raise _bad(
+                    f"The value {attrs[name]} of {name} is not a number of processing units."
+                )
+            units[name] = Decimal(attrs[name])
+        trios = (
+            ("min_mem", "desired_mem", "max_mem"),
+            ("min_procs", "desired_procs", "max_procs"),
+            ("min_proc_units", "desired_proc_units", "max_proc_units"),
+        )
+        for trio in trios:
+            if set(trio) <= set(attrs):
+                low, want, high = (units.get(n, Decimal(attrs[n])) for n in trio)
+                if not low <= want <= high:
+                    raise _bad(f"{trio[0]} <= {trio[1]} <= {trio[2]} does not hold.")
+        name = attrs["name"]
         if frame.lpar(name):
             raise CommandFailed(codes.NAME_CONFLICT, f"A partition named {name} exists.")
-        if frame.lpar_by_id(lpar_id):
-            raise CommandFailed(codes.ID_CONFLICT, f"LPAR id {lpar_id} is in use.")
-        env = attrs.get("lpar_env", "aixlinux")
-        kind = {"vioserver": "vios", "os400": "ibmi"}.get(env, "aix")
-        dedicated = attrs.get("proc_mode") == "ded"
+        if "lpar_id" in attrs:
+            _number(1, 32767)("lpar_id", attrs["lpar_id"])
+            lpar_id = int(attrs["lpar_id"])
+            if frame.lpar_by_id(lpar_id):
+                raise CommandFailed(codes.ID_CONFLICT, f"LPAR id {lpar_id} is in use.")
+        else:
+            taken = {p.lpar_id for p in frame.lpars}
+            lpar_id = next(i for i in range(1, 32768) if i not in taken)
+        kind = {"vioserver": "vios", "os400": "ibmi"}[attrs["lpar_env"]] if attrs[
+            "lpar_env"] != "aixlinux" else "aix"  # fmt: skip
         lpar = SimLpar(
             name=name, lpar_id=lpar_id, kind=kind, state="Not Activated",
-            profile=attrs.get("profile_name", "default"),
+            profile=attrs["profile_name"],
             compat_mode=attrs.get("lpar_proc_compat_mode", "default"),
             proc_mode="dedicated" if dedicated else "shared",
-            proc_units=attrs.get("desired_procs" if dedicated else "desired_proc_units", "0.1"),
-            procs=int(attrs.get("desired_procs", 1)),
+            proc_units=attrs["desired_procs"] if dedicated else attrs["desired_proc_units"],
+            procs=int(attrs["desired_procs"]),
             shared_pool=None if dedicated else attrs.get("shared_proc_pool_name", "DefaultPool"),
-            memory_mb=int(attrs.get("desired_mem", 1024)),
-            max_virtual_slots=attrs.get("max_virtual_slots", 1000),
+            memory_mb=int(attrs["desired_mem"]),
+            max_virtual_slots=int(attrs.get("max_virtual_slots", 1000)),
         )  # fmt: skip
-        for element in list_split(attrs.get("virtual_eth_adapters", "")):
-            parts = element.split("/")
-            lpar.eth.append(
-                SimEth(
-                    slot=int(parts[0]),
-                    pvid=int(parts[2]),
-                    vlans=[int(v) for v in parts[3].split(",") if v] if len(parts) > 3 else [],
-                )
-            )
-        for kind_name, attribute in (
-            ("scsi", "virtual_scsi_adapters"),
-            ("fc", "virtual_fc_adapters"),
-        ):
+        lpar.eth = [_eth_element(e) for e in list_split(attrs.get("virtual_eth_adapters", ""))]
+        for kind_name, attribute in (("scsi", "virtual_scsi_adapters"),
+                                     ("fc", "virtual_fc_adapters")):  # fmt: skip
             for element in list_split(attrs.get(attribute, "")):
-                parts = element.split("/")
-                adapter = SimStorage(
-                    kind=kind_name, slot=int(parts[0]), role=parts[1],
-                    remote_lpar_id=int(parts[2]) if parts[2].isdigit() else None,
-                    remote_lpar_name=parts[3] or None,
-                    remote_slot=int(parts[4]) if parts[4].isdigit() else None,
-                )  # fmt: skip
-                if kind_name == "fc" and adapter.role == "client":
+                adapter = _storage_element(kind_name, element)
+                if kind_name == "fc" and adapter.role == "client" and not adapter.wwpns:
                     adapter.wwpns = self._wwpn_pair()
                 lpar.storage.append(adapter)
+        slots = [a.slot for a in lpar.eth] + [a.slot for a in lpar.storage]
+        if len(set(slots)) != len(slots):
+            raise _bad("Two virtual adapters have the same slot number.")
         frame.lpars.append(lpar)
         return ""
+
+    def lshmc(self, options: Options) -> str:
+        """`lshmc -V`, as the HMC prints it: one record of two quoted multi-line fields."""
+        if "-V" not in options.flags:
+            raise _bad("Give -V.")
+        match = re.fullmatch(r"V(\d+)R(\d+)(?:M(\d+))?", self.estate.hmc_version)
+        if match is None:
+            raise _bad(f"The simulated HMC version {self.estate.hmc_version} is not VxRyMz.")
+        version, release, service_pack = match.groups()
+        return (
+            f'"version= Version: {version}\n Release: {release}\n'
+            f" Service Pack: {service_pack or 0}\nHMC Build level {self.estate.hmc_build}\n"
+            f'","base_version=V{version}R{release}\n"\n'
+        )
 
     def _wwpn_pair(self) -> list[str]:
         taken = self.estate.wwpns()
@@ -783,7 +1258,10 @@ class SimulatedHmc:
 
     def viosvrcmd(self, options: Options) -> str:
         frame = self._frame(options)
-        vios = self._lpar(frame, options.need("-p"))
+        if options.get("--id") is not None:
+            vios = self._lpar_with_id(frame, options.need("--id"))
+        else:
+            vios = self._lpar(frame, options.need("-p"))
         if vios.kind != "vios":
             raise CommandFailed(codes.NOT_A_VIOS, f"{vios.name} is not a VIOS.")
         words = options.need("-c").split()

@@ -149,7 +149,7 @@ def test_validate_reports_the_rules_by_code(hmc_client, simulator):
 
 
 def test_a_migration_shows_progress_and_ends_on_the_destination(hmc_client, simulator):
-    simulator.hmc.migration_seconds = 3
+    simulator.hmc.migration_seconds = 5
     outcome = {}
 
     def migrate():
@@ -160,16 +160,24 @@ def test_a_migration_shows_progress_and_ends_on_the_destination(hmc_client, simu
 
     thread = threading.Thread(target=migrate)
     thread.start()
-    seen = []
+    seen, states_seen = [], []
     while thread.is_alive():
-        status = hmc_client.migration_status(system="p750-a", lpar="server1")
-        if status and status.state == "Migration In Progress":
+        try:
+            status = hmc_client.migration_status(system="p750-a", lpar="server1")
+        except HmcError as error:  # moved: the source has no such partition any more
+            assert error.codes == (codes.LPAR_NOT_FOUND,)
+            states_seen.append("gone")
+            continue
+        states_seen.append(status.state)
+        if status.state == "Migration In Progress":
             seen.append(status.progress)
             states = {p.name: p.state for p in hmc_client.lpars(system="p750-a")}
             assert states.get("server1") in (None, "Migrating - Running")
     thread.join()
     assert outcome == {"out": ""}
     assert seen and seen == sorted(seen)
+    shown = [s for s in dict.fromkeys(states_seen) if s != "Not Migrating"]
+    assert shown[:2] == ["Migration Starting", "Migration In Progress"]
     assert "server1" in {p.name for p in hmc_client.lpars(system="p750-b")}
     assert "server1" not in {p.name for p in hmc_client.lpars(system="p750-a")}
 
@@ -186,15 +194,17 @@ def test_a_migration_failing_part_way_is_recovered(hmc_client, simulator):
     assert "server2" in {p.name for p in hmc_client.lpars(system="p750-a")}
 
 
+NEW_PARTITION = {
+    "name": "server1-stub", "lpar_id": 110, "profile_name": "default", "lpar_env": "aixlinux",
+    "min_mem": 1024, "desired_mem": 2048, "max_mem": 4096, "proc_mode": "shared",
+    "min_proc_units": "0.1", "desired_proc_units": "1.0", "max_proc_units": "2.0",
+    "min_procs": 1, "desired_procs": 1, "max_procs": 2, "sharing_mode": "uncap",
+    "virtual_fc_adapters": ["710/client/1/vios1/710//1", "720/client/2/vios2/720//1"],
+}  # fmt: skip
+
+
 def test_a_new_partition_gets_a_c05076_wwpn_pair(hmc_client):
-    hmc_client.partition_create(
-        system="p750-b",
-        attributes={
-            "name": "server1-stub", "lpar_id": 110, "profile_name": "default",
-            "desired_mem": 2048, "desired_proc_units": "1.0", "desired_procs": 1,
-            "virtual_fc_adapters": ["710/client/1/vios1/710/1", "720/client/2/vios2/720/1"],
-        },
-    )  # fmt: skip
+    hmc_client.partition_create(system="p750-b", attributes=NEW_PARTITION)
     [lpar] = [p for p in hmc_client.lpars(system="p750-b") if p.name == "server1-stub"]
     assert (lpar.lpar_id, lpar.state) == (110, "Not Activated")
     fc = [a for a in hmc_client.virtual_fc_adapters(system="p750-b") if a.lpar_id == 110]
@@ -202,7 +212,7 @@ def test_a_new_partition_gets_a_c05076_wwpn_pair(hmc_client):
     assert len(pairs) == 2 and all(len(p) == 2 and p[0].startswith("c05076") for p in pairs)
     assert len({w for p in pairs for w in p}) == 4
     with pytest.raises(HmcError) as raised:
-        hmc_client.partition_create(system="p750-b", attributes={"name": "x", "lpar_id": 110})
+        hmc_client.partition_create(system="p750-b", attributes={**NEW_PARTITION, "name": "x"})
     assert raised.value.has_code(codes.ID_CONFLICT)
 
 
