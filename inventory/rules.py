@@ -4,15 +4,33 @@ The inventory imports nothing of `planning`, yet the planning rules (the enumera
 slot ranges) must hold on every path that saves a virtual adapter: forms, grid, API, importer.
 So `planning` registers its rule here when it starts (AppConfig.ready), and the models' clean()
 asks every registered rule.
+
+Registered rules are planning rules: they judge what a person or the planner's own tools set.
+What an HMC reports is a fact, recorded as it is (`facts_recorded`); the estate checks then show
+where it breaks a planning rule. The models' own invariants (constraints, clean()) always hold.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import models
 
 Rule = Callable[[models.Model], dict[str, str]]
 
 _rules: dict[type[models.Model], list[Rule]] = {}
+_recording_facts: ContextVar[bool] = ContextVar("recording_facts", default=False)
+
+
+@contextmanager
+def facts_recorded() -> Iterator[None]:
+    """Within this block rows are facts read from an HMC: no registered (planning) rule refuses
+    them; the models' invariants still do."""
+    token = _recording_facts.set(True)
+    try:
+        yield
+    finally:
+        _recording_facts.reset(token)
 
 
 def rule_register(model: type[models.Model], rule: Rule) -> None:
@@ -22,8 +40,11 @@ def rule_register(model: type[models.Model], rule: Rule) -> None:
 
 
 def rule_errors(instance: models.Model) -> dict[str, str]:
-    """Every registered rule's errors for `instance` (the first message per field)."""
+    """Every registered rule's errors for `instance` (the first message per field); none while
+    facts are being recorded."""
     errors: dict[str, str] = {}
+    if _recording_facts.get():
+        return errors
     for rule in _rules.get(type(instance), []):
         for field, message in rule(instance).items():
             errors.setdefault(field, message)

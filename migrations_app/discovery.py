@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 
 from inventory.choices import (
     AdapterKind,
@@ -33,6 +33,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.rules import facts_recorded
 from inventory.services import (
     object_save,
     objects_bulk_create,
@@ -43,16 +44,19 @@ from migrations_app.hmc import codes
 from migrations_app.hmc.client import (
     FrameInfo,
     HmcClient,
+    HmcVersion,
     IoSlot,
     LparInfo,
     LparResources,
     MemAvailability,
+    MigrationLimits,
     ProcAvailability,
     ProfileSlots,
     VirtualEthAdapter,
     VirtualStorageAdapter,
 )
 from migrations_app.hmc.errors import HmcError
+from migrations_app.hmc.parser import int_or_none, value_or_none
 from migrations_app.models import DriftItem, HmcSync
 
 # Adapter kind by feature code: never by the description, which follows the HMC's locale.
@@ -62,10 +66,16 @@ FEATURE_KINDS = {
     "5767": AdapterKind.ETHERNET, "5768": AdapterKind.ETHERNET, "5717": AdapterKind.ETHERNET,
     "EN0S": AdapterKind.ETHERNET, "EN0W": AdapterKind.ETHERNET, "5901": AdapterKind.SAS,
 }  # fmt: skip
+EMPTY_FEATURE_CODES = frozenset({"0", ""})
 STATE_OF_LABEL = {label: value for value, label in LparState.choices}
 FRAME_STATE_OF_LABEL = {label: value for value, label in FrameState.choices}
 GENERATIONS = [value for value, _ in ProcessorGeneration.choices]
 SLOT_LOCATION = re.compile(r"^P\d+(-[A-Z]\d+)+$")
+
+
+# A frame's partitions are read only in these states; in any other (No Connection, Incomplete,
+# Failed Authentication, Pending Authentication, Error, Recovery …) the frame is skipped.
+READABLE_FRAME_STATES = frozenset({"Operating", "Standby", "Power Off"})
 
 
 @dataclass
@@ -81,6 +91,24 @@ class FrameSnapshot:
     storage: list[tuple[str, VirtualStorageAdapter]]  # (vscsi|vfc, adapter)
     slots: list[IoSlot] = field(default_factory=list)
     profiles: list[ProfileSlots] = field(default_factory=list)
+    limits: MigrationLimits | None = None
+
+
+@dataclass(frozen=True)
+class FrameSkipped:
+    """A frame the sync could not read or apply, and why, in words."""
+
+    name: str
+    reason: str
+
+
+@dataclass
+class HmcRead:
+    """One sync's reading of an HMC: the frames read, the frames skipped, the HMC's level."""
+
+    snapshots: list[FrameSnapshot]
+    skipped: list[FrameSkipped]
+    version: HmcVersion | None = None
 
 
 def _optional(read: Callable[..., list], system: str) -> list:
@@ -93,28 +121,69 @@ def _optional(read: Callable[..., list], system: str) -> list:
         raise
 
 
-def hmc_read(client: HmcClient, progress: Callable[[int, str], None]) -> list[FrameSnapshot]:
+def _limits(client: HmcClient, system: str) -> MigrationLimits | None:
+    """The frame's migration limits; None when the HMC refuses `lslparmigr -r sys` (a frame
+    without mobility, an HMC that does not know the command)."""
+    try:
+        return client.migration_limits(system=system)
+    except HmcError:
+        return None
+
+
+def _version(client: HmcClient) -> HmcVersion | None:
+    try:
+        return client.hmc_version()
+    except HmcError:
+        return None
+
+
+def _refusal(error: HmcError) -> str:
+    codes_ = ", ".join(error.codes) or f"exit status {error.exit_status}"
+    return f"the HMC refused {error.command} ({codes_}): {error.text.strip()[:300]}"
+
+
+def frame_read(client: HmcClient, info: FrameInfo) -> FrameSnapshot:
+    """Every read about one frame; HmcError or a parse error (ValueError, KeyError) when the
+    HMC refuses one or prints what this client cannot read."""
+    system = info.name
+    storage = [("vscsi", a) for a in _optional(client.virtual_scsi_adapters, system)]
+    storage += [("vfc", a) for a in _optional(client.virtual_fc_adapters, system)]
+    return FrameSnapshot(
+        info=info,
+        proc=client.proc_availability(system=system),
+        mem=client.mem_availability(system=system),
+        lpars=client.lpars(system=system),
+        resources={r.name: r for r in client.lpar_resources(system=system)},
+        eth=_optional(client.virtual_eth_adapters, system),
+        storage=storage,
+        slots=_optional(client.io_slots, system),
+        profiles=_optional(client.profile_slots, system),
+        limits=_limits(client, system),
+    )
+
+
+def hmc_read(client: HmcClient, progress: Callable[[int, str], None]) -> HmcRead:
+    """Read the HMC frame by frame. A frame whose state does not let its partitions be read, or
+    whose reads fail, is skipped with its reason; the others are read. A lost connection
+    (HmcConnectionError) ends the whole read."""
+    version = _version(client)
     frames = client.frames()
-    snapshots = []
+    read = HmcRead(snapshots=[], skipped=[], version=version)
     for index, info in enumerate(frames):
         progress(5 + 70 * index // max(len(frames), 1), f"Reading frame {info.name}")
-        system = info.name
-        storage = [("vscsi", a) for a in _optional(client.virtual_scsi_adapters, system)]
-        storage += [("vfc", a) for a in _optional(client.virtual_fc_adapters, system)]
-        snapshots.append(
-            FrameSnapshot(
-                info=info,
-                proc=client.proc_availability(system=system),
-                mem=client.mem_availability(system=system),
-                lpars=client.lpars(system=system),
-                resources={r.name: r for r in client.lpar_resources(system=system)},
-                eth=_optional(client.virtual_eth_adapters, system),
-                storage=storage,
-                slots=_optional(client.io_slots, system),
-                profiles=_optional(client.profile_slots, system),
-            )
-        )
-    return snapshots
+        if info.state not in READABLE_FRAME_STATES:
+            reason = f"the frame is in state {info.state or 'unknown'}: its partitions are not read"
+            read.skipped.append(FrameSkipped(info.name, reason))
+            continue
+        try:
+            read.snapshots.append(frame_read(client, info))
+        except HmcError as error:
+            read.skipped.append(FrameSkipped(info.name, _refusal(error)))
+        except (ValueError, KeyError, InvalidOperation) as error:
+            detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
+            reason = f"the HMC printed something this client cannot read: {detail}"
+            read.skipped.append(FrameSkipped(info.name, reason))
+    return read
 
 
 def _same(plan, hmc) -> bool:
@@ -133,16 +202,84 @@ def _json(value):
 
 
 def _kind_of(info: LparInfo) -> str:
+    """The LPAR's kind from its environment, then `os_type`, else the first word of
+    `os_version` (older HMCs print no `os_type`)."""
     if info.env == "vioserver":
         return LparKind.VIOS
     if info.env == "os400":
         return LparKind.IBMI
-    return LparKind.LINUX if (info.os_type or "").lower() == "linux" else LparKind.AIX
+    os_name = (info.os_type or info.os_version or "").strip().lower()
+    if os_name.startswith("linux"):
+        return LparKind.LINUX
+    if os_name.startswith("ibm i"):
+        return LparKind.IBMI
+    return LparKind.AIX
 
 
-def _generation(modes: tuple[str, ...]) -> str:
-    known = [m for m in modes if m in GENERATIONS]
-    return max(known, key=GENERATIONS.index) if known else ProcessorGeneration.POWER9
+# Machine types (and type-models) whose processor generation is known, for frames whose
+# `lpar_proc_compat_modes` names no generation (verify: extend as estates show more).
+GENERATION_OF_TYPE = {
+    "8202": "POWER7", "8205": "POWER7", "8231": "POWER7", "8233": "POWER7", "9117": "POWER7",
+    "9179": "POWER7", "8246": "POWER7", "8284": "POWER8", "8286": "POWER8", "8247": "POWER8",
+    "8408": "POWER8", "9119-MHE": "POWER8", "9119-MME": "POWER8", "9080-MHE": "POWER8",
+    "9080-MME": "POWER8", "9009": "POWER9", "9223": "POWER9", "9040": "POWER9",
+    "9080-M9S": "POWER9", "9105": "Power10", "9080-HEX": "Power10", "9043": "Power10",
+    "9786": "Power10",
+}  # fmt: skip
+MODE_GENERATION = re.compile(r"power(\d+)", re.IGNORECASE)
+
+
+def _generation(info: FrameInfo) -> str | None:
+    """The frame's processor generation: the newest generation among the compatibility modes
+    it accepts (`POWER8`, `POWER9_base`, `Power10` …), else known from its type-model; None
+    when neither tells."""
+    found = []
+    for mode in info.compat_modes:
+        match = MODE_GENERATION.match(mode.strip())
+        if match:
+            number = int(match.group(1))
+            value = f"POWER{number}" if number < 10 else f"Power{number}"
+            if value in GENERATIONS:
+                found.append(value)
+    if found:
+        return max(found, key=GENERATIONS.index)
+    return GENERATION_OF_TYPE.get(
+        f"{info.machine_type}-{info.model}", GENERATION_OF_TYPE.get(info.machine_type)
+    )
+
+
+def size_of_resources(res: LparResources | None) -> dict[str, object]:
+    """A partition's size from its current values (`lshwres --level lpar`): for partitions that
+    run; a Not Activated one prints zeros there."""
+    if res is None:
+        return {}
+    dedicated = res.proc_mode == "ded"
+    return {
+        "proc_mode": ProcMode.DEDICATED if dedicated else ProcMode.SHARED,
+        "proc_units": Decimal(res.procs) if dedicated else res.proc_units,
+        "virtual_procs": res.procs, "memory_mb": res.memory_mb,
+        "shared_pool": None if dedicated else res.shared_pool,
+    }  # fmt: skip
+
+
+def size_of_profile(profile: ProfileSlots) -> dict[str, object]:
+    """A Not Activated partition's size: its profile's desired values (only those printed)."""
+    dedicated = profile.proc_mode == "ded"
+    procs = int_or_none(profile.desired_procs)
+    size: dict[str, object] = {
+        "proc_mode": ProcMode.DEDICATED if dedicated else ProcMode.SHARED,
+        "shared_pool": None if dedicated else profile.shared_pool,
+    }
+    if procs is not None:
+        size["virtual_procs"] = procs
+    if dedicated and procs is not None:
+        size["proc_units"] = Decimal(procs)
+    elif not dedicated and value_or_none(profile.desired_proc_units) is not None:
+        size["proc_units"] = Decimal(profile.desired_proc_units)
+    memory = int_or_none(profile.desired_mem)
+    if memory is not None:
+        size["memory_mb"] = memory
+    return size
 
 
 def profile_of(info: LparInfo, profiles: Sequence[ProfileSlots]) -> ProfileSlots | None:
@@ -248,14 +385,26 @@ class Reconciler:
                     hmc_value=hmc_value,
                 )  # fmt: skip
 
-    def run(self, snapshots: list[FrameSnapshot]) -> list[DriftItem]:
+    def run(self, snapshots: list[FrameSnapshot]) -> tuple[list[DriftItem], list[FrameSkipped]]:
+        """Apply each frame in a savepoint of its own: a frame the plan cannot take (a rule the
+        database holds for every row) is skipped with the reason, the others are applied. What
+        the HMC reports is recorded as it is: planning rules do not refuse it."""
+        skipped = []
         for snapshot in snapshots:
-            frame = self.frame_apply(snapshot)
-            lpars = self.lpars_apply(frame, snapshot)
-            self.adapters_apply(frame, lpars, snapshot)
-            self.slots_apply(frame, lpars, snapshot)
+            noted, vlans = len(self.items), dict(self.vlans)
+            try:
+                with transaction.atomic(), facts_recorded():
+                    frame = self.frame_apply(snapshot)
+                    lpars = self.lpars_apply(frame, snapshot)
+                    self.adapters_apply(frame, lpars, snapshot)
+                    self.slots_apply(frame, lpars, snapshot)
+            except ValidationError as error:
+                del self.items[noted:]
+                self.vlans = vlans
+                reason = "the plan cannot take what the HMC reports: " + "; ".join(error.messages)
+                skipped.append(FrameSkipped(snapshot.info.name, reason))
         DriftItem.objects.bulk_create(self.items)
-        return self.items
+        return self.items, skipped
 
     def frame_apply(self, s: FrameSnapshot) -> Frame:
         info = s.info
@@ -266,22 +415,19 @@ class Reconciler:
             "memory_region_mb": s.mem.region_mb, "compat_modes": list(info.compat_modes),
             "state": FRAME_STATE_OF_LABEL.get(info.state, FrameState.ERROR),
         }  # fmt: skip
-        if info.max_active_migrations:
-            wanted["max_active_migrations"] = info.max_active_migrations
+        if s.limits is not None and s.limits.active:
+            wanted["max_active_migrations"] = s.limits.active
+        generation = _generation(info)
         key = {"machine_type": info.machine_type, "model": info.model, "serial": info.serial}
         frame = Frame.objects.filter(**key).first()
         label = f"{info.machine_type}-{info.model}*{info.serial}"
         if frame is None:
-            frame = object_save(
-                instance=Frame(
-                    **key,
-                    **wanted,
-                    hmc=self.hmc,
-                    processor_generation=_generation(info.compat_modes),
-                )
-            )
+            extra = {"processor_generation": generation} if generation else {}
+            frame = object_save(instance=Frame(**key, **wanted, **extra, hmc=self.hmc))
             self.note(DriftItem.Kind.ADDED, frame, f"frame {info.name} ({label})")
         else:
+            if generation:
+                wanted["processor_generation"] = generation
             self.compare(frame, f"frame {frame.name}", wanted)
         return frame
 
@@ -309,24 +455,19 @@ class Reconciler:
         for profile in s.profiles:
             profiles.setdefault(profile.lpar_name, []).append(profile)
         for info in s.lpars:
-            res = s.resources.get(info.name)
-            dedicated = res is not None and res.proc_mode == "ded"
+            state = STATE_OF_LABEL.get(info.state, LparState.ERROR)
+            profile = profile_of(info, profiles.get(info.name, []))
             wanted = {
-                "name": info.name, "kind": _kind_of(info),
-                "state": STATE_OF_LABEL.get(info.state, LparState.ERROR),
+                "name": info.name, "kind": _kind_of(info), "state": state,
                 "msp": info.msp, "compat_mode": info.compat_mode or "default",
-                "profile_name": info.profile or "",
+                "profile_name": info.profile or (profile.name if profile else ""),
             }  # fmt: skip
-            if res is not None:
-                wanted.update(
-                    proc_mode=ProcMode.DEDICATED if dedicated else ProcMode.SHARED,
-                    proc_units=Decimal(res.procs) if dedicated else res.proc_units,
-                    virtual_procs=res.procs, memory_mb=res.memory_mb,
-                    shared_pool=None if dedicated else res.shared_pool,
-                )  # fmt: skip
+            if state == LparState.NOT_ACTIVATED and profile is not None:
+                wanted.update(size_of_profile(profile))
+            else:
+                wanted.update(size_of_resources(s.resources.get(info.name)))
             label = f"LPAR {frame.name}/{info.name} (id {info.lpar_id})"
             slots_problem = None
-            profile = profile_of(info, profiles.get(info.name, []))
             if profile is not None and profile.max_virtual_slots is not None:
                 try:
                     wanted["max_virtual_slots"] = max_virtual_slots_of(profile)
@@ -511,7 +652,9 @@ class Reconciler:
         label: str, cards: list[tuple[Adapter, str]],
     ) -> None:  # fmt: skip
         owner = lpars.get(io.lpar_id or 0)
-        feature = io.feature_codes[0] if io.feature_codes else ""
+        # An empty slot prints feature code 0 (or none, which the parse drops): no card.
+        features = [code for code in io.feature_codes if code.strip() not in EMPTY_FEATURE_CODES]
+        feature = features[0] if features else ""
         if adapter is None and feature:
             adapter = Adapter(
                 slot=slot,

@@ -1,15 +1,17 @@
 """The Migrate wizard's forms: which LPAR, where to, and the options (profile, wait time, mover
-service partitions, each vSCSI/vFC client slot's destination VIOS and slot, the shared pool).
+service partitions, each vSCSI/vFC client slot's destination VIOS, slot and, for vFC, physical
+port, the shared pool, and migrlpar's own options the HMC's level takes).
 They only parse; `migrations_app.lpm` judges the choices."""
 
 from dataclasses import dataclass
 
 from django import forms
 
-from inventory.choices import LparKind, VirtualAdapterRole
+from inventory.choices import LparKind, VirtualAdapterKind, VirtualAdapterRole
 from inventory.forms import bootstrap
 from inventory.models import Frame, Hmc, Lpar, VirtualAdapter
-from migrations_app.lpm.options import STORAGE_KINDS, MigrationOptions
+from migrations_app.lpm.options import STORAGE_KINDS, MigrationOptions, migrlpar_flags_supported
+from migrations_app.models import MigrationJob
 
 
 class LparForm(forms.Form):
@@ -57,6 +59,7 @@ class StorageRow:
     client: VirtualAdapter
     vios: forms.BoundField
     slot: forms.BoundField
+    port: forms.BoundField | None = None  # vFC: the destination physical port
 
 
 class MigrationForm(forms.Form):
@@ -88,6 +91,7 @@ class MigrationForm(forms.Form):
 
     OPTION_FIELDS = ("dest_profile_name", "wait_minutes", "dest_lpar_id", "source_msp",
                      "dest_msp", "shared_pool_name")  # fmt: skip
+    HMC_DEFAULT = ("", "The HMC's default (not sent)")
 
     def __init__(
         self, *args, lpar: Lpar, destination: Frame, proposal: MigrationOptions, **kwargs
@@ -109,6 +113,18 @@ class MigrationForm(forms.Form):
             dest_msp=proposal.dest_msp,
             shared_pool_name=proposal.shared_pool_name,
         )
+        # migrlpar's own options, only those the source HMC's level takes.
+        self.flag_fields = []
+        for name in migrlpar_flags_supported(lpar.frame.hmc if lpar.frame.hmc_id else None):
+            model_field = MigrationJob._meta.get_field(name)
+            choices = [self.HMC_DEFAULT, *((str(v), label) for v, label in model_field.choices)]
+            self.fields[name] = forms.TypedChoiceField(
+                label=str(model_field.verbose_name).capitalize(), choices=choices, required=False,
+                coerce=int if name == "detail_level" else str, empty_value=None
+                if name == "detail_level" else "", help_text=model_field.help_text,
+            )  # fmt: skip
+            self.initial[name] = getattr(proposal, name) or ""
+            self.flag_fields.append(name)
         vioses = destination.lpars.filter(kind=LparKind.VIOS).order_by("lpar_id")
         proposed = {m.client_slot: m for m in proposal.storage_mappings}
         self.clients = list(
@@ -130,6 +146,14 @@ class MigrationForm(forms.Form):
                 initial=mapping.vios_slot if mapping else None,
                 widget=forms.NumberInput(attrs={"aria-label": slot_label}),
             )  # fmt: skip
+            if client.kind == VirtualAdapterKind.VFC:
+                port_label = f"Destination physical port for client slot {client.slot}"
+                self.fields[f"port_{client.slot}"] = forms.CharField(
+                    label=port_label, required=False, max_length=8,
+                    initial=mapping.fc_port if mapping else "",
+                    widget=forms.TextInput(attrs={"aria-label": port_label,
+                                                  "placeholder": "HMC chooses"}),
+                )  # fmt: skip
         bootstrap(self.fields)
 
     @staticmethod
@@ -138,19 +162,25 @@ class MigrationForm(forms.Form):
 
     def storage_rows(self) -> list[StorageRow]:
         return [
-            StorageRow(client=c, vios=self[f"vios_{c.slot}"], slot=self[f"slot_{c.slot}"])
+            StorageRow(
+                client=c,
+                vios=self[f"vios_{c.slot}"],
+                slot=self[f"slot_{c.slot}"],
+                port=self[f"port_{c.slot}"] if f"port_{c.slot}" in self.fields else None,
+            )
             for c in self.clients
         ]
 
     def options(self) -> dict:
         """The chosen options as `migration_create` takes them."""
         data = self.cleaned_data
-        options = {name: data[name] for name in self.OPTION_FIELDS}
+        options = {name: data[name] for name in (*self.OPTION_FIELDS, *self.flag_fields)}
         options["storage_mappings"] = [
             {
                 "client_slot": c.slot,
                 "vios": data[f"vios_{c.slot}"],
                 "vios_slot": data[f"slot_{c.slot}"],
+                "fc_port": data.get(f"port_{c.slot}") or "",
             }
             for c in self.clients
             if data.get(f"vios_{c.slot}") is not None

@@ -31,6 +31,7 @@ class HmcSync(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partial: some frames skipped"
         FAILED = "failed", "Failed"
 
     hmc = models.ForeignKey(Hmc, on_delete=models.CASCADE, related_name="syncs", verbose_name="HMC")
@@ -38,6 +39,10 @@ class HmcSync(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
     step = models.CharField(max_length=255, blank=True, help_text="What the run is doing now.")
     message = models.TextField(blank=True, help_text="Why it failed, or a summary.")
+    frames = models.JSONField(
+        default=list, blank=True,
+        help_text="Per frame: name, outcome (read or skipped) and, when skipped, the reason.",
+    )  # fmt: skip
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -188,6 +193,10 @@ class MigrationState(models.TextChoices):
     QUEUED = "queued", "Queued"
     MIGRATING = "migrating", "Migrating"
     COMPLETED = "completed", "Completed"
+    # The HMC moved the partition, but the inventory could not follow: run Sync now.
+    COMPLETED_NEEDS_SYNC = "completed_needs_sync", "Completed, inventory needs a sync"
+    # The HMC shows no migration and the partition on neither frame (or cannot tell where).
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
     FAILED = "failed", "Failed"
     STOPPING = "stopping", "Stopping"
     STOPPED = "stopped", "Stopped"
@@ -203,21 +212,27 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.VALIDATED: frozenset({S.QUEUED, S.STOPPED}),
     S.VALIDATION_FAILED: frozenset(),
     S.QUEUED: frozenset({S.MIGRATING, S.STOPPED, S.FAILED}),
-    S.MIGRATING: frozenset({S.COMPLETED, S.FAILED, S.STOPPING, S.STOPPED, S.RECOVERING}),
-    S.STOPPING: frozenset({S.STOPPED, S.COMPLETED, S.FAILED, S.RECOVERING}),
+    S.MIGRATING: frozenset({S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION, S.FAILED,
+                            S.STOPPING, S.STOPPED, S.RECOVERING}),
+    S.STOPPING: frozenset({S.STOPPED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
+                           S.FAILED, S.RECOVERING}),
     S.STOPPED: frozenset({S.RECOVERING}),
     S.FAILED: frozenset({S.RECOVERING}),
-    S.RECOVERING: frozenset({S.RECOVERED, S.FAILED, S.COMPLETED}),
+    S.NEEDS_ATTENTION: frozenset({S.RECOVERING}),
+    S.RECOVERING: frozenset({S.RECOVERED, S.FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC,
+                             S.NEEDS_ATTENTION}),
     S.RECOVERED: frozenset(),
     S.COMPLETED: frozenset(),
-}
+    S.COMPLETED_NEEDS_SYNC: frozenset(),
+}  # fmt: skip
 # A job in one of these holds its LPAR: the database allows one per LPAR.
 ACTIVE_STATES = (S.PENDING, S.VALIDATING, S.QUEUED, S.MIGRATING, S.STOPPING, S.RECOVERING)
 # A job in one of these takes a slot of the concurrency limits (frame, MSP, HMC).
 RUNNING_STATES = (S.MIGRATING, S.STOPPING)
 # A job in one of these can be stopped: cancelled before `-o m`, else `migrlpar -o s`.
 STOPPABLE_STATES = (S.PENDING, S.VALIDATED, S.QUEUED, S.MIGRATING)
-FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.FAILED, S.STOPPED, S.RECOVERED)
+FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
+                   S.FAILED, S.STOPPED, S.RECOVERED)  # fmt: skip
 
 
 class MigrationJob(models.Model):
@@ -263,11 +278,35 @@ class MigrationJob(models.Model):
     storage_mappings = models.JSONField(
         default=list, blank=True,
         help_text="Per vSCSI/vFC client slot: kind, client_slot, vios (id), vios_name, vios_id, "
-        "vios_slot.",
+        "vios_slot and, for vFC, fc_port (the destination physical port, e.g. fcs0).",
     )  # fmt: skip
     vlan_bridges = models.JSONField(
         default=list, blank=True, help_text="Per VLAN: the destination VIOS that bridges it."
     )
+    # migrlpar options; empty: the HMC's own default (the option is not sent).
+    detail_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(n, str(n)) for n in range(1, 6)],
+        verbose_name="detail level (-d)",
+        help_text="How much the HMC says about a refused validation, 1 to 5.",
+    )  # fmt: skip
+    npiv_validation = models.CharField(
+        max_length=8, blank=True,
+        choices=[("port", "Ports (zoning)"), ("portdisk", "Ports and disks (LUN masking too)")],
+        verbose_name="NPIV validation (--npivval)",
+    )  # fmt: skip
+    vlan_bridge = models.CharField(
+        max_length=1, blank=True, choices=[("1", "Required"), ("2", "If possible")],
+        verbose_name="VLAN bridging on the destination (--vlanbridge)",
+    )  # fmt: skip
+    mpio = models.CharField(
+        max_length=1, blank=True, choices=[("1", "Required"), ("2", "If possible")],
+        verbose_name="storage multipathing kept (--mpio)",
+    )  # fmt: skip
+    redundant_vios = models.CharField(
+        max_length=1, blank=True,
+        choices=[("0", "Not kept"), ("1", "Required"), ("2", "If possible")],
+        verbose_name="VIOS redundancy kept (--redundantvios)",
+    )  # fmt: skip
     confirm_warnings = models.BooleanField(default=False)
     findings = models.JSONField(default=list, blank=True, help_text="Pre-flight findings.")
     # The run.

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 import asyncssh
 from django.core.exceptions import ValidationError
@@ -11,10 +12,12 @@ from django.db.models import F, ProtectedError
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from inventory.choices import ProcMode, VirtualAdapterKind, VirtualAdapterRole
 from inventory.history import change_author
 from inventory.models import Hmc, Lpar, Wwpn
-from inventory.services import object_save, virtual_adapter_save
+from inventory.services import object_save, vfc_wwpns_set
 from migrations_app import discovery
+from migrations_app.hmc import commands
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.commands import MASK
 from migrations_app.hmc.errors import HmcCommandError, HmcConnectionError, HmcError
@@ -139,7 +142,9 @@ def _sync_progress(sync: HmcSync) -> Callable[[int, str], None]:
 
 
 def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
-    """Read the HMC, then reconcile the plan with it in one transaction. An HMC that cannot be
+    """Read the HMC frame by frame, then reconcile the plan with each frame read. A frame that
+    cannot be read or taken is skipped with its reason and the others are imported: the sync
+    succeeds, is partial (some frames skipped) or fails (none read). An HMC that cannot be
     reached, refuses the login or shows another host key fails the sync and changes nothing."""
     HmcSync.objects.filter(pk=sync.pk).update(
         state=HmcSync.State.RUNNING, started=timezone.now(), progress=1, step="Connecting"
@@ -147,28 +152,47 @@ def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
     progress = _sync_progress(sync)
     try:
         with hmc_client_open(hmc=sync.hmc) as client:
-            snapshots = discovery.hmc_read(client, progress)
+            read = discovery.hmc_read(client, progress)
+        if read.version is not None:
+            Hmc.objects.filter(pk=sync.hmc_id).update(version=str(read.version))
         progress(80, "Updating the inventory")
         with (
             transaction.atomic(),
             change_author(user=sync.requested_by, request_id=f"hmc-sync-{sync.pk}"),
         ):
-            items = discovery.Reconciler(sync=sync).run(snapshots)
+            items, not_taken = discovery.Reconciler(sync=sync).run(read.snapshots)
     except (HmcConnectionError, HmcError, HmcCommandError) as error:
         return _sync_finish(sync, HmcSync.State.FAILED, str(error))
     except ValidationError as error:
         return _sync_finish(sync, HmcSync.State.FAILED, "; ".join(error.messages))
+    skipped = {frame.name: frame.reason for frame in [*read.skipped, *not_taken]}
+    frames = [{"name": s.info.name, "outcome": "read", "reason": ""} for s in read.snapshots]
+    frames = [f for f in frames if f["name"] not in skipped]
+    frames += [{"name": name, "outcome": "skipped", "reason": why} for name, why in skipped.items()]
     pending = sum(1 for item in items if item.resolution == DriftItem.Resolution.PENDING)
     added = len(items) - pending
-    frames = len(snapshots)
-    summary = f"Read {frames} frame(s): {added} row(s) added, {pending} difference(s) to review."
-    return _sync_finish(sync, HmcSync.State.SUCCEEDED, summary)
-
-
-def _sync_finish(sync: HmcSync, state: str, message: str) -> HmcSync:
-    HmcSync.objects.filter(pk=sync.pk).update(
-        state=state, message=message, progress=100, step="", finished=timezone.now()
+    summary = (
+        f"Read {len(frames) - len(skipped)} frame(s): {added} row(s) added, {pending} "
+        "difference(s) to review."
     )
+    if skipped:
+        summary += " Skipped: " + "; ".join(f"{name}: {why}" for name, why in skipped.items())
+    if not skipped:
+        state = HmcSync.State.SUCCEEDED
+    elif len(skipped) < len(frames):
+        state = HmcSync.State.PARTIAL
+    else:
+        state = HmcSync.State.FAILED
+    return _sync_finish(sync, state, summary, frames=frames)
+
+
+def _sync_finish(
+    sync: HmcSync, state: str, message: str, *, frames: list[dict] | None = None
+) -> HmcSync:
+    HmcSync.objects.filter(pk=sync.pk).update(
+        state=state, message=message, progress=100, step="", finished=timezone.now(),
+        frames=frames or [],
+    )  # fmt: skip
     sync.refresh_from_db()
     return sync
 
@@ -217,43 +241,81 @@ def hmc_syncs_due(*, now=None) -> list[HmcSync]:
     return started
 
 
-def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
-    """Create a planned partition (a stub twin) on its frame through the HMC, Not Activated, and
-    read back the WWPN pairs the HMC assigned to its vFC clients."""
+# Sharing mode of a new partition: shared processors uncapped (weight 128), dedicated ones
+# keep their idle processors, as the HMC's own wizard proposes.
+SHARED_SHARING_MODE, SHARED_UNCAP_WEIGHT = "uncap", 128
+DEDICATED_SHARING_MODE = "keep_idle_procs"
+MIN_PROC_UNITS = Decimal("0.1")  # enough for one virtual processor on every generation
+
+
+def partition_attributes(*, lpar: Lpar) -> dict:
+    """The `mksyscfg -r lpar` attributes of a planned partition: minimum, desired and maximum
+    memory, processors and processing units (desired = the plan; minimum the least it can
+    start with; maximum twice the plan, room for DLPAR), its sharing mode, and its virtual
+    adapters as the HMC takes them."""
     frame = lpar.frame
-    if frame.hmc is None:
-        raise ValidationError({"frame": f"Frame {frame.name} has no HMC."})
-    adapters = list(lpar.virtual_adapters.select_related("remote_lpar", "pvid"))
-
-    def storage(kind: str) -> list[str]:
-        return [
-            f"{a.slot}/client/{a.remote_lpar.lpar_id}/{a.remote_lpar.name}/{a.remote_slot}/1"
-            for a in adapters
-            if a.kind == kind and a.remote_lpar_id
-        ]
-
-    dedicated = lpar.proc_mode == "dedicated"
+    dedicated = lpar.proc_mode == ProcMode.DEDICATED
+    region = frame.memory_region_mb or 256
+    memory = lpar.memory_mb
     attributes: dict = {
         "name": lpar.name, "lpar_id": lpar.lpar_id, "profile_name": lpar.profile_name or "default",
         "lpar_env": {"vios": "vioserver", "ibmi": "os400"}.get(lpar.kind, "aixlinux"),
-        "desired_mem": lpar.memory_mb, "proc_mode": "ded" if dedicated else "shared",
-        "desired_procs": lpar.virtual_procs, "lpar_proc_compat_mode": lpar.compat_mode,
-        "max_virtual_slots": lpar.max_virtual_slots,
+        "min_mem": max(region, memory // 2 // region * region), "desired_mem": memory,
+        "max_mem": memory * 2, "proc_mode": "ded" if dedicated else "shared",
+        "min_procs": 1, "desired_procs": lpar.virtual_procs, "max_procs": lpar.virtual_procs * 2,
     }  # fmt: skip
-    if not dedicated:
-        attributes["desired_proc_units"] = str(lpar.proc_units)
-    eth = [
-        f"{a.slot}/0/{a.pvid_id}/{','.join(map(str, a.vlan_ids[1:]))}/0/1"
-        for a in adapters
-        if a.kind == "ethernet" and a.pvid_id
-    ]
+    if dedicated:
+        attributes["sharing_mode"] = DEDICATED_SHARING_MODE
+    else:
+        attributes.update(
+            min_proc_units=str(MIN_PROC_UNITS), desired_proc_units=str(lpar.proc_units),
+            max_proc_units=str(Decimal(lpar.virtual_procs * 2)),
+            sharing_mode=SHARED_SHARING_MODE, uncap_weight=SHARED_UNCAP_WEIGHT,
+        )  # fmt: skip
+        if lpar.shared_pool_id:
+            attributes["shared_proc_pool_name"] = lpar.shared_pool.name
+    attributes["lpar_proc_compat_mode"] = lpar.compat_mode
+    attributes["max_virtual_slots"] = lpar.max_virtual_slots
+    adapters = lpar.virtual_adapters.select_related("remote_lpar").prefetch_related("vlans")
+    eth, scsi, fc = [], [], []
+    for a in adapters.order_by("slot"):
+        if a.kind == VirtualAdapterKind.ETHERNET and a.pvid_id:
+            eth.append(
+                commands.virtual_eth_element(
+                    slot=a.slot, pvid=a.pvid_id, tagged_vlans=[v.vlan_id for v in a.vlans.all()],
+                    vswitch=a.vswitch,
+                )
+            )  # fmt: skip
+        elif a.role == VirtualAdapterRole.CLIENT and a.remote_lpar_id and a.remote_slot:
+            remote = {
+                "slot": a.slot, "remote_lpar_id": a.remote_lpar.lpar_id,
+                "remote_lpar_name": a.remote_lpar.name, "remote_slot": a.remote_slot,
+            }  # fmt: skip
+            if a.kind == VirtualAdapterKind.VSCSI:
+                scsi.append(commands.virtual_scsi_element(**remote))
+            elif a.kind == VirtualAdapterKind.VFC:
+                fc.append(commands.virtual_fc_element(**remote))
     for name, values in (
         ("virtual_eth_adapters", eth),
-        ("virtual_scsi_adapters", storage("vscsi")),
-        ("virtual_fc_adapters", storage("vfc")),
+        ("virtual_scsi_adapters", scsi),
+        ("virtual_fc_adapters", fc),
     ):
         if values:
             attributes[name] = values
+    return attributes
+
+
+def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
+    """Create a planned partition (a stub twin) on its frame through the HMC, Not Activated, and
+    read back the WWPN pairs the HMC assigned to its vFC clients: each takes the place of the
+    planned WWPN in the same position, on the same fabric."""
+    frame = lpar.frame
+    if frame.hmc is None:
+        raise ValidationError({"frame": f"Frame {frame.name} has no HMC."})
+    try:
+        attributes = partition_attributes(lpar=lpar)
+    except HmcCommandError as error:
+        raise ValidationError(str(error)) from None
     with hmc_client_open(hmc=frame.hmc) as client:
         client.partition_create(system=frame.name, attributes=attributes)
         assigned = {
@@ -261,12 +323,15 @@ def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
             for a in client.virtual_fc_adapters(system=frame.name)
             if a.lpar_id == lpar.lpar_id and a.role == "client"
         }
+    clients = lpar.virtual_adapters.filter(
+        kind=VirtualAdapterKind.VFC, role=VirtualAdapterRole.CLIENT
+    ).prefetch_related("wwpns__fabric")
     with transaction.atomic():
-        for adapter in adapters:
+        for adapter in clients:
             pair = assigned.get(adapter.slot)
-            if adapter.kind == "vfc" and adapter.role == "client" and pair:
-                Wwpn.objects.filter(virtual_adapter=adapter).delete()
-                virtual_adapter_save(adapter=adapter, wwpns=pair)
+            if pair:
+                fabric = {w.position: w.fabric for w in adapter.wwpns.all()}
+                vfc_wwpns_set(adapter=adapter, wwpns=pair, fabrics=[fabric.get(1), fabric.get(2)])
     return lpar
 
 

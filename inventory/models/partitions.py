@@ -280,6 +280,14 @@ class VirtualAdapter(InventoryModel):
     backing_devices = models.JSONField(
         default=list, blank=True, help_text="vSCSI server: hdisks or LUN ids, in mapping order."
     )
+    # The HMC keeps the pair's order (`wwpns`) for good; which WWPN is logged in to the fabric
+    # changes with every LPM. Modelled apart, so that a sync never sees a moved pair as drift.
+    wwpn_logged_in = models.PositiveSmallIntegerField(
+        default=1, choices=[(1, "First WWPN of the pair"), (2, "Second WWPN of the pair")],
+        verbose_name="WWPN logged in now",
+        help_text="vFC client: which WWPN of the pair is logged in to the fabric now; every "
+        "live partition migration switches it.",
+    )  # fmt: skip
     device_name = models.CharField(
         max_length=32, blank=True, help_text="On the OS: vhost3, vfchost2, fcs0, ent1 …"
     )

@@ -31,8 +31,8 @@ class HmcSyncSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HmcSync
-        fields = ["id", "hmc", "state", "progress", "step", "message", "requested_by", "created",
-                  "started", "finished", "pending"]  # fmt: skip
+        fields = ["id", "hmc", "state", "progress", "step", "message", "frames", "requested_by",
+                  "created", "started", "finished", "pending"]  # fmt: skip
         read_only_fields = fields
 
     def get_pending(self, sync: HmcSync) -> int:
@@ -101,6 +101,7 @@ class MigrationJobSerializer(serializers.ModelSerializer):
             "state", "validate_only", "progress", "bytes_transmitted", "bytes_remaining", "step",
             "queued_reason", "message", "dest_profile_name", "wait_minutes", "source_msp",
             "dest_msp", "shared_pool_name", "dest_lpar_id", "storage_mappings", "vlan_bridges",
+            "detail_level", "npiv_validation", "vlan_bridge", "mpio", "redundant_vios",
             "confirm_warnings", "findings", "requested_by", "created", "started", "finished",
             "notice",
         ]  # fmt: skip
@@ -128,12 +129,19 @@ class StorageMappingInputSerializer(serializers.Serializer):
         queryset=Lpar.objects.filter(kind="vios"), help_text="The destination VIOS (its id)."
     )
     vios_slot = serializers.IntegerField(help_text="The slot on that VIOS.")
+    fc_port = serializers.CharField(
+        required=False, allow_blank=True, max_length=8,
+        help_text="vFC only: the destination VIOS's physical port (fcs0), the mapping's fifth "
+        "field; empty lets the HMC choose.",
+    )  # fmt: skip
 
 
 OPTION_FIELDS = (
     "dest_profile_name", "wait_minutes", "source_msp", "dest_msp", "shared_pool_name",
-    "dest_lpar_id", "storage_mappings",
+    "dest_lpar_id", "storage_mappings", "detail_level", "npiv_validation", "vlan_bridge", "mpio",
+    "redundant_vios",
 )  # fmt: skip
+HMC_DEFAULT = "Leave out (or empty) for the HMC's own default: the option is not sent."
 
 
 class MigrationOptionsInputSerializer(serializers.Serializer):
@@ -150,6 +158,25 @@ class MigrationOptionsInputSerializer(serializers.Serializer):
     shared_pool_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
     dest_lpar_id = serializers.IntegerField(required=False, allow_null=True)
     storage_mappings = StorageMappingInputSerializer(many=True, required=False)
+    detail_level = serializers.IntegerField(
+        required=False, allow_null=True, help_text=f"migrlpar -d, 1 to 5. {HMC_DEFAULT}"
+    )
+    npiv_validation = serializers.CharField(
+        required=False, allow_blank=True, help_text=f"migrlpar --npivval: port or portdisk. "
+        f"{HMC_DEFAULT}",
+    )  # fmt: skip
+    vlan_bridge = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text=f"migrlpar --vlanbridge: 1 required, 2 if possible. {HMC_DEFAULT}",
+    )  # fmt: skip
+    mpio = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text=f"migrlpar --mpio: 1 required, 2 if possible. {HMC_DEFAULT}",
+    )  # fmt: skip
+    redundant_vios = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text=f"migrlpar --redundantvios: 0 not kept, 1 required, 2 if possible. {HMC_DEFAULT}",
+    )  # fmt: skip
 
     def options(self) -> dict:
         return {k: v for k, v in self.validated_data.items() if k in OPTION_FIELDS}
@@ -183,6 +210,15 @@ class MigrationProposalSerializer(serializers.Serializer):
     wait_minutes = serializers.IntegerField()
     dest_profile_name = serializers.CharField()
     dest_lpar_id = serializers.IntegerField(allow_null=True)
+    detail_level = serializers.IntegerField(allow_null=True)
+    npiv_validation = serializers.CharField()
+    vlan_bridge = serializers.CharField()
+    mpio = serializers.CharField()
+    redundant_vios = serializers.CharField()
+    migrlpar_options = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The migrlpar options the source HMC's level takes (all while it is unknown).",
+    )
     verdict = serializers.CharField()
     findings = FindingSerializer(many=True)
     command = serializers.CharField()

@@ -30,6 +30,7 @@ from migrations_app.filtersets import MigrationJobFilterSet
 from migrations_app.hmc.errors import HmcConnectionError
 from migrations_app.hmc.ssh import fingerprint_of
 from migrations_app.lpm import services as lpm
+from migrations_app.lpm.options import migrlpar_flags_supported
 from migrations_app.models import DriftItem, HmcSync, LparCreateJob, MigrationBatch, MigrationJob
 from planning.preflight import verdict_of
 
@@ -271,6 +272,7 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
                 "command": lpm.migration_command_preview(
                     lpar=lpar, destination=destination, options=options
                 ),
+                "migrlpar_options": migrlpar_flags_supported(lpar.frame.hmc),
             }
         )
 

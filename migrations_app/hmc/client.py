@@ -1,6 +1,7 @@
 """The one interface the project uses to talk to an HMC: typed methods over a transport that
 runs a command and returns its output (SSH in production, anything in unit tests)."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -39,7 +40,27 @@ class FrameInfo:
     serial: str
     state: str
     compat_modes: tuple[str, ...]
-    max_active_migrations: int | None
+
+
+@dataclass(frozen=True)
+class MigrationLimits:
+    """A frame's migration limits (`lslparmigr -r sys`): the configured value where the HMC
+    prints one, else the supported one; None when the HMC prints neither."""
+
+    active: int | None
+    inactive: int | None
+
+
+@dataclass(frozen=True)
+class HmcVersion:
+    """`lshmc -V`: version, release and service pack (V9R2 M950 is (9, 2, 950))."""
+
+    version: int
+    release: int
+    service_pack: int
+
+    def __str__(self) -> str:
+        return f"V{self.version}R{self.release} M{self.service_pack}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,7 @@ class LparInfo:
     msp: bool
     compat_mode: str | None
     default_profile: str | None = None
+    os_version: str | None = None  # `AIX 7.2 …`, `Linux/Red Hat …`, `VIOS 3.1…`, `IBM i …`
 
 
 @dataclass(frozen=True)
@@ -85,12 +107,18 @@ class ProfileInfo:
 
 @dataclass(frozen=True)
 class ProfileSlots:
-    """One profile's virtual-slot ceiling (`lssyscfg -r prof`), as the HMC printed it: discovery
-    judges whether it is a number the plan can take."""
+    """One profile's virtual-slot ceiling and desired sizes (`lssyscfg -r prof`), as the HMC
+    printed them: discovery judges whether they are values the plan can take. A Not Activated
+    partition is sized from its profile's desired values (its current values are zeros)."""
 
     lpar_name: str
     name: str
     max_virtual_slots: str | None
+    proc_mode: str | None = None
+    desired_proc_units: str | None = None
+    desired_procs: str | None = None
+    desired_mem: str | None = None
+    shared_pool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +191,27 @@ class MigrationStatus:
         return 100 * done // (done + left) if done + left else 0
 
 
+_VERSION = re.compile(r"Version:\s*(\d+)")
+_RELEASE = re.compile(r"Release:\s*(\d+)")
+_SERVICE_PACK = re.compile(r"Service Pack:\s*(\d+)")
+_BASE_VERSION = re.compile(r"base_version=V(\d+)R(\d+)")
+
+
+def hmc_version_parse(text: str) -> HmcVersion | None:
+    """`lshmc -V` output (a quoted, multi-line `version=` field, then `base_version=V9R2`):
+    the numbers only, never the words around them."""
+    version, release = _VERSION.search(text), _RELEASE.search(text)
+    base = _BASE_VERSION.search(text)
+    if version and release:
+        major, minor = int(version.group(1)), int(release.group(1))
+    elif base:
+        major, minor = int(base.group(1)), int(base.group(2))
+    else:
+        return None
+    pack = _SERVICE_PACK.search(text)
+    return HmcVersion(version=major, release=minor, service_pack=int(pack.group(1)) if pack else 0)
+
+
 def _decimal(value: str | None) -> Decimal | None:
     value = value_or_none(value)
     return Decimal(value) if value is not None else None
@@ -201,10 +250,24 @@ class HmcClient:
                     serial=r.get("serial_num", ""),
                     state=r.get("state", ""),
                     compat_modes=tuple(list_split(r.get("lpar_proc_compat_modes", ""))),
-                    max_active_migrations=int_or_none(r.get("max_active_migrations")),
                 )
             )
         return frames
+
+    def migration_limits(self, *, system: str) -> MigrationLimits:
+        """`lslparmigr -r sys -m SYS`: the configured limits where printed, else supported."""
+        records = self._records(commands.lslparmigr_sys(system=system))
+        r = records[0] if records else {}
+
+        def limit(kind: str) -> int | None:
+            configured = int_or_none(r.get(f"num_{kind}_migrations_configured"))
+            return configured or int_or_none(r.get(f"num_{kind}_migrations_supported"))
+
+        return MigrationLimits(active=limit("active"), inactive=limit("inactive"))
+
+    def hmc_version(self) -> HmcVersion | None:
+        """`lshmc -V`: the HMC's level, None when the answer names none."""
+        return hmc_version_parse(self.transport.run(commands.lshmc_version()))
 
     def lpars(self, *, system: str) -> list[LparInfo]:
         return [
@@ -218,6 +281,7 @@ class HmcClient:
                 msp=r.get("msp") == "1",
                 compat_mode=value_or_none(r.get("curr_lpar_proc_compat_mode")),
                 default_profile=value_or_none(r.get("default_profile")),
+                os_version=value_or_none(r.get("os_version")),
             )
             for r in self._records(commands.lssyscfg_lpar(system=system))
         ]
@@ -265,13 +329,19 @@ class HmcClient:
         ]
 
     def profile_slots(self, *, system: str) -> list[ProfileSlots]:
-        """`max_virtual_slots` of every profile of every partition. Only these fields are read,
-        so a profile list this client cannot parse does not stop a discovery."""
+        """`max_virtual_slots` and the desired sizes of every profile of every partition. Only
+        these fields are read, so a profile list this client cannot parse does not stop a
+        discovery."""
         return [
             ProfileSlots(
                 lpar_name=r.get("lpar_name", ""),
                 name=r.get("name", ""),
                 max_virtual_slots=value_or_none(r.get("max_virtual_slots")),
+                proc_mode=value_or_none(r.get("proc_mode")),
+                desired_proc_units=value_or_none(r.get("desired_proc_units")),
+                desired_procs=value_or_none(r.get("desired_procs")),
+                desired_mem=value_or_none(r.get("desired_mem")),
+                shared_pool=value_or_none(r.get("shared_proc_pool_name")),
             )
             for r in self._records(commands.lssyscfg_prof(system=system))
         ]
@@ -355,12 +425,15 @@ class HmcClient:
         profile: str | None = None,
         remote_hmc: str | None = None,
         remote_user: str | None = None,
+        **flags: str | int | None,
     ) -> str:
-        """`migrlpar -o v`: the HMC's warnings (HmcError with the errors when it refuses)."""
+        """`migrlpar -o v`: the HMC's warnings (HmcError with the errors when it refuses).
+        `flags`: `commands.migrlpar`'s detail_level, npiv_validation, vlan_bridge, mpio,
+        redundant_vios."""
         command = commands.migrlpar(
             operation="v", source=source, destination=destination, lpar=lpar,
             attributes=attributes, profile=profile, remote_hmc=remote_hmc,
-            remote_user=remote_user,
+            remote_user=remote_user, **flags,
         )  # fmt: skip
         return self.transport.run(command)
 
@@ -375,12 +448,13 @@ class HmcClient:
         wait_minutes: int | None = None,
         remote_hmc: str | None = None,
         remote_user: str | None = None,
+        **flags: str | int | None,
     ) -> str:
         """`migrlpar -o m`: returns when the migration has ended."""
         command = commands.migrlpar(
             operation="m", source=source, destination=destination, lpar=lpar,
             attributes=attributes, profile=profile, wait_minutes=wait_minutes,
-            remote_hmc=remote_hmc, remote_user=remote_user,
+            remote_hmc=remote_hmc, remote_user=remote_user, **flags,
         )  # fmt: skip
         return self.transport.run(command, timeout=self.MIGRATE_TIMEOUT)
 

@@ -20,6 +20,7 @@ ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # pair), which the rendering wraps in doubled quotes.
 SCALAR_VALUE = re.compile(r"[A-Za-z0-9 ._+/#@:-]*")
 LIST_ELEMENT = re.compile(r"[A-Za-z0-9 ._+/#@:,-]+")
+WWPN = re.compile(r"[0-9a-f]{16}")
 VIOS_WORD = re.compile(r"[A-Za-z0-9_./:@+-]+")
 # `--ip` of another HMC: a host name or an IPv4/IPv6 address; `-u` an HMC user name.
 HMC_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,253}")
@@ -28,6 +29,11 @@ HMC_USER = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,31}")
 SECRET_OPTIONS = frozenset({"--passwd"})
 MASK = "********"
 MIGRATION_OPERATIONS = {"v", "m", "s", "r"}
+# The values `migrlpar` takes for its validate/migrate options (POWER9 man page, §10).
+MIGRLPAR_FLAG_VALUES = {
+    "-d": ("1", "2", "3", "4", "5"), "--npivval": ("port", "portdisk"), "--vlanbridge": ("1", "2"),
+    "--mpio": ("1", "2"), "--redundantvios": ("0", "1", "2"),
+}  # fmt: skip
 VIRTUALIO_SUBTYPES = {"eth", "scsi", "fc"}
 MAX_ID = 32767
 
@@ -166,10 +172,17 @@ def migrlpar(
     force: bool = False,
     remote_hmc: str | None = None,
     remote_user: str | None = None,
+    detail_level: int | None = None,
+    npiv_validation: str = "",
+    vlan_bridge: str = "",
+    mpio: str = "",
+    redundant_vios: str = "",
 ) -> Command:
     """`migrlpar -o v|m|s|r`: validate, migrate, stop or recover one partition; `profile` is
     the destination profile name (`-n`); `remote_hmc`/`remote_user` (`--ip`/`-u`) name the HMC
-    that manages the destination when it is not this one (§1.6)."""
+    that manages the destination when it is not this one (§1.6). Validate and migrate also
+    take `-d` (detail level of the HMC's messages), `--npivval`, `--vlanbridge`, `--mpio` and
+    `--redundantvios` (§10); left empty, the HMC's own default applies (nothing is sent)."""
     if operation not in MIGRATION_OPERATIONS:
         raise HmcCommandError(f"migrlpar -o {operation!r} is not one of v, m, s, r.")
     argv = ["migrlpar", "-o", operation, "-m", system_checked(source)]
@@ -192,6 +205,17 @@ def migrlpar(
         argv += ["-w", number_checked(wait_minutes, "Wait time (minutes)", 1, 1440)]
     if force:
         argv.append("--force")
+    flags = {"-d": detail_level, "--npivval": npiv_validation, "--vlanbridge": vlan_bridge,
+             "--mpio": mpio, "--redundantvios": redundant_vios}  # fmt: skip
+    for option, value in flags.items():
+        if value in (None, ""):
+            continue
+        if operation not in {"v", "m"}:
+            raise HmcCommandError(f"migrlpar {option} goes with validate or migrate only.")
+        if str(value) not in MIGRLPAR_FLAG_VALUES[option]:
+            allowed = ", ".join(MIGRLPAR_FLAG_VALUES[option])
+            raise HmcCommandError(f"migrlpar {option} takes {allowed}, not {value!r}.")
+        argv += [option, str(value)]
     return Command(tuple(argv))
 
 
@@ -223,19 +247,90 @@ def mkauthkeys_generate(*, remote_hmc: str, remote_user: str, password: str) -> 
     )  # fmt: skip
 
 
+def lslparmigr_sys(*, system: str) -> Command:
+    """`lslparmigr -r sys -m SYS`: the frame's migration capabilities and limits."""
+    return Command(("lslparmigr", "-r", "sys", "-m", system_checked(system)))
+
+
+def lshmc_version() -> Command:
+    """`lshmc -V`: the HMC's version, release and service pack."""
+    return Command(("lshmc", "-V"))
+
+
 def lslparmigr_lpar(*, system: str, lpar: str | None = None) -> Command:
     extra = ("--filter", f"lpar_names={lpar_name_checked(lpar)}") if lpar else ()
     return Command(("lslparmigr", "-r", "lpar", "-m", system_checked(system), *extra))
 
 
+# What `mksyscfg -r lpar` needs of every partition, and of a shared-processor one (§10).
+MKSYSCFG_REQUIRED = (
+    "name", "profile_name", "lpar_env", "min_mem", "desired_mem", "max_mem", "proc_mode",
+    "min_procs", "desired_procs", "max_procs", "sharing_mode",
+)  # fmt: skip
+MKSYSCFG_SHARED = ("min_proc_units", "desired_proc_units", "max_proc_units")
+DEFAULT_VSWITCH = "ETHERNET0"
+
+
 def mksyscfg_lpar(*, system: str, attributes: Attributes) -> Command:
-    if "name" not in attributes or "lpar_id" not in attributes:
-        raise HmcCommandError("A new partition needs at least its name and LPAR id.")
+    """`mksyscfg -r lpar -m SYS -i "…"`: a new partition and its profile. Refused before it is
+    sent when an attribute the HMC requires is missing; `lpar_id` is optional (the HMC picks
+    one)."""
+    required = MKSYSCFG_REQUIRED
+    if attributes.get("proc_mode") == "shared":
+        required += MKSYSCFG_SHARED
+    missing = [name for name in required if name not in attributes]
+    if missing:
+        raise HmcCommandError(f"A new partition needs {', '.join(missing)}.")
     lpar_name_checked(str(attributes["name"]))
-    number_checked(int(attributes["lpar_id"]), "LPAR id")
+    if "lpar_id" in attributes:
+        number_checked(int(attributes["lpar_id"]), "LPAR id")
     return Command(
         ("mksyscfg", "-r", "lpar", "-m", system_checked(system), "-i",
          attributes_render(attributes))
+    )  # fmt: skip
+
+
+def virtual_eth_element(
+    *, slot: int, pvid: int, tagged_vlans: Sequence[int] = (), vswitch: str = "",
+    trunk_priority: int = 0, required: bool = True,
+) -> str:  # fmt: skip
+    """A `virtual_eth_adapters` element of `mksyscfg`:
+    `slot/ieee/pvid/additional_vlans/trunk_priority/required/vswitch`; is-IEEE is 1 exactly
+    when the adapter carries tagged VLANs; the vswitch is always sent."""
+    number_checked(slot, "Virtual slot", 2)
+    number_checked(pvid, "PVID", 1, 4094)
+    vlans = sorted({int(number_checked(v, "Tagged VLAN", 1, 4094)) for v in tagged_vlans} - {pvid})
+    vswitch = _checked(vswitch or DEFAULT_VSWITCH, SYSTEM_NAME, "Virtual switch name")
+    return "/".join(
+        (str(slot), "1" if vlans else "0", str(pvid), ",".join(map(str, vlans)),
+         str(trunk_priority), "1" if required else "0", vswitch)
+    )  # fmt: skip
+
+
+def virtual_scsi_element(
+    *, slot: int, remote_lpar_id: int, remote_lpar_name: str, remote_slot: int,
+    required: bool = True,
+) -> str:  # fmt: skip
+    """A client `virtual_scsi_adapters` element: `slot/client/remote_id/remote_name/remote_slot/
+    required`."""
+    return "/".join(
+        (number_checked(slot, "Virtual slot", 2), "client",
+         number_checked(remote_lpar_id, "Remote LPAR id"), lpar_name_checked(remote_lpar_name),
+         number_checked(remote_slot, "Remote slot", 2), "1" if required else "0")
+    )  # fmt: skip
+
+
+def virtual_fc_element(
+    *, slot: int, remote_lpar_id: int, remote_lpar_name: str, remote_slot: int,
+    wwpns: Sequence[str] = (), required: bool = True,
+) -> str:  # fmt: skip
+    """A client `virtual_fc_adapters` element, seven fields: `slot/client/remote_id/
+    remote_name/remote_slot/wwpns/required`; WWPNs empty to let the HMC assign a pair."""
+    pair = ",".join(_checked(w, WWPN, "WWPN") for w in wwpns)
+    return "/".join(
+        (number_checked(slot, "Virtual slot", 2), "client",
+         number_checked(remote_lpar_id, "Remote LPAR id"), lpar_name_checked(remote_lpar_name),
+         number_checked(remote_slot, "Remote slot", 2), pair, "1" if required else "0")
     )  # fmt: skip
 
 

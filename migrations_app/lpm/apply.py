@@ -1,7 +1,8 @@
 """The inventory change a completed migration makes, in one transaction and credited to the
 operator who asked: the LPAR on the destination frame with the id the HMC used, its vSCSI/vFC
 clients paired with server adapters on the destination VIOS, the source VIOS's server adapters
-removed, and each vFC pair's roles swapped (the second WWPN logged in on the destination)."""
+removed, and each vFC client's other WWPN noted as the one logged in now. The pair's order
+stays as the HMC keeps it (`wwpns`), so a sync right after the migration sees no drift."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -48,15 +49,17 @@ def migration_inventory_apply(*, job, lpar_id: int | None) -> list[str]:
         object_save(instance=lpar)
         changes.append(f"{lpar.name} is on {destination.name} as LPAR id {new_id}.")
         for client in clients:
-            pair = None
+            logged_in = None
             if client.kind == VirtualAdapterKind.VFC:
                 pair = list(client.wwpns.order_by("position").values_list("value", flat=True))
-                pair = [pair[1], pair[0]] if len(pair) == 2 else None
-            changes.append(_client_move(lpar, client, mappings, old_servers.get(client.pk), pair))
-            if pair:
+                if len(pair) == 2:
+                    client.wwpn_logged_in = 2 if client.wwpn_logged_in == 1 else 1
+                    logged_in = pair[client.wwpn_logged_in - 1]
+            changes.append(_client_move(lpar, client, mappings, old_servers.get(client.pk)))
+            if logged_in:
                 changes.append(
-                    f"vFC slot {client.slot}: WWPN roles swapped, {pair[0]} now primary (it "
-                    f"logged in on {destination.name}), {pair[1]} secondary."
+                    f"vFC slot {client.slot}: WWPN {logged_in} is logged in now (on "
+                    f"{destination.name}); the pair keeps its order."
                 )
     return changes
 
@@ -66,14 +69,12 @@ def _client_move(
     client: VirtualAdapter,
     mappings: dict,
     old_server: VirtualAdapter | None,
-    wwpns: list[str] | None,
 ) -> str:
-    """Pair the client with its server adapter on the destination VIOS (and give a vFC client
-    its swapped pair in the same save)."""
+    """Pair the client with its server adapter on the destination VIOS."""
     mapping = mappings.get(client.slot)
     if mapping is None:
         client.remote_lpar, client.remote_slot = None, None
-        virtual_adapter_save(adapter=client, wwpns=wwpns)
+        virtual_adapter_save(adapter=client)
         return f"Client slot {client.slot} has no VIOS side on the destination."
     vios = Lpar.objects.get(pk=mapping["vios"])
     slot = mapping["vios_slot"]
@@ -90,5 +91,5 @@ def _client_move(
         server.backing_devices = list(old_server.backing_devices)
     virtual_adapter_save(adapter=server)
     client.remote_lpar, client.remote_slot = vios, slot
-    virtual_adapter_save(adapter=client, wwpns=wwpns)
+    virtual_adapter_save(adapter=client)
     return f"Client slot {client.slot} paired with {vios.name} slot {slot}."

@@ -2,6 +2,7 @@
 rules every choice must meet, and the exact `migrlpar` line they make (§1.1 of the domain
 notes)."""
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -36,11 +37,14 @@ class StorageMapping:
     vios_slot: int
     source_vios_name: str = ""
     source_vios_slot: int | None = None
+    fc_port: str = ""  # vFC: the destination VIOS's physical port (fcs0), pinning the fabric
 
     @property
     def hmc_element(self) -> str:
-        """`client_slot/vios_name/vios_id/vios_slot`, as `virtual_*_mappings` takes it."""
-        return f"{self.client_slot}/{self.vios_name}/{self.vios_id}/{self.vios_slot}"
+        """`client_slot/vios_name/vios_id/vios_slot[/fc_port]`, as `virtual_*_mappings` takes
+        it: the fifth field (vFC only) names the destination physical port."""
+        element = f"{self.client_slot}/{self.vios_name}/{self.vios_id}/{self.vios_slot}"
+        return f"{element}/{self.fc_port}" if self.fc_port else element
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,12 @@ class MigrationOptions:
     wait_minutes: int = DEFAULT_WAIT_MINUTES
     dest_profile_name: str = ""
     dest_lpar_id: int | None = None
+    # migrlpar's own options: empty means the HMC's default (not sent), as the HMC's wizard.
+    detail_level: int | None = None
+    npiv_validation: str = ""
+    vlan_bridge: str = ""
+    mpio: str = ""
+    redundant_vios: str = ""
 
     def job_fields(self) -> dict[str, Any]:
         """The MigrationJob columns these options fill."""
@@ -73,7 +83,37 @@ class MigrationOptions:
             "vlan_bridges": [asdict(b) for b in self.vlan_bridges],
             "shared_pool_name": self.shared_pool_name, "wait_minutes": self.wait_minutes,
             "dest_profile_name": self.dest_profile_name, "dest_lpar_id": self.dest_lpar_id,
+            **{name: getattr(self, name) for name in MIGRLPAR_FLAGS},
         }  # fmt: skip
+
+
+# The wizard's migrlpar options, by the `commands.migrlpar` argument and the MigrationJob field
+# of the same name, with the option the HMC knows and the first HMC level (version, release,
+# service pack) whose migrlpar takes it (verify: levels before V9R1 are from older man pages).
+MIGRLPAR_FLAGS = {
+    "detail_level": ("-d", (7, 3, 0)),
+    "redundant_vios": ("--redundantvios", (7, 7, 0)),
+    "mpio": ("--mpio", (7, 7, 0)),
+    "vlan_bridge": ("--vlanbridge", (7, 7, 0)),
+    "npiv_validation": ("--npivval", (9, 1, 920)),
+}
+HMC_LEVEL = re.compile(r"V(\d+)R(\d+)(?:\s*M(\d+))?")
+FC_PORT = re.compile(r"fcs\d{1,4}")
+
+
+def hmc_level_of(hmc: Hmc | None) -> tuple[int, int, int] | None:
+    """The level an HMC's last sync read (`lshmc -V`, kept as `V9R2 M950`); None unknown."""
+    match = HMC_LEVEL.search(hmc.version if hmc is not None else "")
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def migrlpar_flags_supported(hmc: Hmc | None) -> list[str]:
+    """The wizard's migrlpar options this HMC's level takes; all of them when its level is
+    not known yet (no sync has read it)."""
+    level = hmc_level_of(hmc)
+    return [name for name, (_, since) in MIGRLPAR_FLAGS.items() if level is None or level >= since]
 
 
 def _msp_choice(frame: Frame, running_by_vios: Mapping[int, int]) -> Lpar | None:
@@ -208,9 +248,14 @@ def options_resolve(
     proposed ones slot by slot: each is `{"client_slot", "vios" (an Lpar or its id),
     "vios_slot"}`."""
     options = replace(proposal)
-    for name in ("shared_pool_name", "wait_minutes", "dest_profile_name", "dest_lpar_id"):
+    names = ("shared_pool_name", "wait_minutes", "dest_profile_name", "dest_lpar_id",
+             *MIGRLPAR_FLAGS)  # fmt: skip
+    for name in names:
         if name in given:
-            setattr(options, name, given[name])
+            value = given[name]
+            if name in MIGRLPAR_FLAGS and name != "detail_level":
+                value = "" if value is None else str(value)
+            setattr(options, name, value)
     for name in ("source_msp", "dest_msp"):
         if name in given:
             setattr(options, name, _lpar_of(given[name]))
@@ -229,7 +274,7 @@ def options_resolve(
                 kind=client.kind, client_slot=client.slot, vios=vios.pk, vios_name=vios.name,
                 vios_id=vios.lpar_id or 0, vios_slot=raw.get("vios_slot") or 0,
                 source_vios_name=client.remote_lpar.name if client.remote_lpar_id else "",
-                source_vios_slot=client.remote_slot,
+                source_vios_slot=client.remote_slot, fc_port=raw.get("fc_port") or "",
             )  # fmt: skip
         options.storage_mappings = [chosen[slot] for slot in sorted(chosen)]
     return options
@@ -277,8 +322,26 @@ def options_errors(
         elif not destination.shared_pools.filter(name=options.shared_pool_name).exists():
             add("shared_pool_name", f"{destination.name} has no shared processor pool named "
                 f"{options.shared_pool_name}.")  # fmt: skip
+    _flag_errors(lpar, options, add)
     _storage_errors(lpar, destination, options, claimed_slots or {}, add)
     return errors
+
+
+def _flag_errors(lpar: Lpar, options: MigrationOptions, add) -> None:
+    """migrlpar options: values the HMC takes, and only options the HMC's level knows."""
+    hmc = lpar.frame.hmc if lpar.frame.hmc_id else None
+    supported = migrlpar_flags_supported(hmc)
+    for name, (option, since) in MIGRLPAR_FLAGS.items():
+        value = getattr(options, name)
+        if value in (None, ""):
+            continue
+        if str(value) not in commands.MIGRLPAR_FLAG_VALUES[option]:
+            allowed = ", ".join(commands.MIGRLPAR_FLAG_VALUES[option])
+            add(name, f"{option} takes {allowed}.")
+        elif name not in supported:
+            level = "V{}R{} M{}".format(*since)
+            add(name, f"HMC {hmc} ({hmc.version}) has no migrlpar {option}: it needs {level} "
+                "or later.")  # fmt: skip
 
 
 def _storage_errors(lpar, destination, options, claimed_slots, add) -> None:
@@ -296,6 +359,11 @@ def _storage_errors(lpar, destination, options, claimed_slots, add) -> None:
             add("storage_mappings", f"{label}: {mapping.vios_name} is not a VIOS of "
                 f"{destination.name}.")  # fmt: skip
             continue
+        if mapping.fc_port and (
+            mapping.kind != VirtualAdapterKind.VFC or not FC_PORT.fullmatch(mapping.fc_port)
+        ):
+            add("storage_mappings", f"{label}: a destination physical port is named like fcs0, "
+                "and only for a vFC client.")  # fmt: skip
         if not SLOT_MIN <= mapping.vios_slot < SLOT_CEILING:
             add("storage_mappings", f"{label}: VIOS slots are numbered {SLOT_MIN} to "
                 f"{SLOT_CEILING - 1}.")  # fmt: skip
@@ -324,6 +392,8 @@ def migrlpar_arguments(job, operation: str) -> dict[str, Any]:
             # Stop and recover run on the source HMC about its own partition (§1.1): only
             # validate and migrate name the destination's HMC.
             arguments["remote_hmc"], arguments["remote_user"] = remote.host, remote.username
+        for name in MIGRLPAR_FLAGS:
+            arguments[name] = getattr(job, name)
     if operation == "m":
         arguments["wait_minutes"] = job.wait_minutes
     if operation == "r":

@@ -195,6 +195,17 @@ def _trust_problem(job: MigrationJob, client: HmcClient) -> str:
     return ""
 
 
+def _status_on_source(client: HmcClient, job: MigrationJob) -> MigrationStatus | None:
+    """The partition's migration state on the source frame; None when the HMC shows none: an
+    empty answer, or HSCL8012 (the partition is not on the source any more, §10)."""
+    try:
+        return client.migration_status(system=job.source_frame.name, lpar=job.lpar_name)
+    except HmcError as error:
+        if error.has_code(hscl.LPAR_NOT_FOUND):
+            return None
+        raise
+
+
 def _poll_seconds() -> float:
     return settings.LPM_MIGRATION_POLL_SECONDS
 
@@ -216,7 +227,7 @@ def _migrate(job: MigrationJob, worker: str) -> None:
         if job.migrate_sent is None:
             try:
                 command = migration_command(job, "m")
-                status = client.migration_status(system=job.source_frame.name, lpar=job.lpar_name)
+                status = _status_on_source(client, job)
             except ValidationError as error:
                 _fail(job, f"Migration: {'; '.join(error.messages)}")
                 return
@@ -309,7 +320,7 @@ def _follow(
                 break
         _stop_if_asked(job, client)
         try:
-            status = client.migration_status(system=job.source_frame.name, lpar=job.lpar_name)
+            status = _status_on_source(client, job)
         except HmcConnectionError as error:
             if thread is None or not thread.is_alive():
                 if not unreachable_logged:
@@ -379,16 +390,33 @@ def _settle(
     refused: Exception | None = None,
 ) -> None:
     """The migration has ended on the HMC: completed (the inventory follows), stopped or failed,
-    decided by where the HMC shows the partition."""
+    decided by where the HMC shows the partition. When the HMCs show it on neither frame, or
+    refuse to say where it is, the job needs attention, with the reason: it never stays
+    migrating with no migration on the HMC. Only an unreachable HMC leaves it for the
+    reconciler to ask again."""
     try:
         where, lpar_id = _locate(client, job)
-    except (HmcConnectionError, HmcError) as error:
+    except HmcConnectionError as error:
         job_event(job, f"Finding {job.lpar_name} on the HMC: {error}; the reconciler tries "
                   "again.", level=Level.WARNING)  # fmt: skip
+        return
+    except HmcError as error:
+        reason = _error_event(job, f"Finding {job.lpar_name} on the HMCs", error)
+        _fail(job, f"{reason} The HMC shows no migration: check where {job.lpar_name} is, "
+              "then recover the job or run Sync now.", S.NEEDS_ATTENTION)  # fmt: skip
         return
     state = MigrationJob.objects.filter(pk=job.pk).values_list("state", flat=True).first()
     if where == "destination":
         migration_complete(job=job, lpar_id=lpar_id)
+        return
+    if where == "" and refused is None:
+        reason = (
+            f"The HMC shows no migration of {job.lpar_name}, and neither "
+            f"{job.source_frame.name} nor {job.destination_frame.name} has it: check the HMCs, "
+            "then recover the job or run Sync now."
+        )
+        job_event(job, reason, level=Level.ERROR)
+        _fail(job, reason, S.NEEDS_ATTENTION)
         return
     if refused is not None and isinstance(refused, HmcError | HmcCommandError):
         reason = _error_event(job, "Migration", refused)
@@ -411,7 +439,8 @@ def _settle(
 
 def migration_complete(*, job: MigrationJob, lpar_id: int | None) -> None:
     """The partition is on the destination: the inventory follows in one transaction (credited
-    to whoever asked), and the job completes. A job already settled is left as it is."""
+    to whoever asked), and the job completes; when the inventory cannot follow, it completes as
+    `completed_needs_sync` with the reason. A job already settled is left as it is."""
     with transaction.atomic():
         locked = MigrationJob.objects.select_for_update().get(pk=job.pk)
         if locked.state not in (S.MIGRATING, S.STOPPING, S.RECOVERING):
@@ -420,17 +449,19 @@ def migration_complete(*, job: MigrationJob, lpar_id: int | None) -> None:
             with transaction.atomic():
                 changes = migration_inventory_apply(job=locked, lpar_id=lpar_id)
         except ValidationError as error:
+            state = S.COMPLETED_NEEDS_SYNC
             note = (
                 f"{job.lpar_name} is on {job.destination_frame.name}, but the inventory could "
                 f"not follow: {'; '.join(error.messages)}. Run Sync now on the HMC."
             )
             job_event(locked, note, level=Level.ERROR)
         else:
+            state = S.COMPLETED
             note = f"{job.lpar_name} now runs on {job.destination_frame.name}."
             for change in changes:
                 job_event(locked, change)
-        job_transition(locked, S.COMPLETED, progress=100, step="", message=note,
-                       event="Migration completed.")  # fmt: skip
+        job_transition(locked, state, progress=100, step="", message=note,
+                       event="Migration completed on the HMC.")  # fmt: skip
     _advance()
 
 
@@ -442,7 +473,8 @@ def migration_take_over(*, job: MigrationJob) -> None:
     ).get(pk=job.pk)
     try:
         with hmc_client_open(hmc=job.hmc) as client:
-            status = client.migration_status(system=job.source_frame.name, lpar=job.lpar_name)
+            # HSCL8012 or an empty answer: not on the source any more; _settle looks for it.
+            status = _status_on_source(client, job)
             if status is not None and status.state not in NOT_RUNNING:
                 job_event(job, f"Its worker stopped reporting; the HMC shows {status.state} "
                           f"({status.progress} %): a worker follows it again.")  # fmt: skip

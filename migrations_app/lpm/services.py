@@ -29,6 +29,7 @@ from migrations_app.lpm.options import (
 )
 from migrations_app.models import (
     ACTIVE_STATES,
+    FINISHED_STATES,
     RUNNING_STATES,
     STOPPABLE_STATES,
     MigrationBatch,
@@ -75,8 +76,7 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
         locked.state = state
         for name, value in fields.items():
             setattr(locked, name, value)
-        if state in (S.COMPLETED, S.FAILED, S.STOPPED, S.RECOVERED, S.VALIDATED,
-                     S.VALIDATION_FAILED):  # fmt: skip
+        if state in (*FINISHED_STATES, S.VALIDATED):
             locked.finished = timezone.now()
         locked.save()
         if event:
@@ -356,18 +356,18 @@ def migration_stop(*, job: MigrationJob, user=None) -> MigrationJob:
     return job
 
 
-RECOVERABLE = (S.FAILED, S.STOPPED)
+RECOVERABLE = (S.FAILED, S.STOPPED, S.NEEDS_ATTENTION)
 
 
 def migration_recover(*, job: MigrationJob, user=None, force: bool = False) -> MigrationJob:
-    """Recover a failed or stopped migration with `migrlpar -o r`; a migration still running
-    (stuck) only with `force`, the HMC's `--force`."""
+    """Recover a failed or stopped migration (or one that needs attention) with `migrlpar -o r`;
+    a migration still running (stuck) only with `force`, the HMC's `--force`."""
     stuck = job.state in (S.MIGRATING, S.STOPPING)
     if job.state not in RECOVERABLE and not (stuck and force):
         hint = " (a running one only with force)" if stuck else ""
         raise ValidationError(
-            f"Only a failed or stopped migration can be recovered{hint}; #{job.pk} is "
-            f"{job.get_state_display().lower()}."
+            f"Only a failed or stopped migration can be recovered, or one that needs attention"
+            f"{hint}; #{job.pk} is {job.get_state_display().lower()}."
         )
     who = user.get_username() if user else "the system"
     forced = " with --force" if force else ""

@@ -1,4 +1,8 @@
-"""The HMC simulator over real SSH on a free port, and HMC rows that point at it."""
+"""The HMC simulator over real SSH on a free port, and HMC rows that point at it; a transport
+that answers from a replayed capture in-process."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import asyncssh
 import pytest
@@ -7,9 +11,12 @@ from django.db import transaction
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc
 from migrations_app.hmc.client import HmcClient
+from migrations_app.hmc.commands import Command
+from migrations_app.hmc.errors import HmcError
 from migrations_app.hmc.ssh import SshTransport, known_hosts_line
 from migrations_app.simulator.estate import SimEstate, estate_from_db
 from migrations_app.simulator.hmc import SimNetwork, SimulatedHmc
+from migrations_app.simulator.replay import ReplayHmc
 from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
 
 
@@ -89,3 +96,25 @@ def cross_hmc_start(
         )
         started.append(running)
     return started[0], started[1]
+
+
+class ReplayTransport:
+    """The client's Transport over a ReplayHmc, in-process: each command line as the client
+    sends it over SSH, a non-zero exit an HmcError with stdout and stderr, as SshTransport
+    raises it. The coroutine runs on a thread of its own (a test may have a loop running)."""
+
+    def __init__(self, hmc: ReplayHmc) -> None:
+        self.hmc = hmc
+
+    def run(self, command: Command, *, timeout: float | None = None) -> str:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            status, stdout, stderr = pool.submit(
+                asyncio.run, self.hmc.execute(command.text)
+            ).result()
+        if status != 0:
+            text = "\n".join(part for part in (stdout.strip(), stderr.strip()) if part)
+            raise HmcError(command=command.shown, exit_status=status, text=text)
+        return stdout
+
+    def close(self) -> None:
+        pass

@@ -28,7 +28,7 @@ def read_through_ssh(server: SimulatorThread) -> list[discovery.FrameSnapshot]:
         host_key=pinned_line(server),
     )  # fmt: skip
     with HmcClient(transport) as client:
-        return discovery.hmc_read(client, lambda percent, text: None)
+        return discovery.hmc_read(client, lambda percent, text: None).snapshots
 
 
 @pytest.fixture

@@ -37,9 +37,16 @@ def test_attribute_values_the_hmc_would_misread_are_refused(attributes):
         commands.attributes_render(attributes)
 
 
+DEDICATED_PARTITION = {
+    "name": "x", "profile_name": "default", "lpar_env": "aixlinux", "min_mem": 1024,
+    "desired_mem": 2048, "max_mem": 4096, "proc_mode": "ded", "min_procs": 1,
+    "desired_procs": 2, "max_procs": 4, "sharing_mode": "keep_idle_procs",
+}  # fmt: skip
+
+
 def test_numbers_and_operations_are_checked():
     with pytest.raises(HmcCommandError, match="1 to 32767"):
-        commands.mksyscfg_lpar(system="p750-a", attributes={"name": "x", "lpar_id": 40000})
+        commands.mksyscfg_lpar(system="p750-a", attributes=DEDICATED_PARTITION | {"lpar_id": 40000})
     with pytest.raises(HmcCommandError, match="v, m, s, r"):
         commands.migrlpar(operation="x", source="a", lpar="b")
     with pytest.raises(HmcCommandError, match="destination"):
@@ -58,3 +65,35 @@ def test_a_migration_command_as_the_hmc_receives_it():
         "migrlpar -o m -m '8233-E8B*0654A1R' -t p750-b -p 'server 1' -i "
         "'\"virtual_fc_mappings=610//1/610/fcs0,620//2/610/fcs0\",dest_lpar_id=10'"
     )
+
+
+def test_a_new_partition_without_what_the_hmc_requires_is_refused_before_it_is_sent():
+    assert commands.mksyscfg_lpar(system="p750-a", attributes=DEDICATED_PARTITION).argv[:5] == (
+        "mksyscfg", "-r", "lpar", "-m", "p750-a",
+    )  # fmt: skip
+    with pytest.raises(HmcCommandError, match="needs min_mem"):
+        commands.mksyscfg_lpar(
+            system="p750-a", attributes={k: v for k, v in DEDICATED_PARTITION.items()
+                                         if k != "min_mem"},
+        )  # fmt: skip
+    shared = DEDICATED_PARTITION | {"proc_mode": "shared", "sharing_mode": "uncap"}
+    with pytest.raises(HmcCommandError, match="min_proc_units, desired_proc_units"):
+        commands.mksyscfg_lpar(system="p750-a", attributes=shared)
+
+
+def test_an_ethernet_element_keeps_its_pvid_and_sends_tagged_vlans_and_the_vswitch():
+    assert commands.virtual_eth_element(slot=10, pvid=400) == "10/0/400//0/1/ETHERNET0"
+    tagged = commands.virtual_eth_element(
+        slot=11, pvid=1, tagged_vlans=[402, 400, 1], vswitch="ETHERNET1"
+    )
+    assert tagged == "11/1/1/400,402/0/1/ETHERNET1"
+    rendered = commands.attributes_render({"virtual_eth_adapters": [tagged, "12/0/5//0/1/X"]})
+    assert rendered == '"virtual_eth_adapters=""11/1/1/400,402/0/1/ETHERNET1"",12/0/5//0/1/X"'
+
+
+def test_a_vfc_element_has_seven_fields_with_the_wwpns_left_to_the_hmc():
+    element = commands.virtual_fc_element(
+        slot=610, remote_lpar_id=1, remote_lpar_name="vios1", remote_slot=610
+    )
+    assert element == "610/client/1/vios1/610//1"
+    assert len(element.split("/")) == 7

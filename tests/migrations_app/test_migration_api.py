@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.demo import demo_estate_load
-from inventory.models import Frame, Lpar
+from inventory.models import Frame, Hmc, Lpar
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob
 from tests.factories import login, user_create
@@ -178,3 +178,43 @@ def test_a_batch_reads_the_same_totals_in_the_api_and_on_its_page(operator_clien
     whole = page.context["whole"]
     assert (whole.states, whole.progress, whole.active) == (body["states"], 50, True)
     assert whole.state_labels == {"Completed": 1, "Pending": 1}
+
+
+def test_migrlpar_options_and_the_vfc_port_go_into_the_command_line(operator_client, demo):
+    server1, p750b = demo
+    Hmc.objects.update(version="V9R2 M950")
+    proposal = operator_client.get(
+        f"/api/migrations/proposal/?lpar={server1.pk}&destination_frame={p750b.pk}"
+    ).json()
+    assert proposal["npiv_validation"] == "" and proposal["redundant_vios"] == ""
+    assert "npiv_validation" in proposal["migrlpar_options"]
+    assert "--npivval" not in proposal["command"]  # the HMC's defaults send nothing
+    vios1 = Lpar.objects.get(name="vios1", frame=p750b)
+    created = create(
+        operator_client, server1, p750b, validate_only=True, detail_level=5,
+        npiv_validation="portdisk", vlan_bridge="2", mpio="1", redundant_vios="2",
+        storage_mappings=[{"client_slot": 610, "vios": vios1.pk, "vios_slot": 610,
+                           "fc_port": "fcs1"}],
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    job = MigrationJob.objects.get(pk=created.json()["id"])
+    line = lpm.migration_command(job, "v").text
+    assert " -d 5 --npivval portdisk --vlanbridge 2 --mpio 1 --redundantvios 2" in line
+    assert "610/vios1/1/610/fcs1" in line
+    assert created.json()["npiv_validation"] == "portdisk"
+
+
+def test_an_option_the_hmcs_level_does_not_take_is_refused_in_words(operator_client, demo):
+    server1, p750b = demo
+    Hmc.objects.update(version="V8R8 M870")
+    proposal = operator_client.get(
+        f"/api/migrations/proposal/?lpar={server1.pk}&destination_frame={p750b.pk}"
+    ).json()
+    assert "npiv_validation" not in proposal["migrlpar_options"]
+    assert "redundant_vios" in proposal["migrlpar_options"]
+    refused = create(operator_client, server1, p750b, npiv_validation="portdisk")
+    assert refused.status_code == 400
+    assert "has no migrlpar --npivval: it needs V9R1 M920" in refused.json()["npiv_validation"][0]
+    bad = create(operator_client, server1, p750b, mpio="3")
+    assert bad.status_code == 400 and "--mpio takes 1, 2" in bad.json()["mpio"][0]
+    assert not MigrationJob.objects.exists()

@@ -21,7 +21,8 @@ from migrations_app.lpm.services import (
     migration_stop,
     migrations_reconcile,
 )
-from migrations_app.models import MigrationJob, MigrationState
+from migrations_app.models import HmcSync, MigrationJob, MigrationState
+from migrations_app.services import hmc_sync_run
 from migrations_app.simulator.estate import estate_from_db
 from migrations_app.tasks import migration_job_task
 from tests.factories import user_create
@@ -120,7 +121,32 @@ def test_a_migration_runs_to_completion_and_the_inventory_follows(sim, demo):
     assert not VirtualAdapter.objects.filter(lpar__frame__name="p750-a", remote_lpar=server1)
     assert server1.history.first().history_user == operator
     messages = list(job.events.values_list("message", flat=True))
-    assert any("WWPN roles swapped" in m for m in messages)
+    assert any("is logged in now" in m and "keeps its order" in m for m in messages)
+    pair = clients[610].wwpns.order_by("position").values_list("value", flat=True)
+    assert clients[610].wwpn_logged_in == 2 and len(pair) == 2
+
+
+def test_a_sync_right_after_a_completed_migration_shows_no_wwpn_drift(sim, demo):
+    server1, p750b = demo
+    pairs = {
+        a.slot: list(a.wwpns.order_by("position").values_list("value", flat=True))
+        for a in server1.virtual_adapters.filter(kind="vfc")
+    }
+    assert migration_job_run(
+        job=migration_create(lpar=server1, destination=p750b), worker="w1"
+    ) == (S.COMPLETED)
+
+    sync = hmc_sync_run(sync=HmcSync.objects.create(hmc=Hmc.objects.get(name="hmc-sim")))
+
+    assert sync.state == "succeeded", sync.message
+    assert not sync.drift.filter(field="wwpns").exists()
+    assert list(sync.drift.exclude(kind="added").values_list("label", "field")) == []
+    moved = {a.slot: a for a in Lpar.objects.get(pk=server1.pk).virtual_adapters.filter(kind="vfc")}
+    assert {
+        s: list(a.wwpns.order_by("position").values_list("value", flat=True))
+        for s, a in moved.items()
+    } == pairs  # the HMC's order, kept
+    assert {a.wwpn_logged_in for a in moved.values()} == {2}  # the other WWPN logs in now
 
 
 def test_an_unzoned_second_wwpn_fails_validation_in_words(demo, sim_host_key):

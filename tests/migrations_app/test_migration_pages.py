@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.demo import demo_estate_load
-from inventory.models import Frame, Lpar
+from inventory.models import Frame, Hmc, Lpar
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob, MigrationState
 from planning.choices import Severity
@@ -121,6 +121,24 @@ def test_the_summary_follows_the_options(operator_client, demo):
     command = text(answer)
     assert "-w 9" in command and "-n after_move" in command
     assert 'id="summary"' in command and "<html" not in command
+
+
+def test_the_wizard_offers_the_hmc_options_its_level_takes_and_the_vfc_port(operator_client, demo):
+    server1, p750b = demo
+    Hmc.objects.update(version="V8R8 M870")
+    form = operator_client.get(NEW, {"lpar": server1.pk, "destination_frame": p750b.pk}).context[
+        "form"
+    ]
+    assert form.flag_fields == ["detail_level", "redundant_vios", "mpio", "vlan_bridge"]
+    assert form["redundant_vios"].value() == ""  # the HMC's default: not sent
+    assert "port_610" in form.fields and "port_210" not in form.fields  # vFC only
+
+    answer = operator_client.get(
+        SUMMARY, wizard_data(server1, p750b, redundant_vios="2", port_610="fcs1")
+    )
+    command = text(answer)
+    assert "--redundantvios 2" in command and "610/vios1/1/610/fcs1" in command
+    assert "--npivval" not in command
 
 
 def test_the_operator_migrates_and_lands_on_the_job_page(operator_client, demo):
