@@ -2,7 +2,7 @@
 rules every choice must meet, and the exact `migrlpar` line they make (§1.1 of the domain
 notes)."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -119,12 +119,13 @@ def migration_proposal(
     destination: Frame,
     running_by_vios: Mapping[int, int] | None = None,
     claimed_slots: Mapping[int, set[int]] | None = None,
+    claimed_lpar_ids: Collection[int] = (),
 ) -> MigrationOptions:
     """The wizard's defaults: the MSP with the most memory on each side, each VLAN with the
     destination VIOS that bridges it, each vSCSI/vFC client slot on the destination VIOS with
     the same LPAR id as its VIOS today (its server slot kept when free there), the LPAR's shared
-    pool by name, its LPAR id, a 5-minute wait. `claimed_slots` (VIOS pk → slots) are slots other
-    migrations will take."""
+    pool by name, its LPAR id, a 5-minute wait. `claimed_slots` (VIOS pk → slots) and
+    `claimed_lpar_ids` (on the destination) are what other migrations will take."""
     running_by_vios = running_by_vios or {}
     claimed_slots = claimed_slots or {}
     vioses = list(destination.lpars.filter(kind=LparKind.VIOS).order_by("lpar_id"))
@@ -160,7 +161,10 @@ def migration_proposal(
         pool = lpar.shared_pool.name if lpar.shared_pool_id else "DefaultPool"
     # The LPAR keeps its id where it is free; where it is taken (a pre-flight warning) the HMC
     # picks one, as it would.
-    id_taken = destination.lpars.filter(lpar_id=lpar.lpar_id).exclude(pk=lpar.pk).exists()
+    id_taken = (
+        lpar.lpar_id in claimed_lpar_ids
+        or destination.lpars.filter(lpar_id=lpar.lpar_id).exclude(pk=lpar.pk).exists()
+    )
     return MigrationOptions(
         source_msp=_msp_choice(lpar.frame, running_by_vios),
         dest_msp=_msp_choice(destination, running_by_vios),
@@ -241,8 +245,10 @@ def options_errors(
     destination: Frame,
     options: MigrationOptions,
     claimed_slots: Mapping[int, set[int]] | None = None,
+    claimed_lpar_ids: Collection[int] = (),
 ) -> dict[str, list[str]]:
-    """Every rule the options break, by field, in words."""
+    """Every rule the options break, by field, in words. `claimed_slots` and `claimed_lpar_ids`
+    are destination VIOS slots and LPAR ids other migrations will take."""
     errors: dict[str, list[str]] = {}
 
     def add(name: str, message: str) -> None:
@@ -270,6 +276,9 @@ def options_errors(
             add("dest_lpar_id", "An LPAR id is 1 to 32767.")
         elif destination.lpars.filter(lpar_id=options.dest_lpar_id).exclude(pk=lpar.pk).exists():
             add("dest_lpar_id", f"LPAR id {options.dest_lpar_id} is in use on {destination.name}.")
+        elif options.dest_lpar_id in claimed_lpar_ids:
+            add("dest_lpar_id", f"LPAR id {options.dest_lpar_id} is promised on "
+                f"{destination.name} to another migration in progress.")  # fmt: skip
     if lpar.proc_mode == ProcMode.SHARED:
         if not options.shared_pool_name:
             add("shared_pool_name", "Name the destination shared processor pool: it is always "

@@ -8,7 +8,6 @@ broker only delivers."""
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,16 +19,22 @@ from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.exceptions import Conflict
+from migrations_app.lpm.admission import (
+    Admission,
+    Promised,
+    active_conflict,
+    job_draft,
+    preflight_options,
+    running_counts,
+)
 from migrations_app.lpm.options import (
     MigrationOptions,
     migration_command,
     migration_proposal,
-    options_errors,
     options_resolve,
 )
 from migrations_app.models import (
     ACTIVE_STATES,
-    RUNNING_STATES,
     STOPPABLE_STATES,
     MigrationBatch,
     MigrationEvent,
@@ -41,7 +46,6 @@ from planning.models import EvacuationPlan
 from planning.preflight import (
     Finding,
     Migratability,
-    PreflightOptions,
     lpar_migratability,
     preflight_check,
 )
@@ -84,72 +88,31 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
     return locked
 
 
-# Counting what runs -----------------------------------------------------------------------
-
-
-def running_counts() -> tuple[Counter, Counter, Counter]:
-    """Migrations that hold a slot now (the HMC is moving them): per frame (source and
-    destination both), per MSP VIOS, per HMC."""
-    by_frame, by_vios, by_hmc = Counter(), Counter(), Counter()
-    running = MigrationJob.objects.filter(state__in=RUNNING_STATES, hmc_ended__isnull=True)
-    rows = running.values_list("source_frame", "destination_frame", "source_msp", "dest_msp", "hmc")
-    for source, destination, source_msp, dest_msp, hmc in rows:
-        by_frame.update([source, destination])
-        by_vios.update(v for v in (source_msp, dest_msp) if v)
-        by_hmc[hmc] += 1
-    return by_frame, by_vios, by_hmc
-
-
-def claimed_vios_slots(*, exclude: MigrationJob | None = None) -> dict[int, set[int]]:
-    """Destination VIOS slots that active migrations will take (VIOS pk → slots)."""
-    claimed: dict[int, set[int]] = {}
-    jobs = MigrationJob.objects.filter(state__in=ACTIVE_STATES)
-    if exclude is not None and exclude.pk:
-        jobs = jobs.exclude(pk=exclude.pk)
-    for mappings in jobs.values_list("storage_mappings", flat=True):
-        for mapping in mappings:
-            claimed.setdefault(mapping["vios"], set()).add(mapping["vios_slot"])
-    return claimed
-
-
 # The wizard ---------------------------------------------------------------------------------
 
 
 def migration_defaults(*, lpar: Lpar, destination: Frame) -> MigrationOptions:
     """The wizard's defaults for this LPAR and destination (see `migration_proposal`), with the
-    migrations running now and the VIOS slots other migrations will take."""
+    migrations running now and the VIOS slots and LPAR ids other migrations will take."""
     _, by_vios, _ = running_counts()
+    promised = Promised.load(frame_ids=[destination.pk])
     return migration_proposal(
         lpar=lpar, destination=destination, running_by_vios=by_vios,
-        claimed_slots=claimed_vios_slots(),
-    )  # fmt: skip
-
-
-def preflight_options() -> PreflightOptions:
-    """The pre-flight's view of what runs now: slots taken per frame and MSP, LPARs moving."""
-    by_frame, by_vios, _ = running_counts()
-    moving = MigrationJob.objects.filter(state__in=RUNNING_STATES).values_list("lpar", flat=True)
-    return PreflightOptions(
-        running_by_frame=dict(by_frame), running_by_vios=dict(by_vios),
-        vios_limit=settings.LPM_MSP_MAX_MIGRATIONS, migrating_lpars=frozenset(moving),
+        claimed_slots=promised.vios_slots, claimed_lpar_ids=promised.lpar_ids[destination.pk],
     )  # fmt: skip
 
 
 def migration_preflight(*, lpar: Lpar, destination: Frame) -> list[Finding]:
-    """The pre-flight findings, with the migrations running now."""
-    return preflight_check(lpar=lpar, destination=destination, options=preflight_options())
+    """The pre-flight findings, with the migrations running now and those promised there."""
+    promised = Promised.load(frame_ids=[destination.pk])
+    return preflight_check(
+        lpar=lpar, destination=destination, options=preflight_options(promised=promised)
+    )
 
 
 def migration_destinations(*, lpar: Lpar) -> list[Migratability]:
     """Every other frame with its verdict and findings, from one read of the estate."""
     return lpar_migratability(lpar=lpar, options=preflight_options())
-
-
-def _job_draft(*, lpar: Lpar, destination: Frame, options: MigrationOptions) -> MigrationJob:
-    return MigrationJob(
-        lpar=lpar, lpar_name=lpar.name, source_frame=lpar.frame, destination_frame=destination,
-        hmc_id=lpar.frame.hmc_id, **options.job_fields(),
-    )  # fmt: skip
 
 
 def migration_options(
@@ -169,7 +132,7 @@ def migration_command_preview(
 ) -> str:
     """The exact `migrlpar -o m` line Migrate will send."""
     options = migration_options(lpar=lpar, destination=destination, options=options)
-    job = _job_draft(lpar=lpar, destination=destination, options=options)
+    job = job_draft(lpar=lpar, destination=destination, options=options)
     return migration_command(job, "m").text
 
 
@@ -180,53 +143,42 @@ def _active_job(lpar: Lpar) -> MigrationJob | None:
     return MigrationJob.objects.filter(lpar=lpar, state__in=ACTIVE_STATES).first()
 
 
-def _conflict(job: MigrationJob) -> Conflict:
-    return Conflict(
-        f"{job.lpar_name} already has migration #{job.pk} ({job.get_state_display().lower()}); "
-        "stop it or wait for it to finish."
-    )
-
-
-def _where_errors(lpar: Lpar, destination: Frame) -> dict[str, list[str]]:
-    if lpar.frame.hmc_id is None:
-        return {"lpar": [f"Frame {lpar.frame.name} of {lpar.name} has no HMC."]}
-    if destination.hmc_id is None:
-        return {"destination_frame": [f"Frame {destination.name} has no HMC."]}
-    # Another HMC is allowed: the command names it (--ip/-u) and the worker checks the SSH
-    # trust between the two HMCs before validating.
-    return {}
-
-
-def _checked_job(
+def _admit(
+    admission: Admission,
     *,
     lpar: Lpar,
     destination: Frame,
     options: MigrationOptions | Mapping[str, Any] | None,
+    requested_by,
+    validate_only: bool,
     confirm_warnings: bool,
+    batch: MigrationBatch | None,
 ) -> MigrationJob:
-    """An unsaved job with its pre-flight findings, or a ValidationError with every reason."""
-    errors = _where_errors(lpar, destination)
-    if errors:
-        raise ValidationError(errors)
-    findings = migration_preflight(lpar=lpar, destination=destination)
-    blocking = [f.message for f in findings if f.blocks]
-    if blocking:
-        raise ValidationError({"preflight": blocking})
-    warnings = [f.message for f in findings if not f.blocks]
-    if warnings and not confirm_warnings:
-        raise ValidationError(
-            {"confirm_warnings": [*warnings, "Confirm these warnings to go ahead."]}
-        )
-    options = migration_options(lpar=lpar, destination=destination, options=options)
-    errors = options_errors(
-        lpar=lpar, destination=destination, options=options, claimed_slots=claimed_vios_slots()
-    )
-    if errors:
-        raise ValidationError(errors)
-    job = _job_draft(lpar=lpar, destination=destination, options=options)
-    migration_command(job, "m")  # a name the HMC would refuse is refused here, in words
-    job.findings = [asdict(f) for f in findings]
-    job.confirm_warnings = confirm_warnings
+    """Judge one migration, save it as pending with its log, send it to a worker once
+    committed, and tell the admission what it took."""
+    job = admission.judge(
+        lpar_pk=lpar.pk, destination_pk=destination.pk, options=options,
+        confirm_warnings=confirm_warnings,
+    )  # fmt: skip
+    job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        # The same LPAR admitted meanwhile towards another frame (another lock).
+        existing = _active_job(lpar)
+        if existing:
+            raise active_conflict(existing) from None
+        raise
+    lpar = job.lpar
+    who = requested_by.get_username() if requested_by else "the system"
+    what = "Validation" if validate_only else "Migration"
+    job_event(job, f"{what} of {lpar.name} from {lpar.frame.name} to "
+              f"{job.destination_frame.name} requested by {who}.")  # fmt: skip
+    for finding in job.findings:
+        job_event(job, f"Pre-flight: {finding['message']}", level=Level.WARNING)
+    transaction.on_commit(lambda: migration_dispatch(job=job))
+    admission.admitted(job)
     return job
 
 
@@ -241,42 +193,26 @@ def migration_create(
     batch: MigrationBatch | None = None,
 ) -> MigrationJob:
     """Ask for a migration: checked (pre-flight errors block, warnings need
-    `confirm_warnings`), saved as `pending`, and sent to a worker once committed. One active
-    job per LPAR: a second request is a Conflict naming the job that exists. When the broker
-    cannot be reached the job stays pending (`job.dispatch_error` says so) and the reconciler
-    sends it later."""
-    lpar = Lpar.objects.select_related("frame", "shared_pool").get(pk=lpar.pk)
-    existing = _active_job(lpar)
-    if existing:
-        raise _conflict(existing)
-    try:
-        job = _checked_job(
-            lpar=lpar, destination=destination, options=options, confirm_warnings=confirm_warnings
-        )
-    except ValidationError:
-        # A job created meanwhile claims the slots and capacity these checks just saw taken:
-        # the caller is told about that job, not about its side effects.
-        existing = _active_job(lpar)
-        if existing:
-            raise _conflict(existing) from None
-        raise
-    job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
+    `confirm_warnings`), saved as `pending`, and sent to a worker once committed. Judged under
+    the destination frame's lock (see `admission`), so requests for one frame never claim the
+    same VIOS slot, LPAR id or capacity twice. One active job per LPAR: a second request is a
+    Conflict naming the job that exists. When the broker cannot be reached the job stays
+    pending (`job.dispatch_error` says so) and the reconciler sends it later."""
     try:
         with transaction.atomic():
-            job.save()
-            who = requested_by.get_username() if requested_by else "the system"
-            what = "Validation" if validate_only else "Migration"
-            job_event(job, f"{what} of {lpar.name} from {lpar.frame.name} to "
-                      f"{destination.name} requested by {who}.")  # fmt: skip
-            for finding in job.findings:
-                job_event(job, f"Pre-flight: {finding['message']}", level=Level.WARNING)
-            transaction.on_commit(lambda: migration_dispatch(job=job))
-    except IntegrityError:
+            admission = Admission.open(lpar_ids=[lpar.pk], destination_ids=[destination.pk])
+            return _admit(
+                admission, lpar=lpar, destination=destination, options=options,
+                requested_by=requested_by, validate_only=validate_only,
+                confirm_warnings=confirm_warnings, batch=batch,
+            )  # fmt: skip
+    except ValidationError:
+        # A job of this LPAR admitted meanwhile (towards another frame) may be what the checks
+        # just refused: the caller is told about that job, not about its side effects.
         existing = _active_job(lpar)
         if existing:
-            raise _conflict(existing) from None
+            raise active_conflict(existing) from None
         raise
-    return job
 
 
 # Broker priorities (0 first, where the broker has them): work on a migration the HMC may be
@@ -330,7 +266,7 @@ def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
     except IntegrityError:
         existing = _active_job(job.lpar)
         if existing:
-            raise _conflict(existing) from None
+            raise active_conflict(existing) from None
         raise
     transaction.on_commit(migration_queue_advance_and_dispatch)
     return job
@@ -380,7 +316,7 @@ def migration_recover(*, job: MigrationJob, user=None, force: bool = False) -> M
     except IntegrityError:
         existing = _active_job(job.lpar)
         if existing:
-            raise _conflict(existing) from None
+            raise active_conflict(existing) from None
         raise
     transaction.on_commit(lambda: migration_dispatch(job=job))
     return job
@@ -403,9 +339,12 @@ def batch_create(
     if not items:
         raise ValidationError({"jobs": ["Give at least one LPAR and its destination frame."]})
     errors: list[str] = []
-    jobs: list[MigrationJob] = []
     with transaction.atomic():
         batch = MigrationBatch.objects.create(name=name, requested_by=requested_by)
+        admission = Admission.open(
+            lpar_ids={item["lpar"].pk for item in items},
+            destination_ids={item["destination_frame"].pk for item in items},
+        )
         seen: set[int] = set()
         for index, item in enumerate(items, start=1):
             lpar, destination = item["lpar"], item["destination_frame"]
@@ -415,18 +354,11 @@ def batch_create(
                 continue
             seen.add(lpar.pk)
             try:
-                with transaction.atomic():
-                    jobs.append(
-                        migration_create(
-                            lpar=lpar,
-                            destination=destination,
-                            options=item.get("options"),
-                            requested_by=requested_by,
-                            validate_only=validate_only,
-                            confirm_warnings=confirm_warnings,
-                            batch=batch,
-                        )
-                    )
+                _admit(
+                    admission, lpar=lpar, destination=destination, options=item.get("options"),
+                    requested_by=requested_by, validate_only=validate_only,
+                    confirm_warnings=confirm_warnings, batch=batch,
+                )  # fmt: skip
             except ValidationError as error:
                 errors.extend(f"{label}: {message}" for message in error.messages)
             except Conflict as error:
