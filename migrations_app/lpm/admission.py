@@ -23,6 +23,7 @@ from inventory.models import Frame, Lpar
 from lpmplanner.exceptions import Conflict
 from migrations_app.lpm.options import (
     MigrationOptions,
+    OptionFacts,
     migration_command,
     migration_proposal,
     options_errors,
@@ -155,6 +156,7 @@ class Admission:
         _, self.running_by_vios, _ = running_counts()
         self.promised = Promised.load(frame_ids=destination_ids)
         self.index = EstateIndex.load(lpar_ids=lpar_ids, frame_ids=destination_ids)
+        self.facts = OptionFacts.load(lpars=self.lpars.values(), frame_ids=destination_ids)
         self.preflight = Preflight(self.index, preflight_options(promised=self.promised))
 
     @classmethod
@@ -188,7 +190,7 @@ class Admission:
         if errors:
             raise ValidationError(errors)
         findings = self.preflight.check(lpar_pk, destination_pk).findings
-        blocking = [f.message for f in findings if f.blocks]
+        blocking = [ValidationError(f.message, code=f.code) for f in findings if f.blocks]
         if blocking:
             raise ValidationError({"preflight": blocking})
         warnings = [f.message for f in findings if not f.blocks]
@@ -201,12 +203,14 @@ class Admission:
             proposal = migration_proposal(
                 lpar=lpar, destination=destination, running_by_vios=self.running_by_vios,
                 claimed_slots=self.promised.vios_slots, claimed_lpar_ids=claimed_ids,
+                facts=self.facts,
             )  # fmt: skip
             options = options_resolve(
-                lpar=lpar, destination=destination, proposal=proposal, given=options or {}
-            )
+                lpar=lpar, destination=destination, proposal=proposal, given=options or {},
+                facts=self.facts,
+            )  # fmt: skip
         errors = options_errors(
-            lpar=lpar, destination=destination, options=options,
+            lpar=lpar, destination=destination, options=options, facts=self.facts,
             claimed_slots=self.promised.vios_slots, claimed_lpar_ids=claimed_ids,
         )  # fmt: skip
         if errors:

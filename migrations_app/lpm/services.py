@@ -29,6 +29,7 @@ from migrations_app.lpm.admission import (
 )
 from migrations_app.lpm.options import (
     MigrationOptions,
+    OptionFacts,
     migration_command,
     migration_proposal,
     options_resolve,
@@ -91,7 +92,9 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
 # The wizard ---------------------------------------------------------------------------------
 
 
-def migration_defaults(*, lpar: Lpar, destination: Frame) -> MigrationOptions:
+def migration_defaults(
+    *, lpar: Lpar, destination: Frame, facts: OptionFacts | None = None
+) -> MigrationOptions:
     """The wizard's defaults for this LPAR and destination (see `migration_proposal`), with the
     migrations running now and the VIOS slots and LPAR ids other migrations will take."""
     _, by_vios, _ = running_counts()
@@ -99,6 +102,7 @@ def migration_defaults(*, lpar: Lpar, destination: Frame) -> MigrationOptions:
     return migration_proposal(
         lpar=lpar, destination=destination, running_by_vios=by_vios,
         claimed_slots=promised.vios_slots, claimed_lpar_ids=promised.lpar_ids[destination.pk],
+        facts=facts or OptionFacts.load(lpars=[lpar], frame_ids=[destination.pk]),
     )  # fmt: skip
 
 
@@ -121,9 +125,10 @@ def migration_options(
     """Options as given, or the defaults with the given choices laid over them."""
     if isinstance(options, MigrationOptions):
         return options
-    defaults = migration_defaults(lpar=lpar, destination=destination)
+    facts = OptionFacts.load(lpars=[lpar], frame_ids=[destination.pk])
+    defaults = migration_defaults(lpar=lpar, destination=destination, facts=facts)
     return options_resolve(
-        lpar=lpar, destination=destination, proposal=defaults, given=options or {}
+        lpar=lpar, destination=destination, proposal=defaults, given=options or {}, facts=facts
     )
 
 
@@ -173,11 +178,13 @@ def _admit(
     lpar = job.lpar
     who = requested_by.get_username() if requested_by else "the system"
     what = "Validation" if validate_only else "Migration"
-    job_event(job, f"{what} of {lpar.name} from {lpar.frame.name} to "
-              f"{job.destination_frame.name} requested by {who}.")  # fmt: skip
-    for finding in job.findings:
-        job_event(job, f"Pre-flight: {finding['message']}", level=Level.WARNING)
-    transaction.on_commit(lambda: migration_dispatch(job=job))
+    MigrationEvent.objects.bulk_create([
+        MigrationEvent(job=job, message=f"{what} of {lpar.name} from {lpar.frame.name} to "
+                       f"{job.destination_frame.name} requested by {who}."),
+        *(MigrationEvent(job=job, message=f"Pre-flight: {finding['message']}",
+                         level=Level.WARNING) for finding in job.findings),
+    ])  # fmt: skip
+    transaction.on_commit(lambda: migration_dispatch(job=job, new=True))
     admission.admitted(job)
     return job
 
@@ -225,18 +232,22 @@ def _priority(job: MigrationJob) -> int:
     return NEW_PRIORITY if state in (S.PENDING, S.VALIDATING, S.QUEUED) else RUNNING_PRIORITY
 
 
-def migration_dispatch(*, job: MigrationJob) -> bool:
+def migration_dispatch(*, job: MigrationJob, new: bool = False) -> bool:
     """Send the job to a worker, the job id as the task id. False (the job waits for the
-    reconciler, and its log says why) when the broker is unreachable."""
+    reconciler, and its log says why) when the broker is unreachable. `new`: a job just
+    admitted, never sent before."""
     from migrations_app.tasks import migration_job_task
 
-    count = MigrationJob.objects.filter(pk=job.pk).values_list("dispatches", flat=True).first()
+    count = 0
+    if not new:
+        count = MigrationJob.objects.filter(pk=job.pk).values_list("dispatches", flat=True).first()
     task_id = str(job.pk) if not count else f"{job.pk}.{count}"
     now = timezone.now()
     MigrationJob.objects.filter(pk=job.pk).update(dispatched=now, dispatches=(count or 0) + 1)
+    priority = NEW_PRIORITY if new else _priority(job)
     try:
         migration_job_task.apply_async(
-            args=[job.pk], task_id=task_id, retry=False, priority=_priority(job)
+            args=[job.pk], task_id=task_id, retry=False, priority=priority
         )
     except Exception as error:
         reason = (
