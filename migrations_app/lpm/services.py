@@ -148,45 +148,40 @@ def _active_job(lpar: Lpar) -> MigrationJob | None:
     return MigrationJob.objects.filter(lpar=lpar, state__in=ACTIVE_STATES).first()
 
 
-def _admit(
-    admission: Admission,
-    *,
-    lpar: Lpar,
-    destination: Frame,
-    options: MigrationOptions | Mapping[str, Any] | None,
-    requested_by,
-    validate_only: bool,
-    confirm_warnings: bool,
-    batch: MigrationBatch | None,
-) -> MigrationJob:
-    """Judge one migration, save it as pending with its log, send it to a worker once
-    committed, and tell the admission what it took."""
-    job = admission.judge(
-        lpar_pk=lpar.pk, destination_pk=destination.pk, options=options,
-        confirm_warnings=confirm_warnings,
-    )  # fmt: skip
-    job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
+def _jobs_save(
+    jobs: list[MigrationJob], *, requested_by, validate_only: bool, batch: MigrationBatch | None
+) -> None:
+    """Save admitted jobs as pending with their first log lines, in bulk, and send them to
+    workers once committed. A Conflict names the jobs that an LPAR of them got meanwhile (from
+    an admission to another frame, under another lock)."""
+    for job in jobs:
+        job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
     try:
         with transaction.atomic():
-            job.save()
+            MigrationJob.objects.bulk_create(jobs)
     except IntegrityError:
-        # The same LPAR admitted meanwhile towards another frame (another lock).
-        existing = _active_job(lpar)
-        if existing:
-            raise active_conflict(existing) from None
+        lpars = [job.lpar_id for job in jobs]
+        active = MigrationJob.objects.filter(lpar__in=lpars, state__in=ACTIVE_STATES)
+        conflicts = [str(active_conflict(job)) for job in active]
+        if conflicts:
+            raise Conflict(" ".join(conflicts)) from None
         raise
-    lpar = job.lpar
     who = requested_by.get_username() if requested_by else "the system"
     what = "Validation" if validate_only else "Migration"
-    MigrationEvent.objects.bulk_create([
-        MigrationEvent(job=job, message=f"{what} of {lpar.name} from {lpar.frame.name} to "
-                       f"{job.destination_frame.name} requested by {who}."),
-        *(MigrationEvent(job=job, message=f"Pre-flight: {finding['message']}",
-                         level=Level.WARNING) for finding in job.findings),
-    ])  # fmt: skip
-    transaction.on_commit(lambda: migration_dispatch(job=job, new=True))
-    admission.admitted(job)
-    return job
+    events = []
+    for job in jobs:
+        lpar = job.lpar
+        events.append(MigrationEvent(
+            job=job, message=f"{what} of {lpar.name} from {lpar.frame.name} to "
+            f"{job.destination_frame.name} requested by {who}.",
+        ))  # fmt: skip
+        events += [
+            MigrationEvent(job=job, message=f"Pre-flight: {finding['message']}",
+                           level=Level.WARNING)
+            for finding in job.findings
+        ]  # fmt: skip
+    MigrationEvent.objects.bulk_create(events)
+    transaction.on_commit(lambda: migrations_dispatch(jobs=jobs))
 
 
 def migration_create(
@@ -208,11 +203,12 @@ def migration_create(
     try:
         with transaction.atomic():
             admission = Admission.open(lpar_ids=[lpar.pk], destination_ids=[destination.pk])
-            return _admit(
-                admission, lpar=lpar, destination=destination, options=options,
-                requested_by=requested_by, validate_only=validate_only,
-                confirm_warnings=confirm_warnings, batch=batch,
+            job = admission.judge(
+                lpar_pk=lpar.pk, destination_pk=destination.pk, options=options,
+                confirm_warnings=confirm_warnings,
             )  # fmt: skip
+            _jobs_save([job], requested_by=requested_by, validate_only=validate_only, batch=batch)
+            return job
     except ValidationError:
         # A job of this LPAR admitted meanwhile (towards another frame) may be what the checks
         # just refused: the caller is told about that job, not about its side effects.
@@ -261,6 +257,52 @@ def migration_dispatch(*, job: MigrationJob, new: bool = False) -> bool:
         return False
     job.dispatch_error = ""
     return True
+
+
+# More jobs than this at once are sent by a worker: the request that admitted them does not wait
+# for a broker round trip per job.
+DISPATCH_FAN_OUT = 10
+
+
+def migrations_dispatch(*, jobs: list[MigrationJob]) -> None:
+    """Send jobs just admitted to workers: a few one by one, more as one message that a worker
+    fans out (`migrations_send`). When the broker is unreachable they wait as pending for the
+    reconciler, each job's log saying why (`job.dispatch_error` too)."""
+    from migrations_app.tasks import migrations_send_task
+
+    if len(jobs) <= DISPATCH_FAN_OUT:
+        for job in jobs:
+            migration_dispatch(job=job, new=True)
+        return
+    pks = [job.pk for job in jobs]
+    MigrationJob.objects.filter(pk__in=pks).update(dispatched=timezone.now(), dispatches=1)
+    try:
+        migrations_send_task.apply_async(args=[pks], retry=False, priority=NEW_PRIORITY)
+    except Exception as error:
+        reason = (
+            f"The broker is unreachable ({type(error).__name__}): the migration waits as "
+            "pending and starts when the broker is back."
+        )
+        logger.warning("%s migrations not dispatched: %s", len(pks), error)
+        MigrationEvent.objects.bulk_create(
+            [MigrationEvent(job=job, message=reason, level=Level.WARNING) for job in jobs]
+        )
+        MigrationJob.objects.filter(pk__in=pks).update(step=reason[:255])
+        for job in jobs:
+            job.dispatch_error = reason
+
+
+def migrations_send(*, job_ids: Sequence[int]) -> int:
+    """Run by a worker for `migrations_dispatch`: send each job (marked dispatched already) to a
+    worker, its id as the task id. A job not sent (the broker went away) waits for the
+    reconciler."""
+    from migrations_app.tasks import migration_job_task
+
+    for pk in job_ids:
+        migration_job_task.apply_async(
+            args=[pk], task_id=str(pk), retry=False, priority=NEW_PRIORITY
+        )
+    return len(job_ids)
 
 
 def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
@@ -356,6 +398,7 @@ def batch_create(
             lpar_ids={item["lpar"].pk for item in items},
             destination_ids={item["destination_frame"].pk for item in items},
         )
+        jobs: list[MigrationJob] = []
         seen: set[int] = set()
         for index, item in enumerate(items, start=1):
             lpar, destination = item["lpar"], item["destination_frame"]
@@ -365,15 +408,24 @@ def batch_create(
                 continue
             seen.add(lpar.pk)
             try:
-                _admit(
-                    admission, lpar=lpar, destination=destination, options=item.get("options"),
-                    requested_by=requested_by, validate_only=validate_only,
-                    confirm_warnings=confirm_warnings, batch=batch,
+                job = admission.judge(
+                    lpar_pk=lpar.pk, destination_pk=destination.pk,
+                    options=item.get("options"), confirm_warnings=confirm_warnings,
                 )  # fmt: skip
             except ValidationError as error:
                 errors.extend(f"{label}: {message}" for message in error.messages)
             except Conflict as error:
                 errors.append(f"{label}: {error}")
+            else:
+                admission.admitted(job)
+                jobs.append(job)
+        if not errors:
+            try:
+                _jobs_save(
+                    jobs, requested_by=requested_by, validate_only=validate_only, batch=batch
+                )
+            except Conflict as error:
+                errors.append(str(error))
         if errors:
             transaction.set_rollback(True)
     if errors:
