@@ -10,7 +10,6 @@ job."""
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -217,7 +216,7 @@ class Admission:
             raise ValidationError(errors)
         job = job_draft(lpar=lpar, destination=destination, options=options)
         migration_command(job, "m")  # a name the HMC would refuse is refused here, in words
-        job.findings = [asdict(f) for f in findings]
+        job.findings = [f.as_dict() for f in findings]
         job.confirm_warnings = confirm_warnings
         return job
 

@@ -4,7 +4,7 @@ notes)."""
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -71,8 +71,8 @@ class MigrationOptions:
         """The MigrationJob columns these options fill."""
         return {
             "source_msp": self.source_msp, "dest_msp": self.dest_msp,
-            "storage_mappings": [asdict(m) for m in self.storage_mappings],
-            "vlan_bridges": [asdict(b) for b in self.vlan_bridges],
+            "storage_mappings": [dict(vars(m)) for m in self.storage_mappings],
+            "vlan_bridges": [dict(vars(b)) for b in self.vlan_bridges],
             "shared_pool_name": self.shared_pool_name, "wait_minutes": self.wait_minutes,
             "dest_profile_name": self.dest_profile_name, "dest_lpar_id": self.dest_lpar_id,
         }  # fmt: skip
@@ -137,18 +137,17 @@ class OptionFacts:
         vlans: dict[int, set[int]] = defaultdict(set)
         ethernet = VirtualAdapter.objects.filter(
             lpar_id__in=lpar_pks, kind=VirtualAdapterKind.ETHERNET
-        ).prefetch_related("vlans")
-        for adapter in ethernet:
-            vlans[adapter.lpar_id].update(adapter.vlan_ids)
+        )
+        for lpar_pk, vlan in _vlans_of(ethernet, "lpar_id"):
+            vlans[lpar_pk].add(vlan)
         bridges: dict[int, dict[int, Lpar]] = defaultdict(dict)
         by_pk = {v.pk: v for found in vioses.values() for v in found}
-        trunks = VirtualAdapter.objects.filter(
-            lpar_id__in=vios_pks, role=VirtualAdapterRole.TRUNK
-        ).prefetch_related("vlans")
-        for trunk in sorted(trunks, key=lambda t: (by_pk[t.lpar_id].lpar_id, t.slot)):
-            vios = by_pk[trunk.lpar_id]
-            for vlan in trunk.vlan_ids:
-                bridges[vios.frame_id].setdefault(vlan, vios)
+        trunks = VirtualAdapter.objects.filter(lpar_id__in=vios_pks, role=VirtualAdapterRole.TRUNK)
+        carried = sorted(_vlans_of(trunks, "lpar_id", "slot"),
+                         key=lambda row: (by_pk[row[0]].lpar_id, row[1]))  # fmt: skip
+        for vios_pk, _, vlan in carried:
+            vios = by_pk[vios_pk]
+            bridges[vios.frame_id].setdefault(vlan, vios)
         schemes, default_scheme = schemes_by_frame()
         return cls(vioses, clients, used, serving, lpar_ids, pools, vlans, bridges, schemes,
                    default_scheme)  # fmt: skip
@@ -170,6 +169,14 @@ class OptionFacts:
 
     def lpar_id_taken(self, frame: Frame, lpar_id: int, lpar: Lpar) -> bool:
         return self.lpar_ids.get(frame.pk, {}).get(lpar_id, lpar.pk) != lpar.pk
+
+
+def _vlans_of(adapters, *columns: str) -> list[tuple]:
+    """(`columns`…, VLAN) for each VLAN of the adapters: their PVID and tagged VLANs."""
+    rows = list(adapters.values_list(*columns, "pvid_id"))
+    tagged = VirtualAdapter.vlans.through.objects.filter(virtualadapter__in=adapters)
+    rows += tagged.values_list(*(f"virtualadapter__{c}" for c in columns), "vlan__vlan_id")
+    return [row for row in rows if row[-1] is not None]
 
 
 def _msp_choice(vioses: list[Lpar], running_by_vios: Mapping[int, int]) -> Lpar | None:
