@@ -67,6 +67,17 @@ class MigrationOptions:
     dest_profile_name: str = ""
     dest_lpar_id: int | None = None
 
+    @classmethod
+    def of_job(cls, job) -> "MigrationOptions":
+        """The options a job was saved with."""
+        return cls(
+            source_msp=job.source_msp, dest_msp=job.dest_msp,
+            storage_mappings=[StorageMapping(**m) for m in job.storage_mappings],
+            vlan_bridges=[VlanBridge(**b) for b in job.vlan_bridges],
+            shared_pool_name=job.shared_pool_name, wait_minutes=job.wait_minutes,
+            dest_profile_name=job.dest_profile_name, dest_lpar_id=job.dest_lpar_id,
+        )  # fmt: skip
+
     def job_fields(self) -> dict[str, Any]:
         """The MigrationJob columns these options fill."""
         return {

@@ -306,7 +306,10 @@ def migrations_send(*, job_ids: Sequence[int]) -> int:
 
 
 def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
-    """Migrate a job that was validated only: it joins the queue and starts within the limits."""
+    """Migrate a job that was validated only: it joins the queue and starts within the limits.
+    A validated job holds nothing on its destination, so it is admitted again first, as a new
+    request is (under the frame's lock, its options as saved): a VIOS slot, an LPAR id or
+    capacity taken since by another migration is refused in words."""
     if job.state != S.VALIDATED:
         raise ValidationError(
             f"Only a validated migration can be started; #{job.pk} is "
@@ -314,6 +317,13 @@ def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
         )
     try:
         with transaction.atomic():
+            admission = Admission.open(
+                lpar_ids=[job.lpar_id], destination_ids=[job.destination_frame_id]
+            )
+            admission.judge(
+                lpar_pk=job.lpar_id, destination_pk=job.destination_frame_id,
+                options=MigrationOptions.of_job(job), confirm_warnings=True,
+            )  # fmt: skip
             job = job_transition(job, S.QUEUED, validate_only=False, finished=None)
             job_event(job, f"Started by {user.get_username() if user else 'the system'}.")
     except IntegrityError:

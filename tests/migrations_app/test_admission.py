@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.choices import LparKind, LparState, VirtualAdapterRole
+from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar, VirtualAdapter, Vlan
 from inventory.seeding import estate_seed
 from migrations_app.lpm import services
@@ -99,3 +100,21 @@ def test_each_job_of_a_batch_sees_what_the_jobs_before_it_took(movable):
         for m in job.storage_mappings
     ]  # fmt: skip
     assert len(claims) == len(set(claims)) > 0
+
+
+def test_starting_a_validated_migration_admits_it_again(db):
+    demo_estate_load()
+    server1, server2 = Lpar.objects.get(name="server1"), Lpar.objects.get(name="server2")
+    p750b = Frame.objects.get(name="p750-b")
+    used = sum(lpar.memory_mb for lpar in p750b.lpars.all())
+    room = max(server1.memory_mb, server2.memory_mb)  # for one of the two
+    Frame.objects.filter(pk=p750b.pk).update(memory_mb=used + room)
+    validated = services.migration_create(lpar=server1, destination=p750b, validate_only=True)
+    MigrationJob.objects.filter(pk=validated.pk).update(state=MigrationJob.State.VALIDATED)
+    services.migration_create(lpar=server2, destination=p750b)  # a validated job holds nothing
+
+    with pytest.raises(ValidationError) as refused:
+        services.migration_start(job=MigrationJob.objects.get(pk=validated.pk))
+
+    assert [e.code for e in refused.value.error_dict["preflight"]] == ["CAPACITY_MEMORY"]
+    assert MigrationJob.objects.get(pk=validated.pk).state == MigrationJob.State.VALIDATED
