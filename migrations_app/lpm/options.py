@@ -89,6 +89,18 @@ class MigrationOptions:
         }  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class StorageClient:
+    """A vSCSI or vFC client adapter of an LPAR, and the VIOS (and its slot) serving it now."""
+
+    kind: str
+    slot: int
+    remote_slot: int | None
+    vios: int | None  # the serving VIOS's Lpar pk
+    vios_name: str | None
+    vios_lpar_id: int | None
+
+
 @dataclass
 class OptionFacts:
     """The rows the wizard's defaults and rules read, for some LPARs and frames (their own
@@ -96,7 +108,7 @@ class OptionFacts:
     loads them once for all its jobs."""
 
     vioses: dict[int, list[Lpar]]  # frame pk → its VIOS, by LPAR id
-    clients: dict[int, list[VirtualAdapter]]  # LPAR pk → its vSCSI/vFC clients, by slot
+    clients: dict[int, list[StorageClient]]  # LPAR pk → its vSCSI/vFC clients, by slot
     used_slots: dict[int, set[int]]  # VIOS pk → slots holding an adapter or reserved
     serving: dict[tuple[int, int], set[int]]  # (VIOS pk, LPAR pk) → its slots serving the LPAR
     lpar_ids: dict[int, dict[int, int]]  # frame pk → {LPAR id: Lpar pk}
@@ -116,15 +128,14 @@ class OptionFacts:
         ):
             vioses[vios.frame_id].append(vios)
         vios_pks = [v.pk for found in vioses.values() for v in found]
-        clients: dict[int, list[VirtualAdapter]] = defaultdict(list)
-        for client in (
-            VirtualAdapter.objects.filter(
-                lpar_id__in=lpar_pks, kind__in=STORAGE_KINDS, role=VirtualAdapterRole.CLIENT
-            )
-            .select_related("remote_lpar")
-            .order_by("slot")
-        ):
-            clients[client.lpar_id].append(client)
+        clients: dict[int, list[StorageClient]] = defaultdict(list)
+        storage = VirtualAdapter.objects.filter(
+            lpar_id__in=lpar_pks, kind__in=STORAGE_KINDS, role=VirtualAdapterRole.CLIENT
+        ).order_by("slot")
+        columns = ("kind", "slot", "remote_slot", "remote_lpar_id", "remote_lpar__name",
+                   "remote_lpar__lpar_id")  # fmt: skip
+        for lpar_pk, *client in storage.values_list("lpar_id", *columns):
+            clients[lpar_pk].append(StorageClient(*client))
         used: dict[int, set[int]] = defaultdict(set)
         serving: dict[tuple[int, int], set[int]] = defaultdict(set)
         on_vioses = VirtualAdapter.objects.filter(lpar_id__in=vios_pks)
@@ -232,8 +243,7 @@ def migration_proposal(
     taken: dict[int, set[int]] = {}
     mappings = []
     for client in facts.clients.get(lpar.pk, []):
-        source_vios = client.remote_lpar
-        vios = by_id.get(source_vios.lpar_id) if source_vios else None
+        vios = by_id.get(client.vios_lpar_id) if client.vios else None
         vios = vios or (vioses[0] if vioses else None)
         if vios is None:
             continue
@@ -251,7 +261,7 @@ def migration_proposal(
                 vios_name=vios.name,
                 vios_id=vios.lpar_id,
                 vios_slot=slot,
-                source_vios_name=source_vios.name if source_vios else "",
+                source_vios_name=client.vios_name or "",
                 source_vios_slot=client.remote_slot,
             )
         )
@@ -328,7 +338,7 @@ def options_resolve(
             chosen[client.slot] = StorageMapping(
                 kind=client.kind, client_slot=client.slot, vios=vios.pk, vios_name=vios.name,
                 vios_id=vios.lpar_id or 0, vios_slot=raw.get("vios_slot") or 0,
-                source_vios_name=client.remote_lpar.name if client.remote_lpar_id else "",
+                source_vios_name=client.vios_name or "",
                 source_vios_slot=client.remote_slot,
             )  # fmt: skip
         options.storage_mappings = [chosen[slot] for slot in sorted(chosen)]
