@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from migrations_app.lpm.runner import migration_job_run
-from migrations_app.lpm.services import migrations_reconcile
+from migrations_app.lpm.services import migrations_reconcile, migrations_send
 from migrations_app.models import HmcSync, LparCreateJob, MigrationJob
 from migrations_app.services import (
     hmc_sync_run,
@@ -56,6 +56,12 @@ def migration_job_task(self, job_id: int) -> str:
     if job is None:
         return "gone"
     return migration_job_run(job=job, worker=self.request.hostname or "unknown")
+
+
+@shared_task
+def migrations_send_task(job_ids: list[int]) -> int:
+    """Send the jobs of one admission (a batch) to workers, each its own task."""
+    return migrations_send(job_ids=job_ids)
 
 
 @shared_task

@@ -123,7 +123,9 @@ class PreflightOptions:
     `running_by_frame` / `running_by_vios`: migrations in progress, keyed by Frame pk and by VIOS
     Lpar pk (from migrations_app). `vios_limit`: concurrent migrations per mover service partition.
     `migrating_lpars`: pks of LPARs with a migration in progress. `arriving_by_frame`: capacity
-    already promised to LPARs planned to arrive (Frame pk → (processor units, memory MB)).
+    already promised to LPARs planned to arrive (Frame pk → (processor units, memory MB));
+    `arriving_names` / `arriving_lpar_ids`: their names and ids (Frame pk → names, ids);
+    `claimed_by_vios`: destination VIOS slots promised to them (VIOS pk → how many).
     """
 
     mobility: str | None = None
@@ -132,6 +134,9 @@ class PreflightOptions:
     vios_limit: int = DEFAULT_VIOS_MSP_LIMIT
     migrating_lpars: frozenset[int] = frozenset()
     arriving_by_frame: Mapping[int, tuple[Decimal, int]] = field(default_factory=dict)
+    arriving_names: Mapping[int, Iterable[str]] = field(default_factory=dict)
+    arriving_lpar_ids: Mapping[int, Iterable[int]] = field(default_factory=dict)
+    claimed_by_vios: Mapping[int, int] = field(default_factory=dict)
 
 
 def verdict_of(findings: list[Finding]) -> str:
@@ -451,6 +456,15 @@ class Preflight:
         for frame_id, (units, memory) in self.options.arriving_by_frame.items():
             if frame_id in index.frames:
                 index.frames[frame_id].take(_units(units), memory)
+        for frame_id, names in self.options.arriving_names.items():
+            if frame_id in index.frames:
+                index.frames[frame_id].names.update(names)
+        for frame_id, ids in self.options.arriving_lpar_ids.items():
+            if frame_id in index.frames:
+                index.frames[frame_id].lpar_ids.update(ids)
+        for vios_pk, slots in self.options.claimed_by_vios.items():
+            if vios_pk in index.vioses:
+                index.vioses[vios_pk].free_slots -= slots
 
     def check(self, lpar_pk: int, frame_pk: int) -> PairResult:
         """Every finding of moving LPAR `lpar_pk` to frame `frame_pk` (run millions of times

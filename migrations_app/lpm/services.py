@@ -8,7 +8,6 @@ broker only delivers."""
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,17 +19,24 @@ from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.exceptions import Conflict
+from migrations_app.lpm.admission import (
+    Admission,
+    Promised,
+    active_conflict,
+    job_draft,
+    preflight_options,
+    running_counts,
+)
 from migrations_app.lpm.options import (
     MigrationOptions,
+    OptionFacts,
     migration_command,
     migration_proposal,
-    options_errors,
     options_resolve,
 )
 from migrations_app.models import (
     ACTIVE_STATES,
     FINISHED_STATES,
-    RUNNING_STATES,
     STOPPABLE_STATES,
     MigrationBatch,
     MigrationEvent,
@@ -42,7 +48,6 @@ from planning.models import EvacuationPlan
 from planning.preflight import (
     Finding,
     Migratability,
-    PreflightOptions,
     lpar_migratability,
     preflight_check,
 )
@@ -84,72 +89,34 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
     return locked
 
 
-# Counting what runs -----------------------------------------------------------------------
-
-
-def running_counts() -> tuple[Counter, Counter, Counter]:
-    """Migrations that hold a slot now (the HMC is moving them): per frame (source and
-    destination both), per MSP VIOS, per HMC."""
-    by_frame, by_vios, by_hmc = Counter(), Counter(), Counter()
-    running = MigrationJob.objects.filter(state__in=RUNNING_STATES, hmc_ended__isnull=True)
-    rows = running.values_list("source_frame", "destination_frame", "source_msp", "dest_msp", "hmc")
-    for source, destination, source_msp, dest_msp, hmc in rows:
-        by_frame.update([source, destination])
-        by_vios.update(v for v in (source_msp, dest_msp) if v)
-        by_hmc[hmc] += 1
-    return by_frame, by_vios, by_hmc
-
-
-def claimed_vios_slots(*, exclude: MigrationJob | None = None) -> dict[int, set[int]]:
-    """Destination VIOS slots that active migrations will take (VIOS pk → slots)."""
-    claimed: dict[int, set[int]] = {}
-    jobs = MigrationJob.objects.filter(state__in=ACTIVE_STATES)
-    if exclude is not None and exclude.pk:
-        jobs = jobs.exclude(pk=exclude.pk)
-    for mappings in jobs.values_list("storage_mappings", flat=True):
-        for mapping in mappings:
-            claimed.setdefault(mapping["vios"], set()).add(mapping["vios_slot"])
-    return claimed
-
-
 # The wizard ---------------------------------------------------------------------------------
 
 
-def migration_defaults(*, lpar: Lpar, destination: Frame) -> MigrationOptions:
+def migration_defaults(
+    *, lpar: Lpar, destination: Frame, facts: OptionFacts | None = None
+) -> MigrationOptions:
     """The wizard's defaults for this LPAR and destination (see `migration_proposal`), with the
-    migrations running now and the VIOS slots other migrations will take."""
+    migrations running now and the VIOS slots and LPAR ids other migrations will take."""
     _, by_vios, _ = running_counts()
+    promised = Promised.load(frame_ids=[destination.pk])
     return migration_proposal(
         lpar=lpar, destination=destination, running_by_vios=by_vios,
-        claimed_slots=claimed_vios_slots(),
-    )  # fmt: skip
-
-
-def preflight_options() -> PreflightOptions:
-    """The pre-flight's view of what runs now: slots taken per frame and MSP, LPARs moving."""
-    by_frame, by_vios, _ = running_counts()
-    moving = MigrationJob.objects.filter(state__in=RUNNING_STATES).values_list("lpar", flat=True)
-    return PreflightOptions(
-        running_by_frame=dict(by_frame), running_by_vios=dict(by_vios),
-        vios_limit=settings.LPM_MSP_MAX_MIGRATIONS, migrating_lpars=frozenset(moving),
+        claimed_slots=promised.vios_slots, claimed_lpar_ids=promised.lpar_ids[destination.pk],
+        facts=facts or OptionFacts.load(lpars=[lpar], frame_ids=[destination.pk]),
     )  # fmt: skip
 
 
 def migration_preflight(*, lpar: Lpar, destination: Frame) -> list[Finding]:
-    """The pre-flight findings, with the migrations running now."""
-    return preflight_check(lpar=lpar, destination=destination, options=preflight_options())
+    """The pre-flight findings, with the migrations running now and those promised there."""
+    promised = Promised.load(frame_ids=[destination.pk])
+    return preflight_check(
+        lpar=lpar, destination=destination, options=preflight_options(promised=promised)
+    )
 
 
 def migration_destinations(*, lpar: Lpar) -> list[Migratability]:
     """Every other frame with its verdict and findings, from one read of the estate."""
     return lpar_migratability(lpar=lpar, options=preflight_options())
-
-
-def _job_draft(*, lpar: Lpar, destination: Frame, options: MigrationOptions) -> MigrationJob:
-    return MigrationJob(
-        lpar=lpar, lpar_name=lpar.name, source_frame=lpar.frame, destination_frame=destination,
-        hmc_id=lpar.frame.hmc_id, **options.job_fields(),
-    )  # fmt: skip
 
 
 def migration_options(
@@ -158,9 +125,10 @@ def migration_options(
     """Options as given, or the defaults with the given choices laid over them."""
     if isinstance(options, MigrationOptions):
         return options
-    defaults = migration_defaults(lpar=lpar, destination=destination)
+    facts = OptionFacts.load(lpars=[lpar], frame_ids=[destination.pk])
+    defaults = migration_defaults(lpar=lpar, destination=destination, facts=facts)
     return options_resolve(
-        lpar=lpar, destination=destination, proposal=defaults, given=options or {}
+        lpar=lpar, destination=destination, proposal=defaults, given=options or {}, facts=facts
     )
 
 
@@ -169,7 +137,7 @@ def migration_command_preview(
 ) -> str:
     """The exact `migrlpar -o m` line Migrate will send."""
     options = migration_options(lpar=lpar, destination=destination, options=options)
-    job = _job_draft(lpar=lpar, destination=destination, options=options)
+    job = job_draft(lpar=lpar, destination=destination, options=options)
     return migration_command(job, "m").text
 
 
@@ -180,54 +148,40 @@ def _active_job(lpar: Lpar) -> MigrationJob | None:
     return MigrationJob.objects.filter(lpar=lpar, state__in=ACTIVE_STATES).first()
 
 
-def _conflict(job: MigrationJob) -> Conflict:
-    return Conflict(
-        f"{job.lpar_name} already has migration #{job.pk} ({job.get_state_display().lower()}); "
-        "stop it or wait for it to finish."
-    )
-
-
-def _where_errors(lpar: Lpar, destination: Frame) -> dict[str, list[str]]:
-    if lpar.frame.hmc_id is None:
-        return {"lpar": [f"Frame {lpar.frame.name} of {lpar.name} has no HMC."]}
-    if destination.hmc_id is None:
-        return {"destination_frame": [f"Frame {destination.name} has no HMC."]}
-    # Another HMC is allowed: the command names it (--ip/-u) and the worker checks the SSH
-    # trust between the two HMCs before validating.
-    return {}
-
-
-def _checked_job(
-    *,
-    lpar: Lpar,
-    destination: Frame,
-    options: MigrationOptions | Mapping[str, Any] | None,
-    confirm_warnings: bool,
-) -> MigrationJob:
-    """An unsaved job with its pre-flight findings, or a ValidationError with every reason."""
-    errors = _where_errors(lpar, destination)
-    if errors:
-        raise ValidationError(errors)
-    findings = migration_preflight(lpar=lpar, destination=destination)
-    blocking = [f.message for f in findings if f.blocks]
-    if blocking:
-        raise ValidationError({"preflight": blocking})
-    warnings = [f.message for f in findings if not f.blocks]
-    if warnings and not confirm_warnings:
-        raise ValidationError(
-            {"confirm_warnings": [*warnings, "Confirm these warnings to go ahead."]}
-        )
-    options = migration_options(lpar=lpar, destination=destination, options=options)
-    errors = options_errors(
-        lpar=lpar, destination=destination, options=options, claimed_slots=claimed_vios_slots()
-    )
-    if errors:
-        raise ValidationError(errors)
-    job = _job_draft(lpar=lpar, destination=destination, options=options)
-    migration_command(job, "m")  # a name the HMC would refuse is refused here, in words
-    job.findings = [asdict(f) for f in findings]
-    job.confirm_warnings = confirm_warnings
-    return job
+def _jobs_save(
+    jobs: list[MigrationJob], *, requested_by, validate_only: bool, batch: MigrationBatch | None
+) -> None:
+    """Save admitted jobs as pending with their first log lines, in bulk, and send them to
+    workers once committed. A Conflict names the jobs that an LPAR of them got meanwhile (from
+    an admission to another frame, under another lock)."""
+    for job in jobs:
+        job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
+    try:
+        with transaction.atomic():
+            MigrationJob.objects.bulk_create(jobs)
+    except IntegrityError:
+        lpars = [job.lpar_id for job in jobs]
+        active = MigrationJob.objects.filter(lpar__in=lpars, state__in=ACTIVE_STATES)
+        conflicts = [str(active_conflict(job)) for job in active]
+        if conflicts:
+            raise Conflict(" ".join(conflicts)) from None
+        raise
+    who = requested_by.get_username() if requested_by else "the system"
+    what = "Validation" if validate_only else "Migration"
+    events = []
+    for job in jobs:
+        lpar = job.lpar
+        events.append(MigrationEvent(
+            job=job, message=f"{what} of {lpar.name} from {lpar.frame.name} to "
+            f"{job.destination_frame.name} requested by {who}.",
+        ))  # fmt: skip
+        events += [
+            MigrationEvent(job=job, message=f"Pre-flight: {finding['message']}",
+                           level=Level.WARNING)
+            for finding in job.findings
+        ]  # fmt: skip
+    MigrationEvent.objects.bulk_create(events)
+    transaction.on_commit(lambda: migrations_dispatch(jobs=jobs))
 
 
 def migration_create(
@@ -241,42 +195,27 @@ def migration_create(
     batch: MigrationBatch | None = None,
 ) -> MigrationJob:
     """Ask for a migration: checked (pre-flight errors block, warnings need
-    `confirm_warnings`), saved as `pending`, and sent to a worker once committed. One active
-    job per LPAR: a second request is a Conflict naming the job that exists. When the broker
-    cannot be reached the job stays pending (`job.dispatch_error` says so) and the reconciler
-    sends it later."""
-    lpar = Lpar.objects.select_related("frame", "shared_pool").get(pk=lpar.pk)
-    existing = _active_job(lpar)
-    if existing:
-        raise _conflict(existing)
-    try:
-        job = _checked_job(
-            lpar=lpar, destination=destination, options=options, confirm_warnings=confirm_warnings
-        )
-    except ValidationError:
-        # A job created meanwhile claims the slots and capacity these checks just saw taken:
-        # the caller is told about that job, not about its side effects.
-        existing = _active_job(lpar)
-        if existing:
-            raise _conflict(existing) from None
-        raise
-    job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
+    `confirm_warnings`), saved as `pending`, and sent to a worker once committed. Judged under
+    the destination frame's lock (see `admission`), so requests for one frame never claim the
+    same VIOS slot, LPAR id or capacity twice. One active job per LPAR: a second request is a
+    Conflict naming the job that exists. When the broker cannot be reached the job stays
+    pending (`job.dispatch_error` says so) and the reconciler sends it later."""
     try:
         with transaction.atomic():
-            job.save()
-            who = requested_by.get_username() if requested_by else "the system"
-            what = "Validation" if validate_only else "Migration"
-            job_event(job, f"{what} of {lpar.name} from {lpar.frame.name} to "
-                      f"{destination.name} requested by {who}.")  # fmt: skip
-            for finding in job.findings:
-                job_event(job, f"Pre-flight: {finding['message']}", level=Level.WARNING)
-            transaction.on_commit(lambda: migration_dispatch(job=job))
-    except IntegrityError:
+            admission = Admission.open(lpar_ids=[lpar.pk], destination_ids=[destination.pk])
+            job = admission.judge(
+                lpar_pk=lpar.pk, destination_pk=destination.pk, options=options,
+                confirm_warnings=confirm_warnings,
+            )  # fmt: skip
+            _jobs_save([job], requested_by=requested_by, validate_only=validate_only, batch=batch)
+            return job
+    except ValidationError:
+        # A job of this LPAR admitted meanwhile (towards another frame) may be what the checks
+        # just refused: the caller is told about that job, not about its side effects.
         existing = _active_job(lpar)
         if existing:
-            raise _conflict(existing) from None
+            raise active_conflict(existing) from None
         raise
-    return job
 
 
 # Broker priorities (0 first, where the broker has them): work on a migration the HMC may be
@@ -289,18 +228,22 @@ def _priority(job: MigrationJob) -> int:
     return NEW_PRIORITY if state in (S.PENDING, S.VALIDATING, S.QUEUED) else RUNNING_PRIORITY
 
 
-def migration_dispatch(*, job: MigrationJob) -> bool:
+def migration_dispatch(*, job: MigrationJob, new: bool = False) -> bool:
     """Send the job to a worker, the job id as the task id. False (the job waits for the
-    reconciler, and its log says why) when the broker is unreachable."""
+    reconciler, and its log says why) when the broker is unreachable. `new`: a job just
+    admitted, never sent before."""
     from migrations_app.tasks import migration_job_task
 
-    count = MigrationJob.objects.filter(pk=job.pk).values_list("dispatches", flat=True).first()
+    count = 0
+    if not new:
+        count = MigrationJob.objects.filter(pk=job.pk).values_list("dispatches", flat=True).first()
     task_id = str(job.pk) if not count else f"{job.pk}.{count}"
     now = timezone.now()
     MigrationJob.objects.filter(pk=job.pk).update(dispatched=now, dispatches=(count or 0) + 1)
+    priority = NEW_PRIORITY if new else _priority(job)
     try:
         migration_job_task.apply_async(
-            args=[job.pk], task_id=task_id, retry=False, priority=_priority(job)
+            args=[job.pk], task_id=task_id, retry=False, priority=priority
         )
     except Exception as error:
         reason = (
@@ -316,8 +259,57 @@ def migration_dispatch(*, job: MigrationJob) -> bool:
     return True
 
 
+# More jobs than this at once are sent by a worker: the request that admitted them does not wait
+# for a broker round trip per job.
+DISPATCH_FAN_OUT = 10
+
+
+def migrations_dispatch(*, jobs: list[MigrationJob]) -> None:
+    """Send jobs just admitted to workers: a few one by one, more as one message that a worker
+    fans out (`migrations_send`). When the broker is unreachable they wait as pending for the
+    reconciler, each job's log saying why (`job.dispatch_error` too)."""
+    from migrations_app.tasks import migrations_send_task
+
+    if len(jobs) <= DISPATCH_FAN_OUT:
+        for job in jobs:
+            migration_dispatch(job=job, new=True)
+        return
+    pks = [job.pk for job in jobs]
+    MigrationJob.objects.filter(pk__in=pks).update(dispatched=timezone.now(), dispatches=1)
+    try:
+        migrations_send_task.apply_async(args=[pks], retry=False, priority=NEW_PRIORITY)
+    except Exception as error:
+        reason = (
+            f"The broker is unreachable ({type(error).__name__}): the migration waits as "
+            "pending and starts when the broker is back."
+        )
+        logger.warning("%s migrations not dispatched: %s", len(pks), error)
+        MigrationEvent.objects.bulk_create(
+            [MigrationEvent(job=job, message=reason, level=Level.WARNING) for job in jobs]
+        )
+        MigrationJob.objects.filter(pk__in=pks).update(step=reason[:255])
+        for job in jobs:
+            job.dispatch_error = reason
+
+
+def migrations_send(*, job_ids: Sequence[int]) -> int:
+    """Run by a worker for `migrations_dispatch`: send each job (marked dispatched already) to a
+    worker, its id as the task id. A job not sent (the broker went away) waits for the
+    reconciler."""
+    from migrations_app.tasks import migration_job_task
+
+    for pk in job_ids:
+        migration_job_task.apply_async(
+            args=[pk], task_id=str(pk), retry=False, priority=NEW_PRIORITY
+        )
+    return len(job_ids)
+
+
 def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
-    """Migrate a job that was validated only: it joins the queue and starts within the limits."""
+    """Migrate a job that was validated only: it joins the queue and starts within the limits.
+    A validated job holds nothing on its destination, so it is admitted again first, as a new
+    request is (under the frame's lock, its options as saved): a VIOS slot, an LPAR id or
+    capacity taken since by another migration is refused in words."""
     if job.state != S.VALIDATED:
         raise ValidationError(
             f"Only a validated migration can be started; #{job.pk} is "
@@ -325,12 +317,19 @@ def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
         )
     try:
         with transaction.atomic():
+            admission = Admission.open(
+                lpar_ids=[job.lpar_id], destination_ids=[job.destination_frame_id]
+            )
+            admission.judge(
+                lpar_pk=job.lpar_id, destination_pk=job.destination_frame_id,
+                options=MigrationOptions.of_job(job), confirm_warnings=True,
+            )  # fmt: skip
             job = job_transition(job, S.QUEUED, validate_only=False, finished=None)
             job_event(job, f"Started by {user.get_username() if user else 'the system'}.")
     except IntegrityError:
         existing = _active_job(job.lpar)
         if existing:
-            raise _conflict(existing) from None
+            raise active_conflict(existing) from None
         raise
     transaction.on_commit(migration_queue_advance_and_dispatch)
     return job
@@ -380,7 +379,7 @@ def migration_recover(*, job: MigrationJob, user=None, force: bool = False) -> M
     except IntegrityError:
         existing = _active_job(job.lpar)
         if existing:
-            raise _conflict(existing) from None
+            raise active_conflict(existing) from None
         raise
     transaction.on_commit(lambda: migration_dispatch(job=job))
     return job
@@ -403,9 +402,13 @@ def batch_create(
     if not items:
         raise ValidationError({"jobs": ["Give at least one LPAR and its destination frame."]})
     errors: list[str] = []
-    jobs: list[MigrationJob] = []
     with transaction.atomic():
         batch = MigrationBatch.objects.create(name=name, requested_by=requested_by)
+        admission = Admission.open(
+            lpar_ids={item["lpar"].pk for item in items},
+            destination_ids={item["destination_frame"].pk for item in items},
+        )
+        jobs: list[MigrationJob] = []
         seen: set[int] = set()
         for index, item in enumerate(items, start=1):
             lpar, destination = item["lpar"], item["destination_frame"]
@@ -415,22 +418,24 @@ def batch_create(
                 continue
             seen.add(lpar.pk)
             try:
-                with transaction.atomic():
-                    jobs.append(
-                        migration_create(
-                            lpar=lpar,
-                            destination=destination,
-                            options=item.get("options"),
-                            requested_by=requested_by,
-                            validate_only=validate_only,
-                            confirm_warnings=confirm_warnings,
-                            batch=batch,
-                        )
-                    )
+                job = admission.judge(
+                    lpar_pk=lpar.pk, destination_pk=destination.pk,
+                    options=item.get("options"), confirm_warnings=confirm_warnings,
+                )  # fmt: skip
             except ValidationError as error:
                 errors.extend(f"{label}: {message}" for message in error.messages)
             except Conflict as error:
                 errors.append(f"{label}: {error}")
+            else:
+                admission.admitted(job)
+                jobs.append(job)
+        if not errors:
+            try:
+                _jobs_save(
+                    jobs, requested_by=requested_by, validate_only=validate_only, batch=batch
+                )
+            except Conflict as error:
+                errors.append(str(error))
         if errors:
             transaction.set_rollback(True)
     if errors:
