@@ -2,7 +2,7 @@
 over SSH. server1 moves from p750-a to p750-b with its progress rising; a validation refused
 in words; a stop mid-way; a worker killed mid-migration; the broker down at submit; the limits
 holding a job in the queue; server1 moving to a frame another HMC manages, once the SSH trust
-between the two simulated HMCs is set up."""
+between the two simulated HMCs is set up; a batch's jobs sent to the workers by a worker."""
 
 import os
 import signal
@@ -13,7 +13,8 @@ import pytest
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.celery import app as celery_app
-from migrations_app.lpm.services import migration_create, migration_stop
+from migrations_app.lpm import services
+from migrations_app.lpm.services import batch_create, migration_create, migration_stop
 from migrations_app.models import MigrationJob, MigrationState
 from migrations_app.simulator.estate import estate_from_db
 from migrations_app.simulator.hmc import SimulatedHmc
@@ -267,3 +268,21 @@ def test_server1_moves_to_a_frame_of_another_hmc(estate, sim_host_key, start_wor
     assert server1.frame == p750b and server1.frame.hmc == other
     messages = list(job.events.values_list("message", flat=True))
     assert "SSH trust from HMC hmc-sim to HMC hmc-b checked." in messages
+
+
+def test_a_batch_sent_to_the_workers_by_a_worker(estate, simulated, start_worker, monkeypatch):
+    _, p750b = estate
+    monkeypatch.setattr(services, "DISPATCH_FAN_OUT", 1)  # two jobs go as one message
+    simulator = simulated(migration_seconds=1)
+    start_worker()
+    items = [
+        {"lpar": lpar, "destination_frame": p750b}
+        for lpar in Lpar.objects.filter(name__in=["server1", "server2"])
+    ]
+
+    batch = batch_create(items=items, validate_only=True)
+
+    jobs = [wait_for(lambda job=job: finished(job.pk), timeout=60) for job in batch.jobs.all()]
+    assert [job.state for job in jobs] == [S.VALIDATED, S.VALIDATED], [j.message for j in jobs]
+    assert all(job.dispatches == 1 for job in jobs)
+    assert len(simulator.hmc.commands_matching("migrlpar", "-o", "v")) == 2
