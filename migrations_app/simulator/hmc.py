@@ -1207,8 +1207,7 @@ class SimulatedHmc:
         else:
             taken = {p.lpar_id for p in frame.lpars}
             lpar_id = next(i for i in range(1, 32768) if i not in taken)
-        kind = {"vioserver": "vios", "os400": "ibmi"}[attrs["lpar_env"]] if attrs[
-            "lpar_env"] != "aixlinux" else "aix"  # fmt: skip
+        kind = {"aixlinux": "aix", "vioserver": "vios", "os400": "ibmi"}[attrs["lpar_env"]]
         lpar = SimLpar(
             name=name, lpar_id=lpar_id, kind=kind, state="Not Activated",
             profile=attrs["profile_name"],
