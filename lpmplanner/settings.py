@@ -346,8 +346,9 @@ SPECTACULAR_SETTINGS = {
         "AdapterKindEnum": "inventory.choices.AdapterKind",
         "DrawerKindEnum": "inventory.choices.DrawerKind",
         "FrameStateEnum": "inventory.choices.FrameState",
-        # Syncs and LPAR creation jobs share these states: one enum, under its first name.
         "HmcSyncStateEnum": "migrations_app.models.HmcSync.State",
+        "LparCreateJobStateEnum": "migrations_app.models.LparCreateJob.State",
+        "RequiredOrIfPossibleEnum": "migrations_app.models.RequiredOrIfPossible",
         "LparKindEnum": "inventory.choices.LparKind",
         "MigrationStateEnum": "migrations_app.models.MigrationState",
         "LparStateEnum": "inventory.choices.LparState",

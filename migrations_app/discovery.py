@@ -1,6 +1,8 @@
-"""Discovery: read everything an HMC knows about its frames, then reconcile it with the plan by
-natural keys. What the plan lacks is added; what differs or is missing waits, as drift items, for
-a planner to accept or keep: nothing the planner entered is overwritten silently."""
+"""Discovery: read everything an HMC knows about its frames, frame by frame, then reconcile it
+with the plan by natural keys. What the plan lacks is added, as the HMC reports it (planning
+rules do not refuse facts; the estate checks show where they break one); what differs or is
+missing waits, as drift items, for a planner to accept or keep: nothing the planner entered is
+overwritten silently. A frame that cannot be read or taken is skipped with its reason."""
 
 import re
 from collections.abc import Callable, Sequence

@@ -235,6 +235,13 @@ FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.N
                    S.FAILED, S.STOPPED, S.RECOVERED)  # fmt: skip
 
 
+class RequiredOrIfPossible(models.TextChoices):
+    """A migrlpar tri-state option that only takes 1 or 2 (`--vlanbridge`, `--mpio`)."""
+
+    REQUIRED = "1", "Required"
+    IF_POSSIBLE = "2", "If possible"
+
+
 class MigrationJob(models.Model):
     """One LPM request: the LPAR, where it goes, every option of the wizard, who asked, and the
     run as it goes (state, progress, current step). The row, not the broker, is the record: the
@@ -295,11 +302,11 @@ class MigrationJob(models.Model):
         verbose_name="NPIV validation (--npivval)",
     )  # fmt: skip
     vlan_bridge = models.CharField(
-        max_length=1, blank=True, choices=[("1", "Required"), ("2", "If possible")],
+        max_length=1, blank=True, choices=RequiredOrIfPossible.choices,
         verbose_name="VLAN bridging on the destination (--vlanbridge)",
     )  # fmt: skip
     mpio = models.CharField(
-        max_length=1, blank=True, choices=[("1", "Required"), ("2", "If possible")],
+        max_length=1, blank=True, choices=RequiredOrIfPossible.choices,
         verbose_name="storage multipathing kept (--mpio)",
     )  # fmt: skip
     redundant_vios = models.CharField(

@@ -9,8 +9,9 @@ from django.db import transaction
 
 from inventory.demo import demo_estate_load
 from inventory.models import Adapter, Frame, Lpar, Slot, VirtualAdapter, Wwpn
+from migrations_app import discovery
 from migrations_app.discovery import max_virtual_slots_of, profile_of, wwpn_pair_of
-from migrations_app.hmc.client import LparInfo, ProfileSlots
+from migrations_app.hmc.client import FrameInfo, LparInfo, ProfileSlots
 from migrations_app.models import DriftItem, HmcSync
 from migrations_app.services import drift_item_resolve, hmc_sync_run
 from tests.factories import login, user_create
@@ -341,3 +342,38 @@ def test_a_new_partition_with_bad_values_is_added_without_them(sim_hmc, simulato
             "The HMC lists 0 WWPN(s) (none): a vFC client adapter has exactly two."
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("env", "os_type", "os_version", "kind"),
+    [
+        ("aixlinux", None, "AIX 7.2 7200-05-03-2148", "aix"),
+        ("aixlinux", None, "Linux/Red Hat 8.6", "linux"),
+        ("aixlinux", "Linux", None, "linux"),
+        ("aixlinux", None, "IBM i 7.4", "ibmi"),
+        ("vioserver", None, "VIOS 3.1.4.10", "vios"),
+        ("os400", None, None, "ibmi"),
+    ],
+)
+def test_the_os_comes_from_os_version_when_the_hmc_prints_no_os_type(
+    env, os_type, os_version, kind
+):
+    info = LparInfo("x", 3, env, os_type, "Running", None, False, None, os_version=os_version)
+    assert discovery._kind_of(info) == kind
+
+
+@pytest.mark.parametrize(
+    ("type_model", "modes", "generation"),
+    [
+        ("8205-E6C", ("default", "POWER6", "POWER6_Plus", "POWER7"), "POWER7"),
+        ("9105-42A", ("default", "POWER9_base", "Power10"), "Power10"),
+        ("8408-E8E", (), "POWER8"),  # no modes printed: known from the type
+        ("1234-ABC", (), None),  # neither: the plan's default, never the newest
+    ],
+)
+def test_the_processor_generation_is_read_from_what_the_frame_reports(
+    type_model, modes, generation
+):
+    machine_type, model = type_model.split("-")
+    info = FrameInfo("f", machine_type, model, "1234567", "Operating", modes)
+    assert discovery._generation(info) == generation

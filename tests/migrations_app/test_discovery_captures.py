@@ -14,7 +14,7 @@ from inventory.models import Adapter, Frame, Hmc, Lpar, Slot, VirtualAdapter
 from migrations_app import services
 from migrations_app.hmc.client import HmcClient
 from migrations_app.models import HmcSync
-from migrations_app.simulator.replay import ReplayHmc
+from migrations_app.simulator.replay import Recorded, ReplayHmc, capture_load, capture_write
 from planning.checks import estate_check
 from tests.factories import login, user_create
 from tests.migrations_app.conftest import ReplayTransport
@@ -28,7 +28,7 @@ def replay_sync(monkeypatch):
     """Sync an HMC row whose answers come from a capture folder."""
     hmc = Hmc.objects.create(name="hmc-captured", host="hmc.example.com", username="hscroot")
 
-    def sync(folder: str) -> HmcSync:
+    def sync(folder: str | Path) -> HmcSync:
         replay = ReplayHmc.from_folder(CAPTURES / folder)
         monkeypatch.setattr(
             services, "hmc_client_open", lambda **_: HmcClient(ReplayTransport(replay))
@@ -213,3 +213,23 @@ def test_a_frame_in_no_connection_is_skipped_with_its_reason_and_the_others_impo
     body = api_client.get(f"/api/hmc-syncs/{sync.pk}/").json()
     assert body["state"] == "partial" and body["frames"][1]["outcome"] == "skipped"
     second_sync_finds_no_drift(replay_sync, "no-connection", "partial")
+
+
+def test_a_slot_of_1000_or_more_is_a_row_that_cannot_be_added_not_a_failed_sync(
+    replay_sync, tmp_path
+):
+    eth = "lshwres -r virtualio --rsubtype eth --level lpar -m p8-x"
+    for command, recorded in capture_load(CAPTURES / "no-connection").items():
+        if command == eth:
+            recorded = Recorded(0, recorded.stdout.replace("slot_num=10,", "slot_num=1010,"))
+        capture_write(tmp_path / "renumbered", command, recorded)
+
+    sync = replay_sync(tmp_path / "renumbered")
+
+    assert sync.state == "partial", sync.message  # p8-y, as before; p8-x is read
+    [refused] = sync.drift.filter(kind="conflict")
+    assert refused.label == "app02 slot 1010 (ethernet)"
+    assert "under 1000" in str(refused.hmc_value) or "2 to 999" in str(refused.hmc_value)
+    assert set(VirtualAdapter.objects.values_list("lpar__name", "slot")) == {
+        ("vios1", 20), ("vios1", 221), ("app02", 210),
+    }  # fmt: skip
