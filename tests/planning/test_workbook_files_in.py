@@ -22,6 +22,7 @@ from planning.workbook.read import (
     workbook_read,
 )
 from planning.workbook.uploads import TooLargeUpload, UploadLimitHandler
+from tests.factories import login
 from tests.planning.workbook_helpers import one_sheet_book
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,16 @@ def test_a_small_file_is_still_answered_at_once(api, uploads):
     assert response.json()["report"]["sheets"]["VLANs"]["created"] == 2
     csv = upload(api, b"VLAN;Name\r\n404;caf\xe9\r\n", name="VLANs.csv")
     assert csv.status_code == 200, csv.content  # Windows-1252, as Excel saves it
+
+
+def test_the_page_says_why_a_file_was_refused_and_that_it_is_gone(client, planner, uploads):
+    login(client, planner)
+    bad = SimpleUploadedFile("VLANs.csv", b"VLAN,Name\n402,back\x00up\n")
+    response = client.post("/planning/workbook/", {"file": bad, "sheet": ""}, follow=True)
+    page = response.content.decode()
+    assert "The file holds NUL bytes: it is binary data, not a CSV text file." in page
+    assert "The file was refused and deleted at once." in page
+    assert kept(uploads) == []
+    too_large = SimpleUploadedFile("VLANs.csv", b"x" * (26 * MB))
+    page = client.post("/planning/workbook/", {"file": too_large}).content.decode()
+    assert "The file is 26.0 MB; an upload may be at most 25 MB" in page
