@@ -41,6 +41,9 @@ MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])([^>]*)>")
 ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\']([0-9]{1,9})["\']')
 CHUNK = MB
+# openpyxl reads the small parts (styles, workbook, relationships) whole, into memory; the
+# worksheets and shared strings it reads streaming.
+WHOLE_PART_MAX = 64 * MB
 # Bytes UTF-16 and UTF-32 text starts with (Excel's "Unicode text").
 WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # What a damaged archive raises while it is read (CRC, truncated stream, bad header, method).
@@ -108,9 +111,15 @@ class _Counted(io.RawIOBase):
         return len(data)
 
     def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            parts = []
+        if size is None or size < 0:  # a part openpyxl reads whole (styles, workbook, rels …)
+            parts, held = [], 0
             while part := self.read(CHUNK):
+                held += len(part)
+                if held > WHOLE_PART_MAX:
+                    raise WorkbookRefused(
+                        f"The file's part {self.member} inflates past "
+                        f"{WHOLE_PART_MAX // MB} MB: no workbook has one that large."
+                    )
                 parts.append(part)
             return b"".join(parts)
         try:

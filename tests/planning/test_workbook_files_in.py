@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from planning.models import WorkbookImport
-from planning.workbook import jobs
+from planning.workbook import jobs, read
 from planning.workbook.jobs import workbook_import_start
 from planning.workbook.read import (
     MB,
@@ -159,6 +159,14 @@ def test_the_inflation_guard_counts_real_bytes_and_stops_at_the_limit(tmp_path, 
     assert 3 * MB < inflation.total <= 4 * MB  # it stopped there, 46 MB unread
     with pytest.raises(WorkbookRefused, match="inflates to more than 3 MB"):
         workbook_read(path, filename="bomb.xlsx")
+
+
+def test_a_part_read_whole_is_refused_past_its_own_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(read, "WHOLE_PART_MAX", 2 * MB)
+    path = tmp_path / "styles.xlsx"
+    path.write_bytes(with_member(vlans(), "xl/styles.xml", b" " * (5 * MB)))
+    with pytest.raises(WorkbookRefused, match=r"part xl/styles\.xml inflates past 2 MB"):
+        workbook_read(path, filename="styles.xlsx")
 
 
 def test_blank_rows_count_against_the_row_limit(api, tmp_path, settings):
