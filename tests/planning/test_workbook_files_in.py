@@ -114,6 +114,14 @@ def test_a_malformed_file_is_a_400_with_a_sentence_and_is_not_kept(
         assert job.file_deleted is not None
 
 
+def test_a_refused_import_cannot_be_committed(api, uploads):
+    refused = upload(api, b"VLAN,Name\n402,back\x00up\n", name="VLANs.csv").json()["import"]
+    response = api.post(f"/api/workbook/imports/{refused['id']}/commit/")
+    assert response.status_code == 400
+    assert "was refused (The file holds NUL bytes" in response.json()["file"][0]
+    assert WorkbookImport.objects.count() == 1
+
+
 def test_an_upload_over_the_limit_is_refused_before_anything_is_kept(api, uploads, settings):
     settings.WORKBOOK_MAX_UPLOAD_MB = 1
     response = upload(api, b"x" * (MB + 1), name="VLANs.csv")
