@@ -67,7 +67,8 @@ class Inflation:
     """The real bytes read out of an xlsx (zip) so far, member by member (reading a member again
     counts once). Past WORKBOOK_MAX_UNCOMPRESSED_MB, or past WORKBOOK_MAX_INFLATION times the
     file's own size (above BOMB_FLOOR), reading stops and the file is refused; past `enough`
-    (a measure's budget) reading stops too, without a verdict."""
+    (a measure's budget), or past the limit if it is at most BOMB_FLOOR (a small zip bomb is
+    judged at once), reading stops too, without a verdict."""
 
     def __init__(self, path: Path, *, enough: int | None = None):
         self.packed = max(path.stat().st_size, 1)
@@ -76,6 +77,7 @@ class Inflation:
             max(BOMB_FLOOR, settings.WORKBOOK_MAX_INFLATION * self.packed),
         )
         self.enough = enough
+        self.stop_at = None if enough is None else max(enough, min(self.limit, BOMB_FLOOR))
         self.members: dict[str, int] = {}
         self.total = 0
 
@@ -91,7 +93,7 @@ class Inflation:
                 f"{self.packed / MB:,.1f} MB: far out of proportion for a workbook (a zip "
                 "bomb?). Reading stopped there."
             )
-        if self.enough is not None and self.total > self.enough:
+        if self.stop_at is not None and self.total > self.stop_at:
             raise _Enough
 
 
@@ -532,7 +534,8 @@ def workbook_measure(
             if rows > rows_at_most:
                 return Measure(rows, False)
         return Measure(rows, True)
-    archive = _archive_open(path, Inflation(path, enough=bytes_at_most))
+    inflation = Inflation(path, enough=bytes_at_most)
+    archive = _archive_open(path, inflation)
     rows = 0
     try:
         with archive:
@@ -547,7 +550,7 @@ def workbook_measure(
                         return Measure(rows, False)
     except _Enough:
         return Measure(rows, False)
-    return Measure(rows, True)
+    return Measure(rows, inflation.total <= bytes_at_most)
 
 
 def _rows_counted(member: _Counted, rows: int, rows_at_most: int) -> int:
