@@ -1,9 +1,15 @@
 """The list-page tables of the inventory (django-tables2): sortable columns, a selection
-column for bulk edit, and plain values for the CSV/xlsx export."""
+column for bulk edit, and plain values for the CSV/xlsx export (written by the export rule of
+`lpmplanner/security/spreadsheets.py`: no cell is ever a formula)."""
+
+import io
 
 import django_tables2 as tables
+from django.http import HttpResponse
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from inventory.models import (
     Adapter,
@@ -20,6 +26,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from lpmplanner.security.spreadsheets import csv_writer, xlsx_cell
 
 
 class InventoryTable(tables.Table):
@@ -43,6 +50,35 @@ class InventoryTable(tables.Table):
             for name, column in cls.base_columns.items()
             if name not in cls.Meta.fixed_columns
         ]
+
+
+EXPORT_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResponse:
+    """Every row of `table` (its shown columns, no selection column) as CSV or xlsx."""
+    rows = table.as_values(exclude_columns=("select",))
+    response = HttpResponse(content_type=EXPORT_CONTENT_TYPES[export])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if export == "csv":
+        csv_writer(response).writerows(
+            ["" if value is None else value for value in values] for values in rows
+        )
+        return response
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(str(table.Meta.model._meta.verbose_name_plural).title()[:31])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([xlsx_cell(sheet, value, font=bold) for value in next(rows)])
+    for values in rows:
+        sheet.append([xlsx_cell(sheet, value) for value in values])
+    out = io.BytesIO()
+    book.save(out)
+    response.write(out.getvalue())
+    return response
 
 
 def linked(*args, **kwargs) -> tables.Column:

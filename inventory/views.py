@@ -13,7 +13,6 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
 from django.views.decorators.debug import sensitive_post_parameters
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
 from inventory import filtersets, forms, history, selectors, services, tables
 from inventory.fields import EncryptedTextField
@@ -185,8 +184,7 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
     if export:
         if export not in EXPORT_FORMATS:
             return HttpResponseBadRequest(f"export must be one of {', '.join(EXPORT_FORMATS)}.")
-        exporter = TableExport(export, table, exclude_columns=("select",))
-        return exporter.response(filename=f"{object_type.slug}.{export}")
+        return tables.table_export(table, export=export, filename=f"{object_type.slug}.{export}")
     query = request.GET.copy()
     for name in ("page", "export"):
         query.pop(name, None)

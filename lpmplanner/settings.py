@@ -147,10 +147,19 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# SQLite is shared by the web process, the worker and beat: write-ahead logging lets readers
+# go on while one writes, and every transaction takes the write lock when it begins (IMMEDIATE)
+# and waits up to 20 s for it, instead of failing "database is locked" when a read transaction
+# later tries to write while another process writes.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker process in the tests sees the test database too.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -274,9 +283,17 @@ LPM_MIGRATION_POLL_SECONDS = env_float("LPM_MIGRATION_POLL_SECONDS", 2.0)
 LPM_MIGRATION_STALE_SECONDS = env_float("LPM_MIGRATION_STALE_SECONDS", 60.0)
 CELERY_TIMEZONE = TIME_ZONE
 
-# The planning workbook import: the most rows one file may hold; above WORKBOOK_ASYNC_ROWS an
-# import runs as a background job; an xlsx that would inflate past WORKBOOK_MAX_UNCOMPRESSED_MB,
-# or past WORKBOOK_MAX_INFLATION times its size, is refused unopened (a zip bomb).
+# The planning workbook import: the largest upload (refused before it is kept); the most rows
+# one file may hold (blank ones too); above WORKBOOK_ASYNC_ROWS an import runs as a background
+# job; an xlsx whose real inflated bytes pass WORKBOOK_MAX_UNCOMPRESSED_MB, or
+# WORKBOOK_MAX_INFLATION times its size, is refused as reading gets there (a zip bomb).
+WORKBOOK_MAX_UPLOAD_MB = env_int("WORKBOOK_MAX_UPLOAD_MB", 25)
+# An upload past WORKBOOK_MAX_UPLOAD_MB is counted, not spooled: the rest of it is dropped.
+FILE_UPLOAD_HANDLERS = [
+    "planning.workbook.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 WORKBOOK_MAX_ROWS = env_int("WORKBOOK_MAX_ROWS", 100_000)
 WORKBOOK_ASYNC_ROWS = env_int("WORKBOOK_ASYNC_ROWS", 2_000)
 WORKBOOK_MAX_UNCOMPRESSED_MB = env_int("WORKBOOK_MAX_UNCOMPRESSED_MB", 1_000)

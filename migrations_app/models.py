@@ -5,6 +5,7 @@ migrations (LPM jobs, their batches and their event logs)."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
 
@@ -375,6 +376,22 @@ class MigrationJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    @property
+    def worker_silence(self) -> int | None:
+        """Seconds since the worker following this running migration last reported, when that
+        is long enough to call the worker lost (it reports every LPM_MIGRATION_POLL_SECONDS,
+        so three missed reports, at least 5 s); else None. The reconciler takes the job over
+        after LPM_MIGRATION_STALE_SECONDS."""
+        if self.state not in RUNNING_STATES or self.migrate_sent is None or not self.heartbeat:
+            return None
+        silence = (timezone.now() - self.heartbeat).total_seconds()
+        lost_after = max(3 * settings.LPM_MIGRATION_POLL_SECONDS, 5.0)
+        return int(silence) if silence > lost_after else None
+
+    @property
+    def worker_lost(self) -> bool:
+        return self.worker_silence is not None
 
     def can_move_to(self, state: str) -> bool:
         return state in TRANSITIONS[self.state]

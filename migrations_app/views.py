@@ -6,6 +6,7 @@ key" step, setting up SSH trust to another HMC, and creating a stub twin on its 
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -316,6 +317,7 @@ def _job_context(request: HttpRequest, job: MigrationJob) -> dict:
         "actions": wizard.job_actions(job),
         "can_control": request.user.has_perm(CONTROL),
         "recover_form": RecoverForm(),
+        "stale_seconds": int(settings.LPM_MIGRATION_STALE_SECONDS),
     }
 
 

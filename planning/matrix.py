@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
@@ -17,6 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from inventory.choices import LparKind
 from inventory.models import Frame, Lpar
+from lpmplanner.security.spreadsheets import xlsx_cell
 from planning.preflight import EstateIndex, PairResult, Preflight, Verdict
 
 CLIENTS = "clients"  # the kind filter's default: every LPAR but the VIOS
@@ -127,7 +127,7 @@ def matrix_workbook(*, matrix: MatrixFilter) -> bytes:
     sheet.freeze_panes = "D2"
     bold = Font(bold=True)
     header = ["LPAR", "Frame", "Kind", *(name for _, name in frames)]
-    sheet.append([_bold(sheet, value, bold) for value in header])
+    sheet.append([xlsx_cell(sheet, value, font=bold) for value in header])
     last = f"{get_column_letter(len(header))}{len(lpar_pks) + 1}"
     for verdict, colour in FILLS.items():
         style = DifferentialStyle(fill=PatternFill(bgColor=colour, fill_type="solid"))
@@ -136,18 +136,11 @@ def matrix_workbook(*, matrix: MatrixFilter) -> bytes:
         sheet.conditional_formatting.add(f"D2:{last}", rule)
     for row in matrix_rows(lpar_pks=lpar_pks, frame_pks=[pk for pk, _ in frames]):
         lpar = row.lpar
-        sheet.append(
-            [lpar["name"], lpar["frame"], lpar["kind"], *(cell.text for cell in row.cells)]
-        )
+        values = [lpar["name"], lpar["frame"], lpar["kind"], *(cell.text for cell in row.cells)]
+        sheet.append([xlsx_cell(sheet, value) for value in values])
     sheet.append([])
     sheet.append(["ok: can move; warnings: can move with warnings; blocked: cannot move. "
                   "The codes are explained in the README (Pre-flight checks)."])  # fmt: skip
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _bold(sheet, value: str, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = font
-    return cell

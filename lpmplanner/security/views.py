@@ -1,7 +1,6 @@
 """Account pages (two-factor enrolment and sign-in code, step-up, recovery codes, API tokens)
 and the administrators' security log."""
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from lpmplanner.models import ApiToken, SecurityEvent
 from lpmplanner.security import tokens, twofactor
 from lpmplanner.security.events import security_event
 from lpmplanner.security.forms import CodeForm, SecurityEventFilterSet, TokenCreateForm
+from lpmplanner.security.spreadsheets import csv_writer
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse, step_up_required
 
 NEW_TOKEN_SESSION_KEY = "lpm_new_token"  # noqa: S105 (a session key's name)
@@ -192,7 +192,7 @@ CSV_COLUMNS = ("when", "kind", "username", "address", "request_id", "data")
 @permission_required("lpmplanner.view_securityevent", raise_exception=True)
 def security_log_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered security log as CSV, every matching row."""
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     rows = _security_events(request).qs.values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
 
     def lines():

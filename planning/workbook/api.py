@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from planning.models import WorkbookImport
 from planning.workbook.export import planning_workbook
-from planning.workbook.jobs import workbook_import_commit, workbook_import_start
+from planning.workbook.jobs import upload_refusal, workbook_import_commit, workbook_import_start
 from planning.zoning.api import FormatIsOurs
 
 EXPORT_PERMISSION = "inventory.view_frame"
@@ -88,7 +88,10 @@ class WorkbookImportSerializer(serializers.ModelSerializer):
 
 
 class WorkbookUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="An xlsx workbook, or one sheet as CSV.")
+    file = serializers.FileField(
+        help_text="An xlsx workbook, or one sheet as CSV (at most WORKBOOK_MAX_UPLOAD_MB, 25 MB "
+        "by default)."
+    )
     dry_run = serializers.BooleanField(
         default=True, help_text="Only preview what would change (the default)."
     )
@@ -96,6 +99,12 @@ class WorkbookUploadSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="",
         help_text="For a CSV file: the sheet it holds (else taken from the file name).",
     )  # fmt: skip
+
+    def validate_file(self, file):
+        refusal = upload_refusal(file.size)
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return file
 
 
 def _job_response(job: WorkbookImport) -> Response:

@@ -1,8 +1,13 @@
-"""Workbook imports as jobs: the upload is kept under LPM_VAR_DIR and a WorkbookImport row made
-first; a small file is imported at once, a large one by a Celery task that writes its progress on
-the row. Everything an import changes carries the row's request id in the change history. Kept
-uploads of finished imports are deleted after WORKBOOK_UPLOAD_KEEP_DAYS; the rows stay."""
+"""Workbook imports as jobs: the upload is kept under LPM_VAR_DIR (at most
+WORKBOOK_MAX_UPLOAD_MB, counted as it is written) and a WorkbookImport row made first; a small
+file is imported at once, a large one by a Celery task that writes its progress on the row.
+Small is decided on a streaming look at the file itself (its real rows and inflated bytes, not
+what its zip directory claims), so the web process never reads a large file. A refused file is
+deleted at once. Everything an import changes carries the row's request id in the change
+history. Kept uploads of finished imports are deleted after WORKBOOK_UPLOAD_KEEP_DAYS; the rows
+stay."""
 
+import logging
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
@@ -17,32 +22,72 @@ from django.utils import timezone
 from inventory.history import change_author
 from planning.models import WorkbookImport
 from planning.workbook.importer import workbook_apply
-from planning.workbook.read import WorkbookRefused, workbook_read, workbook_size
+from planning.workbook.read import MB, WorkbookRefused, workbook_measure, workbook_read
 
 READ_SHARE = 10  # percent of the progress bar for reading the file
+# An xlsx that inflates past this is read by a worker, however few its rows: the web process
+# holds what openpyxl makes of it while it answers, and openpyxl reads a shared strings table at
+# about 25,000 strings a second (a 2,000-row sheet fills well under 3 MB).
+REQUEST_MAX_INFLATED = 8 * MB
+
+logger = logging.getLogger(__name__)
 
 
 def upload_path(job: WorkbookImport) -> Path:
     return Path(settings.WORKBOOK_UPLOAD_DIR) / job.stored_name
 
 
+def upload_refusal(size: int) -> str | None:
+    """Why an upload of `size` bytes is refused (too large), or None."""
+    limit = settings.WORKBOOK_MAX_UPLOAD_MB
+    if size <= limit * MB:
+        return None
+    return (
+        f"The file is {size / MB:,.1f} MB; an upload may be at most {limit:,} MB (setting "
+        "WORKBOOK_MAX_UPLOAD_MB). Split the workbook or import it sheet by sheet."
+    )
+
+
 def _keep(chunks: Iterable[bytes]) -> str:
+    """Store the upload, counting its bytes as they come: past the limit nothing is kept."""
     directory = Path(settings.WORKBOOK_UPLOAD_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{uuid.uuid4().hex}.upload"
+    size = 0
     with (directory / name).open("wb") as out:
         for chunk in chunks:
+            size += len(chunk)
+            refusal = upload_refusal(size)
+            if refusal:
+                out.close()
+                (directory / name).unlink()
+                raise ValidationError({"file": [refusal]})
             out.write(chunk)
     return name
 
 
+def _refuse(job: WorkbookImport, reason: str) -> WorkbookImport:
+    """The file is refused whole: the job fails with the reason and the file goes at once."""
+    upload_path(job).unlink(missing_ok=True)
+    now = timezone.now()
+    job.state, job.message, job.finished, job.file_deleted = (
+        WorkbookImport.State.FAILED, reason, now, now,
+    )  # fmt: skip
+    job.save()
+    return job
+
+
 def _start(job: WorkbookImport) -> WorkbookImport:
-    """Run the job now when the file is small, else queue it for a worker."""
+    """Run the job now when the file is small (its real rows and inflated size, measured
+    streaming and only as far as needed), else queue it for a worker."""
     try:
-        rows = workbook_size(upload_path(job), filename=job.filename)
-    except WorkbookRefused:
-        rows = 0  # refused at once by the run, with the reason
-    if rows <= settings.WORKBOOK_ASYNC_ROWS:
+        measure = workbook_measure(
+            upload_path(job), filename=job.filename, sheet=job.sheet,
+            rows_at_most=settings.WORKBOOK_ASYNC_ROWS, bytes_at_most=REQUEST_MAX_INFLATED,
+        )  # fmt: skip
+    except WorkbookRefused as refused:
+        return _refuse(job, str(refused))
+    if measure.fits:
         return workbook_import_run(job=job)
     from planning.tasks import workbook_import_task
 
@@ -53,7 +98,8 @@ def _start(job: WorkbookImport) -> WorkbookImport:
 def workbook_import_start(
     *, chunks: Iterable[bytes], filename: str, user, dry_run: bool = True, sheet: str = ""
 ) -> WorkbookImport:
-    """Keep the upload and import it (a dry run unless `dry_run` is False)."""
+    """Keep the upload and import it (a dry run unless `dry_run` is False). An upload larger
+    than WORKBOOK_MAX_UPLOAD_MB raises ValidationError and leaves nothing behind."""
     job = WorkbookImport.objects.create(
         filename=Path(filename or "upload").name[:255], sheet=sheet, stored_name=_keep(chunks),
         dry_run=dry_run, requested_by=user if user and user.is_authenticated else None,
@@ -64,6 +110,8 @@ def workbook_import_start(
 
 def workbook_import_commit(*, source: WorkbookImport, user) -> WorkbookImport:
     """Commit the file a dry run read, as it was uploaded."""
+    if source.state == WorkbookImport.State.FAILED and not source.report:
+        raise ValidationError({"file": [f"{source} was refused ({source.message})."]})
     if source.file_deleted:
         raise ValidationError({"file": [
             f"The uploaded file of {source} was deleted after {source.file_kept_days} days "
@@ -113,10 +161,10 @@ def workbook_import_run(*, job: WorkbookImport) -> WorkbookImport:
     try:
         parsed = workbook_read(upload_path(job), filename=job.filename, sheet=job.sheet)
     except WorkbookRefused as refused:
-        job.state, job.message = WorkbookImport.State.FAILED, str(refused)
-        job.finished = timezone.now()
-        job.save()
-        return job
+        return _refuse(job, str(refused))
+    except Exception:  # a file no check foresaw: still a refusal with a sentence, never stuck
+        logger.exception("workbook import %s: the file could not be read", job.pk)
+        return _refuse(job, "The file could not be read: it is damaged or not what its name says.")
     WorkbookImport.objects.filter(pk=job.pk).update(progress=READ_SHARE, rows=parsed.row_count)
     progress, close = _progress_writer(job)
     try:

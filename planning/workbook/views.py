@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from planning.models import WorkbookImport
 from planning.workbook.api import EXPORT_PERMISSION, IMPORT_PERMISSION
 from planning.workbook.columns import SHEETS
-from planning.workbook.jobs import workbook_import_commit, workbook_import_start
+from planning.workbook.jobs import upload_refusal, workbook_import_commit, workbook_import_start
 
 
 class UploadForm(forms.Form):
@@ -24,6 +24,13 @@ class UploadForm(forms.Form):
         choices=[("", "from the file name")] + [(s.title, s.title) for s in SHEETS],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        refusal = upload_refusal(file.size)
+        if refusal:
+            raise ValidationError(refusal)
+        return file
 
 
 def _require(request: HttpRequest, perm: str) -> None:

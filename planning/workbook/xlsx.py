@@ -1,7 +1,9 @@
 """A small streaming xlsx writer for the planning workbook: each sheet's XML is written straight
 into the zip, row by row, with inline strings. openpyxl's write-only mode builds a cell object
 per value and spends most of an export there; the workbook needs only text, numbers, a bold
-frozen header, an autofilter and list dropdowns, which are a few lines of XML each."""
+frozen header, an autofilter and list dropdowns, which are a few lines of XML each. Text is
+always an inline string cell, never a formula, whatever it starts with: the export rule of
+`lpmplanner/security/spreadsheets.py` holds by construction."""
 
 import re
 import zipfile

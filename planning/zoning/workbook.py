@@ -1,15 +1,16 @@
 """The zoning workbook and the CSV of its Zoning sheet. The workbook is streamed with the
 planning workbook's writer (`planning/workbook/xlsx.py`: constant memory, about four times as
 fast as openpyxl's write-only mode, which alone takes longer than the export's target). Every
-WWPN and name is written as an inline string: text, never a number or a formula."""
+WWPN and name is written as an inline string: text, never a number or a formula; the CSV
+follows the export rule of `lpmplanner/security/spreadsheets.py`."""
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.utils import timezone
 
+from lpmplanner.security.spreadsheets import csv_writer
 from planning.workbook.xlsx import Sheet, XlsxWriter
 from planning.zoning.plan import NPIV_CLIENT, FabricPlan, Finding, Target, ZoningPlan
 
@@ -87,7 +88,7 @@ def zoning_rows(plan: FabricPlan, actions: dict[str, str] | None = None) -> Iter
 
 def zoning_csv(plans: Iterable[FabricPlan], actions: dict[str, str] | None = None) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(ZONING_COLUMNS)
     for plan in plans:
         writer.writerows(zoning_values(plan, actions))

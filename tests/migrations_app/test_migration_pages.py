@@ -4,9 +4,11 @@ first), the job page whose live part stops polling once the job is finished, Sto
 state, the Migrations list with its filter and running bars, batches, and who may do what."""
 
 import html
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
@@ -262,6 +264,30 @@ def test_the_job_page_polls_while_active_and_stops_once_finished(operator_client
     partial = text(operator_client.get(live))
     assert "hx-trigger" not in partial and "hx-get" not in partial
     assert 'aria-valuenow="100"' in partial and "Completed" in partial
+
+
+def test_the_job_page_says_worker_lost_within_seconds_of_the_last_heartbeat(
+    operator_client, demo, settings
+):
+    settings.LPM_MIGRATION_POLL_SECONDS = 2.0
+    server1, p750b = demo
+    job = lpm.migration_create(lpar=server1, destination=p750b)
+    live = reverse("migrations_app:migration-live", args=[job.pk])
+    now = timezone.now()
+    MigrationJob.objects.filter(pk=job.pk).update(
+        state=S.MIGRATING, progress=40, migrate_sent=now, heartbeat=now - timedelta(seconds=2)
+    )
+    partial = text(operator_client.get(live))
+    assert "Worker lost" not in partial and "progress-bar-animated" in partial
+
+    MigrationJob.objects.filter(pk=job.pk).update(heartbeat=now - timedelta(seconds=9))
+    partial = text(operator_client.get(live))
+    assert "Worker lost; taking over." in partial
+    assert "Its worker has not reported for 9 s." in partial
+    assert "progress-bar-animated" not in partial and "hx-trigger" in partial
+
+    MigrationJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now())
+    assert "Worker lost" not in text(operator_client.get(live))
 
 
 def test_the_log_shows_hscl_codes_and_the_raw_output(operator_client, demo):
