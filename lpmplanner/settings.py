@@ -12,8 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import ldap
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django_auth_ldap.config import (
+    GroupOfNamesType,
+    GroupOfUniqueNamesType,
+    LDAPSearch,
+    NestedActiveDirectoryGroupType,
+    PosixGroupType,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LPM_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -163,6 +171,10 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out account or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # The directory (LDAP / Active Directory) when LDAP_SERVER_URI is set; it leaves local
+    # accounts (those with a password here) to the next backend, so that the break-glass
+    # administrator signs in whatever the directory says or whether it answers at all.
+    "lpmplanner.security.ldap.DirectoryBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -309,6 +321,72 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Directory sign-in (LDAP / Active Directory, django-auth-ldap): off while LDAP_SERVER_URI is
+# empty. Users are found with the service account (bind DN) under the search base, then bound
+# with their own password; their groups give their roles at every sign-in.
+ROLE_NAMES = ("Planner", "SAN admin", "Operator", "Viewer")  # lpmplanner.roles.ROLES
+
+
+def env_role_groups(name: str, default: str = "") -> list[tuple[str, str]]:
+    """`Role=group;Role=group…` as (role, group) pairs; a role may be named more than once."""
+    pairs = []
+    for item in os.environ.get(name, default).split(";"):
+        if not item.strip():
+            continue
+        role, sep, group = item.partition("=")
+        role, group = role.strip(), group.strip()
+        if not sep or not group or role not in ROLE_NAMES:
+            raise ImproperlyConfigured(
+                f"{name}: {item.strip()!r} is not 'Role=group' with a role among "
+                f"{', '.join(ROLE_NAMES)}."
+            )
+        pairs.append((role, group))
+    return pairs
+
+
+AUTH_LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "").strip()
+AUTH_LDAP_START_TLS = env_bool("LDAP_START_TLS", False)
+AUTH_LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+AUTH_LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+AUTH_LDAP_USER_SEARCH = LDAPSearch(
+    os.environ.get("LDAP_USER_SEARCH_BASE", ""),
+    ldap.SCOPE_SUBTREE,
+    os.environ.get("LDAP_USER_FILTER", "(uid=%(user)s)"),
+)
+LDAP_GROUP_TYPES = {
+    "groupOfNames": (GroupOfNamesType, "(objectClass=groupOfNames)"),
+    "groupOfUniqueNames": (GroupOfUniqueNamesType, "(objectClass=groupOfUniqueNames)"),
+    "posixGroup": (PosixGroupType, "(objectClass=posixGroup)"),
+    "activeDirectory": (NestedActiveDirectoryGroupType, "(objectClass=group)"),
+}
+LDAP_GROUP_TYPE = os.environ.get("LDAP_GROUP_TYPE", "groupOfNames").strip()
+if LDAP_GROUP_TYPE not in LDAP_GROUP_TYPES:
+    raise ImproperlyConfigured(
+        f"LDAP_GROUP_TYPE={LDAP_GROUP_TYPE!r}: use one of {', '.join(LDAP_GROUP_TYPES)}."
+    )
+AUTH_LDAP_GROUP_TYPE = LDAP_GROUP_TYPES[LDAP_GROUP_TYPE][0]()
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+    os.environ.get("LDAP_GROUP_SEARCH_BASE", ""),
+    ldap.SCOPE_SUBTREE,
+    LDAP_GROUP_TYPES[LDAP_GROUP_TYPE][1],
+)
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+AUTH_LDAP_ALWAYS_UPDATE_USER = True
+AUTH_LDAP_CONNECTION_OPTIONS = {
+    ldap.OPT_NETWORK_TIMEOUT: env_float("LDAP_TIMEOUT_SECONDS", 5.0),
+    ldap.OPT_TIMEOUT: env_float("LDAP_TIMEOUT_SECONDS", 5.0),
+    ldap.OPT_REFERRALS: 0,  # Active Directory's referrals lead to servers we cannot bind to
+}
+if os.environ.get("LDAP_CA_FILE", "").strip():
+    AUTH_LDAP_CONNECTION_OPTIONS |= {
+        ldap.OPT_X_TLS_REQUIRE_CERT: ldap.OPT_X_TLS_DEMAND,
+        ldap.OPT_X_TLS_CACERTFILE: os.environ["LDAP_CA_FILE"].strip(),
+        ldap.OPT_X_TLS_NEWCTX: 0,  # last: applies the TLS options above
+    }
+# Which directory group makes which role, and whose members are administrators (superusers).
+LDAP_ROLE_GROUPS = env_role_groups("LDAP_ROLE_GROUPS")
+LDAP_ADMIN_GROUPS = [g for g in os.environ.get("LDAP_ADMIN_GROUP", "").split(";") if g.strip()]
 
 # API tokens: named, scoped (read < write < operate), expiring, stored hashed.
 API_TOKEN_DEFAULT_SCOPE = os.environ.get("API_TOKEN_DEFAULT_SCOPE", "write")

@@ -10,6 +10,7 @@ from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
 from lpmplanner.security import api as security_api
 from lpmplanner.security import views as security_views
+from lpmplanner.security.forms import SignInForm
 from migrations_app.api.urls import router as migrations_router
 from migrations_app.api.urls import verbs as migrations_verbs
 from planning.api.urls import router as planning_router
@@ -62,7 +63,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=SignInForm
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

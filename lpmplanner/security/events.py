@@ -44,9 +44,21 @@ def security_event(
     return event
 
 
+# Where a sign-in's password or assertion was checked, by the backend that accepted it.
+SIGN_IN_SOURCES = {
+    "lpmplanner.security.ldap.DirectoryBackend": "directory",
+    "lpmplanner.security.oidc.ProviderBackend": "provider",
+}
+
+
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs) -> None:
-    security_event(kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user)
+    security_event(
+        kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user,
+        source=SIGN_IN_SOURCES.get(getattr(user, "backend", ""), "local"),
+        roles=sorted(user.groups.values_list("name", flat=True)),
+        administrator=user.is_superuser,
+    )  # fmt: skip
 
 
 @receiver(user_logged_out)

@@ -1,0 +1,91 @@
+"""Real servers the enterprise tests run against, each started on a free port in a temporary
+directory: OpenLDAP's slapd (with a generated slapd.conf and a directory loaded by slapadd) and
+Prometheus."""
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SLAPD = "/usr/sbin/slapd"
+SLAPADD = "/usr/sbin/slapadd"
+LDAP_SCHEMA = Path("/etc/ldap/schema")
+LDAP_MODULES = Path("/usr/lib/ldap")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on port {port} within {seconds} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+SLAPD_CONF = """\
+include {schema}/core.schema
+include {schema}/cosine.schema
+include {schema}/inetorgperson.schema
+include {schema}/nis.schema
+modulepath {modules}
+moduleload back_mdb
+pidfile {dir}/slapd.pid
+database mdb
+maxsize 10485760
+suffix "{suffix}"
+rootdn "{rootdn}"
+rootpw {rootpw}
+directory {dir}/data
+index objectClass eq
+index uid eq
+index member eq
+"""
+
+
+@contextmanager
+def slapd(tmp: Path, *, suffix: str, rootdn: str, rootpw: str, ldif: str) -> Iterator[str]:
+    """A slapd serving `ldif` (loaded with slapadd) under `suffix`; yields its ldap:// URI."""
+    (tmp / "data").mkdir()
+    conf = tmp / "slapd.conf"
+    settings = {"suffix": suffix, "rootdn": rootdn, "rootpw": rootpw}
+    conf.write_text(
+        SLAPD_CONF.format(schema=LDAP_SCHEMA, modules=LDAP_MODULES, dir=tmp, **settings)
+    )
+    (tmp / "data.ldif").write_text(ldif)
+    subprocess.run(
+        [SLAPADD, "-f", str(conf), "-l", str(tmp / "data.ldif")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    port = free_port()
+    uri = f"ldap://127.0.0.1:{port}/"
+    # -d keeps slapd in the foreground, so that the test owns the process.
+    process = subprocess.Popen(
+        [SLAPD, "-f", str(conf), "-h", uri, "-d", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, "slapd")
+        yield uri
+    finally:
+        stop(process)
