@@ -6,6 +6,7 @@ docker-compose.yml and the README).
 """
 
 import base64
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -105,6 +106,7 @@ INSTALLED_APPS = [
     "simple_history",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "lpmplanner",
     "inventory",
     "planning",
@@ -112,6 +114,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and (but for axes) last: counts and times every request, by view (/metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "lpmplanner.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -126,6 +130,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so that a locked-out sign-in is answered with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -155,7 +160,11 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# django-prometheus's wrappers of the same backends count queries and errors for /metrics.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends."
+)
+if DATABASES["default"]["ENGINE"] == "django_prometheus.db.backends.sqlite3":
     # A file, not memory, so that a worker process in the tests sees the test database too.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -387,6 +396,19 @@ if os.environ.get("LDAP_CA_FILE", "").strip():
 # Which directory group makes which role, and whose members are administrators (superusers).
 LDAP_ROLE_GROUPS = env_role_groups("LDAP_ROLE_GROUPS")
 LDAP_ADMIN_GROUPS = [g for g in os.environ.get("LDAP_ADMIN_GROUP", "").split(";") if g.strip()]
+
+# Prometheus metrics at /metrics: open to these addresses or networks, and to any caller with
+# `Authorization: Bearer <METRICS_TOKEN>`. With several processes (gunicorn workers, Celery
+# workers) PROMETHEUS_MULTIPROC_DIR is a directory they all write their counts to.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES: {exc}") from None
+METRICS_MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
 
 # API tokens: named, scoped (read < write < operate), expiring, stored hashed.
 API_TOKEN_DEFAULT_SCOPE = os.environ.get("API_TOKEN_DEFAULT_SCOPE", "write")

@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
+from lpmplanner.metrics import metrics_view
 from lpmplanner.security import api as security_api
 from lpmplanner.security import views as security_views
 from lpmplanner.security.forms import SignInForm
@@ -61,6 +62,7 @@ api_patterns = [
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path(
         "login/",
         auth_views.LoginView.as_view(

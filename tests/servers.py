@@ -89,3 +89,40 @@ def slapd(tmp: Path, *, suffix: str, rootdn: str, rootpw: str, ldif: str) -> Ite
         yield uri
     finally:
         stop(process)
+
+
+PROMETHEUS = "/usr/bin/prometheus"
+PROMETHEUS_CONF = """\
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: lpmplanner
+    metrics_path: /metrics
+    authorization:
+      type: Bearer
+      credentials: {token}
+    static_configs:
+      - targets: ["{target}"]
+"""
+
+
+@contextmanager
+def prometheus(tmp: Path, *, target: str, token: str) -> Iterator[str]:
+    """Debian's Prometheus scraping `target` (host:port) every second with the bearer `token`;
+    yields the base URL of its HTTP API."""
+    conf = tmp / "prometheus.yml"
+    conf.write_text(PROMETHEUS_CONF.format(target=target, token=token))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            PROMETHEUS, f"--config.file={conf}", f"--storage.tsdb.path={tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, "prometheus")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
