@@ -11,4 +11,4 @@ class LpmplannerConfig(AppConfig):
         # Connect the sign-in signals, the Celery task counters of /metrics, and register the
         # schema's authentication extensions.
         from lpmplanner import metrics  # noqa: F401
-        from lpmplanner.security import events, schema  # noqa: F401
+        from lpmplanner.security import events, oidc, schema  # noqa: F401

@@ -184,6 +184,8 @@ AUTHENTICATION_BACKENDS = [
     # accounts (those with a password here) to the next backend, so that the break-glass
     # administrator signs in whatever the directory says or whether it answers at all.
     "lpmplanner.security.ldap.DirectoryBackend",
+    # An OpenID Connect provider's callback, when OIDC_CLIENT_ID is set.
+    "lpmplanner.security.oidc.ProviderBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -396,6 +398,33 @@ if os.environ.get("LDAP_CA_FILE", "").strip():
 # Which directory group makes which role, and whose members are administrators (superusers).
 LDAP_ROLE_GROUPS = env_role_groups("LDAP_ROLE_GROUPS")
 LDAP_ADMIN_GROUPS = [g for g in os.environ.get("LDAP_ADMIN_GROUP", "").split(";") if g.strip()]
+
+# Sign-in through an OpenID Connect provider (mozilla-django-oidc): off while OIDC_CLIENT_ID is
+# empty. Endpoints come from the discovery document unless set one by one; roles from the groups
+# claim (OIDC_ROLE_GROUPS, by default the LDAP map); the provider's multi-factor sign-in (`amr`
+# holding one of OIDC_MFA_AMR, or `acr` one of OIDC_MFA_ACR) counts as the second factor.
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "").strip()
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_AUTHORIZATION_ENDPOINT", "").strip()
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_TOKEN_ENDPOINT", "").strip()
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_USERINFO_ENDPOINT", "").strip()
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_JWKS_ENDPOINT", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile").strip()
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256").strip()
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username").strip()
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups").strip()
+OIDC_ROLE_GROUPS = env_role_groups(
+    "OIDC_ROLE_GROUPS" if "OIDC_ROLE_GROUPS" in os.environ else "LDAP_ROLE_GROUPS"
+)
+OIDC_ADMIN_GROUPS = [g for g in os.environ.get("OIDC_ADMIN_GROUP", "").split(";") if g.strip()]
+OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa")
+OIDC_MFA_ACR = env_list("OIDC_MFA_ACR", "")
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT_SECONDS", 10.0)
+OIDC_VERIFY_SSL = os.environ.get("OIDC_CA_FILE", "").strip() or True
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = True
 
 # Prometheus metrics at /metrics: open to these addresses or networks, and to any caller with
 # `Authorization: Bearer <METRICS_TOKEN>`. With several processes (gunicorn workers, Celery

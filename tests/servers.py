@@ -4,11 +4,13 @@ Prometheus."""
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
 LDAP_SCHEMA = Path("/etc/ldap/schema")
@@ -126,3 +128,21 @@ def prometheus(tmp: Path, *, target: str, token: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@contextmanager
+def oidc_provider(tmp: Path, *, redirect_uri: str) -> Iterator[str]:
+    """The test OpenID Connect provider (tests/oidc_provider) in a process of its own, its one
+    client allowed to come back to `redirect_uri`; yields its discovery URL."""
+    port = free_port()
+    log = (tmp / "provider.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.oidc_provider.serve", str(port), redirect_uri, str(tmp)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, "the OpenID Connect provider", seconds=90)
+        yield f"http://127.0.0.1:{port}/o/.well-known/openid-configuration"
+    finally:
+        stop(process)
+        log.close()
