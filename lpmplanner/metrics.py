@@ -1,6 +1,6 @@
-"""Prometheus metrics at /metrics: what django-prometheus counts per request and query, Celery
-tasks by name and state (counted in the workers), and, read from the database at each scrape,
-the jobs by kind and state, the broker's queue length and each HMC's last sync age.
+"""Prometheus metrics at /metrics: requests and latencies by view (django-prometheus), database
+queries, Celery tasks by name and state (counted in the workers), and, read from the database at
+each scrape, the jobs by kind and state, the broker's queue length and each HMC's last sync age.
 
 Open to the addresses in METRICS_ALLOWED_ADDRESSES and to callers with `Authorization: Bearer
 <METRICS_TOKEN>`. Several processes (gunicorn workers, Celery workers) share their counts through
@@ -15,7 +15,9 @@ import time
 from celery import signals
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db.backends.signals import connection_created
 from django.db.models import Count, Max
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -44,6 +46,31 @@ TASK_SECONDS = Histogram(
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
 )  # fmt: skip
 _task_started: dict[str, float] = {}
+DB_QUERIES = Counter(
+    "lpmplanner_db_queries", "Database queries run, by connection and outcome.",
+    ["alias", "outcome"],
+)  # fmt: skip
+
+
+def _query_counter(alias: str):
+    def count(execute, sql, params, many, context):
+        try:
+            result = execute(sql, params, many, context)
+        except Exception:
+            DB_QUERIES.labels(alias, "error").inc()
+            raise
+        DB_QUERIES.labels(alias, "ok").inc()
+        return result
+
+    return count
+
+
+@receiver(connection_created)
+def _count_queries(sender, connection, **kwargs) -> None:
+    # The wrapper object outlives its database connections: install the counter once.
+    if not getattr(connection, "lpm_queries_counted", False):
+        connection.execute_wrappers.append(_query_counter(connection.alias))
+        connection.lpm_queries_counted = True
 
 
 @signals.task_prerun.connect

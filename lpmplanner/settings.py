@@ -160,11 +160,7 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
-# django-prometheus's wrappers of the same backends count queries and errors for /metrics.
-DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-    "django.db.backends.", "django_prometheus.db.backends."
-)
-if DATABASES["default"]["ENGINE"] == "django_prometheus.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker process in the tests sees the test database too.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -416,7 +412,7 @@ OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256").strip()
 OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username").strip()
 OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups").strip()
 OIDC_ROLE_GROUPS = env_role_groups(
-    "OIDC_ROLE_GROUPS" if "OIDC_ROLE_GROUPS" in os.environ else "LDAP_ROLE_GROUPS"
+    "OIDC_ROLE_GROUPS" if os.environ.get("OIDC_ROLE_GROUPS", "").strip() else "LDAP_ROLE_GROUPS"
 )
 OIDC_ADMIN_GROUPS = [g for g in os.environ.get("OIDC_ADMIN_GROUP", "").split(";") if g.strip()]
 OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa")
@@ -438,6 +434,8 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES: {exc}") from None
 METRICS_MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+if METRICS_MULTIPROCESS_DIR:
+    Path(METRICS_MULTIPROCESS_DIR).mkdir(parents=True, exist_ok=True)
 
 # API tokens: named, scoped (read < write < operate), expiring, stored hashed.
 API_TOKEN_DEFAULT_SCOPE = os.environ.get("API_TOKEN_DEFAULT_SCOPE", "write")

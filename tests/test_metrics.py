@@ -67,7 +67,7 @@ def test_the_local_address_is_allowed_by_default_and_requests_are_counted_by_vie
         )
         >= 1
     )
-    assert "django_db_execute_total" in text
+    assert metric(text, 'lpmplanner_db_queries_total{alias="default",outcome="ok"}') >= 1
 
 
 class RefusingTransport:
