@@ -102,6 +102,3 @@ def _task_bind(task_id=None, task=None, args=None, **kwargs) -> None:
 def _task_unbind(task=None, state=None, **kwargs) -> None:
     task_logger.info("task finished", extra={"state": state})
     structlog.contextvars.clear_contextvars()
-
-
-logging.captureWarnings(True)

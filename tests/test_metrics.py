@@ -2,6 +2,9 @@
 seeing a migration that ran against the HMC simulator."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -9,6 +12,7 @@ import urllib.request
 import asyncssh
 import pytest
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 
 from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
@@ -32,11 +36,13 @@ def token_only(settings):
     settings.METRICS_ALLOWED_NETWORKS = []
 
 
-def metric(text: str, line_start: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(line_start + " "):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"{line_start} is not in the metrics")
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of the sample `name` with exactly these labels in an exposition text."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    raise AssertionError(f"{name} {labels} is not in the metrics")
 
 
 @pytest.mark.django_db
@@ -49,8 +55,8 @@ def test_metrics_need_the_token_or_an_allowed_address(client, token_only):
     answered = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert answered.status_code == 200
     text = answered.content.decode()
-    assert metric(text, 'lpmplanner_migrations{state="pending"}') == 0
-    assert metric(text, 'lpmplanner_jobs{kind="hmc_sync",state="queued"}') == 0
+    assert metric(text, "lpmplanner_migrations", state="pending") == 0
+    assert metric(text, "lpmplanner_jobs", kind="hmc_sync", state="queued") == 0
     assert metric(text, "lpmplanner_broker_up") == 1
     assert TOKEN not in text
 
@@ -59,15 +65,9 @@ def test_metrics_need_the_token_or_an_allowed_address(client, token_only):
 def test_the_local_address_is_allowed_by_default_and_requests_are_counted_by_view(client):
     client.get("/healthz")
     text = client.get("/metrics").content.decode()
-    assert (
-        metric(
-            text,
-            'django_http_requests_total_by_view_transport_method_total{method="GET",'
-            'transport="http",view="healthz"}',
-        )
-        >= 1
-    )
-    assert metric(text, 'lpmplanner_db_queries_total{alias="default",outcome="ok"}') >= 1
+    by_view = "django_http_requests_total_by_view_transport_method_total"
+    assert metric(text, by_view, method="GET", transport="http", view="healthz") >= 1
+    assert metric(text, "lpmplanner_db_queries_total", alias="default", outcome="ok") >= 1
 
 
 class RefusingTransport:
@@ -148,3 +148,31 @@ def test_prometheus_scrapes_a_migration_that_ran(prometheus_api, live_server, to
     assert float(migrlpar[0]["value"][1]) >= 1
     up = query(prometheus_api, 'up{job="lpmplanner"}')
     assert up[0]["value"][1] == "1"
+
+
+WORKER = """
+import django
+django.setup()
+from migrations_app.hmc.client import HmcClient
+from tests.test_metrics import RefusingTransport
+from migrations_app.hmc.errors import HmcError
+try:
+    HmcClient(RefusingTransport()).frames()
+except HmcError:
+    pass
+"""
+
+
+@pytest.mark.django_db
+def test_counts_of_other_processes_come_through_the_shared_directory(client, settings, tmp_path):
+    # Another process (as a Celery worker would) talks to an HMC with the directory set.
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run(
+        [sys.executable, "-c", WORKER], env=env, cwd=settings.BASE_DIR, check=True, timeout=120
+    )
+    settings.METRICS_MULTIPROCESS_DIR = str(tmp_path)
+
+    text = client.get("/metrics").content.decode()
+    errors = "lpmplanner_hmc_command_errors_total"
+    assert metric(text, errors, command="lssyscfg", code="HSCLA27C") == 1
+    assert metric(text, "lpmplanner_migrations", state="pending") == 0
