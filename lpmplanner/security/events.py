@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from simple_history.models import HistoricalRecords
 
 from lpmplanner.models import SecurityEvent
+from lpmplanner.security.ldap import DIRECTORY_DOWN_ATTR as DIRECTORY_DOWN
 
 logger = logging.getLogger("lpmplanner.security")
 
@@ -71,9 +72,11 @@ def _signed_out(sender, request, user, **kwargs) -> None:
 def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))
     user = get_user_model().objects.filter(username=username).first()
+    details = {"reason": "directory unreachable"} if getattr(request, DIRECTORY_DOWN, False) else {}
     security_event(
-        kind=SecurityEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username
-    )
+        kind=SecurityEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
+        **details,
+    )  # fmt: skip
 
 
 @receiver(user_locked_out)

@@ -201,6 +201,8 @@ def test_a_directory_that_does_not_answer_is_said_so_and_local_accounts_still_si
     token = api_client.post("/api/auth/token/", {"username": "pat", "password": DIRECTORY_PW})
     assert token.status_code == 400
     assert "The directory (LDAP) cannot be reached" in token.json()["non_field_errors"][0]
+    failed = SecurityEvent.objects.filter(kind="sign_in_failed", username="pat")
+    assert [event.data for event in failed] == [{"reason": "directory unreachable"}] * 2
 
     assert client.post("/login/", {"username": "lena", "password": PASSWORD}).status_code == 302
 
