@@ -10,9 +10,19 @@ RUN useradd --system --create-home --home-dir /home/lpm lpm \
  && mkdir -p /var/lib/lpmplanner \
  && chown lpm /var/lib/lpmplanner
 
+# python-ldap (directory sign-in) builds against OpenLDAP's client library; the compiler and
+# headers go once it is built, the libraries stay.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libldap-2.5-0 libsasl2-2 \
+ && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
-RUN pip install --no-cache-dir .
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential libldap2-dev libsasl2-dev \
+ && pip install --no-cache-dir . \
+ && apt-get purge -y --auto-remove build-essential libldap2-dev libsasl2-dev \
+ && rm -rf /var/lib/apt/lists/*
 
 COPY . .
 # Build-time values only: collectstatic needs settings to load; the real ones come at run time.

@@ -8,5 +8,7 @@ class LpmplannerConfig(AppConfig):
     verbose_name = "lpmplanner"
 
     def ready(self) -> None:
-        # Connect the sign-in signals and register the schema's authentication extensions.
-        from lpmplanner.security import events, schema  # noqa: F401
+        # Connect the sign-in signals, the Celery task counters of /metrics, and register the
+        # schema's authentication extensions.
+        from lpmplanner import metrics  # noqa: F401
+        from lpmplanner.security import events, oidc, schema  # noqa: F401

@@ -6,6 +6,8 @@ import uuid
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from rest_framework.views import APIView
 
+from lpmplanner.logs import request_bind, request_unbind
+
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
     """Django's: every page redirects an anonymous visitor to the login page.
@@ -31,6 +33,10 @@ class RequestIdMiddleware:
     def __call__(self, request):
         given = request.headers.get("X-Request-ID", "")
         request.id = given if re.fullmatch(r"[0-9a-fA-F-]{36}", given) else str(uuid.uuid4())
-        response = self.get_response(request)
+        request_bind(request)  # every log line of this request carries its id
+        try:
+            response = self.get_response(request)
+        finally:
+            request_unbind()
         response["X-Request-ID"] = request.id
         return response

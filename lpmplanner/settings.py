@@ -6,14 +6,23 @@ docker-compose.yml and the README).
 """
 
 import base64
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import ldap
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django_auth_ldap.config import (
+    GroupOfNamesType,
+    GroupOfUniqueNamesType,
+    LDAPSearch,
+    NestedActiveDirectoryGroupType,
+    PosixGroupType,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LPM_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -97,6 +106,7 @@ INSTALLED_APPS = [
     "simple_history",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "lpmplanner",
     "inventory",
     "planning",
@@ -104,6 +114,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and (but for axes) last: counts and times every request, by view (/metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "lpmplanner.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -118,6 +130,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so that a locked-out sign-in is answered with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -172,6 +185,12 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out account or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # The directory (LDAP / Active Directory) when LDAP_SERVER_URI is set; it leaves local
+    # accounts (those with a password here) to the next backend, so that the break-glass
+    # administrator signs in whatever the directory says or whether it answers at all.
+    "lpmplanner.security.ldap.DirectoryBackend",
+    # An OpenID Connect provider's callback, when OIDC_CLIENT_ID is set.
+    "lpmplanner.security.oidc.ProviderBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -327,6 +346,114 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Directory sign-in (LDAP / Active Directory, django-auth-ldap): off while LDAP_SERVER_URI is
+# empty. Users are found with the service account (bind DN) under the search base, then bound
+# with their own password; their groups give their roles at every sign-in.
+ROLE_NAMES = ("Planner", "SAN admin", "Operator", "Viewer")  # lpmplanner.roles.ROLES
+
+
+def env_role_groups(name: str, default: str = "") -> list[tuple[str, str]]:
+    """`Role=group;Role=group…` as (role, group) pairs; a role may be named more than once."""
+    pairs = []
+    for item in os.environ.get(name, default).split(";"):
+        if not item.strip():
+            continue
+        role, sep, group = item.partition("=")
+        role, group = role.strip(), group.strip()
+        if not sep or not group or role not in ROLE_NAMES:
+            raise ImproperlyConfigured(
+                f"{name}: {item.strip()!r} is not 'Role=group' with a role among "
+                f"{', '.join(ROLE_NAMES)}."
+            )
+        pairs.append((role, group))
+    return pairs
+
+
+AUTH_LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "").strip()
+AUTH_LDAP_START_TLS = env_bool("LDAP_START_TLS", False)
+AUTH_LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+AUTH_LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+AUTH_LDAP_USER_SEARCH = LDAPSearch(
+    os.environ.get("LDAP_USER_SEARCH_BASE", ""),
+    ldap.SCOPE_SUBTREE,
+    os.environ.get("LDAP_USER_FILTER", "(uid=%(user)s)"),
+)
+LDAP_GROUP_TYPES = {
+    "groupOfNames": (GroupOfNamesType, "(objectClass=groupOfNames)"),
+    "groupOfUniqueNames": (GroupOfUniqueNamesType, "(objectClass=groupOfUniqueNames)"),
+    "posixGroup": (PosixGroupType, "(objectClass=posixGroup)"),
+    "activeDirectory": (NestedActiveDirectoryGroupType, "(objectClass=group)"),
+}
+LDAP_GROUP_TYPE = os.environ.get("LDAP_GROUP_TYPE", "groupOfNames").strip()
+if LDAP_GROUP_TYPE not in LDAP_GROUP_TYPES:
+    raise ImproperlyConfigured(
+        f"LDAP_GROUP_TYPE={LDAP_GROUP_TYPE!r}: use one of {', '.join(LDAP_GROUP_TYPES)}."
+    )
+AUTH_LDAP_GROUP_TYPE = LDAP_GROUP_TYPES[LDAP_GROUP_TYPE][0]()
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+    os.environ.get("LDAP_GROUP_SEARCH_BASE", ""),
+    ldap.SCOPE_SUBTREE,
+    LDAP_GROUP_TYPES[LDAP_GROUP_TYPE][1],
+)
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+AUTH_LDAP_ALWAYS_UPDATE_USER = True
+AUTH_LDAP_CONNECTION_OPTIONS = {
+    ldap.OPT_NETWORK_TIMEOUT: env_float("LDAP_TIMEOUT_SECONDS", 5.0),
+    ldap.OPT_TIMEOUT: env_float("LDAP_TIMEOUT_SECONDS", 5.0),
+    ldap.OPT_REFERRALS: 0,  # Active Directory's referrals lead to servers we cannot bind to
+}
+if os.environ.get("LDAP_CA_FILE", "").strip():
+    AUTH_LDAP_CONNECTION_OPTIONS |= {
+        ldap.OPT_X_TLS_REQUIRE_CERT: ldap.OPT_X_TLS_DEMAND,
+        ldap.OPT_X_TLS_CACERTFILE: os.environ["LDAP_CA_FILE"].strip(),
+        ldap.OPT_X_TLS_NEWCTX: 0,  # last: applies the TLS options above
+    }
+# Which directory group makes which role, and whose members are administrators (superusers).
+LDAP_ROLE_GROUPS = env_role_groups("LDAP_ROLE_GROUPS")
+LDAP_ADMIN_GROUPS = [g for g in os.environ.get("LDAP_ADMIN_GROUP", "").split(";") if g.strip()]
+
+# Sign-in through an OpenID Connect provider (mozilla-django-oidc): off while OIDC_CLIENT_ID is
+# empty. Endpoints come from the discovery document unless set one by one; roles from the groups
+# claim (OIDC_ROLE_GROUPS, by default the LDAP map); the provider's multi-factor sign-in (`amr`
+# holding one of OIDC_MFA_AMR, or `acr` one of OIDC_MFA_ACR) counts as the second factor.
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "").strip()
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_AUTHORIZATION_ENDPOINT", "").strip()
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_TOKEN_ENDPOINT", "").strip()
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_USERINFO_ENDPOINT", "").strip()
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_JWKS_ENDPOINT", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile").strip()
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256").strip()
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username").strip()
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups").strip()
+OIDC_ROLE_GROUPS = env_role_groups(
+    "OIDC_ROLE_GROUPS" if os.environ.get("OIDC_ROLE_GROUPS", "").strip() else "LDAP_ROLE_GROUPS"
+)
+OIDC_ADMIN_GROUPS = [g for g in os.environ.get("OIDC_ADMIN_GROUP", "").split(";") if g.strip()]
+OIDC_MFA_AMR = env_list("OIDC_MFA_AMR", "mfa")
+OIDC_MFA_ACR = env_list("OIDC_MFA_ACR", "")
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT_SECONDS", 10.0)
+OIDC_VERIFY_SSL = os.environ.get("OIDC_CA_FILE", "").strip() or True
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = True
+
+# Prometheus metrics at /metrics: open to these addresses or networks, and to any caller with
+# `Authorization: Bearer <METRICS_TOKEN>`. With several processes (gunicorn workers, Celery
+# workers) PROMETHEUS_MULTIPROC_DIR is a directory they all write their counts to.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES: {exc}") from None
+METRICS_MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+if METRICS_MULTIPROCESS_DIR:
+    Path(METRICS_MULTIPROCESS_DIR).mkdir(parents=True, exist_ok=True)
+
 # API tokens: named, scoped (read < write < operate), expiring, stored hashed.
 API_TOKEN_DEFAULT_SCOPE = os.environ.get("API_TOKEN_DEFAULT_SCOPE", "write")
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 30)
@@ -381,11 +508,21 @@ SPECTACULAR_SETTINGS = {
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
+# Logs: one line per event on the console, `plain` (time, level, logger, message, context) or
+# `json`; every line of a request carries its request id and user, every line of a task its job.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower() or "plain"
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "lpmplanner.logs.formatter", "json": False},
+        "json": {"()": "lpmplanner.logs.formatter", "json": True},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Workers log through the same configuration rather than Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

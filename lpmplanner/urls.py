@@ -2,13 +2,16 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
+from lpmplanner.metrics import metrics_view
 from lpmplanner.security import api as security_api
+from lpmplanner.security import oidc
 from lpmplanner.security import views as security_views
 from migrations_app.api.urls import router as migrations_router
 from migrations_app.api.urls import verbs as migrations_verbs
@@ -60,10 +63,17 @@ api_patterns = [
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("login/", security_views.SignInView.as_view(), name="login"),
     path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
+        "oidc/authenticate/",
+        login_not_required(oidc.ProviderSignInView.as_view()),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "oidc/callback/",
+        login_not_required(oidc.ProviderCallbackView.as_view()),
+        name="oidc_authentication_callback",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", security_views.account, name="account"),

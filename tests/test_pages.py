@@ -7,7 +7,12 @@ from tests.factories import login
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"/login/", "/healthz", "/api/auth/token/"}
+# The sign-in steps, the health check, and /metrics (its own token or address rule, tested in
+# tests/test_metrics.py).
+PUBLIC = {
+    "/login/", "/healthz", "/api/auth/token/", "/metrics", "/oidc/authenticate/",
+    "/oidc/callback/",
+}  # fmt: skip
 
 
 def parameterless_paths(resolver=None, prefix: str = "") -> list[str]:

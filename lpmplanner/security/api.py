@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from lpmplanner.models import ApiToken
 from lpmplanner.security import tokens, twofactor
+from lpmplanner.security.ldap import DIRECTORY_DOWN_ATTR, DIRECTORY_DOWN_MESSAGE
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -58,9 +59,13 @@ class ObtainTokenView(APIView):
             request=request._request, username=data["username"], password=data["password"]
         )
         if user is None:
-            raise serializers.ValidationError(
-                {"non_field_errors": ["Unable to log in with provided credentials."]}
+            unreachable = getattr(request._request, DIRECTORY_DOWN_ATTR, False)
+            message = (
+                DIRECTORY_DOWN_MESSAGE
+                if unreachable
+                else "Unable to log in with provided credentials."
             )
+            raise serializers.ValidationError({"non_field_errors": [message]})
         if twofactor.two_factor_enrolled(user):
             if twofactor.second_factor_check(user=user, code=data.get("otp", "")) is None:
                 raise serializers.ValidationError(

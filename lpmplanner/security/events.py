@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from simple_history.models import HistoricalRecords
 
 from lpmplanner.models import SecurityEvent
+from lpmplanner.security.ldap import DIRECTORY_DOWN_ATTR as DIRECTORY_DOWN
 
 logger = logging.getLogger("lpmplanner.security")
 
@@ -44,9 +45,21 @@ def security_event(
     return event
 
 
+# Where a sign-in's password or assertion was checked, by the backend that accepted it.
+SIGN_IN_SOURCES = {
+    "lpmplanner.security.ldap.DirectoryBackend": "directory",
+    "lpmplanner.security.oidc.ProviderBackend": "provider",
+}
+
+
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs) -> None:
-    security_event(kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user)
+    security_event(
+        kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user,
+        source=SIGN_IN_SOURCES.get(getattr(user, "backend", ""), "local"),
+        roles=sorted(user.groups.values_list("name", flat=True)),
+        administrator=user.is_superuser,
+    )  # fmt: skip
 
 
 @receiver(user_logged_out)
@@ -59,9 +72,11 @@ def _signed_out(sender, request, user, **kwargs) -> None:
 def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))
     user = get_user_model().objects.filter(username=username).first()
+    details = {"reason": "directory unreachable"} if getattr(request, DIRECTORY_DOWN, False) else {}
     security_event(
-        kind=SecurityEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username
-    )
+        kind=SecurityEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
+        **details,
+    )  # fmt: skip
 
 
 @receiver(user_locked_out)

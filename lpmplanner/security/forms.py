@@ -3,8 +3,21 @@
 import django_filters
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
 from lpmplanner.models import ApiToken, SecurityEvent
+from lpmplanner.security.ldap import DIRECTORY_DOWN_ATTR, DIRECTORY_DOWN_MESSAGE
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, which says when the directory could not be asked rather than
+    blaming the password."""
+
+    def get_invalid_login_error(self):
+        if getattr(self.request, DIRECTORY_DOWN_ATTR, False):
+            return ValidationError(DIRECTORY_DOWN_MESSAGE, code="directory_unreachable")
+        return super().get_invalid_login_error()
 
 
 class CodeForm(forms.Form):

@@ -6,7 +6,11 @@ from urllib.parse import urlencode
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from lpmplanner.security.twofactor import two_factor_enrolled, two_factor_required
+from lpmplanner.security.twofactor import (
+    sign_in_factor_given,
+    two_factor_enrolled,
+    two_factor_required,
+)
 
 # Pages an unverified session may open: giving the code, enrolling, signing out, and the
 # static files and health check those need.
@@ -26,7 +30,7 @@ class TwoFactorMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not user.is_authenticated or sign_in_factor_given(request):
             return None
         match = request.resolver_match
         if match is None or match.url_name in OPEN_URL_NAMES or match.namespace == "api":

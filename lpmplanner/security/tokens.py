@@ -13,7 +13,11 @@ from rest_framework import authentication, exceptions
 
 from lpmplanner.models import ApiToken, SecurityEvent
 from lpmplanner.security.events import client_address, security_event
-from lpmplanner.security.twofactor import two_factor_enrolled, two_factor_required
+from lpmplanner.security.twofactor import (
+    sign_in_factor_given,
+    two_factor_enrolled,
+    two_factor_required,
+)
 
 # A use is written to the token row (and the security log) at most this often per token.
 LAST_USE_RESOLUTION = timedelta(minutes=1)
@@ -123,7 +127,7 @@ class VerifiedSessionAuthentication(authentication.SessionAuthentication):
         if result is None:
             return None
         user = request._request.user
-        verified = getattr(user, "is_verified", lambda: False)()
+        verified = sign_in_factor_given(request._request)
         if not verified and (two_factor_required(user) or two_factor_enrolled(user)):
             return None
         return result

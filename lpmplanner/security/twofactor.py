@@ -16,6 +16,9 @@ from lpmplanner.models import SecurityEvent
 from lpmplanner.security.events import security_event
 
 VERIFIED_AT_SESSION_KEY = "lpm_second_factor_at"
+# Set when the OpenID Connect provider asserted multi-factor sign-in (lpmplanner.security.oidc):
+# it counts for sign-in, never for step-up, which wants this app's own code.
+PROVIDER_MFA_SESSION_KEY = "lpm_provider_mfa"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 
 
@@ -27,6 +30,15 @@ def two_factor_required(user) -> bool:
         return True
     required = settings.TWO_FACTOR_REQUIRED_ROLES
     return bool(required) and user.groups.filter(name__in=required).exists()
+
+
+def sign_in_factor_given(request) -> bool:
+    """True when this session gave a second factor at sign-in: this app's code, or the sign-in
+    provider's own multi-factor authentication."""
+    if getattr(request.user, "is_verified", lambda: False)():
+        return True
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.get(PROVIDER_MFA_SESSION_KEY))
 
 
 def two_factor_enrolled(user) -> bool:

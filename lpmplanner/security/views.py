@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,9 +16,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from lpmplanner.models import ApiToken, SecurityEvent
-from lpmplanner.security import tokens, twofactor
+from lpmplanner.security import oidc, tokens, twofactor
 from lpmplanner.security.events import security_event
-from lpmplanner.security.forms import CodeForm, SecurityEventFilterSet, TokenCreateForm
+from lpmplanner.security.forms import (
+    CodeForm,
+    SecurityEventFilterSet,
+    SignInForm,
+    TokenCreateForm,
+)
 from lpmplanner.security.spreadsheets import csv_writer
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse, step_up_required
 
@@ -32,6 +38,20 @@ def _next(request: HttpRequest, default: str = "dashboard") -> str:
     ):
         return target
     return reverse(default)
+
+
+class SignInView(LoginView):
+    """Django's login page, with our form and the "Sign in with <provider>" button when an
+    OpenID Connect provider is configured."""
+
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if oidc.oidc_enabled():
+            context["provider_name"] = oidc.provider_name()
+        return context
 
 
 def account(request: HttpRequest) -> HttpResponse:

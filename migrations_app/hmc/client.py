@@ -9,6 +9,7 @@ from typing import Protocol
 
 from migrations_app.hmc import commands
 from migrations_app.hmc.commands import Attributes, Command
+from migrations_app.hmc.metrics import MeasuredTransport
 from migrations_app.hmc.parser import (
     ProfileEthAdapter,
     ProfileStorageAdapter,
@@ -224,7 +225,7 @@ class HmcClient:
     MIGRATE_TIMEOUT: float | None = None
 
     def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+        self.transport = MeasuredTransport(transport)  # latencies and HSCL codes for /metrics
 
     def __enter__(self) -> "HmcClient":
         return self

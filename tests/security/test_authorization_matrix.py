@@ -64,6 +64,11 @@ PAGES = {
     "": row(get=READ),
     "healthz": row(get="OOOOOO"),
     "login/": row(get="OOOOOO"),
+    # By address or token, not by sign-in (tests/test_metrics.py); the test client is local.
+    "metrics": row(get="OOOOOO"),
+    # Sign-in through a provider: a 404 while none is configured (tests/browser/test_oidc_*).
+    "oidc/authenticate/": row(get="OOOOOO"),
+    "oidc/callback/": row(get="OOOOOO"),
     "logout/": row(post="LLLLLL"),  # signing out leads to the login page
     "account/": row(get=READ),
     "account/two-factor/": row(get=READ),
