@@ -127,7 +127,7 @@ OBJECT_TYPES = (
     ),
     ObjectType(
         Wwpn, "wwpns", tables.WwpnTable, filtersets.WwpnFilterSet,
-        select_related=("fabric", "port__adapter__slot__drawer", "virtual_adapter__lpar",
+        select_related=("fabric", "port__adapter__slot__drawer", "virtual_adapter__lpar__frame",
                         "storage_port"),
         bulk_fields=("fabric",),
     ),

@@ -42,6 +42,37 @@ def detail_view_name(model: type[models.Model] | models.Model) -> str:
     return f"api:{model._meta.model_name}-detail"
 
 
+_PK_MARKER = "2147483647"
+
+
+def detail_url(view_name: str, pk: Any, request: Any) -> str:
+    """`reverse(view_name, kwargs={"pk": pk}, request=request)`, reversed once per request and
+    view name: a list of a hundred rows links to a few hundred objects."""
+    cache = getattr(request, "_lpm_detail_urls", None) if request is not None else None
+    if cache is None:
+        cache = {}
+        if request is not None:
+            request._lpm_detail_urls = cache
+    try:
+        prefix, suffix = cache[view_name]
+    except KeyError:
+        url = reverse(view_name, kwargs={"pk": _PK_MARKER}, request=request)
+        prefix, _, suffix = url.rpartition(_PK_MARKER)
+        cache[view_name] = prefix, suffix
+    return f"{prefix}{pk}{suffix}"
+
+
+class DetailUrlField(serializers.HyperlinkedIdentityField):
+    """The object's own API URL (`url`), reversed once per request."""
+
+    def get_url(self, obj: models.Model, view_name: str, request: Any, format: Any) -> str | None:
+        if obj.pk is None:
+            return None
+        if format:
+            return super().get_url(obj, view_name, request, format)
+        return detail_url(view_name, obj.pk, request)
+
+
 class BriefSerializer(serializers.Serializer):
     """How a related object reads: enough to show it and to follow it."""
 
@@ -64,9 +95,7 @@ class RelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
     def to_representation(self, value: models.Model) -> dict[str, Any]:
-        url = reverse(
-            detail_view_name(value), kwargs={"pk": value.pk}, request=self.context.get("request")
-        )
+        url = detail_url(detail_view_name(value), value.pk, self.context.get("request"))
         return {"id": value.pk, "url": url, "display": str(value)}
 
 
@@ -125,7 +154,7 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="__str__", read_only=True)
 
     def build_url_field(self, field_name, model_class):
-        return serializers.HyperlinkedIdentityField, {"view_name": detail_view_name(model_class)}
+        return DetailUrlField, {"view_name": detail_view_name(model_class)}
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
