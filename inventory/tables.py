@@ -7,16 +7,20 @@ The body is built here instead, each column's way of rendering worked out once p
 header, sorting, pagination and the exports are django-tables2's own."""
 
 import inspect
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import django_tables2 as tables
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.utils import Accessor
@@ -59,6 +63,35 @@ def _absolute_url(instance: models.Model) -> str:
 _URL_PATTERNS: dict[type, tuple[str, str]] = {}
 
 
+_ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
+
+
+@cache
+def _arguments_taken(function: Callable) -> tuple[str, ...] | None:
+    """Which of the cell arguments a render method takes (None: all, it takes **kwargs)."""
+    parameters = inspect.signature(function).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return tuple(name for name in _ARGUMENTS if name in parameters)
+
+
+def _resolved(record: Any, bits: tuple[str, ...]) -> Any:
+    """django-tables2's Accessor.resolve() for model attributes, without trying a dictionary
+    lookup (an exception) first: callables are called, None ends the chain."""
+    current = record
+    for bit in bits:
+        current = getattr(current, bit, _MISSING)
+        if current is _MISSING:
+            return None
+        if callable(current) and not getattr(current, "do_not_call_in_templates", False):
+            if getattr(current, "alters_data", False):
+                return None
+            current = current()
+        if current is None:
+            return None
+    return current
+
+
 class _BodyColumn:
     """How one column's body cells render, decided once per page: the same value lookup,
     default, render method, link and `<td>` attributes django-tables2 would use."""
@@ -67,66 +100,86 @@ class _BodyColumn:
         column = bound_column.column
         self.bound_column = bound_column
         self.column = column
-        self.td_attrs = bound_column.attrs["td"].as_html()
-        self.default = bound_column.default
-        self.localize = column.localize
+        self.empty_values = column.empty_values
+        self.td_open = f"<td {bound_column.attrs['td'].as_html()}>"
+        self.default = self.text(bound_column.default)
         self.render = bound_column.render
-        parameters = inspect.signature(self.render).parameters
-        self.takes = {
-            name for name in ("value", "record", "column", "bound_column", "bound_row", "table")
-            if name in parameters
-        } if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()) else None  # fmt: skip
-        bits = Accessor(bound_column.accessor).bits
-        self.bits = bits
+        function = getattr(self.render, "__func__", self.render)
+        # A plain Column renders the value itself: no call needed.
+        self.plain = function is tables.Column.render
+        self.takes = _arguments_taken(self.render)
+        self.checkbox = self._checkbox_template(bound_column)
+        self.bits = tuple(Accessor(bound_column.accessor).bits)
         self.display = None  # get_FOO_display of the last model in the chain, for choices
         model = getattr(table.data, "model", None)
-        if model is not None and bits:
+        if model is not None and self.bits:
             try:
                 field = Accessor(bound_column.accessor).get_field(model)
             except FieldDoesNotExist:
                 field = None
             if field is not None and getattr(field, "choices", None):
-                self.display = f"get_{bits[-1]}_display"
-        self.link_name = Accessor(bound_column.name)
+                self.display = f"get_{self.bits[-1]}_display"
+        self.link_bits = tuple(Accessor(bound_column.name).bits)
         self.fast_link = bound_column.link is not None and _plain_link(bound_column.link)
 
-    def value(self, record: Any) -> Any:
-        current = record
-        bits = self.bits[:-1] if self.display else self.bits
-        for bit in bits:
-            current = getattr(current, bit, _MISSING)
-            if current is _MISSING:
-                return None
-            if callable(current) and not getattr(current, "do_not_call_in_templates", False):
-                if getattr(current, "alters_data", False):
-                    return None
-                current = current()
-            if current is None:
-                return None
-        if self.display and isinstance(current, models.Model):
-            return getattr(current, self.display)()
-        return current
+    @staticmethod
+    def _checkbox_template(bound_column) -> tuple[str, str] | None:
+        """A selection checkbox with fixed attributes: its HTML around the value."""
+        column = bound_column.column
+        if not isinstance(column, tables.CheckBoxColumn) or column.checked is not None:
+            return None
+        if any(callable(v) for attrs in column.attrs.values() if isinstance(attrs, dict)
+               for v in attrs.values()):  # fmt: skip
+            return None
+        marker = "\x00value\x00"
+        html = column.render(value=marker, bound_column=bound_column, record=None)
+        prefix, found, suffix = str(html).partition(marker)
+        return (prefix, suffix) if found else None
 
-    def cell(self, table: tables.Table, row, record: Any) -> SafeString | str:
+    def text(self, content: Any) -> str:
+        """What the template's `{{ cell }}` (or `|localize`, `|unlocalize`) would write."""
+        if isinstance(content, SafeData):
+            return str(content)
+        if isinstance(content, str):
+            return escape(content)
+        if type(content) is int and not settings.USE_THOUSAND_SEPARATOR:
+            return str(content)  # what localize() makes of it, without its format lookups
+        return conditional_escape(str(localize(content, use_l10n=self.column.localize)))
+
+    def value(self, record: Any) -> Any:
+        if not self.display:
+            return _resolved(record, self.bits)
+        owner = _resolved(record, self.bits[:-1])
+        if isinstance(owner, models.Model):
+            return getattr(owner, self.display)()
+        return None if owner is None else getattr(owner, self.bits[-1], None)
+
+    def cell(self, table: tables.Table, row, record: Any) -> str:
         value = self.value(record)
-        if value in self.column.empty_values:
-            content = self.default
+        if value in self.empty_values:
+            return f"{self.td_open}{self.default}</td>"
+        if self.checkbox:
+            return f"{self.td_open}{self.checkbox[0]}{escape(value)}{self.checkbox[1]}</td>"
+        if self.plain and not self.bound_column.link:
+            return f"{self.td_open}{self.text(value)}</td>"
+        arguments = {
+            "value": value, "record": record, "column": self.column,
+            "bound_column": self.bound_column, "bound_row": row, "table": table,
+        }  # fmt: skip
+        if self.plain:
+            content = value
         else:
-            arguments = {
-                "value": value, "record": record, "column": self.column,
-                "bound_column": self.bound_column, "bound_row": row, "table": table,
-            }  # fmt: skip
             content = self.render(
                 **(arguments if self.takes is None else {k: arguments[k] for k in self.takes})
             )
-            if self.fast_link:
-                target = self.link_name.resolve(record, quiet=True)
-                if not hasattr(target, "get_absolute_url"):
-                    target = record
-                content = format_html('<a href="{}">{}</a>', _absolute_url(target), content)
-            elif self.bound_column.link:
-                content = self.bound_column.link(content, **arguments)
-        return content
+        if self.fast_link:
+            target = _resolved(record, self.link_bits)
+            if not hasattr(target, "get_absolute_url"):
+                target = record
+            content = format_html('<a href="{}">{}</a>', _absolute_url(target), content)
+        elif self.bound_column.link:
+            content = self.bound_column.link(content, **arguments)
+        return f"{self.td_open}{self.text(content)}</td>"
 
 
 def _plain_link(link) -> bool:
@@ -162,18 +215,18 @@ class InventoryTable(tables.Table):
         for row in self.paginated_rows:
             cells = []
             for bound, body in zip(self.columns, columns, strict=True):
-                if body is None:  # rare column kinds: django-tables2's own way, cell by cell
-                    content, localize, attrs = row.get_cell(bound.name), bound.localize, None
-                else:
-                    content, localize = body.cell(self, row, row.record), body.localize
-                    attrs = body.td_attrs
-                if localize is None:
-                    text = render_value_in_context(content, context)
-                else:
-                    text = render_value_in_context(content, Context(use_l10n=localize))
-                cells.append(f"<td {attrs if attrs is not None else bound.attrs['td'].as_html()}>"
-                             f"{text}</td>")  # fmt: skip
-            html.append(f"<tr {row.attrs.as_html()}>{''.join(cells)}</tr>")
+                if body is not None:
+                    cells.append(body.cell(self, row, row.record))
+                    continue
+                # Rare column kinds: django-tables2's own way, cell by cell.
+                text = render_value_in_context(row.get_cell(bound.name), context)
+                cells.append(f"<td {bound.attrs['td'].as_html()}>{text}</td>")
+            attrs = (
+                f'class="{row.get_even_odd_css_class()}"'
+                if not self.row_attrs
+                else row.attrs.as_html()
+            )
+            html.append(f"<tr {attrs}>{''.join(cells)}</tr>")
         if not html and self.empty_text:
             html.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(self.columns),
                                     self.empty_text))  # fmt: skip
