@@ -177,14 +177,14 @@ def _filter_widgets(filterset) -> list[tuple]:
     """(bound field, its widget's HTML) for the filter form. A widget renders through a
     template: each distinct one is rendered once per process and then reused."""
     fields = []
-    for field in filterset.form:
-        key = (type(filterset), field.name, repr(field.value()), bool(field.errors))
+    for bound in filterset.form:
+        key = (type(filterset), bound.name, repr(bound.value()), bool(bound.errors))
         html = _FILTER_WIDGETS.get(key)
         if html is None:
-            html = str(field)
+            html = str(bound)
             if len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
                 _FILTER_WIDGETS[key] = html
-        fields.append((field, html))
+        fields.append((bound, html))
     return fields
 
 
