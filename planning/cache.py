@@ -185,10 +185,13 @@ class CheckSummary:
     violations: Iterable  # an EstateViolation queryset, or a list for this transaction only
     summary: Summary
 
-    def of_check(self, code: str):
+    def matching(self, *, check: str = "", severity: str = ""):
+        """The violations of one check and/or one severity (all when not given)."""
+        wanted = {"check_code": check, "severity": severity}
+        wanted = {name: value for name, value in wanted.items() if value}
         if isinstance(self.violations, models.QuerySet):
-            return self.violations.filter(check_code=code)
-        return [v for v in self.violations if v.check_code == code]
+            return self.violations.filter(**wanted)
+        return [v for v in self.violations if all(getattr(v, k) == x for k, x in wanted.items())]
 
 
 def estate_check_summary() -> CheckSummary:

@@ -84,7 +84,7 @@ def checks_page(request: HttpRequest) -> HttpResponse:
     wanted = request.GET.get("check", "")
     if wanted and wanted not in labels:
         return HttpResponseBadRequest(f"check must be one of {', '.join(labels)}.")
-    violations = found.of_check(wanted) if wanted else found.violations
+    violations = found.matching(check=wanted)
     count = found.counts.get(wanted, 0) if wanted else found.total
     paginator = Paginator(violations, VIOLATIONS_PER_PAGE)
     paginator.count = count  # known from the summary: no COUNT over the violations

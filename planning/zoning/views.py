@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -12,9 +13,9 @@ from inventory.forms import bootstrap
 from inventory.models import Fabric
 from inventory.services import object_save
 from planning.cache import zoning_summary
-from planning.zoning.exports import ExportRefused, zoning_export, zoning_last_export
+from planning.zoning.exports import ExportRefused, zoning_export
 from planning.zoning.plan import ZONE_TYPES
-from planning.zoning.records import FabricZoning
+from planning.zoning.records import FabricZoning, ZoningExport
 
 DOWNLOAD_PERMISSION = "planning.download_zoning"
 # A fabric committed between reading the figures and listing the fabrics.
@@ -41,11 +42,18 @@ def zoning_index(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     summary = zoning_summary()
     chosen = {z.fabric_id: z for z in FabricZoning.objects.all()}
+    newest = ZoningExport.objects.filter(fabric=OuterRef("pk")).order_by("-created", "-id")
+    listed = list(
+        Fabric.objects.order_by("name").annotate(last_export=Subquery(newest.values("id")[:1]))
+    )
+    exports = ZoningExport.objects.select_related("requested_by").in_bulk(
+        [fabric.last_export for fabric in listed if fabric.last_export]
+    )
     fabrics = [
         (FabricFigures(fabric, chosen.get(fabric.pk) or FabricZoning(fabric=fabric),
                        summary.data["fabrics"].get(str(fabric.pk), EMPTY_FIGURES)),
-         zoning_last_export(fabric=fabric))
-        for fabric in Fabric.objects.order_by("name")
+         exports.get(fabric.last_export))
+        for fabric in listed
     ]  # fmt: skip
     return render(
         request,
