@@ -18,7 +18,8 @@ from inventory.models import Lpar, VirtualAdapter
 from inventory.seeding import estate_seed
 from planning import checks
 from planning.cache import estate_version, summaries_refresh
-from planning.models import EstateSummary
+from planning.models import EstateSummary, EstateViolation
+from planning.tasks import estate_summaries_refresh_task
 from planning.zoning.plan import zoning_plan
 from tests.factories import login
 
@@ -174,3 +175,33 @@ def test_an_uncommitted_edit_is_shown_to_its_own_transaction_and_not_kept(demo, 
     assert estate_version() is None
     assert planning_counts(viewer_client) == expected_counts()
     assert not EstateSummary.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_refreshes_the_figures_after_an_edit(demo_committed, settings):
+    assert "estate-summaries-refresh" in settings.CELERY_BEAT_SCHEDULE
+    estate_summaries_refresh_task()
+    kept = EstateSummary.objects.get(kind="checks").version
+    break_vios_ids()
+    assert estate_version() > kept
+    estate_summaries_refresh_task()
+    assert set(EstateSummary.objects.values_list("kind", "version")) == {
+        ("checks", estate_version()),
+        ("zoning", estate_version()),
+    }
+    assert EstateViolation.objects.filter(check_code="vios_id").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_checks_api_reads_the_kept_violations_and_refuses_unknown_filters(
+    demo_committed, api_client, viewer
+):
+    login(api_client, viewer)
+    break_vios_ids()
+    body = api_client.get("/api/checks/?check=vios_id").json()
+    assert (body["count"], body["errors"]) == (2, 2)
+    assert {row["check"] for row in body["results"]} == {"vios_id"}
+    assert api_client.get("/api/checks/?check=nonsense").status_code == 400
+    assert api_client.get("/api/checks/?severity=fatal").json() == {
+        "severity": ["One of error, warning."]
+    }
