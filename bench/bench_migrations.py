@@ -4,8 +4,9 @@ Click to `migrlpar -o m` arriving at the simulator: under 2 s median (POST /api/
 the simulator receiving the command), beside a Celery round trip (a task sent and its row
 written by the worker). Then 50 migrations submitted at once across 5 simulated frames, within
 the concurrency limits: no job lost or duplicated, no limit exceeded, and the time to finish
-all within 10 % of the ideal schedule those limits allow (the same jobs, in the same order,
-with no overhead).
+all, counted from the submit, within 10 % of the ideal schedule those limits allow (the same
+jobs, in the same order, with no overhead). The API client signs in with a verified second
+factor, as Migrate requires.
 """
 
 import heapq
@@ -23,7 +24,7 @@ import asyncssh
 from django.conf import settings
 from django.db import connection
 
-from bench.common import Result, Unavailable
+from bench.common import NotApplicable, Result, Unavailable
 from inventory.choices import LparKind, LparState
 from inventory.models import Frame, Hmc, Lpar, VirtualAdapter, Vlan
 from inventory.seeding import estate_seed
@@ -35,6 +36,7 @@ from migrations_app.simulator.estate import estate_from_db
 from migrations_app.simulator.hmc import SimulatedHmc
 from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
 from migrations_app.tasks import worker_heartbeat
+from tests.factories import login
 
 FRAMES = 5
 PER_FRAME = 10
@@ -237,7 +239,11 @@ def _fifty(simulator: SimulatorThread, frames: list[Frame], user) -> tuple:
 
 def run() -> list:
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        return [Unavailable("migrations through Redis", "CELERY_BROKER_URL is not Redis")]
+        return [NotApplicable(
+            "migrations through Redis",
+            "needs CELERY_BROKER_URL=redis://…: the embedded filesystem broker polls its folder "
+            "once a second, so the 2 s click-to-migrate target would measure the polling",
+        )]  # fmt: skip
     from django.contrib.auth import get_user_model
     from rest_framework.test import APIClient
 
@@ -258,7 +264,7 @@ def run() -> list:
     )
     user = get_user_model().objects.create_superuser("bench-operator", password=None)
     client = APIClient()
-    client.force_authenticate(user)
+    login(client, user)  # a verified, fresh second factor: Migrate asks for a step-up
     worker = _worker_start(queue, log)
     try:
         baseline = _celery_round_trip(queue)
@@ -287,9 +293,10 @@ def run() -> list:
             baseline, max_ratio=float("inf"), max_seconds=CLICK_MAX_SECONDS,
         ),
         Result(
-            f"50 migrations across {FRAMES} frames within the limits", elapsed,
-            "the ideal schedule of those limits", ideal, max_ratio=IDEAL_MAX_RATIO,
+            f"50 migrations across {FRAMES} frames within the limits, submit included",
+            submit + elapsed, "the ideal schedule of those limits", ideal,
+            max_ratio=IDEAL_MAX_RATIO,
         ),
     ]  # fmt: skip
-    results += [Unavailable("50 migrations", problem, ok=False) for problem in problems]
+    results += [Unavailable("50 migrations", problem) for problem in problems]
     return results

@@ -126,7 +126,7 @@ OBJECT_TYPES = (
     ),
     ObjectType(
         Wwpn, "wwpns", tables.WwpnTable, filtersets.WwpnFilterSet,
-        select_related=("fabric", "port__adapter__slot__drawer", "virtual_adapter__lpar",
+        select_related=("fabric", "port__adapter__slot__drawer", "virtual_adapter__lpar__frame",
                         "storage_port"),
         bulk_fields=("fabric",),
     ),
@@ -168,6 +168,25 @@ def _chosen_columns(request: HttpRequest, object_type: ObjectType) -> list[str]:
     return chosen or available
 
 
+_FILTER_WIDGETS: dict[tuple, str] = {}
+_FILTER_WIDGETS_KEPT = 4096
+
+
+def _filter_widgets(filterset) -> list[tuple]:
+    """(bound field, its widget's HTML) for the filter form. A widget renders through a
+    template: each distinct one is rendered once per process and then reused."""
+    fields = []
+    for bound in filterset.form:
+        key = (type(filterset), bound.name, repr(bound.value()), bool(bound.errors))
+        html = _FILTER_WIDGETS.get(key)
+        if html is None:
+            html = str(bound)
+            if len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
+                _FILTER_WIDGETS[key] = html
+        fields.append((bound, html))
+    return fields
+
+
 def object_list(request: HttpRequest, slug: str) -> HttpResponse:
     object_type = object_type_or_404(slug)
     require(request, object_type.perm("view"))
@@ -194,7 +213,7 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "object_type": object_type,
             "table": table,
-            "filter_form": filterset.form,
+            "filter_fields": _filter_widgets(filterset),
             "filter_errors": filterset.form.errors if filterset.is_bound else {},
             "columns": object_type.table.choosable_columns(),
             "shown_columns": columns,

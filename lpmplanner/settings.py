@@ -291,6 +291,9 @@ CELERY_BEAT_SCHEDULE = {
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
     "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
                                "schedule": 3600.0},
+    # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
+    "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
+                                 "schedule": 60.0},
 }  # fmt: skip
 
 # Migrations: concurrency limits beside each frame's own (Frame.max_active_migrations).

@@ -357,3 +357,51 @@ class WorkbookImport(models.Model):
 from planning.zoning.records import FabricZoning, ZoningExport  # noqa: E402
 
 __all__ = ["FabricZoning", "ZoningExport"]
+
+
+class EstateVersion(models.Model):
+    """One row: a number that every committed write to the inventory and to the plans raises
+    (database triggers, installed by `planning.cache`, so bulk writes, imports and discovery
+    count as much as a form). Results derived from the whole estate are kept with the number
+    they were computed at, and computed again when it has moved."""
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"estate version {self.number}"
+
+
+class EstateSummary(models.Model):
+    """A result derived from the whole estate (the estate checks' counts, the zoning plan's
+    figures), kept with the estate version it was computed at."""
+
+    kind = models.CharField(max_length=32, unique=True)
+    version = models.BigIntegerField()
+    data = models.JSONField(default=dict)
+    computed = models.DateTimeField()
+    seconds = models.FloatField(help_text="How long computing it took.")
+
+    def __str__(self) -> str:
+        return f"{self.kind} at estate version {self.version}"
+
+
+class EstateViolation(models.Model):
+    """One finding of the last estate check (`EstateSummary` kind `checks` says at which estate
+    version), so the Checks page reads a page of them instead of checking the estate."""
+
+    position = models.PositiveIntegerField(unique=True, help_text="Errors first, in check order.")
+    check_code = models.CharField(max_length=32)
+    severity = models.CharField(max_length=16)
+    object = models.CharField(max_length=500)
+    object_url = models.CharField(max_length=500)
+    message = models.TextField()
+    fix_url = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["position"]
+        indexes = [
+            models.Index(fields=["check_code", "position"], name="estateviolation_check_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_code}: {self.object}"

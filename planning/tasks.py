@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from planning.cache import summaries_refresh
 from planning.models import WorkbookImport
 from planning.workbook.jobs import workbook_import_run, workbook_uploads_prune
 
@@ -17,3 +18,10 @@ def workbook_import_task(job_id: int) -> str:
 def workbook_uploads_prune_task() -> int:
     """Beat, every hour: delete the uploads of imports older than WORKBOOK_UPLOAD_KEEP_DAYS."""
     return len(workbook_uploads_prune())
+
+
+@shared_task
+def estate_summaries_refresh_task() -> dict[str, float]:
+    """Beat, every minute: check the estate again if it changed, so overview pages read counts
+    computed at the current estate version instead of waiting for them."""
+    return summaries_refresh()

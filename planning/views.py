@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -16,7 +16,17 @@ from django.views.decorators.http import require_POST
 from inventory.choices import VirtualAdapterKind
 from inventory.models import Frame, Lpar
 from lpmplanner.exceptions import Conflict
-from planning import checks, evacuation, matrix, preflight, runbook, selectors, services, stubs
+from planning import (
+    cache,
+    checks,
+    evacuation,
+    matrix,
+    preflight,
+    runbook,
+    selectors,
+    services,
+    stubs,
+)
 from planning.forms import (
     PAGE_SIZES,
     BulkTwinForm,
@@ -32,6 +42,8 @@ MANAGE_TWINS = "planning.manage_stub_twin"
 PLAN_EVACUATION = "planning.add_evacuationplan"
 ADJUST_EVACUATION = "planning.change_evacuationplan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TWINS_PER_PAGE = 50
+VIOLATIONS_PER_PAGE = 100
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -44,14 +56,19 @@ def _errors(error: ValidationError | Conflict) -> list[str]:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    found = checks.estate_check()
-    counts = Counter(v.check for v in found)
+    found = cache.estate_check_summary()
     twins = Lpar.objects.filter(stub_of__isnull=False).select_related("frame", "stub_of__frame")
+    twins_page = Paginator(twins.order_by("frame__name", "lpar_id"), TWINS_PER_PAGE).get_page(
+        request.GET.get("twins_page")
+    )
     context = {
         "schemes": EnumerationScheme.objects.prefetch_related("frames__frame"),
-        "check_counts": [(code, label, counts[code]) for code, (label, _) in checks.CHECKS.items()],
-        "violations": len(found),
-        "twins": twins.order_by("frame__name", "lpar_id"),
+        "check_counts": [
+            (code, label, found.counts.get(code, 0)) for code, (label, _) in checks.CHECKS.items()
+        ],
+        "violations": found.total,
+        "checked": found.summary,
+        "twins": twins_page,
         "bulk_form": BulkTwinForm(),
         "can_edit": request.user.has_perm("planning.change_enumerationscheme"),
         "can_twin": request.user.has_perm(MANAGE_TWINS),
@@ -62,12 +79,19 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def checks_page(request: HttpRequest) -> HttpResponse:
-    found = checks.estate_check()
-    wanted = request.GET.get("check")
-    if wanted:
-        found = [v for v in found if v.check == wanted]
+    found = cache.estate_check_summary()
     labels = {code: label for code, (label, _) in checks.CHECKS.items()}
-    context = {"violations": found, "labels": labels, "wanted": wanted}
+    wanted = request.GET.get("check", "")
+    if wanted and wanted not in labels:
+        return HttpResponseBadRequest(f"check must be one of {', '.join(labels)}.")
+    violations = found.matching(check=wanted)
+    count = found.counts.get(wanted, 0) if wanted else found.total
+    paginator = Paginator(violations, VIOLATIONS_PER_PAGE)
+    paginator.count = count  # known from the summary: no COUNT over the violations
+    page = paginator.get_page(request.GET.get("page"))
+    query = urlencode({"check": wanted} if wanted else {})
+    context = {"violations": page, "count": count, "labels": labels, "wanted": wanted,
+               "checked": found.summary, "query": query}  # fmt: skip
     return render(request, "planning/checks.html", context)
 
 

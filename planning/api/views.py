@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.models import Frame, Lpar, VirtualAdapter
-from planning import checks, evacuation, preflight, runbook, services, stubs
+from planning import cache, checks, evacuation, preflight, runbook, services, stubs
 from planning.api import serializers
 from planning.choices import Severity
 from planning.models import EvacuationPlacement, EvacuationPlan
@@ -252,16 +252,23 @@ class CheckViewSet(viewsets.GenericViewSet):
         ],
     )
     def list(self, request: Request) -> Response:
-        found = checks.estate_check()
-        wanted_check, severity = (
-            request.query_params.get("check"),
-            request.query_params.get("severity"),
-        )
-        found = [
-            v for v in found
-            if v.check == (wanted_check or v.check) and v.severity == (severity or v.severity)
-        ]  # fmt: skip
+        wanted_check = request.query_params.get("check", "")
+        severity = request.query_params.get("severity", "")
+        refused = {}
+        if wanted_check and wanted_check not in checks.CHECKS:
+            refused["check"] = [f"One of {', '.join(checks.CHECKS)}."]
+        if severity and severity not in Severity.values:
+            refused["severity"] = [f"One of {', '.join(Severity.values)}."]
+        if refused:
+            return Response(refused, status=status.HTTP_400_BAD_REQUEST)
+        # The violations kept at the current estate version (planning.cache).
+        found = list(cache.estate_check_summary().matching(check=wanted_check, severity=severity))
         errors = sum(v.severity == Severity.ERROR for v in found)
+        results = [
+            {"check": v.check_code, "severity": v.severity, "object": v.object,
+             "object_url": v.object_url, "message": v.message, "fix_url": v.fix_url}
+            for v in found
+        ]  # fmt: skip
         data = {"count": len(found), "errors": errors, "warnings": len(found) - errors,
-                "results": [vars(v) for v in found]}  # fmt: skip
+                "results": results}  # fmt: skip
         return Response(serializers.ChecksSerializer(data).data)

@@ -1,41 +1,67 @@
 """The Zoning page and its downloads."""
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from inventory.forms import bootstrap
 from inventory.models import Fabric
 from inventory.services import object_save
-from planning.zoning.exports import (
-    ExportRefused,
-    zoning_diff_since_last,
-    zoning_export,
-    zoning_last_export,
-)
-from planning.zoning.plan import zoning_plan
-from planning.zoning.records import FabricZoning
+from planning.cache import zoning_summary
+from planning.zoning.exports import ExportRefused, zoning_export
+from planning.zoning.plan import ZONE_TYPES
+from planning.zoning.records import FabricZoning, ZoningExport
 
 DOWNLOAD_PERMISSION = "planning.download_zoning"
+# A fabric committed between reading the figures and listing the fabrics.
+EMPTY_FIGURES = {"initiators": 0, "targets": 0, "zones": 0, "hosts": 0, "findings": [],
+                 "added": 0, "removed": 0}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FabricFigures:
+    """What the Zoning page shows of a fabric: its settings, and the figures of its plan as
+    kept at the current estate version (`planning.cache.zoning_summary`)."""
+
+    fabric: Fabric
+    settings: FabricZoning
+    figures: dict
+
+    @property
+    def zone_type(self) -> str:
+        return ZONE_TYPES[self.fabric.zoning_style]
 
 
 def zoning_index(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("inventory.view_fabric"):
         raise PermissionDenied
-    plan = zoning_plan()
+    summary = zoning_summary()
+    chosen = {z.fabric_id: z for z in FabricZoning.objects.all()}
+    newest = ZoningExport.objects.filter(fabric=OuterRef("pk")).order_by("-created", "-id")
+    listed = list(
+        Fabric.objects.order_by("name").annotate(last_export=Subquery(newest.values("id")[:1]))
+    )
+    exports = ZoningExport.objects.select_related("requested_by").in_bulk(
+        [fabric.last_export for fabric in listed if fabric.last_export]
+    )
     fabrics = [
-        (fabric_plan, zoning_last_export(fabric=fabric_plan.fabric),
-         zoning_diff_since_last(plan=fabric_plan))
-        for fabric_plan in plan.fabrics
+        (FabricFigures(fabric, chosen.get(fabric.pk) or FabricZoning(fabric=fabric),
+                       summary.data["fabrics"].get(str(fabric.pk), EMPTY_FIGURES)),
+         exports.get(fabric.last_export))
+        for fabric in listed
     ]  # fmt: skip
     return render(
         request,
         "planning/zoning.html",
         {
-            "plan": plan,
+            "findings": summary.data["findings"],
             "fabrics": fabrics,
+            "checked": summary,
             "can_download": request.user.has_perm(DOWNLOAD_PERMISSION),
         },
     )

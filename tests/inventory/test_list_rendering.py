@@ -1,0 +1,84 @@
+"""The list pages write their rows without a template per cell: what they show is what
+django-tables2's own template shows, and their cost in queries does not grow with the estate."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.template.loader import get_template
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django_tables2 import RequestConfig
+
+from inventory.models import Frame, Lpar
+from inventory.seeding import estate_seed
+from inventory.views import OBJECT_TYPES
+from planning.stubs import lpar_create_stub_twin
+from tests.factories import login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def estate(django_db_setup, django_db_blocker):
+    """The demo estate (every kind of row, empty values), a stub twin and two synthetic frames,
+    built once for the module and rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", stdout=io.StringIO())
+        lpar_create_stub_twin(
+            lpar=Lpar.objects.get(name="server1"),
+            destination_frame=Frame.objects.get(name="p750-b"),
+        )
+        estate_seed(frames=2, lpars_per_frame=5, seed=7)
+        yield
+        transaction.set_rollback(True)
+
+
+def _rendered(object_type, template: str, sort: str) -> str:
+    request = RequestFactory().get("/", {"sort": sort} if sort else {})
+    table = object_type.table(object_type.queryset())
+    RequestConfig(request, paginate={"per_page": 250}).configure(table)
+    html = get_template(template).render({"table": table, "request": request})
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+
+@pytest.mark.parametrize("object_type", OBJECT_TYPES, ids=lambda t: t.slug)
+@pytest.mark.parametrize("sort", ["", "-pk"])
+def test_every_list_shows_what_django_tables2_would(estate, object_type, sort):
+    ours = _rendered(object_type, "inventory/_table.html", sort)
+    assert ours == _rendered(object_type, "django_tables2/bootstrap5.html", sort)
+    assert ours.count("<tr ") > 1
+
+
+def test_the_lpar_list_links_names_frames_and_originals(estate, client, viewer):
+    login(client, viewer)
+    twin = Lpar.objects.filter(stub_of__isnull=False).select_related("stub_of", "frame").first()
+    assert twin is not None
+    body = client.get("/inventory/lpars/", {"name": twin.name}).content.decode()
+    row = body.split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    assert f'<a href="/inventory/lpars/{twin.pk}/">{twin.name}</a>' in row
+    assert f'<a href="/inventory/frames/{twin.frame_id}/">{twin.frame.name}</a>' in row
+    assert f'<a href="/inventory/lpars/{twin.stub_of_id}/">{twin.stub_of.name}</a>' in row
+
+
+def _queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("path", "pinned"),
+    [("/inventory/lpars/?per_page=100", 7), ("/api/lpars/?limit=100", 7)],
+)
+def test_the_lpar_list_and_api_cost_the_same_queries_on_a_larger_estate(
+    estate, client, viewer, path, pinned
+):
+    login(client, viewer)
+    small = _queries(client, path)
+    before = Lpar.objects.count()
+    estate_seed(frames=3, lpars_per_frame=40, seed=8)
+    assert Lpar.objects.count() >= before + 120
+    assert (small, _queries(client, path)) == (pinned, pinned)
