@@ -139,7 +139,11 @@ def two_factor_remove(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def api_token_create(request: HttpRequest) -> HttpResponse:
+    """A new token, shown once; an `operate` token needs a fresh second factor (step-up)."""
     form = TokenCreateForm(request.POST)
+    operate = form.is_valid() and form.cleaned_data["scope"] == ApiToken.Scope.OPERATE
+    if operate and twofactor.two_factor_enrolled(request.user) and not second_factor_fresh(request):
+        return step_up_refuse(request, "api_token_create")
     if form.is_valid():
         try:
             token, key = tokens.api_token_create(

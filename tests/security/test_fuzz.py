@@ -20,6 +20,7 @@ from tests.factories import (
     PortFactory,
     StoragePortFactory,
     VirtualAdapterFactory,
+    totp_device_create,
     user_create,
 )
 
@@ -53,6 +54,7 @@ def estate(db):
 
 @pytest.fixture
 def operate_token(admin) -> str:
+    totp_device_create(admin)  # operate tokens are for users with an authenticator
     return api_token_create(user=admin, name="fuzz", scope="operate")[1]
 
 
