@@ -20,7 +20,7 @@ from lpmplanner.security.events import security_event
 from lpmplanner.security.twofactor import second_factor_age, two_factor_enrolled
 
 STEP_UP_MESSAGE = "This action needs a fresh code from your authenticator app."
-OPERATE_TOKEN_WITHOUT_AUTHENTICATOR = (
+OPERATE_WITHOUT_AUTHENTICATOR = (
     "This token's user has no authenticator app: operate tokens run dangerous actions only for "
     "users with two-factor sign-in. Set one up on Your account, then create a new token."
 )
@@ -78,7 +78,7 @@ def _api_step_up_problem(request, action: str) -> str | None:
         if not request.auth.allows(ApiToken.Scope.OPERATE):
             problem = f"This token's scope is {request.auth.scope}: this action needs operate."
         elif not two_factor_enrolled(request.auth.user):
-            problem = OPERATE_TOKEN_WITHOUT_AUTHENTICATOR
+            problem = OPERATE_WITHOUT_AUTHENTICATOR
         else:
             return None
         security_event(kind=SecurityEvent.Kind.STEP_UP_REFUSED, request=request, action=action,
