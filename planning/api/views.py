@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.models import Frame, Lpar, VirtualAdapter
+from lpmplanner.permissions import may_read
 from planning import checks, evacuation, preflight, runbook, services, stubs
 from planning.api import serializers
 from planning.choices import Severity
@@ -30,14 +31,16 @@ class PlainTextRenderer(BaseRenderer):
 
 
 class ActionPermission(permissions.BasePermission):
-    """A signed-in user holding the permission the view names for the action (reading needs
-    none beyond signing in: everyone reads the checks and runbooks)."""
+    """A signed-in user holding the permission the view names for the action; other actions
+    read, which every role may (a user with no role may not)."""
 
     def has_permission(self, request: Request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
         needed = getattr(view, "action_permissions", {}).get(view.action)
-        return needed is None or request.user.has_perm(needed)
+        if needed is None:
+            return may_read(request.user, view)
+        return request.user.has_perm(needed)
 
 
 def _twin_response(twin: Lpar, request: Request) -> Response:

@@ -70,7 +70,7 @@ PAGES = {
     "account/two-factor/code/": row(get=READ),
     "account/two-factor/remove/": row(post=READ),
     "account/step-up/": row(get=READ),
-    "account/recovery-codes/": row(post=READ),
+    "account/recovery-codes/": row(get=READ, post=READ),
     "account/tokens/": row(post=READ),
     "account/tokens/<int:pk>/revoke/": row("lpmplanner.ApiToken", post="LOOOOO"),
     "security-log/": row(get=ADMIN_ONLY),
@@ -227,6 +227,21 @@ for prefix, (model, editors) in API_COLLECTIONS.items():
         ),
     }
 TABLE = PAGES | API
+
+# A signed-in user with no role (no group, no permission) gets what a Viewer gets, except that
+# every read of the estate, the plans and the jobs is refused (403): only these stay open.
+ROLELESS_OPEN = {
+    "", "healthz", "login/", "logout/", "account/", "account/two-factor/",
+    "account/two-factor/code/", "account/two-factor/remove/", "account/step-up/",
+    "account/recovery-codes/", "account/tokens/", "account/tokens/<int:pk>/revoke/",
+    "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/",
+}  # fmt: skip
+
+
+def roleless(route: str, viewer: str) -> str:
+    return viewer if viewer != "O" or route in ROLELESS_OPEN else "D"
+
+
 # Rows whose allowed answer changes the account the next rows use: these run last, in order.
 LAST = {
     "account/tokens/<int:pk>/revoke/": 1,
@@ -286,6 +301,8 @@ def clients(estate):
         client = APIClient()
         login(client, user)
         sessions[role] = client
+    sessions["no role"] = APIClient()
+    login(sessions["no role"], user_create("nobody"))
     tokens = {}
     for scope in SCOPES:
         _, key = api_token_create(user=admin, name=f"matrix {scope}", scope=scope)
@@ -316,6 +333,7 @@ def test_answers_match_the_table(clients):
         path = concrete(route, first_pk(expected_row["pk"]))
         for method, answers in expected_row["methods"].items():
             columns = list(zip(ROLES, answers[0], strict=True))
+            columns.append(("no role", roleless(route, answers[0][ROLES.index("Viewer")])))
             if route.startswith("api/"):
                 columns += [(f"token:{s}", a) for s, a in zip(SCOPES, answers[1], strict=True)]
             for column, want in columns:
