@@ -49,6 +49,8 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     permission_classes = []
     throttle_classes = []
+    # 429: locked out after failed sign-ins, or a code too soon after wrong ones.
+    extra_error_codes = {"post": ("429",)}
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer, auth=[])
     def post(self, request: Request) -> Response:

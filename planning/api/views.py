@@ -1,6 +1,7 @@
 """The planning verbs over REST: each parses its input, calls one service and renders."""
 
 from django.db.models import Prefetch, QuerySet
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -239,9 +240,17 @@ class EvacuationPlanViewSet(viewsets.ReadOnlyModelViewSet):
         return _plan_response(plan, request, status.HTTP_200_OK)
 
 
+class ObjectSchema(AutoSchema):
+    """A `list` action that answers one object (counts and results), not an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class CheckViewSet(viewsets.GenericViewSet):
     """Every violation in the estate, errors first; `?check=` and `?severity=` narrow it."""
 
+    schema = ObjectSchema()
     permission_classes = [ActionPermission]
     serializer_class = serializers.ChecksSerializer
     pagination_class = None

@@ -8,11 +8,17 @@ import json
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import requests
 import schemathesis
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.test import APIClient
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from lpmplanner.security.tokens import api_token_create
 from tests.factories import (
@@ -96,3 +102,35 @@ def send(client: APIClient, case):
         content_type = given.get("headers", {}).get("Content-Type", "application/octet-stream")
         return client.generic(method, path, data, content_type)
     return client.generic(method, path)
+
+
+# Response conformance: every answer (status, content type, body) is one the schema describes.
+CONFORMANCE_CHECKS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def as_received(response, case) -> schemathesis.Response:
+    """A Django test response as schemathesis reads one."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    request = requests.Request(case.method, f"http://testserver{case.formatted_path}").prepare()
+    headers = {name: [value] for name, value in response.headers.items()}
+    return schemathesis.Response(
+        status_code=response.status_code, headers=headers, content=body, request=request,
+        elapsed=0.0, verify=True,
+    )  # fmt: skip
+
+
+@schema.parametrize()
+@settings(
+    max_examples=2,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    deadline=None,
+)
+@pytest.mark.django_db
+def test_every_answer_is_one_the_schema_describes(case, estate, operate_token):
+    response = send(APIClient(HTTP_AUTHORIZATION=f"Token {operate_token}"), case)
+    case.validate_response(as_received(response, case), checks=CONFORMANCE_CHECKS)
