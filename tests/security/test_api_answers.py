@@ -121,3 +121,20 @@ def test_a_user_with_no_role_gets_403_on_the_estate_pages_but_keeps_their_accoun
     assert client.get("/migrations/").status_code == 403
     assert client.get("/account/").status_code == 200
     assert client.get("/").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def openapi() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_the_schema_says_what_the_answers_are(openapi):
+    paths = openapi["paths"]
+    checks = paths["/api/checks/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert checks["schema"] == {"$ref": "#/components/schemas/Checks"}  # an object, no array
+    assert "429" in paths["/api/auth/token/"]["post"]["responses"]
+    assert "502" in paths["/api/hmcs/{id}/host-key/"]["get"]["responses"]
+    assert "502" in paths["/api/hmcs/{id}/ssh-trust/"]["post"]["responses"]
+    assert "404" in paths["/api/lpars/{id}/"]["get"]["responses"]
