@@ -272,22 +272,72 @@ def errors_to_form(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+LEAVE_UNCHANGED = "— leave unchanged —"
+
+
+def _clearable(model_field) -> bool:
+    """True when the model allows the field to be empty, so a bulk edit may empty it."""
+    if model_field.null:
+        return True
+    return model_field.blank and model_field.empty_strings_allowed and not model_field.is_relation
+
+
 class BulkEditForm(forms.Form):
-    """The fields a bulk edit may set; empty fields are left as they are."""
+    """The fields a bulk edit may set. Every field starts empty and an empty field is left as it
+    is: choices, booleans and foreign keys offer "leave unchanged" first (never the model's
+    default), and a field the model allows to be empty has a "Clear" tick to empty it on
+    purpose."""
 
     def __init__(self, *args, model, field_names, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         base = forms.modelform_factory(model, fields=field_names)()
-        for name in field_names:
+        self.model_fields = {name: model._meta.get_field(name) for name in field_names}
+        for name, model_field in self.model_fields.items():
             field = base.fields[name]
+            if isinstance(field, forms.BooleanField | forms.NullBooleanField):
+                field = forms.NullBooleanField(
+                    label=field.label, help_text=field.help_text,
+                    widget=forms.Select(
+                        choices=[("unknown", LEAVE_UNCHANGED), ("true", "Yes"), ("false", "No")]
+                    ),
+                )  # fmt: skip
+            elif isinstance(field, forms.ModelChoiceField):
+                field.empty_label = LEAVE_UNCHANGED
+            elif isinstance(field, forms.ChoiceField):
+                field.choices = [
+                    ("", LEAVE_UNCHANGED),
+                    *((value, label) for value, label in field.choices if value != ""),
+                ]
             field.required = False
+            field.initial = None
             self.fields[name] = field
+            if _clearable(model_field):
+                self.fields[f"clear_{name}"] = forms.BooleanField(
+                    required=False, label=f"Clear {model_field.verbose_name}",
+                    help_text="Tick to empty this field on every selected row.",
+                )  # fmt: skip
         bootstrap(self.fields)
 
+    @staticmethod
+    def _set(value) -> bool:
+        return value not in (None, "", [])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name in self.model_fields:
+            if data.get(f"clear_{name}") and self._set(data.get(name)):
+                self.add_error(name, "Set a value or tick Clear, not both.")
+        return data
+
     def changes(self) -> dict:
-        return {
-            name: value for name, value in self.cleaned_data.items() if value not in (None, "", [])
-        }
+        """Exactly the fields the user set (or ticked to clear), with their new values."""
+        changes = {}
+        for name, model_field in self.model_fields.items():
+            if self.cleaned_data.get(f"clear_{name}"):
+                changes[name] = None if model_field.null else ""
+            elif self._set(self.cleaned_data.get(name)):
+                changes[name] = self.cleaned_data[name]
+        return changes
 
 
 # -- Grids: many rows edited at once, one Save, all or nothing ------------------------------

@@ -65,6 +65,9 @@ ERROR_RESPONSES = {
     "404": ("Error", "No such object."),
     "409": ("Error", "The change conflicts with the current state: the object is still in use, "
                      "or the data changed meanwhile."),
+    "429": ("Error", "Too many tries: wait the seconds the `Retry-After` header gives."),
+    "502": ("Error", "The HMC did not answer as it should (unreachable, login refused, changed "
+                     "host key): the detail says which."),
 }  # fmt: skip
 WRITES = {"post", "put", "patch", "delete"}
 
@@ -80,6 +83,12 @@ def _error_codes(path: str, method: str, operation: dict, view) -> list[str]:
         codes.append("404")
     if method in WRITES and hasattr(view, "get_queryset"):
         codes.append("409")
+    # Answers particular to a view: `extra_error_codes = {"<action or method>": ("502", …)}`
+    # (an action's name, "action:METHOD", or the HTTP method in lower case).
+    extra = getattr(view, "extra_error_codes", {})
+    action = getattr(view, "action", None)
+    for key in (method, action, f"{action}:{method.upper()}"):
+        codes += [code for code in extra.get(key, ()) if code not in codes]
     return codes
 
 

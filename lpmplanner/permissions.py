@@ -39,3 +39,22 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         if not _works_on_a_model(view):
             return True
         return super().has_permission(request, view)
+
+
+READ_APPS = ("inventory", "planning", "migrations_app")
+
+
+def may_read(user, view) -> bool:
+    """Reading what a view shows: the view permission of its model, or, for a view over no
+    model (the estate checks), any view permission of the estate's apps. Every role holds
+    these; a signed-in user with no role holds none and reads nothing."""
+    if user.is_superuser:
+        return True
+    queryset = getattr(view, "queryset", None) if view is not None else None
+    if queryset is not None:
+        meta = queryset.model._meta
+        return user.has_perm(f"{meta.app_label}.view_{meta.model_name}")
+    return any(
+        perm.split(".", 1)[0] in READ_APPS and perm.split(".", 1)[1].startswith("view_")
+        for perm in user.get_all_permissions()
+    )

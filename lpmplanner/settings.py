@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "lpmplanner.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "lpmplanner.security.middleware.TwoFactorMiddleware",
+    "lpmplanner.security.middleware.RoleRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -346,7 +347,7 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "lpmplanner.security.views.locked_out"  # JSON under /api/
 AXES_VERBOSE = False
 
 # Directory sign-in (LDAP / Active Directory, django-auth-ldap): off while LDAP_SERVER_URI is

@@ -6,13 +6,14 @@ from django.contrib.auth import authenticate
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lpmplanner.models import ApiToken
+from lpmplanner.models import ApiToken, SecurityEvent
 from lpmplanner.security import tokens, twofactor
+from lpmplanner.security.events import security_event
 from lpmplanner.security.ldap import DIRECTORY_DOWN_ATTR, DIRECTORY_DOWN_MESSAGE
 
 
@@ -49,6 +50,8 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     permission_classes = []
     throttle_classes = []
+    # 429: locked out after failed sign-ins, or a code too soon after wrong ones.
+    extra_error_codes = {"post": ("429",)}
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer, auth=[])
     def post(self, request: Request) -> Response:
@@ -67,7 +70,21 @@ class ObtainTokenView(APIView):
             )
             raise serializers.ValidationError({"non_field_errors": [message]})
         if twofactor.two_factor_enrolled(user):
-            if twofactor.second_factor_check(user=user, code=data.get("otp", "")) is None:
+            code = data.get("otp", "")
+            wait = twofactor.second_factor_wait(user)
+            if twofactor.second_factor_check(user=user, code=code) is None:
+                reason = "throttled" if wait else "wrong" if code.strip() else "missing"
+                security_event(
+                    kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED, request=request, user=user,
+                    channel="api token", reason=reason,
+                )  # fmt: skip
+                if wait:
+                    return Response(
+                        {"detail": f"Too many wrong codes: wait {wait} seconds, then try again "
+                                   "with a new code from your authenticator app."},
+                        status=status.HTTP_429_TOO_MANY_REQUESTS,
+                        headers={"Retry-After": str(wait)},
+                    )  # fmt: skip
                 raise serializers.ValidationError(
                     {"otp": ["A current code from your authenticator app is required."]}
                 )

@@ -3,9 +3,11 @@ the second-factor pages (and sign out) until it does."""
 
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from lpmplanner.permissions import may_read
 from lpmplanner.security.twofactor import (
     sign_in_factor_given,
     two_factor_enrolled,
@@ -41,3 +43,27 @@ class TwoFactorMiddleware:
         if two_factor_required(user):
             return redirect(f"{reverse('two-factor-enrol')}?{query}")
         return None
+
+
+# The sections whose pages show the estate, the plans and the jobs.
+ESTATE_NAMESPACES = ("inventory", "planning", "migrations_app")
+
+
+class RoleRequiredMiddleware:
+    """A signed-in user with no role (no view permission) gets a 403 on every page of the
+    estate, the plans and the jobs; their own account pages and the dashboard stay open. The
+    API applies the same rule in its permission classes."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.namespace not in ESTATE_NAMESPACES:
+            return None
+        if not request.user.is_authenticated or may_read(request.user, None):
+            return None
+        raise PermissionDenied("You have no role yet: ask an administrator to give you one.")

@@ -1,5 +1,5 @@
 """Step-up: dangerous actions want a second factor no older than STEP_UP_MAX_AGE from a session
-user, and a token with the `operate` scope from a token client.
+user, and a token with the `operate` scope, whose user has an authenticator, from a token client.
 
 Pages: decorate the view with `@step_up_required`. API: add `StepUpPermission` to the view's
 permission classes (for some actions of a viewset only: list them in `step_up_actions`).
@@ -17,9 +17,13 @@ from rest_framework import exceptions, permissions
 
 from lpmplanner.models import ApiToken, SecurityEvent
 from lpmplanner.security.events import security_event
-from lpmplanner.security.twofactor import second_factor_age
+from lpmplanner.security.twofactor import second_factor_age, two_factor_enrolled
 
 STEP_UP_MESSAGE = "This action needs a fresh code from your authenticator app."
+OPERATE_WITHOUT_AUTHENTICATOR = (
+    "This token's user has no authenticator app: operate tokens run dangerous actions only for "
+    "users with two-factor sign-in. Set one up on Your account, then create a new token."
+)
 
 
 def second_factor_fresh(request) -> bool:
@@ -71,9 +75,12 @@ def step_up_required(view):
 def _api_step_up_problem(request, action: str) -> str | None:
     """None when the API request may run a dangerous action, else why not (logged)."""
     if isinstance(request.auth, ApiToken):
-        if request.auth.allows(ApiToken.Scope.OPERATE):
+        if not request.auth.allows(ApiToken.Scope.OPERATE):
+            problem = f"This token's scope is {request.auth.scope}: this action needs operate."
+        elif not two_factor_enrolled(request.auth.user):
+            problem = OPERATE_WITHOUT_AUTHENTICATOR
+        else:
             return None
-        problem = f"This token's scope is {request.auth.scope}: this action needs operate."
         security_event(kind=SecurityEvent.Kind.STEP_UP_REFUSED, request=request, action=action,
                        token=request.auth.name)  # fmt: skip
         return problem

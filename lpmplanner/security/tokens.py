@@ -21,6 +21,10 @@ from lpmplanner.security.twofactor import (
 
 # A use is written to the token row (and the security log) at most this often per token.
 LAST_USE_RESOLUTION = timedelta(minutes=1)
+OPERATE_NEEDS_AUTHENTICATOR = (
+    "An operate token runs dangerous actions, which need two-factor sign-in: set up an "
+    "authenticator app on Your account (/account/) first."
+)
 
 
 def _digest(key: str) -> str:
@@ -31,8 +35,14 @@ def _digest(key: str) -> str:
 def api_token_create(
     *, user, name: str, scope: str | None = None, days: int | None = None, request=None
 ) -> tuple[ApiToken, str]:
-    """A new token for `user`; returns the row and the key, which is never readable again."""
+    """A new token for `user`; returns the row and the key, which is never readable again.
+
+    Only a user with an authenticator may hold an `operate` token; the caller has checked that
+    the second factor was given just now (the token endpoint's code, the account page's
+    step-up)."""
     scope = scope or settings.API_TOKEN_DEFAULT_SCOPE
+    if scope == ApiToken.Scope.OPERATE and not two_factor_enrolled(user):
+        raise ValidationError({"scope": OPERATE_NEEDS_AUTHENTICATOR})
     days = settings.API_TOKEN_DEFAULT_DAYS if days is None else days
     if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
         raise ValidationError(

@@ -2,12 +2,14 @@
 codes, and the session's record of when the second factor was last given (for step-up)."""
 
 import base64
+import math
 import time
 
 import django_otp
 import segno
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -75,6 +77,18 @@ def second_factor_check(*, user, code: str):
         if device.verify_is_allowed()[0] and device.verify_token(code):
             return device
     return None
+
+
+def second_factor_wait(user) -> int:
+    """Seconds until every device of the user checks codes again after wrong ones (django-otp
+    doubles the wait with each wrong code); 0 when none is waiting."""
+    now = timezone.now()
+    wait = 0.0
+    for device in devices_for_user(user, confirmed=True):
+        allowed, info = device.verify_is_allowed()
+        if not allowed and info and info.get("locked_until"):
+            wait = max(wait, (info["locked_until"] - now).total_seconds())
+    return math.ceil(wait)
 
 
 def totp_device_start(*, user) -> TOTPDevice:

@@ -3,17 +3,18 @@ and the administrators' security log."""
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from lpmplanner.models import ApiToken, SecurityEvent
 from lpmplanner.security import oidc, tokens, twofactor
@@ -61,7 +62,6 @@ def account(request: HttpRequest) -> HttpResponse:
         "enrolled": twofactor.two_factor_enrolled(user),
         "required": twofactor.two_factor_required(user),
         "recovery_left": twofactor.recovery_codes_left(user),
-        "new_codes": request.session.pop(NEW_CODES_SESSION_KEY, None),
         "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
         "api_tokens": ApiToken.objects.filter(user=user),
         "token_form": TokenCreateForm(),
@@ -88,7 +88,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
                 request=request, user=user
             )
             messages.success(request, "Two-factor sign-in is on. Keep your recovery codes safe.")
-            return redirect(_next(request, "account"))
+            return _codes_page_redirect(_next(request, "account"))
         form.add_error("code", "That code is not right; check the app's clock and try again.")
     if device is None or request.method == "GET":
         device = twofactor.totp_device_start(user=user)
@@ -106,17 +106,26 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
 def _code_page(request: HttpRequest, *, step_up: bool) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = twofactor.second_factor_wait(request.user)
         device = twofactor.second_factor_check(user=request.user, code=form.cleaned_data["code"])
         if device is not None:
             kind = SecurityEvent.Kind.STEP_UP if step_up else SecurityEvent.Kind.SECOND_FACTOR
             twofactor.second_factor_record(request=request, device=device, kind=kind)
             return redirect(_next(request))
-        security_event(kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED, request=request)
-        form.add_error(
-            "code",
-            "That code is not right, or was used already. After a wrong code, wait a few "
-            "seconds before the next try.",
-        )
+        security_event(
+            kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED, request=request,
+            reason="throttled" if wait else "wrong",
+        )  # fmt: skip
+        if wait:
+            form.add_error(
+                "code", f"Too many wrong codes: wait {wait} seconds, then enter a new code."
+            )
+        else:
+            form.add_error(
+                "code",
+                "That code is not right, or was used already. After a wrong code, wait a few "
+                "seconds before the next try.",
+            )
     context = {"form": form, "step_up": step_up, "next": _next(request)}
     return render(request, "account/verify.html", context)
 
@@ -140,13 +149,26 @@ def step_up(request: HttpRequest) -> HttpResponse:
     return _code_page(request, step_up=True)
 
 
-@require_POST
-@step_up_required
+def _codes_page_redirect(next_url: str) -> HttpResponse:
+    return redirect(f"{reverse('recovery-codes-new')}?{urlencode({'next': next_url})}")
+
+
+@require_http_methods(["GET", "POST"])
 def recovery_codes_new(request: HttpRequest) -> HttpResponse:
-    request.session[NEW_CODES_SESSION_KEY] = twofactor.recovery_codes_issue(
-        request=request, user=request.user
-    )
-    return redirect("account")
+    """POST: ten new recovery codes (a fresh second factor first). GET: the codes just issued
+    (here or by an enrolment), shown once, then on to `next`."""
+    if request.method == "POST":
+        if not second_factor_fresh(request):
+            return step_up_refuse(request, "recovery_codes_new")
+        request.session[NEW_CODES_SESSION_KEY] = twofactor.recovery_codes_issue(
+            request=request, user=request.user
+        )
+        return _codes_page_redirect(reverse("account"))
+    codes = request.session.pop(NEW_CODES_SESSION_KEY, None)
+    if not codes:
+        return redirect("account")
+    context = {"new_codes": codes, "next": _next(request, "account")}
+    return render(request, "account/recovery_codes.html", context)
 
 
 @require_POST
@@ -159,7 +181,11 @@ def two_factor_remove(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def api_token_create(request: HttpRequest) -> HttpResponse:
+    """A new token, shown once; an `operate` token needs a fresh second factor (step-up)."""
     form = TokenCreateForm(request.POST)
+    operate = form.is_valid() and form.cleaned_data["scope"] == ApiToken.Scope.OPERATE
+    if operate and twofactor.two_factor_enrolled(request.user) and not second_factor_fresh(request):
+        return step_up_refuse(request, "api_token_create")
     if form.is_valid():
         try:
             token, key = tokens.api_token_create(
@@ -182,6 +208,23 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     tokens.api_token_revoke(token=token, request=request)
     messages.success(request, f"The token {token.name} is revoked.")
     return redirect("account")
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in: the lockout page, or JSON under /api/
+    (429, with Retry-After in seconds)."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    minutes = int(cool_off.total_seconds() // 60)
+    message = (
+        "Too many failed sign-ins for this account or from this address. Sign-in is locked "
+        f"for {minutes} minutes; try again later, or ask an administrator to lift the lock."
+    )
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=429)
+        response["Retry-After"] = str(int(cool_off.total_seconds()))
+        return response
+    context = {"cooloff_time": f"{minutes} minutes"}
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 def _security_events(request: HttpRequest) -> SecurityEventFilterSet:

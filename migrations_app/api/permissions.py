@@ -4,20 +4,21 @@ stop or recover partitions, kept in one place."""
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from lpmplanner.permissions import ModelPermissions
+from lpmplanner.permissions import ModelPermissions, may_read
 from lpmplanner.security import StepUpPermission
 
 
 class ActionPermission(permissions.BasePermission):
     """Signed in, and holding the permission the view names for the action (or one of them, when
-    it names several), if any."""
+    it names several); other actions read, which every role may (a user with no role may
+    not)."""
 
     def has_permission(self, request: Request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
         needed = getattr(view, "action_permissions", {}).get(view.action)
         if needed is None:
-            return True
+            return may_read(request.user, view)
         return any(
             request.user.has_perm(perm)
             for perm in ([needed] if isinstance(needed, str) else needed)

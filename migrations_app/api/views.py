@@ -89,6 +89,7 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
     action_permissions = {"sync": SYNC, "host_key": TRUST_KEY, "ssh_trust": MIGRATE}
     # pinning a key decides whom we trust; SSH trust lets one HMC act on another
     step_up_actions = {"host_key:POST", "ssh_trust"}
+    extra_error_codes = {"host_key:GET": ("502",), "ssh_trust": ("502",)}  # the HMC, in-request
     serializer_class = serializers.HostKeySerializer
 
     @extend_schema(request=None, responses={202: serializers.HmcSyncSerializer})

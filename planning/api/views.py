@@ -1,6 +1,7 @@
 """The planning verbs over REST: each parses its input, calls one service and renders."""
 
 from django.db.models import Prefetch, QuerySet
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inventory.models import Frame, Lpar, VirtualAdapter
+from lpmplanner.permissions import may_read
 from planning import cache, checks, evacuation, preflight, runbook, services, stubs
 from planning.api import serializers
 from planning.choices import Severity
@@ -30,14 +32,16 @@ class PlainTextRenderer(BaseRenderer):
 
 
 class ActionPermission(permissions.BasePermission):
-    """A signed-in user holding the permission the view names for the action (reading needs
-    none beyond signing in: everyone reads the checks and runbooks)."""
+    """A signed-in user holding the permission the view names for the action; other actions
+    read, which every role may (a user with no role may not)."""
 
     def has_permission(self, request: Request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
         needed = getattr(view, "action_permissions", {}).get(view.action)
-        return needed is None or request.user.has_perm(needed)
+        if needed is None:
+            return may_read(request.user, view)
+        return request.user.has_perm(needed)
 
 
 def _twin_response(twin: Lpar, request: Request) -> Response:
@@ -236,9 +240,17 @@ class EvacuationPlanViewSet(viewsets.ReadOnlyModelViewSet):
         return _plan_response(plan, request, status.HTTP_200_OK)
 
 
+class ObjectSchema(AutoSchema):
+    """A `list` action that answers one object (counts and results), not an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class CheckViewSet(viewsets.GenericViewSet):
     """Every violation in the estate, errors first; `?check=` and `?severity=` narrow it."""
 
+    schema = ObjectSchema()
     permission_classes = [ActionPermission]
     serializer_class = serializers.ChecksSerializer
     pagination_class = None

@@ -16,7 +16,7 @@ from lpmplanner.security.tokens import api_token_create
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationBatch, MigrationJob
 from planning.evacuation import evacuation_plan_create
-from tests.factories import login, user_create
+from tests.factories import login, totp_device_create, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -191,6 +191,7 @@ def test_warnings_found_now_need_the_tick(client, operator, plan, frames):
 
 
 def token_client(user, scope: str) -> APIClient:
+    totp_device_create(user)  # operate tokens are for users with an authenticator
     token = api_token_create(user=user, name=f"ci {scope}", scope=scope)[1]
     return APIClient(HTTP_AUTHORIZATION=f"Token {token}")
 

@@ -7,6 +7,11 @@ Each answer is one letter: O = allowed (the view runs: 2xx, a redirect elsewhere
 columns (an administrator's token): read, write, operate. Sessions here have a fresh second
 factor (step-up is tested on its own in test_step_up.py).
 
+Two columns are derived rather than written in every row: a signed-in user with no role (a
+Viewer's answers, with every read of the estate refused: see `roleless`), and an operate token
+whose user has no authenticator (a write token's answers: no dangerous action). How an operate
+token is obtained (fresh, stale step-up, no authenticator) has its own table at the end.
+
 A new URL pattern fails `test_every_url_pattern_is_in_the_table` until it has a row: add one to
 PAGES or API below (or to an inventory family), with the pk's model when the route has one.
 """
@@ -21,7 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from lpmplanner.security.tokens import api_token_create
-from tests.factories import login, user_create
+from tests.factories import PASSWORD, login, totp_code, totp_device_create, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +80,7 @@ PAGES = {
     "account/two-factor/code/": row(get=READ),
     "account/two-factor/remove/": row(post=READ),
     "account/step-up/": row(get=READ),
-    "account/recovery-codes/": row(post=READ),
+    "account/recovery-codes/": row(get=READ, post=READ),
     "account/tokens/": row(post=READ),
     "account/tokens/<int:pk>/revoke/": row("lpmplanner.ApiToken", post="LOOOOO"),
     "security-log/": row(get=ADMIN_ONLY),
@@ -232,6 +237,21 @@ for prefix, (model, editors) in API_COLLECTIONS.items():
         ),
     }
 TABLE = PAGES | API
+
+# A signed-in user with no role (no group, no permission) gets what a Viewer gets, except that
+# every read of the estate, the plans and the jobs is refused (403): only these stay open.
+ROLELESS_OPEN = {
+    "", "healthz", "login/", "logout/", "account/", "account/two-factor/",
+    "account/two-factor/code/", "account/two-factor/remove/", "account/step-up/",
+    "account/recovery-codes/", "account/tokens/", "account/tokens/<int:pk>/revoke/",
+    "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/",
+}  # fmt: skip
+
+
+def roleless(route: str, viewer: str) -> str:
+    return viewer if viewer != "O" or route in ROLELESS_OPEN else "D"
+
+
 # Rows whose allowed answer changes the account the next rows use: these run last, in order.
 LAST = {
     "account/tokens/<int:pk>/revoke/": 1,
@@ -291,7 +311,16 @@ def clients(estate):
         client = APIClient()
         login(client, user)
         sessions[role] = client
+    sessions["no role"] = APIClient()
+    login(sessions["no role"], user_create("nobody"))
     tokens = {}
+    # An operate token whose user had an authenticator when it was made, and has none now.
+    lost = user_create("root2", is_superuser=True, is_staff=True)
+    totp_device_create(lost)
+    _, key = api_token_create(user=lost, name="matrix operate", scope="operate")
+    lost.totpdevice_set.all().delete()
+    tokens["operate, no authenticator"] = APIClient()
+    tokens["operate, no authenticator"].credentials(HTTP_AUTHORIZATION=f"Token {key}")
     for scope in SCOPES:
         _, key = api_token_create(user=admin, name=f"matrix {scope}", scope=scope)
         client = APIClient()
@@ -321,8 +350,10 @@ def test_answers_match_the_table(clients):
         path = concrete(route, first_pk(expected_row["pk"]))
         for method, answers in expected_row["methods"].items():
             columns = list(zip(ROLES, answers[0], strict=True))
+            columns.append(("no role", roleless(route, answers[0][ROLES.index("Viewer")])))
             if route.startswith("api/"):
                 columns += [(f"token:{s}", a) for s, a in zip(SCOPES, answers[1], strict=True)]
+                columns.append(("token:operate, no authenticator", answers[1][1]))
             for column, want in columns:
                 client = tokens[column[6:]] if column.startswith("token:") else sessions[column]
                 got = answer(send(client, method, path), path)
@@ -335,3 +366,44 @@ def test_the_admin_site_is_for_staff_only(clients):
     sessions, _ = clients
     got = {role: sessions[role].get("/admin/").status_code for role in ROLES}
     assert got == {role: 200 if role == "administrator" else 302 for role in ROLES}
+
+
+# Getting an operate token: (who, where) → S = sent to the step-up page first, R = refused with
+# the reason and no token, O = a token.
+OPERATE_TOKEN_TABLE = {
+    ("authenticator, fresh code", "account page"): "O",
+    ("authenticator, stale step-up", "account page"): "S",
+    ("no authenticator", "account page"): "R",
+    ("authenticator, code", "token endpoint"): "O",
+    ("authenticator, no code", "token endpoint"): "R",
+    ("no authenticator", "token endpoint"): "R",
+}
+
+
+def operate_token_answer(who: str, where: str) -> str:
+    user = user_create("oscar", role="Operator")
+    device = totp_device_create(user) if who.startswith("authenticator") else None
+    if where == "account page":
+        client = APIClient()
+        if device is None:
+            client.force_login(user)
+        else:
+            login(client, user, fresh="stale" not in who)
+        body = {"name": "ci", "scope": "operate", "expires_in_days": 30}
+        response = client.post("/account/tokens/", body, format="multipart")
+        if response.status_code == 302 and response["Location"].startswith("/account/step-up/"):
+            return "S"
+    else:
+        body = {"username": "oscar", "password": PASSWORD, "scope": "operate"}
+        if device is not None and "no code" not in who:
+            body["otp"] = totp_code(device)
+        response = APIClient().post("/api/auth/token/", body, format="json")
+        if response.status_code == 400:
+            assert set(response.json()) & {"otp", "scope"}
+    assert response.status_code < 500
+    return "O" if user.api_tokens.filter(scope="operate").exists() else "R"
+
+
+@pytest.mark.parametrize(("who", "where"), list(OPERATE_TOKEN_TABLE), ids=" at ".join)
+def test_getting_an_operate_token_matches_the_table(db, who, where):
+    assert operate_token_answer(who, where) == OPERATE_TOKEN_TABLE[who, where]

@@ -8,11 +8,17 @@ import json
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import requests
 import schemathesis
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.test import APIClient
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from lpmplanner.security.tokens import api_token_create
 from tests.factories import (
@@ -20,6 +26,7 @@ from tests.factories import (
     PortFactory,
     StoragePortFactory,
     VirtualAdapterFactory,
+    totp_device_create,
     user_create,
 )
 
@@ -53,6 +60,7 @@ def estate(db):
 
 @pytest.fixture
 def operate_token(admin) -> str:
+    totp_device_create(admin)  # operate tokens are for users with an authenticator
     return api_token_create(user=admin, name="fuzz", scope="operate")[1]
 
 
@@ -94,3 +102,51 @@ def send(client: APIClient, case):
         content_type = given.get("headers", {}).get("Content-Type", "application/octet-stream")
         return client.generic(method, path, data, content_type)
     return client.generic(method, path)
+
+
+# Response conformance: every answer (status, content type, body) is one the schema describes.
+CONFORMANCE_CHECKS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def as_received(response, case) -> schemathesis.Response:
+    """A Django test response as schemathesis reads one."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    request = requests.Request(case.method, f"http://testserver{case.formatted_path}").prepare()
+    headers = {name: [value] for name, value in response.headers.items()}
+    return schemathesis.Response(
+        status_code=response.status_code, headers=headers, content=body, request=request,
+        elapsed=0.0, verify=True,
+    )  # fmt: skip
+
+
+# Operations whose answers the schema does not describe yet (found by this check; to fix in
+# the views or their schema, then delete the line): each with what differs.
+SCHEMA_GAPS = {
+    "POST /api/frames/": "a 400 body that is not messages per field",
+    "POST /api/virtual-adapters/": "a 400 body that is not messages per field",
+    "POST /api/migrations/": "a 400 body with nested errors (storage_mappings)",
+    "POST /api/migration-batches/": "a 400 body with nested errors (jobs)",
+    "GET /api/storage-ports/": "a 200 body that differs from the StoragePort schema",
+    "GET /api/storage-ports/{id}/": "a 200 body that differs from the StoragePort schema",
+    "PATCH /api/storage-ports/{id}/": "a 200 body that differs from the StoragePort schema",
+    "GET /api/lpars/{id}/failover-runbook/": "a 404 in text/plain (the runbook's renderer)",
+    "POST /api/workbook/import/": "an undocumented 415 for a JSON body",
+    "GET /api/zoning/fabrics/{id}/export/": "xlsx documented as application/octet-stream",
+}
+
+
+@schema.exclude(name=list(SCHEMA_GAPS)).parametrize()
+@settings(
+    max_examples=2,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    deadline=None,
+)
+@pytest.mark.django_db
+def test_every_answer_is_one_the_schema_describes(case, estate, operate_token):
+    response = send(APIClient(HTTP_AUTHORIZATION=f"Token {operate_token}"), case)
+    case.validate_response(as_received(response, case), checks=CONFORMANCE_CHECKS)

@@ -59,6 +59,7 @@ def test_create_on_hmc_over_the_api_session_needs_a_fresh_factor(api_client, pla
 
 @pytest.mark.parametrize(("scope", "status"), [("read", 403), ("write", 403), ("operate", 202)])
 def test_create_on_hmc_with_a_token_needs_the_operate_scope(planner, twin, scope, status):
+    totp_device_create(planner)  # operate tokens are for users with an authenticator
     _, key = api_token_create(user=planner, name="ci", scope=scope)
     client = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.post(f"/api/lpars/{twin.pk}/create-on-hmc/")

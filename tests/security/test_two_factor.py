@@ -10,7 +10,7 @@ from django.test import RequestFactory
 
 from lpmplanner.models import SecurityEvent
 from lpmplanner.security.twofactor import recovery_codes_issue
-from tests.factories import PASSWORD, totp_code, totp_device_create, user_create
+from tests.factories import PASSWORD, login, totp_code, totp_device_create, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,13 @@ def test_an_operator_is_sent_to_enrol_then_signs_in_with_a_code(client, settings
     assert client.get("/api/me/").status_code == 401  # the API sees no verified session
 
     done = client.post("/account/two-factor/?next=/", {"code": pyotp.TOTP(secret).now()})
-    assert done["Location"] == "/"
-    assert client.get("/inventory/").status_code == 200
-    codes = client.get("/account/").content.decode()
+    # The recovery codes are shown at once, then the page asked for at sign-in.
+    assert done["Location"] == "/account/recovery-codes/?next=%2F"
+    codes = client.get(done["Location"]).content.decode()
     assert codes.count('class="list-inline-item"') == 10
-    assert client.get("/account/").content.decode().count('class="list-inline-item"') == 0
+    assert 'href="/" data-testid="recovery-codes-continue"' in codes
+    assert client.get(done["Location"])["Location"] == "/account/"  # shown once
+    assert client.get("/inventory/").status_code == 200
 
     client.post("/logout/")
     assert sign_in(client, "olga")["Location"] == "/"
@@ -82,3 +84,27 @@ def test_an_administrator_must_enrol(client):
     user_create("root", is_superuser=True, is_staff=True)
     sign_in(client, "root")
     assert client.get("/admin/")["Location"].startswith("/account/two-factor/?next=")
+
+
+def test_new_recovery_codes_are_shown_once_and_the_old_ones_stop_working(client):
+    olga = user_create("olga", role="Operator")
+    login(client, olga)
+    request = RequestFactory().get("/")
+    request.user = olga
+    old = recovery_codes_issue(request=request, user=olga)
+    response = client.post("/account/recovery-codes/")
+    assert response["Location"] == "/account/recovery-codes/?next=%2Faccount%2F"
+    page = client.get(response["Location"]).content.decode()
+    new = re.findall(r'<li class="list-inline-item">(\w+)</li>', page)
+    assert len(new) == 10 and not set(new) & set(old)
+    assert "list-inline-item" not in client.get("/account/").content.decode()
+
+
+def test_replacing_the_authenticator_shows_new_recovery_codes_too(client):
+    olga = user_create("olga", role="Operator")
+    login(client, olga)
+    page = client.get("/account/two-factor/").content.decode()
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7=]+)<', page).group(1)
+    done = client.post("/account/two-factor/", {"code": pyotp.TOTP(secret).now()})
+    assert done["Location"] == "/account/recovery-codes/?next=%2Faccount%2F"
+    assert client.get(done["Location"]).content.decode().count('class="list-inline-item"') == 10

@@ -1,6 +1,7 @@
 """The embedded default, as a user meets it: `make run` on SQLite and the filesystem broker,
 and the production web path (gunicorn, DEBUG off, collected static files) on the same."""
 
+import html
 import http.cookiejar
 import os
 import re
@@ -110,6 +111,9 @@ class Browser:
             status, url, body = self.post_form(
                 f"{path.path}?{path.query}", body, {"code": pyotp.TOTP(secret).now()}
             )
+            # The recovery codes are shown once; then on to the page asked for.
+            onward = re.search(r'href="([^"]+)" data-testid="recovery-codes-continue"', body)
+            status, body = self.get(html.unescape(onward.group(1)))
         return status, body
 
 
