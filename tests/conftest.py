@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, user_create
+from tests.workers import database_url_of_test_database, worker_on_own_queue
 
 # A shared, busy machine runs the suite in parallel: no per-example deadlines, and slow example
 # generation is not a failure.
@@ -40,3 +41,15 @@ def planner(db):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` process for this test process, started when a test first asks
+    for it and shared by every module after it (ask for it, never import it: an imported
+    fixture is a second one, with a second worker)."""
+    with django_db_blocker.unblock():
+        database_url = database_url_of_test_database()
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with worker_on_own_queue(database_url=database_url, log=log) as worker:
+        yield worker
