@@ -14,6 +14,17 @@ settings.load_profile("lpmplanner")
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 at Django's 1,000,000 iterations costs a third of a CPU second per user created
+    # and per sign-in; no test is about the hash. The smoke test runs the real hasher. PBKDF2
+    # stays second, for users a class set up before this fixture ran.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The manifest storage needs `collectstatic` first; tests of pages don't. The smoke test
     # runs collectstatic and the manifest storage for real.
