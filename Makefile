@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUN_PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run prepare test test-main test-smoke lint format bench clean
+.PHONY: install run prepare system-deps test test-main test-smoke lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,13 +28,18 @@ prepare: $(STAMP)
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py seed_demo
 
+# What the tests need outside Python (Chromium …): installed as root, else the one command to run.
+system-deps:
+	.ci/system-deps
+
 # The whole suite: lint, migrations check, the main suite on $$DATABASE_URL/$$CELERY_BROKER_URL
 # (SQLite and the filesystem broker when unset), then the smoke part on the embedded default.
-test: lint test-main test-smoke
+# The main part ends with its 25 slowest tests.
+test: system-deps lint test-main test-smoke
 
-test-main: $(STAMP)
+test-main: $(STAMP) system-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not smoke"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not smoke" --durations=25
 
 test-smoke: $(STAMP)
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/pytest -m smoke

@@ -5,11 +5,23 @@ from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, user_create
+from tests.workers import database_url_of_test_database, worker_on_own_queue
 
 # A shared, busy machine runs the suite in parallel: no per-example deadlines, and slow example
 # generation is not a failure.
 settings.register_profile("lpmplanner", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("lpmplanner")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 at Django's 1,000,000 iterations costs a third of a CPU second per user created
+    # and per sign-in; no test is about the hash. The smoke test runs the real hasher. PBKDF2
+    # stays second, for users a class set up before this fixture ran.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +52,15 @@ def planner(db):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` process for this test process, started when a test first asks
+    for it and shared by every module after it (ask for it, never import it: an imported
+    fixture is a second one, with a second worker)."""
+    with django_db_blocker.unblock():
+        database_url = database_url_of_test_database()
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with worker_on_own_queue(database_url=database_url, log=log) as worker:
+        yield worker

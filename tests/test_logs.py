@@ -10,13 +10,13 @@ import uuid
 import asyncssh
 import pytest
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.logs import formatter
 from migrations_app.models import MigrationJob
 from migrations_app.simulator.estate import estate_from_db
 from migrations_app.simulator.hmc import DEFAULT_PASSWORD
 from migrations_app.tasks import migration_job_task
+from tests.demo_estate import demo_estate_restore
 from tests.factories import PASSWORD, totp_code, totp_device_create, user_create
 from tests.migrations_app.conftest import pinned_line, simulator_start
 
@@ -42,7 +42,7 @@ def test_a_full_migration_logs_one_json_line_per_event_with_ids_and_no_secret(
     api_client, json_log, settings
 ):
     settings.LPM_MIGRATION_POLL_SECONDS = 0.1
-    demo_estate_load()
+    demo_estate_restore()
     sim = simulator_start(estate_from_db(), asyncssh.generate_private_key("ssh-ed25519"))
     try:
         Hmc.objects.filter(name="hmc-sim").update(

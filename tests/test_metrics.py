@@ -14,7 +14,6 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.commands import Command
@@ -24,6 +23,7 @@ from migrations_app.lpm.services import migration_create
 from migrations_app.models import MigrationState
 from migrations_app.simulator.estate import estate_from_db
 from migrations_app.tasks import worker_heartbeat
+from tests.demo_estate import demo_estate_restore
 from tests.migrations_app.conftest import pinned_line, simulator_start
 from tests.servers import prometheus
 
@@ -127,7 +127,7 @@ def wait_for(api: str, promql: str, seconds: float = 60) -> list[dict]:
 
 def test_prometheus_scrapes_a_migration_that_ran(prometheus_api, live_server, token_only, settings):
     settings.LPM_MIGRATION_POLL_SECONDS = 0.1
-    demo_estate_load()
+    demo_estate_restore()
     sim = simulator_start(estate_from_db(), asyncssh.generate_private_key("ssh-ed25519"))
     try:
         Hmc.objects.filter(name="hmc-sim").update(

@@ -13,8 +13,7 @@ from planning.evacuation import evacuation_plan_create
 from tests.browser.test_migrate import demo_on_simulator  # noqa: F401
 from tests.factories import user_create
 
-# The worker and the simulator of the integration and HMC tests, shared here.
-from tests.integration.conftest import celery_worker_process  # noqa: F401
+# The simulator of the HMC tests, shared here (the worker is tests/conftest.py's).
 from tests.migrations_app.conftest import demo_sim_estate, sim_host_key, simulator  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -25,7 +24,7 @@ def test_an_operator_migrates_an_evacuation_plan_from_its_page(
     live_server,
     sign_in,
     demo_on_simulator,  # noqa: F811
-    celery_worker_process,  # noqa: F811
+    celery_worker_process,
 ):
     plan = evacuation_plan_create(frame=Frame.objects.get(name="p750-a"))
     order = [

@@ -2,15 +2,16 @@
 refuses an occupied slot on the cell that caused it."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
+
+from tests.demo_estate import demo_estate_restore
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def demo_estate():
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    demo_estate_restore()
 
 
 def test_planner_fixes_an_occupied_slot_in_the_grid(

@@ -7,14 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from migrations_app.models import MigrationJob
 from planning.models import EnumerationScheme
+from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
 
-# The worker and the simulator of the integration and HMC tests, shared here.
-from tests.integration.conftest import celery_worker_process  # noqa: F401
+# The simulator of the HMC tests, shared here (the worker is tests/conftest.py's).
 from tests.migrations_app.conftest import (  # noqa: F401
     demo_sim_estate,
     pinned_line,
@@ -32,7 +31,7 @@ def demo_on_simulator(simulator):  # noqa: F811
     EnumerationScheme.objects.get_or_create(
         is_default=True, defaults={"name": "Default", "vios_lpar_ids": [1, 2]}
     )
-    demo_estate_load()
+    demo_estate_restore()
     Hmc.objects.filter(name="hmc-sim").update(
         host=simulator.host, ssh_port=simulator.port, host_key=pinned_line(simulator)
     )
@@ -44,7 +43,7 @@ def test_an_operator_migrates_server1_and_watches_the_bar_reach_100(
     live_server,
     sign_in,
     demo_on_simulator,
-    celery_worker_process,  # noqa: F811
+    celery_worker_process,
 ):
     server1 = Lpar.objects.get(name="server1")
     p750b = Frame.objects.get(name="p750-b")

@@ -1,13 +1,11 @@
 """A planner opens the migratability matrix, filters it to p750-a, and opens a cell's findings
 beside the matrix (htmx) without leaving the page."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from planning.models import EnumerationScheme
+from tests.demo_estate import demo_estate_restore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,7 +14,7 @@ def test_the_matrix_opens_a_cells_findings(planner, page, live_server, sign_in):
     EnumerationScheme.objects.get_or_create(
         is_default=True, defaults={"name": "Default", "vios_lpar_ids": [1, 2]}
     )
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     page.goto(f"{live_server.url}/planning/")
     sign_in(planner)
     page.get_by_role("link", name="Migratability matrix").click()

@@ -1,12 +1,10 @@
 """A planner creates server1's stub twin from its LPAR page and finds it on p750-b."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from planning.models import EnumerationScheme
+from tests.demo_estate import demo_estate_restore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,7 +14,7 @@ def test_the_stub_twin_is_created_from_the_lpar_page(planner, page, live_server,
     EnumerationScheme.objects.get_or_create(
         is_default=True, defaults={"name": "Default", "vios_lpar_ids": [1, 2]}
     )
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     page.goto(f"{live_server.url}/inventory/lpars/?name=server1")
     sign_in(planner)
     page.get_by_role("link", name="server1").first.click()

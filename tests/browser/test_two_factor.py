@@ -1,14 +1,12 @@
 """An Operator sets up an authenticator app on first sign-in, signs out, signs in with a code,
 and gives a fresh code before a dangerous action (Create on HMC)."""
 
-import io
 import re
 import time
 
 import pyotp
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
@@ -17,6 +15,7 @@ from lpmplanner.security.twofactor import VERIFIED_AT_SESSION_KEY
 from migrations_app.models import LparCreateJob
 from planning.models import EnumerationScheme
 from planning.stubs import lpar_create_stub_twin
+from tests.demo_estate import demo_estate_restore
 from tests.factories import PASSWORD, user_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,7 +37,7 @@ def test_enrol_sign_out_sign_in_with_the_code_and_step_up(page, live_server):
     EnumerationScheme.objects.get_or_create(
         is_default=True, defaults={"name": "Default", "vios_lpar_ids": [1, 2]}
     )
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     twin = lpar_create_stub_twin(
         lpar=Lpar.objects.get(name="server1"), destination_frame=Frame.objects.get(name="p750-b")
     )

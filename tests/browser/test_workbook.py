@@ -1,13 +1,12 @@
 """A planner exports the workbook, edits it, uploads it, reads the preview and commits."""
 
-import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from inventory.models import Lpar
+from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
 from tests.planning.workbook_helpers import book_of, cell_of, saved
 
@@ -22,7 +21,7 @@ def _uploads_in_tmp(settings, tmp_path):
 def test_planner_uploads_an_edited_workbook_previews_it_and_commits(
     page, live_server, sign_in, tmp_path
 ):
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     sign_in(user_create("pia", role="Planner"))
     page.get_by_role("link", name="Workbook", exact=True).click()
     with page.expect_download() as info:

@@ -5,16 +5,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_san_admin_downloads_the_workbook_for_fabric_a(page, live_server, sign_in):
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     sign_in(user_create("sam", role="SAN admin"))
     page.get_by_role("link", name="Zoning", exact=True).click()
 

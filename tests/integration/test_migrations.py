@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.celery import app as celery_app
 from migrations_app.lpm import services
@@ -21,12 +20,9 @@ from migrations_app.simulator.hmc import SimulatedHmc
 from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
 from migrations_app.tasks import migrations_reconcile_task
 from tests.brokers import broker_unreachable
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
-from tests.integration.conftest import (
-    database_url_of_test_database,
-    worker_start,
-    worker_stop,
-)
+from tests.integration.conftest import WORKER_ENV
 from tests.integration.test_worker import wait_for
 from tests.migrations_app.conftest import (  # noqa: F401
     REMOTE_HMC_HOST,
@@ -34,17 +30,16 @@ from tests.migrations_app.conftest import (  # noqa: F401
     pinned_line,
     sim_host_key,
 )
+from tests.workers import database_url_of_test_database, worker_start, worker_stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 S = MigrationState
-# The worker polls often and takes over a silent job quickly, so the tests stay short.
-WORKER_ENV = {"LPM_MIGRATION_POLL_SECONDS": "0.2", "LPM_MIGRATION_STALE_SECONDS": "2"}
 FINISHED = (S.COMPLETED, S.FAILED, S.STOPPED, S.VALIDATION_FAILED, S.VALIDATED, S.RECOVERED)
 
 
 @pytest.fixture
 def queue():
-    """A queue of this test's own; tasks the test sends go there."""
+    """A queue of this test's own, for workers of its own; tasks the test sends go there."""
     name = f"mig-{uuid.uuid4().hex[:10]}"
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = name
@@ -71,7 +66,7 @@ def start_worker(queue, tmp_path):
 
 @pytest.fixture
 def estate(db):
-    demo_estate_load()
+    demo_estate_restore()
     return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
 
 
@@ -105,10 +100,10 @@ def finished(job_id: int) -> MigrationJob | None:
     return job if job.state in FINISHED else None
 
 
-def test_server1_moves_with_its_progress_rising(estate, simulated, start_worker, api_client):
+def test_server1_moves_with_its_progress_rising(estate, simulated, migration_worker, api_client):
     server1, p750b = estate
     simulator = simulated(migration_seconds=3)
-    worker = start_worker()
+    worker = migration_worker
     login(api_client, user_create("olga", role="Operator"))
 
     answer = api_client.post(
@@ -136,11 +131,10 @@ def test_server1_moves_with_its_progress_rising(estate, simulated, start_worker,
     assert len(simulator.hmc.commands_matching("migrlpar", "-o", "m")) == 1
 
 
-def test_an_unzoned_second_wwpn_is_refused_in_words(estate, simulated, start_worker):
+def test_an_unzoned_second_wwpn_is_refused_in_words(estate, simulated, migration_worker):
     server1, p750b = estate
     second = server1.virtual_adapters.get(slot=620).wwpns.get(position=2).value
     simulated(migration_seconds=1, unzoned=(second,))
-    start_worker()
 
     job = migration_create(lpar=server1, destination=p750b, validate_only=True)
 
@@ -151,10 +145,9 @@ def test_an_unzoned_second_wwpn_is_refused_in_words(estate, simulated, start_wor
     assert any("HSCLA319" in event.codes for event in validations)  # SQLite has no __contains
 
 
-def test_a_migration_stopped_mid_way(estate, simulated, start_worker):
+def test_a_migration_stopped_mid_way(estate, simulated, migration_worker):
     server1, p750b = estate
     simulator = simulated(migration_seconds=6)
-    start_worker()
     job = migration_create(lpar=server1, destination=p750b)
     assert wait_for(lambda: job_of(job.pk).progress >= 10, timeout=60)
 
@@ -237,11 +230,16 @@ def test_limits_hold_a_job_queued_until_a_slot_frees(estate, simulated, start_wo
     assert first.hmc_ended <= second.started  # the slot came free when the HMC finished
 
 
-def test_server1_moves_to_a_frame_of_another_hmc(estate, sim_host_key, start_worker, api_client):  # noqa: F811
+def test_server1_moves_to_a_frame_of_another_hmc(
+    estate,
+    sim_host_key,  # noqa: F811
+    migration_worker,
+    api_client,
+):
     server1, p750b = estate
     source, remote = cross_hmc_start(sim_host_key, migration_seconds=2)
     try:
-        worker = start_worker()
+        worker = migration_worker
         login(api_client, user_create("olga", role="Operator"))
         hmc, other = Hmc.objects.get(name="hmc-sim"), Hmc.objects.get(name="hmc-b")
         trust = api_client.post(

@@ -1,14 +1,12 @@
 """A large workbook import runs as a job on a real Celery worker, with its progress on the row."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from inventory.history import history_list
 from inventory.models import Lpar
 from planning.models import WorkbookImport
+from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
 from tests.integration.test_worker import wait_for
 from tests.planning.workbook_helpers import book_of, cell_of, saved
@@ -19,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def test_a_large_import_is_queued_and_a_worker_commits_it(
     celery_worker_process, api_client, settings
 ):
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     planner = user_create("paula", role="Planner")
     api_client.force_authenticate(planner)
     settings.WORKBOOK_ASYNC_ROWS = 10  # the demo's ~140 rows count as large

@@ -8,7 +8,6 @@ import asyncssh
 import pytest
 from django.db import transaction
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.commands import Command
@@ -18,6 +17,7 @@ from migrations_app.simulator.estate import SimEstate, estate_from_db
 from migrations_app.simulator.hmc import SimNetwork, SimulatedHmc
 from migrations_app.simulator.replay import ReplayHmc
 from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
+from tests.demo_estate import demo_estate_restore
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,7 @@ def sim_host_key() -> asyncssh.SSHKey:
 def demo_sim_estate(db) -> SimEstate:
     """The demo estate as the simulator holds it; the database is left empty."""
     with transaction.atomic():
-        demo_estate_load()
+        demo_estate_restore()
         estate = estate_from_db()
         transaction.set_rollback(True)
     return estate

@@ -10,12 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.choices import LparKind, LparState, VirtualAdapterRole
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar, VirtualAdapter, Vlan
 from inventory.seeding import estate_seed
 from migrations_app.lpm import services
 from migrations_app.models import MigrationBatch, MigrationJob
 from migrations_app.tasks import migration_job_task, migrations_send_task
+from tests.demo_estate import demo_estate_restore
 
 pytestmark = pytest.mark.django_db
 QUERIES_PER_JOB = 1  # the rows are written in bulk: what grows is the read of its facts
@@ -103,7 +103,7 @@ def test_each_job_of_a_batch_sees_what_the_jobs_before_it_took(movable):
 
 
 def test_starting_a_validated_migration_admits_it_again(db):
-    demo_estate_load()
+    demo_estate_restore()
     server1, server2 = Lpar.objects.get(name="server1"), Lpar.objects.get(name="server2")
     p750b = Frame.objects.get(name="p750-b")
     used = sum(lpar.memory_mb for lpar in p750b.lpars.all())

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.models import SecurityEvent
 from migrations_app.hmc import codes, commands
@@ -29,6 +28,7 @@ from migrations_app.services import hmc_ssh_trust_setup
 from migrations_app.simulator.estate import SimEstate, SimFrame, SimLpar, estate_from_db
 from migrations_app.simulator.hmc import DEFAULT_PASSWORD, SimNetwork, SimulatedHmc
 from migrations_app.simulator.server import Logins
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 from tests.migrations_app.conftest import REMOTE_HMC_HOST, cross_hmc_start
 
@@ -206,7 +206,7 @@ def test_the_simulator_command_serves_peer_hmcs_that_know_each_other(demo):
 
 @pytest.fixture
 def demo(db):
-    demo_estate_load()
+    demo_estate_restore()
     return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
 
 

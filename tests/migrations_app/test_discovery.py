@@ -7,13 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from inventory.demo import demo_estate_load
 from inventory.models import Adapter, Frame, Lpar, Slot, VirtualAdapter, Wwpn
 from migrations_app import discovery
 from migrations_app.discovery import max_virtual_slots_of, profile_of, wwpn_pair_of
 from migrations_app.hmc.client import FrameInfo, LparInfo, ProfileSlots
 from migrations_app.models import DriftItem, HmcSync
 from migrations_app.services import drift_item_resolve, hmc_sync_run
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def sync_of(hmc) -> HmcSync:
 @pytest.fixture
 def demo_fingerprint() -> list[tuple]:
     with transaction.atomic():
-        demo_estate_load()
+        demo_estate_restore()
         result = estate_fingerprint()
         transaction.set_rollback(True)
     return result

@@ -9,13 +9,13 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar
 from lpmplanner.models import SecurityEvent
 from lpmplanner.security.tokens import api_token_create
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationBatch, MigrationJob
 from planning.evacuation import evacuation_plan_create
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login, totp_device_create, user_create
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def free_memory(frame: Frame, gb: int) -> None:
 
 @pytest.fixture
 def frames(db):
-    demo_estate_load()
+    demo_estate_restore()
     return Frame.objects.get(name="p750-a"), Frame.objects.get(name="p750-b")
 
 

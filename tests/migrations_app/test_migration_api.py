@@ -5,10 +5,10 @@ wizard's proposal, and who may do what."""
 import pytest
 from django.urls import reverse
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo(db):
-    demo_estate_load()
+    demo_estate_restore()
     return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
 
 

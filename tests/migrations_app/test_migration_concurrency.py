@@ -12,19 +12,19 @@ from django.db import connection
 from django.db.models import Sum
 
 from inventory.choices import LparKind, LparState, ProcMode, VirtualAdapterRole
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar, VirtualAdapter, Vlan
 from inventory.seeding import estate_seed
 from lpmplanner.exceptions import Conflict
 from migrations_app.lpm import services
 from migrations_app.models import MigrationBatch, MigrationJob
+from tests.demo_estate import demo_estate_restore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CALLERS = 6
 
 
 def test_concurrent_submits_create_one_job_and_name_it_to_the_others(monkeypatch):
-    demo_estate_load()
+    demo_estate_restore()
     server1, p750b = Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
     monkeypatch.setattr(services, "migration_dispatch", lambda **_: True)  # no broker here
     barrier = threading.Barrier(CALLERS)

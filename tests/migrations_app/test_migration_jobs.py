@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar, VirtualAdapter
 from lpmplanner.exceptions import Conflict
 from migrations_app.hmc import codes
@@ -25,6 +24,7 @@ from migrations_app.models import HmcSync, MigrationJob, MigrationState
 from migrations_app.services import hmc_sync_run
 from migrations_app.simulator.estate import estate_from_db
 from migrations_app.tasks import migration_job_task
+from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
 from tests.migrations_app.conftest import pinned_line, simulator_start
 
@@ -38,7 +38,7 @@ def _quick_polls(settings):
 
 @pytest.fixture
 def demo(db):
-    demo_estate_load()
+    demo_estate_restore()
     return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
 
 

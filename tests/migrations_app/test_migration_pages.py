@@ -10,12 +10,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Hmc, Lpar
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob, MigrationState
 from planning.choices import Severity
 from tests.brokers import broker_unreachable
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ SUMMARY = reverse("migrations_app:migration-summary")
 
 @pytest.fixture
 def demo(db):
-    demo_estate_load()
+    demo_estate_restore()
     return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
 
 
@@ -454,7 +454,7 @@ def broker_down():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_broker_down_saves_the_job_pending_and_says_so(client, broker_down):
-    demo_estate_load()
+    demo_estate_restore()
     server1, p750b = Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
     login(client, user_create("olga", role="Operator"))
     answer = client.post(SUBMIT, wizard_data(server1, p750b), follow=True)

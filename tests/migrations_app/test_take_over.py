@@ -5,7 +5,6 @@ where the HMCs show the partition; it never stays `migrating` with no migration 
 import pytest
 from django.utils import timezone
 
-from inventory.demo import demo_estate_load
 from inventory.models import Frame, Lpar, VirtualAdapter
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.commands import Command
@@ -14,6 +13,7 @@ from migrations_app.lpm import runner
 from migrations_app.lpm.runner import migration_take_over
 from migrations_app.lpm.services import migration_create
 from migrations_app.models import MigrationJob, MigrationState
+from tests.demo_estate import demo_estate_restore
 
 pytestmark = pytest.mark.django_db
 S = MigrationState
@@ -48,7 +48,7 @@ class ScriptedHmc:
 @pytest.fixture
 def migrating(db) -> MigrationJob:
     """server1's migration to p750-b, sent to the HMC by a worker that then died."""
-    demo_estate_load()
+    demo_estate_restore()
     job = migration_create(
         lpar=Lpar.objects.get(name="server1"), destination=Frame.objects.get(name="p750-b")
     )

@@ -1,19 +1,17 @@
 """Fixtures of the planning tests: the demo estate and a planner's API client."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from inventory.models import Frame, Lpar
 from planning.models import EnumerationScheme
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login
 
 
 @pytest.fixture
 def demo(db) -> dict:
     """The demo estate: server1 on p750-a, and p750-b to twin onto."""
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     return {
         "p750-a": Frame.objects.get(name="p750-a"),
         "p750-b": Frame.objects.get(name="p750-b"),

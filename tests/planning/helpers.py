@@ -1,11 +1,9 @@
 """Look-ups and test cases the planning tests share."""
 
-import io
-
-from django.core.management import call_command
 from django.test import TestCase
 
 from inventory.models import Frame, Lpar
+from tests.demo_estate import demo_estate_restore
 
 
 def vios(frame_name: str, name: str) -> Lpar:
@@ -18,7 +16,7 @@ class DemoTestCase(TestCase):
 
     @classmethod
     def setUpTestData(cls) -> None:
-        call_command("seed_demo", stdout=io.StringIO())
+        demo_estate_restore()
         cls.a, cls.b = Frame.objects.get(name="p750-a"), Frame.objects.get(name="p750-b")
         cls.server1 = Lpar.objects.get(name="server1")
 

@@ -7,7 +7,6 @@ import re
 
 import openpyxl
 import pytest
-from django.core.management import call_command
 
 from inventory.models import Fabric, Frame, Lpar, StoragePort, VirtualAdapter
 from inventory.services import object_save
@@ -16,6 +15,7 @@ from planning.stubs import lpar_create_stub_twin
 from planning.zoning.exports import ExportRefused, zoning_export
 from planning.zoning.plan import zoning_plan
 from planning.zoning.scripts import brocade_script, cisco_script
+from tests.demo_estate import demo_estate_restore
 from tests.factories import LparFactory, login, user_create, vfc_client_create
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo():
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
     return {f.name: f for f in Fabric.objects.all()}
 
 

@@ -1,17 +1,15 @@
 """Fixtures for the security tests: the demo estate with a stub twin ready for Create on HMC."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from inventory.models import Frame, Lpar
 from planning.stubs import lpar_create_stub_twin
+from tests.demo_estate import demo_estate_restore
 
 
 @pytest.fixture
 def demo(db):
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
 
 
 @pytest.fixture

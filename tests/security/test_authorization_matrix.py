@@ -16,16 +16,15 @@ A new URL pattern fails `test_every_url_pattern_is_in_the_table` until it has a 
 PAGES or API below (or to an inventory family), with the pk's model when the route has one.
 """
 
-import io
 import re
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from lpmplanner.security.tokens import api_token_create
+from tests.demo_estate import demo_estate_restore
 from tests.factories import PASSWORD, login, totp_code, totp_device_create, user_create
 
 pytestmark = pytest.mark.django_db
@@ -298,7 +297,7 @@ def answer(response, path: str) -> str:
 
 @pytest.fixture
 def estate(db):
-    call_command("seed_demo", stdout=io.StringIO())
+    demo_estate_restore()
 
 
 @pytest.fixture

@@ -38,15 +38,21 @@ def admin(db):
     return user_create("root", is_superuser=True, is_staff=True)
 
 
-@pytest.fixture(scope="session")
-def api_schema():
-    """The OpenAPI schema as /api/schema/ serves it (generated once; it reads no data)."""
+def _api_schema():
+    """The OpenAPI schema as /api/schema/ serves it (it reads no data)."""
     generated = SchemaGenerator().get_schema(request=None, public=True)
     raw = json.loads(OpenApiJsonRenderer().render(generated))
     return schemathesis.openapi.from_dict(raw)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# Loaded when the module is collected, so that every operation is a test item of its own and
+# pytest-xdist spreads them over its workers.
+schema = _api_schema()
+
+
+@pytest.fixture(scope="session")
+def api_schema():
+    return schema
 
 
 @pytest.fixture

@@ -124,10 +124,10 @@ def test_a_user_without_an_authenticator_is_sent_to_set_one_up(client):
 
 @pytest.fixture
 def demo_migration(db):
-    from inventory.demo import demo_estate_load
     from inventory.models import Frame, Lpar
+    from tests.demo_estate import demo_estate_restore
 
-    demo_estate_load()
+    demo_estate_restore()
     return Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
 
 
