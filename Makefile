@@ -11,6 +11,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: install run prepare system-deps test test-main test-smoke lint format bench clean
 
 $(STAMP): pyproject.toml
+	.ci/system-deps build
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
@@ -28,7 +29,8 @@ prepare: $(STAMP)
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py seed_demo
 
-# What the tests need outside Python (Chromium …): installed as root, else the one command to run.
+# What the tests need outside Python (Chromium, slapd, Prometheus …): installed as root, else the
+# one command to run.
 system-deps:
 	.ci/system-deps
 
