@@ -73,9 +73,14 @@ def second_factor_check(*, user, code: str):
     code = "".join(code.split())
     if not code:
         return None
+    tried = []
     for device in devices_for_user(user, confirmed=True, for_verify=True):
         if device.verify_is_allowed()[0] and device.verify_token(code):
+            # A recovery code is tried on the authenticator first: that miss is no wrong code.
+            for other in tried:
+                other.throttle_reset()
             return device
+        tried.append(device)
     return None
 
 

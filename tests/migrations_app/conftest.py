@@ -1,9 +1,6 @@
 """The HMC simulator over real SSH on a free port, and HMC rows that point at it; a transport
 that answers from a replayed capture in-process."""
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import asyncssh
 import pytest
 from django.db import transaction
@@ -17,6 +14,7 @@ from migrations_app.simulator.estate import SimEstate, estate_from_db
 from migrations_app.simulator.hmc import SimNetwork, SimulatedHmc
 from migrations_app.simulator.replay import ReplayHmc
 from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
+from tests.aio import awaited
 from tests.demo_estate import demo_estate_restore
 
 
@@ -107,10 +105,7 @@ class ReplayTransport:
         self.hmc = hmc
 
     def run(self, command: Command, *, timeout: float | None = None) -> str:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            status, stdout, stderr = pool.submit(
-                asyncio.run, self.hmc.execute(command.text)
-            ).result()
+        status, stdout, stderr = awaited(self.hmc.execute(command.text))
         if status != 0:
             text = "\n".join(part for part in (stdout.strip(), stderr.strip()) if part)
             raise HmcError(command=command.shown, exit_status=status, text=text)

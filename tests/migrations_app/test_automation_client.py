@@ -4,13 +4,13 @@ line per call, exit status 0 or the output as the error, `-F` lists and records 
 with doubled quotes, filters by `lpar_names` and `profile_names`. The client here is our own,
 written from the HMC's documented output format, not from lpmplanner's parser."""
 
-import asyncio
 import shlex
 
 import asyncssh
 import pytest
 
 from migrations_app.simulator.server import DEFAULT_PASSWORD, DEFAULT_USER
+from tests.aio import awaited
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ class AutomationClient:
             return await connection.run(command, check=False)
 
     def run(self, command: str) -> str:
-        result = asyncio.run(self._run(command))
+        result = awaited(self._run(command))
         if result.exit_status != 0:
             raise HmcCliError(f"{result.stdout}{result.stderr}")
         return result.stdout

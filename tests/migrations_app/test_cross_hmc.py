@@ -6,7 +6,6 @@ HMCs that know each other move a partition from one to the other."""
 import asyncio
 import html
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -28,6 +27,7 @@ from migrations_app.services import hmc_ssh_trust_setup
 from migrations_app.simulator.estate import SimEstate, SimFrame, SimLpar, estate_from_db
 from migrations_app.simulator.hmc import DEFAULT_PASSWORD, SimNetwork, SimulatedHmc
 from migrations_app.simulator.server import Logins
+from tests.aio import awaited
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 from tests.migrations_app.conftest import REMOTE_HMC_HOST, cross_hmc_start
@@ -114,15 +114,8 @@ class _Answer:
         pass
 
 
-def _awaited(coroutine):
-    """The coroutine's result, run in a loop of its own thread: a browser test earlier on the
-    same pytest worker may leave Playwright's loop running in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def _run(hmc: SimulatedHmc, line: str) -> tuple[int, str, str]:
-    return _awaited(hmc.execute(line))
+    return awaited(hmc.execute(line))
 
 
 def test_the_simulator_wants_trust_set_up_with_the_right_password():
@@ -159,7 +152,7 @@ def test_the_simulator_moves_a_partition_to_a_frame_of_the_other_hmc():
         _, progress, _ = await source.execute("lslparmigr -r lpar -m frame-a")
         return await moving, progress
 
-    result, progress = _awaited(migrate_and_watch())
+    result, progress = awaited(migrate_and_watch())
     assert result == (0, "", "")
     assert "remote_manager=10.1.1.2" in progress and "remote_user=hscroot" in progress
     assert "dest_sys_name=frame-b" in progress

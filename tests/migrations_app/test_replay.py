@@ -1,7 +1,6 @@
 """Capture folders of an HMC's answers: writing, reading, refusing what is malformed or too big,
 and replaying them, in memory and over real SSH (`hmc_simulator --replay`)."""
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from migrations_app.simulator.replay import (
     capture_load,
     capture_write,
 )
+from tests.aio import awaited
 
 SYS_LINE = "lssyscfg -r sys -F name,state"
 SYS_ANSWER = Recorded(0, "p750-a,Operating\np750-b,No Connection\n")
@@ -121,10 +121,10 @@ def test_a_command_line_with_a_line_break_is_not_written(tmp_path):
 
 def test_replay_answers_what_was_recorded_and_refuses_the_rest():
     hmc = ReplayHmc({SYS_LINE: SYS_ANSWER, "lshmc -V": Recorded(1, "", "HSCL350B no\n")})
-    answer = asyncio.run(hmc.execute("lssyscfg  -r sys -F name,state"))
+    answer = awaited(hmc.execute("lssyscfg  -r sys -F name,state"))
     assert answer == (0, SYS_ANSWER.stdout, "")
-    assert asyncio.run(hmc.execute("lshmc -V")) == (1, "", "HSCL350B no\n")
-    status, stdout, stderr = asyncio.run(hmc.execute("lssyscfg -r lpar -m p750-a"))
+    assert awaited(hmc.execute("lshmc -V")) == (1, "", "HSCL350B no\n")
+    status, stdout, stderr = awaited(hmc.execute("lssyscfg -r lpar -m p750-a"))
     assert (status, stdout) == (1, "")
     assert stderr.startswith(codes.SIM_NOT_RECORDED)
     assert "lssyscfg -r lpar -m p750-a" in stderr

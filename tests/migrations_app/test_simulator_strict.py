@@ -17,6 +17,7 @@ from migrations_app.simulator.estate import (
     SimStorage,
 )
 from migrations_app.simulator.hmc import SimulatedHmc
+from tests.aio import awaited
 
 WWPNS = ["c050760000000010", "c050760000000011"]
 
@@ -54,7 +55,7 @@ def hmc() -> SimulatedHmc:
 
 
 def run(hmc: SimulatedHmc, line: str) -> tuple[int, str, str]:
-    return asyncio.run(hmc.execute(line))
+    return awaited(hmc.execute(line))
 
 
 def refused(hmc: SimulatedHmc, line: str, code: str = codes.SIM_BAD_OPTION) -> str:
@@ -274,7 +275,7 @@ def test_a_migration_starts_before_it_is_in_progress(hmc):
         assert task.result() == (0, "", "")
         return list(dict.fromkeys(states))
 
-    assert asyncio.run(watch())[:3] == ["Not Migrating", "Migration Starting",
+    assert awaited(watch())[:3] == ["Not Migrating", "Migration Starting",
                                         "Migration In Progress"]  # fmt: skip
 
 

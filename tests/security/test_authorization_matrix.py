@@ -244,6 +244,9 @@ ROLELESS_OPEN = {
     "account/two-factor/code/", "account/two-factor/remove/", "account/step-up/",
     "account/recovery-codes/", "account/tokens/", "account/tokens/<int:pk>/revoke/",
     "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/",
+    # Open to anyone by design: the scrape (guarded by its token or address) and sign-in through
+    # the identity provider.
+    "metrics", "oidc/authenticate/", "oidc/callback/",
 }  # fmt: skip
 
 
