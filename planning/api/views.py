@@ -75,13 +75,12 @@ class LparPlanningViewSet(viewsets.GenericViewSet):
     }
     serializer_class = serializers.StubTwinInputSerializer
 
-    def finalize_response(self, request: Request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response, *args, **kwargs) -> Response:
         """Errors in JSON even when the runbook's text was asked for: one error contract."""
-        if response.exception and getattr(request, "accepted_renderer", None):
-            if request.accepted_renderer.format == PlainTextRenderer.format:
-                request.accepted_renderer, request.accepted_media_type = (
-                    JSONRenderer(), JSONRenderer.media_type,
-                )  # fmt: skip
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.exception and renderer and renderer.format == PlainTextRenderer.format:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
