@@ -44,6 +44,25 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+MESSAGES = {"type": "array", "items": {"type": "string"}}
+
+
+def _field_errors(*, depth: int) -> dict:
+    """A field's errors: its messages; or, for a list or a nested object, the errors of each
+    item or field, by position or name (or as a list, one per item), `depth` levels down (a
+    batch's jobs, each with its storage mappings)."""
+    if depth == 0:
+        return MESSAGES
+    inner = _field_errors(depth=depth - 1)
+    return {
+        "anyOf": [
+            MESSAGES,
+            {"type": "object", "additionalProperties": inner},
+            {"type": "array", "items": {"type": "object", "additionalProperties": inner}},
+        ]
+    }
+
+
 ERROR_SCHEMAS = {
     "Error": {
         "type": "object",
@@ -55,7 +74,15 @@ ERROR_SCHEMAS = {
         "description": "Messages per field (`non_field_errors` for the object as a whole), or "
         "`detail` alone when the request could not be read.",
         "properties": {"detail": {"type": "string"}},
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "additionalProperties": MESSAGES,
+    },
+    "NestedValidationError": {
+        "type": "object",
+        "description": "Messages per field, as in ValidationError; a list field's messages are "
+        'keyed by the item\'s position (`{"wwpns": {"0": ["…"]}}`), and a list of objects has '
+        'the messages of each item by position (`{"jobs": {"1": {"lpar": ["…"]}}}`).',
+        "properties": {"detail": {"type": "string"}},
+        "additionalProperties": _field_errors(depth=4),
     },
 }
 ERROR_RESPONSES = {
@@ -65,6 +92,8 @@ ERROR_RESPONSES = {
     "404": ("Error", "No such object."),
     "409": ("Error", "The change conflicts with the current state: the object is still in use, "
                      "or the data changed meanwhile."),
+    "415": ("Error", "The body is not in a media type this operation reads (see its request "
+                     "body)."),
     "429": ("Error", "Too many tries: wait the seconds the `Retry-After` header gives."),
     "502": ("Error", "The HMC did not answer as it should (unreachable, login refused, changed "
                      "host key): the detail says which."),
@@ -109,6 +138,10 @@ def error_responses_hook(result: dict, generator, request, public: bool) -> dict
             responses = operation.setdefault("responses", {})
             for code in _error_codes(path, method, operation, view):
                 schema, description = ERROR_RESPONSES[code]
+                if code == "400":
+                    # Views whose input has lists or nested objects: `validation_error_schema =
+                    # "NestedValidationError"`.
+                    schema = getattr(view, "validation_error_schema", schema)
                 if code not in responses:
                     responses[code] = {
                         "description": description,

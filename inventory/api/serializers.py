@@ -383,7 +383,9 @@ class StoragePortSerializer(ValidatedModelSerializer):
     wwpn = CanonicalWwpnField(
         source="wwpn.value",
         required=False,
-        help_text="The target port's WWPN, in any spelling; read as 16 lower-case hex digits.",
+        allow_null=True,
+        help_text="The target port's WWPN, in any spelling; read as 16 lower-case hex digits, "
+        "null while the port has none (writing null leaves it as it is).",
     )
 
     class Meta:

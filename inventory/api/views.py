@@ -92,6 +92,7 @@ class FrameViewSet(InventoryViewSet):
     queryset = Frame.objects.select_related("hmc")
     serializer_class = serializers.FrameSerializer
     filterset_class = filtersets.FrameFilterSet
+    validation_error_schema = "NestedValidationError"  # per compatibility mode
     ordering_fields = ["id", "name", "serial", "machine_type", "model", "hmc__name",
                        "processor_generation", "proc_units", "memory_mb", "state"]  # fmt: skip
 
@@ -168,6 +169,7 @@ class VirtualAdapterViewSet(InventoryViewSet):
     ).prefetch_related("vlans", "wwpns")
     serializer_class = serializers.VirtualAdapterSerializer
     filterset_class = filtersets.VirtualAdapterFilterSet
+    validation_error_schema = "NestedValidationError"  # per WWPN
     ordering_fields = ["id", "lpar__frame__name", "lpar__name", "lpar__lpar_id", "kind", "role",
                        "slot", "remote_lpar__name", "remote_slot", "pvid"]  # fmt: skip
 

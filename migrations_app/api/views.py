@@ -209,6 +209,7 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     permission_classes = MIGRATION_PERMISSION_CLASSES
     action_permissions = MIGRATION_ACTIONS
     step_up_actions = MIGRATION_STEP_UP
+    validation_error_schema = "NestedValidationError"  # per storage mapping
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -319,6 +320,7 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     permission_classes = MIGRATION_PERMISSION_CLASSES
     action_permissions = BATCH_ACTIONS
     step_up_actions = BATCH_STEP_UP
+    validation_error_schema = "NestedValidationError"  # per job, and its storage mappings
 
     @extend_schema(
         request=serializers.MigrationBatchCreateSerializer,

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -74,6 +75,14 @@ class LparPlanningViewSet(viewsets.GenericViewSet):
     }
     serializer_class = serializers.StubTwinInputSerializer
 
+    def finalize_response(self, request: Request, response, *args, **kwargs) -> Response:
+        """Errors in JSON even when the runbook's text was asked for: one error contract."""
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.exception and renderer and renderer.format == PlainTextRenderer.format:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @extend_schema(
         request=serializers.SlotAllocateInputSerializer,
         responses={201: serializers.AllocationSerializer},
@@ -136,9 +145,13 @@ class LparPlanningViewSet(viewsets.GenericViewSet):
         return Response(output.data)
 
     @extend_schema(
-        responses={200: serializers.RunbookSerializer},
+        responses={
+            (200, "application/json"): serializers.RunbookSerializer,
+            (200, "text/plain"): OpenApiTypes.STR,
+        },
         parameters=[OpenApiParameter("format", str, enum=["json", "text"])],
-        description="JSON by default; `?format=text` (or `Accept: text/plain`) gives the text.",
+        description="JSON by default; `?format=text` (or `Accept: text/plain`) gives the text. "
+        "Errors are JSON either way.",
     )
     @action(
         detail=True, methods=["get"], url_path="failover-runbook",

@@ -121,6 +121,7 @@ class WorkbookImportView(APIView):
 
     permission_classes = [permissions.IsAuthenticated, CanImport]
     parser_classes = [MultiPartParser, FormParser]
+    extra_error_codes = {"post": ("415",)}  # a body that is not a form (JSON, say)
 
     @extend_schema(
         request={"multipart/form-data": WorkbookUploadSerializer},

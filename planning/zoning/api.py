@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.models import Fabric
-from planning.zoning.exports import FORMATS, ExportRefused, zoning_export
+from planning.zoning.exports import FORMATS, XLSX, ExportRefused, zoning_export
 from planning.zoning.plan import zoning_plan
 
 
@@ -78,7 +78,11 @@ class ZoningExportView(APIView):
             OpenApiParameter("since", str, enum=["last"], required=False),
             OpenApiParameter("remove", bool, required=False),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, XLSX): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "text/plain"): OpenApiTypes.STR,  # the scripts and storage host commands
+        },
     )
     def get(self, request: Request, pk: int) -> HttpResponse | Response:
         fabric = get_object_or_404(Fabric, pk=pk)

@@ -390,6 +390,15 @@ def test_a_storage_ports_wwpn_follows_it_to_another_fabric(api):
     assert Wwpn.objects.get(storage_port=storage_port).fabric == new_fabric
 
 
+def test_a_storage_port_without_a_wwpn_reads_null_and_writing_null_keeps_it(api):
+    storage_port = StoragePortFactory()
+    assert api.get(f"/api/storage-ports/{storage_port.pk}/").json()["wwpn"] is None
+    api.patch(f"/api/storage-ports/{storage_port.pk}/", {"wwpn": "5005076801234567"}, format="json")
+    response = api.patch(f"/api/storage-ports/{storage_port.pk}/", {"wwpn": None}, format="json")
+    assert response.status_code == 200
+    assert response.json()["wwpn"] == "5005076801234567"
+
+
 def test_a_storage_ports_duplicate_wwpn_saves_nothing(api):
     taken = wwpn_create(port=PortFactory())
     body = {"array": "fs9k1", "name": "n9p9", "fabric": FabricFactory().pk, "wwpn": taken.value}

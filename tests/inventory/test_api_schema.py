@@ -42,14 +42,21 @@ def test_every_operation_documents_its_errors(schema):
     assert codes("/api/auth/token/", "post") == {"200", "400", "429"}
     error = schema["paths"]["/api/frames/{id}/"]["delete"]["responses"]["409"]
     assert error["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
-    invalid = schema["paths"]["/api/frames/"]["post"]["responses"]["400"]
-    assert invalid["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ValidationError"
-    }
+
+    def invalid(path: str) -> dict:
+        return schema["paths"][path]["post"]["responses"]["400"]["content"]["application/json"]
+
+    assert invalid("/api/lpars/")["schema"] == {"$ref": "#/components/schemas/ValidationError"}
     assert schema["components"]["schemas"]["ValidationError"]["additionalProperties"] == {
         "type": "array",
         "items": {"type": "string"},
     }
+    # A list field's messages come by position (a frame's compatibility modes).
+    nested = {"$ref": "#/components/schemas/NestedValidationError"}
+    assert invalid("/api/frames/")["schema"] == nested
+    assert invalid("/api/migration-batches/")["schema"] == nested
+    # A form-only operation says that a JSON body is refused.
+    assert "415" in schema["paths"]["/api/workbook/import/"]["post"]["responses"]
 
 
 def test_a_related_object_is_written_as_an_id_and_read_as_a_brief_object(schema):

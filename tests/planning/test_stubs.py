@@ -268,3 +268,15 @@ def test_an_lpar_that_is_no_twin_has_no_runbook(api, demo):
     response = api.get(f"/api/lpars/{demo['server1'].pk}/failover-runbook/")
     assert response.status_code == 400
     assert "server1 is not a stub twin" in response.json()["non_field_errors"][0]
+
+
+def test_the_runbook_text_errors_in_json(api, demo):
+    """The error contract holds when the text was asked for: a 400 and a 404 answer JSON."""
+    refused = api.get(f"/api/lpars/{demo['server1'].pk}/failover-runbook/?format=text")
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/json"
+    assert "server1 is not a stub twin" in refused.json()["non_field_errors"][0]
+    missing = api.get("/api/lpars/0/failover-runbook/", HTTP_ACCEPT="text/plain")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/json"
+    assert "detail" in missing.json()
