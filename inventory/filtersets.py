@@ -4,9 +4,11 @@ Each takes `q` (free text over the model's main text fields), its fields by valu
 objects both by id (`frame=3`) and by name (`frame__name=p750-a`).
 """
 
+from typing import Any
+
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Field, Q, QuerySet
 
 from inventory import choices
 from inventory.identifiers import wwpn_normalize
@@ -35,13 +37,13 @@ class SearchFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
 
     @classmethod
-    def filter_for_lookup(cls, field, lookup_type):
+    def filter_for_lookup(cls, field: Field[Any, Any], lookup_type: str) -> Any:
         if field.is_relation and field.many_to_one and lookup_type == "exact":
             label = f"{field.verbose_name} (id)".capitalize()
             return django_filters.NumberFilter, {"label": label}
         return super().filter_for_lookup(field, lookup_type)
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         value = value.strip()
         if not value:
             return queryset
@@ -122,7 +124,7 @@ class PortFilterSet(SearchFilterSet):
 class VlanFilterSet(SearchFilterSet):
     search_fields = ("name",)
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         if value.strip().isdigit():
             return queryset.filter(Q(vlan_id=int(value)) | Q(name__icontains=value.strip()))
         return super().search(queryset, name, value)
@@ -166,7 +168,7 @@ class LparFilterSet(SearchFilterSet):
         field_name="stub_of", lookup_expr="isnull", exclude=True, label="Is a stub twin"
     )
 
-    def on_vlan(self, queryset, name, value):
+    def on_vlan(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return queryset.filter(
             Q(virtual_adapters__pvid=value) | Q(virtual_adapters__vlans__vlan_id=value)
         ).distinct()
@@ -185,7 +187,7 @@ class VirtualAdapterFilterSet(SearchFilterSet):
     vlan = django_filters.NumberFilter(method="on_vlan", label="On VLAN")
     wwpn = django_filters.CharFilter(field_name="wwpns__value", label="WWPN")
 
-    def on_vlan(self, queryset, name, value):
+    def on_vlan(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return queryset.filter(Q(pvid=value) | Q(vlans__vlan_id=value)).distinct()
 
     class Meta:
@@ -202,11 +204,11 @@ class WwpnFilterSet(SearchFilterSet):
         field_name="fabric", lookup_expr="isnull", label="Not on a fabric"
     )
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         digits = "".join(ch for ch in value.lower() if ch in "0123456789abcdef")
         return queryset.filter(value__icontains=digits) if digits else queryset
 
-    def exact_wwpn(self, queryset, name, value):
+    def exact_wwpn(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         try:
             return queryset.filter(value=wwpn_normalize(value))
         except ValidationError:

@@ -1,6 +1,8 @@
 """Forms of the inventory pages. Model validation (`full_clean()`) runs in every ModelForm, so a
 rule that fails is shown next to its field; writes with side rows go through the services."""
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -55,7 +57,7 @@ class ListField(forms.CharField):
 class InventoryForm(forms.ModelForm):
     """A model form that saves through `save_checked()`, which services may extend."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         bootstrap(self.fields)
 
@@ -82,7 +84,7 @@ class HmcForm(InventoryForm):
         fields = ["name", "host", "ssh_port", "username", "password", "private_key",
                   "rest_port", "version", "host_key"]  # fmt: skip
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Secrets are write-only: the form never sends a stored one back to the browser.
         for name in Hmc.SECRET_FIELDS:
@@ -116,7 +118,7 @@ class LparForm(InventoryForm):
                   "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp",
                   "max_virtual_slots", "profile_name", "stub_of", "notes"]  # fmt: skip
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         pools = SharedProcessorPool.objects.select_related("frame")
         if self.instance.frame_id:
@@ -139,7 +141,7 @@ class PortForm(InventoryForm):
         model = Port
         fields = ["adapter", "name", "wwpn", "fabric", "mac", "switch_port", "speed_gbps"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         current = (
             Wwpn.objects.filter(port_id=self.instance.pk).first() if self.instance.pk else None
@@ -168,7 +170,7 @@ class StoragePortForm(InventoryForm):
         model = StoragePort
         fields = ["array", "name", "wwpn", "fabric"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         current = (
             Wwpn.objects.filter(storage_port_id=self.instance.pk).first()
@@ -214,7 +216,7 @@ class VirtualAdapterForm(InventoryForm):
                   "vswitch", "trunk_priority", "physical_port", "backing_devices",
                   "device_name"]  # fmt: skip
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         lpars = Lpar.objects.select_related("frame")
         frame_id = self.instance.lpar.frame_id if self.instance.lpar_id else None

@@ -6,8 +6,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
@@ -23,13 +25,15 @@ class ChangeContext(models.Model):
         abstract = True
 
 
-def tracked(**kwargs) -> HistoricalRecords:
+def tracked(**kwargs: Any) -> HistoricalRecords:
     """The HistoricalRecords every inventory model declares."""
     return HistoricalRecords(bases=[ChangeContext], **kwargs)
 
 
 @contextmanager
-def change_author(*, user, request_id: str) -> Iterator[None]:
+def change_author(
+    *, user: AbstractBaseUser | AnonymousUser | None, request_id: str
+) -> Iterator[None]:
     """Credit the changes made inside the block to `user`, tagged with `request_id`, as if a
     request of theirs made them: for work a worker does on someone's behalf."""
     context = HistoricalRecords.context
@@ -45,7 +49,7 @@ def change_author(*, user, request_id: str) -> Iterator[None]:
 
 
 @receiver(pre_create_historical_record)
-def _tag_with_request(sender, history_instance, **kwargs) -> None:
+def _tag_with_request(sender: type[models.Model], history_instance: Any, **kwargs: Any) -> None:
     request = getattr(HistoricalRecords.context, "request", None)
     history_instance.request_id = getattr(request, "id", "") or ""
 
@@ -57,18 +61,20 @@ ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 class Change:
     """One historical row, with what it changed compared with the row before it."""
 
-    record: models.Model
+    record: Any  # a row of the historical model simple-history builds at run time
     model_name: str
     action: str
     changes: list[tuple[str, object, object]]
 
     @property
     def when(self) -> datetime:
-        return self.record.history_date
+        when: datetime = self.record.history_date
+        return when
 
     @property
-    def user(self):
-        return self.record.history_user
+    def user(self) -> AbstractBaseUser | None:
+        user: AbstractBaseUser | None = self.record.history_user
+        return user
 
     @property
     def object_label(self) -> str:
@@ -81,10 +87,11 @@ class Change:
     def object_url(self) -> str | None:
         if self.record.history_type == "-":
             return None
-        return self.record.instance.get_absolute_url()
+        url: str = self.record.instance.get_absolute_url()
+        return url
 
 
-def change_of(record, model_name: str, hidden: tuple[str, ...] = ()) -> Change:
+def change_of(record: Any, model_name: str, hidden: tuple[str, ...] = ()) -> Change:
     changes = []
     previous = record.prev_record if record.history_type == "~" else None
     if previous is not None:
@@ -99,6 +106,11 @@ def tracked_models() -> list[type[models.Model]]:
         for model in apps.get_app_config("inventory").get_models()
         if hasattr(model._meta, "simple_history_manager_attribute")
     ]
+
+
+def history_manager(model: type[models.Model]) -> Any:
+    """The manager of `model`'s historical rows (simple-history adds it under a name it records)."""
+    return getattr(model, model._meta.simple_history_manager_attribute)  # type: ignore[attr-defined]
 
 
 def history_list(
@@ -116,7 +128,7 @@ def history_list(
     for tracked_model in tracked_models():
         if model and tracked_model._meta.model_name != model:
             continue
-        queryset = tracked_model.history.select_related("history_user")
+        queryset = history_manager(tracked_model).select_related("history_user")
         if user:
             queryset = queryset.filter(history_user__username=user)
         if since:
@@ -126,7 +138,7 @@ def history_list(
         if request_id:
             queryset = queryset.filter(request_id=request_id)
         rows += [
-            (record, tracked_model._meta.verbose_name)
+            (record, str(tracked_model._meta.verbose_name))
             for record in queryset.order_by("-history_date")[: offset + limit]
         ]
     rows.sort(key=lambda pair: pair[0].history_date, reverse=True)

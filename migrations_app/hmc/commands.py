@@ -69,7 +69,7 @@ def line_shown(words: Sequence[str]) -> str:
     return " ".join(shown)
 
 
-def _checked(value: str, pattern: re.Pattern, what: str) -> str:
+def _checked(value: str, pattern: re.Pattern[str], what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise HmcCommandError(f"{what} {value!r} is not something the HMC accepts.")
     return value
@@ -275,7 +275,7 @@ def mksyscfg_lpar(*, system: str, attributes: Attributes) -> Command:
     """`mksyscfg -r lpar -m SYS -i "…"`: a new partition and its profile. Refused before it is
     sent when an attribute the HMC requires is missing; `lpar_id` is optional (the HMC picks
     one)."""
-    required = MKSYSCFG_REQUIRED
+    required: tuple[str, ...] = MKSYSCFG_REQUIRED
     if attributes.get("proc_mode") == "shared":
         required += MKSYSCFG_SHARED
     missing = [name for name in required if name not in attributes]
@@ -283,7 +283,7 @@ def mksyscfg_lpar(*, system: str, attributes: Attributes) -> Command:
         raise HmcCommandError(f"A new partition needs {', '.join(missing)}.")
     lpar_name_checked(str(attributes["name"]))
     if "lpar_id" in attributes:
-        number_checked(int(attributes["lpar_id"]), "LPAR id")
+        number_checked(int(str(attributes["lpar_id"])), "LPAR id")
     return Command(
         ("mksyscfg", "-r", "lpar", "-m", system_checked(system), "-i",
          attributes_render(attributes))
