@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +31,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from lpmplanner.permissions import require
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
@@ -139,11 +140,6 @@ def object_type_or_404(slug: str) -> ObjectType:
     if slug not in BY_SLUG:
         raise Http404(f"There is no inventory list called {slug}.")
     return BY_SLUG[slug]
-
-
-def require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def index(request: HttpRequest) -> HttpResponse:

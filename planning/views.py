@@ -6,7 +6,7 @@ from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from inventory.choices import VirtualAdapterKind
 from inventory.models import Frame, Lpar
 from lpmplanner.exceptions import Conflict
+from lpmplanner.permissions import require
 from planning import (
     cache,
     checks,
@@ -44,11 +45,6 @@ ADJUST_EVACUATION = "planning.change_evacuationplan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TWINS_PER_PAGE = 50
 VIOLATIONS_PER_PAGE = 100
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def _errors(error: ValidationError | Conflict) -> list[str]:
@@ -96,7 +92,7 @@ def checks_page(request: HttpRequest) -> HttpResponse:
 
 
 def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "planning.change_enumerationscheme")
+    require(request, "planning.change_enumerationscheme")
     scheme = get_object_or_404(EnumerationScheme, pk=pk)
     form = SchemeForm(request.POST or None, instance=scheme)
     if request.method == "POST" and form.is_valid():
@@ -133,7 +129,7 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def lpar_stub_twin(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, MANAGE_TWINS)
+    require(request, MANAGE_TWINS)
     lpar = get_object_or_404(Lpar, pk=pk)
     form = DestinationForm(request.POST)
     if not form.is_valid():
@@ -151,7 +147,7 @@ def lpar_stub_twin(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def lpar_refresh_twin(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, MANAGE_TWINS)
+    require(request, MANAGE_TWINS)
     twin = get_object_or_404(Lpar, pk=pk)
     try:
         stubs.stub_twin_refresh(twin=twin)
@@ -175,7 +171,7 @@ def lpar_runbook(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def frame_stub_twins(request: HttpRequest) -> HttpResponse:
-    _require(request, MANAGE_TWINS)
+    require(request, MANAGE_TWINS)
     form = BulkTwinForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose both frames.")
@@ -253,7 +249,7 @@ def frame_evacuation(request: HttpRequest, pk: int) -> HttpResponse:
     frame = get_object_or_404(Frame, pk=pk)
     form = EvacuationForm(request.POST or None, frame=frame)
     if request.method == "POST":
-        _require(request, PLAN_EVACUATION)
+        require(request, PLAN_EVACUATION)
         if form.is_valid():
             try:
                 plan = evacuation.evacuation_plan_create(
@@ -289,7 +285,7 @@ def evacuation_plan_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def evacuation_plan_move(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, ADJUST_EVACUATION)
+    require(request, ADJUST_EVACUATION)
     plan = get_object_or_404(EvacuationPlan, pk=pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
