@@ -3,11 +3,13 @@
 
 import operator
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import connections, models, router, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q, RestrictedError
+from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
@@ -15,6 +17,7 @@ from inventory.choices import VirtualAdapterKind, VirtualAdapterRole
 from inventory.identifiers import wwpn_normalize
 from inventory.models import Fabric, Port, StoragePort, VirtualAdapter, Vlan, Wwpn
 from inventory.models.base import constraint_field
+from lpmplanner.exceptions import Conflict
 
 
 def object_save(*, instance: models.Model) -> models.Model:
@@ -22,6 +25,31 @@ def object_save(*, instance: models.Model) -> models.Model:
     instance.full_clean()
     instance.save()
     return instance
+
+
+def object_delete(*, instance: models.Model) -> None:
+    """Delete a row and what cascades with it, all or nothing; Conflict, counting them, when
+    other rows still need it (a protected or restricted reference): the browser shows the
+    message, the API answers 409 with it."""
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError as error:
+        raise Conflict(_still_used(instance, error.protected_objects)) from None
+    except RestrictedError as error:
+        raise Conflict(_still_used(instance, error.restricted_objects)) from None
+
+
+def _still_used(instance: models.Model, blocking: Iterable[models.Model]) -> str:
+    counts = Counter(type(obj) for obj in blocking)
+    users = ", ".join(
+        f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}"
+        for model, n in sorted(counts.items(), key=lambda item: item[0]._meta.label)
+    )
+    return (
+        f"{capfirst(instance._meta.verbose_name)} {instance} is still used by {users}; "
+        "change or delete those first."
+    )
 
 
 BULK_BATCH = 500

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, ProtectedError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
@@ -31,6 +31,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from lpmplanner.exceptions import Conflict
 from lpmplanner.permissions import require
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
@@ -318,12 +319,9 @@ def object_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         label = str(instance)
         try:
-            instance.delete()
-        except ProtectedError as error:
-            blockers = ", ".join(str(o) for o in list(error.protected_objects)[:10])
-            messages.error(
-                request, f"{label} is still used by: {blockers}. Move or delete them first."
-            )
+            services.object_delete(instance=instance)
+        except Conflict as error:
+            messages.error(request, str(error))
             return redirect(instance.get_absolute_url())
         messages.success(request, f"Deleted {object_type.model._meta.verbose_name} {label}.")
         return redirect(f"inventory:{object_type.model_name}-list")

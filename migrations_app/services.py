@@ -8,14 +8,15 @@ from decimal import Decimal
 import asyncssh
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from inventory.choices import ProcMode, VirtualAdapterKind, VirtualAdapterRole
 from inventory.history import change_author
 from inventory.models import Hmc, Lpar, Wwpn
-from inventory.services import object_save, vfc_wwpns_set
+from inventory.services import object_delete, object_save, vfc_wwpns_set
+from lpmplanner.exceptions import Conflict
 from migrations_app import discovery
 from migrations_app.hmc import commands
 from migrations_app.hmc.client import HmcClient
@@ -214,10 +215,9 @@ def drift_item_resolve(*, item: DriftItem, accept: bool, user=None) -> DriftItem
             discovery.plan_value_set(obj, item.field, item.hmc_value)
         else:
             try:
-                obj.delete()
-            except ProtectedError:
-                message = f"{item.label} is still used: remove what uses it first."
-                raise ValidationError(message) from None
+                object_delete(instance=obj)
+            except Conflict as error:
+                raise ValidationError(str(error)) from None
     item.resolution = DriftItem.Resolution.ACCEPTED if accept else DriftItem.Resolution.KEPT
     item.resolved_by = user
     item.save(update_fields=["resolution", "resolved_by"])

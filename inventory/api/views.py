@@ -1,16 +1,12 @@
 """The inventory's REST collections: one viewset per model, filtered by the same FilterSets as
 the list pages, each list fetched in a fixed number of queries however many rows it holds."""
 
-from collections import Counter
-from collections.abc import Iterable
-
 from django.db import transaction
-from django.db.models import Model, ProtectedError, RestrictedError
-from django.utils.text import capfirst
+from django.db.models import Model
 from rest_framework import mixins, viewsets
 from rest_framework.serializers import BaseSerializer
 
-from inventory import filtersets
+from inventory import filtersets, services
 from inventory.api import serializers
 from inventory.models import (
     Adapter,
@@ -27,7 +23,6 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
-from lpmplanner.exceptions import Conflict
 from lpmplanner.security.stepup import step_up_demand
 
 
@@ -44,25 +39,7 @@ class AtomicWritesMixin:
             serializer.save()
 
     def perform_destroy(self, instance: Model) -> None:
-        try:
-            with transaction.atomic():
-                instance.delete()
-        except ProtectedError as error:
-            raise Conflict(_in_use(instance, error.protected_objects)) from None
-        except RestrictedError as error:
-            raise Conflict(_in_use(instance, error.restricted_objects)) from None
-
-
-def _in_use(instance: Model, blocking: Iterable[Model]) -> str:
-    counts = Counter(type(obj) for obj in blocking)
-    users = ", ".join(
-        f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}"
-        for model, n in sorted(counts.items(), key=lambda item: item[0]._meta.label)
-    )
-    return (
-        f"{capfirst(instance._meta.verbose_name)} {instance} is still used by {users}; "
-        "change or delete those first."
-    )
+        services.object_delete(instance=instance)  # Conflict (409) while other rows need it
 
 
 class InventoryViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
