@@ -240,11 +240,10 @@ class VirtualAdapterForm(InventoryForm):
     @transaction.atomic
     def save_checked(self):
         adapter = self.save(commit=False)
-        is_vfc_client = adapter.kind == "vfc" and adapter.role == "client"
         return services.virtual_adapter_save(
             adapter=adapter,
             vlans=self.cleaned_data.get("vlans"),
-            wwpns=self.wwpn_pair() if is_vfc_client else [],
+            wwpns=self.wwpn_pair() if adapter.is_vfc_client else [],
         )
 
 

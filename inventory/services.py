@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from inventory.choices import VirtualAdapterKind, VirtualAdapterRole
+from inventory.choices import VirtualAdapterKind
 from inventory.identifiers import wwpn_normalize
 from inventory.models import Fabric, Port, StoragePort, VirtualAdapter, Vlan, Wwpn
 from inventory.models.base import constraint_field
@@ -357,9 +357,7 @@ def virtual_adapter_save(
     A vFC client adapter always has exactly two WWPNs: creating one needs both, and an update
     that gives `wwpns` replaces the pair. Other kinds refuse WWPNs.
     """
-    is_vfc_client = (
-        adapter.kind == VirtualAdapterKind.VFC and adapter.role == VirtualAdapterRole.CLIENT
-    )
+    is_vfc_client = adapter.is_vfc_client
     if wwpns is not None and not is_vfc_client:
         if wwpns:
             raise ValidationError({"wwpns": "Only a vFC client adapter has a WWPN pair."})

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from inventory.choices import ProcMode, VirtualAdapterKind, VirtualAdapterRole
 from inventory.history import change_author
-from inventory.models import Hmc, Lpar, Wwpn
+from inventory.models import Hmc, Lpar, VirtualAdapter, Wwpn
 from inventory.services import object_delete, object_save, vfc_wwpns_set
 from lpmplanner.exceptions import Conflict
 from migrations_app import discovery
@@ -323,9 +323,9 @@ def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
             for a in client.virtual_fc_adapters(system=frame.name)
             if a.lpar_id == lpar.lpar_id and a.role == "client"
         }
-    clients = lpar.virtual_adapters.filter(
-        kind=VirtualAdapterKind.VFC, role=VirtualAdapterRole.CLIENT
-    ).prefetch_related("wwpns__fabric")
+    clients = lpar.virtual_adapters.filter(VirtualAdapter.VFC_CLIENT).prefetch_related(
+        "wwpns__fabric"
+    )
     with transaction.atomic():
         for adapter in clients:
             pair = assigned.get(adapter.slot)

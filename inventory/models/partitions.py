@@ -335,6 +335,19 @@ class VirtualAdapter(InventoryModel):
     def __str__(self) -> str:
         return f"{self.lpar} {self.get_kind_display()} slot {self.slot}"
 
+    # The one adapter that holds a WWPN pair: a virtual Fibre Channel client. VFC_CLIENT says
+    # the same in a query.
+    VFC_CLIENT = Q(kind=VirtualAdapterKind.VFC, role=VirtualAdapterRole.CLIENT)
+
+    @staticmethod
+    def vfc_client(kind: str, role: str) -> bool:
+        """Whether an adapter of this kind and role is a vFC client (rows not made yet too)."""
+        return kind == VirtualAdapterKind.VFC and role == VirtualAdapterRole.CLIENT
+
+    @property
+    def is_vfc_client(self) -> bool:
+        return self.vfc_client(self.kind, self.role)
+
     @property
     def vlan_ids(self) -> list[int]:
         """The PVID and the tagged VLANs, as numbers."""
@@ -379,10 +392,7 @@ class VirtualAdapter(InventoryModel):
                 errors["physical_port"] = f"{port} is not a Fibre Channel port."
             elif lpar is not None and port.adapter.owner_id != lpar.pk:
                 errors["physical_port"] = f"{port} is not owned by {lpar.name}."
-        is_vfc_client = (
-            self.kind == VirtualAdapterKind.VFC and self.role == VirtualAdapterRole.CLIENT
-        )
-        if self.pk and not is_vfc_client and self.wwpns.exists():
+        if self.pk and not self.is_vfc_client and self.wwpns.exists():
             errors["kind"] = (
                 "Only a vFC client adapter has a WWPN pair: remove this adapter's WWPNs before "
                 "changing its kind or role."

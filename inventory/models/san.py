@@ -224,7 +224,7 @@ class Wwpn(InventoryModel):
             raise ValidationError({"port": "Only a Fibre Channel port has a WWPN."})
         if self.virtual_adapter is not None:
             adapter = self.virtual_adapter
-            if adapter.kind != "vfc" or adapter.role != "client":
+            if not adapter.is_vfc_client:
                 raise ValidationError(
                     {"virtual_adapter": "Only a vFC client adapter has a WWPN pair."}
                 )

@@ -748,8 +748,8 @@ class ImportRun:
     def _pair_given(self, spec: c.SheetSpec, pending: _Pending) -> bool:
         values, adapter = pending.values, pending.instance
         pair = [values.get("wwpn1", ""), values.get("wwpn2", "")]
-        is_client = adapter.kind == VirtualAdapterKind.VFC and (
-            (adapter.role or VirtualAdapterRole.CLIENT) == VirtualAdapterRole.CLIENT
+        is_client = VirtualAdapter.vfc_client(
+            adapter.kind, adapter.role or VirtualAdapterRole.CLIENT
         )
         if is_client and not all(pair):
             self.problem(spec, pending.number, "wwpn1", "a vFC client adapter needs its two WWPNs")
