@@ -3,7 +3,6 @@
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 
 import asyncssh
 from django.core.exceptions import ValidationError
@@ -241,41 +240,9 @@ def hmc_syncs_due(*, now=None) -> list[HmcSync]:
     return started
 
 
-# Sharing mode of a new partition: shared processors uncapped (weight 128), dedicated ones
-# keep their idle processors, as the HMC's own wizard proposes.
-SHARED_SHARING_MODE, SHARED_UNCAP_WEIGHT = "uncap", 128
-DEDICATED_SHARING_MODE = "keep_idle_procs"
-MIN_PROC_UNITS = Decimal("0.1")  # enough for one virtual processor on every generation
-
-
-def partition_attributes(*, lpar: Lpar) -> dict:
-    """The `mksyscfg -r lpar` attributes of a planned partition: minimum, desired and maximum
-    memory, processors and processing units (desired = the plan; minimum the least it can
-    start with; maximum twice the plan, room for DLPAR), its sharing mode, and its virtual
-    adapters as the HMC takes them."""
-    frame = lpar.frame
-    dedicated = lpar.proc_mode == ProcMode.DEDICATED
-    region = frame.memory_region_mb or 256
-    memory = lpar.memory_mb
-    attributes: dict = {
-        "name": lpar.name, "lpar_id": lpar.lpar_id, "profile_name": lpar.profile_name or "default",
-        "lpar_env": {"vios": "vioserver", "ibmi": "os400"}.get(lpar.kind, "aixlinux"),
-        "min_mem": max(region, memory // 2 // region * region), "desired_mem": memory,
-        "max_mem": memory * 2, "proc_mode": "ded" if dedicated else "shared",
-        "min_procs": 1, "desired_procs": lpar.virtual_procs, "max_procs": lpar.virtual_procs * 2,
-    }  # fmt: skip
-    if dedicated:
-        attributes["sharing_mode"] = DEDICATED_SHARING_MODE
-    else:
-        attributes.update(
-            min_proc_units=str(MIN_PROC_UNITS), desired_proc_units=str(lpar.proc_units),
-            max_proc_units=str(Decimal(lpar.virtual_procs * 2)),
-            sharing_mode=SHARED_SHARING_MODE, uncap_weight=SHARED_UNCAP_WEIGHT,
-        )  # fmt: skip
-        if lpar.shared_pool_id:
-            attributes["shared_proc_pool_name"] = lpar.shared_pool.name
-    attributes["lpar_proc_compat_mode"] = lpar.compat_mode
-    attributes["max_virtual_slots"] = lpar.max_virtual_slots
+def partition_attributes(*, lpar: Lpar) -> dict[str, str | int | list[str]]:
+    """The `mksyscfg -r lpar` attributes of a planned partition (`commands.mksyscfg_lpar_
+    attributes` says which), with its virtual adapters as the HMC takes them."""
     adapters = lpar.virtual_adapters.select_related("remote_lpar").prefetch_related("vlans")
     eth, scsi, fc = [], [], []
     for a in adapters.order_by("slot"):
@@ -295,14 +262,16 @@ def partition_attributes(*, lpar: Lpar) -> dict:
                 scsi.append(commands.virtual_scsi_element(**remote))
             elif a.kind == VirtualAdapterKind.VFC:
                 fc.append(commands.virtual_fc_element(**remote))
-    for name, values in (
-        ("virtual_eth_adapters", eth),
-        ("virtual_scsi_adapters", scsi),
-        ("virtual_fc_adapters", fc),
-    ):
-        if values:
-            attributes[name] = values
-    return attributes
+    return commands.mksyscfg_lpar_attributes(
+        name=lpar.name, lpar_id=lpar.lpar_id, profile_name=lpar.profile_name or "default",
+        kind=lpar.kind, memory_mb=lpar.memory_mb,
+        memory_region_mb=lpar.frame.memory_region_mb or 256,
+        dedicated=lpar.proc_mode == ProcMode.DEDICATED, proc_units=lpar.proc_units,
+        virtual_procs=lpar.virtual_procs,
+        shared_pool=lpar.shared_pool.name if lpar.shared_pool_id else None,
+        compat_mode=lpar.compat_mode, max_virtual_slots=lpar.max_virtual_slots,
+        eth=eth, scsi=scsi, fc=fc,
+    )  # fmt: skip
 
 
 def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
