@@ -1,22 +1,20 @@
 """Writes to the inventory: each business operation validates every row it touches
 (`full_clean()`) and changes them together or not at all."""
 
-import operator
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import connections, models, router, transaction
-from django.db.models import ProtectedError, Q, RestrictedError
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
+from inventory.bulk_validation import BULK_BATCH, bulk_errors
 from inventory.choices import VirtualAdapterKind
 from inventory.identifiers import wwpn_normalize
 from inventory.models import Fabric, Port, StoragePort, VirtualAdapter, Vlan, Wwpn
-from inventory.models.base import constraint_field
 from lpmplanner.exceptions import Conflict
 
 
@@ -52,158 +50,6 @@ def _still_used(instance: models.Model, blocking: Iterable[models.Model]) -> str
     )
 
 
-BULK_BATCH = 500
-_LOOKUPS = {
-    "exact": operator.eq, "in": lambda value, wanted: value in wanted, "gt": operator.gt,
-    "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
-    "regex": lambda value, wanted: re.search(wanted, value) is not None,
-}  # fmt: skip
-
-
-def _lookup_holds(path: str, wanted, instance: models.Model) -> bool | None:
-    name, _, lookup = path.partition("__")
-    try:
-        field = instance._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    if not field.concrete:
-        return None
-    value = getattr(instance, field.attname)
-    if lookup == "isnull":
-        return (value is None) == wanted
-    test = _LOOKUPS.get(lookup or "exact")
-    if test is None or value is None or hasattr(wanted, "resolve_expression"):
-        return None
-    return test(value, wanted)
-
-
-def _holds(condition: Q, instance: models.Model) -> bool | None:
-    """Whether `instance` meets `condition`, worked out in Python; None when it cannot be (a
-    lookup across a relation, an expression, a null compared), and the database must say."""
-    if condition.connector not in (Q.AND, Q.OR):
-        return None
-    results = set()
-    for child in condition.children:
-        if isinstance(child, Q):
-            results.add(_holds(child, instance))
-        else:
-            results.add(_lookup_holds(*child, instance))
-    # One false part decides an AND, one true part an OR, whatever the parts Python cannot judge.
-    decisive = condition.connector == Q.OR
-    if decisive in results:
-        met = decisive
-    elif None in results:
-        return None
-    else:
-        met = not decisive
-    return not met if condition.negated else met
-
-
-def _row_errors(instances: Sequence[models.Model], model: type[models.Model]) -> dict[int, dict]:
-    """Per-row rules: fields, clean(), related rows that exist, check constraints. Related rows
-    and checks are proved with one query per foreign key, not one per row."""
-    errors: dict[int, dict] = {}
-    foreign = [
-        f
-        for f in model._meta.concrete_fields
-        if (f.many_to_one or f.one_to_one) and not f.primary_key
-    ]
-    for field in foreign:
-        target = field.remote_field.field_name
-        values = {getattr(i, field.attname) for i in instances} - {None}
-        found = set(
-            field.remote_field.model._base_manager.filter(**{f"{target}__in": values})
-            .complex_filter(field.get_limit_choices_to())
-            .values_list(target, flat=True)
-        )
-        for index, instance in enumerate(instances):
-            value = getattr(instance, field.attname)
-            if value is None and not field.blank:
-                message = field.error_messages["blank" if field.null else "null"]
-            elif value is not None and value not in found:
-                message = field.error_messages["invalid"] % {
-                    "model": field.remote_field.model._meta.verbose_name, "pk": value,
-                    "field": target, "value": value,
-                }  # fmt: skip
-            else:
-                continue
-            errors.setdefault(index, {}).setdefault(field.name, []).append(message)
-    exclude = {f.name for f in foreign}
-    using = router.db_for_write(model)
-    checks = [c for c in model._meta.constraints if isinstance(c, models.CheckConstraint)]
-    for index, instance in enumerate(instances):
-        found = errors.setdefault(index, {})
-        try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                found.setdefault(name, []).extend(messages)
-        for check in checks:
-            met = _holds(check.condition, instance)
-            if met is None:
-                try:
-                    check.validate(model, instance, using=using)
-                except ValidationError:
-                    met = False
-            if met is False:
-                name = constraint_field(check)
-                found.setdefault(name, []).append(check.get_violation_error_message())
-    return {index: found for index, found in errors.items() if found}
-
-
-def _unique_rules(model: type[models.Model]) -> list[tuple[tuple, Q | None, str, str | None]]:
-    """(fields, condition, error field, message or None for the field's own) of every rule."""
-    rules = [
-        ((f,), None, f.name, None)
-        for f in model._meta.concrete_fields
-        if f.unique and not f.primary_key
-    ]
-    for constraint in model._meta.constraints:
-        if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
-            fields = tuple(model._meta.get_field(name) for name in constraint.fields)
-            message = constraint.get_violation_error_message()
-            rules.append((fields, constraint.condition, constraint_field(constraint), message))
-    return rules
-
-
-def _unique_errors(instances: Sequence[models.Model], model: type[models.Model]) -> dict[int, dict]:
-    """Uniqueness proved set-wise: against the stored rows (one query per rule and batch) and
-    within the batch itself, where the first one wins. A stored row being changed does not
-    count against itself; it does against the others (the database checks each row as the
-    batch's UPDATE reaches it, so keys cannot be swapped within one batch)."""
-    errors: dict[int, dict] = {}
-    for fields, condition, name, message in _unique_rules(model):
-        attnames = [f.attname for f in fields]
-        keys: dict[int, tuple] = {}
-        for index, instance in enumerate(instances):
-            met = True if condition is None else _holds(condition, instance)
-            if met is None:
-                raise ValueError(f"{model.__name__}: cannot evaluate {condition} in Python.")
-            key = tuple(getattr(instance, a) for a in attnames)
-            if met and None not in key:
-                keys[index] = key
-        indexes = list(keys)
-        stored: dict[tuple, set] = {}
-        for start in range(0, len(indexes), BULK_BATCH):
-            chunk = [keys[i] for i in indexes[start : start + BULK_BATCH]]
-            rows = model._default_manager.filter(
-                **{f"{a}__in": {key[n] for key in chunk} for n, a in enumerate(attnames)}
-            )
-            if condition is not None:
-                rows = rows.filter(condition)
-            for pk, *key in rows.values_list("pk", *attnames):
-                stored.setdefault(tuple(key), set()).add(pk)
-        seen: set[tuple] = set()
-        for index, key in keys.items():
-            holders = stored.get(key, set()) - {instances[index].pk}
-            if holders or key in seen:
-                text = message or instances[index].unique_error_message(model, [fields[0].name])
-                errors.setdefault(index, {}).setdefault(name, []).append(text)
-            else:
-                seen.add(key)
-    return errors
-
-
 @transaction.atomic
 def objects_bulk_create(
     *, instances: Sequence[models.Model]
@@ -217,10 +63,7 @@ def objects_bulk_create(
     if not instances:
         return [], []
     model = type(instances[0])
-    errors = _row_errors(instances, model)
-    valid = [index for index in range(len(instances)) if index not in errors]
-    for index, found in _unique_errors([instances[i] for i in valid], model).items():
-        errors[valid[index]] = found
+    errors = bulk_errors(instances, model)
     refused = [(instances[index], ValidationError(found)) for index, found in errors.items()]
     created = [i for index, i in enumerate(instances) if index not in errors]
     request = getattr(HistoricalRecords.context, "request", None)
@@ -241,11 +84,7 @@ def objects_bulk_change(
     if not instances:
         return [], []
     model = type(instances[0])
-    errors = _row_errors(instances, model)
-    valid = [index for index in range(len(instances)) if index not in errors]
-    checked = [instances[i] for i in valid]
-    for index, found in _unique_errors(checked, model).items():
-        errors[valid[index]] = found
+    errors = bulk_errors(instances, model)
     refused = [(instances[index], ValidationError(found)) for index, found in errors.items()]
     changed = [i for index, i in enumerate(instances) if index not in errors]
     request = getattr(HistoricalRecords.context, "request", None)
