@@ -530,7 +530,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers for "django" (a console copy under DEBUG, mail to ADMINS) are
+        # dropped: its lines reach the root handler like every other, request id included.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 # Workers log through the same configuration rather than Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
