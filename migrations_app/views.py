@@ -285,18 +285,19 @@ def migration_submit(request: HttpRequest) -> HttpResponse:
         return render(request, "migrations_app/migration_new.html", context)
     lpar, destination = context["lpar"], context["destination"]
     validate_only = request.POST.get("action") == "validate"
+    waiting: dict[int, str] = {}
     try:
         job = lpm.migration_create(
             lpar=lpar, destination=destination, options=form.options(),
             requested_by=request.user, validate_only=validate_only,
-            confirm_warnings=form.cleaned_data["confirm_warnings"],
+            confirm_warnings=form.cleaned_data["confirm_warnings"], on_dispatched=waiting.update,
         )  # fmt: skip
     except ValidationError as error:
         context["refusal"] = wizard.Refusal.place(form, error)
     except Conflict as error:
         context.update(conflict=str(error), active=wizard.active_job(lpar=lpar))
     else:
-        notice = getattr(job, "dispatch_error", "")
+        notice = waiting.get(job.pk, "")
         if notice:
             messages.warning(request, f"Migration #{job.pk} is saved as pending. {notice}")
         else:

@@ -110,7 +110,7 @@ class MigrationJobSerializer(serializers.ModelSerializer):
     def get_notice(self, job: MigrationJob) -> str:
         """Set when the job could not be handed to a worker now (the broker is unreachable): it
         waits as pending and starts when the broker is back."""
-        return getattr(job, "dispatch_error", "")
+        return self.context.get("waiting", {}).get(job.pk, "")
 
 
 class MigrationJobDetailSerializer(MigrationJobSerializer):

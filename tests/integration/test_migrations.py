@@ -185,9 +185,10 @@ def test_a_worker_killed_mid_migration(estate, simulated, start_worker):
 def test_the_broker_down_at_submit_then_up(estate, simulated, start_worker):
     server1, p750b = estate
     simulated(migration_seconds=1)
+    waiting: dict[int, str] = {}
     with broker_unreachable():
-        job = migration_create(lpar=server1, destination=p750b)
-    assert "broker is unreachable" in job.dispatch_error
+        job = migration_create(lpar=server1, destination=p750b, on_dispatched=waiting.update)
+    assert "broker is unreachable" in waiting[job.pk]
     assert job_of(job.pk).state == S.PENDING
     start_worker()
 
