@@ -146,14 +146,15 @@ def _unique_rules(model: type[models.Model]) -> list[UniqueRule]:
     ]
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
-            fields = tuple(_concrete_field(model, name) for name in constraint.fields)
+            fields = tuple(concrete_field(model, name) for name in constraint.fields)
             condition = constraint.condition if isinstance(constraint.condition, Q) else None
             message = str(constraint.get_violation_error_message())
             rules.append((fields, condition, constraint_field(constraint), message))
     return rules
 
 
-def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+def concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field `name` of `model`, one with a column (a constraint names such fields)."""
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)  # a constraint names concrete fields
     return field

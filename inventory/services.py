@@ -3,6 +3,7 @@
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import connections, models, router, transaction
@@ -11,14 +12,17 @@ from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from inventory.bulk_validation import BULK_BATCH, bulk_errors
+from inventory.bulk_validation import BULK_BATCH, bulk_errors, concrete_field
 from inventory.choices import VirtualAdapterKind
+from inventory.history import history_manager
 from inventory.identifiers import wwpn_normalize
 from inventory.models import Fabric, Port, StoragePort, VirtualAdapter, Vlan, Wwpn
 from lpmplanner.exceptions import Conflict
 
+ModelT = TypeVar("ModelT", bound=models.Model)
 
-def object_save(*, instance: models.Model) -> models.Model:
+
+def object_save(*, instance: ModelT) -> ModelT:
     """Validate every rule of the model (fields, clean(), constraints) and save."""
     instance.full_clean()
     instance.save()
@@ -88,8 +92,8 @@ def objects_bulk_change(
     refused = [(instances[index], ValidationError(found)) for index, found in errors.items()]
     changed = [i for index, i in enumerate(instances) if index not in errors]
     request = getattr(HistoricalRecords.context, "request", None)
-    _rows_update(model, changed, [model._meta.get_field(name) for name in fields])
-    model.history.bulk_history_create(
+    _rows_update(model, changed, [concrete_field(model, name) for name in fields])
+    history_manager(model).bulk_history_create(
         changed, batch_size=BULK_BATCH, update=True,
         custom_historical_attrs={"request_id": getattr(request, "id", "") or ""},
     )  # fmt: skip
@@ -109,7 +113,7 @@ def virtual_adapters_vlans_add(*, tagged: Iterable[tuple[VirtualAdapter, Iterabl
         return
     history = VirtualAdapter.history.model
     adapter_ids = sorted({row.virtualadapter_id for row in rows})
-    created = {}
+    created: dict[int, Any] = {}  # historical rows by adapter id
     for start in range(0, len(adapter_ids), 2000):
         created.update(
             (record.id, record)
@@ -129,7 +133,9 @@ def virtual_adapters_vlans_add(*, tagged: Iterable[tuple[VirtualAdapter, Iterabl
 
 
 def _rows_update(
-    model: type[models.Model], instances: Sequence[models.Model], fields: Sequence[models.Field]
+    model: type[models.Model],
+    instances: Sequence[models.Model],
+    fields: Sequence[models.Field[Any, Any]],
 ) -> None:
     """Write `fields` of every instance, each its own values. On PostgreSQL one
     `UPDATE … FROM (VALUES …)` per batch: Django's bulk_update builds a CASE per row and field,
@@ -145,11 +151,12 @@ def _rows_update(
         return
     quote = connection.ops.quote_name
     pk = model._meta.pk
+    assert pk is not None  # a concrete model's
     columns = [pk, *fields]
     casts = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
-    names = ", ".join(quote(f.column) for f in columns)
+    names = ", ".join(quote(_column(f)) for f in columns)
     table = quote(model._meta.db_table)
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    assignments = ", ".join(f"{quote(_column(f))} = v.{quote(_column(f))}" for f in fields)
     with connection.cursor() as cursor:
         for start in range(0, len(instances), BULK_BATCH):
             batch = instances[start : start + BULK_BATCH]
@@ -159,10 +166,15 @@ def _rows_update(
                 for f in columns
             ]
             values = ", ".join([casts] * len(batch))
-            key = quote(pk.column)
+            key = quote(_column(pk))
             # Names come from the model and are quoted; every value is a bound parameter.
             sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names}) "  # noqa: S608
             cursor.execute(sql + f"WHERE {table}.{key} = v.{key}", params)
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    assert field.column is not None  # a concrete field's
+    return field.column
 
 
 def _wwpn_values(raw: Sequence[str], field: str) -> list[str]:
@@ -179,7 +191,7 @@ def _wwpn_values(raw: Sequence[str], field: str) -> list[str]:
     return values
 
 
-def _wwpn_taken_by_other(value: str, **owner) -> bool:
+def _wwpn_taken_by_other(value: str, **owner: models.Model) -> bool:
     return Wwpn.objects.filter(value=value).exclude(**owner).exists()
 
 
@@ -246,13 +258,13 @@ def _wwpn_pair_replace(
         )
     current = list(adapter.wwpns.all())
     kept_fabric = {w.value: w.fabric for w in current}
-    wanted = {position: value for position, value in enumerate(values, start=1)}
+    wanted: dict[int | None, str] = dict(enumerate(values, start=1))
     # Remove every row not already in its place first: a value may move between positions.
     for row in current:
         if wanted.get(row.position) != row.value:
             row.delete()
     in_place = {w.position: w for w in current if wanted.get(w.position) == w.value}
-    for position, value in wanted.items():
+    for position, value in enumerate(values, start=1):
         fabric = fabrics[position - 1] if fabrics is not None else kept_fabric.get(value)
         row = in_place.get(position) or Wwpn(
             virtual_adapter=adapter, value=value, position=position
@@ -274,7 +286,9 @@ _KEEP = object()
 
 
 @transaction.atomic
-def port_wwpn_set(*, port: Port, value: str | None, fabric=_KEEP) -> Wwpn | None:
+def port_wwpn_set(
+    *, port: Port, value: str | None, fabric: Fabric | object | None = _KEEP
+) -> Wwpn | None:
     """Give a physical FC port its WWPN (or remove it with `value=None`), and its fabric when
     `fabric` is given (None: on no fabric); without `fabric` the port keeps the one it has."""
     current = Wwpn.objects.filter(port=port).first()
@@ -285,7 +299,7 @@ def port_wwpn_set(*, port: Port, value: str | None, fabric=_KEEP) -> Wwpn | None
     [canonical] = _wwpn_values([value], "wwpn")
     row = current or Wwpn(port=port)
     row.value = canonical
-    if fabric is not _KEEP:
+    if fabric is None or isinstance(fabric, Fabric):
         row.fabric = fabric
     return _wwpn_row_save(row)
 
@@ -299,17 +313,24 @@ def storage_port_wwpn_set(*, storage_port: StoragePort, value: str) -> Wwpn:
     return _wwpn_row_save(row)
 
 
-def _bulk_changes(model: type[models.Model], changes: Mapping[str, object]) -> dict:
+def _bulk_changes(model: type[models.Model], changes: Mapping[str, object]) -> dict[str, Any]:
     """The changes as field values: unknown or read-only fields are refused, text converted."""
-    converted, errors = {}, {}
+    converted: dict[str, Any] = {}
+    errors: dict[str, str | list[str]] = {}
     for name, value in changes.items():
         try:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
             errors[name] = f"{model._meta.verbose_name} has no field {name}."
             continue
-        if not (field.concrete and field.editable) or field.primary_key or field.many_to_many:
-            errors[name] = f"{field.verbose_name} cannot be changed in a bulk edit."
+        if (
+            not isinstance(field, models.Field)
+            or not (field.concrete and field.editable)
+            or field.primary_key
+            or field.many_to_many
+        ):
+            label = getattr(field, "verbose_name", name)  # a relation's other side has none
+            errors[name] = f"{label} cannot be changed in a bulk edit."
             continue
         if field.is_relation:
             converted[name] = value
@@ -325,8 +346,8 @@ def _bulk_changes(model: type[models.Model], changes: Mapping[str, object]) -> d
 
 @transaction.atomic
 def objects_bulk_update(
-    *, queryset: models.QuerySet, changes: Mapping[str, object]
-) -> list[models.Model]:
+    *, queryset: models.QuerySet[ModelT], changes: Mapping[str, object]
+) -> list[ModelT]:
     """Set the same field values on every object of `queryset`, all or none.
 
     Every object is validated with the new values; the first invalid one stops the whole
@@ -357,6 +378,7 @@ def _field_label(model: type[models.Model], name: str) -> str:
     if name == NON_FIELD_ERRORS:
         return "rule"
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    return str(getattr(field, "verbose_name", name))  # a relation's other side has none

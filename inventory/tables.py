@@ -50,11 +50,13 @@ from lpmplanner.security.spreadsheets import csv_writer, xlsx_cell
 _MISSING = object()
 
 
-def _absolute_url(instance: models.Model) -> str:
-    """`get_absolute_url()`, without a `reverse()` per row for the inventory's detail pages."""
+def _absolute_url(instance: Any) -> str:
+    """`get_absolute_url()` (of any object that has one), without a `reverse()` per row for the
+    inventory's detail pages."""
     model = type(instance)
     if model.get_absolute_url.__qualname__ != "InventoryModel.get_absolute_url":
-        return instance.get_absolute_url()
+        url: str = instance.get_absolute_url()
+        return url
     try:
         prefix, suffix = _URL_PATTERNS[model]
     except KeyError:
@@ -73,7 +75,7 @@ _ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
 
 
 @cache
-def _arguments_taken(function: Callable) -> tuple[str, ...] | None:
+def _arguments_taken(function: Callable[..., Any]) -> tuple[str, ...] | None:
     """Which of the cell arguments a render method takes (None: all, it takes **kwargs)."""
     parameters = inspect.signature(function).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
@@ -102,7 +104,7 @@ class _BodyColumn:
     """How one column's body cells render, decided once per page: the same value lookup,
     default, render method, link and `<td>` attributes django-tables2 would use."""
 
-    def __init__(self, table: tables.Table, bound_column) -> None:
+    def __init__(self, table: tables.Table, bound_column: Any) -> None:
         column = bound_column.column
         self.bound_column = bound_column
         self.column = column
@@ -129,7 +131,7 @@ class _BodyColumn:
         self.fast_link = bound_column.link is not None and _plain_link(bound_column.link)
 
     @staticmethod
-    def _checkbox_template(bound_column) -> tuple[str, str] | None:
+    def _checkbox_template(bound_column: Any) -> tuple[str, str] | None:
         """A selection checkbox with fixed attributes: its HTML around the value."""
         column = bound_column.column
         if not isinstance(column, tables.CheckBoxColumn) or column.checked is not None:
@@ -160,7 +162,7 @@ class _BodyColumn:
             return getattr(owner, self.display)()
         return None if owner is None else getattr(owner, self.bits[-1], None)
 
-    def cell(self, table: tables.Table, row, record: Any) -> str:
+    def cell(self, table: tables.Table, row: Any, record: Any) -> str:
         value = self.value(record)
         if value in self.empty_values:
             return f"{self.td_open}{self.default}</td>"
@@ -188,7 +190,7 @@ class _BodyColumn:
         return f"{self.td_open}{self.text(content)}</td>"
 
 
-def _plain_link(link) -> bool:
+def _plain_link(link: Any) -> bool:
     """`linkify=True`: a link to the object's (or the record's) get_absolute_url()."""
     return not (link.url or link.reverse_args or link.accessor or link.attrs)
 
@@ -276,7 +278,7 @@ def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResp
     return response
 
 
-def linked(*args, **kwargs) -> tables.Column:
+def linked(*args: Any, **kwargs: Any) -> tables.Column:
     return tables.Column(*args, linkify=True, **kwargs)
 
 
@@ -406,10 +408,10 @@ class VirtualAdapterTable(InventoryTable):
         fields = ("select", "lpar", "slot", "kind", "role", "remote_lpar", "remote_slot",
                   "pvid", "wwpns", "device_name")  # fmt: skip
 
-    def render_wwpns(self, record) -> str:
+    def render_wwpns(self, record: VirtualAdapter) -> str:
         return self.value_wwpns(record) or "—"
 
-    def value_wwpns(self, record) -> str:
+    def value_wwpns(self, record: VirtualAdapter) -> str:
         return " ".join(w.value for w in record.wwpns.all())
 
 
@@ -422,9 +424,11 @@ class WwpnTable(InventoryTable):
         model = Wwpn
         fields = ("select", "value", "kind", "fabric", "owner")
 
-    def render_owner(self, record):
+    def render_owner(self, record: Wwpn) -> str:
         owner = record.port or record.virtual_adapter or record.storage_port
+        if owner is None:  # the database refuses a WWPN without an owner
+            return "—"
         return format_html('<a href="{}">{}</a>', owner.get_absolute_url(), owner)
 
-    def value_owner(self, record) -> str:
+    def value_owner(self, record: Wwpn) -> str:
         return str(record.port or record.virtual_adapter or record.storage_port)

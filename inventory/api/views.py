@@ -1,6 +1,8 @@
 """The inventory's REST collections: one viewset per model, filtered by the same FilterSets as
 the list pages, each list fetched in a fixed number of queries however many rows it holds."""
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Model
 from rest_framework import mixins, viewsets
@@ -30,11 +32,11 @@ class AtomicWritesMixin:
     """Every write is one transaction with the rows saved alongside (WWPNs, VLANs); a delete
     that other rows still need is a 409 that says which."""
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         with transaction.atomic():
             serializer.save()
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         with transaction.atomic():
             serializer.save()
 
@@ -42,7 +44,7 @@ class AtomicWritesMixin:
         services.object_delete(instance=instance)  # Conflict (409) while other rows need it
 
 
-class InventoryViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
+class InventoryViewSet(AtomicWritesMixin, viewsets.ModelViewSet[Any]):
     """List, read, create, replace, change and delete one inventory model."""
 
 
@@ -55,12 +57,14 @@ class HmcViewSet(InventoryViewSet):
     filterset_class = filtersets.HmcFilterSet
     ordering_fields = ["id", "name", "host", "version"]
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         step_up_demand(self.request, action="hmc_create")
         super().perform_create(serializer)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        if serializer.instance.sensitive_changes(serializer.validated_data):
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        hmc = serializer.instance
+        assert isinstance(hmc, Hmc)  # an update has the stored HMC
+        if hmc.sensitive_changes(serializer.validated_data):
             step_up_demand(self.request, action="hmc_update")
         super().perform_update(serializer)
 
@@ -156,7 +160,7 @@ class WwpnViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Wwpn],
 ):
     """Every WWPN of the estate. A WWPN is created and removed with its owner (a port, a storage
     port, a vFC client adapter); here SAN admins put it on its fabric."""
