@@ -264,7 +264,7 @@ def form_class_for(model) -> type[InventoryForm]:
     return forms.modelform_factory(model, form=InventoryForm, fields="__all__")
 
 
-def errors_to_form(form: forms.Form, error: ValidationError) -> None:
+def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form's fields (or on top of the form)."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():

@@ -3,10 +3,11 @@ edit, the grids, the frame and LPAR detail pages and the change history."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Field, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
@@ -31,6 +32,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.models.base import InventoryModel
 from lpmplanner.exceptions import Conflict
 from lpmplanner.permissions import require
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
@@ -43,14 +45,14 @@ EXPORT_FORMATS = ("csv", "xlsx")
 class ObjectType:
     """How one model appears in the browser."""
 
-    model: type
+    model: type[InventoryModel]
     slug: str
-    table: type
-    filterset: type
+    table: type[tables.InventoryTable]
+    filterset: type[Any]  # a django-filter FilterSet (untyped)
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     bulk_fields: tuple[str, ...] = ()
-    annotations: dict = field(default_factory=dict)
+    annotations: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -62,20 +64,22 @@ class ObjectType:
 
     @property
     def model_name(self) -> str:
-        return self.model._meta.model_name
+        return str(self.model._meta.model_name)
 
     def perm(self, action: str) -> str:
         return f"inventory.{action}_{self.model_name}"
 
-    def queryset(self):
-        queryset = self.model.objects.all()
+    def queryset(self) -> QuerySet[InventoryModel]:
+        queryset = self.model._default_manager.all()
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         if self.prefetch_related:
             queryset = queryset.prefetch_related(*self.prefetch_related)
         if self.annotations:
             # An aggregate groups the rows, and grouped queries drop Meta.ordering: restate it.
-            queryset = queryset.annotate(**self.annotations).order_by(*self.model._meta.ordering)
+            queryset = queryset.annotate(**self.annotations).order_by(
+                *(self.model._meta.ordering or ())
+            )
         return queryset
 
 
@@ -145,7 +149,7 @@ def object_type_or_404(slug: str) -> ObjectType:
 
 def index(request: HttpRequest) -> HttpResponse:
     sections = [
-        (object_type, object_type.model.objects.count())
+        (object_type, object_type.model._default_manager.count())
         for object_type in OBJECT_TYPES
         if request.user.has_perm(object_type.perm("view"))
     ]
@@ -165,11 +169,11 @@ def _chosen_columns(request: HttpRequest, object_type: ObjectType) -> list[str]:
     return chosen or available
 
 
-_FILTER_WIDGETS: dict[tuple, str] = {}
+_FILTER_WIDGETS: dict[tuple[Any, ...], str] = {}
 _FILTER_WIDGETS_KEPT = 4096
 
 
-def _filter_widgets(filterset) -> list[tuple]:
+def _filter_widgets(filterset: Any) -> list[tuple[Any, str]]:
     """(bound field, its widget's HTML) for the filter form. A widget renders through a
     template: each distinct one is rendered once per process and then reused."""
     fields = []
@@ -193,8 +197,8 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
     columns = _chosen_columns(request, object_type)
     hidden = [name for name, _ in object_type.table.choosable_columns() if name not in columns]
     table = object_type.table(queryset, exclude=hidden)
-    per_page = request.GET.get("per_page", "50")
-    per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else 50
+    asked = request.GET.get("per_page", "50")
+    per_page = int(asked) if asked.isdigit() and int(asked) in PER_PAGE_CHOICES else 50
     export = request.GET.get("export")
     RequestConfig(request, paginate=False if export else {"per_page": per_page}).configure(table)
     if export:
@@ -224,18 +228,19 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
-    rows = []
+def _detail_fields(instance: InventoryModel) -> list[tuple[str, object, str | None]]:
+    rows: list[tuple[str, object, str | None]] = []
     for model_field in instance._meta.get_fields():
         if (
-            not model_field.concrete
+            not isinstance(model_field, Field)
+            or not model_field.concrete
             or model_field.auto_created
             or isinstance(model_field, EncryptedTextField)
         ):
             continue
         if model_field.many_to_many:
             value = ", ".join(str(v) for v in getattr(instance, model_field.name).all()) or "—"
-            rows.append((model_field.verbose_name, value, None))
+            rows.append((str(model_field.verbose_name), value, None))
             continue
         value = getattr(instance, model_field.name)
         url = value.get_absolute_url() if hasattr(value, "get_absolute_url") else None
@@ -243,7 +248,7 @@ def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
             value = getattr(instance, f"get_{model_field.name}_display")()
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
-        rows.append((model_field.verbose_name, "—" if value in (None, "") else value, url))
+        rows.append((str(model_field.verbose_name), "—" if value in (None, "") else value, url))
     return rows
 
 
@@ -251,7 +256,8 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     object_type = object_type_or_404(slug)
     require(request, object_type.perm("view"))
     instance = get_object_or_404(object_type.queryset(), pk=pk)
-    records = instance.history.select_related("history_user").order_by("-history_date")[:20]
+    own_history = history.history_manager(object_type.model).filter(id=instance.pk)
+    records = own_history.select_related("history_user").order_by("-history_date")[:20]
     hidden = Hmc.SECRET_FIELDS if object_type.model is Hmc else ()
     context = {
         "object_type": object_type,
@@ -262,14 +268,14 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "can_delete": request.user.has_perm(object_type.perm("delete")),
     }
     template = "inventory/object_detail.html"
-    if object_type.model is Frame:
+    if isinstance(instance, Frame):
         context.update(
             capacity=selectors.frame_capacity(frame=instance),
             drawers=selectors.frame_slot_map(frame=instance),
         )
         context["vios"], context["clients"] = selectors.frame_partitions(frame=instance)
         template = "inventory/frame_detail.html"
-    elif object_type.model is Lpar:
+    elif isinstance(instance, Lpar):
         context.update(
             pairings=selectors.lpar_adapter_pairings(lpar=instance),
             vlan_ids=selectors.lpar_vlan_ids(lpar=instance),
@@ -284,7 +290,7 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @sensitive_post_parameters(*Hmc.SECRET_FIELDS)  # never in an error report
 def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     object_type = object_type_or_404(slug)
-    instance = get_object_or_404(object_type.model, pk=pk) if pk else None
+    instance: InventoryModel | None = get_object_or_404(object_type.model, pk=pk) if pk else None
     require(request, object_type.perm("change" if instance else "add"))
     form_class = forms.form_class_for(object_type.model)
     if request.method == "POST":
@@ -293,7 +299,8 @@ def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
             # Where lpmplanner's SSH sessions go and how they log in: a dangerous change.
             sensitive = isinstance(form.instance, Hmc) and form.instance.sensitive_changes()
             if sensitive and not second_factor_fresh(request):
-                return step_up_refuse(request, "hmc_edit")
+                refused: HttpResponse = step_up_refuse(request, "hmc_edit")
+                return refused
             try:
                 saved = form.save_checked()
             except ValidationError as error:
