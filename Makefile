@@ -52,9 +52,9 @@ lint: $(STAMP)
 	$(MAKE) --no-print-directory mypy
 
 # mypy (config in pyproject.toml, incremental cache in .mypy_cache). inventory/ and
-# migrations_app/hmc/ are strict and take no baseline (.ci/mypy-strict-guard), but for the few
-# modules pyproject.toml lists as not strict yet; elsewhere an error fails only when it is not in
-# mypy-baseline.txt, and an error fixed but still listed there fails too (`make mypy-baseline`).
+# migrations_app/hmc/ are strict and take no baseline (.ci/mypy-strict-guard); elsewhere an error
+# fails only when it is not in mypy-baseline.txt, and an error fixed but still listed there fails
+# too (`make mypy-baseline`).
 MYPY_REPORT := .mypy_cache/report.txt
 mypy: $(STAMP)
 	@mkdir -p .mypy_cache

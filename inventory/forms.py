@@ -1,14 +1,19 @@
 """Forms of the inventory pages. Model validation (`full_clean()`) runs in every ModelForm, so a
 rule that fails is shown next to its field; writes with side rows go through the services."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol, cast, runtime_checkable
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import QuerySet
 from django.forms import BaseModelFormSet, modelformset_factory
+from django.forms.formsets import DELETION_FIELD_NAME
 
 from inventory import services
+from inventory.bulk_validation import concrete_field
+from inventory.choices import AdapterKind
 from inventory.models import (
     Adapter,
     Fabric,
@@ -23,9 +28,10 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.models.base import InventoryModel
 
 
-def bootstrap(fields) -> None:
+def bootstrap(fields: Mapping[str, forms.Field]) -> None:
     """Give every widget its Bootstrap class."""
     for field in fields.values():
         widget = field.widget
@@ -38,31 +44,38 @@ def bootstrap(fields) -> None:
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-class ListField(forms.CharField):
+def _limit(field: forms.Field, queryset: QuerySet[Any]) -> None:
+    """Offer only `queryset` in a model choice field."""
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset
+
+
+class ListField(forms.Field):
     """A list typed as comma-separated words (compatibility modes, backing devices)."""
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list | tuple) else value
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:
         if isinstance(value, list | tuple):
             return list(value)
-        text = super().to_python(value)
+        text = "" if value in self.empty_values else str(value)
         return [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]
 
-    def has_changed(self, initial, data) -> bool:
+    def has_changed(self, initial: Any, data: Any) -> bool:
         return self.to_python(initial or []) != self.to_python(data)
 
 
-class InventoryForm(forms.ModelForm):
+class InventoryForm(forms.ModelForm[Any]):
     """A model form that saves through `save_checked()`, which services may extend."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         bootstrap(self.fields)
 
-    def save_checked(self):
-        return self.save()
+    def save_checked(self) -> InventoryModel:
+        saved: InventoryModel = self.save()
+        return saved
 
 
 class HmcForm(InventoryForm):
@@ -123,14 +136,15 @@ class LparForm(InventoryForm):
         pools = SharedProcessorPool.objects.select_related("frame")
         if self.instance.frame_id:
             pools = pools.filter(frame_id=self.instance.frame_id)
-        self.fields["shared_pool"].queryset = pools
-        self.fields["stub_of"].queryset = Lpar.objects.select_related("frame").exclude(kind="vios")
+        _limit(self.fields["shared_pool"], pools)
+        _limit(self.fields["stub_of"], Lpar.objects.select_related("frame").exclude(kind="vios"))
         # Left empty (or by a form that predates it), it keeps the LPAR's value or the default.
         self.fields["max_virtual_slots"].required = False
 
     def clean_max_virtual_slots(self) -> int:
-        value = self.cleaned_data.get("max_virtual_slots")
-        return self.instance.max_virtual_slots if value is None else value
+        value: int | None = self.cleaned_data.get("max_virtual_slots")
+        stored: int = self.instance.max_virtual_slots
+        return stored if value is None else value
 
 
 class PortForm(InventoryForm):
@@ -149,11 +163,11 @@ class PortForm(InventoryForm):
         if current:
             self.initial.setdefault("wwpn", current.value)
             self.initial.setdefault("fabric", current.fabric_id)
-        self.fields["adapter"].queryset = Adapter.objects.select_related("slot__drawer")
+        _limit(self.fields["adapter"], Adapter.objects.select_related("slot__drawer"))
 
     @transaction.atomic
-    def save_checked(self):
-        port = self.save()
+    def save_checked(self) -> Port:
+        port: Port = self.save()
         try:
             services.port_wwpn_set(
                 port=port, value=self.cleaned_data["wwpn"], fabric=self.cleaned_data["fabric"]
@@ -181,8 +195,8 @@ class StoragePortForm(InventoryForm):
             self.initial.setdefault("wwpn", current.value)
 
     @transaction.atomic
-    def save_checked(self):
-        storage_port = self.save()
+    def save_checked(self) -> StoragePort:
+        storage_port: StoragePort = self.save()
         try:
             services.storage_port_wwpn_set(
                 storage_port=storage_port, value=self.cleaned_data["wwpn"]
@@ -222,11 +236,10 @@ class VirtualAdapterForm(InventoryForm):
         frame_id = self.instance.lpar.frame_id if self.instance.lpar_id else None
         if frame_id:
             lpars = lpars.filter(frame_id=frame_id)
-        self.fields["remote_lpar"].queryset = lpars
+        _limit(self.fields["remote_lpar"], lpars)
         if "physical_port" in self.fields:
-            self.fields["physical_port"].queryset = Port.objects.filter(
-                adapter__kind="fc"
-            ).select_related("adapter__slot__drawer")
+            ports = Port.objects.filter(adapter__kind="fc").select_related("adapter__slot__drawer")
+            _limit(self.fields["physical_port"], ports)
         if self.instance.pk:
             for wwpn in self.instance.wwpns.all():
                 self.initial.setdefault(f"wwpn{wwpn.position}", wwpn.value)
@@ -238,8 +251,8 @@ class VirtualAdapterForm(InventoryForm):
         return [value for value in given if value]
 
     @transaction.atomic
-    def save_checked(self):
-        adapter = self.save(commit=False)
+    def save_checked(self) -> VirtualAdapter:
+        adapter: VirtualAdapter = self.save(commit=False)
         return services.virtual_adapter_save(
             adapter=adapter,
             vlans=self.cleaned_data.get("vlans"),
@@ -258,10 +271,13 @@ FORMS = {
 }
 
 
-def form_class_for(model) -> type[InventoryForm]:
+def form_class_for(model: type[models.Model]) -> type[InventoryForm]:
     if model in FORMS:
         return FORMS[model]
-    return forms.modelform_factory(model, form=InventoryForm, fields="__all__")
+    # The factory makes a subclass of `form`; the stubs only know it is a ModelForm.
+    return cast(
+        type[InventoryForm], forms.modelform_factory(model, form=InventoryForm, fields="__all__")
+    )
 
 
 def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
@@ -276,7 +292,7 @@ def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
 LEAVE_UNCHANGED = "— leave unchanged —"
 
 
-def _clearable(model_field) -> bool:
+def _clearable(model_field: models.Field[Any, Any]) -> bool:
     """True when the model allows the field to be empty, so a bulk edit may empty it."""
     if model_field.null:
         return True
@@ -289,10 +305,12 @@ class BulkEditForm(forms.Form):
     default), and a field the model allows to be empty has a "Clear" tick to empty it on
     purpose."""
 
-    def __init__(self, *args, model, field_names, **kwargs) -> None:
+    def __init__(
+        self, *args: Any, model: type[models.Model], field_names: list[str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         base = forms.modelform_factory(model, fields=field_names)()
-        self.model_fields = {name: model._meta.get_field(name) for name in field_names}
+        self.model_fields = {name: concrete_field(model, name) for name in field_names}
         for name, model_field in self.model_fields.items():
             field = base.fields[name]
             if isinstance(field, forms.BooleanField | forms.NullBooleanField):
@@ -305,9 +323,10 @@ class BulkEditForm(forms.Form):
             elif isinstance(field, forms.ModelChoiceField):
                 field.empty_label = LEAVE_UNCHANGED
             elif isinstance(field, forms.ChoiceField):
+                offered: Any = field.choices  # normalised to a list by the field
                 field.choices = [
                     ("", LEAVE_UNCHANGED),
-                    *((value, label) for value, label in field.choices if value != ""),
+                    *((value, label) for value, label in offered if value != ""),
                 ]
             field.required = False
             field.initial = None
@@ -320,19 +339,20 @@ class BulkEditForm(forms.Form):
         bootstrap(self.fields)
 
     @staticmethod
-    def _set(value) -> bool:
+    def _set(value: Any) -> bool:
         return value not in (None, "", [])
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in self.model_fields:
             if data.get(f"clear_{name}") and self._set(data.get(name)):
                 self.add_error(name, "Set a value or tick Clear, not both.")
         return data
 
-    def changes(self) -> dict:
+    def changes(self) -> dict[str, Any]:
         """Exactly the fields the user set (or ticked to clear), with their new values."""
-        changes = {}
+        changes: dict[str, Any] = {}
         for name, model_field in self.model_fields.items():
             if self.cleaned_data.get(f"clear_{name}"):
                 changes[name] = None if model_field.null else ""
@@ -345,13 +365,18 @@ class BulkEditForm(forms.Form):
 
 
 class VirtualAdapterGridForm(VirtualAdapterForm):
-    backing_devices = None  # not a grid column
+    backing_devices = None  # type: ignore[assignment]  # Django's way to drop a field: no column
 
     class Meta(VirtualAdapterForm.Meta):
         fields = ["kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "device_name"]
 
 
-class GridFormSet(BaseModelFormSet):
+@runtime_checkable
+class _SavesChecked(Protocol):
+    def save_checked(self) -> models.Model: ...
+
+
+class GridFormSet(BaseModelFormSet[Any, Any]):
     """Saves every row through its form's `save_checked()` inside one transaction; a row that
     fails puts its error on its own cells and undoes the whole save."""
 
@@ -361,11 +386,11 @@ class GridFormSet(BaseModelFormSet):
         super().clean()
         if self.unique_field is None:
             return
-        rows: dict[object, list[tuple[int, forms.Form]]] = {}
+        rows: dict[object, list[tuple[int, forms.ModelForm[Any]]]] = {}
         for index, form in enumerate(self.forms, start=1):
             if not form.has_changed() and not form.instance.pk:
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self._deleting(form):
                 continue
             value = form.cleaned_data.get(self.unique_field)
             if value is not None:
@@ -379,6 +404,9 @@ class GridFormSet(BaseModelFormSet):
                 others = ", ".join(str(i) for i, _ in users if i != index)
                 form.add_error(self.unique_field, f"{value} is also used in row {others}.")
 
+    def _deleting(self, form: forms.BaseForm) -> bool:
+        return bool(self.can_delete and form.cleaned_data.get(DELETION_FIELD_NAME, False))
+
     def validate_unique(self) -> None:
         # Duplicates inside the grid are reported per cell by clean(); against the database by
         # each row's model validation.
@@ -389,14 +417,16 @@ class GridFormSet(BaseModelFormSet):
             with transaction.atomic():
                 failed = False
                 for form in self.forms:
-                    if self.can_delete and self._should_delete_form(form):
+                    if self._deleting(form):
                         if form.instance.pk:
                             form.instance.delete()
                         continue
                     if not form.has_changed():
                         continue
+                    checked = form
+                    assert isinstance(checked, _SavesChecked)  # the grids' forms
                     try:
-                        form.save_checked()
+                        checked.save_checked()
                     except ValidationError as error:
                         errors_to_form(form, error)
                         failed = True
@@ -411,11 +441,12 @@ class _GridRollback(Exception):
     """Raised inside the grid's transaction to undo rows saved before a failing one."""
 
 
-def virtual_adapter_grid(lpar: Lpar, data=None):
-    formset_class = modelformset_factory(
+def virtual_adapter_grid(lpar: Lpar, data: Mapping[str, Any] | None = None) -> GridFormSet:
+    # The factory makes a subclass of `formset`; the stubs only know it is a BaseModelFormSet.
+    formset_class = cast(type[GridFormSet], modelformset_factory(
         VirtualAdapter, form=VirtualAdapterGridForm, formset=GridFormSet, extra=1,
         can_delete=True,
-    )  # fmt: skip
+    ))  # fmt: skip
     formset = formset_class(
         data,
         queryset=lpar.virtual_adapters.order_by("slot").prefetch_related("wwpns", "vlans"),
@@ -423,16 +454,16 @@ def virtual_adapter_grid(lpar: Lpar, data=None):
     )
     for form in formset.forms:
         form.instance.lpar = lpar
-        form.fields["remote_lpar"].queryset = Lpar.objects.filter(frame_id=lpar.frame_id)
-    formset.empty_form.fields["remote_lpar"].queryset = Lpar.objects.filter(frame_id=lpar.frame_id)
+        _limit(form.fields["remote_lpar"], Lpar.objects.filter(frame_id=lpar.frame_id))
+    _limit(formset.empty_form.fields["remote_lpar"], Lpar.objects.filter(frame_id=lpar.frame_id))
     return formset
 
 
-class SlotGridForm(forms.ModelForm):
+class SlotGridForm(forms.ModelForm[Slot]):
     """A row of a frame's slot grid: the slot and the adapter in it (empty kind = no card)."""
 
     adapter_kind = forms.ChoiceField(
-        choices=[("", "— empty —"), *Adapter._meta.get_field("kind").choices],
+        choices=[("", "— empty —"), *AdapterKind.choices],
         required=False,
         label="Adapter",
     )
@@ -443,9 +474,9 @@ class SlotGridForm(forms.ModelForm):
         model = Slot
         fields = ["bus", "drc_index", "description"]
 
-    def __init__(self, *args, frame: Frame, **kwargs) -> None:
+    def __init__(self, *args: Any, frame: Frame, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = Lpar.objects.filter(frame=frame)
+        _limit(self.fields["owner"], Lpar.objects.filter(frame=frame))
         adapter = getattr(self.instance, "adapter", None) if self.instance.pk else None
         if adapter:
             self.initial.update(
@@ -454,7 +485,7 @@ class SlotGridForm(forms.ModelForm):
             )  # fmt: skip
         bootstrap(self.fields)
 
-    def save_checked(self):
+    def save_checked(self) -> Slot:
         slot = services.object_save(instance=self.save(commit=False))
         adapter = Adapter.objects.filter(slot=slot).first()
         kind = self.cleaned_data["adapter_kind"]
@@ -476,11 +507,17 @@ class SlotGridForm(forms.ModelForm):
         return slot
 
 
-def slot_grid(frame: Frame, data=None):
-    formset_class = modelformset_factory(
-        Slot, form=SlotGridForm, formset=GridFormSet, extra=0, can_delete=False
+class SlotGridFormSet(GridFormSet):
+    unique_field = None  # a slot's location is not edited in the grid
+
+
+def slot_grid(frame: Frame, data: Mapping[str, Any] | None = None) -> GridFormSet:
+    formset_class = cast(
+        type[GridFormSet],
+        modelformset_factory(
+            Slot, form=SlotGridForm, formset=SlotGridFormSet, extra=0, can_delete=False
+        ),
     )
-    formset_class.unique_field = None
     return formset_class(
         data,
         queryset=Slot.objects.filter(drawer__frame=frame)
