@@ -106,7 +106,8 @@ class FrameForm(InventoryForm):
         model = Frame
         fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation",
                   "compat_modes", "proc_units", "memory_mb", "memory_region_mb",
-                  "firmware_level", "max_active_migrations", "state"]  # fmt: skip
+                  "firmware_level", "max_active_migrations", "state",
+                  "evacuation_target"]  # fmt: skip
 
 
 class LparForm(InventoryForm):

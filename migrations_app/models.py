@@ -427,3 +427,11 @@ class MigrationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.time:%H:%M:%S} {self.level}: {self.message}"
+
+
+from migrations_app.readiness.models import (  # noqa: E402, F401 - the app's models live here
+    ReadinessEvent,
+    ReadinessResult,
+    ReadinessRun,
+    ReadinessSchedule,
+)
