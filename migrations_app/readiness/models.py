@@ -1,10 +1,11 @@
 """What a readiness run records: the run (a job: state, progress, log, who, heartbeat), one
 result per LPAR, and the per-HMC schedule that starts runs."""
 
-from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from inventory.models import Frame, Hmc, Lpar
+from lpmplanner.jobs import Job, JobEvent
 
 
 class ReadinessSchedule(models.Model):
@@ -24,9 +25,12 @@ class ReadinessSchedule(models.Model):
         return f"Readiness of {self.hmc} every {self.interval_minutes} min"
 
 
-class ReadinessRun(models.Model):
-    """One readiness run over a scope (the estate, a frame, an HMC or a list of LPARs). The row
-    is created first; the task works on it by id (its id is the task id)."""
+class ReadinessRun(Job):
+    """One readiness run over a scope (the estate, a frame, an HMC or a list of LPARs): a job
+    like the others (state, progress, log, who, heartbeat; listed on the Jobs page)."""
+
+    job_kind = "readiness"
+    job_related = ("scope_frame", "scope_hmc", "requested_by")
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -42,6 +46,9 @@ class ReadinessRun(models.Model):
         HMC = "hmc", "An HMC"
         LPARS = "lpars", "A list of LPARs"
 
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.STOPPING)
+
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.ESTATE)
     scope_frame = models.ForeignKey(
         Frame, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -53,24 +60,10 @@ class ReadinessRun(models.Model):
     )  # fmt: skip
     scope_lpars = models.ManyToManyField(Lpar, blank=True, related_name="+", verbose_name="LPARs")
     scheduled = models.BooleanField(default=False, help_text="Started by its HMC's schedule.")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
-    step = models.CharField(max_length=255, blank=True, help_text="What the run is doing now.")
-    message = models.TextField(blank=True, help_text="The outcome, or why it failed.")
     total = models.PositiveIntegerField(default=0, help_text="LPARs in the scope.")
     done = models.PositiveIntegerField(default=0, help_text="LPARs with a result.")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    worker = models.CharField(max_length=255, blank=True)
-    heartbeat = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created", "-pk"]
+    class Meta(Job.Meta):
         verbose_name = "readiness run"
         constraints = [
             models.CheckConstraint(
@@ -84,13 +77,8 @@ class ReadinessRun(models.Model):
     def __str__(self) -> str:
         return f"Readiness run #{self.pk}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.state in (self.State.QUEUED, self.State.RUNNING, self.State.STOPPING)
-
-    @property
-    def task_id(self) -> str:
-        return f"readiness-{self.pk}"
+    def get_absolute_url(self) -> str:
+        return reverse("migrations_app:readiness-run", args=[self.pk])
 
     def scope_label(self) -> str:
         if self.scope == self.Scope.FRAME and self.scope_frame_id:
@@ -102,25 +90,13 @@ class ReadinessRun(models.Model):
         return "the whole estate"
 
 
-class ReadinessEvent(models.Model):
+class ReadinessEvent(JobEvent):
     """One line of a run's log."""
 
-    class Level(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        ERROR = "error", "Error"
+    job = models.ForeignKey(ReadinessRun, on_delete=models.CASCADE, related_name="events")
 
-    run = models.ForeignKey(ReadinessRun, on_delete=models.CASCADE, related_name="events")
-    time = models.DateTimeField(auto_now_add=True)
-    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
-    message = models.TextField()
-
-    class Meta:
-        ordering = ["time", "pk"]
+    class Meta(JobEvent.Meta):
         verbose_name = "readiness event"
-
-    def __str__(self) -> str:
-        return f"{self.time:%H:%M:%S} {self.level}: {self.message}"
 
 
 class Verdict(models.TextChoices):

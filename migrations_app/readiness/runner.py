@@ -36,13 +36,14 @@ from planning.preflight import Verdict as PreflightVerdict
 logger = logging.getLogger(__name__)
 State = ReadinessRun.State
 Level = ReadinessEvent.Level
+
 # Refusals that say "not now" (the HMC runs as many migrations as it allows), not "not this
 # LPAR": the LPAR is recorded as not checked, with that reason.
 BUSY_CODES = frozenset({hscl.TOO_MANY_MIGRATIONS, hscl.MIGRATION_BUSY})
 
 
 def run_event(run: ReadinessRun, message: str, *, level: str = Level.INFO) -> None:
-    ReadinessEvent.objects.create(run=run, message=message, level=level)
+    ReadinessEvent.objects.create(job=run, message=message, level=level)
 
 
 def hmc_busy(hmc_pk: int) -> bool:
@@ -151,6 +152,7 @@ def readiness_run_execute(*, run: ReadinessRun, worker: str) -> str:
         checkable, not_checkable, done = _items(run)
         state = _Run(run, checkable, done)
         state.total += len(not_checkable)
+        ReadinessRun.objects.filter(pk=run.pk).update(total=state.total, done=done)
         for item in not_checkable:
             _not_checked(state, item, _why_not_checkable(item))
         run_event(run, f"Validating {len(checkable)} LPARs on {len(state.queues)} HMCs, at most "

@@ -42,7 +42,7 @@ def readiness_dispatch(*, run: ReadinessRun) -> bool:
     except Exception as error:
         reason = f"The broker is unreachable ({type(error).__name__}): the run waits as queued."
         logger.warning("Readiness run #%s not dispatched: %s", run.pk, error)
-        ReadinessEvent.objects.create(run=run, message=reason, level=ReadinessEvent.Level.WARNING)
+        ReadinessEvent.objects.create(job=run, message=reason, level=ReadinessEvent.Level.WARNING)
         ReadinessRun.objects.filter(pk=run.pk).update(step=reason[:255])
         return False
     return True
@@ -83,7 +83,7 @@ def readiness_run_request(
             requested_by.get_username() if requested_by else "the system"
         )  # fmt: skip
         ReadinessEvent.objects.create(
-            run=run, message=f"Readiness run over {run.scope_label()} requested by {who}."
+            job=run, message=f"Readiness run over {run.scope_label()} requested by {who}."
         )
         transaction.on_commit(lambda: readiness_dispatch(run=run))
     return run
@@ -105,7 +105,7 @@ def readiness_run_stop(*, run: ReadinessRun, user=None) -> ReadinessRun:
                 f"{locked.get_state_display().lower()}."
             )
         locked.save(update_fields=["state", "finished", "message", "step"])
-        ReadinessEvent.objects.create(run=locked, message=f"Stop requested by {who}.")
+        ReadinessEvent.objects.create(job=locked, message=f"Stop requested by {who}.")
     return locked
 
 
