@@ -27,9 +27,9 @@ def trend_svg(points: list[TrendPoint]) -> SafeString:
         y = TOP + plot_h * (1 - percent / 100)
         parts.append(
             format_html(
-                '<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="#ccc"/>'
-                '<text x="{}" y="{:.1f}" font-size="11" text-anchor="end">{} %</text>',
-                LEFT, y, WIDTH - RIGHT, y, LEFT - 4, y + 4, percent,
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="end">{} %</text>',
+                LEFT, f"{y:.1f}", WIDTH - RIGHT, f"{y:.1f}", LEFT - 4, f"{y + 4:.1f}", percent,
             )
         )  # fmt: skip
     step = plot_w / max(len(points) - 1, 1)
@@ -41,9 +41,9 @@ def trend_svg(points: list[TrendPoint]) -> SafeString:
         coordinates.append(f"{x:.1f},{y:.1f}")
         parts.append(
             format_html(
-                '<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="#0d6efd"><title>Run #{}: {:.0f} % '
+                '<circle cx="{}" cy="{}" r="3" fill="#0d6efd"><title>Run #{}: {} % '
                 "of {} LPARs ready</title></circle>",
-                x, y, point.run, point.percent, point.checked,
+                f"{x:.1f}", f"{y:.1f}", point.run, f"{point.percent:.0f}", point.checked,
             )
         )  # fmt: skip
     if len(coordinates) > 1:
