@@ -519,6 +519,8 @@ SPECTACULAR_SETTINGS = {
         "DrawerKindEnum": "inventory.choices.DrawerKind",
         "FrameStateEnum": "inventory.choices.FrameState",
         "HmcSyncStateEnum": "migrations_app.models.HmcSync.State",
+        "ReadinessScopeEnum": "migrations_app.readiness.models.ReadinessRun.Scope",
+        "ScopeEnum": "lpmplanner.models.ApiToken.Scope",
         "LparCreateJobStateEnum": "migrations_app.models.LparCreateJob.State",
         "RequiredOrIfPossibleEnum": "migrations_app.models.RequiredOrIfPossible",
         "LparKindEnum": "inventory.choices.LparKind",
