@@ -1,9 +1,17 @@
 from django.contrib import admin
 
-from migrations_app.models import WorkerHeartbeat
+from migrations_app.models import ReadinessSchedule, WorkerHeartbeat
 
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ["hostname", "last_seen", "beats"]
     readonly_fields = ["hostname", "last_seen", "beats"]
+
+
+@admin.register(ReadinessSchedule)
+class ReadinessScheduleAdmin(admin.ModelAdmin):
+    """When beat starts each HMC's readiness run (1440 minutes: nightly)."""
+
+    list_display = ["hmc", "interval_minutes", "enabled"]
+    list_editable = ["interval_minutes", "enabled"]

@@ -1,8 +1,8 @@
 """The operations on readiness runs that pages, the API and beat call: ask for a run (the row
 first, sent to a worker once committed, on the readiness queue so that it never takes a
-worker slot a migration needs), stop one, start the scheduled ones that are due."""
+worker slot a migration needs; a broker that cannot take it fails the run with that reason),
+stop one, start the scheduled ones that are due."""
 
-import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
+from lpmplanner.jobs import job_enqueue
 from migrations_app.readiness.models import (
     ReadinessEvent,
     ReadinessRun,
     ReadinessSchedule,
 )
 
-logger = logging.getLogger(__name__)
 State = ReadinessRun.State
 Scope = ReadinessRun.Scope
 
@@ -29,23 +29,6 @@ def readiness_queue() -> str:
     from lpmplanner.celery import app
 
     return settings.READINESS_QUEUE or f"{app.conf.task_default_queue}.readiness"
-
-
-def readiness_dispatch(*, run: ReadinessRun) -> bool:
-    """Send the run to a readiness worker; False (the log says why) when the broker is down."""
-    from migrations_app.tasks import readiness_run_task
-
-    try:
-        readiness_run_task.apply_async(
-            args=[run.pk], task_id=run.task_id, queue=readiness_queue(), retry=False
-        )
-    except Exception as error:
-        reason = f"The broker is unreachable ({type(error).__name__}): the run waits as queued."
-        logger.warning("Readiness run #%s not dispatched: %s", run.pk, error)
-        ReadinessEvent.objects.create(job=run, message=reason, level=ReadinessEvent.Level.WARNING)
-        ReadinessRun.objects.filter(pk=run.pk).update(step=reason[:255])
-        return False
-    return True
 
 
 def readiness_run_request(
@@ -85,7 +68,9 @@ def readiness_run_request(
         ReadinessEvent.objects.create(
             job=run, message=f"Readiness run over {run.scope_label()} requested by {who}."
         )
-        transaction.on_commit(lambda: readiness_dispatch(run=run))
+        from migrations_app.tasks import readiness_run_task
+
+        job_enqueue(job=run, task=readiness_run_task, queue=readiness_queue())
     return run
 
 
