@@ -8,10 +8,11 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from queue import Queue
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import F, Max, Q
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from inventory.models import Hmc
@@ -46,10 +47,13 @@ def run_event(run: ReadinessRun, message: str, *, level: str = Level.INFO) -> No
     ReadinessEvent.objects.create(job=run, message=message, level=level)
 
 
-def hmc_busy(hmc_pk: int) -> bool:
-    """A migration that this HMC runs, or that lands on a frame it manages, is active."""
-    active = MigrationJob.objects.filter(state__in=ACTIVE_STATES)
-    return active.filter(Q(hmc=hmc_pk) | Q(destination_frame__hmc=hmc_pk)).exists()
+def busy_hmcs() -> set[int]:
+    """The HMCs busy migrating: each runs an active migration, or manages the frame one lands
+    on."""
+    rows = MigrationJob.objects.filter(state__in=ACTIVE_STATES).values_list(
+        "hmc", "destination_frame__hmc"
+    )
+    return {pk for row in rows for pk in row if pk is not None}
 
 
 @dataclass
@@ -60,8 +64,9 @@ class _Item:
 
 
 class _Run:
-    """The state shared by the threads of one run: the queues per HMC, the previous results
-    (for failing_since) and the counter behind the progress."""
+    """The state shared by the threads of one run: the queues per HMC; what the monitor last
+    read (the HMCs busy migrating, whether the run is stopping); the results waiting for the
+    writer; the previous results (for failing_since)."""
 
     def __init__(self, run: ReadinessRun, items: list[_Item], done: int) -> None:
         self.run = run
@@ -73,21 +78,29 @@ class _Run:
         for item in items:
             self.queues[item.target.frame.hmc_id].append(item)
         self.previous = previous_results([i.target.lpar_pk for i in items], before=run.pk)
+        self.busy: set[int] = set()
+        self.waiting: dict[int, str] = {}  # HMC pk → its name, while a slot waits for it
+        self.stopping = False
+        self.ended = threading.Event()
+        self.written: Queue[ReadinessResult | None] = Queue()
 
     def next(self, hmc_pk: int) -> _Item | None:
         with self.lock:
             queue = self.queues[hmc_pk]
             return queue.popleft() if queue else None
 
-    def finished_one(self) -> None:
-        with self.lock:
-            self.done += 1
-            done = self.done
-        progress = int(100 * done / self.total) if self.total else 100
-        ReadinessRun.objects.filter(pk=self.run.pk).update(
-            done=done, progress=progress, heartbeat=timezone.now(),
-            step=f"Validated {done} of {self.total} LPARs",
-        )  # fmt: skip
+    def look(self) -> None:
+        """Read whether the run is stopping and which HMCs are busy migrating (two queries,
+        for every slot of every HMC), and beat."""
+        state = ReadinessRun.objects.filter(pk=self.run.pk).values_list("state", flat=True)
+        self.stopping = state.first() != State.RUNNING
+        self.busy = busy_hmcs()
+        fields = {"heartbeat": timezone.now()}
+        waiting = self.waiting.copy()  # slots add and remove HMCs meanwhile
+        if waiting:
+            names = ", ".join(sorted(set(waiting.values())))
+            fields["step"] = f"Waiting: HMC {names} is migrating (migrations first)"
+        ReadinessRun.objects.filter(pk=self.run.pk).update(**fields)
 
 
 def previous_results(lpar_pks: list[int], *, before: int) -> dict[int, ReadinessResult]:
@@ -155,16 +168,26 @@ def readiness_run_execute(*, run: ReadinessRun, worker: str) -> str:
         ReadinessRun.objects.filter(pk=run.pk).update(total=state.total, done=done)
         for item in not_checkable:
             _not_checked(state, item, _why_not_checkable(item))
+        _write(state, _drain(state)[0])
         run_event(run, f"Validating {len(checkable)} LPARs on {len(state.queues)} HMCs, at most "
                   f"{settings.READINESS_HMC_MAX_VALIDATIONS} at a time per HMC.")  # fmt: skip
+        state.look()
+        helpers = [
+            threading.Thread(target=_monitor, args=(state,), daemon=True),
+            threading.Thread(target=_writer, args=(state,), daemon=True),
+        ]
         threads = [
             threading.Thread(target=_validator, args=(state, hmc_pk), daemon=True)
             for hmc_pk in state.queues
             for _ in range(settings.READINESS_HMC_MAX_VALIDATIONS)
         ]
-        for thread in threads:
+        for thread in helpers + threads:
             thread.start()
         for thread in threads:
+            thread.join()
+        state.written.put(None)
+        state.ended.set()
+        for thread in helpers:
             thread.join()
     except Exception as error:
         logger.exception("Readiness run #%s failed", run.pk)
@@ -205,30 +228,78 @@ def _why_not_checkable(item: _Item) -> str:
     return f"Target frame {target.target.name} has no HMC."
 
 
-def _stopping(run: ReadinessRun) -> bool:
-    state = ReadinessRun.objects.filter(pk=run.pk).values_list("state", flat=True).first()
-    return state != State.RUNNING
+def _monitor(state: _Run) -> None:
+    """Every READINESS_BUSY_POLL_SECONDS until the run ends: `look` again."""
+    try:
+        while not state.ended.wait(settings.READINESS_BUSY_POLL_SECONDS):
+            try:
+                state.look()
+            except Exception:  # the database away a moment: keep the last view, look again
+                logger.exception("Readiness run #%s: reading its state failed", state.run.pk)
+                close_old_connections()
+    finally:
+        connection.close()
+
+
+def _drain(state: _Run) -> tuple[list[ReadinessResult], bool]:
+    """The results handed over so far, and whether the end mark (None) was among them."""
+    rows, ended = [], False
+    while not state.written.empty():
+        row = state.written.get_nowait()
+        if row is None:
+            ended = True
+        else:
+            rows.append(row)
+    return rows, ended
+
+
+def _write(state: _Run, rows: list[ReadinessResult]) -> None:
+    """Save results in one statement (a result a dead worker wrote already is kept) and the
+    progress with them."""
+    if not rows:
+        return
+    ReadinessResult.objects.bulk_create(rows, ignore_conflicts=True)
+    state.done += len(rows)
+    progress = int(100 * state.done / state.total) if state.total else 100
+    ReadinessRun.objects.filter(pk=state.run.pk).update(
+        done=state.done, progress=min(progress, 100), heartbeat=timezone.now(),
+        step=f"Validated {state.done} of {state.total} LPARs",
+    )  # fmt: skip
+
+
+def _writer(state: _Run) -> None:
+    """Save the results as the slots hand them over, what has gathered at once: the slots
+    never wait for the database."""
+    try:
+        while True:
+            first = state.written.get()
+            rows, ended = _drain(state)
+            _write(state, [first, *rows] if first is not None else rows)
+            if first is None or ended:
+                return
+    finally:
+        connection.close()
 
 
 def _wait_while_busy(state: _Run, hmc: Hmc) -> str:
     """Wait while the HMC is busy migrating; '' when it is free, else why the LPAR is not
     checked (the run is stopping, or the HMC stayed busy past READINESS_BUSY_WAIT_SECONDS)."""
     waited_since = None
-    while True:
-        if _stopping(state.run):
-            return "stop"
-        if not hmc_busy(hmc.pk):
-            return ""
-        now = time.monotonic()
-        if waited_since is None:
-            waited_since = now
-            ReadinessRun.objects.filter(pk=state.run.pk).update(
-                step=f"Waiting: HMC {hmc.name} is migrating (migrations first)",
-                heartbeat=timezone.now(),
-            )  # fmt: skip
-        elif now - waited_since > settings.READINESS_BUSY_WAIT_SECONDS:
-            return f"HMC {hmc.name} was busy migrating for the whole wait; migrations go first."
-        time.sleep(settings.READINESS_BUSY_POLL_SECONDS)
+    try:
+        while True:
+            if state.stopping:
+                return "stop"
+            if hmc.pk not in state.busy:
+                return ""
+            now = time.monotonic()
+            if waited_since is None:
+                waited_since = now
+                state.waiting[hmc.pk] = hmc.name
+            elif now - waited_since > settings.READINESS_BUSY_WAIT_SECONDS:
+                return f"HMC {hmc.name} was busy migrating for the whole wait; migrations go first."
+            time.sleep(min(settings.READINESS_BUSY_POLL_SECONDS, 0.1))
+    finally:
+        state.waiting.pop(hmc.pk, None)
 
 
 def _validator(state: _Run, hmc_pk: int) -> None:
@@ -333,8 +404,8 @@ def _record(
             previous and previous.verdict == Verdict.NOT_READY and previous.codes[:1] == codes[:1]
         )
         failing_since = previous.failing_since if same else now
-    try:
-        ReadinessResult.objects.create(
+    state.written.put(
+        ReadinessResult(
             run=state.run, lpar_id=target.lpar_pk, lpar_name=target.lpar_name,
             frame=target.frame, frame_name=target.frame.name, hmc_id=target.frame.hmc_id,
             hmc_name=target.frame.hmc.name if target.frame.hmc_id else "",
@@ -345,7 +416,5 @@ def _record(
             preflight_findings=item.preflight_findings,
             disagreement=disagreement_of(verdict, item.preflight_verdict),
             failing_since=failing_since,
-        )  # fmt: skip
-    except IntegrityError:
-        return  # recorded already by a worker that died after writing it
-    state.finished_one()
+        )
+    )  # fmt: skip
