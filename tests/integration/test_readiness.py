@@ -17,11 +17,8 @@ from migrations_app.models import MigrationJob, MigrationState
 from migrations_app.readiness.models import ReadinessRun, Verdict
 from migrations_app.readiness.selectors import newly_not_ready, readiness_summary
 from migrations_app.readiness.services import readiness_run_request
-from migrations_app.simulator.estate import estate_from_db
-from migrations_app.simulator.faults import DEMO_FAULTS
-from migrations_app.simulator.hmc import SimulatedHmc
 from migrations_app.simulator.server import SimulatorThread
-from tests.demo_estate import demo_estate_restore
+from tests.demo_estate import demo_estate_restore, demo_simulated_hmc
 from tests.factories import login, user_create
 from tests.integration.conftest import WORKER_ENV
 from tests.integration.test_worker import wait_for
@@ -52,10 +49,7 @@ def readiness_worker(migration_worker, django_db_blocker, tmp_path_factory):
 @pytest.fixture
 def simulated(transactional_db, sim_host_key):  # noqa: F811
     demo_estate_restore()
-    hmc = SimulatedHmc(
-        estate_from_db(), migration_seconds=1.5, validation_seconds=VALIDATION_SECONDS
-    )
-    hmc.lpar_faults.update(DEMO_FAULTS)
+    hmc = demo_simulated_hmc(migration_seconds=1.5, validation_seconds=VALIDATION_SECONDS)
     running = SimulatorThread(hmc, host_key=sim_host_key).start()
     Hmc.objects.filter(name="hmc-sim").update(
         host=running.host, ssh_port=running.port, host_key=pinned_line(running)
