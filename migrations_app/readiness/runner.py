@@ -81,6 +81,7 @@ class _Run:
         self.busy: set[int] = set()
         self.waiting: dict[int, str] = {}  # HMC pk → its name, while a slot waits for it
         self.stopping = False
+        self.failures: list[str] = []  # validator slots that stopped on an unexpected error
         self.ended = threading.Event()
         self.written: Queue[ReadinessResult | None] = Queue()
 
@@ -194,6 +195,10 @@ def readiness_run_execute(*, run: ReadinessRun, worker: str) -> str:
         _finish(run, State.FAILED, f"The run failed: {type(error).__name__}: {error}")
         return State.FAILED
     current = ReadinessRun.objects.get(pk=run.pk)
+    if state.failures:
+        _finish(run, State.FAILED, f"The run failed after {current.done} of {current.total} "
+                f"LPARs: {state.failures[0]}")  # fmt: skip
+        return State.FAILED
     if current.state == State.STOPPING:
         _finish(run, State.STOPPED, f"Stopped after {current.done} of {current.total} LPARs.")
         return State.STOPPED
@@ -327,9 +332,9 @@ def _validator(state: _Run, hmc_pk: int) -> None:
                 state.unreachable[hmc_pk] = f"HMC {hmc.name} could not be reached: {error}"
                 run_event(state.run, state.unreachable[hmc_pk], level=Level.ERROR)
                 _not_checked(state, item, state.unreachable[hmc_pk])
-    except Exception:
+    except Exception as error:
         logger.exception("Readiness run #%s: a validator of HMC %s failed", state.run.pk, hmc_pk)
-        raise
+        state.failures.append(f"{type(error).__name__}: {error}")
     finally:
         if client is not None:
             client.close()
