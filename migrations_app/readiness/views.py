@@ -66,12 +66,9 @@ def readiness_run_new(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(RUN):
         raise PermissionDenied
     scope = request.POST.get("scope", ReadinessRun.Scope.ESTATE)
-    frame = hmc = None
-    pk = request.POST.get("target", "")
-    if scope == ReadinessRun.Scope.FRAME and pk.isdigit():
-        frame = Frame.objects.filter(pk=int(pk)).first()
-    if scope == ReadinessRun.Scope.HMC and pk.isdigit():
-        hmc = Hmc.objects.filter(pk=int(pk)).first()
+    frame_pk, hmc_pk = request.POST.get("frame", ""), request.POST.get("hmc", "")
+    frame = Frame.objects.filter(pk=int(frame_pk)).first() if frame_pk.isdigit() else None
+    hmc = Hmc.objects.filter(pk=int(hmc_pk)).first() if hmc_pk.isdigit() else None
     try:
         run = services.readiness_run_request(
             scope=scope, frame=frame, hmc=hmc, requested_by=request.user

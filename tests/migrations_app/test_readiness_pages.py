@@ -150,3 +150,26 @@ def test_the_schema_describes_the_readiness_endpoints(db, api_client):
     assert "/api/readiness-runs/" in schema["paths"]
     assert "/api/readiness-results/" in schema["paths"]
     assert "/api/readiness-runs/{id}/stop/" in schema["paths"]
+
+
+def test_run_now_from_the_page_needs_its_scope_and_the_operator_role(demo_only, client):
+    login(client, user_create("vera", role="Viewer"))
+    assert client.post("/readiness/runs/new/", {"scope": "estate"}).status_code == 403
+    login(client, user_create("olga", role="Operator"))
+    page = client.post("/readiness/runs/new/", {"scope": "frame"}, follow=True)
+    assert "A run over a frame needs the frame." in page.content.decode()
+    assert not ReadinessRun.objects.exists()
+    frame = Frame.objects.get(name="p750-b")
+    answer = client.post("/readiness/runs/new/", {"scope": "frame", "frame": frame.pk})
+    run = ReadinessRun.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == f"/readiness/runs/{run.pk}/"
+    page = client.get(answer["Location"]).content.decode()
+    assert "over frame p750-b: Queued" in page and "requested by olga" in page and "Stop" in page
+    client.post(f"/readiness/runs/{run.pk}/stop/")
+    run.refresh_from_db()
+    assert run.state == "stopped"
+
+
+@pytest.fixture
+def demo_only(db):
+    demo_estate_restore()

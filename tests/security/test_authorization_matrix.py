@@ -121,6 +121,11 @@ PAGES = {
     "planning/workbook/imports/<int:pk>/commit/": row("planning.WorkbookImport", post=PLANNER),
     # Migrations: everyone reads; Operators (and administrators) migrate, stop and recover.
     "migrations/running/": row(get=READ),
+    "readiness/": row(get=READ),
+    "readiness/export.xlsx": row(get=READ),
+    "readiness/runs/new/": row(post=OPERATOR),
+    "readiness/runs/<int:pk>/": row("migrations_app.ReadinessRun", get=READ),
+    "readiness/runs/<int:pk>/stop/": row("migrations_app.ReadinessRun", post=OPERATOR),
     "migrations/new/": row(get=OPERATOR),
     "migrations/new/summary/": row(get=OPERATOR),
     "migrations/new/submit/": row(post=OPERATOR),
@@ -224,6 +229,17 @@ API = {
         "migrations_app.MigrationJob", post=(OPERATOR, TOKEN_OPERATE)
     ),
     "api/^migration-batches/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_OPERATE)),
+    "api/^readiness-runs/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_WRITE)),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ReadinessRun", get=(READ, TOKEN_READ)
+    ),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/stop/$": row(
+        "migrations_app.ReadinessRun", post=(OPERATOR, TOKEN_WRITE)
+    ),
+    "api/^readiness-results/$": row(get=(READ, TOKEN_READ)),
+    "api/^readiness-results/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ReadinessResult", get=(READ, TOKEN_READ)
+    ),
     "api/^migration-batches/(?P<pk>[^/.]+)/$": row(
         "migrations_app.MigrationBatch", get=(READ, TOKEN_READ)
     ),
