@@ -93,7 +93,23 @@ def role_permissions() -> str:
     return "\n".join(rows)
 
 
+def api_operations() -> str:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    rows = ["| method | path | what |", "|---|---|---|"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            what = operation.get("summary") or operation.get("description") or ""
+            what = what.strip().split("\n\n")[0]
+            rows.append(f"| {method.upper()} | `{path}` | {_cell(what)} |")
+    return "\n".join(rows)
+
+
 TABLES = {
+    "api-operations": api_operations,
     "estate-checks": estate_checks,
     "roles": roles,
     "role-permissions": role_permissions,
