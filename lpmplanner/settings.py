@@ -295,6 +295,10 @@ CELERY_BEAT_SCHEDULE = {
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
     "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
                                  "schedule": 60.0},
+    # Starts the migrations whose change window opened (or time came), reports those that
+    # could not start in time, those that ran over, and windows that closed with jobs not run.
+    "change-windows-tick": {"task": "migrations_app.tasks.change_windows_tick_task",
+                            "schedule": 30.0},
 }  # fmt: skip
 
 # Migrations: concurrency limits beside each frame's own (Frame.max_active_migrations).
@@ -304,6 +308,16 @@ LPM_HMC_MAX_MIGRATIONS = env_int("LPM_HMC_MAX_MIGRATIONS", 16)
 # after how long without a report from its worker the reconciler takes the job over.
 LPM_MIGRATION_POLL_SECONDS = env_float("LPM_MIGRATION_POLL_SECONDS", 2.0)
 LPM_MIGRATION_STALE_SECONDS = env_float("LPM_MIGRATION_STALE_SECONDS", 60.0)
+# Change windows: a migration scheduled in a window is not started later than the window's end
+# minus its expected duration: the LPAR's memory at the rate the last completed migration
+# between the same frames measured (else on the same HMC, else any), or at
+# LPM_MIGRATION_RATE_MB_S when none has completed yet, plus LPM_MIGRATION_OVERHEAD_SECONDS
+# (validation, the HMC's preparation and the final switch).
+LPM_MIGRATION_RATE_MB_S = env_float("LPM_MIGRATION_RATE_MB_S", 100.0)
+LPM_MIGRATION_OVERHEAD_SECONDS = env_float("LPM_MIGRATION_OVERHEAD_SECONDS", 120.0)
+# The clock the schedulers read (a dotted path to a callable returning an aware datetime); only
+# tests change it.
+LPM_CLOCK = os.environ.get("LPM_CLOCK", "").strip() or "django.utils.timezone.now"
 CELERY_TIMEZONE = TIME_ZONE
 
 # The planning workbook import: the largest upload (refused before it is kept); the most rows
