@@ -237,7 +237,15 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.NOT_RUN: frozenset(),
 }  # fmt: skip
 # A job in one of these holds its LPAR: the database allows one per LPAR.
-ACTIVE_STATES = (S.SCHEDULED, S.PENDING, S.VALIDATING, S.QUEUED, S.MIGRATING, S.STOPPING, S.RECOVERING)
+ACTIVE_STATES = (
+    S.SCHEDULED,
+    S.PENDING,
+    S.VALIDATING,
+    S.QUEUED,
+    S.MIGRATING,
+    S.STOPPING,
+    S.RECOVERING,
+)
 # A job in one of these takes a slot of the concurrency limits (frame, MSP, HMC).
 RUNNING_STATES = (S.MIGRATING, S.STOPPING)
 # A job in one of these can be stopped: cancelled before `-o m`, else `migrlpar -o s`.

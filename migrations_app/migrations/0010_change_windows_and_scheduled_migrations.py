@@ -6,87 +6,186 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0006_virtualadapter_wwpn_logged_in'),
-        ('migrations_app', '0009_migrationjob_needs_attention_and_needs_sync_states'),
+        ("inventory", "0006_virtualadapter_wwpn_logged_in"),
+        ("migrations_app", "0009_migrationjob_needs_attention_and_needs_sync_states"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeWindow',
+            name="ChangeWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('start', models.DateTimeField(help_text='The (first) opening.')),
-                ('end', models.DateTimeField(help_text='The (first) closing.')),
-                ('recurrence', models.CharField(choices=[('once', 'Once'), ('daily', 'Every day'), ('weekly', 'Every week')], default='once', max_length=8)),
-                ('time_zone', models.CharField(default='UTC', help_text='An IANA time zone, e.g. Europe/Paris.', max_length=64)),
-                ('closed_reported', models.DateTimeField(blank=True, editable=False, help_text='The closing of the last occurrence whose outcome was reported.', null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("start", models.DateTimeField(help_text="The (first) opening.")),
+                ("end", models.DateTimeField(help_text="The (first) closing.")),
+                (
+                    "recurrence",
+                    models.CharField(
+                        choices=[
+                            ("once", "Once"),
+                            ("daily", "Every day"),
+                            ("weekly", "Every week"),
+                        ],
+                        default="once",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="UTC",
+                        help_text="An IANA time zone, e.g. Europe/Paris.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "closed_reported",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="The closing of the last occurrence whose outcome was reported.",
+                        null=True,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'change window',
-                'ordering': ['name'],
+                "verbose_name": "change window",
+                "ordering": ["name"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='migrationjob',
-            name='migrationjob_one_active_per_lpar',
+            model_name="migrationjob",
+            name="migrationjob_one_active_per_lpar",
         ),
         migrations.AddField(
-            model_name='migrationbatch',
-            name='finished',
-            field=models.DateTimeField(blank=True, help_text='When its last job finished (its end was reported).', null=True),
+            model_name="migrationbatch",
+            name="finished",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When its last job finished (its end was reported).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='migrationjob',
-            name='not_run_reason',
-            field=models.TextField(blank=True, help_text='Why it was not started.'),
+            model_name="migrationjob",
+            name="not_run_reason",
+            field=models.TextField(blank=True, help_text="Why it was not started."),
         ),
         migrations.AddField(
-            model_name='migrationjob',
-            name='ran_over',
-            field=models.BooleanField(default=False, help_text='It was still migrating when its window closed.'),
+            model_name="migrationjob",
+            name="ran_over",
+            field=models.BooleanField(
+                default=False, help_text="It was still migrating when its window closed."
+            ),
         ),
         migrations.AddField(
-            model_name='migrationjob',
-            name='scheduled_for',
-            field=models.DateTimeField(blank=True, help_text="When it starts: the time asked for, or its window's opening.", null=True),
+            model_name="migrationjob",
+            name="scheduled_for",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When it starts: the time asked for, or its window's opening.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='migrationjob',
-            name='window_closes',
-            field=models.DateTimeField(blank=True, help_text="The closing of its window's occurrence: it is not started later than this minus its expected duration.", null=True),
+            model_name="migrationjob",
+            name="window_closes",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="The closing of its window's occurrence: it is not started later than this minus its expected duration.",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='migrationjob',
-            name='state',
-            field=models.CharField(choices=[('scheduled', 'Scheduled'), ('pending', 'Pending'), ('validating', 'Validating'), ('validated', 'Validated'), ('validation_failed', 'Validation failed'), ('queued', 'Queued'), ('migrating', 'Migrating'), ('completed', 'Completed'), ('completed_needs_sync', 'Completed, inventory needs a sync'), ('needs_attention', 'Needs attention'), ('failed', 'Failed'), ('stopping', 'Stopping'), ('stopped', 'Stopped'), ('recovering', 'Recovering'), ('recovered', 'Recovered'), ('not_run', 'Not run')], default='pending', max_length=20),
+            model_name="migrationjob",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("scheduled", "Scheduled"),
+                    ("pending", "Pending"),
+                    ("validating", "Validating"),
+                    ("validated", "Validated"),
+                    ("validation_failed", "Validation failed"),
+                    ("queued", "Queued"),
+                    ("migrating", "Migrating"),
+                    ("completed", "Completed"),
+                    ("completed_needs_sync", "Completed, inventory needs a sync"),
+                    ("needs_attention", "Needs attention"),
+                    ("failed", "Failed"),
+                    ("stopping", "Stopping"),
+                    ("stopped", "Stopped"),
+                    ("recovering", "Recovering"),
+                    ("recovered", "Recovered"),
+                    ("not_run", "Not run"),
+                ],
+                default="pending",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='changewindow',
-            name='created_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="changewindow",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='changewindow',
-            name='frames',
-            field=models.ManyToManyField(blank=True, related_name='+', to='inventory.frame'),
+            model_name="changewindow",
+            name="frames",
+            field=models.ManyToManyField(blank=True, related_name="+", to="inventory.frame"),
         ),
         migrations.AddField(
-            model_name='changewindow',
-            name='hmcs',
-            field=models.ManyToManyField(blank=True, related_name='+', to='inventory.hmc', verbose_name='HMCs'),
+            model_name="changewindow",
+            name="hmcs",
+            field=models.ManyToManyField(
+                blank=True, related_name="+", to="inventory.hmc", verbose_name="HMCs"
+            ),
         ),
         migrations.AddField(
-            model_name='migrationjob',
-            name='window',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='jobs', to='migrations_app.changewindow', verbose_name='change window'),
+            model_name="migrationjob",
+            name="window",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="jobs",
+                to="migrations_app.changewindow",
+                verbose_name="change window",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='migrationjob',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ('scheduled', 'pending', 'validating', 'queued', 'migrating', 'stopping', 'recovering'))), fields=('lpar',), name='migrationjob_one_active_per_lpar', violation_error_message='This LPAR already has a migration in progress.'),
+            model_name="migrationjob",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        (
+                            "scheduled",
+                            "pending",
+                            "validating",
+                            "queued",
+                            "migrating",
+                            "stopping",
+                            "recovering",
+                        ),
+                    )
+                ),
+                fields=("lpar",),
+                name="migrationjob_one_active_per_lpar",
+                violation_error_message="This LPAR already has a migration in progress.",
+            ),
         ),
     ]
