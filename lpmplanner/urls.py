@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
 from lpmplanner.metrics import metrics_view
+from lpmplanner.notifications.api import router as notifications_router
 from lpmplanner.security import api as security_api
 from lpmplanner.security import oidc
 from lpmplanner.security import views as security_views
@@ -25,6 +26,7 @@ router = SimpleRouter()
 router.registry.extend(inventory_router.registry)
 router.registry.extend(planning_router.registry)
 router.registry.extend(migrations_router.registry)
+router.registry.extend(notifications_router.registry)
 
 api_patterns = [
     path("", api_views.api_root_view(router), name="root"),

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 
 from inventory.models import Frame, Hmc
 from lpmplanner import clock
+from lpmplanner.exceptions import Conflict
 from lpmplanner.notifications.models import Kind
 from lpmplanner.notifications.services import notify
 from migrations_app.lpm.services import (
@@ -52,7 +53,7 @@ def change_window_save(
 
 def change_window_delete(*, window: ChangeWindow) -> None:
     if window.jobs.exists():
-        raise ValidationError(
+        raise Conflict(
             f"Change window {window.name} has migrations scheduled in it or run in it: it stays "
             "for their record."
         )
