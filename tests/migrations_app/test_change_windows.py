@@ -14,9 +14,12 @@ from migrations_app.models import MigrationJob
 from migrations_app.windows import services as window_services
 from migrations_app.windows.models import ChangeWindow
 from migrations_app.windows.services import change_windows_tick
+from planning.evacuation import evacuation_plan_create
 from tests.clock import clock_set
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
+from tests.migrations_app.test_evacuation_run import free_memory, run_url
+from tests.migrations_app.test_migration_pages import SUBMIT, field_errors, wizard_data
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +186,43 @@ def test_a_window_with_migrations_is_not_deleted(operator_client, demo):
     refused = operator_client.delete(f"/api/change-windows/{window.pk}/")
     assert refused.status_code == 409 and "Tonight" in refused.json()["detail"]
     assert ChangeWindow.objects.filter(pk=window.pk).exists()
+
+
+def test_the_wizard_schedules_in_a_window_and_shows_a_refusal_at_the_field(client, demo):
+    server1, p750b = demo
+    login(client, user_create("olga", role="Operator"))
+    elsewhere = _window(name="Elsewhere")
+    elsewhere.frames.set([server1.frame])
+    answer = client.post(SUBMIT, wizard_data(server1, p750b, window=elsewhere.pk))
+    assert answer.status_code == 200
+    assert "does not cover p750-b" in field_errors(answer, "window")[0]
+    assert not MigrationJob.objects.exists()
+
+    tonight = _window()
+    answer = client.post(SUBMIT, wizard_data(server1, p750b, window=tonight.pk), follow=True)
+    job = MigrationJob.objects.get()
+    assert job.state == "scheduled" and job.window == tonight
+    assert f"Migration #{job.pk} of server1 to p750-b scheduled: starts at" in (
+        answer.content.decode()
+    )
+
+
+def test_migrate_this_plan_in_a_window(client, frames_plan):
+    login(client, user_create("olga", role="Operator"))
+    window = _window()
+    answer = client.post(
+        run_url(frames_plan), {"confirm_warnings": "on", "window": window.pk}, follow=True
+    )
+    assert answer.status_code == 200
+    jobs = MigrationJob.objects.all()
+    assert jobs.count() == 3 and {j.state for j in jobs} == {"scheduled"}
+    assert {j.window_id for j in jobs} == {window.pk}
+    assert "3 migrations scheduled, wave by wave" in answer.content.decode()
+
+
+@pytest.fixture
+def frames_plan(db):
+    demo_estate_restore()
+    p750a, p750b = Frame.objects.get(name="p750-a"), Frame.objects.get(name="p750-b")
+    free_memory(p750b, 22)
+    return evacuation_plan_create(frame=p750a, user=user_create("paul", role="Planner"))
