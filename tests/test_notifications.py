@@ -140,3 +140,37 @@ def test_a_webhook_that_refuses_for_good_is_not_retried(paula, frames):
     delivery.refresh_from_db()
     assert delivery.state == Delivery.State.FAILED and delivery.attempts == 1
     assert delivery.tries.get().error.startswith("HTTP 404")
+
+
+def test_the_notifications_page_subscribes_and_shows_refusals_at_the_field(client, paula, frames):
+    p750a, _ = frames
+    login(client, paula)
+    page = client.get("/account/notifications/")
+    assert page.status_code == 200 and "No subscriptions" in page.content.decode()
+
+    refused = client.post(
+        "/account/notifications/webhooks/",
+        {"name": "ops", "url": "gopher://x.example/", "secret": SECRET},
+    )
+    assert refused.status_code == 400
+    assert 'data-field-error="url"' in refused.content.decode()
+    added = client.post(
+        "/account/notifications/webhooks/",
+        {"name": "ops", "url": "https://hooks.example.com/lpm", "secret": SECRET},
+    )
+    assert added.status_code == 302
+    hook = Webhook.objects.get(user=paula)
+    refused = client.post(
+        "/account/notifications/subscriptions/",
+        {"kind": Kind.BATCH_FINISHED.value, "channel": "webhook"},
+    )
+    assert refused.status_code == 400
+    assert "Choose one of your webhooks" in refused.content.decode()
+    client.post(
+        "/account/notifications/subscriptions/",
+        {"kind": Kind.BATCH_FINISHED.value, "frame": p750a.pk, "channel": "webhook",
+         "webhook": hook.pk},
+    )  # fmt: skip
+    page = client.get("/account/notifications/").content.decode()
+    assert "frame p750-a" in page and "webhook ops" in page and SECRET not in page
+    assert Subscription.objects.get(user=paula).webhook == hook
