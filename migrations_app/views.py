@@ -57,7 +57,7 @@ from planning.evacuation import unplaced_summary
 from planning.models import EvacuationPlan
 
 JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
-               "requested_by", "batch")  # fmt: skip
+               "requested_by", "batch", "window")  # fmt: skip
 
 
 def _require(request: HttpRequest, perm: str) -> None:

@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
+from lpmplanner.notifications.models import Kind, Notification
+from migrations_app.lpm.services import batch_create, job_transition
 from migrations_app.models import MigrationJob
 from migrations_app.windows import services as window_services
 from migrations_app.windows.models import ChangeWindow
@@ -226,3 +228,29 @@ def frames_plan(db):
     p750a, p750b = Frame.objects.get(name="p750-a"), Frame.objects.get(name="p750-b")
     free_memory(p750b, 22)
     return evacuation_plan_create(frame=p750a, user=user_create("paul", role="Planner"))
+
+
+def test_a_job_needing_attention_and_a_batch_end_are_notified_once(
+    demo, django_capture_on_commit_callbacks
+):
+    server1, p750b = demo
+    server2 = Lpar.objects.get(name="server2")
+    batch = batch_create(
+        items=[{"lpar": lpar, "destination_frame": p750b} for lpar in (server1, server2)]
+    )
+    first, second = batch.jobs.order_by("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        for state in ("validating", "queued", "migrating"):
+            first = job_transition(first, state)
+        job_transition(first, "needs_attention", message="The HMC shows it on neither frame.")
+    attention = Notification.objects.get(kind=Kind.MIGRATION_NEEDS_ATTENTION)
+    assert attention.subject == f"Migration #{first.pk} of server1 needs attention"
+    assert "neither frame" in attention.body
+    assert sorted(attention.frame_ids) == sorted([server1.frame_id, p750b.pk])
+    assert not Notification.objects.filter(kind=Kind.BATCH_FINISHED).exists()  # server2 runs
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_transition(second, "stopped", message="Cancelled.")
+    ended = Notification.objects.get(kind=Kind.BATCH_FINISHED)
+    assert ended.subject == f"{batch} finished: 1 needs attention, 1 stopped"
+    assert f"#{second.pk} server2: stopped" in ended.body
