@@ -2,7 +2,7 @@
 
 The defaults are the embedded mode of `make run`: a SQLite file and a filesystem broker under
 the var directory, so nothing but Python is needed. Production sets the variables (see
-docker-compose.yml and the README).
+docker-compose.yml and docs/reference/settings.md).
 """
 
 import base64
@@ -150,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "lpmplanner.docs_site.help_link",
             ],
         },
     },
@@ -205,6 +206,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# The documentation site `make docs` builds, served under /docs/ when it is there.
+DOCS_SITE_DIR = BASE_DIR / "site"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

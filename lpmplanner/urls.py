@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from inventory.api.urls import router as inventory_router
-from lpmplanner import api_views, views
+from lpmplanner import api_views, docs_site, views
 from lpmplanner.metrics import metrics_view
 from lpmplanner.notifications import views as notification_views
 from lpmplanner.notifications.api import router as notifications_router
@@ -72,6 +72,9 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    # The documentation site, when `make docs` has built it.
+    path("docs/", docs_site.docs_view, name="docs"),
+    path("docs/<path:path>", docs_site.docs_view, name="docs-page"),
     path("login/", security_views.SignInView.as_view(), name="login"),
     path(
         "oidc/authenticate/",
