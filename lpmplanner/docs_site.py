@@ -29,6 +29,9 @@ HELP_PAGES: tuple[tuple[str, str, str], ...] = (
     ("migrations_app", "readiness", "guides/readiness.html"),
     ("migrations_app", "", "guides/operator/migrate.html"),
     ("", "security-log", "guides/administrator/security.html"),
+    ("", "notifications", "guides/notifications.html"),
+    ("", "subscription", "guides/notifications.html"),
+    ("", "webhook", "guides/notifications.html"),
     ("", "account", "guides/administrator/security.html"),
 )
 HOME = "index.html"

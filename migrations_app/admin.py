@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from migrations_app.models import ReadinessSchedule, WorkerHeartbeat
+from migrations_app.windows.models import ChangeWindow
 
 
 @admin.register(WorkerHeartbeat)
@@ -15,3 +16,11 @@ class ReadinessScheduleAdmin(admin.ModelAdmin):
 
     list_display = ["hmc", "interval_minutes", "enabled"]
     list_editable = ["interval_minutes", "enabled"]
+
+
+@admin.register(ChangeWindow)
+class ChangeWindowAdmin(admin.ModelAdmin):
+    list_display = ["name", "start", "end", "recurrence", "time_zone"]
+    list_filter = ["recurrence"]
+    search_fields = ["name"]
+    filter_horizontal = ["frames", "hmcs"]

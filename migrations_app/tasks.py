@@ -14,6 +14,7 @@ from migrations_app.services import (
     lpar_create_job_run,
     worker_heartbeat_record,
 )
+from migrations_app.windows.services import change_windows_tick
 
 SCHEDULE_CHECK_SECONDS = 60.0
 
@@ -86,3 +87,10 @@ def readiness_run_task(self, run_id: int) -> str:
 def readiness_runs_due_task() -> int:
     """Run by beat: start the scheduled readiness runs that are due."""
     return len(readiness_runs_due())
+
+
+@shared_task
+def change_windows_tick_task() -> dict:
+    """Run by beat every 30 s: start the migrations whose change window opened, report those not
+    run, those that ran over and windows that closed with migrations not run."""
+    return change_windows_tick()
