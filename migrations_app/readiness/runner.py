@@ -21,7 +21,7 @@ from migrations_app.hmc import commands
 from migrations_app.hmc.client import HmcClient
 from migrations_app.hmc.errors import HSCL_CODE, HmcCommandError, HmcConnectionError, HmcError
 from migrations_app.lpm.admission import preflight_options
-from migrations_app.models import ACTIVE_STATES, MigrationJob
+from migrations_app.models import ACTIVE_STATES, MigrationJob, MigrationState
 from migrations_app.readiness.models import (
     Disagreement,
     ReadinessEvent,
@@ -47,10 +47,15 @@ def run_event(run: ReadinessRun, message: str, *, level: str = Level.INFO) -> No
     ReadinessEvent.objects.create(job=run, message=message, level=level)
 
 
+# A migration in one of these keeps its HMCs busy: it is being validated, waits for a slot, moves
+# or is being stopped or recovered. One scheduled for later (a change window) does not yet.
+BUSY_STATES = tuple(s for s in ACTIVE_STATES if s != MigrationState.SCHEDULED)
+
+
 def busy_hmcs() -> set[int]:
-    """The HMCs busy migrating: each runs an active migration, or manages the frame one lands
+    """The HMCs busy migrating: each runs a migration under way, or manages the frame one lands
     on."""
-    rows = MigrationJob.objects.filter(state__in=ACTIVE_STATES).values_list(
+    rows = MigrationJob.objects.filter(state__in=BUSY_STATES).values_list(
         "hmc", "destination_frame__hmc"
     )
     return {pk for row in rows for pk in row if pk is not None}
