@@ -4,7 +4,7 @@ when no run is given)."""
 
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -64,6 +64,44 @@ class ReadinessResultFilterSet(filters.FilterSet):
         return queryset.filter(codes__contains=[value]) if value else queryset
 
 
+class ShareSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    id = serializers.IntegerField(source="pk", allow_null=True)
+    ready = serializers.IntegerField()
+    not_ready = serializers.IntegerField()
+    not_checked = serializers.IntegerField()
+    percent = serializers.IntegerField(allow_null=True, help_text="Share ready of those checked.")
+
+
+class ChangeSerializer(serializers.Serializer):
+    lpar = serializers.IntegerField(source="result.lpar_id", allow_null=True)
+    lpar_name = serializers.CharField(source="result.lpar_name")
+    code = serializers.CharField(source="result.code")
+    previous_code = serializers.SerializerMethodField()
+
+    def get_previous_code(self, change) -> str:
+        return change.previous.code if change.previous else ""
+
+
+class TrendPointSerializer(serializers.Serializer):
+    run = serializers.IntegerField()
+    created = serializers.DateTimeField()
+    percent = serializers.FloatField(allow_null=True)
+    checked = serializers.IntegerField()
+
+
+class ReadinessSummarySerializer(serializers.Serializer):
+    """What the Readiness page shows for a run, filtered as asked."""
+
+    run = ReadinessRunSerializer()
+    frames = ShareSerializer(many=True)
+    hmcs = ShareSerializer(many=True)
+    not_ready = ReadinessResultSerializer(many=True)
+    newly_failing = ChangeSerializer(many=True)
+    fixed = ChangeSerializer(many=True)
+    trend = TrendPointSerializer(many=True)
+
+
 class ReadinessRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Readiness runs, newest first; POST starts one over a scope (estate, frame, hmc, lpars);
     `stop` stops it."""
@@ -87,6 +125,32 @@ class ReadinessRunViewSet(viewsets.ReadOnlyModelViewSet):
         except ValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
         return Response(ReadinessRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("frame", int, description="Only the LPARs of this frame (id)."),
+            OpenApiParameter("hmc", int, description="Only the LPARs of this HMC (id)."),
+            OpenApiParameter("code", str, description="Only the results with this HSCL code."),
+        ],
+        responses=ReadinessSummarySerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def summary(self, request: Request, pk=None) -> Response:
+        """The shares ready per frame and HMC, the LPARs not ready, what changed since each
+        LPAR's previous result, and the trend of the last 30 runs."""
+        params = request.query_params
+        filters_given = {
+            "frame": int(params["frame"]) if params.get("frame", "").isdigit() else None,
+            "hmc": int(params["hmc"]) if params.get("hmc", "").isdigit() else None,
+            "code": params.get("code", ""),
+        }
+        summary = selectors.readiness_summary(self.get_object(), **filters_given)
+        data = {
+            "run": summary.run, "frames": summary.frames, "hmcs": summary.hmcs,
+            "not_ready": summary.not_ready, "newly_failing": summary.newly_failing,
+            "fixed": summary.fixed, "trend": selectors.trend(),
+        }  # fmt: skip
+        return Response(ReadinessSummarySerializer(data).data)
 
     @extend_schema(request=None, responses=ReadinessRunSerializer)
     @action(detail=True, methods=["post"])

@@ -125,6 +125,20 @@ def test_api_lists_the_latest_run_and_filters(history, api_client):
     assert runs["count"] == 3 and runs["results"][0]["id"] == history.pk
 
 
+def test_api_summary_is_what_the_page_shows(history, api_client):
+    login(api_client, user_create("vera", role="Viewer"))
+    body = api_client.get(f"/api/readiness-runs/{history.pk}/summary/").json()
+    frames = {f["name"]: (f["ready"], f["not_ready"], f["percent"]) for f in body["frames"]}
+    assert frames == {"p750-a": (2, 1, 67), "p750-b": (1, 1, 50)}
+    assert [c["lpar_name"] for c in body["newly_failing"]] == ["server2"]
+    assert [(c["lpar_name"], c["previous_code"]) for c in body["fixed"]] == [("db1", "HSCLA319")]
+    assert [r["lpar_name"] for r in body["not_ready"]] == ["server2", "lnx2"]
+    assert [round(p["percent"]) for p in body["trend"]] == [33, 33, 60]
+    p750b = Frame.objects.get(name="p750-b").pk
+    body = api_client.get(f"/api/readiness-runs/{history.pk}/summary/?frame={p750b}").json()
+    assert [f["name"] for f in body["frames"]] == ["p750-b"]
+
+
 def test_api_start_needs_the_operator_role_and_names_a_missing_scope(history, api_client):
     login(api_client, user_create("vera", role="Viewer"))
     assert api_client.post("/api/readiness-runs/", {}, format="json").status_code == 403
@@ -150,6 +164,7 @@ def test_the_schema_describes_the_readiness_endpoints(db, api_client):
     assert "/api/readiness-runs/" in schema["paths"]
     assert "/api/readiness-results/" in schema["paths"]
     assert "/api/readiness-runs/{id}/stop/" in schema["paths"]
+    assert "/api/readiness-runs/{id}/summary/" in schema["paths"]
 
 
 def test_run_now_from_the_page_needs_its_scope_and_the_operator_role(demo_only, client):

@@ -236,6 +236,9 @@ API = {
     "api/^readiness-runs/(?P<pk>[^/.]+)/$": row(
         "migrations_app.ReadinessRun", get=(READ, TOKEN_READ)
     ),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/summary/$": row(
+        "migrations_app.ReadinessRun", get=(READ, TOKEN_READ)
+    ),
     "api/^readiness-runs/(?P<pk>[^/.]+)/stop/$": row(
         "migrations_app.ReadinessRun", post=(OPERATOR, TOKEN_WRITE)
     ),
