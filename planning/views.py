@@ -118,12 +118,14 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
                                                                      lpar=lpar))
         for kind, label in VirtualAdapterKind.choices
     ] if scheme else []  # fmt: skip
+    unprotected = checks.twin_unprotected(lpar=lpar)
     context = {
         "lpar": lpar,
         "scheme": scheme,
         "proposals": proposals,
-        "twins": lpar.stubs.select_related("frame"),
+        "twins": [(t, unprotected.get(t.pk)) for t in lpar.stubs.select_related("frame")],
         "drift": checks.twin_drift(twin=lpar),
+        "beside": unprotected.get(lpar.pk),
         "form": DestinationForm(exclude=lpar.frame),
         "can_twin": request.user.has_perm(MANAGE_TWINS),
         "migratability": preflight.lpar_migratability(lpar=lpar),
