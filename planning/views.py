@@ -35,10 +35,12 @@ from planning.forms import (
     MatrixFilterForm,
     MoveForm,
     SchemeForm,
+    SlotAllocateForm,
 )
-from planning.models import EnumerationScheme, EvacuationPlan
+from planning.models import EnumerationScheme, EvacuationPlan, SlotReservation
 
 MANAGE_TWINS = "planning.manage_stub_twin"
+ALLOCATE = "planning.allocate_slot"
 PLAN_EVACUATION = "planning.add_evacuationplan"
 ADJUST_EVACUATION = "planning.change_evacuationplan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -128,9 +130,38 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
         "beside": unprotected.get(lpar.pk),
         "form": DestinationForm(exclude=lpar.frame),
         "can_twin": request.user.has_perm(MANAGE_TWINS),
+        "can_allocate": request.user.has_perm(ALLOCATE),
+        "allocate_form": SlotAllocateForm(lpar=lpar),
+        "reserved": SlotReservation.objects.filter(lpar=lpar).order_by("slot"),
         "migratability": preflight.lpar_migratability(lpar=lpar),
     }
     return render(request, "planning/lpar.html", context)
+
+
+@require_POST
+def lpar_allocate_slot(request: HttpRequest, pk: int) -> HttpResponse:
+    """The page's "Allocate next free slot": the API's service, under the same lock."""
+    _require(request, ALLOCATE)
+    lpar = get_object_or_404(Lpar.objects.select_related("frame"), pk=pk)
+    form = SlotAllocateForm(request.POST, lpar=lpar)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect("planning:lpar", pk=pk)
+    try:
+        allocation = services.slot_allocate(lpar=lpar, user=request.user, **form.cleaned_data)
+    except (ValidationError, Conflict) as error:
+        for message in _errors(error):
+            messages.error(request, message)
+        return redirect("planning:lpar", pk=pk)
+    kind = VirtualAdapterKind(allocation.kind).label
+    text = f"Reserved {kind} slot {allocation.slot} on {lpar.name}"
+    if allocation.vios is not None:
+        text += f" and slot {allocation.vios_slot} on {allocation.vios.name}"
+    messages.success(request, f"{text}.")
+    return redirect("planning:lpar", pk=pk)
 
 
 @require_POST

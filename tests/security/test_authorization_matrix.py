@@ -92,6 +92,7 @@ PAGES = {
     "planning/checks/": row(get=READ),
     "planning/schemes/<int:pk>/edit/": row("planning.EnumerationScheme", get=PLANNER),
     "planning/lpars/<int:pk>/": row("inventory.Lpar", get=READ),
+    "planning/lpars/<int:pk>/allocate-slot/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/stub-twin/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/refresh-twin/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/runbook/": row("inventory.Lpar", get=READ),
