@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from inventory.choices import VirtualAdapterKind
@@ -21,6 +22,7 @@ from planning import (
     checks,
     evacuation,
     matrix,
+    paths,
     preflight,
     runbook,
     selectors,
@@ -121,6 +123,7 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
         for kind, label in VirtualAdapterKind.choices
     ] if scheme else []  # fmt: skip
     unprotected = checks.twin_unprotected(lpar=lpar)
+    picture = None if lpar.is_vios else paths.lpar_paths(lpar=lpar)
     context = {
         "lpar": lpar,
         "scheme": scheme,
@@ -134,6 +137,9 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
         "allocate_form": SlotAllocateForm(lpar=lpar),
         "reserved": SlotReservation.objects.filter(lpar=lpar).order_by("slot"),
         "migratability": preflight.lpar_migratability(lpar=lpar),
+        "paths": picture,
+        # made of escaped text in planning.paths
+        "paths_svg": mark_safe(paths.paths_svg(picture)) if picture else "",  # noqa: S308
     }
     return render(request, "planning/lpar.html", context)
 
