@@ -55,6 +55,11 @@ urlpatterns = [
         name="zoning-settings",
     ),
     path(
+        "zoning/fabrics/<int:fabric_id>/preview/",
+        zoning.zoning_preview,
+        name="zoning-preview",
+    ),
+    path(
         "zoning/fabrics/<int:fabric_id>/download/",
         zoning.zoning_download,
         name="zoning-download",

@@ -1,11 +1,15 @@
-"""The pictures (server-side SVG): an LPAR's paths, and their red single points of failure."""
+"""What planners see before acting: an LPAR's paths (server-side SVG) with their red single
+points of failure, and a fabric's zoning preview with the change since its last export."""
 
 import re
 
 import pytest
 
-from inventory.models import Wwpn
+from inventory.models import Fabric, Wwpn
 from planning.paths import lpar_paths, paths_svg
+from planning.stubs import lpar_create_stub_twin
+from planning.zoning.exports import zoning_export
+from planning.zoning.plan import zoning_plan
 from tests.factories import login
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +45,28 @@ def test_a_missing_fabric_draws_the_paths_red_and_says_why(demo):
     assert 'stroke-dasharray="6 4"' in svg  # not colour alone
     assert "is on no fabric" in _texts(svg)
     assert "The storage of server1 reaches no fabric of side B" in _texts(svg)
+
+
+def test_the_zoning_preview_lists_aliases_and_zones_and_the_change_since_the_last_export(
+    client, viewer, demo
+):
+    fabric = Fabric.objects.get(name="FAB_A")
+    login(client, viewer)
+    page = f"/zoning/fabrics/{fabric.pk}/preview/"
+    body = client.get(page).content.decode()
+    assert "Never exported: every alias and zone below is new." in body
+    aliases = body.split('data-testid="aliases"', 1)[1].split("</table>", 1)[0]
+    zones = body.split('data-testid="zones"', 1)[1].split("</table>", 1)[0]
+    assert "server1" in aliases and "c0:50:76:04:31:67:00:10" in aliases
+    assert aliases.count("<tr>") - 1 == len(zoning_plan(fabric=fabric).of(fabric).initiators)
+    assert "<code>" in zones and "fs9k1" not in zones.split("<tbody>")[0]
+
+    zoning_export(fabric=fabric, format="xlsx", user=viewer)
+    lpar_create_stub_twin(lpar=demo["server1"], destination_frame=demo["p750-b"])
+    body = client.get(page).content.decode()
+    since = body.split('data-testid="since-last-export"', 1)[1].split("</div></div>", 1)[0]
+    assert "2 alias(es) added, 0 removed" in since
+    assert "<code>server1_stub_s710_w1</code>, <code>server1_stub_s710_w2</code>" in since
+    rows = body.split('data-testid="aliases"', 1)[1].split("</table>", 1)[0].split("<tr>")
+    added = [r for r in rows if "<strong>added</strong>" in r]
+    assert len(added) == 2 and all("server1-stub" in r for r in added)

@@ -101,6 +101,7 @@ PAGES = {
     "zoning/download/": row(get=PLANNER_SAN),
     "zoning/fabrics/<int:fabric_id>/settings/": row("inventory.Fabric", get=PLANNER_SAN),
     "zoning/fabrics/<int:fabric_id>/download/": row("inventory.Fabric", get=PLANNER_SAN),
+    "zoning/fabrics/<int:fabric_id>/preview/": row("inventory.Fabric", get=READ),
     "migrations/": row(get=READ),
     "hmcs/<int:pk>/sync/": row("inventory.Hmc", post=OPERATOR),
     "hmcs/<int:pk>/host-key/": row("inventory.Hmc", post=PLANNER),
