@@ -28,6 +28,7 @@ from planning import (
     selectors,
     services,
     stubs,
+    timeline,
 )
 from planning.forms import (
     PAGE_SIZES,
@@ -318,8 +319,11 @@ def evacuation_plan_page(request: HttpRequest, pk: int) -> HttpResponse:
     waves = evacuation.plan_waves(plan)
     unplaced = [(p, evacuation.unplaced_summary(p.reasons)) for p in waves.pop(None, [])]
     frames = Frame.objects.exclude(pk=plan.frame_id).order_by("name")
+    # made of escaped text in planning.timeline
+    picture = mark_safe(timeline.timeline_svg(timeline.plan_timeline(plan=plan)))  # noqa: S308
     context = {
         "plan": plan, "waves": sorted(waves.items()), "unplaced": unplaced, "frames": frames,
+        "timeline_svg": picture,
         "placed": sum(len(p) for p in waves.values()),
         "can_adjust": request.user.has_perm(ADJUST_EVACUATION),
     }  # fmt: skip

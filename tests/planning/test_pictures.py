@@ -6,6 +6,7 @@ import re
 import pytest
 
 from inventory.models import Fabric, Wwpn
+from planning.evacuation import evacuation_plan_create
 from planning.paths import lpar_paths, paths_svg
 from planning.stubs import lpar_create_stub_twin
 from planning.zoning.exports import zoning_export
@@ -70,3 +71,19 @@ def test_the_zoning_preview_lists_aliases_and_zones_and_the_change_since_the_las
     rows = body.split('data-testid="aliases"', 1)[1].split("</table>", 1)[0].split("<tr>")
     added = [r for r in rows if "<strong>added</strong>" in r]
     assert len(added) == 2 and all("server1-stub" in r for r in added)
+
+
+def test_the_evacuation_plans_timeline_shows_its_waves_jobs_and_limits(client, viewer, demo):
+    plan = evacuation_plan_create(frame=demo["p750-a"])
+    login(client, viewer)
+    body = client.get(f"/planning/evacuation-plans/{plan.pk}/").content.decode()
+    svg = body.split('data-testid="timeline-picture"', 1)[1].split("</svg>", 1)[0]
+    text = _texts(svg)
+    assert "Wave 1" in text
+    for lpar in ("db1", "server2", "lnx1", "server1"):
+        assert re.search(rf"{lpar}\s", text), lpar
+    assert svg.count('class="bar bar-planned"') == 4
+    assert "p750-b: at most 4 migrations at once" in text
+    assert "Each mover service partition (MSP): at most 4 migrations at once" in text
+    assert "p750-a 4 of 4 (full)" in text  # the wave's load against the frame's limit
+    assert "planned: → p750-b, about" in text
