@@ -47,19 +47,37 @@ class PathPicture:
 
 
 def _port_label(port: Port) -> str:
-    return f"{port.adapter.slot.location}-{port.name}"
+    """The port's full location code: a slot location alone repeats across drawers."""
+    return f"{port.adapter.slot.drawer.location}-{port.adapter.slot.location}-{port.name}"
 
 
-def _fc_hops(port: Port | None, targets: dict[int, list[str]]) -> tuple:
-    """(port box, fabric box, storage box, fabric side or None, problem or "")."""
-    if port is None:
-        return "no physical port", "—", "—", None, "no physical FC port behind it"
+def _fabric_of(port: Port):
     wwpn = getattr(port, "wwpn", None)
-    fabric = wwpn.fabric if wwpn else None
+    return wwpn.fabric if wwpn else None
+
+
+def _fc_hops(ports: list[Port], targets: dict[int, list[str]]) -> tuple:
+    """For ports on one fabric (or one port on none): (port box, fabric box, storage box,
+    fabric side or None, problem or "")."""
+    if not ports:
+        return "no physical port", "—", "—", None, "no physical FC port behind it"
+    labels = [_port_label(p) for p in ports]
+    box = labels[0] + (f" (+{len(labels) - 1})" if len(labels) > 1 else "")
+    fabric = _fabric_of(ports[0])
     if fabric is None:
-        return _port_label(port), "no fabric", "—", None, f"{_port_label(port)} is on no fabric"
+        return box, "no fabric", "—", None, f"{', '.join(labels)} is on no fabric"
     storage = ", ".join(targets.get(fabric.pk, [])) or "no storage port"
-    return _port_label(port), f"{fabric.name} (side {fabric.side})", storage, fabric.side, ""
+    return box, f"{fabric.name} (side {fabric.side})", storage, fabric.side, ""
+
+
+def _by_fabric(ports: list[Port]) -> list[list[Port]]:
+    """The VIOS's FC ports grouped by fabric (a port on no fabric alone): its vSCSI disks come
+    through any of them, so one row per fabric."""
+    groups: dict[object, list[Port]] = {}
+    for port in ports:
+        fabric = _fabric_of(port)
+        groups.setdefault(fabric.pk if fabric else ("none", port.pk), []).append(port)
+    return list(groups.values()) or [[]]
 
 
 def _storage_paths(lpar: Lpar, targets: dict[int, list[str]]) -> list[Path]:
@@ -75,14 +93,14 @@ def _storage_paths(lpar: Lpar, targets: dict[int, list[str]]) -> list[Path]:
     servers = {
         (s.lpar_id, s.slot): s
         for s in VirtualAdapter.objects.filter(lpar_id__in=vios_ids).select_related(
-            "physical_port__adapter__slot", "physical_port__wwpn__fabric"
+            "physical_port__adapter__slot__drawer", "physical_port__wwpn__fabric"
         )
     }
     fc_ports: dict[int, list[Port]] = defaultdict(list)
     for port in (
         Port.objects.filter(adapter__owner_id__in=vios_ids, adapter__kind="fc")
-        .select_related("adapter__slot", "wwpn__fabric")
-        .order_by("adapter__slot__location", "name")
+        .select_related("adapter__slot__drawer", "wwpn__fabric")
+        .order_by("adapter__slot__drawer__location", "adapter__slot__location", "name")
     ):
         fc_ports[port.adapter.owner_id].append(port)
     paths = []
@@ -100,12 +118,12 @@ def _storage_paths(lpar: Lpar, targets: dict[int, list[str]]) -> list[Path]:
         vios_box = f"{vios.name} slot {server.slot}"
         if server.device_name:
             vios_box += f" ({server.device_name})"
-        if client.kind == VirtualAdapterKind.VFC:
-            ports = [server.physical_port]  # where its WWPNs log in
+        if client.kind == VirtualAdapterKind.VFC:  # its WWPNs log in through its port
+            groups = [[server.physical_port] if server.physical_port else []]
         else:
-            ports = fc_ports.get(vios.pk) or [None]  # the VIOS's disks come through any of them
-        for port in ports:
-            port_box, fabric_box, storage, side, problem = _fc_hops(port, targets)
+            groups = _by_fabric(fc_ports.get(vios.pk, []))
+        for ports in groups:
+            port_box, fabric_box, storage, side, problem = _fc_hops(ports, targets)
             path = Path("storage", [label, vios_box, port_box, fabric_box, storage],
                         [problem] if problem else [], vios.name, {side} - {None})  # fmt: skip
             paths.append(path)
@@ -125,8 +143,8 @@ def _network_paths(lpar: Lpar) -> list[Path]:
     eth_ports: dict[int, list[str]] = defaultdict(list)
     for port in (
         Port.objects.filter(adapter__owner__frame_id=lpar.frame_id, adapter__kind="ethernet")
-        .select_related("adapter__slot")
-        .order_by("adapter__slot__location", "name")
+        .select_related("adapter__slot__drawer")
+        .order_by("adapter__slot__drawer__location", "adapter__slot__location", "name")
     ):
         eth_ports[port.adapter.owner_id].append(_port_label(port))
     paths = []
@@ -181,8 +199,9 @@ def lpar_paths(*, lpar: Lpar) -> PathPicture:
                 f"The storage of {lpar.name} goes {through}: that VIOS is a single point of "
                 "failure."
             )
+        reasons = [s.split(":")[0] for s in summary]  # the sentence up to its consequence
         for path in storage:
-            path.problems += [s.split(":")[0] for s in summary if s not in path.problems]
+            path.problems += [r[0].lower() + r[1:] if path.problems else r for r in reasons]
     network = _network_paths(lpar)
     summary += sorted({p for path in network for p in path.problems})
     return PathPicture(lpar, storage + network, summary)
@@ -190,14 +209,14 @@ def lpar_paths(*, lpar: Lpar) -> PathPicture:
 
 # The picture.
 
-COLUMN_WIDTH, GAP, ROW, BOX_HEIGHT, LEFT, TOP = 190, 36, 58, 30, 12, 64
+COLUMN_WIDTH, GAP, ROW, BOX_HEIGHT, LEFT, TOP = 214, 30, 58, 30, 12, 64
 STORAGE_HEADINGS = ("Client adapter", "VIOS slot", "Physical port", "Fabric", "Storage ports")
 NETWORK_HEADINGS = ("VLAN", "VIOS trunk adapter", "SEA (physical ports)")
 OK_COLOUR, RED_COLOUR, TEXT = "#2b6cb0", "#c53030", "#1a202c"
 
 
 def _fit(text: str, width: int = COLUMN_WIDTH) -> str:
-    most = width // 7
+    most = int(width // 6.4)
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
@@ -216,7 +235,7 @@ def _row_svg(path: Path, y: int) -> list[str]:
             f'fill="#ffffff" stroke="{colour}" stroke-width="1.5"{dash}/>'
         )
         parts.append(
-            f'<text x="{x + 6}" y="{y + 19}" font-size="12" fill="{TEXT}">'
+            f'<text x="{x + 6}" y="{y + 19}" font-size="11" fill="{TEXT}">'
             f"<title>{escape(text)}</title>{escape(_fit(text))}</text>"
         )
         if column:

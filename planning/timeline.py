@@ -136,7 +136,8 @@ def _minutes(seconds: float) -> str:
 # The picture.
 
 LANE, LABEL_WIDTH, CHART_WIDTH, LEFT, GROUP_GAP = 22, 150, 640, 10, 36
-PLANNED, ACTUAL, RED, TEXT, MUTED = "#90cdf4", "#2b6cb0", "#c53030", "#1a202c", "#4a5568"
+PLANNED, ACTUAL, RED, TEXT, MUTED = "#3b7fc4", "#2b6cb0", "#c53030", "#1a202c", "#4a5568"
+PLANNED_FILL = "#eef6fc"  # light enough that an outlined bar never reads as a filled one
 
 
 def _tick_step(span: float) -> int:
@@ -217,7 +218,7 @@ def _bar_svg(bar: Bar, y: int, x0: int, scale: float) -> list[str]:
     height = 8 if not bar.actual else 10
     top = y + (2 if not bar.actual else 10)
     colour = RED if bar.failed else (ACTUAL if bar.actual else PLANNED)
-    fill = colour if bar.actual else "#ffffff"
+    fill = colour if bar.actual else PLANNED_FILL
     kind = "actual" if bar.actual else "planned"
     text = f"{'✗ ' if bar.failed else ''}{kind}: {bar.label}{' (running)' if bar.running else ''}"
     return [
