@@ -598,7 +598,7 @@ class Preflight:
             elif other.stub_of == lpar.pk:
                 whom = f"its stub twin {other.name}"
             else:
-                whom = f"{other.name}, another twin of {self.index.kin[lpar.stub_of].name},"
+                whom = f"{other.name} (another twin of {self.index.kin[lpar.stub_of].name})"
             findings.append(_warning(
                 TWIN_SAME_FRAME,
                 f"{frame.name} holds {whom}: with {lpar.name} there too, one frame failure "

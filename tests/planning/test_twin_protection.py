@@ -71,6 +71,18 @@ class TwinProtection(DemoTestCase):
         ]
         assert back.startswith("p750-a holds its original server1: with server1-stub there")
 
+    def test_preflight_warns_moving_a_twin_onto_another_twins_frame(self):
+        Lpar.objects.filter(name="lnx1").update(stub_of=self.server1)
+        lnx1 = Lpar.objects.get(name="lnx1")
+        assert [
+            f.message
+            for f in preflight_check(lpar=lnx1, destination=self.b)
+            if f.code == "TWIN_SAME_FRAME"
+        ] == [
+            "p750-b holds server1-stub (another twin of server1): with lnx1 there too, one frame "
+            "failure takes both and the twin protects nothing."
+        ]
+
     def test_the_planning_pages_say_the_twin_protects_nothing(self):
         client = Client()
         login(client, user_create("paul", role="Planner"))
