@@ -13,6 +13,7 @@ from planning.timeline import (
     ESTIMATE,
     Bar,
     Timeline,
+    limit_sentences,
     planned_seconds,
     wave_loads,
 )
@@ -137,13 +138,17 @@ def batch_timeline(*, batch: MigrationBatch, jobs: list[MigrationJob]) -> Timeli
         if batch.evacuation_plan_id
         else settings.LPM_MSP_MAX_MIGRATIONS
     )
-    limits = [
-        f"{name}: at most {limit} migrations at once"
-        for name, limit in sorted(frame_limits.items())
-    ] + [f"Each mover service partition (MSP): at most {msp_limit} migrations at once"]
+    limits = limit_sentences(frame_limits, msp_limit)
     return Timeline(f"Timeline of {batch}", bars, limits,
                     wave_loads(moves, frame_limits, msp_limit), [ESTIMATE])  # fmt: skip
 
 
 def _msp_name(vios) -> str | None:
     return f"{vios.name} ({vios.frame.name})" if vios is not None else None
+
+
+def scheduled_migrations(*, limit: int = 10) -> list[MigrationJob]:
+    """The migrations waiting for their change window or time, the soonest first."""
+    jobs = MigrationJob.objects.filter(state=MigrationState.SCHEDULED)
+    jobs = jobs.select_related("window", "destination_frame").order_by("scheduled_for", "pk")
+    return list(jobs[:limit])

@@ -114,10 +114,7 @@ def plan_timeline(*, plan: EvacuationPlan) -> Timeline:
             for p in in_wave
         ]
         start += longest
-    limits = [
-        f"{name}: at most {limit} migrations at once"
-        for name, limit in sorted(frame_limits.items())
-    ] + [f"Each mover service partition (MSP): at most {plan.vios_limit} migrations at once"]
+    limits = limit_sentences(frame_limits, plan.vios_limit)
     return Timeline(
         f"Timeline of the evacuation of {plan.frame.name} (plan #{plan.pk})", bars, limits,
         wave_loads(waves, frame_limits, plan.vios_limit), [ESTIMATE],
