@@ -85,6 +85,14 @@ PAGES = {
     # The documentation site: a 404 page saying how to build it while it is not built.
     "docs/": row(get=READ),
     "docs/<path:path>": row(get=READ),
+    # Notifications: each user manages their own subscriptions and webhooks.
+    "account/notifications/": row(get=READ),
+    "account/notifications/subscriptions/": row(post=READ),
+    "account/notifications/subscriptions/<int:pk>/delete/": row(
+        "lpmplanner.Subscription", post=READ
+    ),
+    "account/notifications/webhooks/": row(post=READ),
+    "account/notifications/webhooks/<int:pk>/delete/": row("lpmplanner.Webhook", post=READ),
     "security-log/": row(get=ADMIN_ONLY),
     "security-log.csv": row(get=ADMIN_ONLY),
     "inventory/": row(get=READ),
@@ -233,6 +241,30 @@ API = {
     "api/^migrations/(?P<pk>[^/.]+)/recover/$": row(
         "migrations_app.MigrationJob", post=(OPERATOR, TOKEN_OPERATE)
     ),
+    # Change windows: everyone reads; Operators write.
+    "api/^change-windows/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_WRITE)),
+    "api/^change-windows/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ChangeWindow",
+        get=(READ, TOKEN_READ),
+        patch=(OPERATOR, TOKEN_WRITE),
+        delete=(OPERATOR, TOKEN_WRITE),
+    ),
+    # Notifications: every role, each user's own only.
+    "api/^notification-deliveries/$": row(get=(READ, TOKEN_READ)),
+    "api/^notification-deliveries/(?P<pk>[^/.]+)/$": row(
+        "lpmplanner.Delivery", get=(READ, TOKEN_READ)
+    ),
+    "api/^notification-subscriptions/$": row(get=(READ, TOKEN_READ), post=(READ, TOKEN_WRITE)),
+    "api/^notification-subscriptions/(?P<pk>[^/.]+)/$": row(
+        "lpmplanner.Subscription", get=(READ, TOKEN_READ), delete=(READ, TOKEN_WRITE)
+    ),
+    "api/^webhooks/$": row(get=(READ, TOKEN_READ), post=(READ, TOKEN_WRITE)),
+    "api/^webhooks/(?P<pk>[^/.]+)/$": row(
+        "lpmplanner.Webhook",
+        get=(READ, TOKEN_READ),
+        patch=(READ, TOKEN_WRITE),
+        delete=(READ, TOKEN_WRITE),
+    ),
     "api/^migration-batches/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_OPERATE)),
     "api/^readiness-runs/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_WRITE)),
     "api/^readiness-runs/(?P<pk>[^/.]+)/$": row(
@@ -271,6 +303,9 @@ ROLELESS_OPEN = {
     # Open to anyone by design: the scrape (guarded by its token or address) and sign-in through
     # the identity provider.
     "metrics", "oidc/authenticate/", "oidc/callback/",
+    # A user whose role was taken away may still delete their own subscriptions and webhooks.
+    "account/notifications/subscriptions/<int:pk>/delete/",
+    "account/notifications/webhooks/<int:pk>/delete/",
 }  # fmt: skip
 
 
