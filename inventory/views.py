@@ -7,7 +7,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
@@ -31,6 +31,8 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.search import estate_search
+from inventory.widgets import SearchSelect, choice_label, labelled
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
@@ -155,6 +157,33 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/index.html", {"sections": sections})
 
 
+OPTIONS_LIMIT = 20
+# The text a searchable select matches, per model (its name, or what stands for one).
+OPTION_FIELDS = {Drawer: "location", Slot: "location", Adapter: "slot__location",
+                 Vlan: "name", VirtualAdapter: "lpar__name", Wwpn: "value"}  # fmt: skip
+
+
+def object_options(request: HttpRequest, slug: str) -> JsonResponse:
+    """The first rows whose name contains `q`, labelled as the searchable selects show them
+    (`{"results": [{"value": id, "text": "vios1 (p750-a)"}]}`)."""
+    object_type = object_type_or_404(slug)
+    require(request, object_type.perm("view"))
+    text = request.GET.get("q", "").strip()
+    queryset = labelled(object_type.model)
+    field_name = OPTION_FIELDS.get(object_type.model, "name")
+    if text:
+        queryset = queryset.filter(**{f"{field_name}__icontains": text})
+    rows = queryset.order_by(field_name, "pk")[:OPTIONS_LIMIT]
+    return JsonResponse({"results": [{"value": row.pk, "text": choice_label(row)} for row in rows]})
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """The global search's results page, grouped by kind."""
+    text = request.GET.get("q", "").strip()
+    groups = estate_search(text=text, user=request.user)
+    return render(request, "inventory/search.html", {"q": text, "groups": groups})
+
+
 def _chosen_columns(request: HttpRequest, object_type: ObjectType) -> list[str]:
     """The columns shown: `?columns=a&columns=b` when given (and remembered), else the last
     choice for this list, else all."""
@@ -178,10 +207,12 @@ def _filter_widgets(filterset) -> list[tuple]:
     fields = []
     for bound in filterset.form:
         key = (type(filterset), bound.name, repr(bound.value()), bool(bound.errors))
-        html = _FILTER_WIDGETS.get(key)
+        # A chosen related object is shown by its name, which may change: never kept.
+        named = isinstance(bound.field.widget, SearchSelect) and bound.value() not in (None, "")
+        html = None if named else _FILTER_WIDGETS.get(key)
         if html is None:
             html = str(bound)
-            if len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
+            if not named and len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
                 _FILTER_WIDGETS[key] = html
         fields.append((bound, html))
     return fields

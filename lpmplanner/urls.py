@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from inventory.api import views as inventory_api_views
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
 from lpmplanner.metrics import metrics_view
@@ -30,6 +31,7 @@ api_patterns = [
     path("", api_views.api_root_view(router), name="root"),
     path("auth/token/", security_api.ObtainTokenView.as_view(), name="token"),
     path("me/", api_views.MeView.as_view(), name="me"),
+    path("search/", inventory_api_views.SearchView.as_view(), name="search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -68,6 +70,7 @@ handler500 = views.server_error
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", metrics_view, name="metrics"),
     path("login/", security_views.SignInView.as_view(), name="login"),
     path(
