@@ -51,6 +51,31 @@ def _group(kind: str, list_url: str, rows: list, hit) -> Group | None:
     return Group(kind, list_url, [hit(row) for row in rows[:PER_KIND]], len(rows) > PER_KIND)
 
 
+def _lpar_hit(lpar: Lpar) -> Hit:
+    detail = f"{lpar.get_kind_display()} on {lpar.frame.name}, LPAR id {lpar.lpar_id}"
+    return Hit(lpar.name, lpar.get_absolute_url(), detail)
+
+
+def _frame_hit(frame: Frame) -> Hit:
+    detail = f"{frame.machine_type}-{frame.model}, serial {frame.serial}"
+    return Hit(frame.name, frame.get_absolute_url(), detail)
+
+
+def _wwpn_hit(wwpn: Wwpn) -> Hit:
+    owner = wwpn.port or wwpn.virtual_adapter or wwpn.storage_port
+    return Hit(
+        wwpn_colon(wwpn.value), wwpn.get_absolute_url(), f"{wwpn.get_kind_display()} of {owner}"
+    )
+
+
+def _vlan_hit(vlan: Vlan) -> Hit:
+    return Hit(str(vlan.vlan_id), vlan.get_absolute_url(), vlan.name)
+
+
+def _hmc_hit(hmc: Hmc) -> Hit:
+    return Hit(hmc.name, hmc.get_absolute_url(), hmc.host)
+
+
 def estate_search(*, text: str, user) -> list[Group]:
     """What `text` names, grouped by kind, only the kinds `user` may see. Every lookup is
     limited to a few rows, so a search costs the same on an estate of any size."""
@@ -66,16 +91,14 @@ def estate_search(*, text: str, user) -> list[Group]:
             .filter(name__icontains=text)
             .order_by("name", "frame__name")[:take]
         )
-        groups.append(_group("LPARs", _list_url("lpar", q=text), rows, lambda r: Hit(
-            r.name, r.get_absolute_url(), f"{r.get_kind_display()} on {r.frame.name}, "
-            f"LPAR id {r.lpar_id}")))  # fmt: skip
+        groups.append(_group("LPARs", _list_url("lpar", q=text), rows, _lpar_hit))
     if can("inventory.view_frame"):
         rows = list(
-            Frame.objects.filter(Q(name__icontains=text) | Q(serial__icontains=text))
-            .order_by("name")[:take]
+            Frame.objects.filter(Q(name__icontains=text) | Q(serial__icontains=text)).order_by(
+                "name"
+            )[:take]
         )
-        groups.append(_group("Frames", _list_url("frame", q=text), rows, lambda r: Hit(
-            r.name, r.get_absolute_url(), f"{r.machine_type}-{r.model}, serial {r.serial}")))  # fmt: skip
+        groups.append(_group("Frames", _list_url("frame", q=text), rows, _frame_hit))
     digits = wwpn_digits(text)
     if digits and can("inventory.view_wwpn"):
         lookup = {"value": digits} if len(digits) == 16 else {"value__startswith": digits}
@@ -84,21 +107,18 @@ def estate_search(*, text: str, user) -> list[Group]:
                 "port__adapter__slot__drawer", "virtual_adapter__lpar", "storage_port"
             ).filter(**lookup).order_by("value")[:take]
         )  # fmt: skip
-        groups.append(_group("WWPNs", _list_url("wwpn", q=digits), rows, lambda r: Hit(
-            wwpn_colon(r.value), r.get_absolute_url(),
-            f"{r.get_kind_display()} of {r.port or r.virtual_adapter or r.storage_port}")))  # fmt: skip
+        groups.append(_group("WWPNs", _list_url("wwpn", q=digits), rows, _wwpn_hit))
     if can("inventory.view_vlan"):
         condition = Q(name__icontains=text)
         if text.isdigit():
             condition |= Q(vlan_id=int(text))
         rows = list(Vlan.objects.filter(condition).order_by("vlan_id")[:take])
-        groups.append(_group("VLANs", _list_url("vlan", q=text), rows, lambda r: Hit(
-            str(r.vlan_id), r.get_absolute_url(), r.name)))  # fmt: skip
+        groups.append(_group("VLANs", _list_url("vlan", q=text), rows, _vlan_hit))
     if can("inventory.view_hmc"):
         rows = list(
-            Hmc.objects.filter(Q(name__icontains=text) | Q(host__icontains=text))
-            .order_by("name")[:take]
+            Hmc.objects.filter(Q(name__icontains=text) | Q(host__icontains=text)).order_by("name")[
+                :take
+            ]
         )
-        groups.append(_group("HMCs", _list_url("hmc", q=text), rows, lambda r: Hit(
-            r.name, r.get_absolute_url(), r.host)))  # fmt: skip
+        groups.append(_group("HMCs", _list_url("hmc", q=text), rows, _hmc_hit))
     return [group for group in groups if group is not None]

@@ -12,8 +12,8 @@ from rest_framework import mixins, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from inventory import filtersets
 from inventory.api import serializers
