@@ -10,11 +10,11 @@ from django.db.models import Count, ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
-from django.utils.text import capfirst
 from django.views.decorators.debug import sensitive_post_parameters
 from django_tables2 import RequestConfig
 
-from inventory import filtersets, forms, history, selectors, services, tables
+from inventory import display, filtersets, forms, history, selectors, services, tables
+from inventory.display import choice_label, label_text, labelled
 from inventory.fields import EncryptedTextField
 from inventory.models import (
     Adapter,
@@ -32,7 +32,7 @@ from inventory.models import (
     Wwpn,
 )
 from inventory.search import estate_search
-from inventory.widgets import SearchSelect, choice_label, labelled
+from inventory.widgets import SearchSelect
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
@@ -54,7 +54,12 @@ class ObjectType:
 
     @property
     def label(self) -> str:
-        return capfirst(str(self.model._meta.verbose_name_plural))
+        return label_text(str(self.model._meta.verbose_name_plural))
+
+    @property
+    def plural(self) -> str:
+        """The plural in a sentence: "3 LPARs", "3 shared processor pools"."""
+        return str(self.model._meta.verbose_name_plural)
 
     @property
     def verbose_name(self) -> str:
@@ -260,6 +265,7 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
     rows = []
+    model = type(instance)
     for model_field in instance._meta.get_fields():
         if (
             not model_field.concrete
@@ -267,17 +273,20 @@ def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
             or isinstance(model_field, EncryptedTextField)
         ):
             continue
+        label = display.field_label(model_field)
         if model_field.many_to_many:
             value = ", ".join(str(v) for v in getattr(instance, model_field.name).all()) or "—"
-            rows.append((model_field.verbose_name, value, None))
+            rows.append((label, value, None))
             continue
         value = getattr(instance, model_field.name)
-        url = value.get_absolute_url() if hasattr(value, "get_absolute_url") else None
-        if model_field.choices:
-            value = getattr(instance, f"get_{model_field.name}_display")()
+        if hasattr(value, "get_absolute_url"):
+            rows.append((label, choice_label(value), value.get_absolute_url()))
+            continue
         if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        rows.append((model_field.verbose_name, "—" if value in (None, "") else value, url))
+            value = ", ".join(str(v) for v in value) or "—"
+        else:
+            value = display.field_value(model, model_field.name, value)
+        rows.append((label, value, None))
     return rows
 
 

@@ -2,36 +2,9 @@
 (Tom Select fills it from `/inventory/<list>/options/`) and an Any / Yes / No select."""
 
 from django import forms
-from django.db import models
 from django.urls import reverse
 
-from inventory.models import Adapter, Drawer, Lpar, Port, SharedProcessorPool, Slot, VirtualAdapter
-
-# What each model's label reads through, so a page of labels is one query.
-LABEL_RELATED: dict[type, tuple[str, ...]] = {
-    Lpar: ("frame",),
-    Drawer: ("frame",),
-    SharedProcessorPool: ("frame",),
-    Slot: ("drawer",),
-    Adapter: ("slot__drawer",),
-    Port: ("adapter__slot__drawer",),
-    VirtualAdapter: ("lpar",),
-}
-
-
-def choice_label(instance: models.Model) -> str:
-    """How a related object reads in a select: its name, with its frame where names repeat
-    from frame to frame (`vios1 (p750-a)`)."""
-    if isinstance(instance, Lpar):
-        return f"{instance.name} ({instance.frame.name})"
-    if isinstance(instance, Drawer):
-        return f"{instance.location} ({instance.frame.name})"
-    return str(instance)
-
-
-def labelled(model: type) -> models.QuerySet:
-    """The model's rows, with what their labels read."""
-    return model.objects.select_related(*LABEL_RELATED.get(model, ()))
+from inventory.display import choice_label, labelled
 
 
 class SearchSelect(forms.Select):
