@@ -8,6 +8,7 @@ from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from lpmplanner.dashboard import dashboard_for
 from lpmplanner.health import broker_problem, database_problem
 from lpmplanner.roles import ROLES
 from migrations_app.selectors import worker_status_list
@@ -22,6 +23,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "roles": [role for role in ROLES if role.name in role_names],
             "workers": worker_status_list(),
+            "board": dashboard_for(user),
         },
     )
 
