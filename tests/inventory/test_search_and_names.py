@@ -74,6 +74,9 @@ def test_yes_no_filters_offer_any_yes_no(client_in):
     assert re.findall(r">([^<]+)</option>", select) == ["Any", "Yes", "No"]
     assert 'value="true" selected' in select
     assert "Unknown" not in html
+    kind = html.split('name="kind"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r">([^<]+)</option>", kind)[0] == "Any"
+    assert "---------" not in html
 
 
 def test_filter_labels_do_not_depend_on_the_api_docs_being_opened_first(client_in):
