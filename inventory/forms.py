@@ -62,8 +62,10 @@ def searchable(fields, *, local: tuple[str, ...] = ()) -> None:
     one is in the page. The fields named in `local` are limited by the form to a few rows (an
     LPAR's frame's pools): they search their own options."""
     for name, field in fields.items():
-        if not isinstance(field, forms.ModelChoiceField) or field.to_field_name:
+        if not isinstance(field, forms.ModelChoiceField):
             continue
+        if field.to_field_name not in (None, field.queryset.model._meta.pk.name):
+            continue  # chosen by another key (a PVID by its VLAN id): a plain select
         field.label_from_instance = choice_label
         if isinstance(field, forms.ModelMultipleChoiceField):
             continue

@@ -8,7 +8,7 @@ from django.test import Client
 from inventory.identifiers import wwpn_colon
 from inventory.models import Frame, Lpar, Wwpn
 from tests.demo_estate import demo_estate_restore
-from tests.factories import user_create
+from tests.factories import login, user_create
 
 
 @pytest.fixture
@@ -97,3 +97,26 @@ def test_favicon_is_served(db):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
     assert response.content[:4] == b"\x00\x00\x01\x00"
+
+
+def test_history_shows_related_objects_by_name(client_in):
+    lpar = Lpar.objects.get(name="server1")
+    lpar.frame = Frame.objects.get(name="p750-b")
+    lpar.lpar_id = 99
+    lpar.save()
+    text = re.sub(r"<[^>]+>", "", client_in.get("/inventory/history/").content.decode())
+    assert "Frame: p750-a → p750-b" in text
+
+
+def test_a_form_renders_only_the_chosen_related_object_by_name(db):
+    demo_estate_restore()
+    client = Client()
+    login(client, user_create("paul", role="Planner"))
+    lpar = Lpar.objects.select_related("frame").get(name="server1")
+    html = client.get(f"/inventory/lpars/{lpar.pk}/edit/").content.decode()
+    frame_select = html.split('name="frame"', 1)[1].split("</select>", 1)[0]
+    assert 'data-options-url="/inventory/frames/options/"' in frame_select
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", frame_select) == ["---------", "p750-a"]
+    assert "p750-b" not in frame_select  # found by searching, not listed in the page
+    options = client.get("/inventory/frames/options/", {"q": "750"}).json()["results"]
+    assert [o["text"] for o in options] == ["p750-a", "p750-b"]
