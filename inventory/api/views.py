@@ -34,6 +34,7 @@ from inventory.models import (
 )
 from inventory.search import estate_search
 from lpmplanner.exceptions import Conflict
+from lpmplanner.permissions import EstateReader
 from lpmplanner.security.stepup import step_up_demand
 
 
@@ -214,6 +215,8 @@ class SearchGroupSerializer(drf_serializers.Serializer):
 class SearchView(APIView):
     """The global search (`?q=`): LPAR and frame names, serials, WWPNs in any spelling, VLAN
     ids, HMC names; a few hits of each kind, with a link to each kind's filtered list."""
+
+    permission_classes = [EstateReader]
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="What to look for.")],
