@@ -14,7 +14,8 @@ from planning import cache, checks
 
 S = MigrationState
 QUEUED = (S.QUEUED,)
-RUNNING = tuple(state for state in ACTIVE_STATES if state != S.QUEUED)
+# Scheduled migrations have a card of their own (their start and change window).
+RUNNING = tuple(state for state in ACTIVE_STATES if state not in (S.QUEUED, S.SCHEDULED))
 FAILED = (S.FAILED, S.VALIDATION_FAILED)
 # What an operator must act on: each state with what to do about it.
 NEEDS_OPERATOR = (
@@ -123,7 +124,7 @@ def _migrations(board: Dashboard, *, operator: bool) -> None:
         Figure("Failed", total(FAILED), _migrations_url(FAILED), "failed"),
     ]
     board.running = list(
-        MigrationJob.objects.filter(state__in=ACTIVE_STATES)
+        MigrationJob.objects.filter(state__in=RUNNING + QUEUED)
         .select_related("source_frame", "destination_frame")
         .order_by("created")[:10]
     )
