@@ -7,6 +7,7 @@ from django.db import transaction
 from django.forms import BaseModelFormSet, modelformset_factory
 
 from inventory import services
+from inventory.display import choice_label, label_text
 from inventory.models import (
     Adapter,
     Fabric,
@@ -21,11 +22,14 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.widgets import SearchSelect
 
 
 def bootstrap(fields) -> None:
-    """Give every widget its Bootstrap class."""
+    """Give every widget its Bootstrap class, and every label its acronyms ("LPAR", "HMC")."""
     for field in fields.values():
+        if isinstance(field.label, str):
+            field.label = label_text(field.label)
         widget = field.widget
         if isinstance(widget, forms.CheckboxInput):
             css = "form-check-input"
@@ -52,12 +56,40 @@ class ListField(forms.CharField):
         return self.to_python(initial or []) != self.to_python(data)
 
 
+def searchable(fields, *, local: tuple[str, ...] = ()) -> None:
+    """Related objects are chosen by name, with their frame where names repeat. A field may
+    take any of thousands of rows: the browser searches them on the server and only the chosen
+    one is in the page. The fields named in `local` are limited by the form to a few rows (an
+    LPAR's frame's pools): they search their own options."""
+    for name, field in fields.items():
+        if not isinstance(field, forms.ModelChoiceField):
+            continue
+        if field.to_field_name not in (None, field.queryset.model._meta.pk.name):
+            continue  # chosen by another key (a PVID by its VLAN id): a plain select
+        field.label_from_instance = choice_label
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            continue
+        if name in local:
+            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} searchable"
+        else:
+            field.widget = SearchSelect(
+                field.queryset.model, empty_label=field.empty_label, attrs=field.widget.attrs
+            )
+
+
 class InventoryForm(forms.ModelForm):
     """A model form that saves through `save_checked()`, which services may extend."""
+
+    # Related fields the form limits to a few rows (set in its __init__): choices in the page.
+    local_choices: tuple[str, ...] = ()
+    # Grid rows keep plain selects: a pasted name matches an option's text.
+    names_searchable = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         bootstrap(self.fields)
+        if self.names_searchable:
+            searchable(self.fields, local=self.local_choices)
 
     def save_checked(self):
         return self.save()
@@ -111,6 +143,8 @@ class FrameForm(InventoryForm):
 
 
 class LparForm(InventoryForm):
+    local_choices = ("shared_pool",)
+
     class Meta:
         model = Lpar
         fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
@@ -219,6 +253,8 @@ class VirtualAdapterForm(InventoryForm):
     when the kind or role is changed); saving empties what belongs to another kind or role."""
 
     per_kind = True  # False: every field, whatever the kind (a grid row keeps its columns)
+    local_choices = ("remote_lpar",)
+
     wwpn1 = forms.CharField(required=False, label="WWPN 1", help_text="vFC client: primary.")
     wwpn2 = forms.CharField(required=False, label="WWPN 2", help_text="vFC client: secondary.")
     backing_devices = ListField(
@@ -369,6 +405,7 @@ class BulkEditForm(forms.Form):
                     help_text="Tick to empty this field on every selected row.",
                 )  # fmt: skip
         bootstrap(self.fields)
+        searchable(self.fields)
 
     @staticmethod
     def _set(value) -> bool:
@@ -398,6 +435,7 @@ class BulkEditForm(forms.Form):
 class VirtualAdapterGridForm(VirtualAdapterForm):
     per_kind = False
     backing_devices = None  # not a grid column
+    names_searchable = False
 
     class Meta(VirtualAdapterForm.Meta):
         fields = ["kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "device_name"]
@@ -473,10 +511,11 @@ def virtual_adapter_grid(lpar: Lpar, data=None):
         queryset=lpar.virtual_adapters.order_by("slot").prefetch_related("wwpns", "vlans"),
         prefix="va",
     )
+    same_frame = Lpar.objects.filter(frame_id=lpar.frame_id).select_related("frame")
     for form in formset.forms:
         form.instance.lpar = lpar
-        form.fields["remote_lpar"].queryset = Lpar.objects.filter(frame_id=lpar.frame_id)
-    formset.empty_form.fields["remote_lpar"].queryset = Lpar.objects.filter(frame_id=lpar.frame_id)
+        form.fields["remote_lpar"].queryset = same_frame
+    formset.empty_form.fields["remote_lpar"].queryset = same_frame
     return formset
 
 
@@ -497,7 +536,7 @@ class SlotGridForm(forms.ModelForm):
 
     def __init__(self, *args, frame: Frame, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = Lpar.objects.filter(frame=frame)
+        self.fields["owner"].queryset = Lpar.objects.filter(frame=frame).select_related("frame")
         adapter = getattr(self.instance, "adapter", None) if self.instance.pk else None
         if adapter:
             self.initial.update(

@@ -9,6 +9,7 @@ header, sorting and pagination are django-tables2's own."""
 
 import inspect
 import io
+import itertools
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -22,7 +23,7 @@ from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
 from django_tables2.columns.linkcolumn import BaseLinkColumn
@@ -30,6 +31,7 @@ from django_tables2.utils import Accessor
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from inventory import display
 from inventory.models import (
     Adapter,
     Drawer,
@@ -256,6 +258,11 @@ EXPORT_CONTENT_TYPES = {
 def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResponse:
     """Every row of `table` (its shown columns, no selection column) as CSV or xlsx."""
     rows = table.as_values(exclude_columns=("select",))
+    # A column shown differently on the page says in its export header what its values are.
+    renamed = getattr(table, "export_headers", {})
+    shown = [c.name for c in table.columns if not c.column.exclude_from_export]
+    header = [renamed.get(name, value) for name, value in zip(shown, next(rows), strict=True)]
+    rows = itertools.chain([header], rows)
     response = HttpResponse(content_type=EXPORT_CONTENT_TYPES[export])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     if export == "csv":
@@ -276,6 +283,41 @@ def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResp
     return response
 
 
+class WwpnColumn(tables.Column):
+    """A WWPN in colon pairs on the page; the stored 16 digits in exports."""
+
+    def render(self, value) -> str:
+        return display.wwpn_html(value)
+
+    def value(self, value) -> str:
+        return value
+
+
+class YesNoColumn(tables.Column):
+    """Yes / No on the page; the stored true / false in exports."""
+
+    def render(self, value) -> str:
+        return display.yes_no(value)
+
+    def value(self, value) -> bool:
+        return value
+
+
+class MemoryColumn(tables.Column):
+    """Memory in GB on the page (MB on hover); MB in exports, as the header there says."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("verbose_name", "Memory")
+        kwargs.setdefault("attrs", {"td": {"class": "text-end"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value) -> str:
+        return display.memory_html(value)
+
+    def value(self, value) -> int:
+        return value
+
+
 def linked(*args, **kwargs) -> tables.Column:
     return tables.Column(*args, linkify=True, **kwargs)
 
@@ -291,7 +333,9 @@ class HmcTable(InventoryTable):
 class FrameTable(InventoryTable):
     name = linked()
     hmc = tables.Column(linkify=True, verbose_name="HMC")
+    memory_mb = MemoryColumn(verbose_name="Installed memory")
     lpar_count = tables.Column(verbose_name="LPARs", orderable=True)
+    export_headers = {"memory_mb": "Installed memory (MB)"}
 
     class Meta(InventoryTable.Meta):
         model = Frame
@@ -337,7 +381,7 @@ class AdapterTable(InventoryTable):
 class PortTable(InventoryTable):
     name = linked()
     adapter = tables.Column(linkify=True, order_by=("adapter__slot__location",))
-    wwpn = tables.Column(accessor="wwpn__value", verbose_name="WWPN")
+    wwpn = WwpnColumn(accessor="wwpn__value", verbose_name="WWPN")
     fabric = tables.Column(accessor="wwpn__fabric", verbose_name="Fabric")
 
     class Meta(InventoryTable.Meta):
@@ -364,7 +408,7 @@ class FabricTable(InventoryTable):
 
 class StoragePortTable(InventoryTable):
     name = linked()
-    wwpn = tables.Column(accessor="wwpn__value", verbose_name="WWPN")
+    wwpn = WwpnColumn(accessor="wwpn__value", verbose_name="WWPN")
     fabric = tables.Column(linkify=True)
 
     class Meta(InventoryTable.Meta):
@@ -386,6 +430,9 @@ class LparTable(InventoryTable):
     frame = tables.Column(linkify=True)
     shared_pool = tables.Column(accessor="shared_pool__name", verbose_name="Shared pool")
     stub_of = tables.Column(linkify=True, verbose_name="Stub of")
+    memory_mb = MemoryColumn()
+    msp = YesNoColumn(verbose_name="MSP")
+    export_headers = {"memory_mb": "Memory (MB)"}
 
     class Meta(InventoryTable.Meta):
         model = Lpar
@@ -407,14 +454,17 @@ class VirtualAdapterTable(InventoryTable):
                   "pvid", "wwpns", "device_name")  # fmt: skip
 
     def render_wwpns(self, record) -> str:
-        return self.value_wwpns(record) or "—"
+        values = [w.value for w in record.wwpns.all()]
+        if not values:
+            return "—"
+        return format_html_join(" ", "{}", ((display.wwpn_html(v),) for v in values))
 
     def value_wwpns(self, record) -> str:
         return " ".join(w.value for w in record.wwpns.all())
 
 
 class WwpnTable(InventoryTable):
-    value = linked(verbose_name="WWPN")
+    value = WwpnColumn(verbose_name="WWPN", linkify=True)
     fabric = tables.Column(linkify=True)
     owner = tables.Column(empty_values=(), orderable=False)
 

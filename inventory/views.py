@@ -8,14 +8,14 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
-from django.utils.text import capfirst
 from django.views.decorators.debug import sensitive_post_parameters
 from django_tables2 import RequestConfig
 
-from inventory import filtersets, forms, history, selectors, services, tables
+from inventory import display, filtersets, forms, history, selectors, services, tables
+from inventory.display import choice_label, label_text, labelled
 from inventory.fields import EncryptedTextField
 from inventory.models import (
     Adapter,
@@ -32,6 +32,8 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.search import estate_search
+from inventory.widgets import SearchSelect
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
@@ -53,7 +55,12 @@ class ObjectType:
 
     @property
     def label(self) -> str:
-        return capfirst(str(self.model._meta.verbose_name_plural))
+        return label_text(str(self.model._meta.verbose_name_plural))
+
+    @property
+    def plural(self) -> str:
+        """The plural in a sentence: "3 LPARs", "3 shared processor pools"."""
+        return str(self.model._meta.verbose_name_plural)
 
     @property
     def verbose_name(self) -> str:
@@ -156,6 +163,33 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/index.html", {"sections": sections})
 
 
+OPTIONS_LIMIT = 20
+# The text a searchable select matches, per model (its name, or what stands for one).
+OPTION_FIELDS = {Drawer: "location", Slot: "location", Adapter: "slot__location",
+                 Vlan: "name", VirtualAdapter: "lpar__name", Wwpn: "value"}  # fmt: skip
+
+
+def object_options(request: HttpRequest, slug: str) -> JsonResponse:
+    """The first rows whose name contains `q`, labelled as the searchable selects show them
+    (`{"results": [{"value": id, "text": "vios1 (p750-a)"}]}`)."""
+    object_type = object_type_or_404(slug)
+    require(request, object_type.perm("view"))
+    text = request.GET.get("q", "").strip()
+    queryset = labelled(object_type.model)
+    field_name = OPTION_FIELDS.get(object_type.model, "name")
+    if text:
+        queryset = queryset.filter(**{f"{field_name}__icontains": text})
+    rows = queryset.order_by(field_name, "pk")[:OPTIONS_LIMIT]
+    return JsonResponse({"results": [{"value": row.pk, "text": choice_label(row)} for row in rows]})
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """The global search's results page, grouped by kind."""
+    text = request.GET.get("q", "").strip()
+    groups = estate_search(text=text, user=request.user)
+    return render(request, "inventory/search.html", {"q": text, "groups": groups})
+
+
 def _chosen_columns(request: HttpRequest, object_type: ObjectType) -> list[str]:
     """The columns shown: `?columns=a&columns=b` when given (and remembered), else the last
     choice for this list, else all."""
@@ -179,10 +213,12 @@ def _filter_widgets(filterset) -> list[tuple]:
     fields = []
     for bound in filterset.form:
         key = (type(filterset), bound.name, repr(bound.value()), bool(bound.errors))
-        html = _FILTER_WIDGETS.get(key)
+        # A chosen related object is shown by its name, which may change: never kept.
+        named = isinstance(bound.field.widget, SearchSelect) and bound.value() not in (None, "")
+        html = None if named else _FILTER_WIDGETS.get(key)
         if html is None:
             html = str(bound)
-            if len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
+            if not named and len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
                 _FILTER_WIDGETS[key] = html
         fields.append((bound, html))
     return fields
@@ -230,6 +266,7 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
     rows = []
+    model = type(instance)
     for model_field in instance._meta.get_fields():
         if (
             not model_field.concrete
@@ -237,17 +274,20 @@ def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
             or isinstance(model_field, EncryptedTextField)
         ):
             continue
+        label = display.field_label(model_field)
         if model_field.many_to_many:
             value = ", ".join(str(v) for v in getattr(instance, model_field.name).all()) or "—"
-            rows.append((model_field.verbose_name, value, None))
+            rows.append((label, value, None))
             continue
         value = getattr(instance, model_field.name)
-        url = value.get_absolute_url() if hasattr(value, "get_absolute_url") else None
-        if model_field.choices:
-            value = getattr(instance, f"get_{model_field.name}_display")()
+        if hasattr(value, "get_absolute_url"):
+            rows.append((label, choice_label(value), value.get_absolute_url()))
+            continue
         if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        rows.append((model_field.verbose_name, "—" if value in (None, "") else value, url))
+            value = ", ".join(str(v) for v in value) or "—"
+        else:
+            value = display.field_value(model, model_field.name, value)
+        rows.append((label, value, None))
     return rows
 
 

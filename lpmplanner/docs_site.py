@@ -18,6 +18,7 @@ from django.views.static import serve
 
 # (namespace, a part of the url name, the guide page): the first that matches a page's route wins.
 HELP_PAGES: tuple[tuple[str, str, str], ...] = (
+    ("inventory", "search", "guides/dashboard-and-search.html"),
     ("inventory", "hmc", "operations/hmcs-and-simulator.html"),
     ("inventory", "", "guides/planner/estate.html"),
     ("planning", "zoning", "guides/san-admin.html"),
@@ -28,6 +29,7 @@ HELP_PAGES: tuple[tuple[str, str, str], ...] = (
     ("planning", "", "guides/planner/planning.html"),
     ("migrations_app", "readiness", "guides/readiness.html"),
     ("migrations_app", "", "guides/operator/migrate.html"),
+    ("", "dashboard", "guides/dashboard-and-search.html"),
     ("", "security-log", "guides/administrator/security.html"),
     ("", "notifications", "guides/notifications.html"),
     ("", "subscription", "guides/notifications.html"),

@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from inventory.api import views as inventory_api_views
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, docs_site, views
 from lpmplanner.metrics import metrics_view
@@ -33,6 +34,7 @@ api_patterns = [
     path("", api_views.api_root_view(router), name="root"),
     path("auth/token/", security_api.ObtainTokenView.as_view(), name="token"),
     path("me/", api_views.MeView.as_view(), name="me"),
+    path("search/", inventory_api_views.SearchView.as_view(), name="search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -71,6 +73,7 @@ handler500 = views.server_error
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", metrics_view, name="metrics"),
     # The documentation site, when `make docs` has built it.
     path("docs/", docs_site.docs_view, name="docs"),

@@ -99,9 +99,17 @@ class MatrixFilterForm(forms.Form):
         choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, label="Rows per page"
     )
 
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        # A link that names no kind (`?frame=3`, a page number) gets the default, clients, and
+        # the select must then show that default too, not "every LPAR".
+        if data is not None and "kind" not in data:
+            data = data.copy()
+            data["kind"] = CLIENTS
+        super().__init__(data, *args, **kwargs)
+
     def matrix(self) -> MatrixFilter:
         data = self.cleaned_data if self.is_valid() else {}
-        kind = data.get("kind", CLIENTS) if self.is_bound and "kind" in self.data else CLIENTS
+        kind = data.get("kind", CLIENTS) if self.is_bound else CLIENTS
         return MatrixFilter(data.get("frame"), kind, data.get("destination", "").strip())
 
 

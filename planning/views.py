@@ -242,7 +242,8 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
     frames = list(chosen.frames().values_list("pk", "name"))
     rows = list(matrix.matrix_rows(lpar_pks=list(page.object_list),
                                    frame_pks=[pk for pk, _ in frames]))  # fmt: skip
-    counts = Counter(cell.verdict for row in rows for cell in row.cells)
+    # Its own frame is no destination of an LPAR: those cells count as no verdict.
+    counts = Counter(cell.verdict for row in rows for cell in row.cells if not cell.own_frame)
     cell_url = reverse("planning:matrix-cell")
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
     context = {

@@ -39,3 +39,22 @@
     });
   });
 })();
+
+// "/" anywhere but in a field puts the cursor in the navigation bar's search.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target.closest("input, textarea, select, [contenteditable]")) return;
+    const search = document.getElementById("global-search");
+    if (!search) return;
+    event.preventDefault();
+    const collapse = search.closest(".navbar-collapse");
+    if (collapse && !collapse.classList.contains("show") && window.bootstrap) {
+      window.bootstrap.Collapse.getOrCreateInstance(collapse).show();
+    }
+    search.focus();
+    search.select();
+  });
+})();

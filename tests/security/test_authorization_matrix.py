@@ -67,6 +67,8 @@ INVENTORY_EDITORS = {
 PAGES = {
     "": row(get=READ),
     "healthz": row(get="OOOOOO"),
+    "favicon.ico": row(get="OOOOOO"),
+    "search/": row(get=READ),
     "login/": row(get="OOOOOO"),
     # By address or token, not by sign-in (tests/test_metrics.py); the test client is local.
     "metrics": row(get="OOOOOO"),
@@ -157,6 +159,7 @@ PAGES = {
 for slug, (model, editors) in INVENTORY_EDITORS.items():
     PAGES |= {
         f"inventory/{slug}/": row(get=READ),
+        f"inventory/{slug}/options/": row(get=READ),
         f"inventory/{slug}/add/": row(get=editors),
         f"inventory/{slug}/bulk-edit/": row(get=editors),
         f"inventory/{slug}/<int:pk>/": row(model, get=READ),
@@ -175,6 +178,7 @@ API = {
     "api/": row(get=(READ, TOKEN_READ)),
     "api/auth/token/": row(post=("OOOOOO", "OOO")),
     "api/me/": row(get=(READ, TOKEN_READ)),
+    "api/search/": row(get=(READ, TOKEN_READ)),
     "api/schema/": row(get=(READ, TOKEN_READ)),
     "api/docs/": row(get=(READ, TOKEN_READ)),
     "api/^wwpns/$": row(get=(READ, TOKEN_READ)),
@@ -302,7 +306,7 @@ ROLELESS_OPEN = {
     "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/", "docs/", "docs/<path:path>",
     # Open to anyone by design: the scrape (guarded by its token or address) and sign-in through
     # the identity provider.
-    "metrics", "oidc/authenticate/", "oidc/callback/",
+    "metrics", "oidc/authenticate/", "oidc/callback/", "favicon.ico",
     # A user whose role was taken away may still delete their own subscriptions and webhooks.
     "account/notifications/subscriptions/<int:pk>/delete/",
     "account/notifications/webhooks/<int:pk>/delete/",
