@@ -120,6 +120,7 @@ class _BodyColumn:
         self.bits = tuple(Accessor(bound_column.accessor).bits)
         self.display = None  # get_FOO_display of the last model in the chain, for choices
         model = getattr(table.data, "model", None)
+        field = None
         if model is not None and self.bits:
             try:
                 field = Accessor(bound_column.accessor).get_field(model)
@@ -129,6 +130,22 @@ class _BodyColumn:
                 self.display = f"get_{self.bits[-1]}_display"
         self.link_bits = tuple(Accessor(bound_column.name).bits)
         self.fast_link = bound_column.link is not None and _plain_link(bound_column.link)
+        self.booleans = model is not None and self._boolean_templates(bound_column, field)
+
+    @staticmethod
+    def _boolean_templates(bound_column, field) -> tuple[str, str] | None:
+        """A yes/no column of a field without choices: its two renderings, (no, yes). Its own
+        render() looks the model field up again for every cell."""
+        column = bound_column.column
+        plain = type(column).render is tables.BooleanColumn.render
+        if not isinstance(column, tables.BooleanColumn) or not plain:
+            return None
+        if getattr(field, "choices", None) or callable(column.attrs.get("span")):
+            return None
+        return tuple(
+            column.render(value=value, record=None, bound_column=bound_column)
+            for value in (False, True)
+        )
 
     @staticmethod
     def _checkbox_template(bound_column) -> tuple[str, str] | None:
@@ -168,6 +185,8 @@ class _BodyColumn:
             return f"{self.td_open}{self.default}</td>"
         if self.checkbox:
             return f"{self.td_open}{self.checkbox[0]}{escape(value)}{self.checkbox[1]}</td>"
+        if self.booleans and not self.bound_column.link:
+            return f"{self.td_open}{self.booleans[bool(value)]}</td>"
         if self.plain and not self.bound_column.link:
             return f"{self.td_open}{self.text(value)}</td>"
         arguments = {

@@ -1,6 +1,9 @@
 """Serializers of HMC syncs, their drift items, the host-key verbs, LPAR creation jobs, and
 migrations: jobs with their event logs, the wizard's inputs, batches."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
 
 from inventory.api.serializers import RelatedField
@@ -251,9 +254,45 @@ class MigrationRecoverSerializer(serializers.Serializer):
     )
 
 
+class PrefetchedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A related object by id, taken from `known` (filled by the list it belongs to with one
+    query for every item) when there; else looked up, and refused, as DRF does."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.known: dict[int, Any] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, int) and not isinstance(data, bool) and data in self.known:
+            return self.known[data]
+        return super().to_internal_value(data)
+
+
+class BatchItemListSerializer(serializers.ListSerializer):
+    """A batch's jobs: every LPAR and every destination frame they name read in one query
+    each, not two queries a job."""
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, list):
+            for name in ("lpar", "destination_frame"):
+                field = self.child.fields[name]
+                ids = {
+                    item[name]
+                    for item in data
+                    if isinstance(item, Mapping)
+                    and isinstance(item.get(name), int)
+                    and not isinstance(item.get(name), bool)
+                }
+                field.known = field.get_queryset().in_bulk(ids) if ids else {}
+        return super().to_internal_value(data)
+
+
 class BatchItemSerializer(MigrationOptionsInputSerializer):
-    lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
-    destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
+    lpar = PrefetchedPrimaryKeyField(queryset=Lpar.objects.all())
+    destination_frame = PrefetchedPrimaryKeyField(queryset=Frame.objects.all())
+
+    class Meta:
+        list_serializer_class = BatchItemListSerializer
 
 
 class MigrationBatchCreateSerializer(ScheduleInputSerializer):
