@@ -8,7 +8,9 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Field, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
+from django.utils.text import capfirst
+from django_filters.utils import label_for_filter
 
 from inventory import choices
 from inventory.identifiers import wwpn_normalize
@@ -27,21 +29,57 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.widgets import AnyYesNoSelect, SearchSelect
+
+
+def related_filter(model: type[Model], *, label: str, field_name: str | None = None) -> Any:
+    """A related object, by id in the URL and the API (`?frame=3`), shown by name in the page's
+    searchable select."""
+    return django_filters.NumberFilter(
+        field_name=field_name, label=label, widget=SearchSelect(model)
+    )
 
 
 class SearchFilterSet(django_filters.FilterSet):
     """Adds `q`: a case-insensitive match on any of `search_fields`. Related objects filter by
-    id as a number, not a drop-down: an estate has thousands of LPARs."""
+    id, chosen on the page by name from a searchable select (an estate has thousands of LPARs);
+    yes/no filters offer Any / Yes / No."""
 
     search_fields: tuple[str, ...] = ()
     q = django_filters.CharFilter(method="search", label="Search")
 
     @classmethod
     def filter_for_lookup(cls, field: Field[Any, Any], lookup_type: str) -> Any:
-        if field.is_relation and field.many_to_one and lookup_type == "exact":
-            label = f"{field.verbose_name} (id)".capitalize()
-            return django_filters.NumberFilter, {"label": label}
+        related = field.related_model
+        if related is not None and field.many_to_one and lookup_type == "exact":
+            label = capfirst(str(field.verbose_name))
+            return django_filters.NumberFilter, {
+                "label": label, "widget": SearchSelect(related)
+            }  # fmt: skip
         return super().filter_for_lookup(field, lookup_type)
+
+    @classmethod
+    def get_filters(cls) -> dict[str, Any]:
+        """Every filter's label is settled here, once: django-filter works a label out only when
+        the filter knows its model, so a filter whose form field was built without one (the
+        OpenAPI schema reads the class's own filters) would keep no label, and every later page
+        would show the field's name instead ("Proc mode")."""
+        filters: dict[str, Any] = super().get_filters()
+        for declared in filters.values():
+            if declared._label is None and declared.field_name:
+                declared.label = label_for_filter(
+                    cls._meta.model, declared.field_name, declared.lookup_expr, declared.exclude
+                )
+            if isinstance(declared, django_filters.BooleanFilter):
+                declared.extra.setdefault("widget", AnyYesNoSelect)
+        return filters
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form field cached on the class's filter (built by whoever read it first) is shared
+        # by every request: each filter set builds its own.
+        for copied in self.filters.values():
+            copied.__dict__.pop("_field", None)
 
     def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         value = value.strip()
@@ -82,7 +120,7 @@ class DrawerFilterSet(SearchFilterSet):
 
 class SlotFilterSet(SearchFilterSet):
     search_fields = ("location", "drawer__location", "description", "drc_index")
-    frame = django_filters.NumberFilter(field_name="drawer__frame", label="Frame (id)")
+    frame = related_filter(Frame, field_name="drawer__frame", label="Frame")
     frame__name = django_filters.CharFilter(field_name="drawer__frame__name", label="Frame (name)")
     empty = django_filters.BooleanFilter(field_name="adapter", lookup_expr="isnull", label="Empty")
 
@@ -93,7 +131,7 @@ class SlotFilterSet(SearchFilterSet):
 
 class AdapterFilterSet(SearchFilterSet):
     search_fields = ("feature_code", "description", "slot__location", "slot__drawer__location")
-    frame = django_filters.NumberFilter(field_name="slot__drawer__frame", label="Frame (id)")
+    frame = related_filter(Frame, field_name="slot__drawer__frame", label="Frame")
     frame__name = django_filters.CharFilter(
         field_name="slot__drawer__frame__name", label="Frame (name)"
     )
@@ -106,9 +144,7 @@ class AdapterFilterSet(SearchFilterSet):
 
 class PortFilterSet(SearchFilterSet):
     search_fields = ("name", "mac", "switch_port", "wwpn__value")
-    frame = django_filters.NumberFilter(
-        field_name="adapter__slot__drawer__frame", label="Frame (id)"
-    )
+    frame = related_filter(Frame, field_name="adapter__slot__drawer__frame", label="Frame")
     frame__name = django_filters.CharFilter(
         field_name="adapter__slot__drawer__frame__name", label="Frame (name)"
     )
@@ -182,7 +218,7 @@ class LparFilterSet(SearchFilterSet):
 class VirtualAdapterFilterSet(SearchFilterSet):
     search_fields = ("lpar__name", "device_name", "wwpns__value")
     lpar__name = django_filters.CharFilter(label="LPAR (name)")
-    frame = django_filters.NumberFilter(field_name="lpar__frame", label="Frame (id)")
+    frame = related_filter(Frame, field_name="lpar__frame", label="Frame")
     frame__name = django_filters.CharFilter(field_name="lpar__frame__name", label="Frame (name)")
     vlan = django_filters.NumberFilter(method="on_vlan", label="On VLAN")
     wwpn = django_filters.CharFilter(field_name="wwpns__value", label="WWPN")

@@ -14,6 +14,7 @@ from django.forms.formsets import DELETION_FIELD_NAME
 from inventory import services
 from inventory.bulk_validation import concrete_field
 from inventory.choices import AdapterKind
+from inventory.display import choice_label, label_text
 from inventory.models import (
     Adapter,
     Fabric,
@@ -29,11 +30,14 @@ from inventory.models import (
     Wwpn,
 )
 from inventory.models.base import InventoryModel
+from inventory.widgets import SearchSelect
 
 
 def bootstrap(fields: Mapping[str, forms.Field]) -> None:
-    """Give every widget its Bootstrap class."""
+    """Give every widget its Bootstrap class, and every label its acronyms ("LPAR", "HMC")."""
     for field in fields.values():
+        if isinstance(field.label, str):
+            field.label = label_text(field.label)
         widget = field.widget
         if isinstance(widget, forms.CheckboxInput):
             css = "form-check-input"
@@ -66,12 +70,41 @@ class ListField(forms.Field):
         return self.to_python(initial or []) != self.to_python(data)
 
 
+def searchable(fields: Mapping[str, forms.Field], *, local: tuple[str, ...] = ()) -> None:
+    """Related objects are chosen by name, with their frame where names repeat. A field may
+    take any of thousands of rows: the browser searches them on the server and only the chosen
+    one is in the page. The fields named in `local` are limited by the form to a few rows (an
+    LPAR's frame's pools): they search their own options."""
+    for name, field in fields.items():
+        if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
+            continue
+        model = field.queryset.model
+        if field.to_field_name not in (None, model._meta.pk.name):
+            continue  # chosen by another key (a PVID by its VLAN id): a plain select
+        # Django's documented way is a subclass; one function for every field does the same.
+        field.label_from_instance = choice_label  # type: ignore[method-assign, assignment]
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            continue
+        if name in local:
+            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} searchable"
+        else:
+            empty_label = None if field.empty_label is None else str(field.empty_label)
+            field.widget = SearchSelect(model, empty_label=empty_label, attrs=field.widget.attrs)
+
+
 class InventoryForm(forms.ModelForm[Any]):
     """A model form that saves through `save_checked()`, which services may extend."""
+
+    # Related fields the form limits to a few rows (set in its __init__): choices in the page.
+    local_choices: tuple[str, ...] = ()
+    # Grid rows keep plain selects: a pasted name matches an option's text.
+    names_searchable = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         bootstrap(self.fields)
+        if self.names_searchable:
+            searchable(self.fields, local=self.local_choices)
 
     def save_checked(self) -> InventoryModel:
         saved: InventoryModel = self.save()
@@ -121,10 +154,13 @@ class FrameForm(InventoryForm):
         model = Frame
         fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation",
                   "compat_modes", "proc_units", "memory_mb", "memory_region_mb",
-                  "firmware_level", "max_active_migrations", "state"]  # fmt: skip
+                  "firmware_level", "max_active_migrations", "state",
+                  "evacuation_target"]  # fmt: skip
 
 
 class LparForm(InventoryForm):
+    local_choices = ("shared_pool",)
+
     class Meta:
         model = Lpar
         fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
@@ -214,7 +250,30 @@ class WwpnForm(InventoryForm):
         fields = ["fabric"]
 
 
+# The fields each kind and role of virtual adapter has, beyond those every adapter has.
+ADAPTER_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("ethernet", "client"): ("pvid", "vlans", "vswitch"),
+    ("ethernet", "trunk"): ("pvid", "vlans", "vswitch", "trunk_priority"),
+    ("vscsi", "client"): ("remote_lpar", "remote_slot"),
+    ("vscsi", "server"): ("remote_lpar", "remote_slot", "backing_devices"),
+    ("vfc", "client"): ("remote_lpar", "remote_slot", "wwpn1", "wwpn2"),
+    ("vfc", "server"): ("remote_lpar", "remote_slot", "physical_port"),
+}
+ADAPTER_COMMON_FIELDS = ("lpar", "kind", "role", "slot", "device_name")
+# What a field of another kind or role becomes when an adapter's kind or role changes.
+ADAPTER_EMPTY: dict[str, object] = {
+    "pvid": None, "vswitch": "", "trunk_priority": None, "remote_lpar": None,
+    "remote_slot": None, "physical_port": None, "backing_devices": [],
+}  # fmt: skip
+
+
 class VirtualAdapterForm(InventoryForm):
+    """Shows the fields of the adapter's kind and role only (the page reloads with the others
+    when the kind or role is changed); saving empties what belongs to another kind or role."""
+
+    per_kind = True  # False: every field, whatever the kind (a grid row keeps its columns)
+    local_choices = ("remote_lpar",)
+
     wwpn1 = forms.CharField(required=False, label="WWPN 1", help_text="vFC client: primary.")
     wwpn2 = forms.CharField(required=False, label="WWPN 2", help_text="vFC client: secondary.")
     backing_devices = ListField(
@@ -243,6 +302,35 @@ class VirtualAdapterForm(InventoryForm):
         if self.instance.pk:
             for wwpn in self.instance.wwpns.all():
                 self.initial.setdefault(f"wwpn{wwpn.position}", wwpn.value)
+        self.other_fields: set[str] = set()
+        if self.per_kind:
+            for name in ("kind", "role"):
+                self.fields[name].widget.attrs["data-reload-on-change"] = ""
+            self.other_fields = self._kind_fields_only()
+
+    def _chosen(self, name: str) -> str:
+        """The kind or role: as posted, else as asked for (initial), else the adapter's."""
+        if self.is_bound:
+            return str(self.data.get(self.add_prefix(name), ""))
+        return str(self.initial.get(name) or getattr(self.instance, name, "") or "")
+
+    def _kind_fields_only(self) -> set[str]:
+        """Drop the fields of other kinds and roles; returns their names. A combination that
+        does not exist (Ethernet server, vSCSI trunk) keeps every field: the model says why."""
+        own = ADAPTER_FIELDS.get((self._chosen("kind"), self._chosen("role")))
+        if own is None:
+            return set()
+        others = {n for n in self.fields if n not in own and n not in ADAPTER_COMMON_FIELDS}
+        for name in others:
+            del self.fields[name]
+        return others
+
+    def _post_clean(self) -> None:
+        # Before the model's validation: what belongs to another kind or role goes.
+        for name in self.other_fields:
+            if name in ADAPTER_EMPTY:
+                setattr(self.instance, name, ADAPTER_EMPTY[name])
+        super()._post_clean()  # type: ignore[misc]  # Django's, not in the stubs
 
     def wwpn_pair(self) -> list[str] | None:
         given = [self.cleaned_data.get("wwpn1"), self.cleaned_data.get("wwpn2")]
@@ -253,9 +341,12 @@ class VirtualAdapterForm(InventoryForm):
     @transaction.atomic
     def save_checked(self) -> VirtualAdapter:
         adapter: VirtualAdapter = self.save(commit=False)
+        vlans = self.cleaned_data.get("vlans")
+        if "vlans" in self.other_fields:
+            vlans = []  # tagged VLANs are an Ethernet adapter's only
         return services.virtual_adapter_save(
             adapter=adapter,
-            vlans=self.cleaned_data.get("vlans"),
+            vlans=vlans,
             wwpns=self.wwpn_pair() if adapter.is_vfc_client else [],
         )
 
@@ -337,6 +428,7 @@ class BulkEditForm(forms.Form):
                     help_text="Tick to empty this field on every selected row.",
                 )  # fmt: skip
         bootstrap(self.fields)
+        searchable(self.fields)
 
     @staticmethod
     def _set(value: Any) -> bool:
@@ -365,7 +457,9 @@ class BulkEditForm(forms.Form):
 
 
 class VirtualAdapterGridForm(VirtualAdapterForm):
+    per_kind = False
     backing_devices = None  # type: ignore[assignment]  # Django's way to drop a field: no column
+    names_searchable = False
 
     class Meta(VirtualAdapterForm.Meta):
         fields = ["kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "device_name"]
@@ -452,10 +546,11 @@ def virtual_adapter_grid(lpar: Lpar, data: Mapping[str, Any] | None = None) -> G
         queryset=lpar.virtual_adapters.order_by("slot").prefetch_related("wwpns", "vlans"),
         prefix="va",
     )
+    same_frame = Lpar.objects.filter(frame_id=lpar.frame_id).select_related("frame")
     for form in formset.forms:
         form.instance.lpar = lpar
-        _limit(form.fields["remote_lpar"], Lpar.objects.filter(frame_id=lpar.frame_id))
-    _limit(formset.empty_form.fields["remote_lpar"], Lpar.objects.filter(frame_id=lpar.frame_id))
+        _limit(form.fields["remote_lpar"], same_frame)
+    _limit(formset.empty_form.fields["remote_lpar"], same_frame)
     return formset
 
 
@@ -476,7 +571,7 @@ class SlotGridForm(forms.ModelForm[Slot]):
 
     def __init__(self, *args: Any, frame: Frame, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _limit(self.fields["owner"], Lpar.objects.filter(frame=frame))
+        _limit(self.fields["owner"], Lpar.objects.filter(frame=frame).select_related("frame"))
         adapter = getattr(self.instance, "adapter", None) if self.instance.pk else None
         if adapter:
             self.initial.update(

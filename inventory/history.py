@@ -15,6 +15,9 @@ from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
+from inventory.display import field_label, field_value
+from inventory.identifiers import wwpn_colon
+
 
 class ChangeContext(models.Model):
     """Fields every historical row carries besides simple-history's own."""
@@ -79,6 +82,8 @@ class Change:
     @property
     def object_label(self) -> str:
         try:
+            if self.record.instance_type._meta.model_name == "wwpn":
+                return wwpn_colon(self.record.value)
             return str(self.record.instance)
         except models.ObjectDoesNotExist:  # a related row of the old state is gone too
             return f"#{self.record.id}"
@@ -91,12 +96,28 @@ class Change:
         return url
 
 
-def change_of(record: Any, model_name: str, hidden: tuple[str, ...] = ()) -> Change:
+def change_of(
+    record: Any,
+    model_name: str,
+    hidden: tuple[str, ...] = (),
+    *,
+    names: dict[Any, Any] | None = None,
+) -> Change:
+    """The record and what it changed, each value as a page shows it (a frame by its name, not
+    its id). `names` keeps the related objects already looked up, across records."""
     changes = []
     previous = record.prev_record if record.history_type == "~" else None
     if previous is not None:
         delta = record.diff_against(previous)
-        changes = [(c.field, c.old, c.new) for c in delta.changes if c.field not in hidden]
+        model = record.instance_type
+        names = {} if names is None else names
+        for c in delta.changes:
+            if c.field in hidden:
+                continue
+            field = model._meta.get_field(c.field)
+            old = field_value(model, c.field, c.old, related_cache=names)
+            new = field_value(model, c.field, c.new, related_cache=names)
+            changes.append((field_label(field), old, new))
     return Change(record, model_name, ACTIONS.get(record.history_type, "?"), changes)
 
 
@@ -142,4 +163,5 @@ def history_list(
             for record in queryset.order_by("-history_date")[: offset + limit]
         ]
     rows.sort(key=lambda pair: pair[0].history_date, reverse=True)
-    return [change_of(record, name) for record, name in rows[offset : offset + limit]]
+    names: dict[Any, Any] = {}
+    return [change_of(record, name, names=names) for record, name in rows[offset : offset + limit]]

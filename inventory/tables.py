@@ -9,6 +9,7 @@ header, sorting and pagination are django-tables2's own."""
 
 import inspect
 import io
+import itertools
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -22,7 +23,7 @@ from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
 from django_tables2.columns.linkcolumn import BaseLinkColumn
@@ -30,6 +31,7 @@ from django_tables2.utils import Accessor
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from inventory import display
 from inventory.models import (
     Adapter,
     Drawer,
@@ -120,6 +122,7 @@ class _BodyColumn:
         self.bits = tuple(Accessor(bound_column.accessor).bits)
         self.display = None  # get_FOO_display of the last model in the chain, for choices
         model = getattr(table.data, "model", None)
+        field = None
         if model is not None and self.bits:
             try:
                 field = Accessor(bound_column.accessor).get_field(model)
@@ -129,6 +132,22 @@ class _BodyColumn:
                 self.display = f"get_{self.bits[-1]}_display"
         self.link_bits = tuple(Accessor(bound_column.name).bits)
         self.fast_link = bound_column.link is not None and _plain_link(bound_column.link)
+        self.booleans = model is not None and self._boolean_templates(bound_column, field)
+
+    @staticmethod
+    def _boolean_templates(bound_column: Any, field: Any) -> tuple[str, str] | None:
+        """A yes/no column of a field without choices: its two renderings, (no, yes). Its own
+        render() looks the model field up again for every cell."""
+        column = bound_column.column
+        plain = type(column).render is tables.BooleanColumn.render
+        if not isinstance(column, tables.BooleanColumn) or not plain:
+            return None
+        if getattr(field, "choices", None) or callable(column.attrs.get("span")):
+            return None
+        return tuple(
+            column.render(value=value, record=None, bound_column=bound_column)
+            for value in (False, True)
+        )
 
     @staticmethod
     def _checkbox_template(bound_column: Any) -> tuple[str, str] | None:
@@ -168,6 +187,8 @@ class _BodyColumn:
             return f"{self.td_open}{self.default}</td>"
         if self.checkbox:
             return f"{self.td_open}{self.checkbox[0]}{escape(value)}{self.checkbox[1]}</td>"
+        if self.booleans and not self.bound_column.link:
+            return f"{self.td_open}{self.booleans[bool(value)]}</td>"
         if self.plain and not self.bound_column.link:
             return f"{self.td_open}{self.text(value)}</td>"
         arguments = {
@@ -258,6 +279,11 @@ EXPORT_CONTENT_TYPES = {
 def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResponse:
     """Every row of `table` (its shown columns, no selection column) as CSV or xlsx."""
     rows = table.as_values(exclude_columns=("select",))
+    # A column shown differently on the page says in its export header what its values are.
+    renamed = getattr(table, "export_headers", {})
+    shown = [c.name for c in table.columns if not c.column.exclude_from_export]
+    header = [renamed.get(name, value) for name, value in zip(shown, next(rows), strict=True)]
+    rows = itertools.chain([header], rows)
     response = HttpResponse(content_type=EXPORT_CONTENT_TYPES[export])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     if export == "csv":
@@ -278,6 +304,41 @@ def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResp
     return response
 
 
+class WwpnColumn(tables.Column):
+    """A WWPN in colon pairs on the page; the stored 16 digits in exports."""
+
+    def render(self, value: Any) -> str:
+        return display.wwpn_html(value)
+
+    def value(self, value: str) -> str:
+        return value
+
+
+class YesNoColumn(tables.Column):
+    """Yes / No on the page; the stored true / false in exports."""
+
+    def render(self, value: Any) -> str:
+        return display.yes_no(value)
+
+    def value(self, value: bool) -> bool:
+        return value
+
+
+class MemoryColumn(tables.Column):
+    """Memory in GB on the page (MB on hover); MB in exports, as the header there says."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("verbose_name", "Memory")
+        kwargs.setdefault("attrs", {"td": {"class": "text-end"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Any) -> str:
+        return display.memory_html(value)
+
+    def value(self, value: int) -> int:
+        return value
+
+
 def linked(*args: Any, **kwargs: Any) -> tables.Column:
     return tables.Column(*args, linkify=True, **kwargs)
 
@@ -293,7 +354,9 @@ class HmcTable(InventoryTable):
 class FrameTable(InventoryTable):
     name = linked()
     hmc = tables.Column(linkify=True, verbose_name="HMC")
+    memory_mb = MemoryColumn(verbose_name="Installed memory")
     lpar_count = tables.Column(verbose_name="LPARs", orderable=True)
+    export_headers = {"memory_mb": "Installed memory (MB)"}
 
     class Meta(InventoryTable.Meta):
         model = Frame
@@ -339,7 +402,7 @@ class AdapterTable(InventoryTable):
 class PortTable(InventoryTable):
     name = linked()
     adapter = tables.Column(linkify=True, order_by=("adapter__slot__location",))
-    wwpn = tables.Column(accessor="wwpn__value", verbose_name="WWPN")
+    wwpn = WwpnColumn(accessor="wwpn__value", verbose_name="WWPN")
     fabric = tables.Column(accessor="wwpn__fabric", verbose_name="Fabric")
 
     class Meta(InventoryTable.Meta):
@@ -366,7 +429,7 @@ class FabricTable(InventoryTable):
 
 class StoragePortTable(InventoryTable):
     name = linked()
-    wwpn = tables.Column(accessor="wwpn__value", verbose_name="WWPN")
+    wwpn = WwpnColumn(accessor="wwpn__value", verbose_name="WWPN")
     fabric = tables.Column(linkify=True)
 
     class Meta(InventoryTable.Meta):
@@ -388,6 +451,9 @@ class LparTable(InventoryTable):
     frame = tables.Column(linkify=True)
     shared_pool = tables.Column(accessor="shared_pool__name", verbose_name="Shared pool")
     stub_of = tables.Column(linkify=True, verbose_name="Stub of")
+    memory_mb = MemoryColumn()
+    msp = YesNoColumn(verbose_name="MSP")
+    export_headers = {"memory_mb": "Memory (MB)"}
 
     class Meta(InventoryTable.Meta):
         model = Lpar
@@ -409,14 +475,17 @@ class VirtualAdapterTable(InventoryTable):
                   "pvid", "wwpns", "device_name")  # fmt: skip
 
     def render_wwpns(self, record: VirtualAdapter) -> str:
-        return self.value_wwpns(record) or "—"
+        values = [w.value for w in record.wwpns.all()]
+        if not values:
+            return "—"
+        return format_html_join(" ", "{}", ((display.wwpn_html(v),) for v in values))
 
     def value_wwpns(self, record: VirtualAdapter) -> str:
         return " ".join(w.value for w in record.wwpns.all())
 
 
 class WwpnTable(InventoryTable):
-    value = linked(verbose_name="WWPN")
+    value = WwpnColumn(verbose_name="WWPN", linkify=True)
     fabric = tables.Column(linkify=True)
     owner = tables.Column(empty_values=(), orderable=False)
 

@@ -1,6 +1,7 @@
 """Inventory pages: a list, detail, edit and delete page per model (from one registry), bulk
 edit, the grids, the frame and LPAR detail pages and the change history."""
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -8,14 +9,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Field, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
-from django.utils.text import capfirst
 from django.views.decorators.debug import sensitive_post_parameters
 from django_tables2 import RequestConfig
 
-from inventory import filtersets, forms, history, selectors, services, tables
+from inventory import display, filtersets, forms, history, selectors, services, tables
+from inventory.display import choice_label, label_text, labelled
 from inventory.fields import EncryptedTextField
 from inventory.models import (
     Adapter,
@@ -33,6 +34,8 @@ from inventory.models import (
     Wwpn,
 )
 from inventory.models.base import InventoryModel
+from inventory.search import estate_search
+from inventory.widgets import SearchSelect
 from lpmplanner.exceptions import Conflict
 from lpmplanner.permissions import require
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
@@ -56,7 +59,12 @@ class ObjectType:
 
     @property
     def label(self) -> str:
-        return capfirst(str(self.model._meta.verbose_name_plural))
+        return label_text(str(self.model._meta.verbose_name_plural))
+
+    @property
+    def plural(self) -> str:
+        """The plural in a sentence: "3 LPARs", "3 shared processor pools"."""
+        return str(self.model._meta.verbose_name_plural)
 
     @property
     def verbose_name(self) -> str:
@@ -156,6 +164,33 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/index.html", {"sections": sections})
 
 
+OPTIONS_LIMIT = 20
+# The text a searchable select matches, per model (its name, or what stands for one).
+OPTION_FIELDS = {Drawer: "location", Slot: "location", Adapter: "slot__location",
+                 Vlan: "name", VirtualAdapter: "lpar__name", Wwpn: "value"}  # fmt: skip
+
+
+def object_options(request: HttpRequest, slug: str) -> JsonResponse:
+    """The first rows whose name contains `q`, labelled as the searchable selects show them
+    (`{"results": [{"value": id, "text": "vios1 (p750-a)"}]}`)."""
+    object_type = object_type_or_404(slug)
+    require(request, object_type.perm("view"))
+    text = request.GET.get("q", "").strip()
+    queryset = labelled(object_type.model)
+    field_name = OPTION_FIELDS.get(object_type.model, "name")
+    if text:
+        queryset = queryset.filter(**{f"{field_name}__icontains": text})
+    rows = queryset.order_by(field_name, "pk")[:OPTIONS_LIMIT]
+    return JsonResponse({"results": [{"value": row.pk, "text": choice_label(row)} for row in rows]})
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """The global search's results page, grouped by kind."""
+    text = request.GET.get("q", "").strip()
+    groups = estate_search(text=text, user=request.user)
+    return render(request, "inventory/search.html", {"q": text, "groups": groups})
+
+
 def _chosen_columns(request: HttpRequest, object_type: ObjectType) -> list[str]:
     """The columns shown: `?columns=a&columns=b` when given (and remembered), else the last
     choice for this list, else all."""
@@ -179,10 +214,12 @@ def _filter_widgets(filterset: Any) -> list[tuple[Any, str]]:
     fields = []
     for bound in filterset.form:
         key = (type(filterset), bound.name, repr(bound.value()), bool(bound.errors))
-        html = _FILTER_WIDGETS.get(key)
+        # A chosen related object is shown by its name, which may change: never kept.
+        named = isinstance(bound.field.widget, SearchSelect) and bound.value() not in (None, "")
+        html = None if named else _FILTER_WIDGETS.get(key)
         if html is None:
             html = str(bound)
-            if len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
+            if not named and len(_FILTER_WIDGETS) < _FILTER_WIDGETS_KEPT:
                 _FILTER_WIDGETS[key] = html
         fields.append((bound, html))
     return fields
@@ -230,6 +267,7 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _detail_fields(instance: InventoryModel) -> list[tuple[str, object, str | None]]:
     rows: list[tuple[str, object, str | None]] = []
+    model = type(instance)
     for model_field in instance._meta.get_fields():
         if (
             not isinstance(model_field, Field)
@@ -238,17 +276,20 @@ def _detail_fields(instance: InventoryModel) -> list[tuple[str, object, str | No
             or isinstance(model_field, EncryptedTextField)
         ):
             continue
+        label = display.field_label(model_field)
         if model_field.many_to_many:
             value = ", ".join(str(v) for v in getattr(instance, model_field.name).all()) or "—"
-            rows.append((str(model_field.verbose_name), value, None))
+            rows.append((label, value, None))
             continue
         value = getattr(instance, model_field.name)
-        url = value.get_absolute_url() if hasattr(value, "get_absolute_url") else None
-        if model_field.choices:
-            value = getattr(instance, f"get_{model_field.name}_display")()
+        if hasattr(value, "get_absolute_url"):
+            rows.append((label, choice_label(value), value.get_absolute_url()))
+            continue
         if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        rows.append((str(model_field.verbose_name), "—" if value in (None, "") else value, url))
+            value = ", ".join(str(v) for v in value) or "—"
+        else:
+            value = display.field_value(model, model_field.name, value)
+        rows.append((label, value, None))
     return rows
 
 
@@ -294,7 +335,8 @@ def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
     require(request, object_type.perm("change" if instance else "add"))
     form_class = forms.form_class_for(object_type.model)
     if request.method == "POST":
-        form = form_class(request.POST, instance=instance)
+        # The form validates a copy: the page keeps naming the object as saved, not as refused.
+        form = form_class(request.POST, instance=copy.copy(instance) if instance else None)
         if form.is_valid():
             # Where lpmplanner's SSH sessions go and how they log in: a dangerous change.
             sensitive = isinstance(form.instance, Hmc) and form.instance.sensitive_changes()

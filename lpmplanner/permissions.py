@@ -67,3 +67,12 @@ def may_read(user, view) -> bool:
         perm.split(".", 1)[0] in READ_APPS and perm.split(".", 1)[1].startswith("view_")
         for perm in user.get_all_permissions()
     )
+
+
+class EstateReader(permissions.BasePermission):
+    """A view over no one model that shows the estate (the search): any role may read it, a
+    signed-in user with no role may not."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and may_read(user, None))

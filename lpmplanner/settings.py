@@ -2,7 +2,7 @@
 
 The defaults are the embedded mode of `make run`: a SQLite file and a filesystem broker under
 the var directory, so nothing but Python is needed. Production sets the variables (see
-docker-compose.yml and the README).
+docker-compose.yml and docs/reference/settings.md).
 """
 
 import base64
@@ -154,6 +154,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "lpmplanner.docs_site.help_link",
             ],
         },
     },
@@ -209,6 +210,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# The documentation site `make docs` builds, served under /docs/ when it is there.
+DOCS_SITE_DIR = BASE_DIR / "site"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -293,12 +296,19 @@ CELERY_BEAT_SCHEDULE = {
     # Dispatches pending migrations, starts queued ones that fit, finishes what dead workers left.
     "migrations-reconcile": {"task": "migrations_app.tasks.migrations_reconcile_task",
                              "schedule": 30.0},
+    # Starts the scheduled readiness runs that are due (each HMC sets its own interval).
+    "readiness-runs-due": {"task": "migrations_app.tasks.readiness_runs_due_task",
+                           "schedule": 60.0},
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
     "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
                                "schedule": 3600.0},
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
     "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
                                  "schedule": 60.0},
+    # Starts the migrations whose change window opened (or time came), reports those that
+    # could not start in time, those that ran over, and windows that closed with jobs not run.
+    "change-windows-tick": {"task": "migrations_app.tasks.change_windows_tick_task",
+                            "schedule": 30.0},
 }  # fmt: skip
 
 # Migrations: concurrency limits beside each frame's own (Frame.max_active_migrations).
@@ -308,7 +318,38 @@ LPM_HMC_MAX_MIGRATIONS = env_int("LPM_HMC_MAX_MIGRATIONS", 16)
 # after how long without a report from its worker the reconciler takes the job over.
 LPM_MIGRATION_POLL_SECONDS = env_float("LPM_MIGRATION_POLL_SECONDS", 2.0)
 LPM_MIGRATION_STALE_SECONDS = env_float("LPM_MIGRATION_STALE_SECONDS", 60.0)
+# Change windows: a migration scheduled in a window is not started later than the window's end
+# minus its expected duration: the LPAR's memory at the rate the last completed migration
+# between the same frames measured (else on the same HMC, else any), or at
+# LPM_MIGRATION_RATE_MB_S when none has completed yet, plus LPM_MIGRATION_OVERHEAD_SECONDS
+# (validation, the HMC's preparation and the final switch).
+LPM_MIGRATION_RATE_MB_S = env_float("LPM_MIGRATION_RATE_MB_S", 100.0)
+LPM_MIGRATION_OVERHEAD_SECONDS = env_float("LPM_MIGRATION_OVERHEAD_SECONDS", 120.0)
+# The clock the schedulers read (a dotted path to a callable returning an aware datetime); only
+# tests change it.
+LPM_CLOCK = os.environ.get("LPM_CLOCK", "").strip() or "django.utils.timezone.now"
 CELERY_TIMEZONE = TIME_ZONE
+
+# Readiness runs (migrlpar -o v over a scope): at most this many validations at a time per HMC;
+# none while the HMC is busy migrating (a run waits up to READINESS_BUSY_WAIT_SECONDS, asking
+# every READINESS_BUSY_POLL_SECONDS, then records the LPARs left as not checked). They go to
+# READINESS_QUEUE (default: the default queue + ".readiness"), which a worker of its own
+# consumes, so a run never holds a worker slot a migration needs. READINESS_DETAIL_LEVEL is
+# migrlpar's -d (1-5; 0: not sent, for HMC levels without it).
+READINESS_HMC_MAX_VALIDATIONS = env_int("READINESS_HMC_MAX_VALIDATIONS", 2)
+READINESS_BUSY_WAIT_SECONDS = env_float("READINESS_BUSY_WAIT_SECONDS", 3600.0)
+READINESS_BUSY_POLL_SECONDS = env_float("READINESS_BUSY_POLL_SECONDS", 1.0)
+READINESS_STALE_SECONDS = env_float("READINESS_STALE_SECONDS", 120.0)
+READINESS_QUEUE = os.environ.get("CELERY_READINESS_QUEUE", "")
+READINESS_DETAIL_LEVEL = env_int("READINESS_DETAIL_LEVEL", 5)
+if READINESS_HMC_MAX_VALIDATIONS < 1:
+    raise ImproperlyConfigured(
+        f"READINESS_HMC_MAX_VALIDATIONS={READINESS_HMC_MAX_VALIDATIONS} must be at least 1."
+    )
+if not 0 <= READINESS_DETAIL_LEVEL <= 5:
+    raise ImproperlyConfigured(
+        f"READINESS_DETAIL_LEVEL={READINESS_DETAIL_LEVEL} must be 0 (not sent) to 5."
+    )
 
 # The planning workbook import: the largest upload (refused before it is kept); the most rows
 # one file may hold (blank ones too); above WORKBOOK_ASYNC_ROWS an import runs as a background
@@ -462,10 +503,35 @@ METRICS_MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip(
 if METRICS_MULTIPROCESS_DIR:
     Path(METRICS_MULTIPROCESS_DIR).mkdir(parents=True, exist_ok=True)
 
+# Notifications: e-mail through Django's mail backend, SMTP when EMAIL_HOST is set (else the
+# messages are written to the log); webhooks get signed JSON. A failed delivery is tried again
+# after NOTIFY_RETRY_SECONDS, doubled each time, NOTIFY_MAX_ATTEMPTS times in all.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "").strip() or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "lpmplanner@localhost"
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL: set one of them, not both.")
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0)
+NOTIFY_WEBHOOK_TIMEOUT_SECONDS = env_float("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+
 # API tokens: named, scoped (read < write < operate), expiring, stored hashed.
 API_TOKEN_DEFAULT_SCOPE = os.environ.get("API_TOKEN_DEFAULT_SCOPE", "write")
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 30)
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+
+# A list filter left empty matches everything: it reads "Any", not Django's "---------".
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a missing login a 401, not a 403.
@@ -499,6 +565,8 @@ SPECTACULAR_SETTINGS = {
         "DrawerKindEnum": "inventory.choices.DrawerKind",
         "FrameStateEnum": "inventory.choices.FrameState",
         "HmcSyncStateEnum": "migrations_app.models.HmcSync.State",
+        "ReadinessScopeEnum": "migrations_app.readiness.models.ReadinessRun.Scope",
+        "ScopeEnum": "lpmplanner.models.ApiToken.Scope",
         "LparCreateJobStateEnum": "migrations_app.models.LparCreateJob.State",
         "RequiredOrIfPossibleEnum": "migrations_app.models.RequiredOrIfPossible",
         "LparKindEnum": "inventory.choices.LparKind",

@@ -7,9 +7,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from inventory.api import views as inventory_api_views
 from inventory.api.urls import router as inventory_router
-from lpmplanner import api_views, views
+from lpmplanner import api_views, docs_site, views
 from lpmplanner.metrics import metrics_view
+from lpmplanner.notifications import views as notification_views
+from lpmplanner.notifications.api import router as notifications_router
 from lpmplanner.security import api as security_api
 from lpmplanner.security import oidc
 from lpmplanner.security import views as security_views
@@ -25,11 +28,13 @@ router = SimpleRouter()
 router.registry.extend(inventory_router.registry)
 router.registry.extend(planning_router.registry)
 router.registry.extend(migrations_router.registry)
+router.registry.extend(notifications_router.registry)
 
 api_patterns = [
     path("", api_views.api_root_view(router), name="root"),
     path("auth/token/", security_api.ObtainTokenView.as_view(), name="token"),
     path("me/", api_views.MeView.as_view(), name="me"),
+    path("search/", inventory_api_views.SearchView.as_view(), name="search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -68,7 +73,11 @@ handler500 = views.server_error
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", metrics_view, name="metrics"),
+    # The documentation site, when `make docs` has built it.
+    path("docs/", docs_site.docs_view, name="docs"),
+    path("docs/<path:path>", docs_site.docs_view, name="docs-page"),
     path("login/", security_views.SignInView.as_view(), name="login"),
     path(
         "oidc/authenticate/",
@@ -92,6 +101,23 @@ urlpatterns = [
         "account/tokens/<int:pk>/revoke/",
         security_views.api_token_revoke,
         name="api-token-revoke",
+    ),
+    path("account/notifications/", notification_views.notifications, name="notifications"),
+    path(
+        "account/notifications/subscriptions/",
+        notification_views.subscription_add,
+        name="subscription-add",
+    ),
+    path(
+        "account/notifications/subscriptions/<int:pk>/delete/",
+        notification_views.subscription_delete,
+        name="subscription-delete",
+    ),
+    path("account/notifications/webhooks/", notification_views.webhook_add, name="webhook-add"),
+    path(
+        "account/notifications/webhooks/<int:pk>/delete/",
+        notification_views.webhook_delete,
+        name="webhook-delete",
     ),
     path("security-log/", security_views.security_log, name="security-log"),
     path("security-log.csv", security_views.security_log_csv, name="security-log-csv"),

@@ -1,15 +1,17 @@
 """Pages that belong to no single app: the dashboard, the section landing pages, /healthz."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from lpmplanner.dashboard import dashboard_for
 from lpmplanner.health import broker_problem, database_problem
 from lpmplanner.roles import ROLES
-from migrations_app.selectors import worker_status_list
+from migrations_app.selectors import scheduled_migrations, worker_status_list
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -21,8 +23,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "roles": [role for role in ROLES if role.name in role_names],
             "workers": worker_status_list(),
+            "board": dashboard_for(user),
+            "scheduled": scheduled_migrations(),
         },
     )
+
+
+FAVICON = settings.BASE_DIR / "static" / "favicon.ico"
+
+
+@login_not_required
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every page whatever the page links."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
 
 
 @login_not_required

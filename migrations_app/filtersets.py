@@ -18,7 +18,7 @@ class MigrationJobFilterSet(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=MigrationState.choices, label="State")
     lpar_name = django_filters.CharFilter(label="LPAR (name)")
     frame = django_filters.CharFilter(method="on_frame", label="Frame (name)")
-    batch = django_filters.NumberFilter(label="Batch (id)")
+    batch = django_filters.NumberFilter(label="Batch number")
     # By id, for links and scripts: hidden on the page (its form has the names), kept by Apply.
     state__in = StateInFilter(
         field_name="state", lookup_expr="in", choices=MigrationState.choices,

@@ -196,30 +196,47 @@ class CheckSummary:
 
 def estate_check_summary() -> CheckSummary:
     """The estate checks' counts and violations, checked again only when the estate changed."""
-    found: list[EstateViolation] = []
+    found: list[tuple] = []  # rows in the order of VIOLATION_COLUMNS
 
     def compute() -> dict:
         found[:] = [
-            EstateViolation(
-                position=position,
-                check_code=v.check,
-                severity=v.severity,
-                object=v.object[:500],
-                object_url=v.object_url,
-                message=v.message,
-                fix_url=v.fix_url,
-            )
+            (position, v.check, v.severity, v.object[:500], v.object_url, v.message, v.fix_url)
             for position, v in enumerate(checks.estate_check())
         ]
-        return {"counts": dict(Counter(v.check_code for v in found)), "total": len(found)}
+        return {"counts": dict(Counter(row[1] for row in found)), "total": len(found)}
 
     def keep() -> None:
         EstateViolation.objects.all().delete()
-        EstateViolation.objects.bulk_create(found, batch_size=2000)
+        _violations_write(found)
 
     summary = summary_get(kind=CHECKS, compute=compute, keep=keep)
-    violations = found if summary.version is None else EstateViolation.objects.all()
+    if summary.version is None:
+        violations = [
+            EstateViolation(**dict(zip(VIOLATION_COLUMNS, row, strict=True))) for row in found
+        ]
+    else:
+        violations = EstateViolation.objects.all()
     return CheckSummary(summary.data["counts"], summary.data["total"], violations, summary)
+
+
+VIOLATION_COLUMNS = (
+    "position", "check_code", "severity", "object", "object_url", "message", "fix_url",
+)  # fmt: skip
+
+
+def _violations_write(rows: list[tuple]) -> None:
+    """Insert the rows as plain values: COPY on PostgreSQL, one prepared INSERT elsewhere (a
+    scheme change can make tens of thousands of findings at once)."""
+    table = EstateViolation._meta.db_table
+    columns = ", ".join(VIOLATION_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(VIOLATION_COLUMNS))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def zoning_summary() -> Summary:

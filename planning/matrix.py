@@ -46,21 +46,25 @@ class MatrixFilter:
         return frames.filter(name__icontains=self.destination) if self.destination else frames
 
 
+OWN_FRAME = "own"  # the LPAR's own frame: no destination, so no verdict
+
+
 @dataclass(frozen=True)
 class MatrixCell:
     result: PairResult
     frame_name: str
+    own_frame: bool = False
 
     @property
     def verdict(self) -> str:
-        return self.result.verdict
+        return OWN_FRAME if self.own_frame else self.result.verdict
 
     @property
     def text(self) -> str:
-        return cell_text(self.result)
+        return "own frame" if self.own_frame else cell_text(self.result)
 
 
-SYMBOLS = {Verdict.OK: "✓", Verdict.WARNINGS: "!", Verdict.BLOCKED: "✕"}
+SYMBOLS = {Verdict.OK: "✓", Verdict.WARNINGS: "!", Verdict.BLOCKED: "✕", OWN_FRAME: "·"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class MatrixRow:
         renders twenty times slower than this."""
         name = escape(self.lpar["name"])
         return mark_safe("".join(  # noqa: S308 (every value is escaped or a number)
+            f'<td class="mx mx-own" title="{name} lives on {escape(c.frame_name)}">'
+            f'<span aria-label="{name} lives on {escape(c.frame_name)}">·</span></td>'
+            if c.own_frame else
             f'<td class="mx mx-{c.verdict}"><a href="{cell_url}?lpar={self.lpar["pk"]}&amp;'
             f'frame={c.result.frame}" title="{escape(c.frame_name)}: {escape(c.text)}" '
             f'aria-label="{name} to {escape(c.frame_name)}: {c.verdict}">'
@@ -93,7 +100,8 @@ def matrix_rows(*, lpar_pks: list[int], frame_pks: list[int]) -> Iterator[Matrix
         row = {"pk": lpar.pk, "name": lpar.name, "frame": index.frames[lpar.frame_id].name,
                "kind": lpar.kind}  # fmt: skip
         cells = [
-            MatrixCell(preflight.check(lpar_pk, pk), index.frames[pk].name) for pk in frame_pks
+            MatrixCell(preflight.check(lpar_pk, pk), index.frames[pk].name, pk == lpar.frame_id)
+            for pk in frame_pks
         ]
         yield MatrixRow(row, cells)
 
@@ -139,8 +147,9 @@ def matrix_workbook(*, matrix: MatrixFilter) -> bytes:
         values = [lpar["name"], lpar["frame"], lpar["kind"], *(cell.text for cell in row.cells)]
         sheet.append([xlsx_cell(sheet, value) for value in values])
     sheet.append([])
-    sheet.append(["ok: can move; warnings: can move with warnings; blocked: cannot move. "
-                  "The codes are explained in the README (Pre-flight checks)."])  # fmt: skip
+    sheet.append(["ok: can move; warnings: can move with warnings; blocked: cannot move; own "
+                  "frame: where the LPAR lives. "
+                  "The codes are explained in the guide: Reference, Finding codes."])  # fmt: skip
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

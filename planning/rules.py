@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from inventory.models import VirtualAdapter
+from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
 from planning.models import KIND_LABELS, EnumerationScheme
 from planning.selectors import scheme_for_frame
 
@@ -45,6 +46,8 @@ def virtual_adapter_slot_rule(adapter: VirtualAdapter) -> dict[str, str]:
     slot, kind or LPAR. Rows saved before a scheme change are left to the estate checks."""
     if adapter.slot is None or not adapter.lpar_id or adapter.kind not in KIND_LABELS:
         return {}
+    if not SLOT_MIN <= adapter.slot < SLOT_CEILING:
+        return {}  # the model's own range refuses it, in its words: one message, not two
     lookups = _lookups.get()
     if adapter.pk is not None:
         stored = (lookups.stored.get(adapter.pk) if lookups else None) or (

@@ -69,7 +69,7 @@ def test_session_writes_need_the_csrf_token(viewer):
 def test_root_lists_the_fixed_endpoints(client, viewer):
     login(client, viewer)
     links = client.get("/api/").json()
-    assert {"me", "token", "schema", "docs"} <= set(links)
+    assert {"me", "token", "search", "schema", "docs"} <= set(links)
     assert links["schema"].endswith("/api/schema/")
 
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 # tests/test_metrics.py).
 PUBLIC = {
     "/login/", "/healthz", "/api/auth/token/", "/metrics", "/oidc/authenticate/",
-    "/oidc/callback/",
+    "/oidc/callback/", "/favicon.ico",
 }  # fmt: skip
 
 

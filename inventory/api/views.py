@@ -5,8 +5,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework import serializers as drf_serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from inventory import filtersets, services
 from inventory.api import serializers
@@ -25,6 +30,8 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.search import estate_search
+from lpmplanner.permissions import EstateReader
 from lpmplanner.security.stepup import step_up_demand
 
 
@@ -171,3 +178,31 @@ class WwpnViewSet(
     serializer_class = serializers.WwpnSerializer
     filterset_class = filtersets.WwpnFilterSet
     ordering_fields = ["id", "value", "kind", "fabric__name", "position"]
+
+
+class SearchHitSerializer(drf_serializers.Serializer[Any]):
+    text = drf_serializers.CharField()
+    url = drf_serializers.CharField()
+    detail = drf_serializers.CharField()
+
+
+class SearchGroupSerializer(drf_serializers.Serializer[Any]):
+    kind = drf_serializers.CharField()
+    list_url = drf_serializers.CharField()
+    more = drf_serializers.BooleanField()
+    hits = SearchHitSerializer(many=True)
+
+
+class SearchView(APIView):
+    """The global search (`?q=`): LPAR and frame names, serials, WWPNs in any spelling, VLAN
+    ids, HMC names; a few hits of each kind, with a link to each kind's filtered list."""
+
+    permission_classes = [EstateReader]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="What to look for.")],
+        responses=SearchGroupSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        groups = estate_search(text=request.query_params.get("q", ""), user=request.user)
+        return Response(SearchGroupSerializer(groups, many=True).data)

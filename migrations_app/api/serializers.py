@@ -1,6 +1,9 @@
 """Serializers of HMC syncs, their drift items, the host-key verbs, LPAR creation jobs, and
 migrations: jobs with their event logs, the wizard's inputs, batches."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
 
 from inventory.api.serializers import RelatedField
@@ -14,6 +17,8 @@ from migrations_app.models import (
     MigrationJob,
 )
 from migrations_app.selectors import batch_totals
+from migrations_app.windows.models import ChangeWindow
+from migrations_app.windows.schedule import Schedule
 from planning.api.serializers import FindingSerializer
 from planning.models import EvacuationPlan
 
@@ -103,7 +108,7 @@ class MigrationJobSerializer(serializers.ModelSerializer):
             "dest_msp", "shared_pool_name", "dest_lpar_id", "storage_mappings", "vlan_bridges",
             "detail_level", "npiv_validation", "vlan_bridge", "mpio", "redundant_vios",
             "confirm_warnings", "findings", "requested_by", "created", "started", "finished",
-            "notice",
+            "window", "scheduled_for", "window_closes", "not_run_reason", "ran_over", "notice",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -182,7 +187,26 @@ class MigrationOptionsInputSerializer(serializers.Serializer):
         return {k: v for k, v in self.validated_data.items() if k in OPTION_FIELDS}
 
 
-class MigrationCreateSerializer(MigrationOptionsInputSerializer):
+class ScheduleInputSerializer(serializers.Serializer):
+    """When to start: in a change window, or at a time; neither starts now."""
+
+    window = serializers.PrimaryKeyRelatedField(
+        queryset=ChangeWindow.objects.prefetch_related("frames", "hmcs"), required=False,
+        allow_null=True, help_text="A change window (id): the migrations wait as scheduled "
+        "until it opens, and one that could not finish before it closes is not run.",
+    )  # fmt: skip
+    scheduled_for = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="Instead of a window: the time to start at (in the future).",
+    )  # fmt: skip
+
+    def schedule(self) -> Schedule | None:
+        window = self.validated_data.get("window")
+        at = self.validated_data.get("scheduled_for")
+        return Schedule(window=window, at=at) if window or at else None
+
+
+class MigrationCreateSerializer(ScheduleInputSerializer, MigrationOptionsInputSerializer):
     lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
     destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
     validate_only = serializers.BooleanField(
@@ -230,12 +254,48 @@ class MigrationRecoverSerializer(serializers.Serializer):
     )
 
 
+class PrefetchedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A related object by id, taken from `known` (filled by the list it belongs to with one
+    query for every item) when there; else looked up, and refused, as DRF does."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.known: dict[int, Any] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, int) and not isinstance(data, bool) and data in self.known:
+            return self.known[data]
+        return super().to_internal_value(data)
+
+
+class BatchItemListSerializer(serializers.ListSerializer):
+    """A batch's jobs: every LPAR and every destination frame they name read in one query
+    each, not two queries a job."""
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, list):
+            for name in ("lpar", "destination_frame"):
+                field = self.child.fields[name]
+                ids = {
+                    item[name]
+                    for item in data
+                    if isinstance(item, Mapping)
+                    and isinstance(item.get(name), int)
+                    and not isinstance(item.get(name), bool)
+                }
+                field.known = field.get_queryset().in_bulk(ids) if ids else {}
+        return super().to_internal_value(data)
+
+
 class BatchItemSerializer(MigrationOptionsInputSerializer):
-    lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
-    destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
+    lpar = PrefetchedPrimaryKeyField(queryset=Lpar.objects.all())
+    destination_frame = PrefetchedPrimaryKeyField(queryset=Frame.objects.all())
+
+    class Meta:
+        list_serializer_class = BatchItemListSerializer
 
 
-class MigrationBatchCreateSerializer(serializers.Serializer):
+class MigrationBatchCreateSerializer(ScheduleInputSerializer):
     """A batch is either `jobs` (each LPAR and its destination) or `evacuation_plan` (a saved
     plan, run as "Migrate this plan" runs it), exactly one of the two."""
 

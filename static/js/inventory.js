@@ -22,3 +22,39 @@
   // After any swap: an outerHTML swap replaces the element the event names.
   document.body.addEventListener("htmx:afterSettle", () => sizeBars(document));
 })();
+
+// Edit forms: changing a select marked data-reload-on-change (a virtual adapter's kind or role)
+// reloads the form with what was typed, so it shows the fields of the new kind and role.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-reload-on-change]").forEach((select) => {
+    select.addEventListener("change", () => {
+      const params = new URLSearchParams();
+      new FormData(select.form).forEach((value, name) => {
+        if (name !== "csrfmiddlewaretoken" && typeof value === "string" && value !== "") {
+          params.append(name, value);
+        }
+      });
+      window.location.search = params.toString();
+    });
+  });
+})();
+
+// "/" anywhere but in a field puts the cursor in the navigation bar's search.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target.closest("input, textarea, select, [contenteditable]")) return;
+    const search = document.getElementById("global-search");
+    if (!search) return;
+    event.preventDefault();
+    const collapse = search.closest(".navbar-collapse");
+    if (collapse && !collapse.classList.contains("show") && window.bootstrap) {
+      window.bootstrap.Collapse.getOrCreateInstance(collapse).show();
+    }
+    search.focus();
+    search.select();
+  });
+})();

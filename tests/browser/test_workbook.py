@@ -44,7 +44,8 @@ def test_planner_uploads_an_edited_workbook_previews_it_and_commits(
     assert Lpar.objects.get(name="server1").memory_mb == 8192
     page.get_by_role("link", name="What this import changed").click()
     expect(page.locator("body")).to_contain_text("server1")
-    expect(page.locator("body")).to_contain_text("8192")
+    expect(page.locator("body")).to_contain_text("Memory: 2 GB → 8 GB")
+    expect(page.locator('[title="8,192 MB"]').first).to_be_visible()  # the MB on hover
 
 
 def test_a_refused_file_shows_why(page, live_server, sign_in, tmp_path):

@@ -3,9 +3,12 @@ errors as a 400, list by state, detail with events, stop/recover refusals, batch
 wizard's proposal, and who may do what."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory.models import Frame, Hmc, Lpar
+from migrations_app.api.serializers import MigrationBatchCreateSerializer
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob
 from tests.brokers import broker_unreachable
@@ -111,6 +114,30 @@ def test_a_batch_is_all_or_nothing(operator_client, demo):
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["states"] == {"pending": 2} and len(body["jobs"]) == 2
+
+
+def test_a_batchs_jobs_are_read_in_two_queries_however_many(demo):
+    _, p750b = demo
+    clients = list(Lpar.objects.exclude(kind="vios").order_by("pk"))
+
+    def validated(size: int) -> tuple[int, list]:
+        jobs = [{"lpar": clients[i % len(clients)].pk, "destination_frame": p750b.pk}
+                for i in range(size)]  # fmt: skip
+        given = MigrationBatchCreateSerializer(data={"jobs": jobs})
+        with CaptureQueriesContext(connection) as queries:
+            assert given.is_valid(), given.errors
+        return len(queries), given.validated_data["jobs"]
+
+    (two, _), (forty, jobs) = validated(2), validated(40)
+    assert two == forty
+    assert [job["lpar"] for job in jobs[:3]] == clients[:3]
+    refused = MigrationBatchCreateSerializer(
+        data={"jobs": [{"lpar": 999999, "destination_frame": p750b.pk},
+                       {"lpar": "x", "destination_frame": p750b.pk}]}
+    )  # fmt: skip
+    assert not refused.is_valid()
+    assert refused.errors["jobs"][0]["lpar"] == ['Invalid pk "999999" - object does not exist.']
+    assert refused.errors["jobs"][1]["lpar"] == ["Incorrect type. Expected pk value, received str."]
 
 
 @pytest.mark.parametrize("role", ["Viewer", "Planner"])

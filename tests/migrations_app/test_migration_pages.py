@@ -254,16 +254,20 @@ def test_the_job_page_polls_while_active_and_stops_once_finished(operator_client
     assert "Migration of server1 from p750-a to p750-b requested by the system." in page
 
     MigrationJob.objects.filter(pk=job.pk).update(
-        state=S.MIGRATING, progress=40, step="Migrating: 40 %"
-    )
+        state=S.MIGRATING, progress=40, step="Migrating: 40 %",
+        bytes_transmitted=600 * 2**20, bytes_remaining=400 * 2**20,
+    )  # fmt: skip
     partial = text(operator_client.get(live))
     assert "hx-trigger" in partial and 'aria-valuenow="40"' in partial
     assert "Migrating: 40 %" in partial and "<html" not in partial
+    assert "600.0\xa0MB sent, 400.0\xa0MB to go." in partial
 
+    # The HMC's last report counted bytes still to go; a completed migration has none.
     MigrationJob.objects.filter(pk=job.pk).update(state=S.COMPLETED, progress=100)
     partial = text(operator_client.get(live))
     assert "hx-trigger" not in partial and "hx-get" not in partial
     assert 'aria-valuenow="100"' in partial and "Completed" in partial
+    assert "600.0\xa0MB sent." in partial and "to go" not in partial
 
 
 def test_the_job_page_says_worker_lost_within_seconds_of_the_last_heartbeat(

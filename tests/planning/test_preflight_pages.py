@@ -2,6 +2,7 @@
 its cells' findings (htmx fragment or page) and xlsx export, evacuation plans and moves."""
 
 import io
+import re
 from unittest.mock import patch
 
 from openpyxl import load_workbook
@@ -39,7 +40,13 @@ class PreflightPages(DemoTestCase):
             assert f">{name}</a>" in body
         assert ">app1</a>" not in body and ">vios1</a>" not in body  # other frame, VIOS
         assert body.count('class="mx mx-ok"') == 4  # each to p750-b
-        assert body.count('class="mx mx-blocked"') == 4  # each to its own frame
+        # Its own frame is no destination: neither "cannot move" nor counted as such.
+        assert body.count('class="mx mx-own"') == 4 and 'class="mx mx-blocked"' not in body
+        assert "cannot move: 0" in body and "can move: 4" in body
+        # A link naming no kind shows the kind it applies (clients), not "every LPAR".
+        kind = body.split('name="kind"', 1)[1].split("</select>", 1)[0]
+        assert re.search(r'<option value="clients" selected>', kind)
+        assert not re.search(r'<option value="" selected>', kind)
         vios = self.client.get("/planning/matrix/", {"kind": "vios"}).content.decode()
         assert ">vios1</a>" in vios and ">server1</a>" not in vios
         assert 'class="mx mx-ok"' not in vios
@@ -61,7 +68,7 @@ class PreflightPages(DemoTestCase):
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == ("LPAR", "Frame", "Kind", "p750-a", "p750-b")
         server1 = next(r for r in rows if r[0] == "server1")
-        assert server1 == ("server1", "p750-a", "aix", "blocked: SAME_FRAME",
+        assert server1 == ("server1", "p750-a", "aix", "own frame",
                            "blocked: MEMORY_REGION")  # fmt: skip
         assert sheet.conditional_formatting  # coloured by verdict
 

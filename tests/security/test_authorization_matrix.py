@@ -67,6 +67,8 @@ INVENTORY_EDITORS = {
 PAGES = {
     "": row(get=READ),
     "healthz": row(get="OOOOOO"),
+    "favicon.ico": row(get="OOOOOO"),
+    "search/": row(get=READ),
     "login/": row(get="OOOOOO"),
     # By address or token, not by sign-in (tests/test_metrics.py); the test client is local.
     "metrics": row(get="OOOOOO"),
@@ -82,6 +84,17 @@ PAGES = {
     "account/recovery-codes/": row(get=READ, post=READ),
     "account/tokens/": row(post=READ),
     "account/tokens/<int:pk>/revoke/": row("lpmplanner.ApiToken", post="LOOOOO"),
+    # The documentation site: a 404 page saying how to build it while it is not built.
+    "docs/": row(get=READ),
+    "docs/<path:path>": row(get=READ),
+    # Notifications: each user manages their own subscriptions and webhooks.
+    "account/notifications/": row(get=READ),
+    "account/notifications/subscriptions/": row(post=READ),
+    "account/notifications/subscriptions/<int:pk>/delete/": row(
+        "lpmplanner.Subscription", post=READ
+    ),
+    "account/notifications/webhooks/": row(post=READ),
+    "account/notifications/webhooks/<int:pk>/delete/": row("lpmplanner.Webhook", post=READ),
     "security-log/": row(get=ADMIN_ONLY),
     "security-log.csv": row(get=ADMIN_ONLY),
     "inventory/": row(get=READ),
@@ -92,6 +105,7 @@ PAGES = {
     "planning/checks/": row(get=READ),
     "planning/schemes/<int:pk>/edit/": row("planning.EnumerationScheme", get=PLANNER),
     "planning/lpars/<int:pk>/": row("inventory.Lpar", get=READ),
+    "planning/lpars/<int:pk>/allocate-slot/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/stub-twin/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/refresh-twin/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/runbook/": row("inventory.Lpar", get=READ),
@@ -100,6 +114,7 @@ PAGES = {
     "zoning/download/": row(get=PLANNER_SAN),
     "zoning/fabrics/<int:fabric_id>/settings/": row("inventory.Fabric", get=PLANNER_SAN),
     "zoning/fabrics/<int:fabric_id>/download/": row("inventory.Fabric", get=PLANNER_SAN),
+    "zoning/fabrics/<int:fabric_id>/preview/": row("inventory.Fabric", get=READ),
     "migrations/": row(get=READ),
     "hmcs/<int:pk>/sync/": row("inventory.Hmc", post=OPERATOR),
     "hmcs/<int:pk>/host-key/": row("inventory.Hmc", post=PLANNER),
@@ -121,6 +136,11 @@ PAGES = {
     "planning/workbook/imports/<int:pk>/commit/": row("planning.WorkbookImport", post=PLANNER),
     # Migrations: everyone reads; Operators (and administrators) migrate, stop and recover.
     "migrations/running/": row(get=READ),
+    "readiness/": row(get=READ),
+    "readiness/export.xlsx": row(get=READ),
+    "readiness/runs/new/": row(post=OPERATOR),
+    "readiness/runs/<int:pk>/": row("migrations_app.ReadinessRun", get=READ),
+    "readiness/runs/<int:pk>/stop/": row("migrations_app.ReadinessRun", post=OPERATOR),
     "migrations/new/": row(get=OPERATOR),
     "migrations/new/summary/": row(get=OPERATOR),
     "migrations/new/submit/": row(post=OPERATOR),
@@ -139,6 +159,7 @@ PAGES = {
 for slug, (model, editors) in INVENTORY_EDITORS.items():
     PAGES |= {
         f"inventory/{slug}/": row(get=READ),
+        f"inventory/{slug}/options/": row(get=READ),
         f"inventory/{slug}/add/": row(get=editors),
         f"inventory/{slug}/bulk-edit/": row(get=editors),
         f"inventory/{slug}/<int:pk>/": row(model, get=READ),
@@ -157,6 +178,7 @@ API = {
     "api/": row(get=(READ, TOKEN_READ)),
     "api/auth/token/": row(post=("OOOOOO", "OOO")),
     "api/me/": row(get=(READ, TOKEN_READ)),
+    "api/search/": row(get=(READ, TOKEN_READ)),
     "api/schema/": row(get=(READ, TOKEN_READ)),
     "api/docs/": row(get=(READ, TOKEN_READ)),
     "api/^wwpns/$": row(get=(READ, TOKEN_READ)),
@@ -223,7 +245,45 @@ API = {
     "api/^migrations/(?P<pk>[^/.]+)/recover/$": row(
         "migrations_app.MigrationJob", post=(OPERATOR, TOKEN_OPERATE)
     ),
+    # Change windows: everyone reads; Operators write.
+    "api/^change-windows/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_WRITE)),
+    "api/^change-windows/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ChangeWindow",
+        get=(READ, TOKEN_READ),
+        patch=(OPERATOR, TOKEN_WRITE),
+        delete=(OPERATOR, TOKEN_WRITE),
+    ),
+    # Notifications: every role, each user's own only.
+    "api/^notification-deliveries/$": row(get=(READ, TOKEN_READ)),
+    "api/^notification-deliveries/(?P<pk>[^/.]+)/$": row(
+        "lpmplanner.Delivery", get=(READ, TOKEN_READ)
+    ),
+    "api/^notification-subscriptions/$": row(get=(READ, TOKEN_READ), post=(READ, TOKEN_WRITE)),
+    "api/^notification-subscriptions/(?P<pk>[^/.]+)/$": row(
+        "lpmplanner.Subscription", get=(READ, TOKEN_READ), delete=(READ, TOKEN_WRITE)
+    ),
+    "api/^webhooks/$": row(get=(READ, TOKEN_READ), post=(READ, TOKEN_WRITE)),
+    "api/^webhooks/(?P<pk>[^/.]+)/$": row(
+        "lpmplanner.Webhook",
+        get=(READ, TOKEN_READ),
+        patch=(READ, TOKEN_WRITE),
+        delete=(READ, TOKEN_WRITE),
+    ),
     "api/^migration-batches/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_OPERATE)),
+    "api/^readiness-runs/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_WRITE)),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ReadinessRun", get=(READ, TOKEN_READ)
+    ),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/summary/$": row(
+        "migrations_app.ReadinessRun", get=(READ, TOKEN_READ)
+    ),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/stop/$": row(
+        "migrations_app.ReadinessRun", post=(OPERATOR, TOKEN_WRITE)
+    ),
+    "api/^readiness-results/$": row(get=(READ, TOKEN_READ)),
+    "api/^readiness-results/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ReadinessResult", get=(READ, TOKEN_READ)
+    ),
     "api/^migration-batches/(?P<pk>[^/.]+)/$": row(
         "migrations_app.MigrationBatch", get=(READ, TOKEN_READ)
     ),
@@ -243,10 +303,13 @@ ROLELESS_OPEN = {
     "", "healthz", "login/", "logout/", "account/", "account/two-factor/",
     "account/two-factor/code/", "account/two-factor/remove/", "account/step-up/",
     "account/recovery-codes/", "account/tokens/", "account/tokens/<int:pk>/revoke/",
-    "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/",
+    "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/", "docs/", "docs/<path:path>",
     # Open to anyone by design: the scrape (guarded by its token or address) and sign-in through
     # the identity provider.
-    "metrics", "oidc/authenticate/", "oidc/callback/",
+    "metrics", "oidc/authenticate/", "oidc/callback/", "favicon.ico",
+    # A user whose role was taken away may still delete their own subscriptions and webhooks.
+    "account/notifications/subscriptions/<int:pk>/delete/",
+    "account/notifications/webhooks/<int:pk>/delete/",
 }  # fmt: skip
 
 

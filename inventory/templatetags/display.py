@@ -1,0 +1,19 @@
+"""Template filters for how values read on pages (see inventory/display.py)."""
+
+from django import template
+
+from inventory import display
+
+register = template.Library()
+
+
+@register.filter
+def memory(mb):
+    """`{{ lpar.memory_mb|memory }}`: GB, the exact MB on hover."""
+    return display.memory_html(mb)
+
+
+@register.filter
+def wwpn(value):
+    """`{{ wwpn.value|wwpn }}`: colon pairs."""
+    return display.wwpn_html(value)
