@@ -446,8 +446,8 @@ def evacuation_plan_run(request: HttpRequest, pk: int) -> HttpResponse:
         context = _plan_run_context(plan) | {"refusals": error.messages, "schedule_form": when}
         return render(request, "migrations_app/evacuation_plan_run.html", context)
     count = batch.jobs.count()
-    when = "scheduled" if when.schedule() else "asked"
+    verb = "scheduled" if when.schedule() else "asked"
     messages.success(
-        request, f"{batch}: {count} migration{'s' if count != 1 else ''} {when}, wave by wave."
+        request, f"{batch}: {count} migration{'s' if count != 1 else ''} {verb}, wave by wave."
     )
     return redirect("migrations_app:batch-detail", pk=batch.pk)

@@ -151,7 +151,7 @@ def lpar_allocate_slot(request: HttpRequest, pk: int) -> HttpResponse:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+                messages.error(request, f"{label}: {error}" if label else str(error))
         return redirect("planning:lpar", pk=pk)
     try:
         allocation = services.slot_allocate(lpar=lpar, user=request.user, **form.cleaned_data)

@@ -91,8 +91,9 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
             job_event(locked, event, level=Level.ERROR if state == S.FAILED else Level.INFO)
         if state == S.NEEDS_ATTENTION:
             transaction.on_commit(lambda: migration_attention_notify(job=locked))
-        if state in FINISHED_STATES and locked.batch_id:
-            transaction.on_commit(lambda: batch_end_notify(batch_id=locked.batch_id))
+        batch_id = locked.batch_id
+        if state in FINISHED_STATES and batch_id:
+            transaction.on_commit(lambda: batch_end_notify(batch_id=batch_id))
     return locked
 
 
