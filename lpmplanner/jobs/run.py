@@ -133,4 +133,5 @@ class JobRun:
         self._update(state=state, message=message, step="", finished=now, heartbeat=now, **fields)
         if message:
             self.event(message, level=level)
+        self.job.refresh_from_db()
         self.done = True
