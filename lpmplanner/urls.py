@@ -9,6 +9,8 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, views
+from lpmplanner.jobs import api as jobs_api
+from lpmplanner.jobs import views as jobs_views
 from lpmplanner.metrics import metrics_view
 from lpmplanner.security import api as security_api
 from lpmplanner.security import oidc
@@ -30,6 +32,7 @@ api_patterns = [
     path("", api_views.api_root_view(router), name="root"),
     path("auth/token/", security_api.ObtainTokenView.as_view(), name="token"),
     path("me/", api_views.MeView.as_view(), name="me"),
+    path("jobs/", jobs_api.JobListView.as_view(), name="jobs"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -93,6 +96,7 @@ urlpatterns = [
         security_views.api_token_revoke,
         name="api-token-revoke",
     ),
+    path("jobs/", jobs_views.job_list, name="jobs"),
     path("security-log/", security_views.security_log, name="security-log"),
     path("security-log.csv", security_views.security_log_csv, name="security-log-csv"),
     path("admin/", admin.site.urls),

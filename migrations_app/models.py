@@ -65,6 +65,9 @@ class HmcSync(Job):
     def get_absolute_url(self) -> str:
         return reverse("migrations_app:sync-detail", args=[self.pk])
 
+    def get_api_url(self) -> str:
+        return reverse("api:hmcsync-detail", args=[self.pk])
+
 
 class HmcSyncEvent(JobEvent):
     """One line of a sync's log."""
@@ -154,6 +157,9 @@ class LparCreateJob(Job):
 
     def get_absolute_url(self) -> str:
         return reverse("migrations_app:lpar-create-job", args=[self.pk])
+
+    def get_api_url(self) -> str:
+        return reverse("api:lparcreatejob-detail", args=[self.pk])
 
 
 class LparCreateJobEvent(JobEvent):
@@ -369,6 +375,9 @@ class MigrationJob(Job):
 
     def get_absolute_url(self) -> str:
         return reverse("migrations_app:migration-detail", args=[self.pk])
+
+    def get_api_url(self) -> str:
+        return reverse("api:migrationjob-detail", args=[self.pk])
 
     @property
     def is_finished(self) -> bool:

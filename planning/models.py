@@ -301,6 +301,8 @@ class WorkbookImport(Job):
     State = JobState
 
     job_kind = "workbook_import"
+    # Imports are the Planners' (their files and reports), as on the workbook's own pages.
+    job_view_permission = "planning.add_workbookimport"
 
     filename = models.CharField(max_length=255)
     sheet = models.CharField(max_length=64, blank=True, help_text="For a CSV file: its sheet.")
@@ -327,6 +329,9 @@ class WorkbookImport(Job):
 
     def get_absolute_url(self) -> str:
         return reverse("planning:workbook-import-detail", args=[self.pk])
+
+    def get_api_url(self) -> str:
+        return reverse("api:workbook-import-detail", args=[self.pk])
 
     @property
     def problems(self) -> list[dict]:

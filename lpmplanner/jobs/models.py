@@ -33,6 +33,8 @@ class Job(models.Model):
     job_kind: str = ""
     # Related rows that describing a job of this kind reads (`select_related`).
     job_related: tuple[str, ...] = ()
+    # Who sees jobs of this kind on the Jobs page: this permission; empty, the model's `view_`.
+    job_view_permission: str = ""
     # A queued job in one of these may be claimed by a worker; running in RUNNING_STATE.
     CLAIMABLE_STATES: tuple[str, ...] = (JobState.QUEUED,)
     RUNNING_STATE: str = JobState.RUNNING
@@ -63,6 +65,14 @@ class Job(models.Model):
     @classmethod
     def kind(cls) -> str:
         return cls.job_kind or cls._meta.model_name
+
+    @classmethod
+    def view_permission(cls) -> str:
+        return cls.job_view_permission or f"{cls._meta.app_label}.view_{cls._meta.model_name}"
+
+    def get_api_url(self) -> str:
+        """The row's own API address, when its kind has one ('' else)."""
+        return ""
 
     @property
     def task_id(self) -> str:

@@ -83,6 +83,8 @@ PAGES = {
     "account/tokens/": row(post=READ),
     "account/tokens/<int:pk>/revoke/": row("lpmplanner.ApiToken", post="LOOOOO"),
     "security-log/": row(get=ADMIN_ONLY),
+    # Every kind of background work together; each role sees the kinds it may read.
+    "jobs/": row(get=READ),
     "security-log.csv": row(get=ADMIN_ONLY),
     "inventory/": row(get=READ),
     "inventory/history/": row(get=READ),
@@ -157,6 +159,7 @@ API = {
     "api/": row(get=(READ, TOKEN_READ)),
     "api/auth/token/": row(post=("OOOOOO", "OOO")),
     "api/me/": row(get=(READ, TOKEN_READ)),
+    "api/jobs/": row(get=(READ, TOKEN_READ)),
     "api/schema/": row(get=(READ, TOKEN_READ)),
     "api/docs/": row(get=(READ, TOKEN_READ)),
     "api/^wwpns/$": row(get=(READ, TOKEN_READ)),
