@@ -247,3 +247,13 @@ def test_api_jobs_needs_a_role(api_client, jobs):
     assert api_client.get("/api/jobs/").status_code == 401
     login(api_client, user_create("nora"))
     assert api_client.get("/api/jobs/").status_code == 403
+
+
+def test_each_kind_s_page_shows_its_log(client, jobs):
+    login(client, jobs["paul"])
+    for kind in ("sync", "create_on_hmc", "workbook_import"):
+        job = jobs[kind]
+        JobRun(job).event(f"Line of {kind}.", level="warning")
+        html = client.get(job.get_absolute_url()).content.decode()
+        log = html[html.index('data-testid="job-log"') :]
+        assert f"Line of {kind}." in log and "Warning" in log
