@@ -9,6 +9,7 @@ from django.utils import timezone
 from lpmplanner.jobs import JobRun, job_enqueue
 from migrations_app.models import HmcSync, LparCreateJob, MigrationJob, MigrationState
 from planning.models import WorkbookImport
+from tests.brokers import broker_unreachable
 from tests.factories import FrameFactory, HmcFactory, LparFactory, login, user_create
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +125,7 @@ def test_a_job_is_sent_after_commit_with_its_id_in_the_task_id(
     with django_capture_on_commit_callbacks(execute=True):
         job_enqueue(job=sync, task=task)
         assert task.sent == []  # nothing before the row is committed
-    assert task.sent == [{"args": [sync.pk], "task_id": f"sync-{sync.pk}"}]
+    assert task.sent == [{"args": [sync.pk], "task_id": f"sync-{sync.pk}", "retry": False}]
 
 
 def test_a_job_the_broker_refuses_fails_with_the_reason(hmc, django_capture_on_commit_callbacks):
@@ -133,6 +134,21 @@ def test_a_job_the_broker_refuses_fails_with_the_reason(hmc, django_capture_on_c
         job_enqueue(job=sync, task=_Task(ConnectionRefusedError("down")))
     sync.refresh_from_db()
     assert sync.state == "failed" and "broker is unreachable" in sync.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_now_with_the_broker_down_fails_the_sync_and_says_why(client):
+    hmc = HmcFactory(name="hmc-b")
+    login(client, user_create("olga", role="Operator"))
+    with broker_unreachable():
+        answer = client.post(f"/hmcs/{hmc.pk}/sync/", follow=True)
+    assert answer.status_code == 200
+    sync = HmcSync.objects.get(hmc=hmc)
+    assert sync.state == "failed" and sync.finished is not None
+    html = answer.content.decode()
+    assert "Sync of hmc-b: Failed" in html and "The broker is unreachable" in html
+    # Nothing holds the HMC: the next Sync now is a new sync.
+    assert HmcSync.objects.filter(hmc=hmc, state__in=["queued", "running"]).count() == 0
 
 
 # The Jobs page and /api/jobs/ ------------------------------------------------------------

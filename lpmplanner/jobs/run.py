@@ -18,8 +18,10 @@ logger = logging.getLogger(__name__)
 
 def job_enqueue(*, job: Job, task, **options) -> None:
     """Send `task(job.pk)` to a worker once the row is committed, with `job.task_id` as the
-    Celery task id. When the broker cannot take it the job fails with that reason, so it never
-    waits as queued for a worker that will not come."""
+    Celery task id (`options` go to `apply_async`). When the broker cannot take it the job
+    fails with that reason at once (no publish retries unless `retry=True`), so it never waits
+    as queued for a worker that will not come, and the request that asked does not hang."""
+    options.setdefault("retry", False)
 
     def send() -> None:
         try:
