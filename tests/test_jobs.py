@@ -208,6 +208,9 @@ def test_the_jobs_page_filters_by_kind_state_and_user(client, jobs):
     assert str(jobs["sync"]) in only_syncs and str(jobs["migration"]) not in only_syncs
     failed = _page(client, "?state=failed")
     assert str(jobs["create_on_hmc"]) in failed and str(jobs["sync"]) not in failed
+    # A page with a running job follows it (reloads itself); a page of finished ones does not.
+    assert 'http-equiv="refresh"' not in failed
+    assert 'http-equiv="refresh"' in _page(client, "?kind=migration")
     otto = _page(client, "?user=otto")
     assert str(jobs["migration"]) in otto and str(jobs["workbook_import"]) not in otto
     refused = _page(client, "?kind=teleport")
@@ -273,3 +276,20 @@ def test_each_kind_s_page_shows_its_log(client, jobs):
         html = client.get(job.get_absolute_url()).content.decode()
         log = html[html.index('data-testid="job-log"') :]
         assert f"Line of {kind}." in log and "Warning" in log
+
+
+def test_the_list_reads_a_page_in_a_fixed_number_of_queries(
+    api_client, client, jobs, django_assert_max_num_queries
+):
+    """A count, a page of the union, one query per kind on the page: not one per job."""
+    hmc = jobs["sync"].hmc
+    for _ in range(10):
+        HmcSync.objects.create(hmc=HmcFactory(), requested_by=jobs["vera"], state="succeeded")
+    LparCreateJob.objects.create(lpar=jobs["create_on_hmc"].lpar, requested_by=jobs["otto"])
+    assert hmc.syncs.count() == 1
+    login(api_client, jobs["paul"])
+    login(client, jobs["paul"])
+    with django_assert_max_num_queries(12):
+        assert api_client.get("/api/jobs/").json()["count"] == 15
+    with django_assert_max_num_queries(12):
+        _page(client)

@@ -30,5 +30,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
         rows = job_rows(page=page.object_list, kinds=kinds)
     query_string = request.GET.copy()
     query_string.pop("page", None)
-    context = {"form": form, "rows": rows, "page": page, "query": query_string.urlencode()}
+    context = {
+        "form": form, "rows": rows, "page": page, "query": query_string.urlencode(),
+        # While a job on the page runs, the page reloads itself to follow it.
+        "active": any(row.is_active for row in rows),
+    }  # fmt: skip
     return render(request, "jobs/job_list.html", context)
