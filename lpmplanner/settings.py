@@ -292,6 +292,8 @@ CELERY_BEAT_SCHEDULE = {
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
     "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
                                "schedule": 3600.0},
+    # Fails the background jobs (syncs, creations on HMCs, imports) whose worker went silent.
+    "jobs-stale-fail": {"task": "lpmplanner.tasks.jobs_stale_fail_task", "schedule": 60.0},
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
     "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
                                  "schedule": 60.0},
@@ -304,6 +306,9 @@ LPM_HMC_MAX_MIGRATIONS = env_int("LPM_HMC_MAX_MIGRATIONS", 16)
 # after how long without a report from its worker the reconciler takes the job over.
 LPM_MIGRATION_POLL_SECONDS = env_float("LPM_MIGRATION_POLL_SECONDS", 2.0)
 LPM_MIGRATION_STALE_SECONDS = env_float("LPM_MIGRATION_STALE_SECONDS", 60.0)
+# Background jobs other than migrations (syncs, creations on HMCs, workbook imports): a running
+# one whose worker has not reported for this long is failed with the reason, in seconds.
+JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 900.0)
 CELERY_TIMEZONE = TIME_ZONE
 
 # The planning workbook import: the largest upload (refused before it is kept); the most rows

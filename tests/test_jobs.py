@@ -6,7 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from lpmplanner.celery import app as celery_app
 from lpmplanner.jobs import JobRun, job_enqueue
+from lpmplanner.jobs.run import jobs_stale_fail
+from lpmplanner.tasks import jobs_stale_fail_task
+from migrations_app import services
 from migrations_app.models import HmcSync, LparCreateJob, MigrationJob, MigrationState
 from planning.models import WorkbookImport
 from tests.brokers import broker_unreachable
@@ -105,6 +109,38 @@ def test_an_unexpected_error_fails_the_job_instead_of_leaving_it_running(hmc):
     sync.refresh_from_db()
     assert sync.state == "failed" and "ZeroDivisionError" in sync.message
     assert sync.finished is not None
+
+
+def test_a_running_job_whose_worker_went_silent_is_failed_with_the_reason(hmc, settings):
+    settings.JOB_STALE_SECONDS = 600
+    long_ago = timezone.now() - timedelta(minutes=11)
+    silent = _sync(hmc, state="running", worker="celery@gone", heartbeat=long_ago)
+    alive = _sync(HmcFactory(), state="running", worker="celery@w", heartbeat=timezone.now())
+    waiting = _sync(HmcFactory(), state="queued")
+    source = FrameFactory(hmc=hmc)
+    lpar = LparFactory(frame=source)
+    migration = MigrationJob.objects.create(
+        lpar=lpar, lpar_name=lpar.name, source_frame=source, destination_frame=FrameFactory(),
+        hmc=hmc, state=MigrationState.MIGRATING, heartbeat=long_ago,
+    )  # fmt: skip
+    assert [job.pk for job in jobs_stale_fail()] == [silent.pk]
+    silent.refresh_from_db()
+    assert silent.state == "failed" and "celery@gone" in silent.message
+    assert "stopped reporting" in silent.events.get().message
+    assert [HmcSync.objects.get(pk=j.pk).state for j in (alive, waiting)] == ["running", "queued"]
+    # A migration is its reconciler's to settle (it asks the HMC), never failed here.
+    migration.refresh_from_db()
+    assert migration.state == MigrationState.MIGRATING
+    # The HMC is free again: Sync now starts a new sync.
+    assert services.hmc_sync_request(hmc=hmc).pk != silent.pk
+
+
+def test_beat_sends_the_stale_jobs_task_every_minute(hmc, settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["jobs-stale-fail"]
+    assert entry["task"] in celery_app.tasks and entry["schedule"] == 60.0
+    settings.JOB_STALE_SECONDS = 60
+    _sync(hmc, state="running", heartbeat=timezone.now() - timedelta(minutes=2))
+    assert jobs_stale_fail_task() == 1
 
 
 class _Task:
