@@ -51,7 +51,7 @@ class Job(models.Model):
         related_name="+",
     )  # fmt: skip
     worker = models.CharField(max_length=255, blank=True, help_text="The worker running it.")
-    created = models.DateTimeField(default=timezone.now, db_index=True)
+    created = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(
@@ -97,7 +97,7 @@ class JobEvent(models.Model):
 
     Level = JobLevel
 
-    time = models.DateTimeField(default=timezone.now)
+    time = models.DateTimeField(default=timezone.now, editable=False)
     level = models.CharField(max_length=8, choices=JobLevel.choices, default=JobLevel.INFO)
     message = models.TextField()
     data = models.JSONField(default=dict, blank=True, help_text="Details, by name.")

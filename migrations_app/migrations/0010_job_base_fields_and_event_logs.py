@@ -87,7 +87,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="hmcsync",
             name="created",
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, editable=False
+            ),
         ),
         migrations.AlterField(
             model_name="hmcsync",
@@ -114,7 +116,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="lparcreatejob",
             name="created",
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, editable=False
+            ),
         ),
         migrations.AlterField(
             model_name="lparcreatejob",
@@ -133,12 +137,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="migrationevent",
             name="time",
-            field=models.DateTimeField(default=django.utils.timezone.now),
+            field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
         ),
         migrations.AlterField(
             model_name="migrationjob",
             name="created",
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, editable=False
+            ),
         ),
         migrations.CreateModel(
             name="HmcSyncEvent",
@@ -149,7 +155,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("time", models.DateTimeField(default=django.utils.timezone.now)),
+                ("time", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 (
                     "level",
                     models.CharField(
@@ -184,7 +190,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("time", models.DateTimeField(default=django.utils.timezone.now)),
+                ("time", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 (
                     "level",
                     models.CharField(

@@ -61,7 +61,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="workbookimport",
             name="created",
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, editable=False
+            ),
         ),
         migrations.AlterField(
             model_name="workbookimport",
@@ -86,7 +88,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("time", models.DateTimeField(default=django.utils.timezone.now)),
+                ("time", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 (
                     "level",
                     models.CharField(
