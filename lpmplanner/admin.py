@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from lpmplanner.models import ApiToken, SecurityEvent
+from lpmplanner.notifications.models import Delivery, DeliveryAttempt, Subscription, Webhook
 from lpmplanner.security.tokens import api_token_revoke
 
 
@@ -40,3 +41,44 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         for token in queryset.filter(revoked__isnull=True).select_related("user"):
             api_token_revoke(token=token, request=request)
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "time", "ok", "status_code", "error"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """What was sent to whom, each attempt with its outcome: read-only."""
+
+    list_display = ["notification", "channel", "recipient", "state", "attempts", "created"]
+    list_filter = ["state", "channel"]
+    search_fields = ["recipient", "notification__subject"]
+    inlines = [DeliveryAttemptInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "frame", "hmc", "channel", "webhook"]
+    list_filter = ["kind", "channel"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Webhooks; the signing secret is never shown."""
+
+    list_display = ["name", "user", "url", "created"]
+    exclude = ["secret"]
+    readonly_fields = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

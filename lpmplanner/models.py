@@ -1,8 +1,17 @@
-"""Accounts' security records: API tokens (stored hashed) and the security log."""
+"""Accounts' security records: API tokens (stored hashed) and the security log; the
+notification models (subscriptions, webhooks, deliveries) live in `lpmplanner.notifications`."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from lpmplanner.notifications.models import (  # noqa: F401 (registered with this app)
+    Delivery,
+    DeliveryAttempt,
+    Notification,
+    Subscription,
+    Webhook,
+)
 
 
 class ApiToken(models.Model):

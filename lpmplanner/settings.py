@@ -2,7 +2,7 @@
 
 The defaults are the embedded mode of `make run`: a SQLite file and a filesystem broker under
 the var directory, so nothing but Python is needed. Production sets the variables (see
-docker-compose.yml and the README).
+docker-compose.yml and docs/reference/settings.md).
 """
 
 import base64
@@ -150,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "lpmplanner.docs_site.help_link",
             ],
         },
     },
@@ -205,6 +206,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# The documentation site `make docs` builds, served under /docs/ when it is there.
+DOCS_SITE_DIR = BASE_DIR / "site"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -297,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
     "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
                                  "schedule": 60.0},
+    # Starts the migrations whose change window opened (or time came), reports those that
+    # could not start in time, those that ran over, and windows that closed with jobs not run.
+    "change-windows-tick": {"task": "migrations_app.tasks.change_windows_tick_task",
+                            "schedule": 30.0},
 }  # fmt: skip
 
 # Migrations: concurrency limits beside each frame's own (Frame.max_active_migrations).
@@ -306,6 +313,16 @@ LPM_HMC_MAX_MIGRATIONS = env_int("LPM_HMC_MAX_MIGRATIONS", 16)
 # after how long without a report from its worker the reconciler takes the job over.
 LPM_MIGRATION_POLL_SECONDS = env_float("LPM_MIGRATION_POLL_SECONDS", 2.0)
 LPM_MIGRATION_STALE_SECONDS = env_float("LPM_MIGRATION_STALE_SECONDS", 60.0)
+# Change windows: a migration scheduled in a window is not started later than the window's end
+# minus its expected duration: the LPAR's memory at the rate the last completed migration
+# between the same frames measured (else on the same HMC, else any), or at
+# LPM_MIGRATION_RATE_MB_S when none has completed yet, plus LPM_MIGRATION_OVERHEAD_SECONDS
+# (validation, the HMC's preparation and the final switch).
+LPM_MIGRATION_RATE_MB_S = env_float("LPM_MIGRATION_RATE_MB_S", 100.0)
+LPM_MIGRATION_OVERHEAD_SECONDS = env_float("LPM_MIGRATION_OVERHEAD_SECONDS", 120.0)
+# The clock the schedulers read (a dotted path to a callable returning an aware datetime); only
+# tests change it.
+LPM_CLOCK = os.environ.get("LPM_CLOCK", "").strip() or "django.utils.timezone.now"
 # Background jobs other than migrations (syncs, creations on HMCs, workbook imports): a running
 # one whose worker has not reported for this long is failed with the reason, in seconds.
 JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 900.0)
@@ -462,6 +479,28 @@ except ValueError as exc:
 METRICS_MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
 if METRICS_MULTIPROCESS_DIR:
     Path(METRICS_MULTIPROCESS_DIR).mkdir(parents=True, exist_ok=True)
+
+# Notifications: e-mail through Django's mail backend, SMTP when EMAIL_HOST is set (else the
+# messages are written to the log); webhooks get signed JSON. A failed delivery is tried again
+# after NOTIFY_RETRY_SECONDS, doubled each time, NOTIFY_MAX_ATTEMPTS times in all.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "").strip() or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "lpmplanner@localhost"
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL: set one of them, not both.")
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0)
+NOTIFY_WEBHOOK_TIMEOUT_SECONDS = env_float("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
 
 # API tokens: named, scoped (read < write < operate), expiring, stored hashed.
 API_TOKEN_DEFAULT_SCOPE = os.environ.get("API_TOKEN_DEFAULT_SCOPE", "write")

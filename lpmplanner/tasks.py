@@ -1,8 +1,24 @@
-"""Celery tasks that belong to no app: thin, each calls one service."""
+"""Celery tasks of the project app: thin, each loads its row by id and calls one service."""
 
 from celery import shared_task
 
 from lpmplanner.jobs.run import jobs_stale_fail
+from lpmplanner.notifications.models import Delivery
+from lpmplanner.notifications.services import delivery_attempt, delivery_backoff
+
+
+@shared_task(bind=True, max_retries=None)
+def notification_deliver_task(self, delivery_id: int) -> str:
+    """Send one notification delivery (an e-mail, a webhook POST); try again later, with
+    backoff, while it fails in a way that may pass."""
+    delivery = (
+        Delivery.objects.select_related("notification", "webhook").filter(pk=delivery_id).first()
+    )
+    if delivery is None:
+        return "gone"
+    if delivery_attempt(delivery=delivery):
+        raise self.retry(countdown=delivery_backoff(delivery.attempts))
+    return delivery.state
 
 
 @shared_task

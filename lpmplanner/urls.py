@@ -8,10 +8,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from inventory.api.urls import router as inventory_router
-from lpmplanner import api_views, views
+from lpmplanner import api_views, docs_site, views
 from lpmplanner.jobs import api as jobs_api
 from lpmplanner.jobs import views as jobs_views
 from lpmplanner.metrics import metrics_view
+from lpmplanner.notifications import views as notification_views
+from lpmplanner.notifications.api import router as notifications_router
 from lpmplanner.security import api as security_api
 from lpmplanner.security import oidc
 from lpmplanner.security import views as security_views
@@ -27,6 +29,7 @@ router = SimpleRouter()
 router.registry.extend(inventory_router.registry)
 router.registry.extend(planning_router.registry)
 router.registry.extend(migrations_router.registry)
+router.registry.extend(notifications_router.registry)
 
 api_patterns = [
     path("", api_views.api_root_view(router), name="root"),
@@ -72,6 +75,9 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    # The documentation site, when `make docs` has built it.
+    path("docs/", docs_site.docs_view, name="docs"),
+    path("docs/<path:path>", docs_site.docs_view, name="docs-page"),
     path("login/", security_views.SignInView.as_view(), name="login"),
     path(
         "oidc/authenticate/",
@@ -95,6 +101,23 @@ urlpatterns = [
         "account/tokens/<int:pk>/revoke/",
         security_views.api_token_revoke,
         name="api-token-revoke",
+    ),
+    path("account/notifications/", notification_views.notifications, name="notifications"),
+    path(
+        "account/notifications/subscriptions/",
+        notification_views.subscription_add,
+        name="subscription-add",
+    ),
+    path(
+        "account/notifications/subscriptions/<int:pk>/delete/",
+        notification_views.subscription_delete,
+        name="subscription-delete",
+    ),
+    path("account/notifications/webhooks/", notification_views.webhook_add, name="webhook-add"),
+    path(
+        "account/notifications/webhooks/<int:pk>/delete/",
+        notification_views.webhook_delete,
+        name="webhook-delete",
     ),
     path("jobs/", jobs_views.job_list, name="jobs"),
     path("security-log/", security_views.security_log, name="security-log"),

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from lpmplanner.health import broker_problem, database_problem
 from lpmplanner.roles import ROLES
-from migrations_app.selectors import worker_status_list
+from migrations_app.selectors import scheduled_migrations, worker_status_list
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -21,6 +21,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "roles": [role for role in ROLES if role.name in role_names],
             "workers": worker_status_list(),
+            "scheduled": scheduled_migrations(),
         },
     )
 

@@ -12,6 +12,7 @@ from inventory.forms import bootstrap
 from inventory.models import Frame, Hmc, Lpar, VirtualAdapter
 from migrations_app.lpm.options import STORAGE_KINDS, MigrationOptions, migrlpar_flags_supported
 from migrations_app.models import MigrationJob
+from migrations_app.windows.forms import ScheduleForm
 
 
 class LparForm(forms.Form):
@@ -62,9 +63,9 @@ class StorageRow:
     port: forms.BoundField | None = None  # vFC: the destination physical port
 
 
-class MigrationForm(forms.Form):
+class MigrationForm(ScheduleForm):
     """Steps 2 to 7, laid over the proposal (`migration_defaults`): every field starts at the
-    proposed value. `options()` is what the services take."""
+    proposed value. `options()` is what the services take; `schedule()` when it starts."""
 
     dest_profile_name = forms.CharField(
         label="Destination profile name", required=False, max_length=31,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.jobs import Job, JobEvent, JobState
+from migrations_app.windows.models import ChangeWindow
 
 
 class WorkerHeartbeat(models.Model):
@@ -187,6 +188,9 @@ class MigrationBatch(models.Model):
         "planning.EvacuationPlan", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )  # fmt: skip
+    finished = models.DateTimeField(
+        null=True, blank=True, help_text="When its last job finished (its end was reported)."
+    )
 
     class Meta:
         ordering = ["-created"]
@@ -198,6 +202,8 @@ class MigrationBatch(models.Model):
 
 
 class MigrationState(models.TextChoices):
+    # Waits for its change window to open, or for the time it was asked to start at.
+    SCHEDULED = "scheduled", "Scheduled"
     PENDING = "pending", "Pending"
     VALIDATING = "validating", "Validating"
     VALIDATED = "validated", "Validated"
@@ -214,16 +220,19 @@ class MigrationState(models.TextChoices):
     STOPPED = "stopped", "Stopped"
     RECOVERING = "recovering", "Recovering"
     RECOVERED = "recovered", "Recovered"
+    # Its window would have closed before it could finish: never started (`not_run_reason`).
+    NOT_RUN = "not_run", "Not run"
 
 
 S = MigrationState
 # The state machine: from each state, the states a job may move to. Everything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
+    S.SCHEDULED: frozenset({S.PENDING, S.STOPPED, S.NOT_RUN}),
     S.PENDING: frozenset({S.VALIDATING, S.STOPPED, S.FAILED}),
     S.VALIDATING: frozenset({S.VALIDATED, S.VALIDATION_FAILED, S.QUEUED, S.FAILED, S.STOPPED}),
     S.VALIDATED: frozenset({S.QUEUED, S.STOPPED}),
     S.VALIDATION_FAILED: frozenset(),
-    S.QUEUED: frozenset({S.MIGRATING, S.STOPPED, S.FAILED}),
+    S.QUEUED: frozenset({S.MIGRATING, S.STOPPED, S.FAILED, S.NOT_RUN}),
     S.MIGRATING: frozenset({S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION, S.FAILED,
                             S.STOPPING, S.STOPPED, S.RECOVERING}),
     S.STOPPING: frozenset({S.STOPPED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
@@ -236,15 +245,24 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.RECOVERED: frozenset(),
     S.COMPLETED: frozenset(),
     S.COMPLETED_NEEDS_SYNC: frozenset(),
+    S.NOT_RUN: frozenset(),
 }  # fmt: skip
 # A job in one of these holds its LPAR: the database allows one per LPAR.
-ACTIVE_STATES = (S.PENDING, S.VALIDATING, S.QUEUED, S.MIGRATING, S.STOPPING, S.RECOVERING)
+ACTIVE_STATES = (
+    S.SCHEDULED,
+    S.PENDING,
+    S.VALIDATING,
+    S.QUEUED,
+    S.MIGRATING,
+    S.STOPPING,
+    S.RECOVERING,
+)
 # A job in one of these takes a slot of the concurrency limits (frame, MSP, HMC).
 RUNNING_STATES = (S.MIGRATING, S.STOPPING)
 # A job in one of these can be stopped: cancelled before `-o m`, else `migrlpar -o s`.
-STOPPABLE_STATES = (S.PENDING, S.VALIDATED, S.QUEUED, S.MIGRATING)
+STOPPABLE_STATES = (S.SCHEDULED, S.PENDING, S.VALIDATED, S.QUEUED, S.MIGRATING)
 FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
-                   S.FAILED, S.STOPPED, S.RECOVERED)  # fmt: skip
+                   S.FAILED, S.STOPPED, S.RECOVERED, S.NOT_RUN)  # fmt: skip
 
 
 class RequiredOrIfPossible(models.TextChoices):
@@ -352,6 +370,23 @@ class MigrationJob(Job):
     recover_force = models.BooleanField(default=False, help_text="Recover with --force.")
     dispatched = models.DateTimeField(null=True, blank=True, help_text="Last sent to a worker.")
     dispatches = models.PositiveIntegerField(default=0, help_text="Tasks sent for it.")
+    # Scheduling: in a change window, or at a time.
+    window = models.ForeignKey(
+        ChangeWindow, on_delete=models.PROTECT, null=True, blank=True, related_name="jobs",
+        verbose_name="change window",
+    )  # fmt: skip
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="When it starts: the time asked for, or its window's "
+        "opening.",
+    )  # fmt: skip
+    window_closes = models.DateTimeField(
+        null=True, blank=True, help_text="The closing of its window's occurrence: it is not "
+        "started later than this minus its expected duration.",
+    )  # fmt: skip
+    not_run_reason = models.TextField(blank=True, help_text="Why it was not started.")
+    ran_over = models.BooleanField(
+        default=False, help_text="It was still migrating when its window closed."
+    )
 
     class Meta(Job.Meta):
         verbose_name = "migration"

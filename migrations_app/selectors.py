@@ -71,3 +71,10 @@ def evacuation_plan_rows(
     placed = [p for p in placements if p.destination_id is not None]
     unplaced = [p for p in placements if p.destination_id is None]
     return placed, unplaced
+
+
+def scheduled_migrations(*, limit: int = 10) -> list[MigrationJob]:
+    """The migrations waiting for their change window or time, the soonest first."""
+    jobs = MigrationJob.objects.filter(state=MigrationState.SCHEDULED)
+    jobs = jobs.select_related("window", "destination_frame").order_by("scheduled_for", "pk")
+    return list(jobs[:limit])

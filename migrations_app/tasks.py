@@ -12,6 +12,7 @@ from migrations_app.services import (
     lpar_create_job_run,
     worker_heartbeat_record,
 )
+from migrations_app.windows.services import change_windows_tick
 
 SCHEDULE_CHECK_SECONDS = 60.0
 
@@ -69,3 +70,10 @@ def migrations_reconcile_task() -> dict:
     """Run by beat every 30 s: dispatch pending jobs, start queued ones that fit, take over the
     jobs of workers that stopped reporting."""
     return migrations_reconcile()
+
+
+@shared_task
+def change_windows_tick_task() -> dict:
+    """Run by beat every 30 s: start the migrations whose change window opened, report those not
+    run, those that ran over and windows that closed with migrations not run."""
+    return change_windows_tick()

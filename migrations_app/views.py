@@ -48,14 +48,16 @@ from migrations_app.models import (
     LparCreateJob,
     MigrationBatch,
     MigrationJob,
+    MigrationState,
 )
 from migrations_app.selectors import batch_totals, evacuation_plan_rows
 from migrations_app.tables import MigrationJobTable
+from migrations_app.windows.forms import ScheduleForm
 from planning.evacuation import unplaced_summary
 from planning.models import EvacuationPlan
 
 JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
-               "requested_by", "batch")  # fmt: skip
+               "requested_by", "batch", "window")  # fmt: skip
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -293,7 +295,7 @@ def migration_submit(request: HttpRequest) -> HttpResponse:
         job = lpm.migration_create(
             lpar=lpar, destination=destination, options=form.options(),
             requested_by=request.user, validate_only=validate_only,
-            confirm_warnings=form.cleaned_data["confirm_warnings"],
+            confirm_warnings=form.cleaned_data["confirm_warnings"], schedule=form.schedule(),
         )  # fmt: skip
     except ValidationError as error:
         context["refusal"] = wizard.Refusal.place(form, error)
@@ -303,6 +305,11 @@ def migration_submit(request: HttpRequest) -> HttpResponse:
         notice = getattr(job, "dispatch_error", "")
         if notice:
             messages.warning(request, f"Migration #{job.pk} is saved as pending. {notice}")
+        elif job.state == MigrationState.SCHEDULED:
+            messages.success(
+                request, f"Migration #{job.pk} of {lpar.name} to {destination} scheduled: "
+                f"{job.step[len('Scheduled: '):]}.",
+            )  # fmt: skip
         else:
             what = "Validation" if validate_only else "Migration"
             messages.success(request, f"{what} #{job.pk} of {lpar.name} to {destination} asked.")
@@ -397,7 +404,8 @@ def _plan_run_context(plan: EvacuationPlan) -> dict:
     placed, unplaced = evacuation_plan_rows(plan=plan)
     unplaced = [(p, unplaced_summary(p.reasons)) for p in unplaced]
     return {"plan": plan, "placed": placed, "unplaced": unplaced,
-            "warnings": any(p.findings for p in placed)}  # fmt: skip
+            "warnings": any(p.findings for p in placed),
+            "schedule_form": ScheduleForm()}  # fmt: skip
 
 
 def _plan(pk: int) -> EvacuationPlan:
@@ -417,16 +425,22 @@ def evacuation_plan_run(request: HttpRequest, pk: int) -> HttpResponse:
     """One batch of the plan's migrations, all or nothing; every refusal (by LPAR, with its
     rule) is shown on the confirmation page and nothing is created."""
     plan = _plan(pk)
+    when = ScheduleForm(request.POST)
+    if not when.is_valid():
+        context = _plan_run_context(plan) | {"schedule_form": when}
+        return render(request, "migrations_app/evacuation_plan_run.html", context)
     try:
         batch = lpm.evacuation_plan_run(
             plan=plan, requested_by=request.user,
             confirm_warnings=request.POST.get("confirm_warnings") == "on",
+            schedule=when.schedule(),
         )  # fmt: skip
     except ValidationError as error:
-        context = _plan_run_context(plan) | {"refusals": error.messages}
+        context = _plan_run_context(plan) | {"refusals": error.messages, "schedule_form": when}
         return render(request, "migrations_app/evacuation_plan_run.html", context)
     count = batch.jobs.count()
+    when = "scheduled" if when.schedule() else "asked"
     messages.success(
-        request, f"{batch}: {count} migration{'s' if count != 1 else ''} asked, wave by wave."
+        request, f"{batch}: {count} migration{'s' if count != 1 else ''} {when}, wave by wave."
     )
     return redirect("migrations_app:batch-detail", pk=batch.pk)

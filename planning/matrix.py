@@ -140,7 +140,7 @@ def matrix_workbook(*, matrix: MatrixFilter) -> bytes:
         sheet.append([xlsx_cell(sheet, value) for value in values])
     sheet.append([])
     sheet.append(["ok: can move; warnings: can move with warnings; blocked: cannot move. "
-                  "The codes are explained in the README (Pre-flight checks)."])  # fmt: skip
+                  "The codes are explained in the guide: Reference, Finding codes."])  # fmt: skip
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -48,7 +48,8 @@ DEFAULT_POOL = "DefaultPool"  # pool 0: every frame has it, so an LPAR in it lan
 MIGRATING_STATES = (LparState.MIGRATING_RUNNING, LparState.MIGRATING_NOT_ACTIVATED)
 KIND_LABELS = dict(VirtualAdapterKind.choices)
 
-# Every code a finding can carry, with what it means (the README lists them the same way).
+# Every code a finding can carry, with what it means (docs/reference/finding-codes.md lists
+# them; tests/test_docs.py keeps both in step).
 CODES: dict[str, str] = {
     "LPAR_IS_VIOS": "The LPAR is a VIOS: a VIOS never migrates.",
     "LPAR_STATE": "The LPAR is neither Running (active mobility) nor Not Activated (inactive), "

@@ -14,6 +14,8 @@ from migrations_app.models import (
     MigrationJob,
 )
 from migrations_app.selectors import batch_totals
+from migrations_app.windows.models import ChangeWindow
+from migrations_app.windows.schedule import Schedule
 from planning.api.serializers import FindingSerializer
 from planning.models import EvacuationPlan
 
@@ -103,7 +105,7 @@ class MigrationJobSerializer(serializers.ModelSerializer):
             "dest_msp", "shared_pool_name", "dest_lpar_id", "storage_mappings", "vlan_bridges",
             "detail_level", "npiv_validation", "vlan_bridge", "mpio", "redundant_vios",
             "confirm_warnings", "findings", "requested_by", "created", "started", "finished",
-            "notice",
+            "window", "scheduled_for", "window_closes", "not_run_reason", "ran_over", "notice",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -182,7 +184,26 @@ class MigrationOptionsInputSerializer(serializers.Serializer):
         return {k: v for k, v in self.validated_data.items() if k in OPTION_FIELDS}
 
 
-class MigrationCreateSerializer(MigrationOptionsInputSerializer):
+class ScheduleInputSerializer(serializers.Serializer):
+    """When to start: in a change window, or at a time; neither starts now."""
+
+    window = serializers.PrimaryKeyRelatedField(
+        queryset=ChangeWindow.objects.prefetch_related("frames", "hmcs"), required=False,
+        allow_null=True, help_text="A change window (id): the migrations wait as scheduled "
+        "until it opens, and one that could not finish before it closes is not run.",
+    )  # fmt: skip
+    scheduled_for = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="Instead of a window: the time to start at (in the future).",
+    )  # fmt: skip
+
+    def schedule(self) -> Schedule | None:
+        window = self.validated_data.get("window")
+        at = self.validated_data.get("scheduled_for")
+        return Schedule(window=window, at=at) if window or at else None
+
+
+class MigrationCreateSerializer(ScheduleInputSerializer, MigrationOptionsInputSerializer):
     lpar = serializers.PrimaryKeyRelatedField(queryset=Lpar.objects.all())
     destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
     validate_only = serializers.BooleanField(
@@ -235,7 +256,7 @@ class BatchItemSerializer(MigrationOptionsInputSerializer):
     destination_frame = serializers.PrimaryKeyRelatedField(queryset=Frame.objects.all())
 
 
-class MigrationBatchCreateSerializer(serializers.Serializer):
+class MigrationBatchCreateSerializer(ScheduleInputSerializer):
     """A batch is either `jobs` (each LPAR and its destination) or `evacuation_plan` (a saved
     plan, run as "Migrate this plan" runs it), exactly one of the two."""
 

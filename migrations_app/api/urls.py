@@ -4,6 +4,7 @@ sit beside the inventory's HMC collection."""
 from rest_framework.routers import SimpleRouter
 
 from migrations_app.api import views
+from migrations_app.windows.api import ChangeWindowViewSet
 
 router = SimpleRouter()
 router.register("hmc-syncs", views.HmcSyncViewSet)
@@ -11,6 +12,7 @@ router.register("drift-items", views.DriftItemViewSet)
 router.register("lpar-create-jobs", views.LparCreateJobViewSet)
 router.register("migrations", views.MigrationViewSet)
 router.register("migration-batches", views.MigrationBatchViewSet)
+router.register("change-windows", ChangeWindowViewSet)
 
 verbs = SimpleRouter()
 verbs.register("hmcs", views.HmcVerbViewSet, basename="hmc-verbs")

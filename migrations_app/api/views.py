@@ -235,7 +235,9 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
         description="Ask for a migration (or, with `validate_only`, the HMC's validation). "
         "Pre-flight errors are a 400 under `preflight`; warnings need `confirm_warnings`. An "
         "LPAR with a migration in progress is a 409 naming it. When the broker is down the job "
-        "is saved as pending and `notice` says it starts when the broker is back.",
+        "is saved as pending and `notice` says it starts when the broker is back. With `window` "
+        "(or `scheduled_for`) it is saved as scheduled and starts when the window opens (or at "
+        "that time); cancel it with `stop`.",
     )
     def create(self, request: Request) -> Response:
         given = serializers.MigrationCreateSerializer(data=request.data)
@@ -244,7 +246,7 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
         job = lpm.migration_create(
             lpar=data["lpar"], destination=data["destination_frame"], options=given.options(),
             requested_by=request.user, validate_only=data["validate_only"],
-            confirm_warnings=data["confirm_warnings"],
+            confirm_warnings=data["confirm_warnings"], schedule=given.schedule(),
         )  # fmt: skip
         return self._detail(job, status.HTTP_201_CREATED)
 
@@ -341,7 +343,7 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
             self.logged_details = {"evacuation_plan": plan.pk}
             batch = lpm.evacuation_plan_run(
                 plan=plan, requested_by=request.user, confirm_warnings=data["confirm_warnings"],
-                validate_only=data["validate_only"],
+                validate_only=data["validate_only"], schedule=given.schedule(),
             )  # fmt: skip
         else:
             items = [
@@ -354,6 +356,7 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
             batch = lpm.batch_create(
                 items=items, requested_by=request.user, name=data.get("name", ""),
                 confirm_warnings=data["confirm_warnings"], validate_only=data["validate_only"],
+                schedule=given.schedule(),
             )  # fmt: skip
         batch = self.get_queryset().get(pk=batch.pk)
         body = serializers.MigrationBatchSerializer(batch, context={"request": request}).data

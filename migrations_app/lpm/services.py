@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.exceptions import Conflict
+from lpmplanner.notifications.models import Kind
+from lpmplanner.notifications.services import notify
 from migrations_app.lpm.admission import (
     Admission,
     Promised,
@@ -43,6 +45,7 @@ from migrations_app.models import (
     MigrationJob,
     MigrationState,
 )
+from migrations_app.windows.schedule import Schedule, schedule_apply, too_late_reason
 from planning.evacuation import evacuation_plan_migrations
 from planning.models import EvacuationPlan
 from planning.preflight import (
@@ -86,7 +89,47 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
         locked.save()
         if event:
             job_event(locked, event, level=Level.ERROR if state == S.FAILED else Level.INFO)
+        if state == S.NEEDS_ATTENTION:
+            transaction.on_commit(lambda: migration_attention_notify(job=locked))
+        if state in FINISHED_STATES and locked.batch_id:
+            transaction.on_commit(lambda: batch_end_notify(batch_id=locked.batch_id))
     return locked
+
+
+def migration_attention_notify(*, job: MigrationJob) -> None:
+    notify(
+        Kind.MIGRATION_NEEDS_ATTENTION,
+        subject=f"Migration #{job.pk} of {job.lpar_name} needs attention",
+        body=f"Migration #{job.pk} of {job.lpar_name} from {job.source_frame.name} to "
+        f"{job.destination_frame.name} needs attention:\n\n{job.message}",
+        data={"migration": job.pk, "lpar": job.lpar_name, "state": job.state},
+        frames=[job.source_frame_id, job.destination_frame_id], hmcs=[job.hmc_id],
+    )  # fmt: skip
+
+
+def batch_end_notify(*, batch_id: int) -> None:
+    """Once every job of the batch has finished, tell its subscribers, once."""
+    jobs = MigrationJob.objects.filter(batch=batch_id)
+    if jobs.exclude(state__in=FINISHED_STATES).exists():
+        return
+    if not MigrationBatch.objects.filter(pk=batch_id, finished__isnull=True).update(
+        finished=timezone.now()
+    ):
+        return  # told already
+    batch = MigrationBatch.objects.get(pk=batch_id)
+    rows = list(jobs.order_by("created", "pk").values_list(
+        "pk", "lpar_name", "state", "source_frame", "destination_frame", "hmc"
+    ))  # fmt: skip
+    counts = Counter(S(state).label for _, _, state, *_ in rows)
+    summary = ", ".join(f"{count} {label.lower()}" for label, count in counts.items())
+    lines = [f"- #{pk} {name}: {S(state).label.lower()}" for pk, name, state, *_ in rows]
+    notify(
+        Kind.BATCH_FINISHED, subject=f"{batch} finished: {summary}",
+        body=f"{batch} finished: {summary}.\n\n" + "\n".join(lines),
+        data={"batch": batch.pk, "states": {S(state).value: n for state, n in
+                                            Counter(r[2] for r in rows).items()}},
+        frames={f for row in rows for f in row[3:5]}, hmcs={row[5] for row in rows},
+    )  # fmt: skip
 
 
 # The wizard ---------------------------------------------------------------------------------
@@ -149,13 +192,20 @@ def _active_job(lpar: Lpar) -> MigrationJob | None:
 
 
 def _jobs_save(
-    jobs: list[MigrationJob], *, requested_by, validate_only: bool, batch: MigrationBatch | None
+    jobs: list[MigrationJob],
+    *,
+    requested_by,
+    validate_only: bool,
+    batch: MigrationBatch | None,
+    schedule: Schedule | None = None,
 ) -> None:
     """Save admitted jobs as pending with their first log lines, in bulk, and send them to
-    workers once committed. A Conflict names the jobs that an LPAR of them got meanwhile (from
-    an admission to another frame, under another lock)."""
+    workers once committed; or, with a `schedule`, as scheduled, left for the beat task to
+    start. A Conflict names the jobs that an LPAR of them got meanwhile (from an admission to
+    another frame, under another lock)."""
     for job in jobs:
         job.validate_only, job.requested_by, job.batch = validate_only, requested_by, batch
+    scheduled = schedule_apply(schedule, jobs) if schedule is not None else ""
     try:
         with transaction.atomic():
             MigrationJob.objects.bulk_create(jobs)
@@ -180,8 +230,11 @@ def _jobs_save(
                            level=Level.WARNING)
             for finding in job.findings
         ]  # fmt: skip
+        if scheduled:
+            events.append(MigrationEvent(job=job, message=scheduled))
     MigrationEvent.objects.bulk_create(events)
-    transaction.on_commit(lambda: migrations_dispatch(jobs=jobs))
+    if not scheduled:
+        transaction.on_commit(lambda: migrations_dispatch(jobs=jobs))
 
 
 def migration_create(
@@ -193,13 +246,15 @@ def migration_create(
     validate_only: bool = False,
     confirm_warnings: bool = False,
     batch: MigrationBatch | None = None,
+    schedule: Schedule | None = None,
 ) -> MigrationJob:
     """Ask for a migration: checked (pre-flight errors block, warnings need
     `confirm_warnings`), saved as `pending`, and sent to a worker once committed. Judged under
     the destination frame's lock (see `admission`), so requests for one frame never claim the
     same VIOS slot, LPAR id or capacity twice. One active job per LPAR: a second request is a
     Conflict naming the job that exists. When the broker cannot be reached the job stays
-    pending (`job.dispatch_error` says so) and the reconciler sends it later."""
+    pending (`job.dispatch_error` says so) and the reconciler sends it later. With a
+    `schedule` it waits as scheduled for its change window or time."""
     try:
         with transaction.atomic():
             admission = Admission.open(lpar_ids=[lpar.pk], destination_ids=[destination.pk])
@@ -207,7 +262,8 @@ def migration_create(
                 lpar_pk=lpar.pk, destination_pk=destination.pk, options=options,
                 confirm_warnings=confirm_warnings,
             )  # fmt: skip
-            _jobs_save([job], requested_by=requested_by, validate_only=validate_only, batch=batch)
+            _jobs_save([job], requested_by=requested_by, validate_only=validate_only, batch=batch,
+                       schedule=schedule)  # fmt: skip
             return job
     except ValidationError:
         # A job of this LPAR admitted meanwhile (towards another frame) may be what the checks
@@ -341,8 +397,8 @@ def migration_stop(*, job: MigrationJob, user=None) -> MigrationJob:
     who = user.get_username() if user else "the system"
     if job.state not in STOPPABLE_STATES:
         raise ValidationError(
-            f"Only a pending, queued or migrating migration can be stopped; #{job.pk} is "
-            f"{job.get_state_display().lower()}."
+            "Only a scheduled, pending, queued or migrating migration can be stopped; "
+            f"#{job.pk} is {job.get_state_display().lower()}."
         )
     if job.state != S.MIGRATING or job.migrate_sent is None:
         job = job_transition(job, S.STOPPED, message=f"Cancelled by {who} before it started.",
@@ -395,9 +451,11 @@ def batch_create(
     name: str = "",
     confirm_warnings: bool = False,
     validate_only: bool = False,
+    schedule: Schedule | None = None,
 ) -> MigrationBatch:
     """Many migrations at once, all or none: `items` are `{"lpar": Lpar, "destination_frame":
-    Frame, "options": {...}}`. Every refusal is listed, by item."""
+    Frame, "options": {...}}`. Every refusal is listed, by item. With a `schedule` the jobs
+    wait for its change window or time."""
     items = list(items)
     if not items:
         raise ValidationError({"jobs": ["Give at least one LPAR and its destination frame."]})
@@ -432,8 +490,9 @@ def batch_create(
         if not errors:
             try:
                 _jobs_save(
-                    jobs, requested_by=requested_by, validate_only=validate_only, batch=batch
-                )
+                    jobs, requested_by=requested_by, validate_only=validate_only, batch=batch,
+                    schedule=schedule,
+                )  # fmt: skip
             except Conflict as error:
                 errors.append(str(error))
         if errors:
@@ -449,6 +508,7 @@ def evacuation_plan_run(
     requested_by=None,
     confirm_warnings: bool = False,
     validate_only: bool = False,
+    schedule: Schedule | None = None,
 ) -> MigrationBatch:
     """Run an evacuation plan: one batch of the migrations of its placed LPARs, in the plan's
     order (wave by wave), each with the plan's mover service partitions. All or nothing, as
@@ -473,7 +533,7 @@ def evacuation_plan_run(
     with transaction.atomic():
         batch = batch_create(
             items=items, requested_by=requested_by, confirm_warnings=confirm_warnings,
-            validate_only=validate_only,
+            validate_only=validate_only, schedule=schedule,
             name=f"Evacuation plan #{plan.pk} of {plan.frame.name}"[:128],
         )  # fmt: skip
         batch.evacuation_plan = plan
@@ -519,13 +579,25 @@ def migration_queue_advance() -> list[MigrationJob]:
             queued = list(
                 MigrationJob.objects.filter(state=S.QUEUED, hmc_id=hmc_id)
                 .select_related(
-                    "source_frame", "destination_frame", "source_msp", "dest_msp", "hmc"
+                    "lpar",
+                    "source_frame",
+                    "destination_frame",
+                    "source_msp",
+                    "dest_msp",
+                    "hmc",
+                    "window",
                 )
                 .order_by("created", "pk")
             )
             by_frame, by_vios, by_hmc = running_counts()
             now = timezone.now()
             for job in queued:
+                too_late = too_late_reason(job)
+                if too_late:
+                    job_transition(job, S.NOT_RUN, not_run_reason=too_late, message=too_late,
+                                   step="")  # fmt: skip
+                    job_event(job, too_late, level=Level.WARNING)
+                    continue
                 reason = limit_reason(job, by_frame, by_vios, by_hmc)
                 if reason:
                     if reason != job.queued_reason:

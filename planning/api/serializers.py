@@ -97,8 +97,8 @@ class RunbookSerializer(serializers.Serializer):
 
 
 class FindingSerializer(serializers.Serializer):
-    """One pre-flight finding: a stable code (see the README), how serious, a sentence naming
-    the objects and numbers, and the data behind it."""
+    """One pre-flight finding: a stable code (docs/reference/finding-codes.md), how serious, a
+    sentence naming the objects and numbers, and the data behind it."""
 
     code = serializers.ChoiceField(choices=sorted(CODES))
     severity = serializers.ChoiceField(choices=Severity.choices)

@@ -85,3 +85,21 @@ def sign_in(page, live_server):
         return page
 
     return sign_in
+
+
+DOCS_IMAGES = Path(settings.BASE_DIR) / "docs" / "images"
+
+
+@pytest.fixture
+def docs_screenshot():
+    """`shot(page, name)` keeps the page as docs/images/<name>.png for the guides when the run
+    asks for it (`make docs-screenshots` sets DOCS_SCREENSHOTS=1); otherwise it does nothing,
+    so the guides' pictures change only when someone refreshes them on purpose."""
+
+    def shot(page: Page, name: str) -> None:
+        if os.environ.get("DOCS_SCREENSHOTS") != "1":
+            return
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=DOCS_IMAGES / f"{name}.png")
+
+    return shot

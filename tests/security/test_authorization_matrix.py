@@ -82,6 +82,9 @@ PAGES = {
     "account/recovery-codes/": row(get=READ, post=READ),
     "account/tokens/": row(post=READ),
     "account/tokens/<int:pk>/revoke/": row("lpmplanner.ApiToken", post="LOOOOO"),
+    # The documentation site: a 404 page saying how to build it while it is not built.
+    "docs/": row(get=READ),
+    "docs/<path:path>": row(get=READ),
     "security-log/": row(get=ADMIN_ONLY),
     # Every kind of background work together; each role sees the kinds it may read.
     "jobs/": row(get=READ),
@@ -246,7 +249,7 @@ ROLELESS_OPEN = {
     "", "healthz", "login/", "logout/", "account/", "account/two-factor/",
     "account/two-factor/code/", "account/two-factor/remove/", "account/step-up/",
     "account/recovery-codes/", "account/tokens/", "account/tokens/<int:pk>/revoke/",
-    "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/",
+    "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/", "docs/", "docs/<path:path>",
     # Open to anyone by design: the scrape (guarded by its token or address) and sign-in through
     # the identity provider.
     "metrics", "oidc/authenticate/", "oidc/callback/",

@@ -31,7 +31,7 @@ def carry_over(job_model: str, event_model: str):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("migrations_app", "0009_migrationjob_needs_attention_and_needs_sync_states"),
+        ("migrations_app", "0010_change_windows_and_scheduled_migrations"),
     ]
 
     operations = [

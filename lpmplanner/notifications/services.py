@@ -1,0 +1,214 @@
+"""`notify`: record an event and deliver it to its subscribers, by e-mail (Django's mail
+backend, the EMAIL_* settings) and to their webhooks (signed JSON), each delivery sent by a
+Celery task once committed and retried with backoff; every attempt is kept."""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from inventory.models import Frame, Hmc
+from lpmplanner.notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    Kind,
+    Notification,
+    Subscription,
+    Webhook,
+)
+from lpmplanner.notifications.signing import HEADER, signature_header
+
+logger = logging.getLogger(__name__)
+State = Delivery.State
+
+
+def _ids(objects: Iterable[Any]) -> list[int]:
+    return sorted({o.pk if hasattr(o, "pk") else int(o) for o in objects if o is not None})
+
+
+def subscriptions_matching(
+    kind: str, *, frame_ids: Iterable[int], hmc_ids: Iterable[int]
+) -> list[Subscription]:
+    """Subscriptions to `kind` about everything, about one of the frames, or about one of the
+    HMCs."""
+    about = Q(frame__isnull=True, hmc__isnull=True)
+    about |= Q(frame__in=list(frame_ids)) | Q(hmc__in=list(hmc_ids))
+    return list(
+        Subscription.objects.filter(about, kind=kind, user__is_active=True).select_related(
+            "user", "webhook"
+        )
+    )
+
+
+def notify(
+    kind: str,
+    *,
+    subject: str,
+    body: str,
+    data: Mapping[str, Any] | None = None,
+    frames: Iterable[Frame | int] = (),
+    hmcs: Iterable[Hmc | int] = (),
+) -> Notification:
+    """Tell the subscribers of `kind` (a `Kind` value) about an event concerning `frames` and
+    `hmcs` (objects or ids; a frame brings its HMC): one e-mail per address, one signed POST per
+    webhook, sent by workers once the caller's transaction commits. `data` (JSON-able) goes
+    into the webhook payload as is."""
+    if kind not in Kind.values:
+        raise ValueError(f"Unknown notification kind {kind!r}.")
+    frame_ids = _ids(frames)
+    hmc_ids = set(_ids(hmcs))
+    hmc_ids |= set(
+        Frame.objects.filter(pk__in=frame_ids, hmc__isnull=False).values_list("hmc", flat=True)
+    )
+    with transaction.atomic():
+        notification = Notification.objects.create(
+            kind=kind, subject=subject[:255], body=body,
+            data=json.loads(json.dumps(dict(data or {}), cls=DjangoJSONEncoder)),
+            frame_ids=frame_ids, hmc_ids=sorted(hmc_ids),
+        )  # fmt: skip
+        deliveries: dict[tuple, Delivery] = {}
+        for subscription in subscriptions_matching(kind, frame_ids=frame_ids, hmc_ids=hmc_ids):
+            if subscription.channel == Channel.WEBHOOK:
+                hook = subscription.webhook
+                deliveries.setdefault(("webhook", hook.pk), Delivery(
+                    notification=notification, channel=Channel.WEBHOOK, webhook=hook,
+                    recipient=hook.url,
+                ))  # fmt: skip
+            elif subscription.user.email:
+                address = subscription.user.email
+                deliveries.setdefault(("email", address.lower()), Delivery(
+                    notification=notification, channel=Channel.EMAIL, recipient=address
+                ))  # fmt: skip
+        created = Delivery.objects.bulk_create(deliveries.values())
+        ids = [delivery.pk for delivery in created]
+        transaction.on_commit(lambda: deliveries_send(delivery_ids=ids))
+    return notification
+
+
+def deliveries_send(*, delivery_ids: Iterable[int]) -> None:
+    """Hand each delivery to a worker. One the broker does not take stays pending (logged)."""
+    from lpmplanner.tasks import notification_deliver_task
+
+    for pk in delivery_ids:
+        try:
+            notification_deliver_task.apply_async(args=[pk], retry=False)
+        except Exception as error:
+            logger.warning("Notification delivery %s not sent to a worker: %s", pk, error)
+
+
+def payload(delivery: Delivery) -> bytes:
+    """The JSON a webhook receives: the notification and this delivery's id (to drop a
+    duplicate)."""
+    notification = delivery.notification
+    document = {
+        "id": notification.pk, "delivery": delivery.pk, "kind": notification.kind,
+        "subject": notification.subject, "body": notification.body, "data": notification.data,
+        "frames": notification.frame_ids, "hmcs": notification.hmc_ids,
+        "created": notification.created,
+    }  # fmt: skip
+    return json.dumps(document, cls=DjangoJSONEncoder, sort_keys=True).encode()
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, status_code: int | None = None, retry: bool = True):
+        super().__init__(message)
+        self.status_code, self.retry = status_code, retry
+
+
+def _webhook_post(delivery: Delivery) -> int:
+    """POST the signed payload; the HTTP status, or DeliveryError (retry unless the receiver
+    refused it for good: a 4xx other than 408 and 429)."""
+    body = payload(delivery)
+    request = urllib.request.Request(  # noqa: S310 (the URL's scheme is http(s), see Webhook)
+        delivery.webhook.url, data=body, method="POST",
+        headers={
+            "Content-Type": "application/json", "User-Agent": "lpmplanner",
+            "X-Lpmplanner-Event": delivery.notification.kind,
+            "X-Lpmplanner-Delivery": str(delivery.pk),
+            HEADER: signature_header(delivery.webhook.secret, body),
+        },
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(  # noqa: S310
+            request, timeout=settings.NOTIFY_WEBHOOK_TIMEOUT_SECONDS
+        ) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        code = error.code
+        retry = code >= 500 or code in (408, 429)
+        raise DeliveryError(f"HTTP {code} {error.reason}", status_code=code, retry=retry) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise DeliveryError(f"Not reached: {reason}") from None
+
+
+def _email_send(delivery: Delivery) -> None:
+    notification = delivery.notification
+    try:
+        send_mail(
+            subject=f"[lpmplanner] {notification.subject}", message=notification.body,
+            from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[delivery.recipient],
+        )  # fmt: skip
+    except OSError as error:  # smtplib's errors are OSErrors, so are refused connections
+        raise DeliveryError(f"Not sent: {type(error).__name__}: {error}") from None
+
+
+def delivery_attempt(*, delivery: Delivery) -> bool:
+    """Try the delivery once and record the attempt. True when it should be tried again later
+    (state `retrying`); a delivery that fails NOTIFY_MAX_ATTEMPTS times, or is refused for good,
+    is `failed`."""
+    if delivery.state in (State.DELIVERED, State.FAILED):
+        return False
+    number = delivery.attempts + 1
+    status_code, error, retry = None, "", False
+    try:
+        if delivery.channel == Channel.WEBHOOK:
+            status_code = _webhook_post(delivery)
+        else:
+            _email_send(delivery)
+    except DeliveryError as problem:
+        status_code, error, retry = problem.status_code, str(problem), problem.retry
+    ok = not error
+    retry = retry and number < settings.NOTIFY_MAX_ATTEMPTS
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery, number=number, ok=ok, status_code=status_code, error=error
+        )
+        delivery.attempts = number
+        delivery.state = State.DELIVERED if ok else State.RETRYING if retry else State.FAILED
+        delivery.delivered = timezone.now() if ok else None
+        delivery.save(update_fields=["attempts", "state", "delivered"])
+    logger.info(
+        "Notification %s %s to %s, attempt %s: %s", delivery.notification_id, delivery.channel,
+        delivery.recipient, number, "delivered" if ok else error,
+    )  # fmt: skip
+    return retry
+
+
+def delivery_backoff(attempts: int) -> float:
+    """Seconds before the next try after `attempts` failed ones: NOTIFY_RETRY_SECONDS, doubled
+    each time."""
+    return settings.NOTIFY_RETRY_SECONDS * 2 ** max(0, attempts - 1)
+
+
+def subscription_create(*, user, **fields) -> Subscription:
+    subscription = Subscription(user=user, **fields)
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def webhook_save(*, webhook: Webhook) -> Webhook:
+    webhook.full_clean()
+    webhook.save()
+    return webhook
