@@ -109,6 +109,9 @@ CLIENTS = (
                state=LparState.NOT_ACTIVATED),
 )  # fmt: skip
 
+# Each p750 is evacuated to the other: what the readiness runs validate every LPAR against.
+EVACUATION_TARGETS = {"p750-a": "p750-b", "p750-b": "p750-a"}
+
 STORAGE_ARRAY = "fs9k1"
 # (port name, fabric, WWPN): each node of the array has a port on each fabric.
 STORAGE_PORTS = (
@@ -384,4 +387,10 @@ def demo_estate_load() -> DemoResult:
     fabrics, vlans = _san_load(loader)
     for spec in FRAMES:
         _frame_load(loader, spec, hmc, fabrics, vlans)
+    for name, target in EVACUATION_TARGETS.items():
+        frame = Frame.objects.get(name=name)
+        if frame.evacuation_target_id is None:
+            frame.evacuation_target = Frame.objects.get(name=target)
+            frame.full_clean()
+            frame.save(update_fields=["evacuation_target"])
     return loader.result

@@ -106,7 +106,8 @@ class FrameForm(InventoryForm):
         model = Frame
         fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation",
                   "compat_modes", "proc_units", "memory_mb", "memory_region_mb",
-                  "firmware_level", "max_active_migrations", "state"]  # fmt: skip
+                  "firmware_level", "max_active_migrations", "state",
+                  "evacuation_target"]  # fmt: skip
 
 
 class LparForm(InventoryForm):
@@ -198,7 +199,26 @@ class WwpnForm(InventoryForm):
         fields = ["fabric"]
 
 
+# The fields each kind and role of virtual adapter has, beyond those every adapter has.
+ADAPTER_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("ethernet", "client"): ("pvid", "vlans", "vswitch"),
+    ("ethernet", "trunk"): ("pvid", "vlans", "vswitch", "trunk_priority"),
+    ("vscsi", "client"): ("remote_lpar", "remote_slot"),
+    ("vscsi", "server"): ("remote_lpar", "remote_slot", "backing_devices"),
+    ("vfc", "client"): ("remote_lpar", "remote_slot", "wwpn1", "wwpn2"),
+    ("vfc", "server"): ("remote_lpar", "remote_slot", "physical_port"),
+}
+ADAPTER_COMMON_FIELDS = ("lpar", "kind", "role", "slot", "device_name")
+# What a field of another kind or role becomes when an adapter's kind or role changes.
+ADAPTER_EMPTY = {"pvid": None, "vswitch": "", "trunk_priority": None, "remote_lpar": None,
+                 "remote_slot": None, "physical_port": None, "backing_devices": []}  # fmt: skip
+
+
 class VirtualAdapterForm(InventoryForm):
+    """Shows the fields of the adapter's kind and role only (the page reloads with the others
+    when the kind or role is changed); saving empties what belongs to another kind or role."""
+
+    per_kind = True  # False: every field, whatever the kind (a grid row keeps its columns)
     wwpn1 = forms.CharField(required=False, label="WWPN 1", help_text="vFC client: primary.")
     wwpn2 = forms.CharField(required=False, label="WWPN 2", help_text="vFC client: secondary.")
     backing_devices = ListField(
@@ -228,6 +248,35 @@ class VirtualAdapterForm(InventoryForm):
         if self.instance.pk:
             for wwpn in self.instance.wwpns.all():
                 self.initial.setdefault(f"wwpn{wwpn.position}", wwpn.value)
+        self.other_fields: set[str] = set()
+        if self.per_kind:
+            for name in ("kind", "role"):
+                self.fields[name].widget.attrs["data-reload-on-change"] = ""
+            self.other_fields = self._kind_fields_only()
+
+    def _chosen(self, name: str) -> str:
+        """The kind or role: as posted, else as asked for (initial), else the adapter's."""
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name), "")
+        return str(self.initial.get(name) or getattr(self.instance, name, "") or "")
+
+    def _kind_fields_only(self) -> set[str]:
+        """Drop the fields of other kinds and roles; returns their names. A combination that
+        does not exist (Ethernet server, vSCSI trunk) keeps every field: the model says why."""
+        own = ADAPTER_FIELDS.get((self._chosen("kind"), self._chosen("role")))
+        if own is None:
+            return set()
+        others = {n for n in self.fields if n not in own and n not in ADAPTER_COMMON_FIELDS}
+        for name in others:
+            del self.fields[name]
+        return others
+
+    def _post_clean(self) -> None:
+        # Before the model's validation: what belongs to another kind or role goes.
+        for name in self.other_fields:
+            if name in ADAPTER_EMPTY:
+                setattr(self.instance, name, ADAPTER_EMPTY[name])
+        super()._post_clean()
 
     def wwpn_pair(self) -> list[str] | None:
         given = [self.cleaned_data.get("wwpn1"), self.cleaned_data.get("wwpn2")]
@@ -239,9 +288,12 @@ class VirtualAdapterForm(InventoryForm):
     def save_checked(self):
         adapter = self.save(commit=False)
         is_vfc_client = adapter.kind == "vfc" and adapter.role == "client"
+        vlans = self.cleaned_data.get("vlans")
+        if "vlans" in self.other_fields:
+            vlans = []  # tagged VLANs are an Ethernet adapter's only
         return services.virtual_adapter_save(
             adapter=adapter,
-            vlans=self.cleaned_data.get("vlans"),
+            vlans=vlans,
             wwpns=self.wwpn_pair() if is_vfc_client else [],
         )
 
@@ -344,6 +396,7 @@ class BulkEditForm(forms.Form):
 
 
 class VirtualAdapterGridForm(VirtualAdapterForm):
+    per_kind = False
     backing_devices = None  # not a grid column
 
     class Meta(VirtualAdapterForm.Meta):

@@ -1,6 +1,7 @@
 """Inventory pages: a list, detail, edit and delete page per model (from one registry), bulk
 edit, the grids, the frame and LPAR detail pages and the change history."""
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -291,7 +292,8 @@ def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
     require(request, object_type.perm("change" if instance else "add"))
     form_class = forms.form_class_for(object_type.model)
     if request.method == "POST":
-        form = form_class(request.POST, instance=instance)
+        # The form validates a copy: the page keeps naming the object as saved, not as refused.
+        form = form_class(request.POST, instance=copy.copy(instance) if instance else None)
         if form.is_valid():
             # Where lpmplanner's SSH sessions go and how they log in: a dangerous change.
             sensitive = isinstance(form.instance, Hmc) and form.instance.sensitive_changes()

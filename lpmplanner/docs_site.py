@@ -26,6 +26,7 @@ HELP_PAGES: tuple[tuple[str, str, str], ...] = (
     ("planning", "matrix", "guides/planner/preflight-and-evacuation.html"),
     ("planning", "evacuation", "guides/planner/preflight-and-evacuation.html"),
     ("planning", "", "guides/planner/planning.html"),
+    ("migrations_app", "readiness", "guides/readiness.html"),
     ("migrations_app", "", "guides/operator/migrate.html"),
     ("", "security-log", "guides/administrator/security.html"),
     ("", "jobs", "guides/jobs.html"),

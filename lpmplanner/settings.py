@@ -292,6 +292,9 @@ CELERY_BEAT_SCHEDULE = {
     # Dispatches pending migrations, starts queued ones that fit, finishes what dead workers left.
     "migrations-reconcile": {"task": "migrations_app.tasks.migrations_reconcile_task",
                              "schedule": 30.0},
+    # Starts the scheduled readiness runs that are due (each HMC sets its own interval).
+    "readiness-runs-due": {"task": "migrations_app.tasks.readiness_runs_due_task",
+                           "schedule": 60.0},
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
     "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
                                "schedule": 3600.0},
@@ -327,6 +330,27 @@ LPM_CLOCK = os.environ.get("LPM_CLOCK", "").strip() or "django.utils.timezone.no
 # one whose worker has not reported for this long is failed with the reason, in seconds.
 JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 900.0)
 CELERY_TIMEZONE = TIME_ZONE
+
+# Readiness runs (migrlpar -o v over a scope): at most this many validations at a time per HMC;
+# none while the HMC is busy migrating (a run waits up to READINESS_BUSY_WAIT_SECONDS, asking
+# every READINESS_BUSY_POLL_SECONDS, then records the LPARs left as not checked). They go to
+# READINESS_QUEUE (default: the default queue + ".readiness"), which a worker of its own
+# consumes, so a run never holds a worker slot a migration needs. READINESS_DETAIL_LEVEL is
+# migrlpar's -d (1-5; 0: not sent, for HMC levels without it).
+READINESS_HMC_MAX_VALIDATIONS = env_int("READINESS_HMC_MAX_VALIDATIONS", 2)
+READINESS_BUSY_WAIT_SECONDS = env_float("READINESS_BUSY_WAIT_SECONDS", 3600.0)
+READINESS_BUSY_POLL_SECONDS = env_float("READINESS_BUSY_POLL_SECONDS", 1.0)
+READINESS_STALE_SECONDS = env_float("READINESS_STALE_SECONDS", 120.0)
+READINESS_QUEUE = os.environ.get("CELERY_READINESS_QUEUE", "")
+READINESS_DETAIL_LEVEL = env_int("READINESS_DETAIL_LEVEL", 5)
+if READINESS_HMC_MAX_VALIDATIONS < 1:
+    raise ImproperlyConfigured(
+        f"READINESS_HMC_MAX_VALIDATIONS={READINESS_HMC_MAX_VALIDATIONS} must be at least 1."
+    )
+if not 0 <= READINESS_DETAIL_LEVEL <= 5:
+    raise ImproperlyConfigured(
+        f"READINESS_DETAIL_LEVEL={READINESS_DETAIL_LEVEL} must be 0 (not sent) to 5."
+    )
 
 # The planning workbook import: the largest upload (refused before it is kept); the most rows
 # one file may hold (blank ones too); above WORKBOOK_ASYNC_ROWS an import runs as a background
@@ -539,6 +563,8 @@ SPECTACULAR_SETTINGS = {
         "DrawerKindEnum": "inventory.choices.DrawerKind",
         "FrameStateEnum": "inventory.choices.FrameState",
         "HmcSyncStateEnum": "migrations_app.models.HmcSync.State",
+        "ReadinessScopeEnum": "migrations_app.readiness.models.ReadinessRun.Scope",
+        "ScopeEnum": "lpmplanner.models.ApiToken.Scope",
         "LparCreateJobStateEnum": "migrations_app.models.LparCreateJob.State",
         "RequiredOrIfPossibleEnum": "migrations_app.models.RequiredOrIfPossible",
         "LparKindEnum": "inventory.choices.LparKind",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from migrations_app.models import WorkerHeartbeat
+from migrations_app.models import ReadinessSchedule, WorkerHeartbeat
 from migrations_app.windows.models import ChangeWindow
 
 
@@ -8,6 +8,14 @@ from migrations_app.windows.models import ChangeWindow
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ["hostname", "last_seen", "beats"]
     readonly_fields = ["hostname", "last_seen", "beats"]
+
+
+@admin.register(ReadinessSchedule)
+class ReadinessScheduleAdmin(admin.ModelAdmin):
+    """When beat starts each HMC's readiness run (1440 minutes: nightly)."""
+
+    list_display = ["hmc", "interval_minutes", "enabled"]
+    list_editable = ["interval_minutes", "enabled"]
 
 
 @admin.register(ChangeWindow)

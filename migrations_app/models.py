@@ -456,3 +456,11 @@ class MigrationEvent(JobEvent):
 
     class Meta(JobEvent.Meta):
         verbose_name = "migration event"
+
+
+from migrations_app.readiness.models import (  # noqa: E402, F401 - the app's models live here
+    ReadinessEvent,
+    ReadinessResult,
+    ReadinessRun,
+    ReadinessSchedule,
+)

@@ -4,10 +4,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
-from migrations_app.models import MigrationJob, MigrationState, WorkerHeartbeat
+from migrations_app.models import MigrationBatch, MigrationJob, MigrationState, WorkerHeartbeat
 from planning.models import EvacuationPlacement, EvacuationPlan
+from planning.timeline import (
+    ESTIMATE,
+    Bar,
+    Timeline,
+    limit_sentences,
+    planned_seconds,
+    wave_loads,
+)
 
 # Beat sends the heartbeat every 60 s; three missed beats make a worker stale.
 STALE_AFTER = timedelta(minutes=3)
@@ -71,6 +80,71 @@ def evacuation_plan_rows(
     placed = [p for p in placements if p.destination_id is not None]
     unplaced = [p for p in placements if p.destination_id is None]
     return placed, unplaced
+
+
+FAILED_STATES = (MigrationState.VALIDATION_FAILED, MigrationState.FAILED,
+                 MigrationState.NEEDS_ATTENTION, MigrationState.STOPPED)  # fmt: skip
+
+
+def batch_timeline(*, batch: MigrationBatch, jobs: list[MigrationJob]) -> Timeline:
+    """The batch's jobs against time from when it was asked: each planned (wave by wave, the
+    plan's waves when it runs a plan, with estimated durations), then as it ran (started to
+    finished, or to now while it runs)."""
+    now = timezone.now()
+    waves: dict[int, list[MigrationJob]] = {}
+    planned_wave = {}
+    if batch.evacuation_plan_id:
+        planned_wave = dict(
+            EvacuationPlacement.objects.filter(plan_id=batch.evacuation_plan_id).values_list(
+                "lpar_id", "wave"
+            )
+        )
+    for job in jobs:
+        waves.setdefault(planned_wave.get(job.lpar_id) or 1, []).append(job)
+    bars: list[Bar] = []
+    start = 0.0
+    frame_limits: dict[str, int] = {}
+    moves: dict[int, list] = {}
+    for wave, in_wave in sorted(waves.items()):
+        longest = 0
+        for job in in_wave:
+            seconds = planned_seconds(
+                memory_mb=job.lpar.memory_mb, active=job.source_msp_id is not None
+            )
+            longest = max(longest, seconds)
+            group = f"Wave {wave}"
+            target = f"→ {job.destination_frame.name}"
+            bars.append(Bar(job.lpar_name, group, start, start + seconds,
+                            f"{target}, about {seconds / 60:.1f} min"))  # fmt: skip
+            began = job.started or job.migrate_sent
+            if began is not None:
+                ended = job.finished or job.hmc_ended or now
+                bars.append(Bar(
+                    job.lpar_name, group, (began - batch.created).total_seconds(),
+                    (ended - batch.created).total_seconds(),
+                    f"{target}, {job.get_state_display().lower()}", actual=True,
+                    failed=job.state in FAILED_STATES, running=job.is_active,
+                ))  # fmt: skip
+            for frame in (job.source_frame, job.destination_frame):
+                frame_limits[frame.name] = frame.max_active_migrations
+        moves[wave] = [
+            (j.source_frame.name, j.destination_frame.name,
+             _msp_name(j.source_msp), _msp_name(j.dest_msp))
+            for j in in_wave
+        ]  # fmt: skip
+        start += longest
+    msp_limit = (
+        batch.evacuation_plan.vios_limit
+        if batch.evacuation_plan_id
+        else settings.LPM_MSP_MAX_MIGRATIONS
+    )
+    limits = limit_sentences(frame_limits, msp_limit)
+    return Timeline(f"Timeline of {batch}", bars, limits,
+                    wave_loads(moves, frame_limits, msp_limit), [ESTIMATE])  # fmt: skip
+
+
+def _msp_name(vios) -> str | None:
+    return f"{vios.name} ({vios.frame.name})" if vios is not None else None
 
 
 def scheduled_migrations(*, limit: int = 10) -> list[MigrationJob]:

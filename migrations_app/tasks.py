@@ -5,7 +5,9 @@ from celery.signals import worker_ready
 
 from migrations_app.lpm.runner import migration_job_run
 from migrations_app.lpm.services import migrations_reconcile, migrations_send
-from migrations_app.models import HmcSync, LparCreateJob, MigrationJob
+from migrations_app.models import HmcSync, LparCreateJob, MigrationJob, ReadinessRun
+from migrations_app.readiness.runner import readiness_run_execute
+from migrations_app.readiness.services import readiness_runs_due
 from migrations_app.services import (
     hmc_sync_run,
     hmc_syncs_due,
@@ -70,6 +72,21 @@ def migrations_reconcile_task() -> dict:
     """Run by beat every 30 s: dispatch pending jobs, start queued ones that fit, take over the
     jobs of workers that stopped reporting."""
     return migrations_reconcile()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def readiness_run_task(self, run_id: int) -> str:
+    """Run one readiness run (sent to the readiness queue, its task id `readiness-<id>`)."""
+    run = ReadinessRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return "gone"
+    return readiness_run_execute(run=run, worker=self.request.hostname or "unknown")
+
+
+@shared_task
+def readiness_runs_due_task() -> int:
+    """Run by beat: start the scheduled readiness runs that are due."""
+    return len(readiness_runs_due())
 
 
 @shared_task

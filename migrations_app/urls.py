@@ -1,6 +1,7 @@
 from django.urls import path
 
 from migrations_app import views
+from migrations_app.readiness import views as readiness
 
 app_name = "migrations_app"
 
@@ -28,6 +29,11 @@ urlpatterns = [
         views.evacuation_plan_run,
         name="evacuation-plan-run",
     ),
+    path("readiness/", readiness.readiness, name="readiness"),
+    path("readiness/export.xlsx", readiness.readiness_export, name="readiness-export"),
+    path("readiness/runs/new/", readiness.readiness_run_new, name="readiness-run-new"),
+    path("readiness/runs/<int:pk>/", readiness.readiness_run_detail, name="readiness-run"),
+    path("readiness/runs/<int:pk>/stop/", readiness.readiness_run_stop, name="readiness-run-stop"),
     path("hmcs/<int:pk>/sync/", views.hmc_sync, name="hmc-sync"),
     path("hmcs/<int:pk>/host-key/", views.hmc_host_key, name="hmc-host-key"),
     path("hmcs/<int:pk>/ssh-trust/", views.hmc_ssh_trust, name="hmc-ssh-trust"),

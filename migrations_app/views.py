@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
@@ -50,11 +51,12 @@ from migrations_app.models import (
     MigrationJob,
     MigrationState,
 )
-from migrations_app.selectors import batch_totals, evacuation_plan_rows
+from migrations_app.selectors import batch_timeline, batch_totals, evacuation_plan_rows
 from migrations_app.tables import MigrationJobTable
 from migrations_app.windows.forms import ScheduleForm
 from planning.evacuation import unplaced_summary
 from planning.models import EvacuationPlan
+from planning.timeline import timeline_svg
 
 JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
                "requested_by", "batch", "window")  # fmt: skip
@@ -389,7 +391,14 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(
         MigrationBatch.objects.select_related("requested_by", "evacuation_plan__frame"), pk=pk
     )
-    return render(request, "migrations_app/migration_batch.html", _batch_context(batch))
+    context = _batch_context(batch)
+    timeline = batch_timeline(
+        batch=batch,
+        jobs=list(batch.jobs.select_related(*JOB_RELATED, "source_msp__frame", "dest_msp__frame")),
+    )
+    # made of escaped text in planning.timeline
+    context["timeline_svg"] = mark_safe(timeline_svg(timeline))  # noqa: S308
+    return render(request, "migrations_app/migration_batch.html", context)
 
 
 def batch_live(request: HttpRequest, pk: int) -> HttpResponse:

@@ -440,6 +440,61 @@ def check_stub_drift(estate: Estate) -> Iterator[Violation]:
             )  # fmt: skip
 
 
+def twin_frame_sharers(estate: Estate) -> Iterator[tuple[dict, dict]]:
+    """(twin, the member of its family it shares a frame with) for each stub twin on the frame
+    of its original, or of an earlier (by name) twin of the same original."""
+    families: dict[int, list[dict]] = defaultdict(list)
+    for lpar in estate.lpars.values():
+        if lpar["stub_of_id"] in estate.lpars:
+            families[lpar["stub_of_id"]].append(lpar)
+    for original_id, twins in families.items():
+        seen = {estate.lpars[original_id]["frame_id"]: estate.lpars[original_id]}
+        for twin in sorted(twins, key=lambda t: t["name"]):
+            if twin["frame_id"] in seen:
+                yield twin, seen[twin["frame_id"]]
+            else:
+                seen[twin["frame_id"]] = twin
+
+
+def twin_unprotected(*, lpar: Lpar) -> dict[int, str]:
+    """For the LPAR's twin family (its original and stub twins): twin pk → whom it shares a
+    frame with ("its original", or "<name>, another twin of <original>"), for each twin that
+    protects nothing."""
+    root = lpar.stub_of_id or lpar.pk
+    family = [root, *Lpar.objects.filter(stub_of_id=root).values_list("pk", flat=True)]
+    if len(family) < 2:
+        return {}
+    estate = Estate.load(lpar_ids=family)
+    original = estate.lpars[root]["name"]
+    return {
+        twin["id"]: "its original" if other["id"] == root
+        else f"{other['name']}, another twin of {original}"
+        for twin, other in twin_frame_sharers(estate)
+    }  # fmt: skip
+
+
+def check_twin_frames(estate: Estate) -> Iterator[Violation]:
+    """Stub twins on the same frame as their original or as another twin of it: a frame
+    failure takes both, so the twin protects nothing."""
+    for twin, other in twin_frame_sharers(estate):
+        frame = estate.frame_name(twin)
+        original = estate.lpars[twin["stub_of_id"]]
+        if other is original:
+            message = (
+                f"{twin['name']} is on {frame} with its original {original['name']}: one frame "
+                "failure takes both, so the twin protects nothing."
+            )
+        else:
+            message = (
+                f"{twin['name']} is on {frame} with {other['name']}, another twin of "
+                f"{original['name']}: one of them protects nothing."
+            )
+        yield Violation(
+            "twin_same_frame", Severity.WARNING, estate.lpar_label(twin), _lpar_url(twin["id"]),
+            message, reverse("planning:lpar", args=[twin["id"]]),
+        )  # fmt: skip
+
+
 CHECKS: dict[str, tuple[str, Callable[[Estate], Iterator[Violation]]]] = {
     "slot_range": ("Slots out of range or not under the ceiling", check_slot_ranges),
     "lpar_id_reused": ("LPAR ids reused across frames", check_lpar_ids),
@@ -455,6 +510,10 @@ CHECKS: dict[str, tuple[str, Callable[[Estate], Iterator[Violation]]]] = {
     "disk_order": ("vSCSI disks mapped in different orders", check_disk_order),
     "shared_pools": ("Shared-pool names that differ from the peer frames'", check_shared_pools),
     "stub_drift": ("Stub twins that drifted from their original", check_stub_drift),
+    "twin_same_frame": (
+        "Stub twins on the frame of their original or of another twin: no protection",
+        check_twin_frames,
+    ),
 }
 
 

@@ -4,7 +4,9 @@ be emptied for maintenance.
 Placement, largest memory first (then processor units, then name): each LPAR goes to a frame
 where the pre-flight checks pass, taken together with the placements before it (their processor
 units, memory, names, ids and destination VIOS slots are consumed as the plan goes). Among the
-frames that fit, those without warnings come first; then the policy decides: *pack* takes the
+frames that fit, those where the LPAR would not share a frame with a member of its twin family
+(its original, its stub twins: a twin there protects nothing) come first, then those without
+warnings; then the policy decides: *pack* takes the
 frame left with the least free memory, *spread* the one left with the most. An LPAR that fits
 nowhere is kept with, per frame, the errors that keep it off.
 
@@ -25,6 +27,7 @@ from inventory.models import Frame, Lpar
 from planning.choices import PlacementPolicy, Severity
 from planning.models import EvacuationPlacement, EvacuationPlan
 from planning.preflight import (
+    TWIN_SAME_FRAME,
     EstateIndex,
     FrameFacts,
     LparFacts,
@@ -58,6 +61,8 @@ def _consume(index: EstateIndex, lpar: LparFacts, result: PairResult) -> None:
     frame.lpar_ids.add(lpar.lpar_id)
     for vios_pk, slots in result.vios_slots.items():
         index.vioses[vios_pk].free_slots -= slots
+    if lpar.pk in index.kin:
+        index.kin[lpar.pk].frame_id = result.frame
 
 
 def _choose(results: list[PairResult], policy: str, index: EstateIndex) -> PairResult | None:
@@ -68,7 +73,9 @@ def _choose(results: list[PairResult], policy: str, index: EstateIndex) -> PairR
 
     def key(result: PairResult) -> tuple:
         frame = index.frames[result.frame]
-        return (result.verdict == Verdict.WARNINGS, sign * result.free_memory_after, frame.name)
+        beside_twin = any(f.code == TWIN_SAME_FRAME for f in result.findings)
+        warned = result.verdict == Verdict.WARNINGS
+        return (beside_twin, warned, sign * result.free_memory_after, frame.name)
 
     return min(fitting, key=key)
 

@@ -1,11 +1,12 @@
-"""Planning forms: editing a scheme, choosing a twin's destination, twinning a whole frame, the
-matrix's filters, planning an evacuation and moving one LPAR of a plan."""
+"""Planning forms: editing a scheme, reserving the next free slot, choosing a twin's
+destination, twinning a whole frame, the matrix's filters, planning an evacuation and moving one
+LPAR of a plan."""
 
 import json
 
 from django import forms
 
-from inventory.choices import LparKind
+from inventory.choices import LparKind, VirtualAdapterKind
 from inventory.models import Frame, Lpar
 from planning.choices import PlacementPolicy
 from planning.matrix import CLIENTS, MatrixFilter
@@ -42,6 +43,25 @@ class SchemeForm(forms.ModelForm):
             raise forms.ValidationError(
                 f"List the VIOS LPAR ids as numbers, e.g. 1, 2 (not {json.dumps(raw)})."
             ) from None
+
+
+class SlotAllocateForm(forms.Form):
+    """What to reserve on an LPAR: the kind, and for a client's vSCSI or vFC adapter the VIOS
+    of its frame that serves it (the service says when one is missing or not wanted)."""
+
+    kind = forms.ChoiceField(choices=VirtualAdapterKind.choices, label="Adapter kind")
+    vios = forms.ModelChoiceField(
+        queryset=Lpar.objects.none(), required=False, label="Served by VIOS",
+        empty_label="— none (Ethernet) —",
+        help_text="A client's vSCSI or vFC slot is reserved on the VIOS too (its server side).",
+    )  # fmt: skip
+
+    def __init__(self, *args, lpar: Lpar, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        vioses = Lpar.objects.filter(frame_id=lpar.frame_id, kind=LparKind.VIOS)
+        self.fields["vios"].queryset = vioses.order_by("lpar_id")
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
 
 
 class DestinationForm(forms.Form):

@@ -47,6 +47,7 @@ DEFAULT_VIOS_MSP_LIMIT = 4  # concurrent migrations one mover service partition 
 DEFAULT_POOL = "DefaultPool"  # pool 0: every frame has it, so an LPAR in it lands anywhere
 MIGRATING_STATES = (LparState.MIGRATING_RUNNING, LparState.MIGRATING_NOT_ACTIVATED)
 KIND_LABELS = dict(VirtualAdapterKind.choices)
+TWIN_SAME_FRAME = "TWIN_SAME_FRAME"
 
 # Every code a finding can carry, with what it means (docs/reference/finding-codes.md lists
 # them; tests/test_docs.py keeps both in step).
@@ -84,6 +85,9 @@ CODES: dict[str, str] = {
     "migrations, or every mover service partition's limit.",
     "REMOTE_HMC": "(warning) Another HMC manages the destination: the migration names it "
     "(--ip/-u), and the source HMC's SSH trust to it is checked when the job runs.",
+    "TWIN_SAME_FRAME": "(warning) The destination holds the LPAR's stub twin, its original, or "
+    "another twin of the same original: one frame failure would take both, so the twin "
+    "protects nothing.",
 }
 
 
@@ -238,9 +242,21 @@ class LparFacts:
     memory_mb: int
     compat_mode: str
     pool: str | None
+    stub_of: int | None = None  # the pk of the LPAR this one is the stub twin of
     vlans: set[tuple[str, int]] = field(default_factory=set)  # (vswitch, VLAN) of its clients
     storage: list[StorageFacts] = field(default_factory=list)
     physical_io: list[str] = field(default_factory=list)  # slot locations of owned adapters
+    kin: list[int] = field(default_factory=list)  # its original and twins, or its twins' pks
+
+
+@dataclass(slots=True)
+class KinFacts:
+    """A member of a twin family (an original and its stub twins): where it is now."""
+
+    pk: int
+    name: str
+    frame_id: int
+    stub_of: int | None
 
 
 def _in(ids: Iterable[int] | None, lookup: str) -> Q:
@@ -255,6 +271,8 @@ class EstateIndex:
     lpars: dict[int, LparFacts]
     vioses: dict[int, ViosFacts]
     fabric_names: dict[int, str] = field(default_factory=dict)
+    # every member of the loaded LPARs' twin families, by pk; a plan moves them (`frame_id`)
+    kin: dict[int, KinFacts] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -274,13 +292,14 @@ class EstateIndex:
         names = {p.name for p in lpars.values()} if few else None
         ids = {p.lpar_id for p in lpars.values()} if few else None
         _identities_load(frames, frame_ids, names, ids)
-        return cls(frames, lpars, vioses, dict(Fabric.objects.values_list("id", "name")))
+        kin = _kin_load(lpars, few=few)
+        return cls(frames, lpars, vioses, dict(Fabric.objects.values_list("id", "name")), kin)
 
 
 def _lpars_load(only: Q) -> dict[int, LparFacts]:
     rows = Lpar.objects.filter(only).values_list(
         "id", "name", "frame_id", "lpar_id", "kind", "state", "proc_units", "memory_mb",
-        "compat_mode", "shared_pool__name",
+        "compat_mode", "shared_pool__name", "stub_of_id",
     )  # fmt: skip
     return {row[0]: LparFacts(*row[:6], _units(row[6]), *row[7:]) for row in rows.order_by("pk")}
 
@@ -355,6 +374,25 @@ def _vioses_load(frames: dict[int, FrameFacts], frame_ids: set[int] | None) -> d
     for vios_pk, fabric_id in pairs:
         vioses[vios_pk].fabrics.add(fabric_id)
     return vioses
+
+
+def _kin_load(lpars: dict[int, LparFacts], *, few: bool) -> dict[int, KinFacts]:
+    """The twin families of `lpars` (one query): each LPAR's `kin` lists the other members."""
+    twins = Lpar.objects.filter(stub_of__isnull=False)
+    if few:
+        roots = {p.stub_of or p.pk for p in lpars.values()}
+        members = Lpar.objects.filter(Q(pk__in=roots) | Q(stub_of_id__in=roots))
+    else:
+        members = Lpar.objects.filter(Q(stub_of__isnull=False) | Q(pk__in=twins.values("stub_of")))
+    rows = members.values_list("id", "name", "frame_id", "stub_of_id")
+    kin = {row[0]: KinFacts(*row) for row in rows}
+    families: dict[int, list[int]] = defaultdict(list)
+    for member in kin.values():
+        families[member.stub_of or member.pk].append(member.pk)
+    for lpar in lpars.values():
+        family = families.get(lpar.stub_of or lpar.pk, ())
+        lpar.kin = [pk for pk in family if pk != lpar.pk]
+    return kin
 
 
 def _identities_load(
@@ -529,6 +567,8 @@ class Preflight:
                 f"{lpar.name} another id there, off the numbering plan.",
                 lpar_id=lpar.lpar_id,
             ))  # fmt: skip
+        if lpar.kin:
+            findings += self._twin_findings(lpar, frame)
         slots: dict[int, int] | None = {}
         if constants.wiring is not None:
             slots = self._mappings.get((frame_pk, constants.wiring), False)
@@ -545,6 +585,28 @@ class Preflight:
                 findings += self._storage(lpar, frame, slots)
         verdict = verdict_of(findings) if findings else Verdict.OK
         return PairResult(lpar_pk, frame_pk, findings, free_units, free_memory, slots, verdict)
+
+    def _twin_findings(self, lpar: LparFacts, frame: FrameFacts) -> list[Finding]:
+        """The members of the LPAR's twin family already on `frame`: one frame failure would
+        take both."""
+        findings = []
+        for pk in lpar.kin:
+            other = self.index.kin[pk]
+            if other.frame_id != frame.pk:
+                continue
+            if other.pk == lpar.stub_of:
+                whom = f"its original {other.name}"
+            elif other.stub_of == lpar.pk:
+                whom = f"its stub twin {other.name}"
+            else:
+                whom = f"{other.name} (another twin of {self.index.kin[lpar.stub_of].name})"
+            findings.append(_warning(
+                TWIN_SAME_FRAME,
+                f"{frame.name} holds {whom}: with {lpar.name} there too, one frame failure "
+                "takes both and the twin protects nothing.",
+                lpar=lpar.name, other=other.name,
+            ))  # fmt: skip
+        return findings
 
     def _remote_hmc_finding(self, source: FrameFacts, frame: FrameFacts) -> Finding:
         """The same warning for every pair of frames of the same two HMCs."""

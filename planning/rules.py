@@ -2,6 +2,7 @@
 every path that saves an adapter (forms, grid, API, importer) obeys it."""
 
 from inventory.models import VirtualAdapter
+from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
 from planning.models import KIND_LABELS
 from planning.selectors import scheme_for_frame
 
@@ -11,6 +12,8 @@ def virtual_adapter_slot_rule(adapter: VirtualAdapter) -> dict[str, str]:
     slot, kind or LPAR. Rows saved before a scheme change are left to the estate checks."""
     if adapter.slot is None or not adapter.lpar_id or adapter.kind not in KIND_LABELS:
         return {}
+    if not SLOT_MIN <= adapter.slot < SLOT_CEILING:
+        return {}  # the model's own range refuses it, in its words: one message, not two
     if adapter.pk is not None:
         # A batch (the workbook import) that loaded the stored rows lends their values.
         stored = getattr(adapter, "stored_slot_hint", None) or (

@@ -14,6 +14,11 @@ urlpatterns = [
     path("planning/checks/", views.checks_page, name="checks"),
     path("planning/schemes/<int:pk>/edit/", views.scheme_edit, name="scheme-edit"),
     path("planning/lpars/<int:pk>/", views.lpar_page, name="lpar"),
+    path(
+        "planning/lpars/<int:pk>/allocate-slot/",
+        views.lpar_allocate_slot,
+        name="lpar-allocate-slot",
+    ),
     path("planning/lpars/<int:pk>/stub-twin/", views.lpar_stub_twin, name="lpar-stub-twin"),
     path(
         "planning/lpars/<int:pk>/refresh-twin/", views.lpar_refresh_twin, name="lpar-refresh-twin"
@@ -48,6 +53,11 @@ urlpatterns = [
         "zoning/fabrics/<int:fabric_id>/settings/",
         zoning.zoning_settings,
         name="zoning-settings",
+    ),
+    path(
+        "zoning/fabrics/<int:fabric_id>/preview/",
+        zoning.zoning_preview,
+        name="zoning-preview",
     ),
     path(
         "zoning/fabrics/<int:fabric_id>/download/",

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from inventory.choices import VirtualAdapterKind
@@ -21,11 +22,13 @@ from planning import (
     checks,
     evacuation,
     matrix,
+    paths,
     preflight,
     runbook,
     selectors,
     services,
     stubs,
+    timeline,
 )
 from planning.forms import (
     PAGE_SIZES,
@@ -35,10 +38,12 @@ from planning.forms import (
     MatrixFilterForm,
     MoveForm,
     SchemeForm,
+    SlotAllocateForm,
 )
-from planning.models import EnumerationScheme, EvacuationPlan
+from planning.models import EnumerationScheme, EvacuationPlan, SlotReservation
 
 MANAGE_TWINS = "planning.manage_stub_twin"
+ALLOCATE = "planning.allocate_slot"
 PLAN_EVACUATION = "planning.add_evacuationplan"
 ADJUST_EVACUATION = "planning.change_evacuationplan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -118,17 +123,52 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
                                                                      lpar=lpar))
         for kind, label in VirtualAdapterKind.choices
     ] if scheme else []  # fmt: skip
+    unprotected = checks.twin_unprotected(lpar=lpar)
+    picture = None if lpar.is_vios else paths.lpar_paths(lpar=lpar)
     context = {
         "lpar": lpar,
         "scheme": scheme,
         "proposals": proposals,
-        "twins": lpar.stubs.select_related("frame"),
+        "twins": [(t, unprotected.get(t.pk)) for t in lpar.stubs.select_related("frame")],
         "drift": checks.twin_drift(twin=lpar),
+        "beside": unprotected.get(lpar.pk),
         "form": DestinationForm(exclude=lpar.frame),
         "can_twin": request.user.has_perm(MANAGE_TWINS),
+        "can_allocate": request.user.has_perm(ALLOCATE),
+        "allocate_form": SlotAllocateForm(lpar=lpar),
+        "reserved": SlotReservation.objects.filter(lpar=lpar).order_by("slot"),
         "migratability": preflight.lpar_migratability(lpar=lpar),
+        "paths": picture,
+        # made of escaped text in planning.paths
+        "paths_svg": mark_safe(paths.paths_svg(picture)) if picture else "",  # noqa: S308
     }
     return render(request, "planning/lpar.html", context)
+
+
+@require_POST
+def lpar_allocate_slot(request: HttpRequest, pk: int) -> HttpResponse:
+    """The page's "Allocate next free slot": the API's service, under the same lock."""
+    _require(request, ALLOCATE)
+    lpar = get_object_or_404(Lpar.objects.select_related("frame"), pk=pk)
+    form = SlotAllocateForm(request.POST, lpar=lpar)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect("planning:lpar", pk=pk)
+    try:
+        allocation = services.slot_allocate(lpar=lpar, user=request.user, **form.cleaned_data)
+    except (ValidationError, Conflict) as error:
+        for message in _errors(error):
+            messages.error(request, message)
+        return redirect("planning:lpar", pk=pk)
+    kind = VirtualAdapterKind(allocation.kind).label
+    text = f"Reserved {kind} slot {allocation.slot} on {lpar.name}"
+    if allocation.vios is not None:
+        text += f" and slot {allocation.vios_slot} on {allocation.vios.name}"
+    messages.success(request, f"{text}.")
+    return redirect("planning:lpar", pk=pk)
 
 
 @require_POST
@@ -279,8 +319,11 @@ def evacuation_plan_page(request: HttpRequest, pk: int) -> HttpResponse:
     waves = evacuation.plan_waves(plan)
     unplaced = [(p, evacuation.unplaced_summary(p.reasons)) for p in waves.pop(None, [])]
     frames = Frame.objects.exclude(pk=plan.frame_id).order_by("name")
+    # made of escaped text in planning.timeline
+    picture = mark_safe(timeline.timeline_svg(timeline.plan_timeline(plan=plan)))  # noqa: S308
     context = {
         "plan": plan, "waves": sorted(waves.items()), "unplaced": unplaced, "frames": frames,
+        "timeline_svg": picture,
         "placed": sum(len(p) for p in waves.values()),
         "can_adjust": request.user.has_perm(ADJUST_EVACUATION),
     }  # fmt: skip

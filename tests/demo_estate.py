@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 
 from inventory.demo import demo_estate_load
+from migrations_app.simulator.estate import estate_from_db
+from migrations_app.simulator.faults import DEMO_FAULTS
+from migrations_app.simulator.hmc import SimulatedHmc
 
 # Rows the migrations write, which the demo estate neither adds to nor refers to: kept while
 # the snapshot is taken.
@@ -116,3 +119,12 @@ def demo_estate_restore() -> None:
                 _sequences_advance(cursor, _snapshot)
     except IntegrityError:
         demo_estate_load()
+
+
+def demo_simulated_hmc(**options) -> SimulatedHmc:
+    """The demo HMC as the simulator serves it in the demo (`hmc_simulator --from-db
+    --demo-faults`): the estate from the database, and the demo's not-ready LPAR (lnx2, its RMC
+    connection down). `options` are SimulatedHmc's (validation_seconds …)."""
+    hmc = SimulatedHmc(estate_from_db(), **options)
+    hmc.lpar_faults.update(DEMO_FAULTS)
+    return hmc

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import get_commands
 
 ROOT = Path(settings.BASE_DIR)
-APP_SERVICES = {"migrate", "web", "worker", "beat", "hmc-sim"}
+APP_SERVICES = {"migrate", "web", "worker", "readiness-worker", "beat", "hmc-sim"}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from lpmplanner.jobs.run import jobs_stale_fail
 from lpmplanner.tasks import jobs_stale_fail_task
 from migrations_app import services
 from migrations_app.models import HmcSync, LparCreateJob, MigrationJob, MigrationState
+from migrations_app.readiness.models import ReadinessRun
 from planning.models import WorkbookImport
 from tests.brokers import broker_unreachable
 from tests.factories import FrameFactory, HmcFactory, LparFactory, login, user_create
@@ -329,3 +330,14 @@ def test_the_list_reads_a_page_in_a_fixed_number_of_queries(
         assert api_client.get("/api/jobs/").json()["count"] == 15
     with django_assert_max_num_queries(12):
         _page(client)
+
+
+def test_a_kind_built_on_the_base_elsewhere_is_listed_too(api_client, jobs):
+    """The readiness run extends `Job` in its own module: the list finds it by itself."""
+    run = ReadinessRun.objects.create(requested_by=jobs["vera"], state="stopping")
+    login(api_client, jobs["vera"])
+    [row] = api_client.get("/api/jobs/?kind=readiness").json()["results"]
+    assert (row["id"], row["state_label"], row["url"]) == (
+        run.pk, "Stopping", f"/readiness/runs/{run.pk}/",
+    )  # fmt: skip
+    assert api_client.get("/api/jobs/?state=stopping").json()["count"] == 1

@@ -276,7 +276,7 @@ class FrameSerializer(ValidatedModelSerializer):
         fields = ["id", "url", "display", "name", "machine_type", "model", "serial", "hmc",
                   "processor_generation", "compat_modes", "proc_units", "memory_mb",
                   "memory_region_mb", "firmware_level", "max_active_migrations",
-                  "state"]  # fmt: skip
+                  "state", "evacuation_target"]  # fmt: skip
 
 
 class DrawerSerializer(ValidatedModelSerializer):

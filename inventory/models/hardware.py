@@ -171,6 +171,13 @@ class Frame(InventoryModel):
     state = models.CharField(
         max_length=16, choices=FrameState.choices, default=FrameState.OPERATING
     )
+    evacuation_target = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="evacuation target",
+        help_text="Where this frame's LPARs go when it is evacuated (\"evacuate p750-a to "
+        "p750-b\"): the readiness runs validate them against it when no evacuation plan or "
+        "stub twin says otherwise.",
+    )  # fmt: skip
 
     history = tracked()
 
@@ -212,6 +219,10 @@ class Frame(InventoryModel):
         if not all(modes):
             raise ValidationError({"compat_modes": "A compatibility mode cannot be blank."})
         self.compat_modes = list(dict.fromkeys(modes))
+        if self.evacuation_target_id and self.evacuation_target_id == self.pk:
+            raise ValidationError(
+                {"evacuation_target": "A frame cannot be its own evacuation target."}
+            )
 
     def accepts_compat_mode(self, mode: str) -> bool:
         return mode in (self.compat_modes or DEFAULT_COMPAT_MODES) or mode == "default"

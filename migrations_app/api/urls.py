@@ -4,6 +4,7 @@ sit beside the inventory's HMC collection."""
 from rest_framework.routers import SimpleRouter
 
 from migrations_app.api import views
+from migrations_app.readiness import api as readiness
 from migrations_app.windows.api import ChangeWindowViewSet
 
 router = SimpleRouter()
@@ -12,6 +13,8 @@ router.register("drift-items", views.DriftItemViewSet)
 router.register("lpar-create-jobs", views.LparCreateJobViewSet)
 router.register("migrations", views.MigrationViewSet)
 router.register("migration-batches", views.MigrationBatchViewSet)
+router.register("readiness-runs", readiness.ReadinessRunViewSet)
+router.register("readiness-results", readiness.ReadinessResultViewSet)
 router.register("change-windows", ChangeWindowViewSet)
 
 verbs = SimpleRouter()

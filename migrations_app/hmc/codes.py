@@ -32,6 +32,7 @@ VIOS_COMMAND_FAILED = "HSCLFF1E"
 WARNING_NO_MSP = "HSCLFF1F"
 SIM_REMOTE_UNREACHABLE = "HSCLFF20"
 SIM_REMOTE_LOGIN_REFUSED = "HSCLFF21"
+RMC_INACTIVE = "HSCLFF22"  # active mobility needs the partition's RMC connection active
 SIM_NOT_RECORDED = "HSCLFF30"  # a replayed capture holds no answer for this command line
 
 # "Not available on this frame": discovery skips what such an answer is about.

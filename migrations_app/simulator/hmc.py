@@ -6,12 +6,14 @@ up SSH trust between them and `migrlpar --ip` moves a partition to a frame of an
 import asyncio
 import csv
 import io
+import json
 import re
 import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from migrations_app.hmc import codes
 from migrations_app.hmc.commands import MASK, line_shown
@@ -55,6 +57,16 @@ class Faults:
     fail_at_percent: int | None = None  # a migration fails when it reaches this progress
     drop_connection: bool = False  # the next command's connection is cut without an answer
     refuse_login: bool = False  # every login is refused
+
+
+# Causes of a refused validation a test or a demo sets per partition (`SimulatedHmc.lpar_faults`,
+# or the faults file of `hmc_simulator --faults-file`): what each one makes the HMC answer.
+LPAR_FAULTS = {
+    "unzoned_wwpn": "the second (LPM) WWPN of each vFC client is not zoned: HSCLA319",
+    "vlan_not_bridged": "no destination VIOS bridges the partition's VLANs: "
+    + codes.VLAN_NOT_BRIDGED,
+    "rmc_down": "the partition's RMC connection is inactive: " + codes.RMC_INACTIVE,
+}
 
 
 @dataclass
@@ -455,10 +467,19 @@ class SimulatedHmc:
         estate: SimEstate,
         *,
         migration_seconds: float = 10.0,
+        validation_seconds: float = 0.0,
         passwords: dict[str, str] | None = None,
+        faults_file: Path | None = None,
     ) -> None:
+        """`validation_seconds`: how long `migrlpar -o v` takes (a real HMC asks both VIOS
+        sets, seconds per partition). `faults_file`: a JSON object {partition: cause}, read
+        again before each validation, so a running simulator's faults change from outside."""
         self.estate = estate
         self.migration_seconds = migration_seconds
+        self.validation_seconds = validation_seconds
+        # Partition name → a cause of LPAR_FAULTS: its validations are refused for that cause.
+        self.lpar_faults: dict[str, str] = {}
+        self.faults_file = faults_file
         self.passwords = dict(passwords or {DEFAULT_USER: DEFAULT_PASSWORD})
         self.trusted: set[tuple[str, str]] = set()
         self.network: SimNetwork | None = None
@@ -598,7 +619,7 @@ class SimulatedHmc:
             "state": state, "os_type": OS_TYPE_OF_KIND[lpar.kind],
             "os_version": lpar.os_version or OS_VERSION_OF_KIND[lpar.kind],
             "curr_profile": lpar.profile, "default_profile": lpar.profile,
-            "rmc_state": "active" if lpar.state == "Running" else "inactive", "msp": lpar.msp,
+            "rmc_state": "active" if self._rmc_active(lpar) else "inactive", "msp": lpar.msp,
             "curr_lpar_proc_compat_mode": lpar.compat_mode,
         }  # fmt: skip
         if self.estate.omit_os_type:
@@ -865,11 +886,11 @@ class SimulatedHmc:
                     raise _bad("dest_lpar_id names the id of one partition only.")
                 request.vlan_bridge_check = options.get("--vlanbridge") != "2"
                 requests.append(request)
+            if operation == "v":
+                return self._validate_all(lpars, source, destination, requests, options)
             warnings = []
             for lpar, request in zip(lpars, requests, strict=True):
                 warnings += self._validate(lpar, source, destination, request)
-            if operation == "v":
-                return "".join(f"{w}\n" for w in dict.fromkeys(warnings))
             if manager is not self:
                 for request in requests:
                     request.remote = (options.need("--ip"), options.get("-u") or DEFAULT_USER)
@@ -899,6 +920,50 @@ class SimulatedHmc:
         migration.stop_requested = True
         del self.migrations[name]
         return ""
+
+    async def _validate_all(
+        self,
+        lpars: list[SimLpar],
+        source: SimFrame,
+        destination: SimFrame,
+        requests: list["MigrationRequest"],
+        options: Options,
+    ) -> str:
+        """`migrlpar -o v`: takes `validation_seconds`, then judges the estate as it is then;
+        the warnings as lines, or one error with every code. With `-d`, a refused vFC adapter
+        also prints the VIOS's detail (the VIOS_DETAILED_ERROR section, §1.5)."""
+        if self.validation_seconds:
+            await asyncio.sleep(self.validation_seconds)
+        self._faults_read()
+        warnings = []
+        try:
+            for lpar, request in zip(lpars, requests, strict=True):
+                warnings += self._validate(lpar, source, destination, request)
+        except CommandFailed as error:
+            if options.get("-d") and codes.NPIV_NOT_HOSTED in error.message + error.code:
+                error.message += (
+                    "\nVIOS_DETAILED_ERROR\nThe destination VIOS found no fabric login for "
+                    "the WWPN: OS command return code 83"
+                )
+            raise
+        return "".join(f"{w}\n" for w in dict.fromkeys(warnings))
+
+    def _faults_read(self) -> None:
+        """The faults file, when there is one: it replaces `lpar_faults` (missing: none)."""
+        if self.faults_file is None:
+            return
+        try:
+            data = json.loads(self.faults_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError):
+            return  # half written: keep the faults read last time
+        self.lpar_faults = {
+            str(name): cause for name, cause in data.items() if cause in LPAR_FAULTS
+        }
+
+    def _rmc_active(self, lpar: SimLpar) -> bool:
+        return lpar.state == "Running" and self.lpar_faults.get(lpar.name) != "rmc_down"
 
     async def _migrate_all(self, moves: list[tuple]) -> str:
         """Several partitions of one `migrlpar -o m` move at the same time; the first refusal
@@ -1028,6 +1093,13 @@ class SimulatedHmc:
             errors.append((codes.MIGRATION_BUSY, f"{lpar.name} is already migrating."))
         if lpar.state not in {"Running", "Not Activated"}:
             errors.append((codes.NOT_MIGRATABLE, f"{lpar.name} is {lpar.state}."))
+        fault = self.lpar_faults.get(lpar.name)
+        if lpar.state == "Running" and not self._rmc_active(lpar):
+            errors.append((
+                codes.RMC_INACTIVE,
+                f"The RMC connection of partition {lpar.name} is not active: active partition "
+                "mobility needs it. Check the partition's network and its RSCT daemons.",
+            ))  # fmt: skip
         if destination is source:
             errors.append((codes.NOT_MIGRATABLE, "Source and destination are the same system."))
         if destination.lpar(lpar.name):
@@ -1051,16 +1123,23 @@ class SimulatedHmc:
             if a.trunk_priority
             for vlan in (a.pvid, *a.vlans)
         }
+        if fault == "vlan_not_bridged":
+            bridged -= {vlan for adapter in lpar.eth for vlan in (adapter.pvid, *adapter.vlans)}
         for adapter in lpar.eth if request.vlan_bridge_check else ():
             missing = sorted({adapter.pvid, *adapter.vlans} - bridged)
             if missing:
                 errors.append((codes.VLAN_NOT_BRIDGED, f"VLAN {missing} is not bridged."))
         for adapter in lpar.adapters("fc"):
             unzoned = [w for w in adapter.wwpns if w in self.estate.unzoned_wwpns]
+            if fault == "unzoned_wwpn" and adapter.role == "client":
+                unzoned += adapter.wwpns[1:]
             if unzoned:
-                errors.append(
-                    (codes.NPIV_NOT_HOSTED, f"Slot {adapter.slot}: {unzoned[0]} is not zoned.")
-                )
+                errors.append((
+                    codes.NPIV_NOT_HOSTED,
+                    f"The virtual fibre channel client adapter {adapter.slot} of {lpar.name} "
+                    f"cannot be hosted by the VIOS partitions of {destination.name}: "
+                    f"{unzoned[0]} is not zoned.",
+                ))  # fmt: skip
         active = [m for m in self.migrations.values() if self._involves(m, destination)]
         if len(active) >= destination.max_active_migrations:
             errors.append((codes.TOO_MANY_MIGRATIONS, "Too many migrations are running."))

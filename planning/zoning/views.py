@@ -1,10 +1,11 @@
-"""The Zoning page and its downloads."""
+"""The Zoning page, a fabric's zoning preview on screen, and the downloads."""
 
 from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,11 +14,17 @@ from inventory.forms import bootstrap
 from inventory.models import Fabric
 from inventory.services import object_save
 from planning.cache import zoning_summary
-from planning.zoning.exports import ExportRefused, zoning_export
-from planning.zoning.plan import ZONE_TYPES
+from planning.zoning.exports import (
+    ExportRefused,
+    zoning_diff_since_last,
+    zoning_export,
+    zoning_last_export,
+)
+from planning.zoning.plan import ZONE_TYPES, zoning_plan
 from planning.zoning.records import FabricZoning, ZoningExport
 
 DOWNLOAD_PERMISSION = "planning.download_zoning"
+PREVIEW_PER_PAGE = 100
 # A fabric committed between reading the figures and listing the fabrics.
 EMPTY_FIGURES = {"initiators": 0, "targets": 0, "zones": 0, "hosts": 0, "findings": [],
                  "added": 0, "removed": 0}  # fmt: skip
@@ -65,6 +72,28 @@ def zoning_index(request: HttpRequest) -> HttpResponse:
             "can_download": request.user.has_perm(DOWNLOAD_PERMISSION),
         },
     )
+
+
+def zoning_preview(request: HttpRequest, fabric_id: int) -> HttpResponse:
+    """A fabric's aliases and zones as the next export would write them, and what changed since
+    its last export, on screen before any download; a page of rows at a time."""
+    if not request.user.has_perm("inventory.view_fabric"):
+        raise PermissionDenied
+    fabric = get_object_or_404(Fabric, pk=fabric_id)
+    plan = zoning_plan(fabric=fabric).of(fabric)
+    diff = zoning_diff_since_last(plan=plan)
+    actions = diff.actions if diff else {}
+    aliases = Paginator(
+        [(i, actions.get(i.wwpn, "ADD")) for i in plan.initiators], PREVIEW_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    zones = Paginator(plan.zones, PREVIEW_PER_PAGE).get_page(request.GET.get("zones_page"))
+    context = {
+        "fabric": fabric, "plan": plan, "aliases": aliases, "zones": zones, "diff": diff,
+        "last": zoning_last_export(fabric=fabric),
+        "added_zones": {z.name for z in diff.added.zones} if diff else set(),
+        "can_download": request.user.has_perm(DOWNLOAD_PERMISSION),
+    }  # fmt: skip
+    return render(request, "planning/zoning_preview.html", context)
 
 
 def zoning_download(request: HttpRequest, fabric_id: int | None = None) -> HttpResponse:

@@ -22,3 +22,20 @@
   // After any swap: an outerHTML swap replaces the element the event names.
   document.body.addEventListener("htmx:afterSettle", () => sizeBars(document));
 })();
+
+// Edit forms: changing a select marked data-reload-on-change (a virtual adapter's kind or role)
+// reloads the form with what was typed, so it shows the fields of the new kind and role.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-reload-on-change]").forEach((select) => {
+    select.addEventListener("change", () => {
+      const params = new URLSearchParams();
+      new FormData(select.form).forEach((value, name) => {
+        if (name !== "csrfmiddlewaretoken" && typeof value === "string" && value !== "") {
+          params.append(name, value);
+        }
+      });
+      window.location.search = params.toString();
+    });
+  });
+})();

@@ -114,6 +114,11 @@ def _other_hmc(_):
     Frame.objects.filter(name="p750-b").update(hmc=other)
 
 
+def _twin_on_p750b(_):
+    """app1 of p750-b becomes a twin of server1 (as a sync may find it)."""
+    Lpar.objects.filter(name="app1").update(stub_of=Lpar.objects.get(name="server1"))
+
+
 # code → (change to the demo estate, the keyword arguments of `findings`)
 TRIGGERS = {
     "LPAR_IS_VIOS": (None, {"lpar_name": "vios1"}),
@@ -153,6 +158,7 @@ TRIGGERS = {
     "SHARED_POOL_MISSING": (_pool, {}),
     "MIGRATION_LIMIT": (None, {"running_by_frame": {"__p750-b__": 4}}),
     "REMOTE_HMC": (_other_hmc, {}),
+    "TWIN_SAME_FRAME": (_twin_on_p750b, {}),
 }
 
 
@@ -177,7 +183,8 @@ class FindingCodes(DemoTestCase):
         found = findings(**kwargs)
         assert code in codes(found), found
         finding = next(f for f in found if f.code == code)
-        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY", "MIGRATION_LIMIT", "REMOTE_HMC")
+        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY", "MIGRATION_LIMIT", "REMOTE_HMC",
+                    "TWIN_SAME_FRAME")  # fmt: skip
         expected = Severity.WARNING if code in warnings else Severity.ERROR
         assert finding.severity == expected
         assert any(name in finding.message for name in ("server1", "p750-b", "p750-a", "vios1"))

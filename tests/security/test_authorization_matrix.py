@@ -97,6 +97,7 @@ PAGES = {
     "planning/checks/": row(get=READ),
     "planning/schemes/<int:pk>/edit/": row("planning.EnumerationScheme", get=PLANNER),
     "planning/lpars/<int:pk>/": row("inventory.Lpar", get=READ),
+    "planning/lpars/<int:pk>/allocate-slot/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/stub-twin/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/refresh-twin/": row("inventory.Lpar", post=PLANNER),
     "planning/lpars/<int:pk>/runbook/": row("inventory.Lpar", get=READ),
@@ -105,6 +106,7 @@ PAGES = {
     "zoning/download/": row(get=PLANNER_SAN),
     "zoning/fabrics/<int:fabric_id>/settings/": row("inventory.Fabric", get=PLANNER_SAN),
     "zoning/fabrics/<int:fabric_id>/download/": row("inventory.Fabric", get=PLANNER_SAN),
+    "zoning/fabrics/<int:fabric_id>/preview/": row("inventory.Fabric", get=READ),
     "migrations/": row(get=READ),
     "hmcs/<int:pk>/sync/": row("inventory.Hmc", post=OPERATOR),
     "hmcs/<int:pk>/host-key/": row("inventory.Hmc", post=PLANNER),
@@ -126,6 +128,11 @@ PAGES = {
     "planning/workbook/imports/<int:pk>/commit/": row("planning.WorkbookImport", post=PLANNER),
     # Migrations: everyone reads; Operators (and administrators) migrate, stop and recover.
     "migrations/running/": row(get=READ),
+    "readiness/": row(get=READ),
+    "readiness/export.xlsx": row(get=READ),
+    "readiness/runs/new/": row(post=OPERATOR),
+    "readiness/runs/<int:pk>/": row("migrations_app.ReadinessRun", get=READ),
+    "readiness/runs/<int:pk>/stop/": row("migrations_app.ReadinessRun", post=OPERATOR),
     "migrations/new/": row(get=OPERATOR),
     "migrations/new/summary/": row(get=OPERATOR),
     "migrations/new/submit/": row(post=OPERATOR),
@@ -230,6 +237,20 @@ API = {
         "migrations_app.MigrationJob", post=(OPERATOR, TOKEN_OPERATE)
     ),
     "api/^migration-batches/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_OPERATE)),
+    "api/^readiness-runs/$": row(get=(READ, TOKEN_READ), post=(OPERATOR, TOKEN_WRITE)),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ReadinessRun", get=(READ, TOKEN_READ)
+    ),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/summary/$": row(
+        "migrations_app.ReadinessRun", get=(READ, TOKEN_READ)
+    ),
+    "api/^readiness-runs/(?P<pk>[^/.]+)/stop/$": row(
+        "migrations_app.ReadinessRun", post=(OPERATOR, TOKEN_WRITE)
+    ),
+    "api/^readiness-results/$": row(get=(READ, TOKEN_READ)),
+    "api/^readiness-results/(?P<pk>[^/.]+)/$": row(
+        "migrations_app.ReadinessResult", get=(READ, TOKEN_READ)
+    ),
     "api/^migration-batches/(?P<pk>[^/.]+)/$": row(
         "migrations_app.MigrationBatch", get=(READ, TOKEN_READ)
     ),

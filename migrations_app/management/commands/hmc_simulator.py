@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from inventory.demo import simulator_host_key
 from migrations_app.simulator.estate import SimEstate, estate_from_db, estate_from_file
+from migrations_app.simulator.faults import DEMO_FAULTS, faults_file_path, faults_write
 from migrations_app.simulator.hmc import SimNetwork, SimulatedHmc
 from migrations_app.simulator.replay import ReplayHmc
 from migrations_app.simulator.server import (
@@ -48,6 +49,20 @@ class Command(BaseCommand):
             "--migration-seconds", type=float, default=10.0, help="How long a migration runs."
         )
         parser.add_argument(
+            "--validation-seconds", type=float, default=0.0,
+            help="How long migrlpar -o v takes, per command.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--faults-file", type=Path, default=None,
+            help="A JSON object {partition: cause} read before each validation (set it with "
+            "hmc_simulator_fault); default: the one in the var directory.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--demo-faults", action="store_true",
+            help="When the faults file does not exist yet, start it with the demo's not-ready "
+            "partition (lnx2: RMC connection down).",
+        )  # fmt: skip
+        parser.add_argument(
             "--peer", action="append", default=[], metavar="HMC@HOST:PORT",
             help="With --from-db --hmc: also simulate the HMC named HMC (its frames from the "
             "database) on HOST:PORT, in this process. The HMCs reach each other by host (the "
@@ -82,10 +97,14 @@ class Command(BaseCommand):
             estate = estate_from_db(hmc_name=options["hmc"])
         else:
             estate = SimEstate()
+        faults_file = options["faults_file"] or faults_file_path()
+        if options["demo_faults"] and not faults_file.exists():
+            faults_write(DEMO_FAULTS, faults_file)
         served = simulated_hmcs(
             estate, host=options["host"], port=options["port"], peers=options["peer"],
             hmc_name=options["hmc"] if options["from_db"] else None, logins=logins,
             migration_seconds=options["migration_seconds"],
+            validation_seconds=options["validation_seconds"], faults_file=faults_file,
         )  # fmt: skip
         for hmc, host, port in served:
             lpars = sum(len(f.lpars) for f in hmc.estate.frames)
@@ -118,6 +137,8 @@ def simulated_hmcs(
     hmc_name: str | None,
     logins: Logins,
     migration_seconds: float,
+    validation_seconds: float = 0.0,
+    faults_file: Path | None = None,
 ) -> list[tuple[SimulatedHmc, str, int]]:
     """The simulated HMCs to serve and where: the main one, then each `HMC@HOST:PORT` peer with
     the frames of that HMC, all joined in one SimNetwork by host. `mkauthkeys -g` against any
@@ -128,7 +149,10 @@ def simulated_hmcs(
     passwords = {logins.username: logins.password}
 
     def simulated(frames: SimEstate) -> SimulatedHmc:
-        return SimulatedHmc(frames, migration_seconds=migration_seconds, passwords=passwords)
+        return SimulatedHmc(
+            frames, migration_seconds=migration_seconds, validation_seconds=validation_seconds,
+            passwords=passwords, faults_file=faults_file,
+        )  # fmt: skip
 
     served = [(network.join(host, simulated(estate)), host, port)]
     for peer in peers:

@@ -31,7 +31,7 @@ def carry_over(job_model: str, event_model: str):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("migrations_app", "0010_change_windows_and_scheduled_migrations"),
+        ("migrations_app", "0011_readiness"),
     ]
 
     operations = [
@@ -215,6 +215,19 @@ class Migration(migrations.Migration):
                 "ordering": ["time", "pk"],
                 "abstract": False,
             },
+        ),
+        # The readiness run was built on the base before its times were made not editable.
+        migrations.AlterField(
+            model_name="readinessevent",
+            name="time",
+            field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
+        ),
+        migrations.AlterField(
+            model_name="readinessrun",
+            name="created",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, editable=False
+            ),
         ),
         carry_over("HmcSync", "HmcSyncEvent"),
         carry_over("LparCreateJob", "LparCreateJobEvent"),
