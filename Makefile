@@ -73,7 +73,7 @@ mypy-baseline: $(STAMP)
 # The documentation site (docs/ -> site/), offline; any warning (a broken link, a page left out
 # of the navigation, an unknown generated table) fails the build. The app serves it at /docs/.
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The guides' screenshots (docs/images/) from the browser tests that take them, on the embedded
 # default database.
