@@ -141,7 +141,7 @@ def job_rows(*, page, kinds: list[type[Job]]) -> list[JobRow]:
     for key, ids in wanted.items():
         kind = by_kind[key]
         related = ("requested_by", *kind.job_related)
-        loaded[key] = kind.objects.select_related(*related).in_bulk(ids)
+        loaded[key] = kind._default_manager.select_related(*related).in_bulk(ids)
     rows = []
     for item in page:
         job = loaded[item["job_kind"]].get(item["id"])
