@@ -146,7 +146,8 @@ def test_beat_sends_the_stale_jobs_task_every_minute(hmc, settings):
 
 class _Task:
     def __init__(self, error: Exception | None = None) -> None:
-        self.sent, self.error = [], error
+        self.sent: list[dict] = []
+        self.error = error
 
     def apply_async(self, **given) -> None:
         if self.error:

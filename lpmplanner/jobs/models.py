@@ -64,7 +64,7 @@ class Job(models.Model):
 
     @classmethod
     def kind(cls) -> str:
-        return cls.job_kind or cls._meta.model_name
+        return cls.job_kind or cls._meta.model_name or ""
 
     @classmethod
     def view_permission(cls) -> str:
