@@ -9,6 +9,8 @@ from tests.workers import database_url_of_test_database, worker_on_own_queue
 
 # A shared, busy machine runs the suite in parallel: no per-example deadlines, and slow example
 # generation is not a failure.
+pytest_plugins = ["tests.simulators"]  # the HMC simulator's fixtures, for every directory
+
 settings.register_profile("lpmplanner", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("lpmplanner")
 
