@@ -28,7 +28,7 @@ from tests.factories import (
     totp_device_create,
     user_create,
 )
-from tests.migrations_app.conftest import pinned_line, simulator_start
+from tests.simulators import pinned_line, simulator_start
 
 pytestmark = pytest.mark.django_db
 
