@@ -1,0 +1,85 @@
+"""gunicorn's settings for the web service (`gunicorn lpmplanner.wsgi -c gunicorn.conf.py`).
+
+Each can be set from the environment; the defaults are computed from the CPUs this process may
+use (its affinity and, in a container, its cgroup CPU quota) and were chosen by measurement
+(`bench/bench_throughput.py`; the table is in docs/operations/scaling.md):
+
+- workers: GUNICORN_WORKERS, default 2 × CPUs (at least 2): a request spends part of its time
+  waiting on PostgreSQL, so a second process per CPU keeps the CPU busy meanwhile.
+- threads: GUNICORN_THREADS, default 2, with the `gthread` worker (1: the `sync` worker): a
+  second thread per process overlaps the database round trips further and keeps connections
+  alive; more threads only add contention on the GIL.
+- timeouts: GUNICORN_TIMEOUT (60 s: the longest synchronous request, a large export, fits),
+  GUNICORN_GRACEFUL_TIMEOUT (30 s), GUNICORN_KEEPALIVE (5 s, the gthread worker only).
+- the project is loaded before the workers fork (`preload_app`), its views included.
+- recycling: GUNICORN_MAX_REQUESTS (1000) and GUNICORN_MAX_REQUESTS_JITTER (100): a worker is
+  restarted after about that many requests, so slow growth of a process's memory is bounded
+  and the workers do not all restart at once (0 turns it off).
+"""
+
+import math
+import os
+from pathlib import Path
+
+
+def cpu_count() -> int:
+    """CPUs this process may use: its affinity, bounded by a cgroup v2 quota (`cpu.max`)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def default_workers(cpus: int) -> int:
+    return max(2, 2 * cpus)
+
+
+CPUS = cpu_count()
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = env_int("GUNICORN_WORKERS", default_workers(CPUS))
+threads = env_int("GUNICORN_THREADS", 2)
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = env_int("GUNICORN_TIMEOUT", 60)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = env_int("GUNICORN_KEEPALIVE", 5)
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# A worker's heartbeat file in memory, not on the container's overlay filesystem (gunicorn
+# creates it with a random name, mode 600).
+SHM = "/dev/shm"  # noqa: S108
+worker_tmp_dir = SHM if os.path.isdir(SHM) else None
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# The project is imported once, in the master, before the workers fork: a worker starts (and is
+# restarted after max_requests) in milliseconds instead of the seconds importing Django and
+# every app takes, and the workers share those pages of memory.
+preload_app = True
+
+
+def when_ready(server) -> None:
+    """Import every view now (Django does it at the first request otherwise), so that each
+    worker's first request is as fast as the others; close what that opened before forking,
+    and freeze what is loaded so the workers' garbage collections leave it (and its shared
+    pages) alone."""
+    import gc
+
+    from django.db import connections
+    from django.urls import get_resolver
+
+    # Resolving imports every URLconf and view.
+    get_resolver().url_patterns  # noqa: B018
+    connections.close_all()
+    gc.collect()
+    gc.freeze()
