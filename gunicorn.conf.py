@@ -4,11 +4,13 @@ Each can be set from the environment; the defaults are computed from the CPUs th
 use (its affinity and, in a container, its cgroup CPU quota) and were chosen by measurement
 (`bench/bench_throughput.py`; the table is in docs/operations/scaling.md):
 
-- workers: GUNICORN_WORKERS, default 2 × CPUs (at least 2): a request spends part of its time
-  waiting on PostgreSQL, so a second process per CPU keeps the CPU busy meanwhile.
-- threads: GUNICORN_THREADS, default 2, with the `gthread` worker (1: the `sync` worker): a
-  second thread per process overlaps the database round trips further and keeps connections
-  alive; more threads only add contention on the GIL.
+- workers: GUNICORN_WORKERS, default one per CPU (at least 2, so that one can be recycled or
+  stuck in a slow request while the other answers).
+- threads: GUNICORN_THREADS, default 4, with the `gthread` worker (1: the `sync` worker): a
+  request waits on PostgreSQL for part of its time, and a worker's other threads run meanwhile.
+  On 2 cores, 2 workers × 4 threads answered the most API requests per second with the lowest
+  p99 of the combinations measured (3 × 1, 4 × 1, 4 × 2, 5 × 4, 8 × 1); more processes only
+  took turns on the same CPUs. At 8 cores, 8 × 4 is extrapolated, not measured.
 - timeouts: GUNICORN_TIMEOUT (60 s: the longest synchronous request, a large export, fits),
   GUNICORN_GRACEFUL_TIMEOUT (30 s), GUNICORN_KEEPALIVE (5 s, the gthread worker only).
 - the project is loaded before the workers fork (`preload_app`), its views included.
@@ -43,14 +45,14 @@ def env_int(name: str, default: int) -> int:
 
 
 def default_workers(cpus: int) -> int:
-    return max(2, 2 * cpus)
+    return max(2, cpus)
 
 
 CPUS = cpu_count()
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = env_int("GUNICORN_WORKERS", default_workers(CPUS))
-threads = env_int("GUNICORN_THREADS", 2)
+threads = env_int("GUNICORN_THREADS", 4)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = env_int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
@@ -83,3 +85,11 @@ def when_ready(server) -> None:
     connections.close_all()
     gc.collect()
     gc.freeze()
+
+
+def child_exit(server, worker) -> None:
+    """A worker that exited (recycled, timed out) leaves its live gauges to /metrics no more."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

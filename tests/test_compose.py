@@ -129,9 +129,9 @@ def test_gunicorn_defaults_come_from_the_cpu_count(monkeypatch):
     config = gunicorn_config(monkeypatch)
     cpus = config["cpu_count"]()
     assert cpus >= 1
-    assert config["workers"] == max(2, 2 * cpus)
-    assert config["threads"] == 2 and config["worker_class"] == "gthread"
-    assert config["default_workers"](8) == 16 and config["default_workers"](1) == 2
+    assert config["workers"] == max(2, cpus)
+    assert config["threads"] == 4 and config["worker_class"] == "gthread"
+    assert config["default_workers"](8) == 8 and config["default_workers"](1) == 2
     assert config["preload_app"] is True
     assert config["max_requests"] == 1000 and config["max_requests_jitter"] == 100
     assert config["timeout"] == 60 and config["bind"] == "0.0.0.0:8000"
