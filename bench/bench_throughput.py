@@ -17,6 +17,7 @@ client has had an answer.
 import json
 import math
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -49,6 +50,10 @@ MIN_RATIO = 0.01
 MAX_P99_SECONDS = 30.0
 
 
+def _time(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
 @dataclass(frozen=True)
 class Throughput:
     """Requests per second and p99 latency of a URL under load, beside the static floor's."""
@@ -77,17 +82,17 @@ class Throughput:
     def line(self) -> str:
         errors = f"; errors {self.errors}" if self.errors else ""
         return (
-            f"{self.name}: {self.rps:.0f} req/s, p99 {self.p99 * 1000:.0f} ms; floor static "
-            f"file: {self.floor_rps:.0f} req/s, p99 {self.floor_p99 * 1000:.0f} ms; ratio "
+            f"{self.name}: {self.rps:.1f} req/s, p99 {_time(self.p99)}; floor static "
+            f"file: {self.floor_rps:.0f} req/s, p99 {_time(self.floor_p99)}; ratio "
             f"{self.ratio:.3f} (target {self.target()}){errors} "
             f"{'ok' if self.ok else 'MISSED'}"
         )
 
     def columns(self) -> dict:
-        floor = f"static file: {self.floor_rps:.0f} req/s, p99 {self.floor_p99 * 1000:.0f} ms"
+        floor = f"static file: {self.floor_rps:.0f} req/s, p99 {_time(self.floor_p99)}"
         return {"name": self.name, "target": self.target(), "floor": floor,
                 "ratio": f"{self.ratio:.3f}",
-                "measured": f"{self.rps:.0f} req/s, p99 {self.p99 * 1000:.0f} ms"}  # fmt: skip
+                "measured": f"{self.rps:.1f} req/s, p99 {_time(self.p99)}"}  # fmt: skip
 
 
 def _token() -> str:
@@ -161,12 +166,15 @@ def _configurations() -> list[tuple[int | None, int | None]]:
     return [(int(workers), int(threads)) for workers, threads in pairs]
 
 
-def _describe(gunicorn_log: Path) -> str:
-    """workers × threads as gunicorn reports them (its config's defaults included)."""
-    text = gunicorn_log.read_text(errors="replace")
-    workers = text.count("Booting worker with pid")
-    threads = "gthread" if "gthread" in text else "sync"
-    return f"{workers} workers, {threads}"
+def _describe(workers: int | None, threads: int | None) -> str:
+    """workers × threads, the config file's defaults (on this machine) where not given."""
+    if workers is None or threads is None:
+        config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        label = "config defaults: "
+        workers, threads = workers or config["workers"], threads or config["threads"]
+    else:
+        label = ""
+    return f"{label}{workers} workers × {threads} threads"
 
 
 def run() -> list[Throughput]:
@@ -188,11 +196,7 @@ def run() -> list[Throughput]:
                 api = _load(server.url(API_URL), [f"Authorization: Token {key}"])
             finally:
                 server.stop()
-            label = (
-                f"{workers} workers × {threads} threads" if workers else
-                f"config defaults ({_describe(Path(log.name))}, threads "
-                f"{os.environ.get('GUNICORN_THREADS', 'default')})"
-            )  # fmt: skip
+            label = _describe(workers, threads)
         errors = {**{f"static {k}": v for k, v in static["errors"].items()}, **api["errors"]}
         results.append(Throughput(
             f"API {API_URL}, {CLIENTS} clients, {label}", api["rps"], api["p99"],
