@@ -123,6 +123,7 @@ class Gunicorn:
         command = [sys.executable, "-m", "gunicorn", "lpmplanner.wsgi", "-c",
                    str(ROOT / "gunicorn.conf.py")]  # fmt: skip
         self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
+        self.log = Path(log.name)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -131,14 +132,19 @@ class Gunicorn:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(self.url(STATIC_URL), timeout=2) as answer:  # noqa: S310
                     if answer.status == 200:
                         return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within a minute")
+        raise RuntimeError(f"gunicorn did not answer within a minute:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
