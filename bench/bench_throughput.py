@@ -46,7 +46,7 @@ WARMUP_MAX = 60.0  # the window opens once every client has had an answer, or af
 API_URL = "/api/lpars/?limit=100"
 STATIC_URL = "/static/css/lpmplanner.css"
 # Targets: see docs/operations/scaling.md ("Throughput") for how they were chosen.
-MIN_RATIO = 0.01
+MIN_RATIO = 0.008
 MAX_P99_SECONDS = 30.0
 
 
