@@ -169,6 +169,16 @@ class LparViewSet(InventoryViewSet):
     ordering_fields = ["id", "name", "lpar_id", "frame__name", "kind", "state", "proc_mode",
                        "proc_units", "virtual_procs", "memory_mb"]  # fmt: skip
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """The list read as plain values (`LparSerializer.rows_representation`): the same JSON
+        as the instances would give, in the same queries, at a fraction of the Python cost."""
+        serializer = self.get_serializer()
+        queryset = self.filter_queryset(self.get_queryset()).values(*serializer.list_values())
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(serializer.rows_representation(page))
+        return Response(serializer.rows_representation(list(queryset)))
+
 
 class VirtualAdapterViewSet(InventoryViewSet):
     queryset = VirtualAdapter.objects.select_related(
