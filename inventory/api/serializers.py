@@ -446,6 +446,22 @@ class LparSerializer(ValidatedModelSerializer):
         own = [f.attname for f in Lpar._meta.concrete_fields]
         return own + [column for columns in cls.RELATED_DISPLAY.values() for column in columns]
 
+    _plain: list[tuple[str, serializers.Field, str]] | None = None
+
+    def _plain_fields(self) -> list[tuple[str, serializers.Field, str]]:
+        """(name, field, column) of the model's own fields, built once per process: their
+        to_representation() depends on the field alone (ModelSerializer builds its fields
+        anew for every request, a few milliseconds)."""
+        cls = type(self)
+        if cls._plain is None:
+            bare = cls(context={})  # keeps no request
+            cls._plain = [
+                (name, field, Lpar._meta.get_field(name).attname)
+                for name, field, _ in bare._reading_plan
+                if name not in self.RELATED_DISPLAY and name not in ("url", "display")
+            ]
+        return cls._plain
+
     def rows_representation(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The list's JSON from `values(*list_values())` rows: what `to_representation` gives
         for the instances, without building four model instances a row (Lpar, its frame, its
@@ -457,11 +473,7 @@ class LparSerializer(ValidatedModelSerializer):
             model = Lpar._meta.get_field(name).related_model
             related[name] = (f"{name}_id", columns, _detail_url_parts(detail_view_name(model),
                                                                        request))  # fmt: skip
-        plain = [
-            (name, field, Lpar._meta.get_field(name).attname)
-            for name, field, _ in self._reading_plan
-            if name not in related and name not in ("url", "display")
-        ]
+        plain = self._plain_fields()
         data = []
         for row in rows:
             item: dict[str, Any] = {}
