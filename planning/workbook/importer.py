@@ -408,7 +408,8 @@ class ImportRun:
     # -- one method per sheet -------------------------------------------------------------
 
     def _frame(self, sheet: ParsedSheet) -> None:
-        def hmc(frame: Frame, values: dict) -> None:
+        def hmc(frame: models.Model, values: dict) -> None:
+            assert isinstance(frame, Frame)
             name = values["hmc"]
             if name and name not in self.refs.hmcs():
                 raise RowProblem("hmc", f"no HMC {name}: add it in the inventory first")
@@ -421,7 +422,7 @@ class ImportRun:
         new = [p for p in new if self.assign(spec, p, {"hmc": hmc}, target)]
         changed = [p for p in changed if self.assign(spec, p, {"hmc": hmc}, target)]
         aimed = [p for p in new + changed if target & set(p.changed)]
-        saved = self.write(spec, new, [p.without(target) for p in changed if p.without(target)])
+        saved = self.write(spec, new, [q for p in changed if (q := p.without(target))])
         refused = self.rows_with_problems(spec)
         counted = {p.number for p in saved[1]}
         self.refs.forget("frames")
@@ -429,6 +430,7 @@ class ImportRun:
         for pending in aimed:
             if pending.number in refused:
                 continue
+            assert isinstance(pending.instance, Frame)
             frame = self.refs.frames()[pending.instance.name]
             name = pending.values.get("evacuation_target", "")
             if name:
