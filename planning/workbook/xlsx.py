@@ -86,12 +86,13 @@ class Sheet:
         style = ' s="1"' if bold else ""
         rendered = self.rendered
         cells = []
+        append = cells.append
         for letter, value in zip(self.letters, values, strict=False):
             kind = type(value)
             if kind is str:
                 if value:
                     text = rendered.get(value) or self._render(value)
-                    cells.append(f'<c r="{letter}{number}" t="inlineStr"{style}>{text}</c>')
+                    append(f'<c r="{letter}{number}" t="inlineStr"{style}>{text}</c>')
             elif value is None:
                 continue
             elif kind is bool:

@@ -115,6 +115,9 @@ class _Sheet:
     def append_values(self, values: tuple) -> None:
         """A row in column order; "" is no cell."""
         numbers = self.numbers
+        if not numbers and all(type(value) is str for value in values):
+            self.sheet.append(values)  # text only: the writer skips "" itself
+            return
         self.sheet.append(
             [
                 None if value == "" else value if index in numbers else str(value)

@@ -127,6 +127,10 @@ PAGES = {
     "planning/matrix/": row(get=READ),
     "planning/matrix/cell/": row(get=READ),
     "planning/matrix/export.xlsx": row(get=READ),
+    # Any reader prepares an export; only its owner (or an administrator) downloads it
+    # (tests/planning/test_matrix_exports.py: here there is none, a 404 to every reader).
+    "planning/matrix/exports/": row(post=READ),
+    "planning/matrix/exports/<int:pk>/download/": row("planning.MatrixExport", get=READ),
     "planning/evacuation/": row(get=READ),
     "planning/frames/<int:pk>/evacuation/": row("inventory.Frame", post=PLANNER),
     "planning/evacuation-plans/<int:pk>/": row("planning.EvacuationPlan", get=READ),
