@@ -30,7 +30,7 @@ def matrix_export_start(*, matrix: MatrixFilter, user: AbstractBaseUser) -> Matr
     from planning.tasks import matrix_export_task
 
     job = MatrixExport.objects.create(
-        frame=matrix.frame, kind=matrix.kind, destination=matrix.destination,
+        frame=matrix.frame, lpar_kind=matrix.kind, destination=matrix.destination,
         requested_by=user, step="Waiting for a worker",
     )  # fmt: skip
     job_enqueue(job=job, task=matrix_export_task)
@@ -42,7 +42,7 @@ def matrix_export_run(*, job: MatrixExport, worker: str = "") -> MatrixExport:
     with JobRun(job, worker=worker) as run:
         if not run.claimed:
             return job
-        matrix = MatrixFilter(frame=job.frame, kind=job.kind, destination=job.destination)
+        matrix = MatrixFilter(frame=job.frame, kind=job.lpar_kind, destination=job.destination)
         directory = Path(settings.MATRIX_EXPORT_DIR)
         directory.mkdir(parents=True, exist_ok=True)
         name = f"{uuid.uuid4().hex}.xlsx"

@@ -421,7 +421,7 @@ class MatrixExport(Job):
         Frame, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         help_text="Only this frame's LPARs (the matrix filter); empty for every frame.",
     )  # fmt: skip
-    kind = models.CharField(max_length=20, blank=True, help_text="The LPAR kind filter.")
+    lpar_kind = models.CharField(max_length=20, blank=True, help_text="The LPAR kind filter.")
     destination = models.CharField(max_length=100, blank=True, help_text="Frame name contains.")
     stored_name = models.CharField(max_length=64, blank=True)
     rows = models.PositiveIntegerField(default=0, help_text="LPAR rows written.")

@@ -140,7 +140,8 @@ def zoning_workbook(
     """README, Zoning, Aliases, Zones, Storage_Hosts and Checks sheets for `plans`. With a diff,
     `actions` marks each row ADD or KEEP and the `removed` initiators come as REMOVE rows."""
     out = io.BytesIO()
-    book = XlsxWriter(out)
+    # Level 1: the zip's deflate was a sixth of the export's time; the file is a quarter larger.
+    book = XlsxWriter(out, compresslevel=1)
     readme = _Sheet(book, "README", ("Item", "Value"))
     now: datetime = timezone.now()
     readme.append({"Item": "Generated", "Value": now.isoformat(timespec="seconds")})

@@ -33,7 +33,7 @@ def test_a_worker_writes_the_whole_matrix_and_the_page_offers_it(
     response = client.post("/planning/matrix/exports/", {"kind": "clients"})
     assert response.status_code == 302
     job = MatrixExport.objects.get()
-    assert (job.requested_by, job.kind) == (viewer, "clients")
+    assert (job.requested_by, job.lpar_kind) == (viewer, "clients")
 
     def finished():
         job.refresh_from_db()

@@ -20,7 +20,7 @@ def finished_export(settings, tmp_path):
     settings.MATRIX_EXPORT_DIR = tmp_path
     demo_estate_restore()
     owner = user_create("olga", role="Viewer")
-    job = MatrixExport.objects.create(requested_by=owner, kind=MatrixFilter().kind)
+    job = MatrixExport.objects.create(requested_by=owner, lpar_kind=MatrixFilter().kind)
     return matrix_export_run(job=job)
 
 
