@@ -7,56 +7,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0007_frame_evacuation_target'),
-        ('planning', '0008_estate_version_and_cached_checks'),
+        ("inventory", "0007_frame_evacuation_target"),
+        ("planning", "0008_estate_version_and_cached_checks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatrixExport',
+            name="MatrixExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='0–100.')),
-                ('step', models.CharField(blank=True, help_text='What the job is doing now.', max_length=255)),
-                ('message', models.TextField(blank=True, help_text='The outcome, or why it failed.')),
-                ('worker', models.CharField(blank=True, help_text='The worker running it.', max_length=255)),
-                ('created', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat', models.DateTimeField(blank=True, help_text='The last time its worker reported on it.', null=True)),
-                ('lpar_kind', models.CharField(blank=True, help_text='The LPAR kind filter.', max_length=20)),
-                ('destination', models.CharField(blank=True, help_text='Frame name contains.', max_length=100)),
-                ('stored_name', models.CharField(blank=True, max_length=64)),
-                ('rows', models.PositiveIntegerField(default=0, help_text='LPAR rows written.')),
-                ('cells', models.PositiveBigIntegerField(default=0, help_text='Verdict cells written.')),
-                ('size', models.PositiveBigIntegerField(default=0, help_text="The file's bytes.")),
-                ('file_deleted', models.DateTimeField(blank=True, null=True)),
-                ('frame', models.ForeignKey(blank=True, help_text="Only this frame's LPARs (the matrix filter); empty for every frame.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inventory.frame')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="0–100.")),
+                (
+                    "step",
+                    models.CharField(
+                        blank=True, help_text="What the job is doing now.", max_length=255
+                    ),
+                ),
+                (
+                    "message",
+                    models.TextField(blank=True, help_text="The outcome, or why it failed."),
+                ),
+                (
+                    "worker",
+                    models.CharField(
+                        blank=True, help_text="The worker running it.", max_length=255
+                    ),
+                ),
+                ("created", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "heartbeat",
+                    models.DateTimeField(
+                        blank=True, help_text="The last time its worker reported on it.", null=True
+                    ),
+                ),
+                (
+                    "lpar_kind",
+                    models.CharField(blank=True, help_text="The LPAR kind filter.", max_length=20),
+                ),
+                (
+                    "destination",
+                    models.CharField(blank=True, help_text="Frame name contains.", max_length=100),
+                ),
+                ("stored_name", models.CharField(blank=True, max_length=64)),
+                ("rows", models.PositiveIntegerField(default=0, help_text="LPAR rows written.")),
+                (
+                    "cells",
+                    models.PositiveBigIntegerField(default=0, help_text="Verdict cells written."),
+                ),
+                ("size", models.PositiveBigIntegerField(default=0, help_text="The file's bytes.")),
+                ("file_deleted", models.DateTimeField(blank=True, null=True)),
+                (
+                    "frame",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Only this frame's LPARs (the matrix filter); empty for every frame.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="inventory.frame",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'matrix export',
-                'ordering': ['-created', '-pk'],
-                'abstract': False,
+                "verbose_name": "matrix export",
+                "ordering": ["-created", "-pk"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='MatrixExportEvent',
+            name="MatrixExportEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(default=django.utils.timezone.now)),
-                ('level', models.CharField(choices=[('info', 'Info'), ('warning', 'Warning'), ('error', 'Error')], default='info', max_length=8)),
-                ('message', models.TextField()),
-                ('data', models.JSONField(blank=True, default=dict, help_text='Details, by name.')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='planning.matrixexport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("time", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("info", "Info"), ("warning", "Warning"), ("error", "Error")],
+                        default="info",
+                        max_length=8,
+                    ),
+                ),
+                ("message", models.TextField()),
+                ("data", models.JSONField(blank=True, default=dict, help_text="Details, by name.")),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="planning.matrixexport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['time', 'pk'],
-                'abstract': False,
+                "ordering": ["time", "pk"],
+                "abstract": False,
             },
         ),
     ]
