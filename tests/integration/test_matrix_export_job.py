@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from inventory.models import Frame, Lpar
 from planning.matrix import MatrixFilter, matrix_workbook
+from planning.matrix_exports import matrix_export_path
 from planning.models import MatrixExport
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
@@ -22,14 +23,11 @@ def _values(content: bytes) -> list[tuple]:
     return [tuple(row) for row in sheet.iter_rows(values_only=True)]
 
 
-def test_a_worker_writes_the_whole_matrix_and_the_page_offers_it(
-    celery_worker_process, settings, tmp_path
-):
+def test_a_worker_writes_the_whole_matrix_and_the_page_offers_it(celery_worker_process):
     demo_estate_restore()
     viewer, other = user_create("vera", role="Viewer"), user_create("otto", role="Viewer")
     client = Client()
     login(client, viewer)
-    settings.MATRIX_EXPORT_DIR = tmp_path  # the worker writes where its own settings say
     response = client.post("/planning/matrix/exports/", {"kind": "clients"})
     assert response.status_code == 302
     job = MatrixExport.objects.get()
@@ -58,3 +56,4 @@ def test_a_worker_writes_the_whole_matrix_and_the_page_offers_it(
     login(stranger, other)
     assert stranger.get(url).status_code == 403
     assert url not in stranger.get("/planning/matrix/").content.decode()
+    matrix_export_path(job).unlink()  # the worker wrote it under the shared LPM_VAR_DIR
