@@ -77,7 +77,7 @@ class PreflightPages(DemoTestCase):
             response = self.client.get("/planning/matrix/export.xlsx", follow=True)
         body = response.content.decode()
         assert response.redirect_chain[-1][0].startswith("/planning/matrix/")
-        refusal = "This matrix has 7 LPARs × 2 frames = 14 cells; a direct download holds at most 10."
+        refusal = "7 LPARs × 2 frames = 14 cells; a direct download holds at most 10."
         assert refusal in body
         assert "Prepare the file instead" in body and "Prepare xlsx of any size" in body
 
