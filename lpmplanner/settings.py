@@ -301,6 +301,8 @@ CELERY_BEAT_SCHEDULE = {
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
     "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
                                "schedule": 3600.0},
+    # Fails the background jobs (syncs, creations on HMCs, imports) whose worker went silent.
+    "jobs-stale-fail": {"task": "lpmplanner.tasks.jobs_stale_fail_task", "schedule": 60.0},
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
     "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
                                  "schedule": 60.0},
@@ -327,6 +329,9 @@ LPM_MIGRATION_OVERHEAD_SECONDS = env_float("LPM_MIGRATION_OVERHEAD_SECONDS", 120
 # The clock the schedulers read (a dotted path to a callable returning an aware datetime); only
 # tests change it.
 LPM_CLOCK = os.environ.get("LPM_CLOCK", "").strip() or "django.utils.timezone.now"
+# Background jobs other than migrations (syncs, creations on HMCs, workbook imports): a running
+# one whose worker has not reported for this long is failed with the reason, in seconds.
+JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 900.0)
 CELERY_TIMEZONE = TIME_ZONE
 
 # Readiness runs (migrlpar -o v over a scope): at most this many validations at a time per HMC;

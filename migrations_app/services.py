@@ -1,7 +1,6 @@
 """Writes on the execution side, each a business operation callable from tasks and views."""
 
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from inventory.choices import ProcMode, VirtualAdapterKind, VirtualAdapterRole
 from inventory.history import change_author
 from inventory.models import Hmc, Lpar, Wwpn
 from inventory.services import object_save, vfc_wwpns_set
+from lpmplanner.jobs import JobLevel, JobRun, job_enqueue
 from migrations_app import discovery
 from migrations_app.hmc import commands
 from migrations_app.hmc.client import HmcClient
@@ -130,45 +130,45 @@ def hmc_sync_request(*, hmc: Hmc, user=None) -> HmcSync:
             sync = HmcSync.objects.create(hmc=hmc, requested_by=user)
     except IntegrityError:
         return hmc.syncs.filter(state__in=[HmcSync.State.QUEUED, HmcSync.State.RUNNING]).first()
-    transaction.on_commit(lambda: hmc_sync_run_task.delay(sync.pk))
+    job_enqueue(job=sync, task=hmc_sync_run_task)
     return sync
 
 
-def _sync_progress(sync: HmcSync) -> Callable[[int, str], None]:
-    def progress(percent: int, step: str) -> None:
-        HmcSync.objects.filter(pk=sync.pk).update(progress=percent, step=step[:255])
-
-    return progress
-
-
-def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
+def hmc_sync_run(*, sync: HmcSync, worker: str = "") -> HmcSync:
     """Read the HMC frame by frame, then reconcile the plan with each frame read. A frame that
     cannot be read or taken is skipped with its reason and the others are imported: the sync
     succeeds, is partial (some frames skipped) or fails (none read). An HMC that cannot be
-    reached, refuses the login or shows another host key fails the sync and changes nothing."""
-    HmcSync.objects.filter(pk=sync.pk).update(
-        state=HmcSync.State.RUNNING, started=timezone.now(), progress=1, step="Connecting"
-    )
-    progress = _sync_progress(sync)
+    reached, refuses the login or shows another host key fails the sync and changes nothing.
+    A sync that is not queued (another worker took it, or it is over) is left as it is."""
+    with JobRun(sync, worker=worker) as run:
+        if not run.claimed:
+            return sync
+        run.progress(1, "Connecting")
+        return _sync_read(sync, run)
+
+
+def _sync_read(sync: HmcSync, run: JobRun) -> HmcSync:
     try:
         with hmc_client_open(hmc=sync.hmc) as client:
-            read = discovery.hmc_read(client, progress)
+            read = discovery.hmc_read(client, run.progress)
         if read.version is not None:
             Hmc.objects.filter(pk=sync.hmc_id).update(version=str(read.version))
-        progress(80, "Updating the inventory")
+        run.progress(80, "Updating the inventory")
         with (
             transaction.atomic(),
             change_author(user=sync.requested_by, request_id=f"hmc-sync-{sync.pk}"),
         ):
             items, not_taken = discovery.Reconciler(sync=sync).run(read.snapshots)
     except (HmcConnectionError, HmcError, HmcCommandError) as error:
-        return _sync_finish(sync, HmcSync.State.FAILED, str(error))
+        return run.fail(str(error), progress=100, frames=[])
     except ValidationError as error:
-        return _sync_finish(sync, HmcSync.State.FAILED, "; ".join(error.messages))
+        return run.fail("; ".join(error.messages), progress=100, frames=[])
     skipped = {frame.name: frame.reason for frame in [*read.skipped, *not_taken]}
     frames = [{"name": s.info.name, "outcome": "read", "reason": ""} for s in read.snapshots]
     frames = [f for f in frames if f["name"] not in skipped]
     frames += [{"name": name, "outcome": "skipped", "reason": why} for name, why in skipped.items()]
+    for name, why in skipped.items():
+        run.event(f"Frame {name} skipped: {why}", level=JobLevel.WARNING, data={"frame": name})
     pending = sum(1 for item in items if item.resolution == DriftItem.Resolution.PENDING)
     added = len(items) - pending
     summary = (
@@ -178,23 +178,10 @@ def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
     if skipped:
         summary += " Skipped: " + "; ".join(f"{name}: {why}" for name, why in skipped.items())
     if not skipped:
-        state = HmcSync.State.SUCCEEDED
-    elif len(skipped) < len(frames):
-        state = HmcSync.State.PARTIAL
-    else:
-        state = HmcSync.State.FAILED
-    return _sync_finish(sync, state, summary, frames=frames)
-
-
-def _sync_finish(
-    sync: HmcSync, state: str, message: str, *, frames: list[dict] | None = None
-) -> HmcSync:
-    HmcSync.objects.filter(pk=sync.pk).update(
-        state=state, message=message, progress=100, step="", finished=timezone.now(),
-        frames=frames or [],
-    )  # fmt: skip
-    sync.refresh_from_db()
-    return sync
+        return run.finish(summary, frames=frames)
+    if len(skipped) < len(frames):
+        return run.finish(summary, state=HmcSync.State.PARTIAL, frames=frames)
+    return run.fail(summary, progress=100, frames=frames)
 
 
 @transaction.atomic
@@ -345,32 +332,27 @@ def lpar_create_on_hmc_request(*, lpar: Lpar, user=None) -> LparCreateJob:
     if lpar.frame.hmc_id is None:
         raise ValidationError({"frame": f"Frame {lpar.frame.name} has no HMC."})
     job = LparCreateJob.objects.create(lpar=lpar, requested_by=user)
-    transaction.on_commit(lambda: lpar_create_on_hmc_task.delay(job.pk))
+    job_enqueue(job=job, task=lpar_create_on_hmc_task)
     return job
 
 
-def lpar_create_job_run(*, job: LparCreateJob) -> LparCreateJob:
-    """Run one queued creation; an HMC that refuses it fails the job with the HMC's reason."""
-    LparCreateJob.objects.filter(pk=job.pk).update(
-        state=LparCreateJob.State.RUNNING, started=timezone.now()
-    )
-    lpar = job.lpar
-    try:
-        with change_author(user=job.requested_by, request_id=f"lpar-create-{job.pk}"):
-            lpar_create_on_hmc(lpar=lpar)
-    except (HmcConnectionError, HmcError, HmcCommandError) as error:
-        state, message = LparCreateJob.State.FAILED, str(error)
-    except ValidationError as error:
-        state, message = LparCreateJob.State.FAILED, "; ".join(error.messages)
-    else:
+def lpar_create_job_run(*, job: LparCreateJob, worker: str = "") -> LparCreateJob:
+    """Run one queued creation; an HMC that refuses it fails the job with the HMC's reason. A
+    job that is not queued (another worker took it, or it is over) is left as it is."""
+    with JobRun(job, worker=worker) as run:
+        if not run.claimed:
+            return job
+        lpar = job.lpar
+        run.progress(10, f"Creating {lpar.name} on {lpar.frame.name}")
+        try:
+            with change_author(user=job.requested_by, request_id=f"lpar-create-{job.pk}"):
+                lpar_create_on_hmc(lpar=lpar)
+        except (HmcConnectionError, HmcError, HmcCommandError) as error:
+            return run.fail(str(error))
+        except ValidationError as error:
+            return run.fail("; ".join(error.messages))
         pairs = Wwpn.objects.filter(virtual_adapter__lpar=lpar).count() // 2
-        state = LparCreateJob.State.SUCCEEDED
-        message = (
+        return run.finish(
             f"Created {lpar.name} on {lpar.frame.name}, Not Activated; {pairs} WWPN pair(s) "
             "read back into the plan."
         )
-    LparCreateJob.objects.filter(pk=job.pk).update(
-        state=state, message=message, finished=timezone.now()
-    )
-    job.refresh_from_db()
-    return job

@@ -18,7 +18,7 @@ from migrations_app.simulator.hmc import DEFAULT_PASSWORD
 from migrations_app.tasks import migration_job_task
 from tests.demo_estate import demo_estate_restore
 from tests.factories import PASSWORD, totp_code, totp_device_create, user_create
-from tests.migrations_app.conftest import pinned_line, simulator_start
+from tests.simulators import pinned_line, simulator_start
 
 pytestmark = pytest.mark.django_db
 

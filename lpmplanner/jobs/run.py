@@ -6,20 +6,26 @@ the run as it goes."""
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lpmplanner.jobs.models import Job, JobLevel
+from lpmplanner.jobs.selectors import job_kinds
 
 logger = logging.getLogger(__name__)
 
 
 def job_enqueue(*, job: Job, task, **options) -> None:
     """Send `task(job.pk)` to a worker once the row is committed, with `job.task_id` as the
-    Celery task id. When the broker cannot take it the job fails with that reason, so it never
-    waits as queued for a worker that will not come."""
+    Celery task id (`options` go to `apply_async`). When the broker cannot take it the job
+    fails with that reason at once (no publish retries unless `retry=True`), so it never waits
+    as queued for a worker that will not come, and the request that asked does not hang."""
+    options.setdefault("retry", False)
 
     def send() -> None:
         try:
@@ -133,4 +139,32 @@ class JobRun:
         self._update(state=state, message=message, step="", finished=now, heartbeat=now, **fields)
         if message:
             self.event(message, level=level)
+        self.job.refresh_from_db()
         self.done = True
+
+
+def jobs_stale_fail(*, now: datetime | None = None) -> list[Job]:
+    """Fail the running jobs whose worker has not reported for JOB_STALE_SECONDS (a killed
+    worker, a lost host): with the reason, so that nothing stays running forever and what it
+    held (a sync holds its HMC) is free again. Migrations are not touched: their reconciler asks
+    the HMC what really happened. Returns the jobs failed."""
+    now = now or timezone.now()
+    silent = timedelta(seconds=settings.JOB_STALE_SECONDS)
+    failed = []
+    for kind in job_kinds():
+        if not kind.CLAIMABLE_STATES:  # a kind with a runner of its own (migrations)
+            continue
+        stale = Q(heartbeat__lt=now - silent) | Q(heartbeat__isnull=True, started__lt=now - silent)
+        for job in kind.objects.filter(stale, state=kind.RUNNING_STATE):
+            with transaction.atomic():
+                locked = kind.objects.select_for_update().filter(stale, pk=job.pk).first()
+                if locked is None or locked.state != kind.RUNNING_STATE:
+                    continue  # it reported, or ended, meanwhile
+                minutes = max(1, int(silent.total_seconds() // 60))
+                failed.append(JobRun(locked).fail(
+                    f"Its worker ({locked.worker or 'unknown'}) stopped reporting: nothing for "
+                    f"{minutes} min (JOB_STALE_SECONDS). The job was stopped; check what it did, "
+                    "then run it again."
+                ))  # fmt: skip
+            logger.warning("%s failed: its worker stopped reporting", locked.task_id)
+    return failed
