@@ -299,6 +299,9 @@ CELERY_BEAT_SCHEDULE = {
     # Starts the scheduled readiness runs that are due (each HMC sets its own interval).
     "readiness-runs-due": {"task": "migrations_app.tasks.readiness_runs_due_task",
                            "schedule": 60.0},
+    # Deletes the files of matrix exports older than MATRIX_EXPORT_KEEP_HOURS.
+    "matrix-exports-prune": {"task": "planning.tasks.matrix_exports_prune_task",
+                             "schedule": 3600.0},
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
     "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
                                "schedule": 3600.0},
@@ -372,6 +375,10 @@ WORKBOOK_ASYNC_ROWS = env_int("WORKBOOK_ASYNC_ROWS", 2_000)
 WORKBOOK_MAX_UNCOMPRESSED_MB = env_int("WORKBOOK_MAX_UNCOMPRESSED_MB", 1_000)
 WORKBOOK_MAX_INFLATION = env_int("WORKBOOK_MAX_INFLATION", 100)
 WORKBOOK_UPLOAD_DIR = VAR_DIR / "workbook-imports"
+# Migratability matrix exports (worker jobs): their files, deleted after this many hours (beat
+# prunes every hour); the job rows stay.
+MATRIX_EXPORT_DIR = VAR_DIR / "matrix-exports"
+MATRIX_EXPORT_KEEP_HOURS = env_int("MATRIX_EXPORT_KEEP_HOURS", 24)
 # Uploads of finished imports older than this many days are deleted (the import's row and report
 # stay in the history); beat runs the pruning every hour.
 WORKBOOK_UPLOAD_KEEP_DAYS = env_int("WORKBOOK_UPLOAD_KEEP_DAYS", 30)

@@ -2,8 +2,9 @@
 verdict. One estate index serves a page of rows or the whole estate (the xlsx export)."""
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from django.db.models import QuerySet
 from django.utils.html import escape
@@ -20,8 +21,10 @@ from lpmplanner.security.spreadsheets import xlsx_cell
 from planning.preflight import EstateIndex, PairResult, Preflight, Verdict
 
 CLIENTS = "clients"  # the kind filter's default: every LPAR but the VIOS
-# openpyxl writes about 20,000 cells a second: past this, a download would outlast the request.
+# openpyxl writes about 20,000 cells a second: past this, a download would outlast the request,
+# and the matrix is exported by a worker instead (`planning/matrix_exports.py`).
 MAX_EXPORT_CELLS = 200_000
+PROGRESS_ROWS = 200
 FILLS = {Verdict.OK: "D1E7DD", Verdict.WARNINGS: "FFF3CD", Verdict.BLOCKED: "F8D7DA"}
 
 
@@ -119,15 +122,30 @@ def export_refusal(*, matrix: MatrixFilter) -> str | None:
     if lpars * frames <= MAX_EXPORT_CELLS:
         return None
     return (
-        f"This matrix has {lpars:,} LPARs × {frames:,} frames = {lpars * frames:,} cells; an "
-        f"export holds at most {MAX_EXPORT_CELLS:,}. Filter it by frame, kind or destination "
-        "names first."
+        f"This matrix has {lpars:,} LPARs × {frames:,} frames = {lpars * frames:,} cells; a "
+        f"direct download holds at most {MAX_EXPORT_CELLS:,}. Prepare the file instead (a "
+        "worker writes it and this page offers it when it is done), or filter the matrix."
     )
 
 
 def matrix_workbook(*, matrix: MatrixFilter) -> bytes:
-    """The whole filtered matrix as xlsx: a row per LPAR, a column per frame, each cell the
-    verdict and its codes, coloured by verdict (conditional formats, so it stays fast)."""
+    """The whole filtered matrix as xlsx (see `matrix_workbook_write`)."""
+    buffer = io.BytesIO()
+    matrix_workbook_write(matrix=matrix, out=buffer)
+    return buffer.getvalue()
+
+
+def matrix_workbook_write(
+    *,
+    matrix: MatrixFilter,
+    out: IO[bytes] | str,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Write the whole filtered matrix as xlsx to `out` (a file or a path): a row per LPAR, a
+    column per frame, each cell the verdict and its codes, coloured by verdict (conditional
+    formats, so it stays fast). openpyxl's write-only mode keeps the rows in a temporary file,
+    so memory does not grow with the rows. `progress(rows done, rows)` is called every
+    `PROGRESS_ROWS` rows. Returns (rows, verdict cells)."""
     frames = list(matrix.frames().values_list("pk", "name"))
     lpar_pks = list(matrix.lpars().values_list("pk", flat=True))
     book = Workbook(write_only=True)
@@ -142,14 +160,17 @@ def matrix_workbook(*, matrix: MatrixFilter) -> bytes:
         rule = Rule(type="beginsWith", operator="beginsWith", text=verdict.value, dxf=style)
         rule.formula = [f'LEFT(D2,{len(verdict.value)})="{verdict.value}"']
         sheet.conditional_formatting.add(f"D2:{last}", rule)
+    done = 0
     for row in matrix_rows(lpar_pks=lpar_pks, frame_pks=[pk for pk, _ in frames]):
         lpar = row.lpar
         values = [lpar["name"], lpar["frame"], lpar["kind"], *(cell.text for cell in row.cells)]
         sheet.append([xlsx_cell(sheet, value) for value in values])
+        done += 1
+        if progress is not None and done % PROGRESS_ROWS == 0:
+            progress(done, len(lpar_pks))
     sheet.append([])
     sheet.append(["ok: can move; warnings: can move with warnings; blocked: cannot move; own "
                   "frame: where the LPAR lives. "
                   "The codes are explained in the guide: Reference, Finding codes."])  # fmt: skip
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    book.save(out)
+    return done, done * len(frames)

@@ -408,3 +408,47 @@ class EstateViolation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_code}: {self.object}"
+
+
+from lpmplanner.jobs import Job, JobEvent  # noqa: E402
+
+
+class MatrixExport(Job):
+    """The migratability matrix of the filtered LPARs × frames as xlsx, written by a worker
+    (the whole estate is millions of cells: more than a request can hold). The file is kept
+    under LPM_VAR_DIR for MATRIX_EXPORT_KEEP_HOURS, served only to the user who asked for it
+    (and administrators), then deleted; the row stays."""
+
+    job_kind = "matrix-export"
+    frame = models.ForeignKey(
+        Frame, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Only this frame's LPARs (the matrix filter); empty for every frame.",
+    )  # fmt: skip
+    lpar_kind = models.CharField(max_length=20, blank=True, help_text="The LPAR kind filter.")
+    destination = models.CharField(max_length=100, blank=True, help_text="Frame name contains.")
+    stored_name = models.CharField(max_length=64, blank=True)
+    rows = models.PositiveIntegerField(default=0, help_text="LPAR rows written.")
+    cells = models.PositiveBigIntegerField(default=0, help_text="Verdict cells written.")
+    size = models.PositiveBigIntegerField(default=0, help_text="The file's bytes.")
+    file_deleted = models.DateTimeField(null=True, blank=True)
+
+    class Meta(Job.Meta):
+        verbose_name = "matrix export"
+
+    def __str__(self) -> str:
+        return f"matrix export {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("planning:matrix")
+
+    @property
+    def downloadable(self) -> bool:
+        return (
+            self.state == self.SUCCEEDED_STATE
+            and bool(self.stored_name)
+            and not (self.file_deleted)
+        )
+
+
+class MatrixExportEvent(JobEvent):
+    job = models.ForeignKey(MatrixExport, on_delete=models.CASCADE, related_name="events")

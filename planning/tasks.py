@@ -25,3 +25,22 @@ def estate_summaries_refresh_task() -> dict[str, float]:
     """Beat, every minute: check the estate again if it changed, so overview pages read counts
     computed at the current estate version instead of waiting for them."""
     return summaries_refresh()
+
+
+@shared_task(bind=True)
+def matrix_export_task(self, job_id: int) -> str:
+    """Write one migratability matrix export; its progress and outcome are on its row."""
+    from planning.matrix_exports import matrix_export_run
+    from planning.models import MatrixExport
+
+    job = MatrixExport.objects.select_related("frame").get(pk=job_id)
+    return matrix_export_run(job=job, worker=self.request.hostname or "").state
+
+
+@shared_task
+def matrix_exports_prune_task() -> int:
+    """Beat, every hour: delete the files of matrix exports older than
+    MATRIX_EXPORT_KEEP_HOURS."""
+    from planning.matrix_exports import matrix_exports_prune
+
+    return len(matrix_exports_prune())

@@ -28,6 +28,12 @@ urlpatterns = [
     path("planning/matrix/", views.matrix_page, name="matrix"),
     path("planning/matrix/cell/", views.matrix_cell, name="matrix-cell"),
     path("planning/matrix/export.xlsx", views.matrix_export, name="matrix-export"),
+    path("planning/matrix/exports/", views.matrix_export_prepare, name="matrix-export-prepare"),
+    path(
+        "planning/matrix/exports/<int:pk>/download/",
+        views.matrix_export_download,
+        name="matrix-export-download",
+    ),
     path("planning/evacuation/", views.evacuation_start, name="evacuation-start"),
     path("planning/frames/<int:pk>/evacuation/", views.frame_evacuation, name="frame-evacuation"),
     path("planning/evacuation-plans/<int:pk>/", views.evacuation_plan_page, name="evacuation-plan"),

@@ -3,12 +3,16 @@ their drift and failover runbooks, an LPAR's migratability, the migratability ma
 evacuation plans."""
 
 from collections import Counter
+from typing import cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -23,6 +27,7 @@ from planning import (
     checks,
     evacuation,
     matrix,
+    matrix_exports,
     paths,
     preflight,
     runbook,
@@ -41,7 +46,7 @@ from planning.forms import (
     SchemeForm,
     SlotAllocateForm,
 )
-from planning.models import EnumerationScheme, EvacuationPlan, SlotReservation
+from planning.models import EnumerationScheme, EvacuationPlan, MatrixExport, SlotReservation
 
 MANAGE_TWINS = "planning.manage_stub_twin"
 ALLOCATE = "planning.allocate_slot"
@@ -50,6 +55,11 @@ ADJUST_EVACUATION = "planning.change_evacuationplan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TWINS_PER_PAGE = 50
 VIOLATIONS_PER_PAGE = 100
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The request's user, signed in: every page here is behind the sign-in middleware."""
+    return cast(User, request.user)
 
 
 def _errors(error: ValidationError | Conflict) -> list[str]:
@@ -246,6 +256,9 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page, "frames": frames, "query": query,
         "rows": [(row, row.cells_html(cell_url)) for row in rows],
         "counts": [(v, label, counts[v]) for v, label in preflight.Verdict.choices],
+        "exports": matrix_exports.matrix_exports_of(signed_in(request)),
+        "keep_hours": settings.MATRIX_EXPORT_KEEP_HOURS,
+        "filter_fields": [(k, v) for k, v in request.GET.items() if k != "page"],
     }  # fmt: skip
     return render(request, "planning/matrix.html", context)
 
@@ -277,6 +290,31 @@ def matrix_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(matrix.matrix_workbook(matrix=form.matrix()), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="migratability.xlsx"'
     return response
+
+
+@require_POST
+def matrix_export_prepare(request: HttpRequest) -> HttpResponse:
+    """The Matrix page's "Prepare xlsx": a worker writes the whole filtered matrix, any size
+    (the page shows its progress and then offers the file)."""
+    form = MatrixFilterForm(request.POST or None)
+    job = matrix_exports.matrix_export_start(matrix=form.matrix(), user=signed_in(request))
+    messages.success(
+        request, f"Matrix export {job.pk} is being prepared: this page offers it when it is done."
+    )
+    query = urlencode([(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"])
+    return redirect(f"{reverse('planning:matrix')}?{query}")
+
+
+def matrix_export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A finished matrix export's file, to the user who asked for it or an administrator."""
+    job = get_object_or_404(MatrixExport, pk=pk)
+    if not matrix_exports.matrix_export_may_download(job, signed_in(request)):
+        raise PermissionDenied("Only the user who prepared this export may download it.")
+    path = matrix_exports.matrix_export_path(job) if job.downloadable else None
+    if path is None or not path.is_file():
+        raise Http404("This export is not ready, failed, or its file was deleted.")
+    return FileResponse(path.open("rb"), as_attachment=True, content_type=XLSX,
+                        filename=f"migratability-{job.pk}.xlsx")  # fmt: skip
 
 
 def evacuation_start(request: HttpRequest) -> HttpResponse:

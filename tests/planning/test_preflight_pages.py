@@ -77,7 +77,9 @@ class PreflightPages(DemoTestCase):
             response = self.client.get("/planning/matrix/export.xlsx", follow=True)
         body = response.content.decode()
         assert response.redirect_chain[-1][0].startswith("/planning/matrix/")
-        assert "This matrix has 7 LPARs × 2 frames = 14 cells; an export holds at most 10." in body
+        refusal = "7 LPARs × 2 frames = 14 cells; a direct download holds at most 10."
+        assert refusal in body
+        assert "Prepare the file instead" in body and "Prepare xlsx of any size" in body
 
     def test_a_planner_plans_an_evacuation_and_moves_an_lpar_by_hand(self):
         used = sum(p.memory_mb for p in self.b.lpars.all())

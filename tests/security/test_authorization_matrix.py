@@ -129,6 +129,11 @@ PAGES = {
     "planning/matrix/": row(get=READ),
     "planning/matrix/cell/": row(get=READ),
     "planning/matrix/export.xlsx": row(get=READ),
+    # Any reader prepares an export; only its owner (or an administrator) downloads it. The
+    # first export is the Viewer's, made by the row above (its file not written: no worker, so
+    # a 404 to its owner and the administrator, a 403 to everyone else).
+    "planning/matrix/exports/": row(post=READ),
+    "planning/matrix/exports/<int:pk>/download/": row("planning.MatrixExport", get="LODDDO"),
     "planning/evacuation/": row(get=READ),
     "planning/frames/<int:pk>/evacuation/": row("inventory.Frame", post=PLANNER),
     "planning/evacuation-plans/<int:pk>/": row("planning.EvacuationPlan", get=READ),
