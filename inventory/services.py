@@ -15,6 +15,7 @@ from inventory.choices import VirtualAdapterKind, VirtualAdapterRole
 from inventory.identifiers import wwpn_normalize
 from inventory.models import Fabric, Port, StoragePort, VirtualAdapter, Vlan, Wwpn
 from inventory.models.base import constraint_field
+from inventory.rules import rule_lock
 
 
 def object_save(*, instance: models.Model) -> models.Model:
@@ -123,18 +124,26 @@ def _row_errors(instances: Sequence[models.Model], model: type[models.Model]) ->
     return {index: found for index, found in errors.items() if found}
 
 
-def _unique_rules(model: type[models.Model]) -> list[tuple[tuple, Q | None, str, str | None]]:
-    """(fields, condition, error field, message or None for the field's own) of every rule."""
+def _unique_rules(
+    model: type[models.Model],
+) -> list[tuple[tuple, Q | None, str, str | None, models.UniqueConstraint | None]]:
+    """(fields, condition, error field, message or None for the field's own, the rule
+    constraint or None for a database one) of every rule: the database's, then the model's
+    rule constraints (`InventoryModel.rule_constraints`), which the database does not hold."""
     rules = [
-        ((f,), None, f.name, None)
+        ((f,), None, f.name, None, None)
         for f in model._meta.concrete_fields
         if f.unique and not f.primary_key
     ]
-    for constraint in model._meta.constraints:
+    constraints = [(c, None) for c in model._meta.constraints]
+    constraints += [(c, c) for c in getattr(model, "rule_constraints", ())]
+    for constraint, rule in constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
             fields = tuple(model._meta.get_field(name) for name in constraint.fields)
             message = constraint.get_violation_error_message()
-            rules.append((fields, constraint.condition, constraint_field(constraint), message))
+            rules.append(
+                (fields, constraint.condition, constraint_field(constraint), message, rule)
+            )
     return rules
 
 
@@ -144,10 +153,21 @@ def _unique_errors(instances: Sequence[models.Model], model: type[models.Model])
     count against itself; it does against the others (the database checks each row as the
     batch's UPDATE reaches it, so keys cannot be swapped within one batch)."""
     errors: dict[int, dict] = {}
-    for fields, condition, name, message in _unique_rules(model):
+    using = router.db_for_write(model)
+    for fields, condition, name, message, rule in _unique_rules(model):
         attnames = [f.attname for f in fields]
         keys: dict[int, tuple] = {}
-        for index, instance in enumerate(instances):
+        # A rule constraint judges only the rows new or changed in a field it reads (a fact
+        # recorded before stays as it is), under its lock to the end of the transaction.
+        judged = [
+            index
+            for index, instance in enumerate(instances)
+            if rule is None or instance.rule_applies(rule)
+        ]
+        if rule is not None and judged:
+            rule_lock(rule.name, using)
+        for index in judged:
+            instance = instances[index]
             met = True if condition is None else _holds(condition, instance)
             if met is None:
                 raise ValueError(f"{model.__name__}: cannot evaluate {condition} in Python.")
