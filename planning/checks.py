@@ -754,6 +754,14 @@ def _rows_stub_drift(estate: Estate) -> None:
         estate.adapters_add(VirtualAdapter.objects.filter(lpar__in=lpars), vlans=True)
 
 
+def _rows_twin_same_frame(estate: Estate) -> None:
+    """Every stub twin and original (their frames are all the check reads)."""
+    twins = Lpar.objects.filter(stub_of__isnull=False)
+    estate.lpars_add(
+        Lpar.objects.filter(Q(id__in=twins.values("id")) | Q(id__in=twins.values("stub_of_id")))
+    )
+
+
 CHECK_ROWS: dict[str, Callable[[Estate], None]] = {
     "slot_range": _rows_slot_range,
     "lpar_id_reused": _rows_lpar_id_reused,
@@ -766,6 +774,7 @@ CHECK_ROWS: dict[str, Callable[[Estate], None]] = {
     "disk_order": _rows_disk_order,
     "shared_pools": lambda estate: None,  # frames and their pools are all it reads
     "stub_drift": _rows_stub_drift,
+    "twin_same_frame": _rows_twin_same_frame,
 }
 
 
