@@ -4,6 +4,7 @@ including the worked example `server1`. Every row goes through model validation.
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import asyncssh
 from django.conf import settings
@@ -46,7 +47,12 @@ from inventory.seeding import (
     VSWITCH,
     row_ensure,
 )
-from inventory.services import port_wwpn_set, storage_port_wwpn_set, virtual_adapter_save
+from inventory.services import (
+    ModelT,
+    port_wwpn_set,
+    storage_port_wwpn_set,
+    virtual_adapter_save,
+)
 
 # The factory-default hscroot password: hmc-sim is the HMC simulator, not a real console.
 DEMO_HMC_PASSWORD = "abc123"  # noqa: S105
@@ -143,7 +149,7 @@ FEATURE_CODES = {
 class DemoResult:
     """How many rows of each model a load created; empty when everything was there."""
 
-    created: Counter = field(default_factory=Counter)
+    created: Counter[type[models.Model]] = field(default_factory=Counter)
 
     def summary(self) -> str:
         if not self.created:
@@ -164,7 +170,7 @@ class _Loader:
     def _count(self, model: type[models.Model]) -> None:
         self.result.created[model] += 1
 
-    def ensure(self, model_class: type[models.Model], lookup: dict, /, **fields) -> models.Model:
+    def ensure(self, model_class: type[ModelT], lookup: dict[str, Any], /, **fields: Any) -> ModelT:
         instance, created = row_ensure(model_class, lookup, **fields)
         if created:
             self._count(model_class)
@@ -178,7 +184,7 @@ class _Loader:
         vlans: list[Vlan] | None = None,
         wwpns: list[str] | None = None,
         wwpn_fabrics: list[Fabric] | None = None,
-        **fields,
+        **fields: Any,
     ) -> VirtualAdapter:
         adapter = VirtualAdapter.objects.filter(lpar=lpar, slot=slot).first()
         if adapter is None:
@@ -292,7 +298,7 @@ def _hardware_load(loader: _Loader, spec: DemoFrame, context: _FrameContext) -> 
             Slot, {"drawer": drawers[drawer], "location": location}, bus=index + 1,
             drc_index=f"2101{index + 1:04X}",
         )  # fmt: skip
-        if kind is None:
+        if kind is None or owner is None:  # an empty slot
             continue
         feature_code, description = FEATURE_CODES[kind]
         adapter = loader.ensure(

@@ -2,13 +2,20 @@
 in the planner's words, related objects by name. Exports and the API keep the stored forms."""
 
 import re
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 
 from inventory.identifiers import wwpn_colon
+
+if TYPE_CHECKING:  # the models' history imports this module
+    from inventory.models import Drawer, Lpar
+
+_M = TypeVar("_M", bound=models.Model)
 
 # Words Django would write in lower or title case (`lpar` → "Lpar"), as planners write them.
 _ACRONYMS = {
@@ -44,15 +51,18 @@ def choice_label(instance: models.Model) -> str:
     from frame to frame (`vios1 (p750-a)`)."""
     model_name = instance._meta.model_name
     if model_name == "lpar":
-        return f"{instance.name} ({instance.frame.name})"
+        lpar = cast("Lpar", instance)
+        return f"{lpar.name} ({lpar.frame.name})"
     if model_name == "drawer":
-        return f"{instance.location} ({instance.frame.name})"
+        drawer = cast("Drawer", instance)
+        return f"{drawer.location} ({drawer.frame.name})"
     return str(instance)
 
 
-def labelled(model: type) -> models.QuerySet:
+def labelled(model: type[_M]) -> models.QuerySet[_M]:
     """The model's rows, with what their labels read."""
-    return model.objects.select_related(*LABEL_RELATED.get(model._meta.model_name, ()))
+    related = LABEL_RELATED.get(model._meta.model_name or "", ())
+    return model._default_manager.select_related(*related)
 
 
 def memory_text(mb: int | None) -> str:
@@ -84,7 +94,7 @@ def yes_no(value: bool | None) -> str:
 MEMORY_FIELDS = {"memory_mb"}
 
 
-def field_label(field: models.Field) -> str:
+def field_label(field: models.Field[Any, Any]) -> str:
     """A field's label on a page; memory, shown in GB there, loses its "(MB)"."""
     text = str(field.verbose_name)
     if field.name in MEMORY_FIELDS:
@@ -92,22 +102,31 @@ def field_label(field: models.Field) -> str:
     return label_text(text)
 
 
-def field_value(model: type, name: str, value, *, related_cache: dict | None = None):
+def field_value(
+    model: type[models.Model],
+    name: str,
+    value: Any,
+    *,
+    related_cache: dict[tuple[Any, Any], str] | None = None,
+) -> Any:
     """A stored value of `model.name` as a page shows it: a related object by its name (or
     "#7, since deleted"), a choice by its label, yes/no, memory in GB, WWPNs in colon pairs."""
     if value is None or value == "":
         return "—"
     try:
         field = model._meta.get_field(name)
-    except models.FieldDoesNotExist:
+    except FieldDoesNotExist:
         return value
-    if field.is_relation and field.many_to_one:
-        key = (field.related_model, value)
+    related = field.related_model
+    if field.is_relation and field.many_to_one and related is not None:
+        key = (related, value)
         cache = related_cache if related_cache is not None else {}
         if key not in cache:
-            found = labelled(field.related_model).filter(pk=value).first()
+            found = labelled(related).filter(pk=value).first()
             cache[key] = choice_label(found) if found else f"#{value}, since deleted"
         return cache[key]
+    if not isinstance(field, models.Field):
+        return value  # a reverse relation: nothing of its own is stored
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     if isinstance(field, models.BooleanField):

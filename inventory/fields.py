@@ -1,10 +1,13 @@
 """A text field encrypted at rest with Fernet and the FIELD_ENCRYPTION_KEY setting."""
 
+from typing import Any
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from inventory.identifiers import mac_normalize, wwpn_normalize
 
@@ -32,16 +35,18 @@ def encrypted_fields() -> list[tuple[type[models.Model], str]]:
     ]
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField[str, str]):
     """Stored encrypted; read back as plain text. Never shown by the API or the history."""
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value in (None, ""):
             return value
         return _fernet().encrypt(value.encode()).decode()
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(
+        self, value: str | None, expression: Any, connection: BaseDatabaseWrapper
+    ) -> str | None:
         if value in (None, ""):
             return value
         try:
@@ -52,19 +57,19 @@ class EncryptedTextField(models.TextField):
             ) from None
 
 
-class NormalizedCharField(models.CharField):
+class NormalizedCharField(models.CharField[str, str]):
     """A CharField that brings any accepted spelling to its canonical form before the length and
     uniqueness checks run (`to_python` comes first in `full_clean()`)."""
 
     normalize = staticmethod(lambda value: value)
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         value = super().to_python(value)
         if value in (None, ""):
             return value
         return self.normalize(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         # Queries and constraints may hold values that are not valid (the all-zero WWPN the
         # database refuses): compare those as given, the rest in canonical form.
         try:

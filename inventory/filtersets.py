@@ -4,9 +4,11 @@ Each takes `q` (free text over the model's main text fields), its fields by valu
 objects both by id (`frame=3`) and by name (`frame__name=p750-a`).
 """
 
+from typing import Any
+
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Field, Model, Q, QuerySet
 from django.utils.text import capfirst
 from django_filters.utils import label_for_filter
 
@@ -30,7 +32,7 @@ from inventory.models import (
 from inventory.widgets import AnyYesNoSelect, SearchSelect
 
 
-def related_filter(model: type, *, label: str, field_name: str | None = None):
+def related_filter(model: type[Model], *, label: str, field_name: str | None = None) -> Any:
     """A related object, by id in the URL and the API (`?frame=3`), shown by name in the page's
     searchable select."""
     return django_filters.NumberFilter(
@@ -47,21 +49,22 @@ class SearchFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
 
     @classmethod
-    def filter_for_lookup(cls, field, lookup_type):
-        if field.is_relation and field.many_to_one and lookup_type == "exact":
+    def filter_for_lookup(cls, field: Field[Any, Any], lookup_type: str) -> Any:
+        related = field.related_model
+        if related is not None and field.many_to_one and lookup_type == "exact":
             label = capfirst(str(field.verbose_name))
             return django_filters.NumberFilter, {
-                "label": label, "widget": SearchSelect(field.related_model)
+                "label": label, "widget": SearchSelect(related)
             }  # fmt: skip
         return super().filter_for_lookup(field, lookup_type)
 
     @classmethod
-    def get_filters(cls):
+    def get_filters(cls) -> dict[str, Any]:
         """Every filter's label is settled here, once: django-filter works a label out only when
         the filter knows its model, so a filter whose form field was built without one (the
         OpenAPI schema reads the class's own filters) would keep no label, and every later page
         would show the field's name instead ("Proc mode")."""
-        filters = super().get_filters()
+        filters: dict[str, Any] = super().get_filters()
         for declared in filters.values():
             if declared._label is None and declared.field_name:
                 declared.label = label_for_filter(
@@ -71,14 +74,14 @@ class SearchFilterSet(django_filters.FilterSet):
                 declared.extra.setdefault("widget", AnyYesNoSelect)
         return filters
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A form field cached on the class's filter (built by whoever read it first) is shared
         # by every request: each filter set builds its own.
         for copied in self.filters.values():
             copied.__dict__.pop("_field", None)
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         value = value.strip()
         if not value:
             return queryset
@@ -157,7 +160,7 @@ class PortFilterSet(SearchFilterSet):
 class VlanFilterSet(SearchFilterSet):
     search_fields = ("name",)
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         if value.strip().isdigit():
             return queryset.filter(Q(vlan_id=int(value)) | Q(name__icontains=value.strip()))
         return super().search(queryset, name, value)
@@ -201,7 +204,7 @@ class LparFilterSet(SearchFilterSet):
         field_name="stub_of", lookup_expr="isnull", exclude=True, label="Is a stub twin"
     )
 
-    def on_vlan(self, queryset, name, value):
+    def on_vlan(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return queryset.filter(
             Q(virtual_adapters__pvid=value) | Q(virtual_adapters__vlans__vlan_id=value)
         ).distinct()
@@ -220,7 +223,7 @@ class VirtualAdapterFilterSet(SearchFilterSet):
     vlan = django_filters.NumberFilter(method="on_vlan", label="On VLAN")
     wwpn = django_filters.CharFilter(field_name="wwpns__value", label="WWPN")
 
-    def on_vlan(self, queryset, name, value):
+    def on_vlan(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return queryset.filter(Q(pvid=value) | Q(vlans__vlan_id=value)).distinct()
 
     class Meta:
@@ -237,11 +240,11 @@ class WwpnFilterSet(SearchFilterSet):
         field_name="fabric", lookup_expr="isnull", label="Not on a fabric"
     )
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         digits = "".join(ch for ch in value.lower() if ch in "0123456789abcdef")
         return queryset.filter(value__icontains=digits) if digits else queryset
 
-    def exact_wwpn(self, queryset, name, value):
+    def exact_wwpn(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         try:
             return queryset.filter(value=wwpn_normalize(value))
         except ValidationError:

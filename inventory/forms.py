@@ -1,12 +1,19 @@
 """Forms of the inventory pages. Model validation (`full_clean()`) runs in every ModelForm, so a
 rule that fails is shown next to its field; writes with side rows go through the services."""
 
+from collections.abc import Mapping
+from typing import Any, Protocol, cast, runtime_checkable
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import QuerySet
 from django.forms import BaseModelFormSet, modelformset_factory
+from django.forms.formsets import DELETION_FIELD_NAME
 
 from inventory import services
+from inventory.bulk_validation import concrete_field
+from inventory.choices import AdapterKind
 from inventory.display import choice_label, label_text
 from inventory.models import (
     Adapter,
@@ -22,10 +29,11 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.models.base import InventoryModel
 from inventory.widgets import SearchSelect
 
 
-def bootstrap(fields) -> None:
+def bootstrap(fields: Mapping[str, forms.Field]) -> None:
     """Give every widget its Bootstrap class, and every label its acronyms ("LPAR", "HMC")."""
     for field in fields.values():
         if isinstance(field.label, str):
@@ -40,44 +48,51 @@ def bootstrap(fields) -> None:
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-class ListField(forms.CharField):
+def _limit(field: forms.Field, queryset: QuerySet[Any]) -> None:
+    """Offer only `queryset` in a model choice field."""
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset
+
+
+class ListField(forms.Field):
     """A list typed as comma-separated words (compatibility modes, backing devices)."""
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list | tuple) else value
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:
         if isinstance(value, list | tuple):
             return list(value)
-        text = super().to_python(value)
+        text = "" if value in self.empty_values else str(value)
         return [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]
 
-    def has_changed(self, initial, data) -> bool:
+    def has_changed(self, initial: Any, data: Any) -> bool:
         return self.to_python(initial or []) != self.to_python(data)
 
 
-def searchable(fields, *, local: tuple[str, ...] = ()) -> None:
+def searchable(fields: Mapping[str, forms.Field], *, local: tuple[str, ...] = ()) -> None:
     """Related objects are chosen by name, with their frame where names repeat. A field may
     take any of thousands of rows: the browser searches them on the server and only the chosen
     one is in the page. The fields named in `local` are limited by the form to a few rows (an
     LPAR's frame's pools): they search their own options."""
     for name, field in fields.items():
-        if not isinstance(field, forms.ModelChoiceField):
+        if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
             continue
-        if field.to_field_name not in (None, field.queryset.model._meta.pk.name):
+        model = field.queryset.model
+        if field.to_field_name not in (None, model._meta.pk.name):
             continue  # chosen by another key (a PVID by its VLAN id): a plain select
-        field.label_from_instance = choice_label
+        # Django's documented way is a subclass; one function for every field does the same.
+        field.label_from_instance = choice_label  # type: ignore[method-assign, assignment]
         if isinstance(field, forms.ModelMultipleChoiceField):
             continue
         if name in local:
             field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} searchable"
         else:
-            field.widget = SearchSelect(
-                field.queryset.model, empty_label=field.empty_label, attrs=field.widget.attrs
-            )
+            empty_label = None if field.empty_label is None else str(field.empty_label)
+            field.widget = SearchSelect(model, empty_label=empty_label, attrs=field.widget.attrs)
 
 
-class InventoryForm(forms.ModelForm):
+class InventoryForm(forms.ModelForm[Any]):
     """A model form that saves through `save_checked()`, which services may extend."""
 
     # Related fields the form limits to a few rows (set in its __init__): choices in the page.
@@ -85,14 +100,15 @@ class InventoryForm(forms.ModelForm):
     # Grid rows keep plain selects: a pasted name matches an option's text.
     names_searchable = True
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         bootstrap(self.fields)
         if self.names_searchable:
             searchable(self.fields, local=self.local_choices)
 
-    def save_checked(self):
-        return self.save()
+    def save_checked(self) -> InventoryModel:
+        saved: InventoryModel = self.save()
+        return saved
 
 
 class HmcForm(InventoryForm):
@@ -114,7 +130,7 @@ class HmcForm(InventoryForm):
         fields = ["name", "host", "ssh_port", "username", "password", "private_key",
                   "rest_port", "version", "host_key"]  # fmt: skip
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Secrets are write-only: the form never sends a stored one back to the browser.
         for name in Hmc.SECRET_FIELDS:
@@ -151,19 +167,20 @@ class LparForm(InventoryForm):
                   "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp",
                   "max_virtual_slots", "profile_name", "stub_of", "notes"]  # fmt: skip
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         pools = SharedProcessorPool.objects.select_related("frame")
         if self.instance.frame_id:
             pools = pools.filter(frame_id=self.instance.frame_id)
-        self.fields["shared_pool"].queryset = pools
-        self.fields["stub_of"].queryset = Lpar.objects.select_related("frame").exclude(kind="vios")
+        _limit(self.fields["shared_pool"], pools)
+        _limit(self.fields["stub_of"], Lpar.objects.select_related("frame").exclude(kind="vios"))
         # Left empty (or by a form that predates it), it keeps the LPAR's value or the default.
         self.fields["max_virtual_slots"].required = False
 
     def clean_max_virtual_slots(self) -> int:
-        value = self.cleaned_data.get("max_virtual_slots")
-        return self.instance.max_virtual_slots if value is None else value
+        value: int | None = self.cleaned_data.get("max_virtual_slots")
+        stored: int = self.instance.max_virtual_slots
+        return stored if value is None else value
 
 
 class PortForm(InventoryForm):
@@ -174,7 +191,7 @@ class PortForm(InventoryForm):
         model = Port
         fields = ["adapter", "name", "wwpn", "fabric", "mac", "switch_port", "speed_gbps"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         current = (
             Wwpn.objects.filter(port_id=self.instance.pk).first() if self.instance.pk else None
@@ -182,11 +199,11 @@ class PortForm(InventoryForm):
         if current:
             self.initial.setdefault("wwpn", current.value)
             self.initial.setdefault("fabric", current.fabric_id)
-        self.fields["adapter"].queryset = Adapter.objects.select_related("slot__drawer")
+        _limit(self.fields["adapter"], Adapter.objects.select_related("slot__drawer"))
 
     @transaction.atomic
-    def save_checked(self):
-        port = self.save()
+    def save_checked(self) -> Port:
+        port: Port = self.save()
         try:
             services.port_wwpn_set(
                 port=port, value=self.cleaned_data["wwpn"], fabric=self.cleaned_data["fabric"]
@@ -203,7 +220,7 @@ class StoragePortForm(InventoryForm):
         model = StoragePort
         fields = ["array", "name", "wwpn", "fabric"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         current = (
             Wwpn.objects.filter(storage_port_id=self.instance.pk).first()
@@ -214,8 +231,8 @@ class StoragePortForm(InventoryForm):
             self.initial.setdefault("wwpn", current.value)
 
     @transaction.atomic
-    def save_checked(self):
-        storage_port = self.save()
+    def save_checked(self) -> StoragePort:
+        storage_port: StoragePort = self.save()
         try:
             services.storage_port_wwpn_set(
                 storage_port=storage_port, value=self.cleaned_data["wwpn"]
@@ -244,8 +261,10 @@ ADAPTER_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 ADAPTER_COMMON_FIELDS = ("lpar", "kind", "role", "slot", "device_name")
 # What a field of another kind or role becomes when an adapter's kind or role changes.
-ADAPTER_EMPTY = {"pvid": None, "vswitch": "", "trunk_priority": None, "remote_lpar": None,
-                 "remote_slot": None, "physical_port": None, "backing_devices": []}  # fmt: skip
+ADAPTER_EMPTY: dict[str, object] = {
+    "pvid": None, "vswitch": "", "trunk_priority": None, "remote_lpar": None,
+    "remote_slot": None, "physical_port": None, "backing_devices": [],
+}  # fmt: skip
 
 
 class VirtualAdapterForm(InventoryForm):
@@ -270,17 +289,16 @@ class VirtualAdapterForm(InventoryForm):
                   "vswitch", "trunk_priority", "physical_port", "backing_devices",
                   "device_name"]  # fmt: skip
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         lpars = Lpar.objects.select_related("frame")
         frame_id = self.instance.lpar.frame_id if self.instance.lpar_id else None
         if frame_id:
             lpars = lpars.filter(frame_id=frame_id)
-        self.fields["remote_lpar"].queryset = lpars
+        _limit(self.fields["remote_lpar"], lpars)
         if "physical_port" in self.fields:
-            self.fields["physical_port"].queryset = Port.objects.filter(
-                adapter__kind="fc"
-            ).select_related("adapter__slot__drawer")
+            ports = Port.objects.filter(adapter__kind="fc").select_related("adapter__slot__drawer")
+            _limit(self.fields["physical_port"], ports)
         if self.instance.pk:
             for wwpn in self.instance.wwpns.all():
                 self.initial.setdefault(f"wwpn{wwpn.position}", wwpn.value)
@@ -293,7 +311,7 @@ class VirtualAdapterForm(InventoryForm):
     def _chosen(self, name: str) -> str:
         """The kind or role: as posted, else as asked for (initial), else the adapter's."""
         if self.is_bound:
-            return self.data.get(self.add_prefix(name), "")
+            return str(self.data.get(self.add_prefix(name), ""))
         return str(self.initial.get(name) or getattr(self.instance, name, "") or "")
 
     def _kind_fields_only(self) -> set[str]:
@@ -312,7 +330,7 @@ class VirtualAdapterForm(InventoryForm):
         for name in self.other_fields:
             if name in ADAPTER_EMPTY:
                 setattr(self.instance, name, ADAPTER_EMPTY[name])
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's, not in the stubs
 
     def wwpn_pair(self) -> list[str] | None:
         given = [self.cleaned_data.get("wwpn1"), self.cleaned_data.get("wwpn2")]
@@ -321,16 +339,15 @@ class VirtualAdapterForm(InventoryForm):
         return [value for value in given if value]
 
     @transaction.atomic
-    def save_checked(self):
-        adapter = self.save(commit=False)
-        is_vfc_client = adapter.kind == "vfc" and adapter.role == "client"
+    def save_checked(self) -> VirtualAdapter:
+        adapter: VirtualAdapter = self.save(commit=False)
         vlans = self.cleaned_data.get("vlans")
         if "vlans" in self.other_fields:
             vlans = []  # tagged VLANs are an Ethernet adapter's only
         return services.virtual_adapter_save(
             adapter=adapter,
             vlans=vlans,
-            wwpns=self.wwpn_pair() if is_vfc_client else [],
+            wwpns=self.wwpn_pair() if adapter.is_vfc_client else [],
         )
 
 
@@ -345,13 +362,16 @@ FORMS = {
 }
 
 
-def form_class_for(model) -> type[InventoryForm]:
+def form_class_for(model: type[models.Model]) -> type[InventoryForm]:
     if model in FORMS:
         return FORMS[model]
-    return forms.modelform_factory(model, form=InventoryForm, fields="__all__")
+    # The factory makes a subclass of `form`; the stubs only know it is a ModelForm.
+    return cast(
+        type[InventoryForm], forms.modelform_factory(model, form=InventoryForm, fields="__all__")
+    )
 
 
-def errors_to_form(form: forms.Form, error: ValidationError) -> None:
+def errors_to_form(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form's fields (or on top of the form)."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
@@ -363,7 +383,7 @@ def errors_to_form(form: forms.Form, error: ValidationError) -> None:
 LEAVE_UNCHANGED = "— leave unchanged —"
 
 
-def _clearable(model_field) -> bool:
+def _clearable(model_field: models.Field[Any, Any]) -> bool:
     """True when the model allows the field to be empty, so a bulk edit may empty it."""
     if model_field.null:
         return True
@@ -376,10 +396,12 @@ class BulkEditForm(forms.Form):
     default), and a field the model allows to be empty has a "Clear" tick to empty it on
     purpose."""
 
-    def __init__(self, *args, model, field_names, **kwargs) -> None:
+    def __init__(
+        self, *args: Any, model: type[models.Model], field_names: list[str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         base = forms.modelform_factory(model, fields=field_names)()
-        self.model_fields = {name: model._meta.get_field(name) for name in field_names}
+        self.model_fields = {name: concrete_field(model, name) for name in field_names}
         for name, model_field in self.model_fields.items():
             field = base.fields[name]
             if isinstance(field, forms.BooleanField | forms.NullBooleanField):
@@ -392,9 +414,10 @@ class BulkEditForm(forms.Form):
             elif isinstance(field, forms.ModelChoiceField):
                 field.empty_label = LEAVE_UNCHANGED
             elif isinstance(field, forms.ChoiceField):
+                offered: Any = field.choices  # normalised to a list by the field
                 field.choices = [
                     ("", LEAVE_UNCHANGED),
-                    *((value, label) for value, label in field.choices if value != ""),
+                    *((value, label) for value, label in offered if value != ""),
                 ]
             field.required = False
             field.initial = None
@@ -408,19 +431,20 @@ class BulkEditForm(forms.Form):
         searchable(self.fields)
 
     @staticmethod
-    def _set(value) -> bool:
+    def _set(value: Any) -> bool:
         return value not in (None, "", [])
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in self.model_fields:
             if data.get(f"clear_{name}") and self._set(data.get(name)):
                 self.add_error(name, "Set a value or tick Clear, not both.")
         return data
 
-    def changes(self) -> dict:
+    def changes(self) -> dict[str, Any]:
         """Exactly the fields the user set (or ticked to clear), with their new values."""
-        changes = {}
+        changes: dict[str, Any] = {}
         for name, model_field in self.model_fields.items():
             if self.cleaned_data.get(f"clear_{name}"):
                 changes[name] = None if model_field.null else ""
@@ -434,14 +458,19 @@ class BulkEditForm(forms.Form):
 
 class VirtualAdapterGridForm(VirtualAdapterForm):
     per_kind = False
-    backing_devices = None  # not a grid column
+    backing_devices = None  # type: ignore[assignment]  # Django's way to drop a field: no column
     names_searchable = False
 
     class Meta(VirtualAdapterForm.Meta):
         fields = ["kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "device_name"]
 
 
-class GridFormSet(BaseModelFormSet):
+@runtime_checkable
+class _SavesChecked(Protocol):
+    def save_checked(self) -> models.Model: ...
+
+
+class GridFormSet(BaseModelFormSet[Any, Any]):
     """Saves every row through its form's `save_checked()` inside one transaction; a row that
     fails puts its error on its own cells and undoes the whole save."""
 
@@ -451,11 +480,11 @@ class GridFormSet(BaseModelFormSet):
         super().clean()
         if self.unique_field is None:
             return
-        rows: dict[object, list[tuple[int, forms.Form]]] = {}
+        rows: dict[object, list[tuple[int, forms.ModelForm[Any]]]] = {}
         for index, form in enumerate(self.forms, start=1):
             if not form.has_changed() and not form.instance.pk:
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self._deleting(form):
                 continue
             value = form.cleaned_data.get(self.unique_field)
             if value is not None:
@@ -469,6 +498,9 @@ class GridFormSet(BaseModelFormSet):
                 others = ", ".join(str(i) for i, _ in users if i != index)
                 form.add_error(self.unique_field, f"{value} is also used in row {others}.")
 
+    def _deleting(self, form: forms.BaseForm) -> bool:
+        return bool(self.can_delete and form.cleaned_data.get(DELETION_FIELD_NAME, False))
+
     def validate_unique(self) -> None:
         # Duplicates inside the grid are reported per cell by clean(); against the database by
         # each row's model validation.
@@ -479,14 +511,16 @@ class GridFormSet(BaseModelFormSet):
             with transaction.atomic():
                 failed = False
                 for form in self.forms:
-                    if self.can_delete and self._should_delete_form(form):
+                    if self._deleting(form):
                         if form.instance.pk:
                             form.instance.delete()
                         continue
                     if not form.has_changed():
                         continue
+                    checked = form
+                    assert isinstance(checked, _SavesChecked)  # the grids' forms
                     try:
-                        form.save_checked()
+                        checked.save_checked()
                     except ValidationError as error:
                         errors_to_form(form, error)
                         failed = True
@@ -501,11 +535,12 @@ class _GridRollback(Exception):
     """Raised inside the grid's transaction to undo rows saved before a failing one."""
 
 
-def virtual_adapter_grid(lpar: Lpar, data=None):
-    formset_class = modelformset_factory(
+def virtual_adapter_grid(lpar: Lpar, data: Mapping[str, Any] | None = None) -> GridFormSet:
+    # The factory makes a subclass of `formset`; the stubs only know it is a BaseModelFormSet.
+    formset_class = cast(type[GridFormSet], modelformset_factory(
         VirtualAdapter, form=VirtualAdapterGridForm, formset=GridFormSet, extra=1,
         can_delete=True,
-    )  # fmt: skip
+    ))  # fmt: skip
     formset = formset_class(
         data,
         queryset=lpar.virtual_adapters.order_by("slot").prefetch_related("wwpns", "vlans"),
@@ -514,16 +549,16 @@ def virtual_adapter_grid(lpar: Lpar, data=None):
     same_frame = Lpar.objects.filter(frame_id=lpar.frame_id).select_related("frame")
     for form in formset.forms:
         form.instance.lpar = lpar
-        form.fields["remote_lpar"].queryset = same_frame
-    formset.empty_form.fields["remote_lpar"].queryset = same_frame
+        _limit(form.fields["remote_lpar"], same_frame)
+    _limit(formset.empty_form.fields["remote_lpar"], same_frame)
     return formset
 
 
-class SlotGridForm(forms.ModelForm):
+class SlotGridForm(forms.ModelForm[Slot]):
     """A row of a frame's slot grid: the slot and the adapter in it (empty kind = no card)."""
 
     adapter_kind = forms.ChoiceField(
-        choices=[("", "— empty —"), *Adapter._meta.get_field("kind").choices],
+        choices=[("", "— empty —"), *AdapterKind.choices],
         required=False,
         label="Adapter",
     )
@@ -534,9 +569,9 @@ class SlotGridForm(forms.ModelForm):
         model = Slot
         fields = ["bus", "drc_index", "description"]
 
-    def __init__(self, *args, frame: Frame, **kwargs) -> None:
+    def __init__(self, *args: Any, frame: Frame, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = Lpar.objects.filter(frame=frame).select_related("frame")
+        _limit(self.fields["owner"], Lpar.objects.filter(frame=frame).select_related("frame"))
         adapter = getattr(self.instance, "adapter", None) if self.instance.pk else None
         if adapter:
             self.initial.update(
@@ -545,7 +580,7 @@ class SlotGridForm(forms.ModelForm):
             )  # fmt: skip
         bootstrap(self.fields)
 
-    def save_checked(self):
+    def save_checked(self) -> Slot:
         slot = services.object_save(instance=self.save(commit=False))
         adapter = Adapter.objects.filter(slot=slot).first()
         kind = self.cleaned_data["adapter_kind"]
@@ -567,11 +602,17 @@ class SlotGridForm(forms.ModelForm):
         return slot
 
 
-def slot_grid(frame: Frame, data=None):
-    formset_class = modelformset_factory(
-        Slot, form=SlotGridForm, formset=GridFormSet, extra=0, can_delete=False
+class SlotGridFormSet(GridFormSet):
+    unique_field = None  # a slot's location is not edited in the grid
+
+
+def slot_grid(frame: Frame, data: Mapping[str, Any] | None = None) -> GridFormSet:
+    formset_class = cast(
+        type[GridFormSet],
+        modelformset_factory(
+            Slot, form=SlotGridForm, formset=SlotGridFormSet, extra=0, can_delete=False
+        ),
     )
-    formset_class.unique_field = None
     return formset_class(
         data,
         queryset=Slot.objects.filter(drawer__frame=frame)

@@ -6,8 +6,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
@@ -26,13 +28,15 @@ class ChangeContext(models.Model):
         abstract = True
 
 
-def tracked(**kwargs) -> HistoricalRecords:
+def tracked(**kwargs: Any) -> HistoricalRecords:
     """The HistoricalRecords every inventory model declares."""
     return HistoricalRecords(bases=[ChangeContext], **kwargs)
 
 
 @contextmanager
-def change_author(*, user, request_id: str) -> Iterator[None]:
+def change_author(
+    *, user: AbstractBaseUser | AnonymousUser | None, request_id: str
+) -> Iterator[None]:
     """Credit the changes made inside the block to `user`, tagged with `request_id`, as if a
     request of theirs made them: for work a worker does on someone's behalf."""
     context = HistoricalRecords.context
@@ -48,7 +52,7 @@ def change_author(*, user, request_id: str) -> Iterator[None]:
 
 
 @receiver(pre_create_historical_record)
-def _tag_with_request(sender, history_instance, **kwargs) -> None:
+def _tag_with_request(sender: type[models.Model], history_instance: Any, **kwargs: Any) -> None:
     request = getattr(HistoricalRecords.context, "request", None)
     history_instance.request_id = getattr(request, "id", "") or ""
 
@@ -60,18 +64,20 @@ ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 class Change:
     """One historical row, with what it changed compared with the row before it."""
 
-    record: models.Model
+    record: Any  # a row of the historical model simple-history builds at run time
     model_name: str
     action: str
     changes: list[tuple[str, object, object]]
 
     @property
     def when(self) -> datetime:
-        return self.record.history_date
+        when: datetime = self.record.history_date
+        return when
 
     @property
-    def user(self):
-        return self.record.history_user
+    def user(self) -> AbstractBaseUser | None:
+        user: AbstractBaseUser | None = self.record.history_user
+        return user
 
     @property
     def object_label(self) -> str:
@@ -86,11 +92,16 @@ class Change:
     def object_url(self) -> str | None:
         if self.record.history_type == "-":
             return None
-        return self.record.instance.get_absolute_url()
+        url: str = self.record.instance.get_absolute_url()
+        return url
 
 
 def change_of(
-    record, model_name: str, hidden: tuple[str, ...] = (), *, names: dict | None = None
+    record: Any,
+    model_name: str,
+    hidden: tuple[str, ...] = (),
+    *,
+    names: dict[Any, Any] | None = None,
 ) -> Change:
     """The record and what it changed, each value as a page shows it (a frame by its name, not
     its id). `names` keeps the related objects already looked up, across records."""
@@ -118,6 +129,11 @@ def tracked_models() -> list[type[models.Model]]:
     ]
 
 
+def history_manager(model: type[models.Model]) -> Any:
+    """The manager of `model`'s historical rows (simple-history adds it under a name it records)."""
+    return getattr(model, model._meta.simple_history_manager_attribute)  # type: ignore[attr-defined]
+
+
 def history_list(
     *,
     user: str = "",
@@ -133,7 +149,7 @@ def history_list(
     for tracked_model in tracked_models():
         if model and tracked_model._meta.model_name != model:
             continue
-        queryset = tracked_model.history.select_related("history_user")
+        queryset = history_manager(tracked_model).select_related("history_user")
         if user:
             queryset = queryset.filter(history_user__username=user)
         if since:
@@ -143,9 +159,9 @@ def history_list(
         if request_id:
             queryset = queryset.filter(request_id=request_id)
         rows += [
-            (record, tracked_model._meta.verbose_name)
+            (record, str(tracked_model._meta.verbose_name))
             for record in queryset.order_by("-history_date")[: offset + limit]
         ]
     rows.sort(key=lambda pair: pair[0].history_date, reverse=True)
-    names: dict = {}
+    names: dict[Any, Any] = {}
     return [change_of(record, name, names=names) for record, name in rows[offset : offset + limit]]

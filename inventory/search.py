@@ -2,10 +2,13 @@
 HMC names; a few results of each kind, each kind linking to its full, filtered list."""
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlencode
 
-from django.db.models import Q
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Model, Q
 from django.urls import reverse
 
 from inventory.identifiers import wwpn_colon
@@ -14,6 +17,8 @@ from inventory.models import Frame, Hmc, Lpar, Vlan, Wwpn
 PER_KIND = 8
 _HEX_NOISE = re.compile(r"[\s:.\-]")
 _HEX = re.compile(r"(0x)?[0-9a-f]{4,16}")
+
+_Row = TypeVar("_Row", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,13 @@ def wwpn_digits(text: str) -> str:
     return digits.removeprefix("0x")
 
 
-def _list_url(model_name: str, **query) -> str:
+def _list_url(model_name: str, **query: str) -> str:
     return f"{reverse(f'inventory:{model_name}-list')}?{urlencode(query)}"
 
 
-def _group(kind: str, list_url: str, rows: list, hit) -> Group | None:
+def _group(
+    kind: str, list_url: str, rows: Sequence[_Row], hit: Callable[[_Row], Hit]
+) -> Group | None:
     if not rows:
         return None
     return Group(kind, list_url, [hit(row) for row in rows[:PER_KIND]], len(rows) > PER_KIND)
@@ -76,7 +83,7 @@ def _hmc_hit(hmc: Hmc) -> Hit:
     return Hit(hmc.name, hmc.get_absolute_url(), hmc.host)
 
 
-def estate_search(*, text: str, user) -> list[Group]:
+def estate_search(*, text: str, user: User | AnonymousUser) -> list[Group]:
     """What `text` names, grouped by kind, only the kinds `user` may see. Every lookup is
     limited to a few rows, so a search costs the same on an estate of any size."""
     text = text.strip()
@@ -86,39 +93,39 @@ def estate_search(*, text: str, user) -> list[Group]:
     groups: list[Group | None] = []
     can = user.has_perm
     if can("inventory.view_lpar"):
-        rows = list(
+        lpars = list(
             Lpar.objects.select_related("frame")
             .filter(name__icontains=text)
             .order_by("name", "frame__name")[:take]
         )
-        groups.append(_group("LPARs", _list_url("lpar", q=text), rows, _lpar_hit))
+        groups.append(_group("LPARs", _list_url("lpar", q=text), lpars, _lpar_hit))
     if can("inventory.view_frame"):
-        rows = list(
+        frames = list(
             Frame.objects.filter(Q(name__icontains=text) | Q(serial__icontains=text)).order_by(
                 "name"
             )[:take]
         )
-        groups.append(_group("Frames", _list_url("frame", q=text), rows, _frame_hit))
+        groups.append(_group("Frames", _list_url("frame", q=text), frames, _frame_hit))
     digits = wwpn_digits(text)
     if digits and can("inventory.view_wwpn"):
         lookup = {"value": digits} if len(digits) == 16 else {"value__startswith": digits}
-        rows = list(
+        wwpns = list(
             Wwpn.objects.select_related(
                 "port__adapter__slot__drawer", "virtual_adapter__lpar", "storage_port"
             ).filter(**lookup).order_by("value")[:take]
         )  # fmt: skip
-        groups.append(_group("WWPNs", _list_url("wwpn", q=digits), rows, _wwpn_hit))
+        groups.append(_group("WWPNs", _list_url("wwpn", q=digits), wwpns, _wwpn_hit))
     if can("inventory.view_vlan"):
         condition = Q(name__icontains=text)
         if text.isdigit():
             condition |= Q(vlan_id=int(text))
-        rows = list(Vlan.objects.filter(condition).order_by("vlan_id")[:take])
-        groups.append(_group("VLANs", _list_url("vlan", q=text), rows, _vlan_hit))
+        vlans = list(Vlan.objects.filter(condition).order_by("vlan_id")[:take])
+        groups.append(_group("VLANs", _list_url("vlan", q=text), vlans, _vlan_hit))
     if can("inventory.view_hmc"):
-        rows = list(
+        hmcs = list(
             Hmc.objects.filter(Q(name__icontains=text) | Q(host__icontains=text)).order_by("name")[
                 :take
             ]
         )
-        groups.append(_group("HMCs", _list_url("hmc", q=text), rows, _hmc_hit))
+        groups.append(_group("HMCs", _list_url("hmc", q=text), hmcs, _hmc_hit))
     return [group for group in groups if group is not None]

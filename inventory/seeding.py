@@ -5,8 +5,10 @@ import math
 import random
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import Max
@@ -39,7 +41,7 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
-from inventory.services import object_save, storage_port_wwpn_set
+from inventory.services import ModelT, object_save, storage_port_wwpn_set
 
 BATCH_SIZE = 2000
 FRAMES_PER_CHUNK = 20  # frames built in memory at once: bounds memory, keeps batches full
@@ -135,11 +137,9 @@ class EstateResult:
 
     def summary(self) -> str:
         reused = " (reused across frames)" if self.ids_reused else ""
-        ids = (
-            f"client LPAR ids {self.client_ids[0]}–{self.client_ids[1]}{reused}, "
-            if self.clients
-            else ""
-        )
+        ids = ""
+        if self.clients and self.client_ids is not None:
+            ids = f"client LPAR ids {self.client_ids[0]}–{self.client_ids[1]}{reused}, "
         return (
             f"Added {self.frames} frames ({self.first_frame} … {self.last_frame}) on "
             f"{self.hmcs} new HMC(s), {self.lpars} LPARs ({self.clients} clients, "
@@ -148,25 +148,25 @@ class EstateResult:
         )
 
 
-def _bulk(objects: list[models.Model]) -> list[models.Model]:
+def _bulk(objects: list[ModelT]) -> list[ModelT]:
     if objects:
-        type(objects[0]).objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        type(objects[0])._default_manager.bulk_create(objects, batch_size=BATCH_SIZE)
     return objects
 
 
 def row_ensure(
-    model_class: type[models.Model], lookup: dict, /, **fields
-) -> tuple[models.Model, bool]:
+    model_class: type[ModelT], lookup: dict[str, Any], /, **fields: Any
+) -> tuple[ModelT, bool]:
     """The row with these natural-key values, or a new one with `fields` too, validated and
     saved; and whether it was created. An existing row is left as it is."""
     # Positional-only parameters: a Frame has a field called `model`.
-    instance = model_class.objects.filter(**lookup).first()
+    instance = model_class._default_manager.filter(**lookup).first()
     if instance is not None:
         return instance, False
     return object_save(instance=model_class(**lookup, **fields)), True
 
 
-def _next_number(queryset: models.QuerySet, pattern: re.Pattern) -> int:
+def _next_number(queryset: Iterable[str], pattern: re.Pattern[str]) -> int:
     """One more than the highest number in the names that match `pattern`."""
     numbers = [int(m.group(1)) for n in queryset if (m := pattern.match(n))]
     return max(numbers, default=0) + 1
@@ -212,7 +212,12 @@ class _EstateBuilder:
         self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
         self.result = EstateResult()
 
-    def _counter(self, queryset: models.QuerySet, field: str, span: tuple[str, int]) -> _Counter:
+    def _counter(
+        self,
+        queryset: models.QuerySet[Any] | models.Manager[Any],
+        field: str,
+        span: tuple[str, int],
+    ) -> _Counter:
         prefix, digits = span
         highest = queryset.filter(**{f"{field}__startswith": prefix}).aggregate(top=Max(field))
         return _Counter(prefix, digits, highest["top"])

@@ -95,7 +95,7 @@ def lpar_adapter_pairings(*, lpar: Lpar) -> list[Pairing]:
         .order_by("slot")
     )
     wanted = {(a.remote_lpar_id, a.remote_slot) for a in adapters if a.remote_lpar_id}
-    partners = {}
+    partners: dict[tuple[int | None, int | None], VirtualAdapter] = {}
     if wanted:
         remote_ids = {lpar_id for lpar_id, _ in wanted}
         for candidate in VirtualAdapter.objects.filter(lpar_id__in=remote_ids):

@@ -52,11 +52,13 @@ from lpmplanner.security.spreadsheets import csv_writer, xlsx_cell
 _MISSING = object()
 
 
-def _absolute_url(instance: models.Model) -> str:
-    """`get_absolute_url()`, without a `reverse()` per row for the inventory's detail pages."""
+def _absolute_url(instance: Any) -> str:
+    """`get_absolute_url()` (of any object that has one), without a `reverse()` per row for the
+    inventory's detail pages."""
     model = type(instance)
     if model.get_absolute_url.__qualname__ != "InventoryModel.get_absolute_url":
-        return instance.get_absolute_url()
+        url: str = instance.get_absolute_url()
+        return url
     try:
         prefix, suffix = _URL_PATTERNS[model]
     except KeyError:
@@ -75,7 +77,7 @@ _ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
 
 
 @cache
-def _arguments_taken(function: Callable) -> tuple[str, ...] | None:
+def _arguments_taken(function: Callable[..., Any]) -> tuple[str, ...] | None:
     """Which of the cell arguments a render method takes (None: all, it takes **kwargs)."""
     parameters = inspect.signature(function).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
@@ -104,7 +106,7 @@ class _BodyColumn:
     """How one column's body cells render, decided once per page: the same value lookup,
     default, render method, link and `<td>` attributes django-tables2 would use."""
 
-    def __init__(self, table: tables.Table, bound_column) -> None:
+    def __init__(self, table: tables.Table, bound_column: Any) -> None:
         column = bound_column.column
         self.bound_column = bound_column
         self.column = column
@@ -133,7 +135,7 @@ class _BodyColumn:
         self.booleans = model is not None and self._boolean_templates(bound_column, field)
 
     @staticmethod
-    def _boolean_templates(bound_column, field) -> tuple[str, str] | None:
+    def _boolean_templates(bound_column: Any, field: Any) -> tuple[str, str] | None:
         """A yes/no column of a field without choices: its two renderings, (no, yes). Its own
         render() looks the model field up again for every cell."""
         column = bound_column.column
@@ -148,7 +150,7 @@ class _BodyColumn:
         )
 
     @staticmethod
-    def _checkbox_template(bound_column) -> tuple[str, str] | None:
+    def _checkbox_template(bound_column: Any) -> tuple[str, str] | None:
         """A selection checkbox with fixed attributes: its HTML around the value."""
         column = bound_column.column
         if not isinstance(column, tables.CheckBoxColumn) or column.checked is not None:
@@ -179,7 +181,7 @@ class _BodyColumn:
             return getattr(owner, self.display)()
         return None if owner is None else getattr(owner, self.bits[-1], None)
 
-    def cell(self, table: tables.Table, row, record: Any) -> str:
+    def cell(self, table: tables.Table, row: Any, record: Any) -> str:
         value = self.value(record)
         if value in self.empty_values:
             return f"{self.td_open}{self.default}</td>"
@@ -209,7 +211,7 @@ class _BodyColumn:
         return f"{self.td_open}{self.text(content)}</td>"
 
 
-def _plain_link(link) -> bool:
+def _plain_link(link: Any) -> bool:
     """`linkify=True`: a link to the object's (or the record's) get_absolute_url()."""
     return not (link.url or link.reverse_args or link.accessor or link.attrs)
 
@@ -305,39 +307,39 @@ def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResp
 class WwpnColumn(tables.Column):
     """A WWPN in colon pairs on the page; the stored 16 digits in exports."""
 
-    def render(self, value) -> str:
+    def render(self, value: Any) -> str:
         return display.wwpn_html(value)
 
-    def value(self, value) -> str:
+    def value(self, value: str) -> str:
         return value
 
 
 class YesNoColumn(tables.Column):
     """Yes / No on the page; the stored true / false in exports."""
 
-    def render(self, value) -> str:
+    def render(self, value: Any) -> str:
         return display.yes_no(value)
 
-    def value(self, value) -> bool:
+    def value(self, value: bool) -> bool:
         return value
 
 
 class MemoryColumn(tables.Column):
     """Memory in GB on the page (MB on hover); MB in exports, as the header there says."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("verbose_name", "Memory")
         kwargs.setdefault("attrs", {"td": {"class": "text-end"}})
         super().__init__(*args, **kwargs)
 
-    def render(self, value) -> str:
+    def render(self, value: Any) -> str:
         return display.memory_html(value)
 
-    def value(self, value) -> int:
+    def value(self, value: int) -> int:
         return value
 
 
-def linked(*args, **kwargs) -> tables.Column:
+def linked(*args: Any, **kwargs: Any) -> tables.Column:
     return tables.Column(*args, linkify=True, **kwargs)
 
 
@@ -472,13 +474,13 @@ class VirtualAdapterTable(InventoryTable):
         fields = ("select", "lpar", "slot", "kind", "role", "remote_lpar", "remote_slot",
                   "pvid", "wwpns", "device_name")  # fmt: skip
 
-    def render_wwpns(self, record) -> str:
+    def render_wwpns(self, record: VirtualAdapter) -> str:
         values = [w.value for w in record.wwpns.all()]
         if not values:
             return "—"
         return format_html_join(" ", "{}", ((display.wwpn_html(v),) for v in values))
 
-    def value_wwpns(self, record) -> str:
+    def value_wwpns(self, record: VirtualAdapter) -> str:
         return " ".join(w.value for w in record.wwpns.all())
 
 
@@ -491,9 +493,11 @@ class WwpnTable(InventoryTable):
         model = Wwpn
         fields = ("select", "value", "kind", "fabric", "owner")
 
-    def render_owner(self, record):
+    def render_owner(self, record: Wwpn) -> str:
         owner = record.port or record.virtual_adapter or record.storage_port
+        if owner is None:  # the database refuses a WWPN without an owner
+            return "—"
         return format_html('<a href="{}">{}</a>', owner.get_absolute_url(), owner)
 
-    def value_owner(self, record) -> str:
+    def value_owner(self, record: Wwpn) -> str:
         return str(record.port or record.virtual_adapter or record.storage_port)

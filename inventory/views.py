@@ -4,10 +4,11 @@ edit, the grids, the frame and LPAR detail pages and the change history."""
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, ProtectedError
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Field, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
@@ -32,8 +33,11 @@ from inventory.models import (
     Vlan,
     Wwpn,
 )
+from inventory.models.base import InventoryModel
 from inventory.search import estate_search
 from inventory.widgets import SearchSelect
+from lpmplanner.exceptions import Conflict
+from lpmplanner.permissions import require
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
@@ -44,14 +48,14 @@ EXPORT_FORMATS = ("csv", "xlsx")
 class ObjectType:
     """How one model appears in the browser."""
 
-    model: type
+    model: type[InventoryModel]
     slug: str
-    table: type
-    filterset: type
+    table: type[tables.InventoryTable]
+    filterset: type[Any]  # a django-filter FilterSet (untyped)
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     bulk_fields: tuple[str, ...] = ()
-    annotations: dict = field(default_factory=dict)
+    annotations: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -68,20 +72,22 @@ class ObjectType:
 
     @property
     def model_name(self) -> str:
-        return self.model._meta.model_name
+        return str(self.model._meta.model_name)
 
     def perm(self, action: str) -> str:
         return f"inventory.{action}_{self.model_name}"
 
-    def queryset(self):
-        queryset = self.model.objects.all()
+    def queryset(self) -> QuerySet[InventoryModel]:
+        queryset = self.model._default_manager.all()
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         if self.prefetch_related:
             queryset = queryset.prefetch_related(*self.prefetch_related)
         if self.annotations:
             # An aggregate groups the rows, and grouped queries drop Meta.ordering: restate it.
-            queryset = queryset.annotate(**self.annotations).order_by(*self.model._meta.ordering)
+            queryset = queryset.annotate(**self.annotations).order_by(
+                *(self.model._meta.ordering or ())
+            )
         return queryset
 
 
@@ -149,14 +155,9 @@ def object_type_or_404(slug: str) -> ObjectType:
     return BY_SLUG[slug]
 
 
-def require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def index(request: HttpRequest) -> HttpResponse:
     sections = [
-        (object_type, object_type.model.objects.count())
+        (object_type, object_type.model._default_manager.count())
         for object_type in OBJECT_TYPES
         if request.user.has_perm(object_type.perm("view"))
     ]
@@ -203,11 +204,11 @@ def _chosen_columns(request: HttpRequest, object_type: ObjectType) -> list[str]:
     return chosen or available
 
 
-_FILTER_WIDGETS: dict[tuple, str] = {}
+_FILTER_WIDGETS: dict[tuple[Any, ...], str] = {}
 _FILTER_WIDGETS_KEPT = 4096
 
 
-def _filter_widgets(filterset) -> list[tuple]:
+def _filter_widgets(filterset: Any) -> list[tuple[Any, str]]:
     """(bound field, its widget's HTML) for the filter form. A widget renders through a
     template: each distinct one is rendered once per process and then reused."""
     fields = []
@@ -233,8 +234,8 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
     columns = _chosen_columns(request, object_type)
     hidden = [name for name, _ in object_type.table.choosable_columns() if name not in columns]
     table = object_type.table(queryset, exclude=hidden)
-    per_page = request.GET.get("per_page", "50")
-    per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else 50
+    asked = request.GET.get("per_page", "50")
+    per_page = int(asked) if asked.isdigit() and int(asked) in PER_PAGE_CHOICES else 50
     export = request.GET.get("export")
     RequestConfig(request, paginate=False if export else {"per_page": per_page}).configure(table)
     if export:
@@ -264,12 +265,13 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _detail_fields(instance) -> list[tuple[str, object, str | None]]:
-    rows = []
+def _detail_fields(instance: InventoryModel) -> list[tuple[str, object, str | None]]:
+    rows: list[tuple[str, object, str | None]] = []
     model = type(instance)
     for model_field in instance._meta.get_fields():
         if (
-            not model_field.concrete
+            not isinstance(model_field, Field)
+            or not model_field.concrete
             or model_field.auto_created
             or isinstance(model_field, EncryptedTextField)
         ):
@@ -295,7 +297,8 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     object_type = object_type_or_404(slug)
     require(request, object_type.perm("view"))
     instance = get_object_or_404(object_type.queryset(), pk=pk)
-    records = instance.history.select_related("history_user").order_by("-history_date")[:20]
+    own_history = history.history_manager(object_type.model).filter(id=instance.pk)
+    records = own_history.select_related("history_user").order_by("-history_date")[:20]
     hidden = Hmc.SECRET_FIELDS if object_type.model is Hmc else ()
     context = {
         "object_type": object_type,
@@ -306,14 +309,14 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "can_delete": request.user.has_perm(object_type.perm("delete")),
     }
     template = "inventory/object_detail.html"
-    if object_type.model is Frame:
+    if isinstance(instance, Frame):
         context.update(
             capacity=selectors.frame_capacity(frame=instance),
             drawers=selectors.frame_slot_map(frame=instance),
         )
         context["vios"], context["clients"] = selectors.frame_partitions(frame=instance)
         template = "inventory/frame_detail.html"
-    elif object_type.model is Lpar:
+    elif isinstance(instance, Lpar):
         context.update(
             pairings=selectors.lpar_adapter_pairings(lpar=instance),
             vlan_ids=selectors.lpar_vlan_ids(lpar=instance),
@@ -328,7 +331,7 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @sensitive_post_parameters(*Hmc.SECRET_FIELDS)  # never in an error report
 def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     object_type = object_type_or_404(slug)
-    instance = get_object_or_404(object_type.model, pk=pk) if pk else None
+    instance: InventoryModel | None = get_object_or_404(object_type.model, pk=pk) if pk else None
     require(request, object_type.perm("change" if instance else "add"))
     form_class = forms.form_class_for(object_type.model)
     if request.method == "POST":
@@ -338,7 +341,8 @@ def object_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
             # Where lpmplanner's SSH sessions go and how they log in: a dangerous change.
             sensitive = isinstance(form.instance, Hmc) and form.instance.sensitive_changes()
             if sensitive and not second_factor_fresh(request):
-                return step_up_refuse(request, "hmc_edit")
+                refused: HttpResponse = step_up_refuse(request, "hmc_edit")
+                return refused
             try:
                 saved = form.save_checked()
             except ValidationError as error:
@@ -364,12 +368,9 @@ def object_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         label = str(instance)
         try:
-            instance.delete()
-        except ProtectedError as error:
-            blockers = ", ".join(str(o) for o in list(error.protected_objects)[:10])
-            messages.error(
-                request, f"{label} is still used by: {blockers}. Move or delete them first."
-            )
+            services.object_delete(instance=instance)
+        except Conflict as error:
+            messages.error(request, str(error))
             return redirect(instance.get_absolute_url())
         messages.success(request, f"Deleted {object_type.model._meta.verbose_name} {label}.")
         return redirect(f"inventory:{object_type.model_name}-list")

@@ -40,7 +40,7 @@ def api_root_view(router):
                 prefix: reverse(f"api:{basename}-list", request=request, format=format)
                 for prefix, _viewset, basename in router.registry
             }
-            for name in ("me", "token", "search", "schema", "docs"):
+            for name in ("me", "jobs", "token", "search", "schema", "docs"):
                 links[name] = reverse(f"api:{name}", request=request, format=format)
             return Response(links)
 

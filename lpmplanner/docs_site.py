@@ -31,6 +31,7 @@ HELP_PAGES: tuple[tuple[str, str, str], ...] = (
     ("migrations_app", "", "guides/operator/migrate.html"),
     ("", "dashboard", "guides/dashboard-and-search.html"),
     ("", "security-log", "guides/administrator/security.html"),
+    ("", "jobs", "guides/jobs.html"),
     ("", "notifications", "guides/notifications.html"),
     ("", "subscription", "guides/notifications.html"),
     ("", "webhook", "guides/notifications.html"),

@@ -10,6 +10,7 @@ import logging
 
 import structlog
 from celery import signals
+from django.core.signals import request_finished
 from django.utils.functional import empty
 
 task_logger = logging.getLogger("lpmplanner.tasks")
@@ -25,9 +26,13 @@ def request_bind(request) -> None:
     _request.set(request)
 
 
-def request_unbind() -> None:
+def request_unbind(**kwargs) -> None:
+    """The request has been answered and its response closed: no more lines are its own."""
     structlog.contextvars.clear_contextvars()
     _request.set(None)
+
+
+request_finished.connect(request_unbind, dispatch_uid="lpmplanner.logs.request_unbind")
 
 
 def _user_known(request):

@@ -6,7 +6,7 @@ import uuid
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from rest_framework.views import APIView
 
-from lpmplanner.logs import request_bind, request_unbind
+from lpmplanner.logs import request_bind
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -33,10 +33,10 @@ class RequestIdMiddleware:
     def __call__(self, request):
         given = request.headers.get("X-Request-ID", "")
         request.id = given if re.fullmatch(r"[0-9a-fA-F-]{36}", given) else str(uuid.uuid4())
-        request_bind(request)  # every log line of this request carries its id
-        try:
-            response = self.get_response(request)
-        finally:
-            request_unbind()
+        # Every log line of this request carries its id, until the response is closed (see
+        # lpmplanner.logs): Django logs a 4xx/5xx response after the middleware has returned,
+        # and a streamed body is produced after that too.
+        request_bind(request)
+        response = self.get_response(request)
         response["X-Request-ID"] = request.id
         return response

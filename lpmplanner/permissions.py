@@ -1,10 +1,19 @@
-"""Who may call which API view: the model permissions that the roles grant.
+"""Who may do what: the browser views' permission check and the API views' permission classes,
+from the model permissions that the roles grant.
 
 Kept apart from lpmplanner.api because DRF imports permission classes while loading its own
 views, so this module must not import DRF's views or generics.
 """
 
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from rest_framework import permissions
+
+
+def require(request: HttpRequest, perm: str) -> None:
+    """A browser view's check: 403 unless the user holds `perm` (through a role)."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
 
 
 def _works_on_a_model(view) -> bool:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 import ldap
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -23,6 +24,9 @@ from django_auth_ldap.config import (
     NestedActiveDirectoryGroupType,
     PosixGroupType,
 )
+
+# Generic Django classes (`models.CharField[str, str]`) can be written in code, for mypy.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LPM_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -298,6 +302,8 @@ CELERY_BEAT_SCHEDULE = {
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
     "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
                                "schedule": 3600.0},
+    # Fails the background jobs (syncs, creations on HMCs, imports) whose worker went silent.
+    "jobs-stale-fail": {"task": "lpmplanner.tasks.jobs_stale_fail_task", "schedule": 60.0},
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
     "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
                                  "schedule": 60.0},
@@ -324,6 +330,9 @@ LPM_MIGRATION_OVERHEAD_SECONDS = env_float("LPM_MIGRATION_OVERHEAD_SECONDS", 120
 # The clock the schedulers read (a dotted path to a callable returning an aware datetime); only
 # tests change it.
 LPM_CLOCK = os.environ.get("LPM_CLOCK", "").strip() or "django.utils.timezone.now"
+# Background jobs other than migrations (syncs, creations on HMCs, workbook imports): a running
+# one whose worker has not reported for this long is failed with the reason, in seconds.
+JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 900.0)
 CELERY_TIMEZONE = TIME_ZONE
 
 # Readiness runs (migrlpar -o v over a scope): at most this many validations at a time per HMC;
@@ -594,7 +603,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers for "django" (a console copy under DEBUG, mail to ADMINS) are
+        # dropped: its lines reach the root handler like every other, request id included.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 # Workers log through the same configuration rather than Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from lpmplanner.jobs.run import jobs_stale_fail
 from lpmplanner.notifications.models import Delivery
 from lpmplanner.notifications.services import delivery_attempt, delivery_backoff
 
@@ -18,3 +19,9 @@ def notification_deliver_task(self, delivery_id: int) -> str:
     if delivery_attempt(delivery=delivery):
         raise self.retry(countdown=delivery_backoff(delivery.attempts))
     return delivery.state
+
+
+@shared_task
+def jobs_stale_fail_task() -> int:
+    """Beat, every minute: fail the running jobs whose worker stopped reporting."""
+    return len(jobs_stale_fail())

@@ -10,6 +10,8 @@ from rest_framework.routers import SimpleRouter
 from inventory.api import views as inventory_api_views
 from inventory.api.urls import router as inventory_router
 from lpmplanner import api_views, docs_site, views
+from lpmplanner.jobs import api as jobs_api
+from lpmplanner.jobs import views as jobs_views
 from lpmplanner.metrics import metrics_view
 from lpmplanner.notifications import views as notification_views
 from lpmplanner.notifications.api import router as notifications_router
@@ -35,6 +37,7 @@ api_patterns = [
     path("auth/token/", security_api.ObtainTokenView.as_view(), name="token"),
     path("me/", api_views.MeView.as_view(), name="me"),
     path("search/", inventory_api_views.SearchView.as_view(), name="search"),
+    path("jobs/", jobs_api.JobListView.as_view(), name="jobs"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -119,6 +122,7 @@ urlpatterns = [
         notification_views.webhook_delete,
         name="webhook-delete",
     ),
+    path("jobs/", jobs_views.job_list, name="jobs"),
     path("security-log/", security_views.security_log, name="security-log"),
     path("security-log.csv", security_views.security_log_csv, name="security-log-csv"),
     path("admin/", admin.site.urls),

@@ -532,7 +532,7 @@ class Reconciler:
                 "kind": kind, "role": a.role, "remote_lpar": remote.name if remote else None,
                 "remote_slot": a.remote_slot,
             }  # fmt: skip
-            if kind == VirtualAdapterKind.VFC and a.role == VirtualAdapterRole.CLIENT:
+            if VirtualAdapter.vfc_client(kind, a.role):
                 try:
                     values["wwpns"] = wwpn_pair_of(a.wwpns)
                 except ValidationError as error:

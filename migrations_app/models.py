@@ -5,9 +5,11 @@ migrations (LPM jobs, their batches and their event logs)."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
+from lpmplanner.jobs import Job, JobEvent, JobState
 from migrations_app.windows.models import ChangeWindow
 
 
@@ -25,7 +27,7 @@ class WorkerHeartbeat(models.Model):
         return self.hostname
 
 
-class HmcSync(models.Model):
+class HmcSync(Job):
     """One discovery run against an HMC: its state and progress as it goes, then its outcome.
     The row is created first; the Celery task works on it by id."""
 
@@ -36,25 +38,18 @@ class HmcSync(models.Model):
         PARTIAL = "partial", "Partial: some frames skipped"
         FAILED = "failed", "Failed"
 
+    job_kind = "sync"
+    job_related = ("hmc",)
+
     hmc = models.ForeignKey(Hmc, on_delete=models.CASCADE, related_name="syncs", verbose_name="HMC")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
-    step = models.CharField(max_length=255, blank=True, help_text="What the run is doing now.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     message = models.TextField(blank=True, help_text="Why it failed, or a summary.")
     frames = models.JSONField(
         default=list, blank=True,
         help_text="Per frame: name, outcome (read or skipped) and, when skipped, the reason.",
     )  # fmt: skip
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created"]
+    class Meta(Job.Meta):
         verbose_name = "HMC sync"
         constraints = [
             models.UniqueConstraint(
@@ -68,9 +63,20 @@ class HmcSync(models.Model):
     def __str__(self) -> str:
         return f"Sync of {self.hmc} #{self.pk}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.state in (self.State.QUEUED, self.State.RUNNING)
+    def get_absolute_url(self) -> str:
+        return reverse("migrations_app:sync-detail", args=[self.pk])
+
+    def get_api_url(self) -> str:
+        return reverse("api:hmcsync-detail", args=[self.pk])
+
+
+class HmcSyncEvent(JobEvent):
+    """One line of a sync's log."""
+
+    job = models.ForeignKey(HmcSync, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(JobEvent.Meta):
+        verbose_name = "HMC sync event"
 
 
 class DriftItem(models.Model):
@@ -130,35 +136,40 @@ class HmcSyncSchedule(models.Model):
         return f"{self.hmc} every {self.interval_minutes} min"
 
 
-class LparCreateJob(models.Model):
+class LparCreateJob(Job):
     """Creating a planned partition (a stub twin) on its frame through the HMC, then reading back
     the WWPN pairs the HMC assigned. The row is created first; the Celery task works on it by id."""
 
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    State = JobState
+
+    job_kind = "create_on_hmc"
+    job_related = ("lpar",)
 
     lpar = models.ForeignKey(
         Lpar, on_delete=models.CASCADE, related_name="create_jobs", verbose_name="LPAR"
     )
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     message = models.TextField(blank=True, help_text="Why it failed, or what was done.")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created"]
+    class Meta(Job.Meta):
         verbose_name = "LPAR creation on the HMC"
 
     def __str__(self) -> str:
         return f"Create {self.lpar} on the HMC #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("migrations_app:lpar-create-job", args=[self.pk])
+
+    def get_api_url(self) -> str:
+        return reverse("api:lparcreatejob-detail", args=[self.pk])
+
+
+class LparCreateJobEvent(JobEvent):
+    """One line of the log of a creation on the HMC."""
+
+    job = models.ForeignKey(LparCreateJob, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(JobEvent.Meta):
+        verbose_name = "LPAR creation event"
 
 
 class MigrationBatch(models.Model):
@@ -261,12 +272,20 @@ class RequiredOrIfPossible(models.TextChoices):
     IF_POSSIBLE = "2", "If possible"
 
 
-class MigrationJob(models.Model):
+class MigrationJob(Job):
     """One LPM request: the LPAR, where it goes, every option of the wizard, who asked, and the
     run as it goes (state, progress, current step). The row, not the broker, is the record: the
     task works on it by id, and the reconciler reads it to finish what a dead worker left."""
 
     State = MigrationState
+
+    job_kind = "migration"
+    job_related = ("source_frame", "destination_frame")
+    CLAIMABLE_STATES = ()  # its own runner moves it, through the state machine (TRANSITIONS)
+    RUNNING_STATE = S.MIGRATING
+    SUCCEEDED_STATE = S.COMPLETED
+    FAILED_STATE = S.FAILED
+    ACTIVE_STATES = ACTIVE_STATES
 
     lpar = models.ForeignKey(
         Lpar, on_delete=models.PROTECT, related_name="migration_jobs", verbose_name="LPAR"
@@ -336,12 +355,9 @@ class MigrationJob(models.Model):
     confirm_warnings = models.BooleanField(default=False)
     findings = models.JSONField(default=list, blank=True, help_text="Pre-flight findings.")
     # The run.
-    progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
     bytes_transmitted = models.PositiveBigIntegerField(null=True, blank=True)
     bytes_remaining = models.PositiveBigIntegerField(null=True, blank=True)
-    step = models.CharField(max_length=255, blank=True, help_text="What the job is doing now.")
     queued_reason = models.CharField(max_length=255, blank=True)
-    message = models.TextField(blank=True, help_text="The outcome, or why it failed.")
     migrate_sent = models.DateTimeField(
         null=True, blank=True,
         help_text="When migrlpar -o m was (about to be) sent: never sent twice for a job.",
@@ -353,10 +369,6 @@ class MigrationJob(models.Model):
     stop_sent = models.DateTimeField(null=True, blank=True, help_text="When -o s was sent.")
     recover_force = models.BooleanField(default=False, help_text="Recover with --force.")
     dispatched = models.DateTimeField(null=True, blank=True, help_text="Last sent to a worker.")
-    worker = models.CharField(max_length=255, blank=True, help_text="The worker running it.")
-    heartbeat = models.DateTimeField(
-        null=True, blank=True, help_text="The last time its worker reported on it."
-    )
     dispatches = models.PositiveIntegerField(default=0, help_text="Tasks sent for it.")
     # Scheduling: in a change window, or at a time.
     window = models.ForeignKey(
@@ -375,16 +387,8 @@ class MigrationJob(models.Model):
     ran_over = models.BooleanField(
         default=False, help_text="It was still migrating when its window closed."
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created", "-pk"]
+    class Meta(Job.Meta):
         verbose_name = "migration"
         constraints = [
             models.UniqueConstraint(
@@ -404,9 +408,11 @@ class MigrationJob(models.Model):
     def __str__(self) -> str:
         return f"Migration #{self.pk} of {self.lpar_name}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.state in ACTIVE_STATES
+    def get_absolute_url(self) -> str:
+        return reverse("migrations_app:migration-detail", args=[self.pk])
+
+    def get_api_url(self) -> str:
+        return reverse("api:migrationjob-detail", args=[self.pk])
 
     @property
     def is_finished(self) -> bool:
@@ -440,28 +446,16 @@ class MigrationJob(models.Model):
             )
 
 
-class MigrationEvent(models.Model):
+class MigrationEvent(JobEvent):
     """One line of a migration's log: what happened, the HSCL codes, the raw HMC output."""
 
-    class Level(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        ERROR = "error", "Error"
-
     job = models.ForeignKey(MigrationJob, on_delete=models.CASCADE, related_name="events")
-    time = models.DateTimeField(auto_now_add=True)
-    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
-    message = models.TextField()
     codes = models.JSONField(default=list, blank=True, help_text="HSCL codes.")
     command = models.TextField(blank=True, help_text="The HMC command line.")
     output = models.TextField(blank=True, help_text="The HMC's raw output.")
 
-    class Meta:
-        ordering = ["time", "pk"]
+    class Meta(JobEvent.Meta):
         verbose_name = "migration event"
-
-    def __str__(self) -> str:
-        return f"{self.time:%H:%M:%S} {self.level}: {self.message}"
 
 
 from migrations_app.readiness.models import (  # noqa: E402, F401 - the app's models live here

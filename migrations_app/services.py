@@ -1,21 +1,21 @@
 """Writes on the execution side, each a business operation callable from tasks and views."""
 
 import logging
-from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 
 import asyncssh
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from inventory.choices import ProcMode, VirtualAdapterKind, VirtualAdapterRole
 from inventory.history import change_author
-from inventory.models import Hmc, Lpar, Wwpn
-from inventory.services import object_save, vfc_wwpns_set
+from inventory.models import Hmc, Lpar, VirtualAdapter, Wwpn
+from inventory.services import object_delete, object_save, vfc_wwpns_set
+from lpmplanner.exceptions import Conflict
+from lpmplanner.jobs import JobLevel, JobRun, job_enqueue
 from migrations_app import discovery
 from migrations_app.hmc import commands
 from migrations_app.hmc.client import HmcClient
@@ -130,45 +130,45 @@ def hmc_sync_request(*, hmc: Hmc, user=None) -> HmcSync:
             sync = HmcSync.objects.create(hmc=hmc, requested_by=user)
     except IntegrityError:
         return hmc.syncs.filter(state__in=[HmcSync.State.QUEUED, HmcSync.State.RUNNING]).first()
-    transaction.on_commit(lambda: hmc_sync_run_task.delay(sync.pk))
+    job_enqueue(job=sync, task=hmc_sync_run_task)
     return sync
 
 
-def _sync_progress(sync: HmcSync) -> Callable[[int, str], None]:
-    def progress(percent: int, step: str) -> None:
-        HmcSync.objects.filter(pk=sync.pk).update(progress=percent, step=step[:255])
-
-    return progress
-
-
-def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
+def hmc_sync_run(*, sync: HmcSync, worker: str = "") -> HmcSync:
     """Read the HMC frame by frame, then reconcile the plan with each frame read. A frame that
     cannot be read or taken is skipped with its reason and the others are imported: the sync
     succeeds, is partial (some frames skipped) or fails (none read). An HMC that cannot be
-    reached, refuses the login or shows another host key fails the sync and changes nothing."""
-    HmcSync.objects.filter(pk=sync.pk).update(
-        state=HmcSync.State.RUNNING, started=timezone.now(), progress=1, step="Connecting"
-    )
-    progress = _sync_progress(sync)
+    reached, refuses the login or shows another host key fails the sync and changes nothing.
+    A sync that is not queued (another worker took it, or it is over) is left as it is."""
+    with JobRun(sync, worker=worker) as run:
+        if not run.claimed:
+            return sync
+        run.progress(1, "Connecting")
+        return _sync_read(sync, run)
+
+
+def _sync_read(sync: HmcSync, run: JobRun) -> HmcSync:
     try:
         with hmc_client_open(hmc=sync.hmc) as client:
-            read = discovery.hmc_read(client, progress)
+            read = discovery.hmc_read(client, run.progress)
         if read.version is not None:
             Hmc.objects.filter(pk=sync.hmc_id).update(version=str(read.version))
-        progress(80, "Updating the inventory")
+        run.progress(80, "Updating the inventory")
         with (
             transaction.atomic(),
             change_author(user=sync.requested_by, request_id=f"hmc-sync-{sync.pk}"),
         ):
             items, not_taken = discovery.Reconciler(sync=sync).run(read.snapshots)
     except (HmcConnectionError, HmcError, HmcCommandError) as error:
-        return _sync_finish(sync, HmcSync.State.FAILED, str(error))
+        return run.fail(str(error), progress=100, frames=[])
     except ValidationError as error:
-        return _sync_finish(sync, HmcSync.State.FAILED, "; ".join(error.messages))
+        return run.fail("; ".join(error.messages), progress=100, frames=[])
     skipped = {frame.name: frame.reason for frame in [*read.skipped, *not_taken]}
     frames = [{"name": s.info.name, "outcome": "read", "reason": ""} for s in read.snapshots]
     frames = [f for f in frames if f["name"] not in skipped]
     frames += [{"name": name, "outcome": "skipped", "reason": why} for name, why in skipped.items()]
+    for name, why in skipped.items():
+        run.event(f"Frame {name} skipped: {why}", level=JobLevel.WARNING, data={"frame": name})
     pending = sum(1 for item in items if item.resolution == DriftItem.Resolution.PENDING)
     added = len(items) - pending
     summary = (
@@ -178,23 +178,10 @@ def hmc_sync_run(*, sync: HmcSync) -> HmcSync:
     if skipped:
         summary += " Skipped: " + "; ".join(f"{name}: {why}" for name, why in skipped.items())
     if not skipped:
-        state = HmcSync.State.SUCCEEDED
-    elif len(skipped) < len(frames):
-        state = HmcSync.State.PARTIAL
-    else:
-        state = HmcSync.State.FAILED
-    return _sync_finish(sync, state, summary, frames=frames)
-
-
-def _sync_finish(
-    sync: HmcSync, state: str, message: str, *, frames: list[dict] | None = None
-) -> HmcSync:
-    HmcSync.objects.filter(pk=sync.pk).update(
-        state=state, message=message, progress=100, step="", finished=timezone.now(),
-        frames=frames or [],
-    )  # fmt: skip
-    sync.refresh_from_db()
-    return sync
+        return run.finish(summary, frames=frames)
+    if len(skipped) < len(frames):
+        return run.finish(summary, state=HmcSync.State.PARTIAL, frames=frames)
+    return run.fail(summary, progress=100, frames=frames)
 
 
 @transaction.atomic
@@ -214,10 +201,9 @@ def drift_item_resolve(*, item: DriftItem, accept: bool, user=None) -> DriftItem
             discovery.plan_value_set(obj, item.field, item.hmc_value)
         else:
             try:
-                obj.delete()
-            except ProtectedError:
-                message = f"{item.label} is still used: remove what uses it first."
-                raise ValidationError(message) from None
+                object_delete(instance=obj)
+            except Conflict as error:
+                raise ValidationError(str(error)) from None
     item.resolution = DriftItem.Resolution.ACCEPTED if accept else DriftItem.Resolution.KEPT
     item.resolved_by = user
     item.save(update_fields=["resolution", "resolved_by"])
@@ -241,41 +227,9 @@ def hmc_syncs_due(*, now=None) -> list[HmcSync]:
     return started
 
 
-# Sharing mode of a new partition: shared processors uncapped (weight 128), dedicated ones
-# keep their idle processors, as the HMC's own wizard proposes.
-SHARED_SHARING_MODE, SHARED_UNCAP_WEIGHT = "uncap", 128
-DEDICATED_SHARING_MODE = "keep_idle_procs"
-MIN_PROC_UNITS = Decimal("0.1")  # enough for one virtual processor on every generation
-
-
-def partition_attributes(*, lpar: Lpar) -> dict:
-    """The `mksyscfg -r lpar` attributes of a planned partition: minimum, desired and maximum
-    memory, processors and processing units (desired = the plan; minimum the least it can
-    start with; maximum twice the plan, room for DLPAR), its sharing mode, and its virtual
-    adapters as the HMC takes them."""
-    frame = lpar.frame
-    dedicated = lpar.proc_mode == ProcMode.DEDICATED
-    region = frame.memory_region_mb or 256
-    memory = lpar.memory_mb
-    attributes: dict = {
-        "name": lpar.name, "lpar_id": lpar.lpar_id, "profile_name": lpar.profile_name or "default",
-        "lpar_env": {"vios": "vioserver", "ibmi": "os400"}.get(lpar.kind, "aixlinux"),
-        "min_mem": max(region, memory // 2 // region * region), "desired_mem": memory,
-        "max_mem": memory * 2, "proc_mode": "ded" if dedicated else "shared",
-        "min_procs": 1, "desired_procs": lpar.virtual_procs, "max_procs": lpar.virtual_procs * 2,
-    }  # fmt: skip
-    if dedicated:
-        attributes["sharing_mode"] = DEDICATED_SHARING_MODE
-    else:
-        attributes.update(
-            min_proc_units=str(MIN_PROC_UNITS), desired_proc_units=str(lpar.proc_units),
-            max_proc_units=str(Decimal(lpar.virtual_procs * 2)),
-            sharing_mode=SHARED_SHARING_MODE, uncap_weight=SHARED_UNCAP_WEIGHT,
-        )  # fmt: skip
-        if lpar.shared_pool_id:
-            attributes["shared_proc_pool_name"] = lpar.shared_pool.name
-    attributes["lpar_proc_compat_mode"] = lpar.compat_mode
-    attributes["max_virtual_slots"] = lpar.max_virtual_slots
+def partition_attributes(*, lpar: Lpar) -> dict[str, str | int | list[str]]:
+    """The `mksyscfg -r lpar` attributes of a planned partition (`commands.mksyscfg_lpar_
+    attributes` says which), with its virtual adapters as the HMC takes them."""
     adapters = lpar.virtual_adapters.select_related("remote_lpar").prefetch_related("vlans")
     eth, scsi, fc = [], [], []
     for a in adapters.order_by("slot"):
@@ -295,14 +249,16 @@ def partition_attributes(*, lpar: Lpar) -> dict:
                 scsi.append(commands.virtual_scsi_element(**remote))
             elif a.kind == VirtualAdapterKind.VFC:
                 fc.append(commands.virtual_fc_element(**remote))
-    for name, values in (
-        ("virtual_eth_adapters", eth),
-        ("virtual_scsi_adapters", scsi),
-        ("virtual_fc_adapters", fc),
-    ):
-        if values:
-            attributes[name] = values
-    return attributes
+    return commands.mksyscfg_lpar_attributes(
+        name=lpar.name, lpar_id=lpar.lpar_id, profile_name=lpar.profile_name or "default",
+        kind=lpar.kind, memory_mb=lpar.memory_mb,
+        memory_region_mb=lpar.frame.memory_region_mb or 256,
+        dedicated=lpar.proc_mode == ProcMode.DEDICATED, proc_units=lpar.proc_units,
+        virtual_procs=lpar.virtual_procs,
+        shared_pool=lpar.shared_pool.name if lpar.shared_pool_id else None,
+        compat_mode=lpar.compat_mode, max_virtual_slots=lpar.max_virtual_slots,
+        eth=eth, scsi=scsi, fc=fc,
+    )  # fmt: skip
 
 
 def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
@@ -323,9 +279,9 @@ def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:
             for a in client.virtual_fc_adapters(system=frame.name)
             if a.lpar_id == lpar.lpar_id and a.role == "client"
         }
-    clients = lpar.virtual_adapters.filter(
-        kind=VirtualAdapterKind.VFC, role=VirtualAdapterRole.CLIENT
-    ).prefetch_related("wwpns__fabric")
+    clients = lpar.virtual_adapters.filter(VirtualAdapter.VFC_CLIENT).prefetch_related(
+        "wwpns__fabric"
+    )
     with transaction.atomic():
         for adapter in clients:
             pair = assigned.get(adapter.slot)
@@ -345,32 +301,27 @@ def lpar_create_on_hmc_request(*, lpar: Lpar, user=None) -> LparCreateJob:
     if lpar.frame.hmc_id is None:
         raise ValidationError({"frame": f"Frame {lpar.frame.name} has no HMC."})
     job = LparCreateJob.objects.create(lpar=lpar, requested_by=user)
-    transaction.on_commit(lambda: lpar_create_on_hmc_task.delay(job.pk))
+    job_enqueue(job=job, task=lpar_create_on_hmc_task)
     return job
 
 
-def lpar_create_job_run(*, job: LparCreateJob) -> LparCreateJob:
-    """Run one queued creation; an HMC that refuses it fails the job with the HMC's reason."""
-    LparCreateJob.objects.filter(pk=job.pk).update(
-        state=LparCreateJob.State.RUNNING, started=timezone.now()
-    )
-    lpar = job.lpar
-    try:
-        with change_author(user=job.requested_by, request_id=f"lpar-create-{job.pk}"):
-            lpar_create_on_hmc(lpar=lpar)
-    except (HmcConnectionError, HmcError, HmcCommandError) as error:
-        state, message = LparCreateJob.State.FAILED, str(error)
-    except ValidationError as error:
-        state, message = LparCreateJob.State.FAILED, "; ".join(error.messages)
-    else:
+def lpar_create_job_run(*, job: LparCreateJob, worker: str = "") -> LparCreateJob:
+    """Run one queued creation; an HMC that refuses it fails the job with the HMC's reason. A
+    job that is not queued (another worker took it, or it is over) is left as it is."""
+    with JobRun(job, worker=worker) as run:
+        if not run.claimed:
+            return job
+        lpar = job.lpar
+        run.progress(10, f"Creating {lpar.name} on {lpar.frame.name}")
+        try:
+            with change_author(user=job.requested_by, request_id=f"lpar-create-{job.pk}"):
+                lpar_create_on_hmc(lpar=lpar)
+        except (HmcConnectionError, HmcError, HmcCommandError) as error:
+            return run.fail(str(error))
+        except ValidationError as error:
+            return run.fail("; ".join(error.messages))
         pairs = Wwpn.objects.filter(virtual_adapter__lpar=lpar).count() // 2
-        state = LparCreateJob.State.SUCCEEDED
-        message = (
+        return run.finish(
             f"Created {lpar.name} on {lpar.frame.name}, Not Activated; {pairs} WWPN pair(s) "
             "read back into the plan."
         )
-    LparCreateJob.objects.filter(pk=job.pk).update(
-        state=state, message=message, finished=timezone.now()
-    )
-    job.refresh_from_db()
-    return job

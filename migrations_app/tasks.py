@@ -31,11 +31,11 @@ def heartbeat_on_start(sender, **kwargs) -> None:
     worker_heartbeat_record(hostname=sender.hostname)
 
 
-@shared_task
-def hmc_sync_run_task(sync_id: int) -> str:
+@shared_task(bind=True)
+def hmc_sync_run_task(self, sync_id: int) -> str:
     """Run one queued discovery of an HMC; its outcome is on the HmcSync row."""
     sync = HmcSync.objects.select_related("hmc").get(pk=sync_id)
-    return hmc_sync_run(sync=sync).state
+    return hmc_sync_run(sync=sync, worker=self.request.hostname or "").state
 
 
 @shared_task
@@ -44,11 +44,11 @@ def hmc_syncs_due_task() -> int:
     return len(hmc_syncs_due())
 
 
-@shared_task
-def lpar_create_on_hmc_task(job_id: int) -> str:
+@shared_task(bind=True)
+def lpar_create_on_hmc_task(self, job_id: int) -> str:
     """Create one planned partition on its HMC; the outcome is on the LparCreateJob row."""
     job = LparCreateJob.objects.select_related("lpar__frame__hmc").get(pk=job_id)
-    return lpar_create_job_run(job=job).state
+    return lpar_create_job_run(job=job, worker=self.request.hostname or "").state
 
 
 @shared_task(bind=True)

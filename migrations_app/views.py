@@ -20,6 +20,7 @@ from inventory.forms import bootstrap
 from inventory.models import Hmc, Lpar
 from lpmplanner.exceptions import Conflict
 from lpmplanner.models import SecurityEvent
+from lpmplanner.permissions import require
 from lpmplanner.security import security_event, step_up_required
 from lpmplanner.security.stepup import second_factor_fresh, step_up_refuse
 from migrations_app import services, wizard
@@ -62,14 +63,9 @@ JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp",
                "requested_by", "batch", "window")  # fmt: skip
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 @require_POST
 def hmc_sync(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, SYNC)
+    require(request, SYNC)
     sync = services.hmc_sync_request(hmc=get_object_or_404(Hmc, pk=pk), user=request.user)
     return redirect("migrations_app:sync-detail", pk=sync.pk)
 
@@ -87,7 +83,7 @@ def sync_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def drift_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, RESOLVE)
+    require(request, RESOLVE)
     item = get_object_or_404(DriftItem, pk=pk)
     try:
         services.drift_item_resolve(
@@ -101,7 +97,7 @@ def drift_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 def hmc_host_key(request: HttpRequest, pk: int) -> HttpResponse:
     """GET shows the key the HMC presents with its fingerprint; POST pins it (with a fresh
     second factor: the pinned key decides whom lpmplanner trusts)."""
-    _require(request, TRUST_KEY)
+    require(request, TRUST_KEY)
     hmc = get_object_or_404(Hmc, pk=pk)
     if request.method == "POST":
         if not second_factor_fresh(request):
@@ -128,7 +124,7 @@ def hmc_ssh_trust(request: HttpRequest, pk: int) -> HttpResponse:
     """Set up trust: GET asks for the other HMC and its user's password; POST (Operators and
     administrators, with a fresh second factor) runs `mkauthkeys -g` on this HMC. The password
     is used once: never stored, logged, recorded in the security log or shown back."""
-    _require(request, MIGRATE)
+    require(request, MIGRATE)
     hmc = get_object_or_404(Hmc, pk=pk)
     form = SshTrustForm(request.POST or None, hmc=hmc)
     if request.method == "POST":
@@ -185,7 +181,7 @@ def partition_action(perm: str):
         @wraps(view)
         @require_POST
         def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            _require(request, perm)
+            require(request, perm)
             if not second_factor_fresh(request):
                 return step_up_refuse(request, view.__name__)
             response = view(request, *args, **kwargs)
@@ -269,14 +265,14 @@ def _summary(*, lpar: Lpar, destination, form: MigrationForm) -> dict:
 def migration_new(request: HttpRequest) -> HttpResponse:
     """The Migrate wizard: LPAR, destination frame with each frame's pre-flight verdict, the
     options proposed by `migration_defaults`, the summary; Validate and Migrate post it."""
-    _require(request, MIGRATE)
+    require(request, MIGRATE)
     context = _wizard_context(request.GET)
     return render(request, "migrations_app/migration_new.html", context)
 
 
 def migration_summary(request: HttpRequest) -> HttpResponse:
     """The wizard's summary redrawn as the options change (htmx)."""
-    _require(request, MIGRATE)
+    require(request, MIGRATE)
     context = _wizard_context(request.GET)
     if context["step"] < 2:
         return HttpResponse(status=204)
@@ -293,18 +289,20 @@ def migration_submit(request: HttpRequest) -> HttpResponse:
         return render(request, "migrations_app/migration_new.html", context)
     lpar, destination = context["lpar"], context["destination"]
     validate_only = request.POST.get("action") == "validate"
+    waiting: dict[int, str] = {}
     try:
         job = lpm.migration_create(
             lpar=lpar, destination=destination, options=form.options(),
             requested_by=request.user, validate_only=validate_only,
             confirm_warnings=form.cleaned_data["confirm_warnings"], schedule=form.schedule(),
+            on_dispatched=waiting.update,
         )  # fmt: skip
     except ValidationError as error:
         context["refusal"] = wizard.Refusal.place(form, error)
     except Conflict as error:
         context.update(conflict=str(error), active=wizard.active_job(lpar=lpar))
     else:
-        notice = getattr(job, "dispatch_error", "")
+        notice = waiting.get(job.pk, "")
         if notice:
             messages.warning(request, f"Migration #{job.pk} is saved as pending. {notice}")
         elif job.state == MigrationState.SCHEDULED:
@@ -424,7 +422,7 @@ def _plan(pk: int) -> EvacuationPlan:
 def evacuation_plan_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Migrate this plan, the confirmation: the migrations it will ask for, in that order, and
     the LPARs it leaves out; confirming posts to `evacuation_plan_run`."""
-    _require(request, MIGRATE)
+    require(request, MIGRATE)
     plan = _plan(pk)
     return render(request, "migrations_app/evacuation_plan_run.html", _plan_run_context(plan))
 
@@ -448,8 +446,8 @@ def evacuation_plan_run(request: HttpRequest, pk: int) -> HttpResponse:
         context = _plan_run_context(plan) | {"refusals": error.messages, "schedule_form": when}
         return render(request, "migrations_app/evacuation_plan_run.html", context)
     count = batch.jobs.count()
-    when = "scheduled" if when.schedule() else "asked"
+    verb = "scheduled" if when.schedule() else "asked"
     messages.success(
-        request, f"{batch}: {count} migration{'s' if count != 1 else ''} {when}, wave by wave."
+        request, f"{batch}: {count} migration{'s' if count != 1 else ''} {verb}, wave by wave."
     )
     return redirect("migrations_app:batch-detail", pk=batch.pk)

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from lpmplanner.jobs import Job, JobEvent
 from planning import checks
 from planning.models import EstateSummary, EstateVersion, EstateViolation
 from planning.zoning.exports import zoning_diff_since_last
@@ -37,12 +38,13 @@ _TRIGGER = "lpm_estate_version"
 
 def watched_tables() -> list[str]:
     """Every table of the inventory and of the plans, many-to-many tables included; not the
-    change history, not the summaries, not the workbook import jobs."""
-    ignored = NOT_WATCHED | {apps.get_model("planning", "WorkbookImport")}
+    change history, not the summaries, not background jobs (workbook imports) and their logs."""
     tables = []
     for label in WATCHED_APPS:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
-            if model in ignored or model._meta.model_name.startswith("historical"):
+            if model in NOT_WATCHED or issubclass(model, Job | JobEvent):
+                continue
+            if model._meta.model_name.startswith("historical"):
                 continue
             if model._meta.managed and not model._meta.proxy:
                 tables.append(model._meta.db_table)

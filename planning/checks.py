@@ -677,8 +677,7 @@ def _rows_single_vios(estate: Estate) -> None:
 def _rows_wwpn_pair(estate: Estate) -> None:
     """vFC client adapters with fewer than two WWPNs, and those WWPNs."""
     short = (
-        _storage_client_adapters()
-        .filter(kind=VirtualAdapterKind.VFC)
+        VirtualAdapter.objects.filter(VirtualAdapter.VFC_CLIENT)
         .order_by()
         .annotate(wwpn_count=Count("wwpns"))
         .filter(wwpn_count__lt=2)
@@ -745,21 +744,23 @@ def _rows_disk_order(estate: Estate) -> None:
     estate.adapters_add(servers.filter(remote_lpar_id__in=suspects), disks=True)
 
 
+def _twin_families() -> QuerySet:
+    """Every stub twin and every original of one."""
+    twins = Lpar.objects.filter(stub_of__isnull=False)
+    return Lpar.objects.filter(Q(id__in=twins.values("id")) | Q(id__in=twins.values("stub_of_id")))
+
+
 def _rows_stub_drift(estate: Estate) -> None:
     """Every stub twin and original, with their adapters."""
-    twins = Lpar.objects.filter(stub_of__isnull=False)
-    lpars = Lpar.objects.filter(Q(id__in=twins.values("id")) | Q(id__in=twins.values("stub_of_id")))
+    lpars = _twin_families()
     estate.lpars_add(lpars)
     if estate.lpars:
         estate.adapters_add(VirtualAdapter.objects.filter(lpar__in=lpars), vlans=True)
 
 
 def _rows_twin_same_frame(estate: Estate) -> None:
-    """Every stub twin and original (their frames are all the check reads)."""
-    twins = Lpar.objects.filter(stub_of__isnull=False)
-    estate.lpars_add(
-        Lpar.objects.filter(Q(id__in=twins.values("id")) | Q(id__in=twins.values("stub_of_id")))
-    )
+    """Every stub twin and original: their frames are all the check reads."""
+    estate.lpars_add(_twin_families())
 
 
 CHECK_ROWS: dict[str, Callable[[Estate], None]] = {
@@ -782,7 +783,7 @@ def estate_check(*, estate: Estate | None = None) -> list[Violation]:
     """Every violation in the estate, errors first, in the order of CHECKS: each check run on
     the rows it can find one in (or every check on `estate`, when given)."""
     frames = None if estate else Estate.frames_only()
-    found = []
+    found: list[Violation] = []
     for code, (_, run) in CHECKS.items():
         rows = estate
         if rows is None:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from inventory.choices import VirtualAdapterKind
 from inventory.models import Frame, Lpar, VirtualAdapter
 from inventory.models.partitions import SLOT_CEILING, SLOT_MIN
+from lpmplanner.jobs import Job, JobEvent, JobState
 from planning.choices import PlacementPolicy
 from planning.preflight import DEFAULT_VIOS_MSP_LIMIT
 
@@ -291,24 +292,22 @@ class EvacuationPlacement(models.Model):
         return self.destination_id is not None
 
 
-class WorkbookImport(models.Model):
+class WorkbookImport(Job):
     """One upload of the planning workbook: a dry run or a commit. The row comes first; a large
     file is imported by a Celery task that works on it by id and writes its progress here. The
     uploaded file is kept under LPM_VAR_DIR so that a dry run can be committed as it was seen,
     until `workbook_uploads_prune` deletes it WORKBOOK_UPLOAD_KEEP_DAYS later."""
 
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    State = JobState
+
+    job_kind = "workbook_import"
+    # Imports are the Planners' (their files and reports), as on the workbook's own pages.
+    job_view_permission = "planning.add_workbookimport"
 
     filename = models.CharField(max_length=255)
     sheet = models.CharField(max_length=64, blank=True, help_text="For a CSV file: its sheet.")
     stored_name = models.CharField(max_length=64, help_text="The kept upload's file name.")
     dry_run = models.BooleanField(default=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
     rows = models.PositiveIntegerField(default=0, help_text="Rows read from the file.")
     committed = models.BooleanField(default=False)
     message = models.TextField(blank=True, help_text="Why the file was refused, if it was.")
@@ -316,21 +315,13 @@ class WorkbookImport(models.Model):
     request_id = models.CharField(
         max_length=36, help_text="The change history's request id of everything it changed."
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
     file_deleted = models.DateTimeField(
         null=True, blank=True,
         help_text="When the kept upload was deleted (after WORKBOOK_UPLOAD_KEEP_DAYS); the row "
         "and its report stay.",
     )  # fmt: skip
 
-    class Meta:
-        ordering = ["-created"]
+    class Meta(Job.Meta):
         verbose_name = "workbook import"
 
     def __str__(self) -> str:
@@ -338,6 +329,9 @@ class WorkbookImport(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("planning:workbook-import-detail", args=[self.pk])
+
+    def get_api_url(self) -> str:
+        return reverse("api:workbook-import-detail", args=[self.pk])
 
     @property
     def problems(self) -> list[dict]:
@@ -351,6 +345,15 @@ class WorkbookImport(models.Model):
     def file_kept_days(self) -> int | None:
         """How many days the upload was kept before it was deleted, if it was."""
         return (self.file_deleted - self.created).days if self.file_deleted else None
+
+
+class WorkbookImportEvent(JobEvent):
+    """One line of a workbook import's log."""
+
+    job = models.ForeignKey(WorkbookImport, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(JobEvent.Meta):
+        verbose_name = "workbook import event"
 
 
 # The zoning exports' record lives with the zoning code; Django finds models in this module.

@@ -90,13 +90,13 @@ def _storage_paths(lpar: Lpar, targets: dict[int, list[str]]) -> list[Path]:
         .order_by("slot")
     )
     vios_ids = {c.remote_lpar_id for c in clients if c.remote_lpar_id}
-    servers = {
+    servers: dict[tuple[int | None, int | None], VirtualAdapter] = {
         (s.lpar_id, s.slot): s
         for s in VirtualAdapter.objects.filter(lpar_id__in=vios_ids).select_related(
             "physical_port__adapter__slot__drawer", "physical_port__wwpn__fabric"
         )
     }
-    fc_ports: dict[int, list[Port]] = defaultdict(list)
+    fc_ports: dict[int | None, list[Port]] = defaultdict(list)
     for port in (
         Port.objects.filter(adapter__owner_id__in=vios_ids, adapter__kind="fc")
         .select_related("adapter__slot__drawer", "wwpn__fabric")
@@ -140,7 +140,7 @@ def _network_paths(lpar: Lpar) -> list[Path]:
         .prefetch_related("vlans")
         .order_by("lpar__lpar_id", "slot")
     )
-    eth_ports: dict[int, list[str]] = defaultdict(list)
+    eth_ports: dict[int | None, list[str]] = defaultdict(list)
     for port in (
         Port.objects.filter(adapter__owner__frame_id=lpar.frame_id, adapter__kind="ethernet")
         .select_related("adapter__slot__drawer")

@@ -23,6 +23,7 @@ from inventory.services import (
 )
 from lpmplanner.exceptions import Conflict
 from planning.models import KIND_LABELS, EnumerationScheme, PlannedServerAdapter
+from planning.rules import SlotRuleLookups, slot_rule_lookups
 from planning.selectors import scheme_for_frame
 
 STORAGE_KINDS = (VirtualAdapterKind.VSCSI, VirtualAdapterKind.VFC)
@@ -326,10 +327,11 @@ def _twin(plan: TwinPlan, destination: _Destination) -> Lpar:
 
 def _twins_create(plans: list[TwinPlan], destination: _Destination) -> list[Lpar]:
     twins = [_twin(plan, destination) for plan in plans]
-    for lpar in [*twins, *destination.vioses.values()]:
-        lpar.scheme_hint = destination.scheme
-    _created(twins)
-    _adapters_create(list(zip(plans, twins, strict=True)), _WwpnPool(destination.scheme))
+    # Twins and the VIOSes that serve them are on the destination frame: its scheme only.
+    schemes = {destination.frame.pk: destination.scheme}
+    with slot_rule_lookups(SlotRuleLookups(schemes=schemes)):
+        _created(twins)
+        _adapters_create(list(zip(plans, twins, strict=True)), _WwpnPool(destination.scheme))
     return twins
 
 

@@ -7,11 +7,11 @@ from planning.models import WorkbookImport
 from planning.workbook.jobs import workbook_import_run, workbook_uploads_prune
 
 
-@shared_task
-def workbook_import_task(job_id: int) -> str:
+@shared_task(bind=True)
+def workbook_import_task(self, job_id: int) -> str:
     """Import (or dry-run) one uploaded workbook; the outcome is on the WorkbookImport row."""
     job = WorkbookImport.objects.select_related("requested_by").get(pk=job_id)
-    return workbook_import_run(job=job).state
+    return workbook_import_run(job=job, worker=self.request.hostname or "").state
 
 
 @shared_task

@@ -6,7 +6,7 @@ from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from inventory.choices import VirtualAdapterKind
 from inventory.models import Frame, Lpar
 from lpmplanner.exceptions import Conflict
+from lpmplanner.permissions import require
 from planning import (
     cache,
     checks,
@@ -49,11 +50,6 @@ ADJUST_EVACUATION = "planning.change_evacuationplan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TWINS_PER_PAGE = 50
 VIOLATIONS_PER_PAGE = 100
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def _errors(error: ValidationError | Conflict) -> list[str]:
@@ -101,7 +97,7 @@ def checks_page(request: HttpRequest) -> HttpResponse:
 
 
 def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "planning.change_enumerationscheme")
+    require(request, "planning.change_enumerationscheme")
     scheme = get_object_or_404(EnumerationScheme, pk=pk)
     form = SchemeForm(request.POST or None, instance=scheme)
     if request.method == "POST" and form.is_valid():
@@ -148,14 +144,14 @@ def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lpar_allocate_slot(request: HttpRequest, pk: int) -> HttpResponse:
     """The page's "Allocate next free slot": the API's service, under the same lock."""
-    _require(request, ALLOCATE)
+    require(request, ALLOCATE)
     lpar = get_object_or_404(Lpar.objects.select_related("frame"), pk=pk)
     form = SlotAllocateForm(request.POST, lpar=lpar)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+                messages.error(request, f"{label}: {error}" if label else str(error))
         return redirect("planning:lpar", pk=pk)
     try:
         allocation = services.slot_allocate(lpar=lpar, user=request.user, **form.cleaned_data)
@@ -173,7 +169,7 @@ def lpar_allocate_slot(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def lpar_stub_twin(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, MANAGE_TWINS)
+    require(request, MANAGE_TWINS)
     lpar = get_object_or_404(Lpar, pk=pk)
     form = DestinationForm(request.POST)
     if not form.is_valid():
@@ -191,7 +187,7 @@ def lpar_stub_twin(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def lpar_refresh_twin(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, MANAGE_TWINS)
+    require(request, MANAGE_TWINS)
     twin = get_object_or_404(Lpar, pk=pk)
     try:
         stubs.stub_twin_refresh(twin=twin)
@@ -215,7 +211,7 @@ def lpar_runbook(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def frame_stub_twins(request: HttpRequest) -> HttpResponse:
-    _require(request, MANAGE_TWINS)
+    require(request, MANAGE_TWINS)
     form = BulkTwinForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose both frames.")
@@ -294,7 +290,7 @@ def frame_evacuation(request: HttpRequest, pk: int) -> HttpResponse:
     frame = get_object_or_404(Frame, pk=pk)
     form = EvacuationForm(request.POST or None, frame=frame)
     if request.method == "POST":
-        _require(request, PLAN_EVACUATION)
+        require(request, PLAN_EVACUATION)
         if form.is_valid():
             try:
                 plan = evacuation.evacuation_plan_create(
@@ -333,7 +329,7 @@ def evacuation_plan_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def evacuation_plan_move(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, ADJUST_EVACUATION)
+    require(request, ADJUST_EVACUATION)
     plan = get_object_or_404(EvacuationPlan, pk=pk)
     form = MoveForm(request.POST)
     if not form.is_valid():

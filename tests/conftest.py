@@ -1,5 +1,8 @@
 """Fixtures for the whole suite."""
 
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
@@ -9,8 +12,33 @@ from tests.workers import database_url_of_test_database, worker_on_own_queue
 
 # A shared, busy machine runs the suite in parallel: no per-example deadlines, and slow example
 # generation is not a failure.
+# PostgreSQL sessions of this process and of the processes it starts (Celery workers, servers)
+# commit without waiting for the write-ahead log to reach the disk: a test database needs no
+# durability, and transactional tests commit (and flush) a lot. Nothing else changes.
+os.environ["PGOPTIONS"] = " ".join(
+    filter(None, [os.environ.get("PGOPTIONS"), "-c synchronous_commit=off"])
+)
+
+pytest_plugins = ["tests.simulators"]  # the HMC simulator's fixtures, for every directory
+
 settings.register_profile("lpmplanner", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("lpmplanner")
+
+
+SMOKE_DIR = Path(__file__).parent / "smoke"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """`make test-smoke` collects tests/smoke only (the whole suite's collection costs more
+    than the smoke tests): a smoke test anywhere else would be left out, so it is an error."""
+    elsewhere = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("smoke") and SMOKE_DIR not in Path(item.path).parents
+    ]
+    if elsewhere:
+        raise pytest.UsageError(f"smoke tests belong in tests/smoke/: {', '.join(elsewhere)}")
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ import uuid
 import asyncssh
 import pytest
 
+from inventory import services as inventory_services
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.logs import formatter
 from migrations_app.models import MigrationJob
@@ -17,8 +18,17 @@ from migrations_app.simulator.estate import estate_from_db
 from migrations_app.simulator.hmc import DEFAULT_PASSWORD
 from migrations_app.tasks import migration_job_task
 from tests.demo_estate import demo_estate_restore
-from tests.factories import PASSWORD, totp_code, totp_device_create, user_create
-from tests.migrations_app.conftest import pinned_line, simulator_start
+from tests.factories import (
+    PASSWORD,
+    FrameFactory,
+    LparFactory,
+    VlanFactory,
+    login,
+    totp_code,
+    totp_device_create,
+    user_create,
+)
+from tests.simulators import pinned_line, simulator_start
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +113,34 @@ def test_plain_lines_carry_the_request_id_too(client, planner, caplog):
     (line,) = [line for line in stream.getvalue().splitlines() if "sign_in" in line]
     assert f"request_id={given}" in line
     assert " INFO lpmplanner.security: sign_in user=paul" in line
+
+
+def test_every_line_a_request_causes_carries_its_id_and_none_after_it(
+    api_client, planner, json_log, monkeypatch
+):
+    """Lines of our apps' standard-library loggers, and Django's own warning about a 4xx
+    answer, which it writes after the middleware has returned."""
+    login(api_client, planner)
+    frame = FrameFactory(name="p750-a")
+    LparFactory(frame=frame)
+    vlan = VlanFactory(vlan_id=400)
+    delete = inventory_services.object_delete
+
+    def logged_delete(*, instance):
+        logging.getLogger("inventory.services").info("deleting %s", instance)
+        delete(instance=instance)
+
+    monkeypatch.setattr(inventory_services, "object_delete", logged_delete)
+    refused, deleted = str(uuid.uuid4()), str(uuid.uuid4())
+    assert (
+        api_client.delete(f"/api/frames/{frame.pk}/", HTTP_X_REQUEST_ID=refused).status_code == 409
+    )
+    assert api_client.delete(f"/api/vlans/{vlan.pk}/", HTTP_X_REQUEST_ID=deleted).status_code == 204
+    logging.getLogger("inventory.services").info("after the requests")
+
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    ids = {line["event"]: line.get("request_id") for line in lines}
+    assert ids[f"deleting {frame}"] == refused
+    assert ids[f"Conflict: /api/frames/{frame.pk}/"] == refused  # django.request, after the chain
+    assert ids[f"deleting {vlan}"] == deleted
+    assert ids["after the requests"] is None

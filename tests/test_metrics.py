@@ -24,8 +24,8 @@ from migrations_app.models import MigrationState
 from migrations_app.simulator.estate import estate_from_db
 from migrations_app.tasks import worker_heartbeat
 from tests.demo_estate import demo_estate_restore
-from tests.migrations_app.conftest import pinned_line, simulator_start
 from tests.servers import prometheus
+from tests.simulators import pinned_line, simulator_start
 
 TOKEN = "scrape-token-for-tests"
 

@@ -20,6 +20,21 @@ from lpmplanner.celery import app as celery_app
 
 READY_TIMEOUT = 60
 
+# A migration worker polls often and takes over a silent job quickly, so the tests stay short.
+WORKER_ENV = {"LPM_MIGRATION_POLL_SECONDS": "0.2", "LPM_MIGRATION_STALE_SECONDS": "2"}
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll `predicate` until it returns something true (returned) or `timeout` seconds pass
+    (its last value returned)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
 
 def database_url_of_test_database() -> str:
     db = connection.settings_dict

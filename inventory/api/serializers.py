@@ -1,7 +1,7 @@
 """The inventory over REST: related objects written by id and read as brief objects, and every
 write judged by the model's own full_clean(), so the API obeys the rules the browser obeys."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from copy import copy
 from functools import cached_property
 from operator import attrgetter
@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import Direction
 from rest_framework import serializers
 from rest_framework.fields import SkipField, is_simple_callable
 from rest_framework.relations import PKOnlyObject
@@ -77,7 +79,7 @@ class DetailUrlField(serializers.HyperlinkedIdentityField):
         return detail_url(view_name, obj.pk, request)
 
 
-class BriefSerializer(serializers.Serializer):
+class BriefSerializer(serializers.Serializer[Any]):
     """How a related object reads: enough to show it and to follow it."""
 
     id = serializers.IntegerField()
@@ -85,7 +87,7 @@ class BriefSerializer(serializers.Serializer):
     display = serializers.CharField()
 
 
-class RelatedField(serializers.PrimaryKeyRelatedField):
+class RelatedField(serializers.PrimaryKeyRelatedField[models.Model]):
     """A related object, written as its id (or `{"id": n}`) and read as `{id, url, display}`."""
 
     def use_pk_only_optimization(self) -> bool:
@@ -96,9 +98,11 @@ class RelatedField(serializers.PrimaryKeyRelatedField):
             if "id" not in data:
                 self.fail("incorrect_type", data_type="an object without id")
             data = data["id"]
-        return super().to_internal_value(data)
+        related: models.Model = super().to_internal_value(data)
+        return related
 
-    def to_representation(self, value: models.Model) -> dict[str, Any]:
+    def to_representation(self, value: models.Model | PKOnlyObject) -> dict[str, Any]:
+        assert isinstance(value, models.Model)  # no pk-only optimisation (above)
         url = detail_url(detail_view_name(value), value.pk, self.context.get("request"))
         return {"id": value.pk, "url": url, "display": str(value)}
 
@@ -109,13 +113,13 @@ class RelatedFieldSchema(OpenApiSerializerFieldExtension):
     target_class = RelatedField
     match_subclasses = True
 
-    def map_serializer_field(self, auto_schema, direction):
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Direction) -> Any:
         if direction == "request":
             return build_basic_type(OpenApiTypes.INT)
         return auto_schema.resolve_serializer(BriefSerializer, direction).ref
 
 
-class VlanNumberField(serializers.SlugRelatedField):
+class VlanNumberField(serializers.SlugRelatedField[Vlan]):
     """A VLAN written and read as its number (1–4094), not as the row's id."""
 
     default_error_messages = {
@@ -145,7 +149,7 @@ class WwpnPairField(serializers.ListField):
         return [wwpn.value for wwpn in sorted(instance.wwpns.all(), key=attrgetter("position"))]
 
 
-class ValidatedModelSerializer(serializers.ModelSerializer):
+class ValidatedModelSerializer(serializers.ModelSerializer[Any]):
     """A ModelSerializer that lets the model judge every write.
 
     validate() builds the object with the submitted values and runs its full_clean(): field
@@ -157,10 +161,14 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
     serializer_related_field = RelatedField
     display = serializers.CharField(source="__str__", read_only=True)
 
-    def build_url_field(self, field_name, model_class):
+    def build_url_field(
+        self, field_name: str, model_class: type[Any]
+    ) -> tuple[type[serializers.Field[Any, Any, Any, Any]], dict[str, Any]]:
         return DetailUrlField, {"view_name": detail_view_name(model_class)}
 
-    def build_standard_field(self, field_name, model_field):
+    def build_standard_field(
+        self, field_name: str, model_field: models.Field[Any, Any]
+    ) -> tuple[type[serializers.Field[Any, Any, Any, Any]], dict[str, Any]]:
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if kwargs.get("read_only"):
             return field_class, kwargs
@@ -180,15 +188,16 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         ]
         return field_class, kwargs
 
-    def get_validators(self) -> list:
+    def get_validators(self) -> list[Any]:
         return []  # uniqueness is the model's constraints' to judge, in full_clean()
 
     @cached_property
-    def _reading_plan(self) -> list[tuple[str, serializers.Field, str | None]]:
+    def _reading_plan(self) -> list[tuple[str, serializers.Field[Any, Any, Any, Any], str | None]]:
         """(name, field, attribute) per readable field: the attribute when DRF's own lookup
         would only getattr() it (a plain field with a one-step source), else None."""
         plan = []
         for field in self._readable_fields:
+            assert field.field_name is not None  # bound to this serializer
             plain = (
                 type(field).get_attribute is serializers.Field.get_attribute
                 and len(field.source_attrs) == 1
@@ -201,6 +210,7 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         hundred rows reads a couple of thousand of them."""
         data = {}
         for name, field, attribute in self._reading_plan:
+            value: Any
             if attribute is None:
                 try:
                     value = field.get_attribute(instance)
@@ -218,11 +228,16 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
             data[name] = None if value is None else field.to_representation(value)
         return data
 
-    def get_uniqueness_extra_kwargs(self, field_names, declared_fields, extra_kwargs):
+    def get_uniqueness_extra_kwargs(
+        self,
+        field_names: Iterable[str],
+        declared_fields: Mapping[str, serializers.Field[Any, Any, Any, Any]],
+        extra_kwargs: dict[str, Any],
+    ) -> tuple[dict[str, Any], dict[str, serializers.HiddenField]]:
         return extra_kwargs, {}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        model = self.Meta.model
+        model: type[models.Model] = self.Meta.model
         instance = copy(self.instance) if self.instance is not None else model()
         own = {field.name for field in model._meta.concrete_fields} & attrs.keys()
         for name in own:

@@ -1,12 +1,10 @@
 """The inventory's REST collections: one viewset per model, filtered by the same FilterSets as
 the list pages, each list fetched in a fixed number of queries however many rows it holds."""
 
-from collections import Counter
-from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Model, ProtectedError, RestrictedError
-from django.utils.text import capfirst
+from django.db.models import Model
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework import serializers as drf_serializers
@@ -15,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from inventory import filtersets
+from inventory import filtersets, services
 from inventory.api import serializers
 from inventory.models import (
     Adapter,
@@ -33,7 +31,6 @@ from inventory.models import (
     Wwpn,
 )
 from inventory.search import estate_search
-from lpmplanner.exceptions import Conflict
 from lpmplanner.permissions import EstateReader
 from lpmplanner.security.stepup import step_up_demand
 
@@ -42,37 +39,19 @@ class AtomicWritesMixin:
     """Every write is one transaction with the rows saved alongside (WWPNs, VLANs); a delete
     that other rows still need is a 409 that says which."""
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         with transaction.atomic():
             serializer.save()
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         with transaction.atomic():
             serializer.save()
 
     def perform_destroy(self, instance: Model) -> None:
-        try:
-            with transaction.atomic():
-                instance.delete()
-        except ProtectedError as error:
-            raise Conflict(_in_use(instance, error.protected_objects)) from None
-        except RestrictedError as error:
-            raise Conflict(_in_use(instance, error.restricted_objects)) from None
+        services.object_delete(instance=instance)  # Conflict (409) while other rows need it
 
 
-def _in_use(instance: Model, blocking: Iterable[Model]) -> str:
-    counts = Counter(type(obj) for obj in blocking)
-    users = ", ".join(
-        f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}"
-        for model, n in sorted(counts.items(), key=lambda item: item[0]._meta.label)
-    )
-    return (
-        f"{capfirst(instance._meta.verbose_name)} {instance} is still used by {users}; "
-        "change or delete those first."
-    )
-
-
-class InventoryViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
+class InventoryViewSet(AtomicWritesMixin, viewsets.ModelViewSet[Any]):
     """List, read, create, replace, change and delete one inventory model."""
 
 
@@ -85,12 +64,14 @@ class HmcViewSet(InventoryViewSet):
     filterset_class = filtersets.HmcFilterSet
     ordering_fields = ["id", "name", "host", "version"]
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         step_up_demand(self.request, action="hmc_create")
         super().perform_create(serializer)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        if serializer.instance.sensitive_changes(serializer.validated_data):
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        hmc = serializer.instance
+        assert isinstance(hmc, Hmc)  # an update has the stored HMC
+        if hmc.sensitive_changes(serializer.validated_data):
             step_up_demand(self.request, action="hmc_update")
         super().perform_update(serializer)
 
@@ -186,7 +167,7 @@ class WwpnViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Wwpn],
 ):
     """Every WWPN of the estate. A WWPN is created and removed with its owner (a port, a storage
     port, a vFC client adapter); here SAN admins put it on its fabric."""
@@ -199,13 +180,13 @@ class WwpnViewSet(
     ordering_fields = ["id", "value", "kind", "fabric__name", "position"]
 
 
-class SearchHitSerializer(drf_serializers.Serializer):
+class SearchHitSerializer(drf_serializers.Serializer[Any]):
     text = drf_serializers.CharField()
     url = drf_serializers.CharField()
     detail = drf_serializers.CharField()
 
 
-class SearchGroupSerializer(drf_serializers.Serializer):
+class SearchGroupSerializer(drf_serializers.Serializer[Any]):
     kind = drf_serializers.CharField()
     list_url = drf_serializers.CharField()
     more = drf_serializers.BooleanField()

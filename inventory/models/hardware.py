@@ -1,5 +1,8 @@
 """The hardware: HMCs, frames (managed systems), their drawers, slots, adapters and ports."""
 
+from collections.abc import Collection
+from typing import Any, Self
+
 import asyncssh
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -92,8 +95,10 @@ class Hmc(InventoryModel):
         return self.name
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._stored_sensitive = {
             name: getattr(instance, name)
             for name in cls.SENSITIVE_FIELDS
@@ -101,7 +106,7 @@ class Hmc(InventoryModel):
         }
         return instance
 
-    def sensitive_changes(self, values: dict | None = None) -> list[str]:
+    def sensitive_changes(self, values: dict[str, Any] | None = None) -> list[str]:
         """The sensitive fields that `values` (default: this object's current ones) change from
         what is stored; on a new HMC, those given at all."""
         stored = getattr(self, "_stored_sensitive", None)
@@ -122,7 +127,7 @@ class Hmc(InventoryModel):
                     {"private_key": "Not an unencrypted OpenSSH or PEM private key."}
                 ) from None
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Read by the security log's post_save receiver; then the new values are the stored ones.
         self.sensitive_changed = self.sensitive_changes()
         if set(self.sensitive_changed) & set(self.SECRET_FIELDS):
@@ -322,7 +327,7 @@ class Adapter(InventoryModel):
         return f"{self.get_kind_display()} in {self.slot}"
 
     def clean(self) -> None:
-        if self.owner_id and self.slot_id:
+        if self.owner is not None and self.slot_id:
             frame_id = Slot.objects.filter(pk=self.slot_id).values_list("drawer__frame", flat=True)
             if self.owner.frame_id != frame_id.first():
                 raise ValidationError(

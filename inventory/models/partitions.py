@@ -243,7 +243,7 @@ class Lpar(InventoryModel):
                     f"Frame {frame.name} does not accept compatibility mode {self.compat_mode}; "
                     f"it accepts {accepted}."
                 )
-            if self.shared_pool_id and self.shared_pool.frame_id != self.frame_id:
+            if self.shared_pool is not None and self.shared_pool.frame_id != self.frame_id:
                 errors["shared_pool"] = f"Pick a shared processor pool of frame {frame.name}."
         if self.shared_pool_id and self.proc_mode == ProcMode.DEDICATED:
             errors["shared_pool"] = "A dedicated-processor LPAR is in no shared processor pool."
@@ -252,7 +252,11 @@ class Lpar(InventoryModel):
         if self.stub_of_id:
             if self.stub_of_id == self.pk:
                 errors["stub_of"] = "An LPAR cannot be its own stub twin."
-            elif self.frame_id and self.stub_of.frame_id == self.frame_id:
+            elif (
+                self.frame_id
+                and self.stub_of is not None
+                and self.stub_of.frame_id == self.frame_id
+            ):
                 errors["stub_of"] = "A stub twin lives on another frame than its original."
         if errors:
             raise ValidationError(errors)
@@ -343,11 +347,24 @@ class VirtualAdapter(InventoryModel):
     def __str__(self) -> str:
         return f"{self.lpar} {self.get_kind_display()} slot {self.slot}"
 
+    # The one adapter that holds a WWPN pair: a virtual Fibre Channel client. VFC_CLIENT says
+    # the same in a query.
+    VFC_CLIENT = Q(kind=VirtualAdapterKind.VFC, role=VirtualAdapterRole.CLIENT)
+
+    @staticmethod
+    def vfc_client(kind: str, role: str) -> bool:
+        """Whether an adapter of this kind and role is a vFC client (rows not made yet too)."""
+        return kind == VirtualAdapterKind.VFC and role == VirtualAdapterRole.CLIENT
+
+    @property
+    def is_vfc_client(self) -> bool:
+        return self.vfc_client(self.kind, self.role)
+
     @property
     def vlan_ids(self) -> list[int]:
         """The PVID and the tagged VLANs, as numbers."""
         tagged = [vlan.vlan_id for vlan in self.vlans.all()] if self.pk else []
-        return sorted({self.pvid_id, *tagged} - {None})
+        return sorted(vlan for vlan in {self.pvid_id, *tagged} if vlan is not None)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -377,9 +394,9 @@ class VirtualAdapter(InventoryModel):
                 )
             if self.role == VirtualAdapterRole.CLIENT and is_vios and self.kind != "ethernet":
                 errors["role"] = f"A VIOS serves {self.get_kind_display()}: use role server."
-            if self.remote_lpar_id:
-                errors.update(self._remote_errors(lpar))
-        if self.physical_port_id:
+            if self.remote_lpar is not None:
+                errors.update(self._remote_errors(lpar, self.remote_lpar))
+        if self.physical_port is not None:
             port = self.physical_port
             if self.kind != VirtualAdapterKind.VFC or self.role != VirtualAdapterRole.SERVER:
                 errors["physical_port"] = "Only a vFC server adapter maps to a physical FC port."
@@ -387,10 +404,7 @@ class VirtualAdapter(InventoryModel):
                 errors["physical_port"] = f"{port} is not a Fibre Channel port."
             elif lpar is not None and port.adapter.owner_id != lpar.pk:
                 errors["physical_port"] = f"{port} is not owned by {lpar.name}."
-        is_vfc_client = (
-            self.kind == VirtualAdapterKind.VFC and self.role == VirtualAdapterRole.CLIENT
-        )
-        if self.pk and not is_vfc_client and self.wwpns.exists():
+        if self.pk and not self.is_vfc_client and self.wwpns.exists():
             errors["kind"] = (
                 "Only a vFC client adapter has a WWPN pair: remove this adapter's WWPNs before "
                 "changing its kind or role."
@@ -406,8 +420,7 @@ class VirtualAdapter(InventoryModel):
         if errors:
             raise ValidationError(errors)
 
-    def _remote_errors(self, lpar: Lpar) -> dict[str, str]:
-        remote = self.remote_lpar
+    def _remote_errors(self, lpar: Lpar, remote: Lpar) -> dict[str, str]:
         if remote.pk == lpar.pk:
             return {"remote_lpar": "An adapter cannot pair with its own LPAR."}
         if remote.frame_id != lpar.frame_id:

@@ -1,5 +1,7 @@
 """Networks and SANs: VLANs, fabrics, storage target ports and every WWPN of the estate."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -119,7 +121,7 @@ class StoragePort(InventoryModel):
     def __str__(self) -> str:
         return f"{self.array} {self.name}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         # The target's WWPN sits on the port's fabric: follow a move to another fabric.
         wwpn = Wwpn.objects.filter(storage_port=self).first()
@@ -203,9 +205,9 @@ class Wwpn(InventoryModel):
         ]
 
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.kind = self.owner_kind()
         super().save(*args, **kwargs)
 
@@ -218,15 +220,15 @@ class Wwpn(InventoryModel):
 
     def clean(self) -> None:
         self.kind = self.owner_kind()
-        if self.port_id and self.port.adapter.kind != "fc":
+        if self.port is not None and self.port.adapter.kind != "fc":
             raise ValidationError({"port": "Only a Fibre Channel port has a WWPN."})
-        if self.virtual_adapter_id:
+        if self.virtual_adapter is not None:
             adapter = self.virtual_adapter
-            if adapter.kind != "vfc" or adapter.role != "client":
+            if not adapter.is_vfc_client:
                 raise ValidationError(
                     {"virtual_adapter": "Only a vFC client adapter has a WWPN pair."}
                 )
-        if self.storage_port_id and self.fabric_id != self.storage_port.fabric_id:
+        if self.storage_port is not None and self.fabric_id != self.storage_port.fabric_id:
             port = self.storage_port
             raise ValidationError(
                 {

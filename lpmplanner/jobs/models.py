@@ -33,6 +33,8 @@ class Job(models.Model):
     job_kind: str = ""
     # Related rows that describing a job of this kind reads (`select_related`).
     job_related: tuple[str, ...] = ()
+    # Who sees jobs of this kind on the Jobs page: this permission; empty, the model's `view_`.
+    job_view_permission: str = ""
     # A queued job in one of these may be claimed by a worker; running in RUNNING_STATE.
     CLAIMABLE_STATES: tuple[str, ...] = (JobState.QUEUED,)
     RUNNING_STATE: str = JobState.RUNNING
@@ -49,7 +51,7 @@ class Job(models.Model):
         related_name="+",
     )  # fmt: skip
     worker = models.CharField(max_length=255, blank=True, help_text="The worker running it.")
-    created = models.DateTimeField(default=timezone.now, db_index=True)
+    created = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(
@@ -62,7 +64,15 @@ class Job(models.Model):
 
     @classmethod
     def kind(cls) -> str:
-        return cls.job_kind or cls._meta.model_name
+        return cls.job_kind or cls._meta.model_name or ""
+
+    @classmethod
+    def view_permission(cls) -> str:
+        return cls.job_view_permission or f"{cls._meta.app_label}.view_{cls._meta.model_name}"
+
+    def get_api_url(self) -> str:
+        """The row's own API address, when its kind has one ('' else)."""
+        return ""
 
     @property
     def task_id(self) -> str:
@@ -87,7 +97,7 @@ class JobEvent(models.Model):
 
     Level = JobLevel
 
-    time = models.DateTimeField(default=timezone.now)
+    time = models.DateTimeField(default=timezone.now, editable=False)
     level = models.CharField(max_length=8, choices=JobLevel.choices, default=JobLevel.INFO)
     message = models.TextField()
     data = models.JSONField(default=dict, blank=True, help_text="Details, by name.")

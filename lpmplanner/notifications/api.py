@@ -30,7 +30,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         model = Webhook
         fields = ["id", "name", "url", "secret", "created"]
         read_only_fields = ["created"]
-        validators = []  # the model's constraint names the rule
+        validators: list[object] = []  # the model's constraint names the rule
 
     def create(self, validated_data):
         user = self.context["request"].user

@@ -37,7 +37,7 @@ class HmcSyncSerializer(serializers.ModelSerializer):
     class Meta:
         model = HmcSync
         fields = ["id", "hmc", "state", "progress", "step", "message", "frames", "requested_by",
-                  "created", "started", "finished", "pending"]  # fmt: skip
+                  "created", "started", "finished", "heartbeat", "pending"]  # fmt: skip
         read_only_fields = fields
 
     def get_pending(self, sync: HmcSync) -> int:
@@ -75,8 +75,8 @@ class SshTrustResultSerializer(serializers.Serializer):
 class LparCreateJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = LparCreateJob
-        fields = ["id", "lpar", "state", "message", "requested_by", "created", "started",
-                  "finished"]  # fmt: skip
+        fields = ["id", "lpar", "state", "progress", "step", "message", "requested_by",
+                  "created", "started", "finished", "heartbeat"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -115,7 +115,7 @@ class MigrationJobSerializer(serializers.ModelSerializer):
     def get_notice(self, job: MigrationJob) -> str:
         """Set when the job could not be handed to a worker now (the broker is unreachable): it
         waits as pending and starts when the broker is back."""
-        return getattr(job, "dispatch_error", "")
+        return self.context.get("waiting", {}).get(job.pk, "")
 
 
 class MigrationJobDetailSerializer(MigrationJobSerializer):

@@ -222,11 +222,16 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
             return serializers.MigrationJobDetailSerializer
         return super().get_serializer_class()
 
-    def _detail(self, job: MigrationJob, code: int = status.HTTP_200_OK) -> Response:
-        notice = getattr(job, "dispatch_error", "")
+    def _detail(
+        self,
+        job: MigrationJob,
+        code: int = status.HTTP_200_OK,
+        waiting: dict[int, str] | None = None,
+    ) -> Response:
+        """The job as stored now; `waiting`: why the broker did not take it, if it did not."""
         job = self.get_queryset().prefetch_related("events").get(pk=job.pk)
-        job.dispatch_error = notice
-        data = serializers.MigrationJobDetailSerializer(job, context={"request": self.request})
+        context = {"request": self.request, "waiting": waiting or {}}
+        data = serializers.MigrationJobDetailSerializer(job, context=context)
         return Response(data.data, status=code)
 
     @extend_schema(
@@ -243,12 +248,14 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
         given = serializers.MigrationCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
+        waiting: dict[int, str] = {}
         job = lpm.migration_create(
             lpar=data["lpar"], destination=data["destination_frame"], options=given.options(),
             requested_by=request.user, validate_only=data["validate_only"],
             confirm_warnings=data["confirm_warnings"], schedule=given.schedule(),
+            on_dispatched=waiting.update,
         )  # fmt: skip
-        return self._detail(job, status.HTTP_201_CREATED)
+        return self._detail(job, status.HTTP_201_CREATED, waiting)
 
     @extend_schema(
         parameters=[serializers.MigrationProposalInputSerializer],
@@ -290,7 +297,11 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, pk=None) -> Response:
         """Cancel a job not yet started; stop a running one (migrlpar -o s)."""
-        return self._detail(lpm.migration_stop(job=self.get_object(), user=request.user))
+        waiting: dict[int, str] = {}
+        job = lpm.migration_stop(
+            job=self.get_object(), user=request.user, on_dispatched=waiting.update
+        )
+        return self._detail(job, waiting=waiting)
 
     @extend_schema(
         request=serializers.MigrationRecoverSerializer,
@@ -301,10 +312,12 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
         """Recover a failed or stopped migration (migrlpar -o r, `force` for --force)."""
         given = serializers.MigrationRecoverSerializer(data=request.data)
         given.is_valid(raise_exception=True)
+        waiting: dict[int, str] = {}
         job = lpm.migration_recover(
-            job=self.get_object(), user=request.user, force=given.validated_data["force"]
-        )
-        return self._detail(job)
+            job=self.get_object(), user=request.user, force=given.validated_data["force"],
+            on_dispatched=waiting.update,
+        )  # fmt: skip
+        return self._detail(job, waiting=waiting)
 
 
 class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):

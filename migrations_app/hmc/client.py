@@ -5,7 +5,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, TypedDict, Unpack
 
 from migrations_app.hmc import commands
 from migrations_app.hmc.commands import Attributes, Command
@@ -31,6 +32,16 @@ class Transport(Protocol):
     def run(self, command: Command, *, timeout: float | None = None) -> str: ...
 
     def close(self) -> None: ...
+
+
+class MigrlparFlags(TypedDict, total=False):
+    """`commands.migrlpar`'s options that validate and migrate pass through as they are."""
+
+    detail_level: int | None
+    npiv_validation: str
+    vlan_bridge: str
+    mpio: str
+    redundant_vios: str
 
 
 @dataclass(frozen=True)
@@ -230,7 +241,12 @@ class HmcClient:
     def __enter__(self) -> "HmcClient":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -426,7 +442,7 @@ class HmcClient:
         profile: str | None = None,
         remote_hmc: str | None = None,
         remote_user: str | None = None,
-        **flags: str | int | None,
+        **flags: Unpack[MigrlparFlags],
     ) -> str:
         """`migrlpar -o v`: the HMC's warnings (HmcError with the errors when it refuses).
         `flags`: `commands.migrlpar`'s detail_level, npiv_validation, vlan_bridge, mpio,
@@ -449,7 +465,7 @@ class HmcClient:
         wait_minutes: int | None = None,
         remote_hmc: str | None = None,
         remote_user: str | None = None,
-        **flags: str | int | None,
+        **flags: Unpack[MigrlparFlags],
     ) -> str:
         """`migrlpar -o m`: returns when the migration has ended."""
         command = commands.migrlpar(

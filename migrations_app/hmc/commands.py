@@ -7,6 +7,7 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from migrations_app.hmc.errors import HmcCommandError
 from migrations_app.hmc.parser import SENTINELS
@@ -69,7 +70,7 @@ def line_shown(words: Sequence[str]) -> str:
     return " ".join(shown)
 
 
-def _checked(value: str, pattern: re.Pattern, what: str) -> str:
+def _checked(value: str, pattern: re.Pattern[str], what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise HmcCommandError(f"{what} {value!r} is not something the HMC accepts.")
     return value
@@ -275,7 +276,7 @@ def mksyscfg_lpar(*, system: str, attributes: Attributes) -> Command:
     """`mksyscfg -r lpar -m SYS -i "…"`: a new partition and its profile. Refused before it is
     sent when an attribute the HMC requires is missing; `lpar_id` is optional (the HMC picks
     one)."""
-    required = MKSYSCFG_REQUIRED
+    required: tuple[str, ...] = MKSYSCFG_REQUIRED
     if attributes.get("proc_mode") == "shared":
         required += MKSYSCFG_SHARED
     missing = [name for name in required if name not in attributes]
@@ -283,11 +284,58 @@ def mksyscfg_lpar(*, system: str, attributes: Attributes) -> Command:
         raise HmcCommandError(f"A new partition needs {', '.join(missing)}.")
     lpar_name_checked(str(attributes["name"]))
     if "lpar_id" in attributes:
-        number_checked(int(attributes["lpar_id"]), "LPAR id")
+        number_checked(int(str(attributes["lpar_id"])), "LPAR id")
     return Command(
         ("mksyscfg", "-r", "lpar", "-m", system_checked(system), "-i",
          attributes_render(attributes))
     )  # fmt: skip
+
+
+# Sharing mode of a new partition: shared processors uncapped (weight 128), dedicated ones
+# keep their idle processors, as the HMC's own wizard proposes.
+SHARED_SHARING_MODE, SHARED_UNCAP_WEIGHT = "uncap", 128
+DEDICATED_SHARING_MODE = "keep_idle_procs"
+MIN_PROC_UNITS = Decimal("0.1")  # enough for one virtual processor on every generation
+LPAR_ENV = {"vios": "vioserver", "ibmi": "os400"}  # by partition kind; else aixlinux
+
+
+def mksyscfg_lpar_attributes(
+    *, name: str, lpar_id: int, profile_name: str, kind: str, memory_mb: int,
+    memory_region_mb: int, dedicated: bool, proc_units: Decimal, virtual_procs: int,
+    shared_pool: str | None, compat_mode: str, max_virtual_slots: int,
+    eth: Sequence[str] = (), scsi: Sequence[str] = (), fc: Sequence[str] = (),
+) -> dict[str, str | int | list[str]]:  # fmt: skip
+    """The `mksyscfg -r lpar` attributes of a new partition: minimum, desired and maximum
+    memory, processors and processing units (desired = the plan; minimum the least it can
+    start with, memory in whole regions; maximum twice the plan, room for DLPAR), its sharing
+    mode, and its virtual adapters as elements (`virtual_*_element`)."""
+    min_mem = max(memory_region_mb, memory_mb // 2 // memory_region_mb * memory_region_mb)
+    attributes: dict[str, str | int | list[str]] = {
+        "name": name, "lpar_id": lpar_id, "profile_name": profile_name,
+        "lpar_env": LPAR_ENV.get(kind, "aixlinux"),
+        "min_mem": min_mem, "desired_mem": memory_mb, "max_mem": memory_mb * 2,
+        "proc_mode": "ded" if dedicated else "shared",
+        "min_procs": 1, "desired_procs": virtual_procs, "max_procs": virtual_procs * 2,
+    }  # fmt: skip
+    if dedicated:
+        attributes["sharing_mode"] = DEDICATED_SHARING_MODE
+    else:
+        attributes.update(
+            min_proc_units=str(MIN_PROC_UNITS), desired_proc_units=str(proc_units),
+            max_proc_units=str(Decimal(virtual_procs * 2)),
+            sharing_mode=SHARED_SHARING_MODE, uncap_weight=SHARED_UNCAP_WEIGHT,
+        )  # fmt: skip
+        if shared_pool:
+            attributes["shared_proc_pool_name"] = shared_pool
+    attributes["lpar_proc_compat_mode"] = compat_mode
+    attributes["max_virtual_slots"] = max_virtual_slots
+    for attribute, elements in (
+        ("virtual_eth_adapters", eth), ("virtual_scsi_adapters", scsi),
+        ("virtual_fc_adapters", fc),
+    ):  # fmt: skip
+        if elements:
+            attributes[attribute] = list(elements)
+    return attributes
 
 
 def virtual_eth_element(

@@ -1,11 +1,15 @@
 """HMC command latencies and refusals by HSCL code, measured around any Transport."""
 
 import time
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Histogram
 
 from migrations_app.hmc.commands import Command
 from migrations_app.hmc.errors import HmcConnectionError, HmcError
+
+if TYPE_CHECKING:  # the client module imports this one
+    from migrations_app.hmc.client import Transport
 
 COMMAND_SECONDS = Histogram(
     "lpmplanner_hmc_command_seconds",
@@ -25,7 +29,7 @@ class MeasuredTransport:
     """The transport it wraps, with every command timed and every failure counted; anything
     else is the wrapped transport's."""
 
-    def __init__(self, transport) -> None:
+    def __init__(self, transport: "Transport") -> None:
         self.wrapped = transport
 
     def run(self, command: Command, *, timeout: float | None = None) -> str:
@@ -46,7 +50,7 @@ class MeasuredTransport:
     def close(self) -> None:
         self.wrapped.close()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name == "wrapped":  # not set yet (a copy being made): no recursion
             raise AttributeError(name)
         return getattr(self.wrapped, name)

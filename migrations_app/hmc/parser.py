@@ -29,7 +29,9 @@ def records_parse(text: str) -> list[dict[str, str]]:
     return records
 
 
-def positional_parse(text: str, fields: Sequence[str], delimiter: str = ",") -> list[dict]:
+def positional_parse(
+    text: str, fields: Sequence[str], delimiter: str = ","
+) -> list[dict[str, str]]:
     """`-F a,b,c` output: bare values in the asked order; a value with the delimiter in it is
     quoted. Rows with more values than fields keep the extra ones out; fewer are padded with ""."""
     rows = []

@@ -64,7 +64,7 @@ class _LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
-    def call(self, coroutine: Coroutine, timeout: float | None = None) -> Any:
+    def call(self, coroutine: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
@@ -95,7 +95,7 @@ class SshTransport:
         username: str,
         host_key: str,
         password: str | None = None,
-        client_keys: list | None = None,
+        client_keys: list[asyncssh.SSHKey] | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
         command_timeout: float = COMMAND_TIMEOUT,
     ) -> None:
@@ -169,7 +169,7 @@ class SshTransport:
 def host_key_scan(*, host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> ScannedHostKey:
     """The key the server at host:port presents, for a person to compare and trust."""
 
-    async def scan() -> asyncssh.SSHKey:
+    async def scan() -> asyncssh.SSHKey | None:
         return await asyncssh.get_server_host_key(host, port)
 
     try:

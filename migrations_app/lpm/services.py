@@ -7,7 +7,7 @@ broker only delivers."""
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -91,8 +91,9 @@ def job_transition(job: MigrationJob, state: str, *, event: str = "", **fields) 
             job_event(locked, event, level=Level.ERROR if state == S.FAILED else Level.INFO)
         if state == S.NEEDS_ATTENTION:
             transaction.on_commit(lambda: migration_attention_notify(job=locked))
-        if state in FINISHED_STATES and locked.batch_id:
-            transaction.on_commit(lambda: batch_end_notify(batch_id=locked.batch_id))
+        batch_id = locked.batch_id
+        if state in FINISHED_STATES and batch_id:
+            transaction.on_commit(lambda: batch_end_notify(batch_id=batch_id))
     return locked
 
 
@@ -191,12 +192,18 @@ def _active_job(lpar: Lpar) -> MigrationJob | None:
     return MigrationJob.objects.filter(lpar=lpar, state__in=ACTIVE_STATES).first()
 
 
+# Told, once the jobs are committed and handed to workers, {job id: why it waits} for those the
+# broker did not take (empty when it took them all).
+Dispatched = Callable[[dict[int, str]], None]
+
+
 def _jobs_save(
     jobs: list[MigrationJob],
     *,
     requested_by,
     validate_only: bool,
     batch: MigrationBatch | None,
+    on_dispatched: Dispatched | None = None,
     schedule: Schedule | None = None,
 ) -> None:
     """Save admitted jobs as pending with their first log lines, in bulk, and send them to
@@ -233,8 +240,16 @@ def _jobs_save(
         if scheduled:
             events.append(MigrationEvent(job=job, message=scheduled))
     MigrationEvent.objects.bulk_create(events)
-    if not scheduled:
-        transaction.on_commit(lambda: migrations_dispatch(jobs=jobs))
+
+    if scheduled:
+        return
+
+    def dispatch() -> None:
+        waiting = migrations_dispatch(jobs=jobs)
+        if on_dispatched is not None:
+            on_dispatched(waiting)
+
+    transaction.on_commit(dispatch)
 
 
 def migration_create(
@@ -246,6 +261,7 @@ def migration_create(
     validate_only: bool = False,
     confirm_warnings: bool = False,
     batch: MigrationBatch | None = None,
+    on_dispatched: Dispatched | None = None,
     schedule: Schedule | None = None,
 ) -> MigrationJob:
     """Ask for a migration: checked (pre-flight errors block, warnings need
@@ -253,8 +269,9 @@ def migration_create(
     the destination frame's lock (see `admission`), so requests for one frame never claim the
     same VIOS slot, LPAR id or capacity twice. One active job per LPAR: a second request is a
     Conflict naming the job that exists. When the broker cannot be reached the job stays
-    pending (`job.dispatch_error` says so) and the reconciler sends it later. With a
-    `schedule` it waits as scheduled for its change window or time."""
+    pending and the reconciler sends it later: `on_dispatched` is told why, after the commit
+    (the job's log says it too). With a `schedule` it waits as scheduled for its change window
+    or time."""
     try:
         with transaction.atomic():
             admission = Admission.open(lpar_ids=[lpar.pk], destination_ids=[destination.pk])
@@ -262,8 +279,10 @@ def migration_create(
                 lpar_pk=lpar.pk, destination_pk=destination.pk, options=options,
                 confirm_warnings=confirm_warnings,
             )  # fmt: skip
-            _jobs_save([job], requested_by=requested_by, validate_only=validate_only, batch=batch,
-                       schedule=schedule)  # fmt: skip
+            _jobs_save(
+                [job], requested_by=requested_by, validate_only=validate_only, batch=batch,
+                on_dispatched=on_dispatched, schedule=schedule,
+            )  # fmt: skip
             return job
     except ValidationError:
         # A job of this LPAR admitted meanwhile (towards another frame) may be what the checks
@@ -288,6 +307,11 @@ def migration_dispatch(*, job: MigrationJob, new: bool = False) -> bool:
     """Send the job to a worker, the job id as the task id. False (the job waits for the
     reconciler, and its log says why) when the broker is unreachable. `new`: a job just
     admitted, never sent before."""
+    return not _dispatch(job, new=new)
+
+
+def _dispatch(job: MigrationJob, *, new: bool) -> str:
+    """`migration_dispatch`: "" when sent, else why the job waits."""
     from migrations_app.tasks import migration_job_task
 
     count = 0
@@ -307,12 +331,10 @@ def migration_dispatch(*, job: MigrationJob, new: bool = False) -> bool:
             f"{job.get_state_display().lower()} and starts when the broker is back."
         )
         logger.warning("Migration #%s not dispatched: %s", job.pk, error)
-        job.dispatch_error = reason
         job_event(job, reason, level=Level.WARNING)
         MigrationJob.objects.filter(pk=job.pk).update(step=reason[:255])
-        return False
-    job.dispatch_error = ""
-    return True
+        return reason
+    return ""
 
 
 # More jobs than this at once are sent by a worker: the request that admitted them does not wait
@@ -320,16 +342,16 @@ def migration_dispatch(*, job: MigrationJob, new: bool = False) -> bool:
 DISPATCH_FAN_OUT = 10
 
 
-def migrations_dispatch(*, jobs: list[MigrationJob]) -> None:
+def migrations_dispatch(*, jobs: list[MigrationJob]) -> dict[int, str]:
     """Send jobs just admitted to workers: a few one by one, more as one message that a worker
     fans out (`migrations_send`). When the broker is unreachable they wait as pending for the
-    reconciler, each job's log saying why (`job.dispatch_error` too)."""
+    reconciler, each job's log saying why; returned: {job id: why} for those (empty when all
+    were sent)."""
     from migrations_app.tasks import migrations_send_task
 
     if len(jobs) <= DISPATCH_FAN_OUT:
-        for job in jobs:
-            migration_dispatch(job=job, new=True)
-        return
+        waiting = {job.pk: _dispatch(job, new=True) for job in jobs}
+        return {pk: reason for pk, reason in waiting.items() if reason}
     pks = [job.pk for job in jobs]
     MigrationJob.objects.filter(pk__in=pks).update(dispatched=timezone.now(), dispatches=1)
     try:
@@ -344,8 +366,8 @@ def migrations_dispatch(*, jobs: list[MigrationJob]) -> None:
             [MigrationEvent(job=job, message=reason, level=Level.WARNING) for job in jobs]
         )
         MigrationJob.objects.filter(pk__in=pks).update(step=reason[:255])
-        for job in jobs:
-            job.dispatch_error = reason
+        return dict.fromkeys(pks, reason)
+    return {}
 
 
 def migrations_send(*, job_ids: Sequence[int]) -> int:
@@ -391,9 +413,21 @@ def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
     return job
 
 
-def migration_stop(*, job: MigrationJob, user=None) -> MigrationJob:
+def _dispatch_on_commit(job: MigrationJob, on_dispatched: Dispatched | None) -> None:
+    def dispatch() -> None:
+        reason = _dispatch(job, new=False)
+        if on_dispatched is not None:
+            on_dispatched({job.pk: reason} if reason else {})
+
+    transaction.on_commit(dispatch)
+
+
+def migration_stop(
+    *, job: MigrationJob, user=None, on_dispatched: Dispatched | None = None
+) -> MigrationJob:
     """Stop a migration. Not yet sent to the HMC: it is cancelled. Migrating: `migrlpar -o s`
-    is sent by the worker following it (or, if that worker is gone, by the next one)."""
+    is sent by the worker following it (or, if that worker is gone, by the next one;
+    `on_dispatched` is told when the broker did not take it)."""
     who = user.get_username() if user else "the system"
     if job.state not in STOPPABLE_STATES:
         raise ValidationError(
@@ -407,16 +441,23 @@ def migration_stop(*, job: MigrationJob, user=None) -> MigrationJob:
         return job
     job = job_transition(job, S.STOPPING, step="Stopping", event=f"Stop requested by {who}.")
     if not _is_followed(job):
-        transaction.on_commit(lambda: migration_dispatch(job=job))
+        _dispatch_on_commit(job, on_dispatched)
     return job
 
 
 RECOVERABLE = (S.FAILED, S.STOPPED, S.NEEDS_ATTENTION)
 
 
-def migration_recover(*, job: MigrationJob, user=None, force: bool = False) -> MigrationJob:
+def migration_recover(
+    *,
+    job: MigrationJob,
+    user=None,
+    force: bool = False,
+    on_dispatched: Dispatched | None = None,
+) -> MigrationJob:
     """Recover a failed or stopped migration (or one that needs attention) with `migrlpar -o r`;
-    a migration still running (stuck) only with `force`, the HMC's `--force`."""
+    a migration still running (stuck) only with `force`, the HMC's `--force`. `on_dispatched`
+    is told when the broker did not take it."""
     stuck = job.state in (S.MIGRATING, S.STOPPING)
     if job.state not in RECOVERABLE and not (stuck and force):
         hint = " (a running one only with force)" if stuck else ""
@@ -437,7 +478,7 @@ def migration_recover(*, job: MigrationJob, user=None, force: bool = False) -> M
         if existing:
             raise active_conflict(existing) from None
         raise
-    transaction.on_commit(lambda: migration_dispatch(job=job))
+    _dispatch_on_commit(job, on_dispatched)
     return job
 
 

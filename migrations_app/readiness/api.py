@@ -2,6 +2,8 @@
 (the results, filtered by run, frame, HMC, code, verdict, disagreement; the latest finished run
 when no run is given)."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -139,7 +141,7 @@ class ReadinessRunViewSet(viewsets.ReadOnlyModelViewSet):
         """The shares ready per frame and HMC, the LPARs not ready, what changed since each
         LPAR's previous result, and the trend of the last 30 runs."""
         params = request.query_params
-        filters_given = {
+        filters_given: dict[str, Any] = {
             "frame": int(params["frame"]) if params.get("frame", "").isdigit() else None,
             "hmc": int(params["hmc"]) if params.get("hmc", "").isdigit() else None,
             "code": params.get("code", ""),

@@ -3,12 +3,13 @@ ready and why, what changed, the trend), its xlsx, a run's own page with its log
 and Run now."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from inventory.models import Frame, Hmc
+from lpmplanner.permissions import require
 from migrations_app.readiness import selectors, services
 from migrations_app.readiness.export import readiness_workbook
 from migrations_app.readiness.models import ReadinessRun
@@ -63,8 +64,7 @@ def readiness_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def readiness_run_new(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm(RUN):
-        raise PermissionDenied
+    require(request, RUN)
     scope = request.POST.get("scope", ReadinessRun.Scope.ESTATE)
     frame_pk, hmc_pk = request.POST.get("frame", ""), request.POST.get("hmc", "")
     frame = Frame.objects.filter(pk=int(frame_pk)).first() if frame_pk.isdigit() else None
@@ -94,8 +94,7 @@ def readiness_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def readiness_run_stop(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.has_perm(STOP):
-        raise PermissionDenied
+    require(request, STOP)
     run = get_object_or_404(ReadinessRun, pk=pk)
     try:
         services.readiness_run_stop(run=run, user=request.user)

@@ -1129,14 +1129,14 @@ class SimulatedHmc:
             missing = sorted({adapter.pvid, *adapter.vlans} - bridged)
             if missing:
                 errors.append((codes.VLAN_NOT_BRIDGED, f"VLAN {missing} is not bridged."))
-        for adapter in lpar.adapters("fc"):
-            unzoned = [w for w in adapter.wwpns if w in self.estate.unzoned_wwpns]
-            if fault == "unzoned_wwpn" and adapter.role == "client":
-                unzoned += adapter.wwpns[1:]
+        for fc in lpar.adapters("fc"):
+            unzoned = [w for w in fc.wwpns if w in self.estate.unzoned_wwpns]
+            if fault == "unzoned_wwpn" and fc.role == "client":
+                unzoned += fc.wwpns[1:]
             if unzoned:
                 errors.append((
                     codes.NPIV_NOT_HOSTED,
-                    f"The virtual fibre channel client adapter {adapter.slot} of {lpar.name} "
+                    f"The virtual fibre channel client adapter {fc.slot} of {lpar.name} "
                     f"cannot be hosted by the VIOS partitions of {destination.name}: "
                     f"{unzoned[0]} is not zoned.",
                 ))  # fmt: skip

@@ -37,9 +37,9 @@ def measured_rate(job: MigrationJob) -> tuple[float, str]:
         Q(),
     )
     for scope in scopes:
-        last = completed.filter(scope).values("pk", "lpar__memory_mb", "migrate_sent", "hmc_ended")
-        last = last.first()
-        if last:
+        rows = completed.filter(scope).values("pk", "lpar__memory_mb", "migrate_sent", "hmc_ended")
+        last = rows.first()
+        if last and last["hmc_ended"] and last["migrate_sent"]:
             seconds = max(1.0, (last["hmc_ended"] - last["migrate_sent"]).total_seconds())
             return last["lpar__memory_mb"] / seconds, f"measured by migration #{last['pk']}"
     return settings.LPM_MIGRATION_RATE_MB_S, "the default rate, none measured yet"

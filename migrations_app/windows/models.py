@@ -19,7 +19,10 @@ class Recurrence(models.TextChoices):
     WEEKLY = "weekly", "Every week"
 
 
-PERIODS = {Recurrence.DAILY: timedelta(days=1), Recurrence.WEEKLY: timedelta(weeks=1)}
+PERIODS: dict[str, timedelta] = {
+    Recurrence.DAILY: timedelta(days=1),
+    Recurrence.WEEKLY: timedelta(weeks=1),
+}
 
 
 class ChangeWindow(models.Model):

@@ -78,9 +78,9 @@ class WorkbookImportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WorkbookImport
-        fields = ["id", "filename", "sheet", "dry_run", "state", "progress", "rows", "committed",
-                  "message", "report", "request_id", "history_url", "requested_by", "created",
-                  "started", "finished", "file_deleted"]  # fmt: skip
+        fields = ["id", "filename", "sheet", "dry_run", "state", "progress", "step", "rows",
+                  "committed", "message", "report", "request_id", "history_url", "requested_by",
+                  "created", "started", "finished", "heartbeat", "file_deleted"]  # fmt: skip
         read_only_fields = fields
 
     def get_history_url(self, job: WorkbookImport) -> str:

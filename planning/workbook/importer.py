@@ -34,6 +34,7 @@ from inventory.services import (
     vfc_wwpns_set,
     virtual_adapters_vlans_add,
 )
+from planning.rules import SlotRuleLookups, slot_rule_lookups
 from planning.selectors import schemes_by_frame
 from planning.workbook import columns as c
 from planning.workbook.export import cell_value, port_location, sheet_rows
@@ -159,13 +160,9 @@ class _References:
 
     def lpars(self) -> dict[tuple[str, str], Lpar]:
         def load() -> dict:
-            named, default = schemes_by_frame()
-            found = {}
-            for lpar in Lpar.objects.select_related("frame"):
-                # The slot rule asks for the frame's scheme: lend it, one lookup per import.
-                lpar.scheme_hint = named.get(lpar.frame_id, default)
-                found[(lpar.frame.name, lpar.name)] = lpar
-            return found
+            return {
+                (lpar.frame.name, lpar.name): lpar for lpar in Lpar.objects.select_related("frame")
+            }
 
         return self._get("lpars", load)
 
@@ -237,6 +234,9 @@ class ImportRun:
         self.parsed = parsed
         self.report = ImportReport(problems=list(parsed.problems), notes=list(parsed.notes))
         self.refs = _References()
+        # The slot rule's schemes and stored slots: one lookup per import, not per adapter.
+        named, default = schemes_by_frame()
+        self.slot_lookups = SlotRuleLookups(schemes=named, default=default)
         self.progress = progress or (lambda done, total: None)
         self.done = 0
         bad = {(p.sheet, p.row) for p in parsed.problems if p.row}
@@ -246,14 +246,15 @@ class ImportRun:
 
     def run(self) -> ImportReport:
         total = max(self.parsed.row_count, 1)
-        for spec in c.IMPORT_ORDER:
-            sheet = self.parsed.sheet(spec)
-            if sheet is None:
-                continue
-            self.report.sheets[spec.title] = SheetResult()
-            self.sheet_import(sheet)
-            self.done += len(sheet.rows)
-            self.progress(self.done, total)
+        with slot_rule_lookups(self.slot_lookups):
+            for spec in c.IMPORT_ORDER:
+                sheet = self.parsed.sheet(spec)
+                if sheet is None:
+                    continue
+                self.report.sheets[spec.title] = SheetResult()
+                self.sheet_import(sheet)
+                self.done += len(sheet.rows)
+                self.progress(self.done, total)
         order = {spec.title: n for n, spec in enumerate(c.SHEETS)}
         self.report.sheets = dict(sorted(self.report.sheets.items(), key=lambda i: order[i[0]]))
         self.report.problems.sort(key=lambda p: (order.get(p.sheet, 99), p.row or 0))
@@ -323,7 +324,9 @@ class ImportRun:
                 result.unchanged += 1
                 continue
             changed.append(_Pending(number, values, None, differ, current))
-        instances = _stored_instances(spec.model, [p.current["id"] for p in changed], self.refs)
+        instances = _stored_instances(
+            spec.model, [p.current["id"] for p in changed], self.refs, self.slot_lookups
+        )
         for pending in changed:
             pending.instance = instances[pending.current["id"]]
         return new, changed
@@ -748,8 +751,8 @@ class ImportRun:
     def _pair_given(self, spec: c.SheetSpec, pending: _Pending) -> bool:
         values, adapter = pending.values, pending.instance
         pair = [values.get("wwpn1", ""), values.get("wwpn2", "")]
-        is_client = adapter.kind == VirtualAdapterKind.VFC and (
-            (adapter.role or VirtualAdapterRole.CLIENT) == VirtualAdapterRole.CLIENT
+        is_client = VirtualAdapter.vfc_client(
+            adapter.kind, adapter.role or VirtualAdapterRole.CLIENT
         )
         if is_client and not all(pair):
             self.problem(spec, pending.number, "wwpn1", "a vFC client adapter needs its two WWPNs")
@@ -781,8 +784,10 @@ RELATED = {
 
 
 def _stored_instances(
-    model: type[models.Model], pks: list[int], refs: "_References"
+    model: type[models.Model], pks: list[int], refs: "_References", lookups: SlotRuleLookups
 ) -> dict[int, models.Model]:
+    """The stored rows of `pks`, their references from `refs`; a virtual adapter's stored slot,
+    kind and LPAR go to `lookups` for the slot rule to compare with."""
     joined, prefetched = RELATED.get(model, ((), ()))
     if model is VirtualAdapter:
         joined = ("physical_port__adapter",)  # the LPARs come from the references
@@ -796,8 +801,7 @@ def _stored_instances(
             adapter.lpar = lpars[adapter.lpar_id]
             if adapter.remote_lpar_id:
                 adapter.remote_lpar = lpars[adapter.remote_lpar_id]
-            # The slot rule compares with the stored slot, kind and LPAR: lend them.
-            adapter.stored_slot_hint = (adapter.slot, adapter.kind, adapter.lpar_id)
+            lookups.stored[adapter.pk] = (adapter.slot, adapter.kind, adapter.lpar_id)
     return found
 
 

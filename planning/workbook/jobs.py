@@ -10,16 +10,17 @@ stay."""
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from inventory.history import change_author
+from lpmplanner.jobs import JobRun, job_enqueue
 from planning.models import WorkbookImport
 from planning.workbook.importer import workbook_apply
 from planning.workbook.read import MB, WorkbookRefused, workbook_measure, workbook_read
@@ -69,12 +70,7 @@ def _keep(chunks: Iterable[bytes]) -> str:
 def _refuse(job: WorkbookImport, reason: str) -> WorkbookImport:
     """The file is refused whole: the job fails with the reason and the file goes at once."""
     upload_path(job).unlink(missing_ok=True)
-    now = timezone.now()
-    job.state, job.message, job.finished, job.file_deleted = (
-        WorkbookImport.State.FAILED, reason, now, now,
-    )  # fmt: skip
-    job.save()
-    return job
+    return JobRun(job).fail(reason, file_deleted=timezone.now())
 
 
 def _start(job: WorkbookImport) -> WorkbookImport:
@@ -91,7 +87,7 @@ def _start(job: WorkbookImport) -> WorkbookImport:
         return workbook_import_run(job=job)
     from planning.tasks import workbook_import_task
 
-    transaction.on_commit(lambda: workbook_import_task.delay(job.pk))
+    job_enqueue(job=job, task=workbook_import_task)
     return job
 
 
@@ -133,31 +129,17 @@ def workbook_import_commit(*, source: WorkbookImport, user) -> WorkbookImport:
     return _start(job)
 
 
-def _progress_writer(job: WorkbookImport) -> tuple[Callable[[int, int], None], Callable]:
-    """Progress is written while the import's own transaction is open, so it goes through a
-    connection of its own (PostgreSQL; SQLite allows one writer, so there it shows at the end)."""
-    if connection.vendor != "postgresql":
-        return (lambda done, total: None), (lambda: None)
-    side = connections.create_connection(DEFAULT_DB_ALIAS)
-    table = WorkbookImport._meta.db_table
-
-    def write(done: int, total: int) -> None:
-        percent = READ_SHARE + (100 - READ_SHARE) * done // max(total, 1)
-        with side.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET progress = %s WHERE id = %s",  # noqa: S608 (our table)
-                [min(percent, 99), job.pk],
-            )
-
-    return write, side.close
+def workbook_import_run(*, job: WorkbookImport, worker: str = "") -> WorkbookImport:
+    """Read the job's file and apply it (or try it, for a dry run); the outcome is on the row.
+    A job that is not queued (another worker took it, or it is over) is left as it is."""
+    with JobRun(job, worker=worker) as run:
+        if not run.claimed:
+            return job
+        run.progress(1, f"Reading {job.filename}")
+        return _import(job, run)
 
 
-def workbook_import_run(*, job: WorkbookImport) -> WorkbookImport:
-    """Read the job's file and apply it (or try it, for a dry run); the outcome is on the row."""
-    WorkbookImport.objects.filter(pk=job.pk).update(
-        state=WorkbookImport.State.RUNNING, started=timezone.now()
-    )
-    job.refresh_from_db()
+def _import(job: WorkbookImport, run: JobRun) -> WorkbookImport:
     try:
         parsed = workbook_read(upload_path(job), filename=job.filename, sheet=job.sheet)
     except WorkbookRefused as refused:
@@ -165,33 +147,31 @@ def workbook_import_run(*, job: WorkbookImport) -> WorkbookImport:
     except Exception:  # a file no check foresaw: still a refusal with a sentence, never stuck
         logger.exception("workbook import %s: the file could not be read", job.pk)
         return _refuse(job, "The file could not be read: it is damaged or not what its name says.")
-    WorkbookImport.objects.filter(pk=job.pk).update(progress=READ_SHARE, rows=parsed.row_count)
-    progress, close = _progress_writer(job)
-    try:
-        with change_author(user=job.requested_by, request_id=job.request_id):
-            report = workbook_apply(parsed, commit=not job.dry_run, progress=progress)
-    except IntegrityError as error:
-        # A rule the checks above did not foresee: the transaction is rolled back whole.
-        job.refresh_from_db()
-        job.state, job.finished = WorkbookImport.State.FAILED, timezone.now()
-        job.message = f"Nothing was changed: the database refused the import ({error})."
-        job.save()
-        return job
-    finally:
-        close()
-    job.refresh_from_db()
-    job.report, job.rows, job.committed = report.as_dict(), parsed.row_count, report.committed
-    job.progress, job.finished = 100, timezone.now()
+    WorkbookImport.objects.filter(pk=job.pk).update(rows=parsed.row_count)
+    applying = "Importing" if not job.dry_run else "Trying"
+    run.progress(READ_SHARE, f"{applying} {parsed.row_count:,} rows")
+    # The import holds its transaction open: its progress goes through a connection of its own.
+    with run.progress_outside() as write:
+
+        def progress(done: int, total: int) -> None:
+            percent = READ_SHARE + (100 - READ_SHARE) * done // max(total, 1)
+            write(min(percent, 99), f"{applying} rows: {done:,} of {total:,}")
+
+        try:
+            with change_author(user=job.requested_by, request_id=job.request_id):
+                report = workbook_apply(parsed, commit=not job.dry_run, progress=progress)
+        except IntegrityError as error:
+            # A rule the checks above did not foresee: the transaction is rolled back whole.
+            return run.fail(f"Nothing was changed: the database refused the import ({error}).")
+    outcome = {"report": report.as_dict(), "rows": parsed.row_count, "committed": report.committed}
     if report.problems and not job.dry_run:
-        job.state = WorkbookImport.State.FAILED
-        job.message = (
-            f"Nothing was changed: {len(report.problems)} problem"
-            f"{'s' if len(report.problems) > 1 else ''} in the file."
-        )
-    else:
-        job.state = WorkbookImport.State.SUCCEEDED
-    job.save()
-    return job
+        count = len(report.problems)
+        reason = f"Nothing was changed: {count} problem{'s' if count > 1 else ''} in the file."
+        return run.fail(reason, progress=100, **outcome)
+    problems = f", {len(report.problems)} problem(s)" if report.problems else ""
+    done = "committed" if report.committed else "tried (dry run)"
+    run.event(f"{parsed.row_count:,} rows read and {done}{problems}.")
+    return run.finish(**outcome)
 
 
 def workbook_uploads_prune(

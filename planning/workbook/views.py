@@ -2,11 +2,12 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from lpmplanner.permissions import require
 from planning.models import WorkbookImport
 from planning.workbook.api import EXPORT_PERMISSION, IMPORT_PERMISSION
 from planning.workbook.columns import SHEETS
@@ -33,17 +34,12 @@ class UploadForm(forms.Form):
         return file
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def workbook_page(request: HttpRequest) -> HttpResponse:
-    _require(request, EXPORT_PERMISSION)
+    require(request, EXPORT_PERMISSION)
     can_import = request.user.has_perm(IMPORT_PERMISSION)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        _require(request, IMPORT_PERMISSION)
+        require(request, IMPORT_PERMISSION)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             job = workbook_import_start(
@@ -60,7 +56,7 @@ def workbook_page(request: HttpRequest) -> HttpResponse:
 
 
 def workbook_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, IMPORT_PERMISSION)
+    require(request, IMPORT_PERMISSION)
     job = get_object_or_404(WorkbookImport.objects.select_related("requested_by"), pk=pk)
     partial = request.headers.get("HX-Request") == "true"
     template = "planning/_workbook_import.html" if partial else "planning/workbook_import.html"
@@ -69,7 +65,7 @@ def workbook_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def workbook_import_commit_page(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, IMPORT_PERMISSION)
+    require(request, IMPORT_PERMISSION)
     source = get_object_or_404(WorkbookImport, pk=pk)
     try:
         return redirect(workbook_import_commit(source=source, user=request.user))

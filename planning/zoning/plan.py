@@ -163,7 +163,7 @@ class _Server:
 
 def _vfc_clients() -> list[_Client]:
     rows = (
-        VirtualAdapter.objects.filter(kind="vfc", role="client")
+        VirtualAdapter.objects.filter(VirtualAdapter.VFC_CLIENT)
         .order_by("lpar__frame__name", "lpar__lpar_id", "slot")
         .values_list("pk", "lpar_id", "slot", "device_name", "remote_lpar_id", "remote_slot",
                      "lpar__name", "lpar__lpar_id", "lpar__frame__name", "lpar__stub_of_id",

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from inventory.forms import bootstrap
 from inventory.models import Fabric
 from inventory.services import object_save
+from lpmplanner.permissions import require
 from planning.cache import zoning_summary
 from planning.zoning.exports import (
     ExportRefused,
@@ -45,8 +45,7 @@ class FabricFigures:
 
 
 def zoning_index(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("inventory.view_fabric"):
-        raise PermissionDenied
+    require(request, "inventory.view_fabric")
     summary = zoning_summary()
     chosen = {z.fabric_id: z for z in FabricZoning.objects.all()}
     newest = ZoningExport.objects.filter(fabric=OuterRef("pk")).order_by("-created", "-id")
@@ -77,8 +76,7 @@ def zoning_index(request: HttpRequest) -> HttpResponse:
 def zoning_preview(request: HttpRequest, fabric_id: int) -> HttpResponse:
     """A fabric's aliases and zones as the next export would write them, and what changed since
     its last export, on screen before any download; a page of rows at a time."""
-    if not request.user.has_perm("inventory.view_fabric"):
-        raise PermissionDenied
+    require(request, "inventory.view_fabric")
     fabric = get_object_or_404(Fabric, pk=fabric_id)
     plan = zoning_plan(fabric=fabric).of(fabric)
     diff = zoning_diff_since_last(plan=plan)
@@ -97,8 +95,7 @@ def zoning_preview(request: HttpRequest, fabric_id: int) -> HttpResponse:
 
 
 def zoning_download(request: HttpRequest, fabric_id: int | None = None) -> HttpResponse:
-    if not request.user.has_perm(DOWNLOAD_PERMISSION):
-        raise PermissionDenied
+    require(request, DOWNLOAD_PERMISSION)
     fabric = get_object_or_404(Fabric, pk=fabric_id) if fabric_id else None
     try:
         download = zoning_export(
@@ -128,8 +125,7 @@ class FabricZoningForm(forms.ModelForm):
 
 def zoning_settings(request: HttpRequest, fabric_id: int) -> HttpResponse:
     """The fabric's naming templates and switch settings, for its SAN admin."""
-    if not request.user.has_perm("planning.change_fabriczoning"):
-        raise PermissionDenied
+    require(request, "planning.change_fabriczoning")
     fabric = get_object_or_404(Fabric, pk=fabric_id)
     instance = FabricZoning.objects.filter(fabric=fabric).first() or FabricZoning(fabric=fabric)
     form = FabricZoningForm(request.POST or None, instance=instance)

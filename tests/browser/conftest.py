@@ -10,8 +10,12 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, sync_playwright
 
+from inventory.models import Hmc
 from lpmplanner.security.twofactor import two_factor_enrolled, two_factor_required
+from planning.models import EnumerationScheme
+from tests.demo_estate import demo_estate_restore
 from tests.factories import PASSWORD, totp_code, totp_device_create
+from tests.simulators import pinned_line
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
 # thread with a running loop unless told that this is deliberate.
@@ -103,3 +107,18 @@ def docs_screenshot():
         page.screenshot(path=DOCS_IMAGES / f"{name}.png")
 
     return shot
+
+
+@pytest.fixture
+def demo_on_simulator(simulator):
+    """The demo estate in the database, its HMC pointing at the running simulator (the
+    simulator's fixtures are tests/simulators.py's, the worker tests/conftest.py's)."""
+    # The default scheme, as the migration makes it: an earlier transactional test flushed it.
+    EnumerationScheme.objects.get_or_create(
+        is_default=True, defaults={"name": "Default", "vios_lpar_ids": [1, 2]}
+    )
+    demo_estate_restore()
+    Hmc.objects.filter(name="hmc-sim").update(
+        host=simulator.host, ssh_port=simulator.port, host_key=pinned_line(simulator)
+    )
+    return simulator

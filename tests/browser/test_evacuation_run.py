@@ -10,11 +10,7 @@ from playwright.sync_api import expect
 from inventory.models import Frame
 from migrations_app.models import MigrationBatch
 from planning.evacuation import evacuation_plan_create
-from tests.browser.test_migrate import demo_on_simulator  # noqa: F401
 from tests.factories import user_create
-
-# The simulator of the HMC tests, shared here (the worker is tests/conftest.py's).
-from tests.migrations_app.conftest import demo_sim_estate, sim_host_key, simulator  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +19,7 @@ def test_an_operator_migrates_an_evacuation_plan_from_its_page(
     page,
     live_server,
     sign_in,
-    demo_on_simulator,  # noqa: F811
+    demo_on_simulator,
     celery_worker_process,
 ):
     plan = evacuation_plan_create(frame=Frame.objects.get(name="p750-a"))

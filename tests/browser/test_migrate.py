@@ -7,35 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from inventory.models import Frame, Hmc, Lpar
+from inventory.models import Frame, Lpar
 from migrations_app.models import MigrationJob
-from planning.models import EnumerationScheme
-from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
 
-# The simulator of the HMC tests, shared here (the worker is tests/conftest.py's).
-from tests.migrations_app.conftest import (  # noqa: F401
-    demo_sim_estate,
-    pinned_line,
-    sim_host_key,
-    simulator,
-)
-
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo_on_simulator(simulator):  # noqa: F811
-    """The demo estate in the database, its HMC pointing at the running simulator."""
-    # The default scheme, as the migration makes it: an earlier transactional test flushed it.
-    EnumerationScheme.objects.get_or_create(
-        is_default=True, defaults={"name": "Default", "vios_lpar_ids": [1, 2]}
-    )
-    demo_estate_restore()
-    Hmc.objects.filter(name="hmc-sim").update(
-        host=simulator.host, ssh_port=simulator.port, host_key=pinned_line(simulator)
-    )
-    return simulator
 
 
 def test_an_operator_migrates_server1_and_watches_the_bar_reach_100(

@@ -2,10 +2,7 @@
 
 import pytest
 
-from tests.workers import database_url_of_test_database, worker_on_own_queue
-
-# The worker polls often and takes over a silent job quickly, so the tests stay short.
-WORKER_ENV = {"LPM_MIGRATION_POLL_SECONDS": "0.2", "LPM_MIGRATION_STALE_SECONDS": "2"}
+from tests.workers import WORKER_ENV, database_url_of_test_database, worker_on_own_queue
 
 
 @pytest.fixture(scope="module")

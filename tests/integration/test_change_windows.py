@@ -24,12 +24,9 @@ from migrations_app.windows.schedule import Schedule
 from migrations_app.windows.services import change_windows_tick
 from tests.clock import clock_set
 from tests.factories import user_create
-from tests.integration.conftest import WORKER_ENV
 from tests.integration.test_migrations import estate, simulated  # noqa: F401
-from tests.integration.test_worker import wait_for
-from tests.migrations_app.conftest import sim_host_key  # noqa: F401
 from tests.receivers import smtp_server, webhook_receiver
-from tests.workers import database_url_of_test_database, worker_on_own_queue
+from tests.workers import WORKER_ENV, database_url_of_test_database, wait_for, worker_on_own_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 S = MigrationState

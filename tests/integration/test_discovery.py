@@ -6,18 +6,12 @@ import pytest
 from inventory.models import Frame, Lpar
 from migrations_app.models import HmcSync
 from migrations_app.services import hmc_sync_request
-from tests.integration.test_worker import wait_for
-from tests.migrations_app.conftest import (  # noqa: F401
-    demo_sim_estate,
-    sim_hmc,
-    sim_host_key,
-    simulator,
-)
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def test_sync_task_runs_on_a_real_worker(celery_worker_process, sim_hmc):  # noqa: F811
+def test_sync_task_runs_on_a_real_worker(celery_worker_process, sim_hmc):
     sync = hmc_sync_request(hmc=sim_hmc)
 
     def finished():

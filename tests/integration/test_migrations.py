@@ -22,15 +22,14 @@ from migrations_app.tasks import migrations_reconcile_task
 from tests.brokers import broker_unreachable
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
-from tests.integration.conftest import WORKER_ENV
-from tests.integration.test_worker import wait_for
-from tests.migrations_app.conftest import (  # noqa: F401
-    REMOTE_HMC_HOST,
-    cross_hmc_start,
-    pinned_line,
-    sim_host_key,
+from tests.simulators import REMOTE_HMC_HOST, cross_hmc_start, pinned_line
+from tests.workers import (
+    WORKER_ENV,
+    database_url_of_test_database,
+    wait_for,
+    worker_start,
+    worker_stop,
 )
-from tests.workers import database_url_of_test_database, worker_start, worker_stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 S = MigrationState
@@ -71,7 +70,7 @@ def estate(db):
 
 
 @pytest.fixture
-def simulated(estate, sim_host_key):  # noqa: F811
+def simulated(estate, sim_host_key):
     """The HMC simulator serving the demo estate; the demo HMC row points at it."""
 
     def start(*, migration_seconds: float, unzoned: tuple[str, ...] = ()) -> SimulatorThread:
@@ -185,9 +184,10 @@ def test_a_worker_killed_mid_migration(estate, simulated, start_worker):
 def test_the_broker_down_at_submit_then_up(estate, simulated, start_worker):
     server1, p750b = estate
     simulated(migration_seconds=1)
+    waiting: dict[int, str] = {}
     with broker_unreachable():
-        job = migration_create(lpar=server1, destination=p750b)
-    assert "broker is unreachable" in job.dispatch_error
+        job = migration_create(lpar=server1, destination=p750b, on_dispatched=waiting.update)
+    assert "broker is unreachable" in waiting[job.pk]
     assert job_of(job.pk).state == S.PENDING
     start_worker()
 
@@ -232,7 +232,7 @@ def test_limits_hold_a_job_queued_until_a_slot_frees(estate, simulated, start_wo
 
 def test_server1_moves_to_a_frame_of_another_hmc(
     estate,
-    sim_host_key,  # noqa: F811
+    sim_host_key,
     migration_worker,
     api_client,
 ):

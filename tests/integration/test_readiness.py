@@ -20,10 +20,14 @@ from migrations_app.readiness.services import readiness_run_request
 from migrations_app.simulator.server import SimulatorThread
 from tests.demo_estate import demo_estate_restore, demo_simulated_hmc
 from tests.factories import login, user_create
-from tests.integration.conftest import WORKER_ENV
-from tests.integration.test_worker import wait_for
-from tests.migrations_app.conftest import pinned_line, sim_host_key  # noqa: F401
-from tests.workers import database_url_of_test_database, worker_start, worker_stop
+from tests.simulators import pinned_line
+from tests.workers import (
+    WORKER_ENV,
+    database_url_of_test_database,
+    wait_for,
+    worker_start,
+    worker_stop,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 VALIDATION_SECONDS = 0.3
@@ -47,7 +51,7 @@ def readiness_worker(migration_worker, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def simulated(transactional_db, sim_host_key):  # noqa: F811
+def simulated(transactional_db, sim_host_key):
     demo_estate_restore()
     hmc = demo_simulated_hmc(migration_seconds=1.5, validation_seconds=VALIDATION_SECONDS)
     running = SimulatorThread(hmc, host_key=sim_host_key).start()

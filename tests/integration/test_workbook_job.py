@@ -8,8 +8,8 @@ from inventory.models import Lpar
 from planning.models import WorkbookImport
 from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
-from tests.integration.test_worker import wait_for
 from tests.planning.workbook_helpers import book_of, cell_of, saved
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,24 +1,13 @@
 """A task sent by the web side is run by a separate worker process and lands in the database."""
 
-import time
-
 import pytest
 
 from migrations_app.models import WorkerHeartbeat
 from migrations_app.selectors import worker_status_list
 from migrations_app.tasks import worker_heartbeat
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def beats_of(hostname: str) -> int:

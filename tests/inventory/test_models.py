@@ -873,3 +873,15 @@ def test_storage_target_wwpn_is_on_its_ports_fabric():
     )
     wwpn = accepted(Wwpn(value=next_wwpn(), storage_port=storage, fabric=storage.fabric))
     assert (wwpn.kind, wwpn.fabric) == ("storage_target", storage.fabric)
+
+
+@pytest.mark.parametrize(
+    ("kind", "role", "expected"),
+    [("vfc", "client", True), ("vfc", "server", False), ("vscsi", "client", False),
+     ("ethernet", "client", False), ("ethernet", "trunk", False)],
+)  # fmt: skip
+def test_only_a_vfc_client_is_a_vfc_client_in_python_and_in_a_query(kind, role, expected):
+    adapter = VirtualAdapter(kind=kind, role=role)
+    assert adapter.is_vfc_client is expected
+    assert VirtualAdapter.vfc_client(kind, role) is expected
+    assert VirtualAdapter.VFC_CLIENT.check({"kind": kind, "role": role}) is expected

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.db.models import RestrictedError
 from django.urls import reverse
 
 from inventory.identifiers import wwpn_colon
-from inventory.models import Adapter, Lpar, VirtualAdapter
+from inventory.models import Adapter, Lpar, VirtualAdapter, Vlan
 from tests.factories import (
     AdapterFactory,
     DrawerFactory,
@@ -179,8 +180,28 @@ def test_san_admin_edits_fabrics_but_not_lpars(client, estate):
 def test_delete_of_a_frame_with_lpars_is_refused_with_a_reason(planner_client, estate):
     frame = estate["frame"]
     response = planner_client.post(f"/inventory/frames/{frame.pk}/delete/", follow=True)
-    assert "is still used by" in response.content.decode()
+    # The same words as the API's 409: what still uses it, counted.
+    assert "Frame p750-a is still used by 3 LPARs; change or delete those first." in html.unescape(
+        response.content.decode()
+    )
     assert type(frame).objects.filter(pk=frame.pk).exists()
+
+
+def test_delete_refused_by_a_restricted_reference_is_a_message_not_an_error_page(
+    planner_client, estate, monkeypatch
+):
+    vlan = Vlan.objects.get(vlan_id=400)
+    blocker = estate["server1"]
+
+    def restricted(self, *args, **kwargs):
+        raise RestrictedError("restricted", {blocker})
+
+    monkeypatch.setattr(Vlan, "delete", restricted)
+    response = planner_client.post(f"/inventory/vlans/{vlan.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    message = f"VLAN {vlan} is still used by 1 LPAR; change or delete those first."
+    assert message in html.unescape(response.content.decode())
+    assert Vlan.objects.filter(pk=vlan.pk).exists()
 
 
 def test_bulk_edit_moves_lpars_to_another_pool_all_or_nothing(planner_client, estate):

@@ -17,7 +17,7 @@ from migrations_app.hmc.ssh import SshTransport
 from migrations_app.simulator.capture import Masker, RecordingTransport
 from migrations_app.simulator.replay import ReplayHmc, capture_load
 from migrations_app.simulator.server import DEFAULT_PASSWORD, SimulatorThread
-from tests.migrations_app.conftest import pinned_line
+from tests.simulators import pinned_line
 
 pytestmark = pytest.mark.django_db
 

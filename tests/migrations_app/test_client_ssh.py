@@ -19,7 +19,7 @@ from migrations_app.hmc.errors import (
     HmcUnreachable,
 )
 from migrations_app.hmc.ssh import SshTransport, known_hosts_line
-from tests.migrations_app.conftest import pinned_line
+from tests.simulators import pinned_line
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,7 @@
 """Commands are built from checked values: names that could inject are refused, clearly."""
 
+from decimal import Decimal
+
 import pytest
 
 from migrations_app.hmc import commands
@@ -97,3 +99,38 @@ def test_a_vfc_element_has_seven_fields_with_the_wwpns_left_to_the_hmc():
     )
     assert element == "610/client/1/vios1/610//1"
     assert len(element.split("/")) == 7
+
+
+def test_a_new_shared_partition_gets_its_minimum_desired_and_maximum_from_the_plan():
+    attributes = commands.mksyscfg_lpar_attributes(
+        name="server1-stub", lpar_id=110, profile_name="default", kind="aix", memory_mb=3000,
+        memory_region_mb=256, dedicated=False, proc_units=Decimal("0.5"), virtual_procs=2,
+        shared_pool="prod", compat_mode="POWER8", max_virtual_slots=1000,
+        scsi=["210/client/1/vios1/210/1"],
+    )  # fmt: skip
+    assert attributes == {
+        "name": "server1-stub", "lpar_id": 110, "profile_name": "default",
+        "lpar_env": "aixlinux", "min_mem": 1280, "desired_mem": 3000, "max_mem": 6000,
+        "proc_mode": "shared", "min_procs": 1, "desired_procs": 2, "max_procs": 4,
+        "min_proc_units": "0.1", "desired_proc_units": "0.5", "max_proc_units": "4",
+        "sharing_mode": "uncap", "uncap_weight": 128, "shared_proc_pool_name": "prod",
+        "lpar_proc_compat_mode": "POWER8", "max_virtual_slots": 1000,
+        "virtual_scsi_adapters": ["210/client/1/vios1/210/1"],
+    }  # fmt: skip
+    # and the command that carries them is one the HMC accepts
+    assert commands.mksyscfg_lpar(system="p750-b", attributes=attributes).argv[:5] == (
+        "mksyscfg", "-r", "lpar", "-m", "p750-b",
+    )  # fmt: skip
+
+
+def test_a_new_dedicated_vios_keeps_idle_processors_and_at_least_one_memory_region():
+    attributes = commands.mksyscfg_lpar_attributes(
+        name="vios3", lpar_id=3, profile_name="default", kind="vios", memory_mb=256,
+        memory_region_mb=256, dedicated=True, proc_units=Decimal("2"), virtual_procs=2,
+        shared_pool=None, compat_mode="default", max_virtual_slots=1000,
+    )  # fmt: skip
+    assert attributes["lpar_env"] == "vioserver"
+    assert attributes["min_mem"] == 256
+    assert attributes["sharing_mode"] == "keep_idle_procs"
+    assert "min_proc_units" not in attributes
+    assert not any(name.startswith("virtual_") for name in attributes)

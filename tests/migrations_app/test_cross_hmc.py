@@ -30,7 +30,7 @@ from migrations_app.simulator.server import Logins
 from tests.aio import awaited
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
-from tests.migrations_app.conftest import REMOTE_HMC_HOST, cross_hmc_start
+from tests.simulators import REMOTE_HMC_HOST, cross_hmc_start
 
 S = MigrationState
 SECRET = "s3cret pass'word"  # a space and a quote: it must still travel as one word

@@ -17,7 +17,7 @@ from migrations_app.models import HmcSync
 from migrations_app.simulator.replay import Recorded, ReplayHmc, capture_load, capture_write
 from planning.checks import estate_check
 from tests.factories import login, user_create
-from tests.migrations_app.conftest import ReplayTransport
+from tests.simulators import ReplayTransport
 
 pytestmark = pytest.mark.django_db
 CAPTURES = Path(__file__).parent / "captures"

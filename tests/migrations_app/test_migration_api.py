@@ -11,6 +11,7 @@ from inventory.models import Frame, Hmc, Lpar
 from migrations_app.api.serializers import MigrationBatchCreateSerializer
 from migrations_app.lpm import services as lpm
 from migrations_app.models import MigrationJob
+from tests.brokers import broker_unreachable
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 
@@ -245,3 +246,20 @@ def test_an_option_the_hmcs_level_does_not_take_is_refused_in_words(operator_cli
     bad = create(operator_client, server1, p750b, mpio="3")
     assert bad.status_code == 400 and "--mpio takes 1, 2" in bad.json()["mpio"][0]
     assert not MigrationJob.objects.exists()
+
+
+def test_a_migration_the_broker_cannot_take_says_why_to_whoever_asked(
+    demo, django_capture_on_commit_callbacks
+):
+    server1, p750b = demo
+    waiting: dict[int, str] = {}
+    with broker_unreachable(), django_capture_on_commit_callbacks(execute=True):
+        job = lpm.migration_create(
+            lpar=server1, destination=p750b, validate_only=True, on_dispatched=waiting.update
+        )
+    assert list(waiting) == [job.pk]
+    assert waiting[job.pk].startswith("The broker is unreachable")
+    assert "starts when the broker is back" in waiting[job.pk]
+    job.refresh_from_db()
+    assert job.state == "pending"
+    assert job.events.filter(message=waiting[job.pk]).exists()  # its log says so too

@@ -26,7 +26,7 @@ from migrations_app.simulator.estate import estate_from_db
 from migrations_app.tasks import migration_job_task
 from tests.demo_estate import demo_estate_restore
 from tests.factories import user_create
-from tests.migrations_app.conftest import pinned_line, simulator_start
+from tests.simulators import pinned_line, simulator_start
 
 S = MigrationState
 

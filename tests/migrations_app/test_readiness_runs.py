@@ -21,7 +21,7 @@ from migrations_app.simulator.server import SimulatorThread
 from planning.models import EvacuationPlacement, EvacuationPlan
 from planning.stubs import lpar_create_stub_twin
 from tests.demo_estate import demo_estate_restore, demo_simulated_hmc
-from tests.migrations_app.conftest import pinned_line
+from tests.simulators import pinned_line
 
 
 @pytest.fixture

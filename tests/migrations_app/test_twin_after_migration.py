@@ -16,7 +16,7 @@ from planning.preflight import preflight_check
 from planning.stubs import lpar_create_stub_twin
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
-from tests.migrations_app.conftest import pinned_line, simulator_start
+from tests.simulators import pinned_line, simulator_start
 
 
 @pytest.fixture(autouse=True)

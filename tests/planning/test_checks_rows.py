@@ -19,6 +19,11 @@ pytestmark = pytest.mark.django_db
 
 def _break_every_check(demo: dict) -> None:
     lpar_create_stub_twin(lpar=demo["server1"], destination_frame=demo["p750-b"])
+    # twin_same_frame: a twin found back on its original's frame
+    twin = lpar_create_stub_twin(
+        lpar=Lpar.objects.get(name="server2"), destination_frame=demo["p750-b"]
+    )
+    Lpar.objects.filter(pk=twin.pk).update(frame=demo["p750-a"])
     estate_seed(frames=3, lpars_per_frame=4, seed=7)
     sim = list(Lpar.objects.filter(frame__name__startswith="sim-").exclude(kind="vios")[:6])
     # slot_range: a narrowed default, and a frame on a scheme of its own with a low ceiling

@@ -4,12 +4,10 @@ show what the estate checks and the zoning plan say, they change as soon as an e
 on a larger estate."""
 
 import html
-import io
 import re
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
@@ -21,13 +19,15 @@ from planning.cache import estate_version, summaries_refresh
 from planning.models import EstateSummary, EstateViolation
 from planning.tasks import estate_summaries_refresh_task
 from planning.zoning.plan import zoning_plan
+from tests.demo_estate import demo_estate_restore
 from tests.factories import login
 
 
 @pytest.fixture
 def demo_committed(default_scheme):
-    """The demo estate, committed (a transactional test), as a viewer's pages see it."""
-    call_command("seed_demo", stdout=io.StringIO())
+    """The demo estate, committed (a transactional test), as a viewer's pages see it: the rows
+    `seed_demo` writes, copied in (tests/demo_estate.py) rather than validated again each test."""
+    demo_estate_restore()
 
 
 @pytest.fixture

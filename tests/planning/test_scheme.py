@@ -4,9 +4,10 @@ every path saving a virtual adapter obeys."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from inventory.models import VirtualAdapter
+from inventory.models import Lpar, VirtualAdapter
 from inventory.services import virtual_adapter_save
 from planning.models import EnumerationScheme
+from planning.rules import SlotRuleLookups, slot_rule_lookups, virtual_adapter_slot_rule
 from planning.services import frame_scheme_set, scheme_save
 from tests.factories import next_wwpn
 from tests.planning.helpers import vios
@@ -100,3 +101,24 @@ def test_a_frame_that_names_another_scheme_follows_it(demo):
         virtual_adapter_save(adapter=VirtualAdapter(lpar=demo["server1"], kind="vscsi", slot=300))
     frame_scheme_set(frame=demo["p750-a"], scheme=None)
     virtual_adapter_save(adapter=VirtualAdapter(lpar=demo["server1"], kind="vscsi", slot=300))
+
+
+def test_a_batch_hands_the_slot_rule_its_schemes_and_stored_slots(demo, django_assert_num_queries):
+    """What the workbook import and stub twins know already is used, not asked again: the
+    batch's scheme decides, and a stored slot it loaded counts as the stored one."""
+    narrow = EnumerationScheme(name="Narrow", vscsi_first=200, vscsi_last=250)
+    server1 = Lpar.objects.select_related("frame").get(pk=demo["server1"].pk)
+    adapter = VirtualAdapter.objects.get(lpar=server1, slot=620)
+    adapter.lpar = server1
+    adapter.slot = 850  # outside every vFC range
+    lookups = SlotRuleLookups(schemes={server1.frame_id: narrow})
+    lookups.stored[adapter.pk] = (850, "vfc", server1.pk)
+    with slot_rule_lookups(lookups), django_assert_num_queries(0):
+        assert virtual_adapter_slot_rule(VirtualAdapter(lpar=server1, kind="vscsi", slot=300)) == {
+            "slot": "vSCSI slot 300 is outside the scheme's vSCSI range 200–250."
+        }
+        assert virtual_adapter_slot_rule(adapter) == {}  # unchanged, as the batch loaded it
+    # Outside the batch the database is asked: slot 620 is stored, so 850 is a change.
+    assert virtual_adapter_slot_rule(adapter) == {
+        "slot": "vFC slot 850 is outside the scheme's vFC range 600–800."
+    }

@@ -96,6 +96,8 @@ PAGES = {
     "account/notifications/webhooks/": row(post=READ),
     "account/notifications/webhooks/<int:pk>/delete/": row("lpmplanner.Webhook", post=READ),
     "security-log/": row(get=ADMIN_ONLY),
+    # Every kind of background work together; each role sees the kinds it may read.
+    "jobs/": row(get=READ),
     "security-log.csv": row(get=ADMIN_ONLY),
     "inventory/": row(get=READ),
     "inventory/history/": row(get=READ),
@@ -179,6 +181,7 @@ API = {
     "api/auth/token/": row(post=("OOOOOO", "OOO")),
     "api/me/": row(get=(READ, TOKEN_READ)),
     "api/search/": row(get=(READ, TOKEN_READ)),
+    "api/jobs/": row(get=(READ, TOKEN_READ)),
     "api/schema/": row(get=(READ, TOKEN_READ)),
     "api/docs/": row(get=(READ, TOKEN_READ)),
     "api/^wwpns/$": row(get=(READ, TOKEN_READ)),

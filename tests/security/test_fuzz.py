@@ -10,6 +10,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import requests
 import schemathesis
+from django.db import transaction
+from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
@@ -33,11 +35,6 @@ from tests.factories import (
 EXAMPLES_PER_OPERATION = 3
 
 
-@pytest.fixture
-def admin(db):
-    return user_create("root", is_superuser=True, is_staff=True)
-
-
 def _api_schema():
     """The OpenAPI schema as /api/schema/ serves it (it reads no data)."""
     generated = SchemaGenerator().get_schema(request=None, public=True)
@@ -55,19 +52,34 @@ def api_schema():
     return schema
 
 
-@pytest.fixture
-def estate(db):
-    """A little of everything, so that small ids find objects."""
-    lpar = LparFactory()
-    VirtualAdapterFactory(lpar=lpar)
-    PortFactory()
-    StoragePortFactory()
+@pytest.fixture(scope="module")
+def _fuzz_data(django_db_setup, django_db_blocker):
+    """A little of everything, so that small ids find objects, and an administrator's operate
+    token: built once for the module (in each xdist worker) in a transaction rolled back after
+    it; each test's own transaction (`django_db`) undoes what its requests changed."""
+    with (
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+    ):
+        lpar = LparFactory()
+        VirtualAdapterFactory(lpar=lpar)
+        PortFactory()
+        StoragePortFactory()
+        admin = user_create("root", is_superuser=True, is_staff=True)
+        totp_device_create(admin)  # operate tokens are for users with an authenticator
+        yield api_token_create(user=admin, name="fuzz", scope="operate")[1]
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
-def operate_token(admin) -> str:
-    totp_device_create(admin)  # operate tokens are for users with an authenticator
-    return api_token_create(user=admin, name="fuzz", scope="operate")[1]
+def estate(db, _fuzz_data):
+    """The module's little of everything, in this test's transaction."""
+
+
+@pytest.fixture
+def operate_token(db, _fuzz_data) -> str:
+    return _fuzz_data
 
 
 @schema.parametrize()

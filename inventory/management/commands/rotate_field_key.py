@@ -6,8 +6,10 @@ set FIELD_ENCRYPTION_KEY=<new> alone. In the embedded mode the key lives in
 var/field_encryption_key: `--new-key-file` does the three steps on that file.
 """
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from inventory.fields import encrypted_fields
@@ -17,14 +19,14 @@ from lpmplanner.settings import VAR_DIR, make_fernet_key
 class Command(BaseCommand):
     help = "Re-encrypt every stored secret with the first key of FIELD_ENCRYPTION_KEY."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--new-key-file", action="store_true",
             help="Embedded mode: generate a new key, re-encrypt with it and write it to "
             "var/field_encryption_key (the old key is kept in field_encryption_key.old).",
         )  # fmt: skip
 
-    def handle(self, *args, new_key_file: bool = False, **options) -> None:
+    def handle(self, *args: Any, new_key_file: bool = False, **options: Any) -> None:
         key_file = VAR_DIR / "field_encryption_key"
         old_key = settings.FIELD_ENCRYPTION_KEY
         if new_key_file:

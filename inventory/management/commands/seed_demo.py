@@ -1,5 +1,7 @@
 """Load the demo estate (wired into `make run`)."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,7 +18,7 @@ class Command(BaseCommand):
         "running it again changes nothing."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = demo_estate_load()
         except ValidationError as error:

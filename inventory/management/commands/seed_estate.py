@@ -1,6 +1,8 @@
 """Add a large synthetic estate, for benchmarks and load tests."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inventory.seeding import MAX_LPARS_PER_FRAME, EstateSeedError, estate_seed
 
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "construction but not validated one by one, and without change-history rows."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--frames", type=int, default=10, help="frames to add (default 10)")
         parser.add_argument(
             "--lpars-per-frame",
@@ -26,7 +28,9 @@ class Command(BaseCommand):
             "--seed", type=int, default=1, help="random seed: the same seed, the same estate"
         )
 
-    def handle(self, *args, frames: int, lpars_per_frame: int, seed: int, **options) -> None:
+    def handle(
+        self, *args: Any, frames: int, lpars_per_frame: int, seed: int, **options: Any
+    ) -> None:
         try:
             result = estate_seed(frames=frames, lpars_per_frame=lpars_per_frame, seed=seed)
         except EstateSeedError as error:

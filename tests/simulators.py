@@ -1,5 +1,9 @@
 """The HMC simulator over real SSH on a free port, and HMC rows that point at it; a transport
-that answers from a replayed capture in-process."""
+that answers from a replayed capture in-process.
+
+A pytest plugin (registered by `tests/conftest.py`), so its fixtures serve every directory: ask
+for them by name, never import them. Test modules import only its helpers (`simulator_start`,
+`pinned_line`, `cross_hmc_start`, `ReplayTransport`)."""
 
 import asyncssh
 import pytest
