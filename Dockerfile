@@ -32,4 +32,6 @@ RUN LPM_VAR_DIR=/tmp/build SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=build-only
 
 USER lpm
 EXPOSE 8000
-CMD ["gunicorn", "lpmplanner.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads, timeouts and recycling: gunicorn.conf.py (GUNICORN_* variables, defaults from
+# the CPUs the container may use).
+CMD ["gunicorn", "lpmplanner.wsgi", "--config", "gunicorn.conf.py"]

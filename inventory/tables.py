@@ -7,11 +7,12 @@ dictionary lookup first (an exception per model attribute): that was most of a l
 The body is built here instead, each column's way of rendering worked out once per page; the
 header, sorting and pagination are django-tables2's own."""
 
+import html as html_module
 import inspect
 import io
 import itertools
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partialmethod
 from typing import Any
 
 import django_tables2 as tables
@@ -22,6 +23,7 @@ from django.http import HttpResponse
 from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.urls import reverse
+from django.utils.encoding import force_str
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -121,6 +123,8 @@ class _BodyColumn:
         self.checkbox = self._checkbox_template(bound_column)
         self.bits = tuple(Accessor(bound_column.accessor).bits)
         self.display = None  # get_FOO_display of the last model in the chain, for choices
+        # What the model's own get_FOO_display() gives, as one dictionary (it builds one a call).
+        self.labels: tuple[type[models.Model], dict[Any, str]] | None = None
         model = getattr(table.data, "model", None)
         field = None
         if model is not None and self.bits:
@@ -130,6 +134,7 @@ class _BodyColumn:
                 field = None
             if field is not None and getattr(field, "choices", None):
                 self.display = f"get_{self.bits[-1]}_display"
+                self.labels = _default_labels(field, self.display)
         self.link_bits = tuple(Accessor(bound_column.name).bits)
         self.fast_link = bound_column.link is not None and _plain_link(bound_column.link)
         self.booleans = model is not None and self._boolean_templates(bound_column, field)
@@ -168,7 +173,7 @@ class _BodyColumn:
         if isinstance(content, SafeData):
             return str(content)
         if isinstance(content, str):
-            return escape(content)
+            return html_module.escape(content)  # django's escape(), without its lazy wrapper
         if type(content) is int and not settings.USE_THOUSAND_SEPARATOR:
             return str(content)  # what localize() makes of it, without its format lookups
         return conditional_escape(str(localize(content, use_l10n=self.column.localize)))
@@ -178,6 +183,13 @@ class _BodyColumn:
             return _resolved(record, self.bits)
         owner = _resolved(record, self.bits[:-1])
         if isinstance(owner, models.Model):
+            if self.labels is not None and type(owner)._meta.concrete_model is self.labels[0]:
+                value = getattr(owner, self.bits[-1])
+                try:
+                    label = self.labels[1].get(value, value)
+                except TypeError:  # an unhashable value: the model's own way
+                    return getattr(owner, self.display)()
+                return force_str(label, strings_only=True)  # as get_FOO_display()
             return getattr(owner, self.display)()
         return None if owner is None else getattr(owner, self.bits[-1], None)
 
@@ -205,10 +217,41 @@ class _BodyColumn:
             target = _resolved(record, self.link_bits)
             if not hasattr(target, "get_absolute_url"):
                 target = record
-            content = format_html('<a href="{}">{}</a>', _absolute_url(target), content)
+            # format_html('<a href="{}">{}</a>', …), without its lazy wrappers
+            url = html_module.escape(_absolute_url(target))
+            text = (
+                str(content) if isinstance(content, SafeData) else html_module.escape(str(content))
+            )
+            content = mark_safe(f'<a href="{url}">{text}</a>')  # noqa: S308
         elif self.bound_column.link:
             content = self.bound_column.link(content, **arguments)
         return f"{self.td_open}{self.text(content)}</td>"
+
+
+def _default_labels(
+    field: models.Field[Any, Any], display: str
+) -> tuple[type[models.Model], dict[Any, str]] | None:
+    """(model, {value: label}) when the model's `display` method is Django's own
+    get_FOO_display(), which looks the value up in the field's flat choices."""
+    model = field.model._meta.concrete_model
+    if model is None:
+        return None
+    for klass in model.__mro__:
+        if display in vars(klass):
+            method = vars(klass)[display]
+            break
+    else:
+        return None
+    if not (
+        isinstance(method, partialmethod)
+        and method.func is vars(models.Model)["_get_FIELD_display"]
+        and method.keywords.get("field") is field
+    ):
+        return None
+    try:
+        return model, dict(field.flatchoices)
+    except TypeError:  # unhashable choice values
+        return None
 
 
 def _plain_link(link: Any) -> bool:

@@ -2,6 +2,7 @@
 
 import importlib
 import re
+import runpy
 import shlex
 from pathlib import Path
 
@@ -103,4 +104,47 @@ def test_dockerfile_installs_the_project_and_runs_gunicorn():
     assert "pip install --no-cache-dir ." in dockerfile
     assert "collectstatic --noinput" in dockerfile
     assert re.search(r"^USER \w+", dockerfile, re.M), "the image must not run as root"
-    assert '"gunicorn", "lpmplanner.wsgi"' in dockerfile
+    assert '"gunicorn", "lpmplanner.wsgi", "--config", "gunicorn.conf.py"' in dockerfile
+
+
+def test_the_web_service_runs_gunicorn_with_its_config_file(compose):
+    web = compose["services"]["web"]
+    assert argv(web["command"]) == ["gunicorn", "lpmplanner.wsgi", "--config", "gunicorn.conf.py"]
+    assert (ROOT / "gunicorn.conf.py").is_file()
+    for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS"):
+        assert re.fullmatch(r"\$\{" + name + r":-\}", web["environment"][name]), name
+
+
+def gunicorn_config(monkeypatch, **environment) -> dict:
+    """gunicorn.conf.py's settings as gunicorn reads them, under `environment`."""
+    for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
+                 "GUNICORN_MAX_REQUESTS", "GUNICORN_BIND"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_defaults_come_from_the_cpu_count(monkeypatch):
+    config = gunicorn_config(monkeypatch)
+    cpus = config["cpu_count"]()
+    assert cpus >= 1
+    assert config["workers"] == max(2, cpus)
+    assert config["threads"] == 4 and config["worker_class"] == "gthread"
+    assert config["default_workers"](8) == 8 and config["default_workers"](1) == 2
+    assert config["preload_app"] is True
+    # gthread's restart after max_requests resets a connection (gunicorn #3038): off with it.
+    assert config["max_requests"] == 0 and config["max_requests_jitter"] == 100
+    assert config["timeout"] == 60 and config["bind"] == "0.0.0.0:8000"
+
+
+def test_gunicorn_settings_from_the_environment(monkeypatch):
+    config = gunicorn_config(
+        monkeypatch, GUNICORN_WORKERS="5", GUNICORN_THREADS="1", GUNICORN_TIMEOUT="",
+        GUNICORN_BIND="127.0.0.1:9000",
+    )  # fmt: skip
+    assert (config["workers"], config["threads"]) == (5, 1)
+    assert config["worker_class"] == "sync"
+    assert config["max_requests"] == 1000  # the sync worker restarts cleanly
+    assert config["timeout"] == 60  # empty, as Compose passes an unset variable: the default
+    assert config["bind"] == "127.0.0.1:9000"

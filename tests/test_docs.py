@@ -34,9 +34,10 @@ def hooks():
 
 
 def env_variables_read() -> set[str]:
-    """Every environment variable the settings (and the apps) read, found in the source."""
+    """Every environment variable the settings (and the apps, and gunicorn's config) read,
+    found in the source."""
     names = set()
-    sources = [ROOT / "lpmplanner" / "settings.py"]
+    sources = [ROOT / "lpmplanner" / "settings.py", ROOT / "gunicorn.conf.py"]
     for app in OUR_APPS:
         sources += [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
     for path in sources:

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from copy import copy
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -66,6 +66,12 @@ def detail_url(view_name: str, pk: Any, request: Any) -> str:
         prefix, _, suffix = url.rpartition(_PK_MARKER)
         cache[view_name] = prefix, suffix
     return f"{prefix}{pk}{suffix}"
+
+
+def _detail_url_parts(view_name: str, request: Any) -> tuple[str, str]:
+    """(prefix, suffix) of the detail URLs of `view_name`: a URL is prefix + pk + suffix."""
+    prefix, _, suffix = detail_url(view_name, _PK_MARKER, request).rpartition(_PK_MARKER)
+    return prefix, suffix
 
 
 class DetailUrlField(serializers.HyperlinkedIdentityField):
@@ -439,6 +445,74 @@ class LparSerializer(ValidatedModelSerializer):
                   "proc_mode", "proc_units", "virtual_procs", "memory_mb", "compat_mode",
                   "shared_pool", "msp", "max_virtual_slots", "profile_name", "stub_of",
                   "notes"]  # fmt: skip
+
+    # The lean list read: the columns of `values()` that give the same JSON as the instances.
+    # Each related object's display is its __str__ (Frame and Lpar: the name; a pool:
+    # "frame/name"), kept beside the models' own __str__ by tests/inventory/test_api_lean.py.
+    RELATED_DISPLAY = {
+        "frame": ("frame__name",),
+        "shared_pool": ("shared_pool__frame__name", "shared_pool__name"),
+        "stub_of": ("stub_of__name",),
+    }
+
+    @classmethod
+    def list_values(cls) -> list[str]:
+        """The columns `rows_representation` reads."""
+        own = [f.attname for f in Lpar._meta.concrete_fields]
+        return own + [column for columns in cls.RELATED_DISPLAY.values() for column in columns]
+
+    _plain: list[tuple[str, Any, str]] | None = None
+
+    def _plain_fields(self) -> list[tuple[str, Any, str]]:
+        """(name, field, column) of the model's own fields, built once per process: their
+        to_representation() depends on the field alone (ModelSerializer builds its fields
+        anew for every request, a few milliseconds)."""
+        cls = type(self)
+        if cls._plain is None:
+            bare = cls(context={})  # keeps no request
+            cls._plain = [
+                (name, field, cast(models.Field[Any, Any], Lpar._meta.get_field(name)).attname)
+                for name, field, _ in bare._reading_plan
+                if name not in self.RELATED_DISPLAY and name not in ("url", "display")
+            ]
+        return cls._plain
+
+    def rows_representation(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The list's JSON from `values(*list_values())` rows: what `to_representation` gives
+        for the instances, without building four model instances a row (Lpar, its frame, its
+        pool and the pool's frame) and DRF's per-field lookups."""
+        request = self.context.get("request")
+        url_prefix, url_suffix = _detail_url_parts(detail_view_name(Lpar), request)
+        related = {}
+        for name, columns in self.RELATED_DISPLAY.items():
+            model = Lpar._meta.get_field(name).related_model
+            assert isinstance(model, type)
+            related[name] = (f"{name}_id", columns, _detail_url_parts(detail_view_name(model),
+                                                                       request))  # fmt: skip
+        plain = self._plain_fields()
+        data = []
+        for row in rows:
+            item: dict[str, Any] = {}
+            for name in self.Meta.fields:
+                if name == "url":
+                    item[name] = f"{url_prefix}{row['id']}{url_suffix}"
+                elif name == "display":
+                    item[name] = row["name"]
+                elif name in related:
+                    attname, columns, (prefix, suffix) = related[name]
+                    pk = row[attname]
+                    item[name] = None if pk is None else {
+                        "id": pk,
+                        "url": f"{prefix}{pk}{suffix}",
+                        "display": "/".join(str(row[column]) for column in columns),
+                    }  # fmt: skip
+                else:
+                    item[name] = None
+            for name, field, attname in plain:
+                value = row[attname]
+                item[name] = None if value is None else field.to_representation(value)
+            data.append(item)
+        return data
 
 
 class VirtualAdapterSerializer(ValidatedModelSerializer):

@@ -1,7 +1,7 @@
 """The inventory's REST collections: one viewset per model, filtered by the same FilterSets as
 the list pages, each list fetched in a fixed number of queries however many rows it holds."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Model
@@ -149,6 +149,16 @@ class LparViewSet(InventoryViewSet):
     filterset_class = filtersets.LparFilterSet
     ordering_fields = ["id", "name", "lpar_id", "frame__name", "kind", "state", "proc_mode",
                        "proc_units", "virtual_procs", "memory_mb"]  # fmt: skip
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list read as plain values (`LparSerializer.rows_representation`): the same JSON
+        as the instances would give, in the same queries, at a fraction of the Python cost."""
+        serializer = cast(serializers.LparSerializer, self.get_serializer())
+        queryset = self.filter_queryset(self.get_queryset()).values(*serializer.list_values())
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(serializer.rows_representation(page))
+        return Response(serializer.rows_representation(list(queryset)))
 
 
 class VirtualAdapterViewSet(InventoryViewSet):

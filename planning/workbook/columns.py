@@ -133,6 +133,10 @@ FRAMES = SheetSpec(
         Column("Max active migrations", "max_active_migrations", INT,
                synonyms=("max migrations",)),
         Column("State", "state", CHOICE, choices=choices.FrameState),
+        Column("Evacuation target", "evacuation_target",
+               synonyms=("evacuate to", "target frame", "evacuation frame"),
+               help="The frame this one's LPARs move to when it is evacuated; readiness runs "
+                    "validate against it. A frame's name from this sheet."),
     ),
     key=("name",),
     help="One row per frame (managed system).",

@@ -31,7 +31,7 @@ NUMBER_KINDS = {c.ID, c.INT, c.DECIMAL}
 
 
 def _frame_rows() -> Iterator[Row]:
-    for frame in Frame.objects.select_related("hmc").order_by("name"):
+    for frame in Frame.objects.select_related("hmc", "evacuation_target").order_by("name"):
         yield {
             "id": frame.pk, "name": frame.name, "machine_type": frame.machine_type,
             "model": frame.model, "serial": frame.serial,
@@ -41,6 +41,7 @@ def _frame_rows() -> Iterator[Row]:
             "memory_mb": frame.memory_mb, "memory_region_mb": frame.memory_region_mb,
             "firmware_level": frame.firmware_level,
             "max_active_migrations": frame.max_active_migrations, "state": frame.state,
+            "evacuation_target": frame.evacuation_target.name if frame.evacuation_target else "",
         }  # fmt: skip
 
 

@@ -408,13 +408,55 @@ class ImportRun:
     # -- one method per sheet -------------------------------------------------------------
 
     def _frame(self, sheet: ParsedSheet) -> None:
-        def hmc(frame: Frame, values: dict) -> None:
+        def hmc(frame: models.Model, values: dict) -> None:
+            assert isinstance(frame, Frame)
             name = values["hmc"]
             if name and name not in self.refs.hmcs():
                 raise RowProblem("hmc", f"no HMC {name}: add it in the inventory first")
             frame.hmc = self.refs.hmcs().get(name)
 
-        self._simple(sheet, {"hmc": hmc})
+        # A target may be a frame further down the same sheet: set it once every frame is saved.
+        spec = sheet.spec
+        target = {"evacuation_target"}
+        new, changed = self.match(sheet)
+        new = [p for p in new if self.assign(spec, p, {"hmc": hmc}, target)]
+        changed = [p for p in changed if self.assign(spec, p, {"hmc": hmc}, target)]
+        aimed = [p for p in new + changed if target & set(p.changed)]
+        saved = self.write(spec, new, [q for p in changed if (q := p.without(target))])
+        refused = self.rows_with_problems(spec)
+        counted = {p.number for p in saved[1]}
+        self.refs.forget("frames")
+        linked = []
+        for pending in aimed:
+            if pending.number in refused:
+                continue
+            assert isinstance(pending.instance, Frame)
+            frame = self.refs.frames()[pending.instance.name]
+            name = pending.values.get("evacuation_target", "")
+            if name:
+                try:
+                    frame.evacuation_target = self.refs.frame(pending.values, "evacuation_target")
+                except RowProblem as problem:
+                    self.problem(spec, pending.number, problem.key, problem.message)
+                    continue
+            else:
+                frame.evacuation_target = None
+            linked.append(
+                _Pending(
+                    pending.number, pending.values, frame, ["evacuation_target"], pending.current
+                )
+            )
+        done, refused_links = objects_bulk_change(
+            instances=[p.instance for p in linked], fields=["evacuation_target"]
+        )
+        by_instance = {id(p.instance): p for p in linked}
+        for instance, error in refused_links:
+            self.refused(spec, by_instance[id(instance)], error)
+        for instance in done:
+            pending = by_instance[id(instance)]
+            if pending.current is not None and pending.number not in counted:
+                self.report.sheets[spec.title].updated += 1
+                self.record_change(spec, pending)
         self.refs.forget("frames")
 
     def _fabric(self, sheet: ParsedSheet) -> None:

@@ -110,9 +110,9 @@ def test_three_edited_cells_change_exactly_those_fields_and_the_history_lists_th
     assert Frame.objects.get(name="p750-a").firmware_level == "AM780_100"
     recorded = history_list(request_id=job["request_id"])
     assert sorted((c.model_name, c.action, [f for f, _, _ in c.changes]) for c in recorded) == [
-        ("LPAR", "changed", ["memory_mb"]),
-        ("frame", "changed", ["firmware_level"]),
-        ("virtual adapter", "changed", ["device_name"]),
+        ("LPAR", "changed", ["Memory"]),
+        ("frame", "changed", ["Firmware level"]),
+        ("virtual adapter", "changed", ["Device name"]),
     ]
     assert {c.user.username for c in recorded} == {"paul"}
 
@@ -415,4 +415,5 @@ def test_a_new_adapters_tagged_vlans_are_in_its_history(api, client, planner, de
     )
     login(client, planner)
     page = client.get(adapter.get_absolute_url()).content.decode()
-    assert "<code>vlans</code>" in page
+    # The history names the field as the form does, and the VLANs by their numbers.
+    assert "<li>Tagged VLANs: " in page
