@@ -12,7 +12,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, router
 from django.db.models import Q
 
-from inventory.models.base import constraint_field
+from inventory.models.base import InventoryModel, constraint_field
+from inventory.rules import rule_lock
 
 BULK_BATCH = 500
 
@@ -26,7 +27,9 @@ _LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def bulk_errors(instances: Sequence[models.Model], model: type[models.Model]) -> dict[int, Errors]:
     """{index in `instances`: {field: messages}} for every row that breaks a rule; rows not in
-    it pass. Uniqueness is judged only among the rows that pass the per-row rules."""
+    it pass. Uniqueness is judged only among the rows that pass the per-row rules. A model's
+    rule constraints (`InventoryModel.rule_constraints`) judge the rows new or changed in a
+    field they read, under their lock (`rule_lock`) to the end of the caller's transaction."""
     errors = _row_errors(instances, model)
     valid = [index for index in range(len(instances)) if index not in errors]
     for index, found in _unique_errors([instances[i] for i in valid], model).items():
@@ -134,22 +137,31 @@ def _row_errors(instances: Sequence[models.Model], model: type[models.Model]) ->
     return {index: found for index, found in errors.items() if found}
 
 
-# (fields, condition, error field, message or None for the field's own) of a uniqueness rule
-UniqueRule = tuple[tuple[models.Field[Any, Any], ...], Q | None, str, str | None]
+# (fields, condition, error field, message or None for the field's own, the rule constraint or
+# None for a database one) of a uniqueness rule: the database's, then the model's rule
+# constraints (`InventoryModel.rule_constraints`), which the database does not hold.
+UniqueRule = tuple[
+    tuple[models.Field[Any, Any], ...], Q | None, str, str | None, models.UniqueConstraint | None
+]
 
 
 def _unique_rules(model: type[models.Model]) -> list[UniqueRule]:
     rules: list[UniqueRule] = [
-        ((f,), None, f.name, None)
+        ((f,), None, f.name, None, None)
         for f in model._meta.concrete_fields
         if f.unique and not f.primary_key
     ]
-    for constraint in model._meta.constraints:
+    constraints: list[tuple[object, models.UniqueConstraint | None]] = [
+        (c, None) for c in model._meta.constraints
+    ]
+    if issubclass(model, InventoryModel):
+        constraints += [(c, c) for c in model.rule_constraints]
+    for constraint, rule in constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
             fields = tuple(concrete_field(model, name) for name in constraint.fields)
             condition = constraint.condition if isinstance(constraint.condition, Q) else None
             message = str(constraint.get_violation_error_message())
-            rules.append((fields, condition, constraint_field(constraint), message))
+            rules.append((fields, condition, constraint_field(constraint), message, rule))
     return rules
 
 
@@ -168,10 +180,22 @@ def _unique_errors(
     count against itself; it does against the others (the database checks each row as the
     batch's UPDATE reaches it, so keys cannot be swapped within one batch)."""
     errors: dict[int, Errors] = {}
-    for fields, condition, name, message in _unique_rules(model):
+    using = router.db_for_write(model)
+    for fields, condition, name, message, rule in _unique_rules(model):
         attnames = [f.attname for f in fields]
         keys: dict[int, tuple[Any, ...]] = {}
-        for index, instance in enumerate(instances):
+        # A rule constraint judges only the rows new or changed in a field it reads (a fact
+        # recorded before stays as it is), under its lock to the end of the transaction.
+        judged = [
+            index
+            for index, instance in enumerate(instances)
+            if rule is None
+            or (isinstance(instance, InventoryModel) and instance.rule_applies(rule))
+        ]
+        if rule is not None and judged:
+            rule_lock(rule.name, using)
+        for index in judged:
+            instance = instances[index]
             met = True if condition is None else condition_holds(condition, instance)
             if met is None:
                 raise ValueError(f"{model.__name__}: cannot evaluate {condition} in Python.")

@@ -10,11 +10,12 @@ What an HMC reports is a fact, recorded as it is (`facts_recorded`); the estate 
 where it breaks a planning rule. The models' own invariants (constraints, clean()) always hold.
 """
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 Rule = Callable[[models.Model], dict[str, str]]
 
@@ -31,6 +32,26 @@ def facts_recorded() -> Iterator[None]:
         yield
     finally:
         _recording_facts.reset(token)
+
+
+def facts_being_recorded() -> bool:
+    """Whether the rows being saved now are facts read from an HMC (`facts_recorded`)."""
+    return _recording_facts.get()
+
+
+def rule_lock(name: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Serialise, to the end of the current transaction, every writer that checks the rule
+    `name` before it saves: a rule the database does not hold (a uniqueness across frames) is
+    otherwise checked by two transactions at once, each blind to the other's row, and both save.
+
+    PostgreSQL: a transaction-level advisory lock named after the rule. SQLite: nothing to do,
+    its transactions begin IMMEDIATE (settings), so writers are serialised already."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError(f"rule_lock({name!r}) outside a transaction would be released at once.")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
 
 
 def rule_register(model: type[models.Model], rule: Rule) -> None:

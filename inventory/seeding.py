@@ -75,6 +75,7 @@ MAC_RANGE = ("00145ef", 12)
 FRAME_NAME = re.compile(r"^sim-(\d+)$")
 HMC_NAME = re.compile(r"^simhmc(\d+)$")
 ARRAY_NAME = re.compile(r"^simfs(\d+)$")
+CLIENT_NAME = re.compile(r"^lp(\d+)$")
 
 
 class EstateSeedError(Exception):
@@ -130,12 +131,15 @@ class EstateResult:
     first_frame: str = ""
     last_frame: str = ""
     client_ids: tuple[int, int] | None = None
+    ids_reused: bool = False  # ids ran out: reused across frames, listed by the estate check
+    id_range: tuple[int, int] = (MAX_LPAR_ID + 1, 0)
     seconds: float = 0.0
 
     def summary(self) -> str:
+        reused = " (reused across frames)" if self.ids_reused else ""
         ids = ""
         if self.clients and self.client_ids is not None:
-            ids = f"client LPAR ids {self.client_ids[0]}–{self.client_ids[1]}, "
+            ids = f"client LPAR ids {self.client_ids[0]}–{self.client_ids[1]}{reused}, "
         return (
             f"Added {self.frames} frames ({self.first_frame} … {self.last_frame}) on "
             f"{self.hmcs} new HMC(s), {self.lpars} LPARs ({self.clients} clients, "
@@ -227,11 +231,21 @@ class _EstateBuilder:
         )
         self.next_client_id = max(highest_client + 1, FIRST_CLIENT_ID)
         if self.next_client_id + count - 1 > MAX_LPAR_ID:
-            raise EstateSeedError(
-                f"{count} more client LPARs need ids {self.next_client_id} to "
-                f"{self.next_client_id + count - 1}, but LPAR ids stop at {MAX_LPAR_ID} and "
-                "client ids are unique across the estate."
-            )
+            # More clients than ids (LPAR ids stop at 32767): the numbering wraps round to
+            # FIRST_CLIENT_ID and reuses ids on other frames, as a real estate past its scheme
+            # does (an HMC numbers LPARs per frame); the estate check lists each reused id.
+            if self.lpars_per_frame > MAX_LPAR_ID - FIRST_CLIENT_ID + 1:
+                raise EstateSeedError("A frame cannot hold that many client LPAR ids.")
+            self.result.ids_reused = True
+        # Names stay unique across the estate: lpNNNNN after the highest one, the id when it
+        # is not reused.
+        self.next_client_number = max(
+            self.next_client_id,
+            _next_number(
+                Lpar.objects.filter(name__startswith="lp").values_list("name", flat=True),
+                CLIENT_NAME,
+            ),
+        )
         self.npiv = self._counter(Wwpn.objects, "value", NPIV_RANGE)
         self.physical = self._counter(Wwpn.objects, "value", PHYSICAL_RANGE)
         self.storage = self._counter(Wwpn.objects, "value", STORAGE_RANGE)
@@ -314,10 +328,7 @@ class _EstateBuilder:
         self.result.first_frame = self._frame_name(numbers[0])
         self.result.last_frame = self._frame_name(numbers[-1])
         if self.result.clients:
-            self.result.client_ids = (
-                self.next_client_id - self.result.clients,
-                self.next_client_id - 1,
-            )
+            self.result.client_ids = self.result.id_range
         if connection.vendor == "postgresql":
             # Autovacuum would gather statistics on the new rows within minutes; until then
             # the planner takes the big tables for empty and nests loops over them.
@@ -381,11 +392,17 @@ class _EstateBuilder:
         ]  # fmt: skip
         for plan in clients:
             lpar_id = self.next_client_id
-            self.next_client_id += 1
+            self.next_client_id = lpar_id + 1 if lpar_id < MAX_LPAR_ID else FIRST_CLIENT_ID
+            number = self.next_client_number
+            self.next_client_number += 1
+            self.result.id_range = (
+                min(lpar_id, self.result.id_range[0]),
+                max(lpar_id, self.result.id_range[1]),
+            )
             dedicated = plan.proc_mode == ProcMode.DEDICATED
             lpars.append(
                 Lpar(
-                    frame_id=frame.pk, name=f"lp{lpar_id:05d}", lpar_id=lpar_id, kind=plan.kind,
+                    frame_id=frame.pk, name=f"lp{number:05d}", lpar_id=lpar_id, kind=plan.kind,
                     state=plan.state, proc_mode=plan.proc_mode, proc_units=plan.proc_units,
                     virtual_procs=plan.virtual_procs, memory_mb=plan.memory_mb,
                     compat_mode=plan.compat_mode, shared_pool_id=None if dedicated else pool.pk,

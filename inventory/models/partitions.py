@@ -145,9 +145,30 @@ class Lpar(InventoryModel):
 
     history = tracked()
 
+    # Client LPAR ids unique across the estate, so that an LPAR keeps its id when it migrates:
+    # a rule of our numbering scheme, not of the HMC, whose LPAR ids are per frame (two frames
+    # commonly both have an LPAR 10). So the database holds only the per-frame uniqueness; this
+    # rule refuses what a person or our tools set or change, and discovery records what the HMC
+    # reports, which the estate check `lpar_id_reused` then lists.
+    rule_constraints = (
+        models.UniqueConstraint(
+            fields=["lpar_id"],
+            condition=~Q(kind="vios"),
+            name="lpar_unique_client_id_in_estate",
+            violation_error_message=(
+                "Another client LPAR in the estate has this LPAR id: client LPAR ids must be "
+                "unique across all frames so that they survive a migration."
+            ),
+        ),
+    )
+
     class Meta:
         ordering = ["frame__name", "lpar_id"]
         verbose_name = "LPAR"
+        indexes = [
+            # The rule above and the estate check look client LPARs up by id.
+            models.Index(fields=["lpar_id"], condition=~Q(kind="vios"), name="lpar_client_id_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["frame", "name"],
@@ -158,15 +179,6 @@ class Lpar(InventoryModel):
                 fields=["frame", "lpar_id"],
                 name="lpar_unique_id_per_frame",
                 violation_error_message="This frame already has an LPAR with this LPAR id.",
-            ),
-            models.UniqueConstraint(
-                fields=["lpar_id"],
-                condition=~Q(kind="vios"),
-                name="lpar_unique_client_id_in_estate",
-                violation_error_message=(
-                    "Another client LPAR in the estate has this LPAR id: client LPAR ids must be "
-                    "unique across all frames so that they survive a migration."
-                ),
             ),
             models.CheckConstraint(
                 condition=Q(lpar_id__gte=1),

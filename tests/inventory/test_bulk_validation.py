@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.bulk_validation import bulk_errors, condition_holds
 from inventory.models import Drawer, Lpar, Vlan
-from tests.factories import FrameFactory, VlanFactory
+from inventory.rules import facts_recorded
+from tests.factories import FrameFactory, LparFactory, VlanFactory
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,21 @@ def test_the_queries_do_not_grow_with_the_rows():
         return len(captured)
 
     assert queries(3) == queries(300)
+
+
+@pytest.mark.django_db
+def test_a_rule_constraint_judges_only_the_rows_new_or_changed_in_what_it_reads():
+    """`rule_constraints` (not held by the database): a fact recorded before, its id reused on
+    another frame, may have another field changed; a new row or a changed id on it is refused."""
+    first, second = FrameFactory(), FrameFactory()
+    LparFactory(frame=first, lpar_id=40, name="held40")
+    with facts_recorded():
+        LparFactory(frame=second, lpar_id=40, name="fact40")
+    fact = Lpar.objects.get(name="fact40")
+    fact.name = "fact40b"  # the id stays: the rule does not judge it
+    other = Lpar.objects.get(name="held40")
+    other.lpar_id = 41  # free
+    new = LparFactory.build(frame=second, lpar_id=41, name="new41")  # the first wins
+    errors = messages(bulk_errors([fact, other, new], Lpar))
+    assert list(errors) == [2]
+    assert list(errors[2]) == ["lpar_id"]

@@ -13,6 +13,8 @@ from migrations_app.discovery import max_virtual_slots_of, profile_of, wwpn_pair
 from migrations_app.hmc.client import FrameInfo, LparInfo, ProfileSlots
 from migrations_app.models import DriftItem, HmcSync
 from migrations_app.services import drift_item_resolve, hmc_sync_run
+from migrations_app.simulator.estate import SimLpar
+from planning.checks import estate_check
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 
@@ -377,3 +379,26 @@ def test_the_processor_generation_is_read_from_what_the_frame_reports(
     machine_type, model = type_model.split("-")
     info = FrameInfo("f", machine_type, model, "1234567", "Operating", modes)
     assert discovery._generation(info) == generation
+
+
+def test_an_lpar_id_reused_on_another_frame_is_recorded_and_listed_by_the_estate_check(
+    sim_hmc, simulator
+):
+    """LPAR ids are per frame on an HMC: a client with server1's id 10 on p750-b is a fact,
+    recorded; the planning rule (ids unique across frames) is the estate check's to show."""
+    frame = simulator.hmc.estate.frame("p750-b")
+    frame.lpars.append(SimLpar(name="aix10", lpar_id=10, kind="aix"))
+    sync = sync_of(sim_hmc)
+    assert sync.state == "succeeded", sync.message
+    assert not sync.drift.filter(kind="conflict").exists()
+    assert set(Lpar.objects.filter(lpar_id=10).values_list("frame__name", "name")) == {
+        ("p750-a", "server1"),
+        ("p750-b", "aix10"),
+    }
+    reused = {v.object: v.message for v in estate_check() if v.check == "lpar_id_reused"}
+    assert reused == {
+        "server1 (p750-a)": "LPAR id 10 is also used by aix10 (p750-b): server1 cannot keep its "
+        "id when it moves there.",
+        "aix10 (p750-b)": "LPAR id 10 is also used by server1 (p750-a): aix10 cannot keep its "
+        "id when it moves there.",
+    }

@@ -72,6 +72,8 @@ def _break_every_check(demo: dict) -> None:
     SharedProcessorPool.objects.create(frame=demo["p750-a"], pool_id=1, name="prod")
     # stub_drift: a twin whose original grew
     Lpar.objects.filter(pk=demo["server1"].pk).update(memory_mb=4096)
+    # twin_same_frame: a twin on the frame of its original
+    LparFactory(frame=demo["p750-a"], lpar_id=60, name="server1-near", stub_of=demo["server1"])
 
 
 def test_each_check_on_its_own_rows_finds_what_the_whole_estate_shows(demo):
