@@ -133,14 +133,19 @@ def _contention(sources: list[Frame], destination: Frame) -> list:
             problems.append(f"{_duplicated_claims(destination)} VIOS slots claimed twice")
         _forget(jobs)
     sequential_s, concurrent_s = statistics.median(sequential), statistics.median(concurrent)
-    print(f"  {len(lpars)} admissions to one frame: {len(lpars) / concurrent_s:.0f}/s from "
-          f"{THREADS} threads, {len(lpars) / sequential_s:.0f}/s one after another")  # fmt: skip
+    print(
+        f"  {len(lpars)} admissions to one frame: {len(lpars) / concurrent_s:.0f}/s from "
+        f"{THREADS} threads, {len(lpars) / sequential_s:.0f}/s one after another"
+    )
     results: list = [
         Result(
-            f"{len(lpars)} admissions to one frame from {THREADS} threads", concurrent_s,
-            "the same one after another", sequential_s, max_ratio=CONTENTION_MAX_RATIO,
+            f"{len(lpars)} admissions to one frame from {THREADS} threads",
+            concurrent_s,
+            "the same one after another",
+            sequential_s,
+            max_ratio=CONTENTION_MAX_RATIO,
         )
-    ]  # fmt: skip
+    ]
     results += [Unavailable("admission under contention", p, ok=False) for p in problems[:5]]
     return results
 
@@ -190,19 +195,28 @@ def _batches(sources: list[Frame], destinations: list[Frame]) -> list:
     _forget(jobs)
     half, full = BATCH // 2, BATCH
     per_job = (counts[full] - counts[half]) / (full - half)
-    print(f"  queries: {', '.join(f'{n} jobs {q}' for n, q in counts.items())}; "
-          f"{per_job:.1f} per job more")  # fmt: skip
+    print(
+        f"  queries: {', '.join(f'{n} jobs {q}' for n, q in counts.items())}; "
+        f"{per_job:.1f} per job more"
+    )
     results: list = [
         Result(
-            f"a batch of {BATCH} jobs", seconds, "inserting its rows in bulk", floor,
-            max_ratio=BATCH_MAX_RATIO, max_seconds=BATCH_MAX_SECONDS,
+            f"a batch of {BATCH} jobs",
+            seconds,
+            "inserting its rows in bulk",
+            floor,
+            max_ratio=BATCH_MAX_RATIO,
+            max_seconds=BATCH_MAX_SECONDS,
         )
-    ]  # fmt: skip
+    ]
     if per_job > QUERIES_PER_JOB_MAX:
-        results.append(Unavailable(
-            f"a batch of {BATCH} jobs", f"{per_job:.1f} queries per job (target <= "
-            f"{QUERIES_PER_JOB_MAX})", ok=False,
-        ))  # fmt: skip
+        results.append(
+            Unavailable(
+                f"a batch of {BATCH} jobs",
+                f"{per_job:.1f} queries per job (target <= {QUERIES_PER_JOB_MAX})",
+                ok=False,
+            )
+        )
     return results
 
 
@@ -217,15 +231,20 @@ def _evacuation(frame: Frame, destinations: list[Frame]) -> list:
     _forget(MigrationJob.objects.filter(batch=batch))
     results: list = [
         Result(
-            f"the evacuation run of a {EVACUATED}-LPAR frame", seconds,
-            "inserting its rows in bulk", floor, max_ratio=BATCH_MAX_RATIO,
+            f"the evacuation run of a {EVACUATED}-LPAR frame",
+            seconds,
+            "inserting its rows in bulk",
+            floor,
+            max_ratio=BATCH_MAX_RATIO,
             max_seconds=EVACUATION_MAX_SECONDS,
         )
-    ]  # fmt: skip
+    ]
     if admitted != EVACUATED or placed != EVACUATED:
-        results.append(Unavailable(
-            "evacuation run", f"{placed} placed, {admitted} admitted of {EVACUATED}", ok=False
-        ))  # fmt: skip
+        results.append(
+            Unavailable(
+                "evacuation run", f"{placed} placed, {admitted} admitted of {EVACUATED}", ok=False
+            )
+        )
     return results
 
 

@@ -44,9 +44,12 @@ def _bare_asyncssh_round_trip(host: str, port: int, known_hosts: str) -> float:
 
     async def measure() -> float:
         async with asyncssh.connect(
-            host, port=port, username="hscroot", password=DEFAULT_PASSWORD,
+            host,
+            port=port,
+            username="hscroot",
+            password=DEFAULT_PASSWORD,
             known_hosts=asyncssh.import_known_hosts(known_hosts),
-        ) as ssh:  # fmt: skip
+        ) as ssh:
             for _ in range(3):
                 await ssh.run("true")
             samples = []
@@ -65,18 +68,24 @@ def run() -> list[Result]:
     simulator = SimulatorThread(SimulatedHmc(estate), host_key=key).start()
     line = known_hosts_line(simulator.host, simulator.port, key)
     transport = SshTransport(
-        host=simulator.host, port=simulator.port, username="hscroot",
-        password=DEFAULT_PASSWORD, host_key=line,
-    )  # fmt: skip
+        host=simulator.host,
+        port=simulator.port,
+        username="hscroot",
+        password=DEFAULT_PASSWORD,
+        host_key=line,
+    )
     try:
         transport.connect()
         frame = estate.frames[0].name
         bare_seconds = _bare_asyncssh_round_trip(simulator.host, simulator.port, line)
         command_seconds = median_seconds(lambda: transport.run(lssyscfg_lpar(system=frame)))
         hmc = Hmc.objects.create(
-            name="bench-sim", host=simulator.host, ssh_port=simulator.port,
-            password=DEFAULT_PASSWORD, host_key=line,
-        )  # fmt: skip
+            name="bench-sim",
+            host=simulator.host,
+            ssh_port=simulator.port,
+            password=DEFAULT_PASSWORD,
+            host_key=line,
+        )
         start = time.perf_counter()
         sync = hmc_sync_run(sync=HmcSync.objects.create(hmc=hmc))
         discovery_seconds = time.perf_counter() - start
@@ -89,12 +98,18 @@ def run() -> list[Result]:
     return [
         Result(
             f"one command round trip (lssyscfg -r lpar, {len(estate.frames[0].lpars)} LPARs)",
-            command_seconds, "bare asyncssh round trip", bare_seconds, max_ratio=10,
+            command_seconds,
+            "bare asyncssh round trip",
+            bare_seconds,
+            max_ratio=10,
             max_seconds=ROUND_TRIP_MAX_SECONDS,
         ),
         Result(
-            f"discovery of {len(estate.frames)} frames, {lpars} LPARs", discovery_seconds,
-            "bare asyncssh round trip", bare_seconds, max_ratio=float("inf"),
+            f"discovery of {len(estate.frames)} frames, {lpars} LPARs",
+            discovery_seconds,
+            "bare asyncssh round trip",
+            bare_seconds,
+            max_ratio=float("inf"),
             max_seconds=DISCOVERY_MAX_SECONDS,
         ),
-    ]  # fmt: skip
+    ]

@@ -94,13 +94,25 @@ def run() -> list[Result | QueryCounts | Unavailable]:
     frame = Frame.objects.order_by("name")[frames // 2]
     lpars = Lpar.objects.count()
     cases = [
-        (f"LPAR list page /inventory/lpars/ ({lpars} LPARs)", "/inventory/lpars/",
-         PAGE_MAX_RATIO, None),
-        (f"API /api/lpars/?limit=100 ({lpars} LPARs)", "/api/lpars/?limit=100", API_MAX_RATIO,
-         None),
-        (f"frame detail /inventory/frames/{frame.pk}/", f"/inventory/frames/{frame.pk}/",
-         float("inf"), DETAIL_MAX_SECONDS),
-    ]  # fmt: skip
+        (
+            f"LPAR list page /inventory/lpars/ ({lpars} LPARs)",
+            "/inventory/lpars/",
+            PAGE_MAX_RATIO,
+            None,
+        ),
+        (
+            f"API /api/lpars/?limit=100 ({lpars} LPARs)",
+            "/api/lpars/?limit=100",
+            API_MAX_RATIO,
+            None,
+        ),
+        (
+            f"frame detail /inventory/frames/{frame.pk}/",
+            f"/inventory/frames/{frame.pk}/",
+            float("inf"),
+            DETAIL_MAX_SECONDS,
+        ),
+    ]
     for name, url, max_ratio, max_seconds in cases:
         problem = _problem(client, url)
         if problem:

@@ -58,15 +58,27 @@ def _database_url() -> str:
 
 def _worker_start(queue: str, log: Path) -> subprocess.Popen:
     env = {
-        **os.environ, "DATABASE_URL": _database_url(), "CELERY_QUEUE": queue,
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_QUEUE": queue,
         "LPM_MIGRATION_POLL_SECONDS": "0.5",
-    }  # fmt: skip
+    }
     command = [
-        sys.executable, "-m", "celery", "-A", "lpmplanner", "worker", "--pool=threads",
-        f"--concurrency={WORKER_THREADS}", "--loglevel=WARNING", f"--queues={queue}",
-        f"--hostname={queue}@bench", "--without-mingle", "--without-gossip",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "lpmplanner",
+        "worker",
+        "--pool=threads",
+        f"--concurrency={WORKER_THREADS}",
+        "--loglevel=WARNING",
+        f"--queues={queue}",
+        f"--hostname={queue}@bench",
+        "--without-mingle",
+        "--without-gossip",
         "--without-heartbeat",
-    ]  # fmt: skip
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -147,9 +159,10 @@ def _click_to_migrate(client, simulator: SimulatorThread, lpar: Lpar, frames) ->
         seen = len(simulator.hmc.commands_seen)
         start = time.monotonic()
         answer = client.post(
-            "/api/migrations/", {"lpar": lpar.pk, "destination_frame": destination.pk,
-                                 "confirm_warnings": True}, format="json",
-        )  # fmt: skip
+            "/api/migrations/",
+            {"lpar": lpar.pk, "destination_frame": destination.pk, "confirm_warnings": True},
+            format="json",
+        )
         if answer.status_code != 201:
             raise RuntimeError(f"Migrate was refused: {answer.json()}")
 
@@ -219,9 +232,11 @@ def _fifty(simulator: SimulatorThread, frames: list[Frame], user) -> tuple:
 
         for j in MigrationJob.objects.filter(batch=batch).order_by("started"):
             returned = j.events.get(message="migrlpar -o m finished.").time
-            print(f"  #{j.pk} {j.source_frame_id}->{j.destination_frame_id} created "
-                  f"{at(j.created)} started {at(j.started)} sent {at(j.migrate_sent)} "
-                  f"returned {at(returned)} finished {at(j.finished)}")  # fmt: skip
+            print(
+                f"  #{j.pk} {j.source_frame_id}->{j.destination_frame_id} created "
+                f"{at(j.created)} started {at(j.started)} sent {at(j.migrate_sent)} "
+                f"returned {at(returned)} finished {at(j.finished)}"
+            )
     problems = []
     states = Counter(MigrationJob.objects.filter(batch=batch).values_list("state", flat=True))
     if states[S.COMPLETED] != len(items):
@@ -239,11 +254,14 @@ def _fifty(simulator: SimulatorThread, frames: list[Frame], user) -> tuple:
 
 def run() -> list:
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        return [NotApplicable(
-            "migrations through Redis",
-            "needs CELERY_BROKER_URL=redis://…: the embedded filesystem broker polls its folder "
-            "once a second, so the 2 s click-to-migrate target would measure the polling",
-        )]  # fmt: skip
+        return [
+            NotApplicable(
+                "migrations through Redis",
+                "needs CELERY_BROKER_URL=redis://…: the embedded filesystem broker polls its "
+                "folder once a second, so the 2 s click-to-migrate target would measure the "
+                "polling",
+            )
+        ]
     from django.contrib.auth import get_user_model
     from rest_framework.test import APIClient
 
@@ -284,19 +302,27 @@ def run() -> list:
         if not os.environ.get("BENCH_DEBUG"):
             log.unlink(missing_ok=True)
     click = statistics.median(clicks)
-    print(f"  50 migrations on {FRAMES} frames: submitted in {submit:.1f} s (one batch, all or "
-          f"none), then finished in {elapsed:.1f} s; ideal {ideal:.1f} s; ratio "
-          f"{elapsed / ideal:.3f} ({(submit + elapsed) / ideal:.3f} with the submit)")  # fmt: skip
+    print(
+        f"  50 migrations on {FRAMES} frames: submitted in {submit:.1f} s (one batch, all or "
+        f"none), then finished in {elapsed:.1f} s; ideal {ideal:.1f} s; ratio "
+        f"{elapsed / ideal:.3f} ({(submit + elapsed) / ideal:.3f} with the submit)"
+    )
     results = [
         Result(
-            "click to migrlpar -o m at the simulator", click, "Celery task round trip",
-            baseline, max_ratio=float("inf"), max_seconds=CLICK_MAX_SECONDS,
+            "click to migrlpar -o m at the simulator",
+            click,
+            "Celery task round trip",
+            baseline,
+            max_ratio=float("inf"),
+            max_seconds=CLICK_MAX_SECONDS,
         ),
         Result(
             f"50 migrations across {FRAMES} frames within the limits, submit included",
-            submit + elapsed, "the ideal schedule of those limits", ideal,
+            submit + elapsed,
+            "the ideal schedule of those limits",
+            ideal,
             max_ratio=IDEAL_MAX_RATIO,
         ),
-    ]  # fmt: skip
+    ]
     results += [Unavailable("50 migrations", problem) for problem in problems]
     return results

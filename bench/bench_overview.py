@@ -128,16 +128,27 @@ def run() -> list:
         refresh, floor = _refresh_and_floor(edit)
         found = estate_check_summary()
         results.append(
-            Result(f"estate check refresh {what} ({lpars} LPARs, {found.total} findings)",
-                   refresh, "its SELECTs replayed", floor, REFRESH_MAX_RATIO, bound)
-        )  # fmt: skip
+            Result(
+                f"estate check refresh {what} ({lpars} LPARs, {found.total} findings)",
+                refresh,
+                "its SELECTs replayed",
+                floor,
+                REFRESH_MAX_RATIO,
+                bound,
+            )
+        )
     EnumerationScheme.objects.filter(is_default=True).update(vfc_last=800)
     summaries_refresh()
     for name, url in PAGES:
         seconds, floor, statements = page_and_floor(client, url)
         results.append(
-            Result(f"{name} page {url} ({lpars} LPARs)", seconds,
-                   f"its {statements} SQL statements replayed", floor, float("inf"),
-                   PAGE_MAX_SECONDS)
-        )  # fmt: skip
+            Result(
+                f"{name} page {url} ({lpars} LPARs)",
+                seconds,
+                f"its {statements} SQL statements replayed",
+                floor,
+                float("inf"),
+                PAGE_MAX_SECONDS,
+            )
+        )
     return results

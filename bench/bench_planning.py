@@ -59,13 +59,25 @@ def run() -> list[Result]:
         estate_check()
     load_floor = median_seconds(lambda: statements_replay(reads), repeat=3, warmup=1)
     checks = median_seconds(estate_check, repeat=3, warmup=1)
-    wide = scheme_save(scheme=EnumerationScheme(name="bench", lpar_id_ceiling=32767,
-                                                vios_lpar_ids=[1, 2]))  # fmt: skip
+    wide = scheme_save(
+        scheme=EnumerationScheme(name="bench", lpar_id_ceiling=32767, vios_lpar_ids=[1, 2])
+    )
     twin, twin_floor = sorted(_twin_once(wide, seed) for seed in range(TWIN_RUNS))[TWIN_RUNS // 2]
     return [
-        Result(f"estate checks ({LPARS} LPARs)", checks,
-               "replaying the SQL the checks run", load_floor, float("inf"),
-               CHECKS_MAX_SECONDS),
-        Result(f"twin a {LPARS_PER_FRAME}-LPAR frame", twin, "replaying its reads", twin_floor,
-               float("inf"), TWIN_MAX_SECONDS),
-    ]  # fmt: skip
+        Result(
+            f"estate checks ({LPARS} LPARs)",
+            checks,
+            "replaying the SQL the checks run",
+            load_floor,
+            float("inf"),
+            CHECKS_MAX_SECONDS,
+        ),
+        Result(
+            f"twin a {LPARS_PER_FRAME}-LPAR frame",
+            twin,
+            "replaying its reads",
+            twin_floor,
+            float("inf"),
+            TWIN_MAX_SECONDS,
+        ),
+    ]

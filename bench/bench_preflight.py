@@ -32,10 +32,24 @@ EVACUATION_MAX_RATIO = 2
 
 
 def _read_estate_rows() -> None:
-    list(Lpar.objects.values_list("id", "name", "frame_id", "lpar_id", "kind", "state",
-                                  "proc_units", "memory_mb", "compat_mode"))  # fmt: skip
-    list(VirtualAdapter.objects.values_list("id", "lpar_id", "kind", "role", "slot",
-                                            "remote_lpar_id", "pvid_id"))  # fmt: skip
+    list(
+        Lpar.objects.values_list(
+            "id",
+            "name",
+            "frame_id",
+            "lpar_id",
+            "kind",
+            "state",
+            "proc_units",
+            "memory_mb",
+            "compat_mode",
+        )
+    )
+    list(
+        VirtualAdapter.objects.values_list(
+            "id", "lpar_id", "kind", "role", "slot", "remote_lpar_id", "pvid_id"
+        )
+    )
 
 
 def _matrix() -> Counter:
@@ -67,10 +81,28 @@ def run() -> list[Result]:
     print(f"matrix: {cells} verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts.items()))
     evacuation = median_seconds(lambda: evacuation_plan_create(frame=middle), repeat=3, warmup=1)
     return [
-        Result("one LPAR against every frame", one, "estate rows", baseline,
-               ONE_LPAR_MAX_RATIO, ONE_LPAR_MAX_SECONDS),
-        Result(f"migratability matrix ({cells} verdicts)", matrix, "estate rows", baseline,
-               MATRIX_MAX_RATIO, MATRIX_MAX_SECONDS),
-        Result(f"evacuation plan of a {LPARS_PER_FRAME}-LPAR frame", evacuation, "estate rows",
-               baseline, EVACUATION_MAX_RATIO, EVACUATION_MAX_SECONDS),
-    ]  # fmt: skip
+        Result(
+            "one LPAR against every frame",
+            one,
+            "estate rows",
+            baseline,
+            ONE_LPAR_MAX_RATIO,
+            ONE_LPAR_MAX_SECONDS,
+        ),
+        Result(
+            f"migratability matrix ({cells} verdicts)",
+            matrix,
+            "estate rows",
+            baseline,
+            MATRIX_MAX_RATIO,
+            MATRIX_MAX_SECONDS,
+        ),
+        Result(
+            f"evacuation plan of a {LPARS_PER_FRAME}-LPAR frame",
+            evacuation,
+            "estate rows",
+            baseline,
+            EVACUATION_MAX_RATIO,
+            EVACUATION_MAX_SECONDS,
+        ),
+    ]

@@ -135,15 +135,20 @@ def run() -> list:
             simulator.stop()
     ideal = max(math.ceil(n / LIMIT) for n in lpars_per_hmc) * VALIDATION_SECONDS
     verdicts = dict(readiness.results.values_list("verdict").annotate(n=Count("pk")))
-    print(f"  readiness run over {sum(lpars_per_hmc)} LPARs on {HMCS} HMCs: {elapsed:.1f} s, "
-          f"ideal {ideal:.1f} s; verdicts {verdicts}; most validations at once per HMC "
-          f"{peaks}")  # fmt: skip
+    print(
+        f"  readiness run over {sum(lpars_per_hmc)} LPARs on {HMCS} HMCs: {elapsed:.1f} s, "
+        f"ideal {ideal:.1f} s; verdicts {verdicts}; most validations at once per HMC "
+        f"{peaks}"
+    )
     results: list = [
         Result(
             f"readiness run, {sum(lpars_per_hmc)} LPARs on {HMCS} HMCs, {LIMIT} at a time each",
-            elapsed, "the ideal schedule of that limit", ideal, max_ratio=IDEAL_MAX_RATIO,
+            elapsed,
+            "the ideal schedule of that limit",
+            ideal,
+            max_ratio=IDEAL_MAX_RATIO,
         )
-    ]  # fmt: skip
+    ]
     if state != ReadinessRun.State.SUCCEEDED:
         results.append(Unavailable("readiness run", f"ended {state}"))
     if readiness.results.count() != sum(lpars_per_hmc):
@@ -161,8 +166,11 @@ def run() -> list:
     results.append(
         Result(
             f"readiness page, {HISTORY_RUNS} runs × {sum(lpars_per_hmc)} LPARs of history",
-            page, f"its {statements} statements replayed", floor, max_ratio=float("inf"),
+            page,
+            f"its {statements} statements replayed",
+            floor,
+            max_ratio=float("inf"),
             max_seconds=PAGE_MAX_SECONDS,
         )
-    )  # fmt: skip
+    )
     return results

@@ -90,9 +90,13 @@ class Throughput:
 
     def columns(self) -> dict:
         floor = f"static file: {self.floor_rps:.0f} req/s, p99 {_time(self.floor_p99)}"
-        return {"name": self.name, "target": self.target(), "floor": floor,
-                "ratio": f"{self.ratio:.3f}",
-                "measured": f"{self.rps:.1f} req/s, p99 {_time(self.p99)}"}  # fmt: skip
+        return {
+            "name": self.name,
+            "target": self.target(),
+            "floor": floor,
+            "ratio": f"{self.ratio:.3f}",
+            "measured": f"{self.rps:.1f} req/s, p99 {_time(self.p99)}",
+        }
 
 
 def _token() -> str:
@@ -115,13 +119,23 @@ class Gunicorn:
 
     def __init__(self, workers: int | None, threads: int | None, log):
         self.port = _free_port()
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.gunicorn_settings",
-               "GUNICORN_BIND": f"127.0.0.1:{self.port}", "PYTHONPATH": str(ROOT)}  # fmt: skip
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.gunicorn_settings",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "PYTHONPATH": str(ROOT),
+        }
         for name, value in (("GUNICORN_WORKERS", workers), ("GUNICORN_THREADS", threads)):
             if value is not None:
                 env[name] = str(value)
-        command = [sys.executable, "-m", "gunicorn", "lpmplanner.wsgi", "-c",
-                   str(ROOT / "gunicorn.conf.py")]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "lpmplanner.wsgi",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+        ]
         self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
         self.log = Path(log.name)
 
@@ -156,8 +170,17 @@ class Gunicorn:
 
 
 def _load(url: str, headers: list[str]) -> dict:
-    command = [sys.executable, str(ROOT / "bench" / "load.py"), url, "--clients", str(CLIENTS),
-               "--seconds", str(SECONDS), "--warmup", str(WARMUP_MAX)]  # fmt: skip
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "load.py"),
+        url,
+        "--clients",
+        str(CLIENTS),
+        "--seconds",
+        str(SECONDS),
+        "--warmup",
+        str(WARMUP_MAX),
+    ]
     for header in headers:
         command += ["--header", header]
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
@@ -204,8 +227,14 @@ def run() -> list[Throughput]:
                 server.stop()
             label = _describe(workers, threads)
         errors = {**{f"static {k}": v for k, v in static["errors"].items()}, **api["errors"]}
-        results.append(Throughput(
-            f"API {API_URL}, {CLIENTS} clients, {label}", api["rps"], api["p99"],
-            static["rps"], static["p99"], errors,
-        ))  # fmt: skip
+        results.append(
+            Throughput(
+                f"API {API_URL}, {CLIENTS} clients, {label}",
+                api["rps"],
+                api["p99"],
+                static["rps"],
+                static["p99"],
+                errors,
+            )
+        )
     return results

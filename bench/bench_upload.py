@@ -101,8 +101,10 @@ def _shared_strings_file(size: int) -> bytes:
     )
 
     def strings(stream) -> None:
-        stream.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
-                     b'openxmlformats.org/spreadsheetml/2006/main">')  # fmt: skip
+        stream.write(
+            b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+            b'openxmlformats.org/spreadsheetml/2006/main">'
+        )
         written, number = 0, 0
         while written < size:
             block = b"".join(b"<si><t>%07x</t></si>" % n for n in range(number, number + 10000))

@@ -97,14 +97,34 @@ def run() -> list:
         commit_seconds, done = _timed(lambda: _import(path, commit=True))
     for name, report in (("dry run", dry), ("commit", done)):
         counts = report.sheets[c.VIRTUAL_ADAPTERS.title]
-        print(f"{name}: {counts.as_dict()}, {len(report.problems)} problems, "
-              f"committed {report.committed}")  # fmt: skip
+        print(
+            f"{name}: {counts.as_dict()}, {len(report.problems)} problems, "
+            f"committed {report.committed}"
+        )
     label = f"bare openpyxl reading {len(rows)} rows"
     return [
-        Result("workbook export", export_seconds, "bare openpyxl write-only, same rows × columns",
-               base_write, EXPORT_MAX_SECONDS / max(base_write, 0.5), EXPORT_MAX_SECONDS),
-        Result(f"dry run of {len(rows)} virtual adapter rows", dry_seconds, label, base_read,
-               DRY_RUN_MAX_SECONDS / max(base_read, 0.5), DRY_RUN_MAX_SECONDS),
-        Result(f"commit of {len(rows)} virtual adapter rows", commit_seconds, label, base_read,
-               COMMIT_MAX_SECONDS / max(base_read, 0.5), COMMIT_MAX_SECONDS),
-    ]  # fmt: skip
+        Result(
+            "workbook export",
+            export_seconds,
+            "bare openpyxl write-only, same rows × columns",
+            base_write,
+            EXPORT_MAX_SECONDS / max(base_write, 0.5),
+            EXPORT_MAX_SECONDS,
+        ),
+        Result(
+            f"dry run of {len(rows)} virtual adapter rows",
+            dry_seconds,
+            label,
+            base_read,
+            DRY_RUN_MAX_SECONDS / max(base_read, 0.5),
+            DRY_RUN_MAX_SECONDS,
+        ),
+        Result(
+            f"commit of {len(rows)} virtual adapter rows",
+            commit_seconds,
+            label,
+            base_read,
+            COMMIT_MAX_SECONDS / max(base_read, 0.5),
+            COMMIT_MAX_SECONDS,
+        ),
+    ]

@@ -96,11 +96,13 @@ def run() -> list:
     # The baseline writes exactly the workbook's Zoning rows, made before the clock starts.
     rows = [row for plan in zoning_plan().fabrics for row in zoning_values(plan)]
     writers = {
-        "bare openpyxl write-only": median_seconds(lambda: _bare_openpyxl(rows), repeat=3,
-                                                   warmup=1),
-        "the streaming xlsx writer alone": median_seconds(lambda: _bare_streaming(rows),
-                                                          repeat=3, warmup=1),
-    }  # fmt: skip
+        "bare openpyxl write-only": median_seconds(
+            lambda: _bare_openpyxl(rows), repeat=3, warmup=1
+        ),
+        "the streaming xlsx writer alone": median_seconds(
+            lambda: _bare_streaming(rows), repeat=3, warmup=1
+        ),
+    }
     fastest = min(writers, key=writers.get)
     base_seconds = writers[fastest]
     print(f"workbook: {len(rows)} Zoning rows for {Lpar.objects.count()} LPARs")
@@ -116,12 +118,22 @@ def run() -> list:
         base_peak, _ = peak_rss_mb_of("bench.bench_zoning:bare_in_child", rows_file=rows_file.name)
     peak, _ = peak_rss_mb_of("bench.bench_zoning:export_in_child")
     results = [
-        Result("zoning workbook, all fabrics", seconds, baseline, base_seconds, float("inf"),
-               WORKBOOK_MAX_SECONDS),
-        Memory("zoning workbook (a process that only exports)", peak,
-               "bare openpyxl writing the same rows in a process of its own", base_peak,
-               WORKBOOK_MAX_MB),
-    ]  # fmt: skip
+        Result(
+            "zoning workbook, all fabrics",
+            seconds,
+            baseline,
+            base_seconds,
+            float("inf"),
+            WORKBOOK_MAX_SECONDS,
+        ),
+        Memory(
+            "zoning workbook (a process that only exports)",
+            peak,
+            "bare openpyxl writing the same rows in a process of its own",
+            base_peak,
+            WORKBOOK_MAX_MB,
+        ),
+    ]
     for fabric in Fabric.objects.order_by("name"):
         for format in (fabric.vendor, "storage"):
             statements: list = []
@@ -131,6 +143,14 @@ def run() -> list:
             floor = median_seconds(lambda: statements_replay(reads), repeat=3, warmup=1)  # noqa: B023
             name = f"{format} script for {fabric.name}"
             _absolute(name, script_seconds, SCRIPT_MAX_SECONDS)
-            results.append(Result(name, script_seconds, f"replaying its {len(reads)} reads",
-                                  floor, float("inf"), SCRIPT_MAX_SECONDS))  # fmt: skip
+            results.append(
+                Result(
+                    name,
+                    script_seconds,
+                    f"replaying its {len(reads)} reads",
+                    floor,
+                    float("inf"),
+                    SCRIPT_MAX_SECONDS,
+                )
+            )
     return results

@@ -71,9 +71,13 @@ class Result:
         )
 
     def columns(self) -> dict:
-        return {"name": self.name, "target": self.target(),
-                "floor": f"{self.baseline_name}: {_ms(self.baseline_seconds)}",
-                "ratio": f"{self.ratio:.2f}", "measured": _ms(self.seconds)}  # fmt: skip
+        return {
+            "name": self.name,
+            "target": self.target(),
+            "floor": f"{self.baseline_name}: {_ms(self.baseline_seconds)}",
+            "ratio": f"{self.ratio:.2f}",
+            "measured": _ms(self.seconds),
+        }
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,11 @@ class QueryCounts:
         return f"{self.name} queries: {counts} (target: all equal) {'ok' if self.ok else 'MISSED'}"
 
     def columns(self) -> dict:
-        return {"name": f"{self.name} queries", "target": "the same for every size",
-                "measured": ", ".join(map(str, self.counts.values()))}  # fmt: skip
+        return {
+            "name": f"{self.name} queries",
+            "target": "the same for every size",
+            "measured": ", ".join(map(str, self.counts.values())),
+        }
 
 
 @dataclass(frozen=True)
@@ -120,10 +127,13 @@ class Memory:
         )
 
     def columns(self) -> dict:
-        return {"name": self.name, "target": f"≤ {self.max_mb:g} MB peak",
-                "floor": f"{self.baseline_name}: {self.baseline_mb:.0f} MB",
-                "ratio": f"{self.peak_mb / self.baseline_mb:.2f}" if self.baseline_mb else "",
-                "measured": f"{self.peak_mb:.0f} MB"}  # fmt: skip
+        return {
+            "name": self.name,
+            "target": f"≤ {self.max_mb:g} MB peak",
+            "floor": f"{self.baseline_name}: {self.baseline_mb:.0f} MB",
+            "ratio": f"{self.peak_mb / self.baseline_mb:.2f}" if self.baseline_mb else "",
+            "measured": f"{self.peak_mb:.0f} MB",
+        }
 
 
 @dataclass(frozen=True)
@@ -223,9 +233,13 @@ def peak_rss_mb_of(function: str, **arguments) -> tuple[float, dict]:
         "print(json.dumps({'peak': peak, 'value': value}))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
-        env=os.environ, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=os.environ,
+        check=False,
+    )
     if done.returncode:
         raise RuntimeError(f"{function} failed:\n{done.stderr[-2000:]}")
     answer = json.loads(done.stdout.strip().splitlines()[-1])

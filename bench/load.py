@@ -164,10 +164,15 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=60.0, help="at most")
     parser.add_argument("--header", action="append", default=[])
     arguments = parser.parse_args()
-    result = asyncio.run(load(
-        arguments.url, clients=arguments.clients, seconds=arguments.seconds,
-        warmup=arguments.warmup, headers=arguments.header,
-    ))  # fmt: skip
+    result = asyncio.run(
+        load(
+            arguments.url,
+            clients=arguments.clients,
+            seconds=arguments.seconds,
+            warmup=arguments.warmup,
+            headers=arguments.header,
+        )
+    )
     print(json.dumps(result))
     return 0
 

@@ -107,8 +107,10 @@ def main() -> int:
                 start = time.monotonic()
                 finished = subprocess.run(
                     [sys.executable, __file__, "--child", name, report.name],
-                    env={**os.environ, CHILD_DATABASE: clone}, cwd=ROOT, check=False,
-                )  # fmt: skip
+                    env={**os.environ, CHILD_DATABASE: clone},
+                    cwd=ROOT,
+                    check=False,
+                )
                 took = time.monotonic() - start
                 text = Path(report.name).read_text()
             connection.creation.destroy_test_db(

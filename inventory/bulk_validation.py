@@ -19,10 +19,14 @@ BULK_BATCH = 500
 
 Errors = dict[str, list[str | ValidationError]]  # field name (or __all__) -> messages
 _LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
-    "exact": operator.eq, "in": lambda value, wanted: value in wanted, "gt": operator.gt,
-    "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
+    "exact": operator.eq,
+    "in": lambda value, wanted: value in wanted,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
     "regex": lambda value, wanted: re.search(wanted, value) is not None,
-}  # fmt: skip
+}
 
 
 def bulk_errors(instances: Sequence[models.Model], model: type[models.Model]) -> dict[int, Errors]:
@@ -102,9 +106,11 @@ def _row_errors(instances: Sequence[models.Model], model: type[models.Model]) ->
                 message = field.error_messages["blank" if field.null else "null"]
             elif value is not None and value not in found:
                 message = field.error_messages["invalid"] % {
-                    "model": related.model._meta.verbose_name, "pk": value,
-                    "field": target, "value": value,
-                }  # fmt: skip
+                    "model": related.model._meta.verbose_name,
+                    "pk": value,
+                    "field": target,
+                    "value": value,
+                }
             else:
                 continue
             errors.setdefault(index, {}).setdefault(field.name, []).append(str(message))

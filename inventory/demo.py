@@ -92,28 +92,50 @@ class DemoClient:
 
 FRAMES = (
     DemoFrame(
-        "p750-a", "0654A1R", "U78A0.001.DNWHZS4", "U5802.001.0086A11",
-        npiv_base=0xC050760431670010, fc_base=0x10000000C9A10000, mac_base=0x00145EA10000,
+        "p750-a",
+        "0654A1R",
+        "U78A0.001.DNWHZS4",
+        "U5802.001.0086A11",
+        npiv_base=0xC050760431670010,
+        fc_base=0x10000000C9A10000,
+        mac_base=0x00145EA10000,
     ),
     DemoFrame(
-        "p750-b", "0654A2R", "U78A0.001.DNWHZT1", "U5802.001.0086A12",
-        npiv_base=0xC0507604A2B40010, fc_base=0x10000000C9B20000, mac_base=0x00145EB20000,
+        "p750-b",
+        "0654A2R",
+        "U78A0.001.DNWHZT1",
+        "U5802.001.0086A12",
+        npiv_base=0xC0507604A2B40010,
+        fc_base=0x10000000C9B20000,
+        mac_base=0x00145EB20000,
     ),
-)  # fmt: skip
+)
 
 CLIENTS = (
     DemoClient("p750-a", "server1", 10, LparKind.AIX, "1.0", 1, 2048, vlan=400),
-    DemoClient("p750-a", "server2", 11, LparKind.AIX, "0.5", 1, 4096, vlan=400,
-               compat_mode="POWER7"),
-    DemoClient("p750-a", "db1", 12, LparKind.AIX, "2", 2, 16384, vlan=401,
-               proc_mode=ProcMode.DEDICATED),
-    DemoClient("p750-a", "lnx1", 13, LparKind.LINUX, "0.25", 1, 4096, vlan=401,
-               compat_mode="POWER6+"),
+    DemoClient(
+        "p750-a", "server2", 11, LparKind.AIX, "0.5", 1, 4096, vlan=400, compat_mode="POWER7"
+    ),
+    DemoClient(
+        "p750-a", "db1", 12, LparKind.AIX, "2", 2, 16384, vlan=401, proc_mode=ProcMode.DEDICATED
+    ),
+    DemoClient(
+        "p750-a", "lnx1", 13, LparKind.LINUX, "0.25", 1, 4096, vlan=401, compat_mode="POWER6+"
+    ),
     DemoClient("p750-b", "app1", 20, LparKind.AIX, "1.0", 2, 8192, vlan=400),
     DemoClient("p750-b", "lnx2", 21, LparKind.LINUX, "0.5", 1, 4096, vlan=401),
-    DemoClient("p750-b", "ibmi1", 22, LparKind.IBMI, "0.5", 1, 8192, vlan=400,
-               state=LparState.NOT_ACTIVATED),
-)  # fmt: skip
+    DemoClient(
+        "p750-b",
+        "ibmi1",
+        22,
+        LparKind.IBMI,
+        "0.5",
+        1,
+        8192,
+        vlan=400,
+        state=LparState.NOT_ACTIVATED,
+    ),
+)
 
 # Each p750 is evacuated to the other: what the readiness runs validate every LPAR against.
 EVACUATION_TARGETS = {"p750-a": "p750-b", "p750-b": "p750-a"}
@@ -217,14 +239,21 @@ def _hex(value: int, digits: int) -> str:
 def _san_load(loader: _Loader) -> tuple[dict[str, Fabric], dict[int, Vlan]]:
     fabrics = {
         "FAB_A": loader.ensure(
-            Fabric, {"name": "FAB_A"}, side=FabricSide.A, vendor=FabricVendor.BROCADE,
+            Fabric,
+            {"name": "FAB_A"},
+            side=FabricSide.A,
+            vendor=FabricVendor.BROCADE,
             zoneset_name="cfg_FAB_A",
         ),
         "FAB_B": loader.ensure(
-            Fabric, {"name": "FAB_B"}, side=FabricSide.B, vendor=FabricVendor.CISCO, vsan=200,
+            Fabric,
+            {"name": "FAB_B"},
+            side=FabricSide.B,
+            vendor=FabricVendor.CISCO,
+            vsan=200,
             zoneset_name="zs_FAB_B",
         ),
-    }  # fmt: skip
+    }
     for port_name, fabric, wwpn in STORAGE_PORTS:
         port = loader.ensure(
             StoragePort, {"array": STORAGE_ARRAY, "name": port_name}, fabric=fabrics[fabric]
@@ -254,28 +283,49 @@ def _frame_load(
     loader: _Loader, spec: DemoFrame, hmc: Hmc, fabrics: dict[str, Fabric], vlans: dict[int, Vlan]
 ) -> None:
     frame = loader.ensure(
-        Frame, {"name": spec.name}, machine_type="8233", model="E8B", serial=spec.serial, hmc=hmc,
+        Frame,
+        {"name": spec.name},
+        machine_type="8233",
+        model="E8B",
+        serial=spec.serial,
+        hmc=hmc,
         processor_generation=ProcessorGeneration.POWER7,
-        compat_modes=["default", "POWER6", "POWER6+", "POWER7"], proc_units=Decimal("32"),
-        memory_mb=256 * 1024, firmware_level="AM780_084",
-    )  # fmt: skip
+        compat_modes=["default", "POWER6", "POWER6+", "POWER7"],
+        proc_units=Decimal("32"),
+        memory_mb=256 * 1024,
+        firmware_level="AM780_084",
+    )
     pool = loader.ensure(SharedProcessorPool, {"frame": frame, "pool_id": 0}, name="DefaultPool")
     vioses = {
         name: loader.ensure(
-            Lpar, {"frame": frame, "name": name}, lpar_id=lpar_id, kind=LparKind.VIOS,
-            state=LparState.RUNNING, proc_units=Decimal("1.0"), virtual_procs=2,
-            memory_mb=8192, shared_pool=pool, msp=True, profile_name="default",
+            Lpar,
+            {"frame": frame, "name": name},
+            lpar_id=lpar_id,
+            kind=LparKind.VIOS,
+            state=LparState.RUNNING,
+            proc_units=Decimal("1.0"),
+            virtual_procs=2,
+            memory_mb=8192,
+            shared_pool=pool,
+            msp=True,
+            profile_name="default",
         )
         for lpar_id, name in ((1, "vios1"), (2, "vios2"))
-    }  # fmt: skip
+    }
     context = _FrameContext(frame, pool, vioses, fabrics, vlans, {name: [] for name in vioses})
     _hardware_load(loader, spec, context)
     for priority, vios in enumerate(vioses.values(), start=1):
         loader.ensure_virtual(
-            vios, ETHERNET_SLOT, kind=VirtualAdapterKind.ETHERNET, role=VirtualAdapterRole.TRUNK,
-            pvid=vlans[TRUNK_PVID], vswitch=VSWITCH, trunk_priority=priority,
-            device_name="ent2", vlans=[v for vid, v in vlans.items() if vid != TRUNK_PVID],
-        )  # fmt: skip
+            vios,
+            ETHERNET_SLOT,
+            kind=VirtualAdapterKind.ETHERNET,
+            role=VirtualAdapterRole.TRUNK,
+            pvid=vlans[TRUNK_PVID],
+            vswitch=VSWITCH,
+            trunk_priority=priority,
+            device_name="ent2",
+            vlans=[v for vid, v in vlans.items() if vid != TRUNK_PVID],
+        )
     clients = [c for c in CLIENTS if c.frame == spec.name]
     for index, client in enumerate(clients):
         _client_load(loader, context, client, index, spec.npiv_base + 4 * index)
@@ -284,27 +334,37 @@ def _frame_load(
 def _hardware_load(loader: _Loader, spec: DemoFrame, context: _FrameContext) -> None:
     drawers = {
         "cec": loader.ensure(
-            Drawer, {"frame": context.frame, "location": spec.cec_location},
-            kind=DrawerKind.CEC, position="CEC drawer 1",
+            Drawer,
+            {"frame": context.frame, "location": spec.cec_location},
+            kind=DrawerKind.CEC,
+            position="CEC drawer 1",
         ),
         "io": loader.ensure(
-            Drawer, {"frame": context.frame, "location": spec.io_location},
-            kind=DrawerKind.IO, position="I/O drawer 1",
+            Drawer,
+            {"frame": context.frame, "location": spec.io_location},
+            kind=DrawerKind.IO,
+            position="I/O drawer 1",
         ),
-    }  # fmt: skip
+    }
     fc_wwpn, mac = spec.fc_base, spec.mac_base
     for index, (drawer, location, kind, owner) in enumerate(CARDS):
         slot = loader.ensure(
-            Slot, {"drawer": drawers[drawer], "location": location}, bus=index + 1,
+            Slot,
+            {"drawer": drawers[drawer], "location": location},
+            bus=index + 1,
             drc_index=f"2101{index + 1:04X}",
-        )  # fmt: skip
+        )
         if kind is None or owner is None:  # an empty slot
             continue
         feature_code, description = FEATURE_CODES[kind]
         adapter = loader.ensure(
-            Adapter, {"slot": slot}, kind=kind, feature_code=feature_code,
-            description=description, owner=context.vioses[owner],
-        )  # fmt: skip
+            Adapter,
+            {"slot": slot},
+            kind=kind,
+            feature_code=feature_code,
+            description=description,
+            owner=context.vioses[owner],
+        )
         for port_name, fabric_name in (("T1", "FAB_A"), ("T2", "FAB_B")):
             lookup = {"adapter": adapter, "name": port_name}
             if kind == AdapterKind.ETHERNET:
@@ -323,16 +383,27 @@ def _client_load(
 ) -> None:
     dedicated = client.proc_mode == ProcMode.DEDICATED
     lpar = loader.ensure(
-        Lpar, {"frame": context.frame, "name": client.name}, lpar_id=client.lpar_id,
-        kind=client.kind, state=client.state, proc_mode=client.proc_mode,
-        proc_units=Decimal(client.proc_units), virtual_procs=client.virtual_procs,
-        memory_mb=client.memory_mb, compat_mode=client.compat_mode,
-        shared_pool=None if dedicated else context.pool, profile_name="default",
-    )  # fmt: skip
+        Lpar,
+        {"frame": context.frame, "name": client.name},
+        lpar_id=client.lpar_id,
+        kind=client.kind,
+        state=client.state,
+        proc_mode=client.proc_mode,
+        proc_units=Decimal(client.proc_units),
+        virtual_procs=client.virtual_procs,
+        memory_mb=client.memory_mb,
+        compat_mode=client.compat_mode,
+        shared_pool=None if dedicated else context.pool,
+        profile_name="default",
+    )
     loader.ensure_virtual(
-        lpar, ETHERNET_SLOT, kind=VirtualAdapterKind.ETHERNET,
-        pvid=context.vlans[client.vlan], vswitch=VSWITCH, device_name="ent0",
-    )  # fmt: skip
+        lpar,
+        ETHERNET_SLOT,
+        kind=VirtualAdapterKind.ETHERNET,
+        pvid=context.vlans[client.vlan],
+        vswitch=VSWITCH,
+        device_name="ent0",
+    )
     # The same disks, in the same order, behind both VIOS: the client's MPIO paths.
     disks = [f"hdisk{2 + 2 * index}", f"hdisk{3 + 2 * index}"]
     # A demo VIOS serves client LPAR id N in slots 200+N (vSCSI) and 600+N (vFC): the slot names
@@ -342,27 +413,46 @@ def _client_load(
     for number, (vios_name, vios) in enumerate(context.vioses.items()):
         client_vscsi, client_vfc = CLIENT_VSCSI_SLOTS[number], CLIENT_VFC_SLOTS[number]
         loader.ensure_virtual(
-            lpar, client_vscsi, kind=VirtualAdapterKind.VSCSI, remote_lpar=vios,
-            remote_slot=vscsi_server, device_name=f"vscsi{number}",
-        )  # fmt: skip
+            lpar,
+            client_vscsi,
+            kind=VirtualAdapterKind.VSCSI,
+            remote_lpar=vios,
+            remote_slot=vscsi_server,
+            device_name=f"vscsi{number}",
+        )
         loader.ensure_virtual(
-            vios, vscsi_server, kind=VirtualAdapterKind.VSCSI, role=VirtualAdapterRole.SERVER,
-            remote_lpar=lpar, remote_slot=client_vscsi, backing_devices=disks,
+            vios,
+            vscsi_server,
+            kind=VirtualAdapterKind.VSCSI,
+            role=VirtualAdapterRole.SERVER,
+            remote_lpar=lpar,
+            remote_slot=client_vscsi,
+            backing_devices=disks,
             device_name=f"vhost{index}",
-        )  # fmt: skip
+        )
         ports = context.fabric_ports[vios_name]
         fabric = context.fabrics[VIOS_FABRIC[vios_name]]
         pair = [_hex(npiv + 2 * number, 16), _hex(npiv + 2 * number + 1, 16)]
         loader.ensure_virtual(
-            lpar, client_vfc, kind=VirtualAdapterKind.VFC, remote_lpar=vios,
-            remote_slot=vfc_server, device_name=f"fcs{number}", wwpns=pair,
+            lpar,
+            client_vfc,
+            kind=VirtualAdapterKind.VFC,
+            remote_lpar=vios,
+            remote_slot=vfc_server,
+            device_name=f"fcs{number}",
+            wwpns=pair,
             wwpn_fabrics=[fabric, fabric],
-        )  # fmt: skip
+        )
         loader.ensure_virtual(
-            vios, vfc_server, kind=VirtualAdapterKind.VFC, role=VirtualAdapterRole.SERVER,
-            remote_lpar=lpar, remote_slot=client_vfc, physical_port=ports[index % len(ports)],
+            vios,
+            vfc_server,
+            kind=VirtualAdapterKind.VFC,
+            role=VirtualAdapterRole.SERVER,
+            remote_lpar=lpar,
+            remote_slot=client_vfc,
+            physical_port=ports[index % len(ports)],
             device_name=f"vfchost{index}",
-        )  # fmt: skip
+        )
 
 
 def simulator_host_key() -> asyncssh.SSHKey:
@@ -387,9 +477,14 @@ def demo_estate_load() -> DemoResult:
     are (a planner may have edited them). Running it again changes nothing."""
     loader = _Loader()
     hmc = loader.ensure(
-        Hmc, {"name": DEMO_HMC_NAME}, host=DEMO_HMC_HOST, ssh_port=DEMO_HMC_PORT,
-        username="hscroot", password=DEMO_HMC_PASSWORD, host_key=simulator_known_hosts_line(),
-    )  # fmt: skip
+        Hmc,
+        {"name": DEMO_HMC_NAME},
+        host=DEMO_HMC_HOST,
+        ssh_port=DEMO_HMC_PORT,
+        username="hscroot",
+        password=DEMO_HMC_PASSWORD,
+        host_key=simulator_known_hosts_line(),
+    )
     fabrics, vlans = _san_load(loader)
     for spec in FRAMES:
         _frame_load(loader, spec, hmc, fabrics, vlans)

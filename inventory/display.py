@@ -19,10 +19,23 @@ _M = TypeVar("_M", bound=models.Model)
 
 # Words Django would write in lower or title case (`lpar` → "Lpar"), as planners write them.
 _ACRONYMS = {
-    "lpar": "LPAR", "lpars": "LPARs", "hmc": "HMC", "hmcs": "HMCs", "wwpn": "WWPN",
-    "wwpns": "WWPNs", "vlan": "VLAN", "vlans": "VLANs", "vios": "VIOS", "pvid": "PVID",
-    "msp": "MSP", "cec": "CEC", "drc": "DRC", "vsan": "VSAN", "mac": "MAC", "id": "id",
-}  # fmt: skip
+    "lpar": "LPAR",
+    "lpars": "LPARs",
+    "hmc": "HMC",
+    "hmcs": "HMCs",
+    "wwpn": "WWPN",
+    "wwpns": "WWPNs",
+    "vlan": "VLAN",
+    "vlans": "VLANs",
+    "vios": "VIOS",
+    "pvid": "PVID",
+    "msp": "MSP",
+    "cec": "CEC",
+    "drc": "DRC",
+    "vsan": "VSAN",
+    "mac": "MAC",
+    "id": "id",
+}
 _WORD = re.compile(r"[A-Za-z]+")
 
 

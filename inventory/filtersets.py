@@ -53,9 +53,7 @@ class SearchFilterSet(django_filters.FilterSet):
         related = field.related_model
         if related is not None and field.many_to_one and lookup_type == "exact":
             label = capfirst(str(field.verbose_name))
-            return django_filters.NumberFilter, {
-                "label": label, "widget": SearchSelect(related)
-            }  # fmt: skip
+            return django_filters.NumberFilter, {"label": label, "widget": SearchSelect(related)}
         return super().filter_for_lookup(field, lookup_type)
 
     @classmethod
@@ -105,8 +103,7 @@ class FrameFilterSet(SearchFilterSet):
 
     class Meta:
         model = Frame
-        fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation",
-                  "state"]  # fmt: skip
+        fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation", "state"]
 
 
 class DrawerFilterSet(SearchFilterSet):
@@ -211,8 +208,18 @@ class LparFilterSet(SearchFilterSet):
 
     class Meta:
         model = Lpar
-        fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "shared_pool",
-                  "msp", "stub_of", "compat_mode"]  # fmt: skip
+        fields = [
+            "frame",
+            "name",
+            "lpar_id",
+            "kind",
+            "state",
+            "proc_mode",
+            "shared_pool",
+            "msp",
+            "stub_of",
+            "compat_mode",
+        ]
 
 
 class VirtualAdapterFilterSet(SearchFilterSet):
@@ -228,8 +235,7 @@ class VirtualAdapterFilterSet(SearchFilterSet):
 
     class Meta:
         model = VirtualAdapter
-        fields = ["lpar", "kind", "role", "slot", "remote_lpar", "remote_slot", "pvid",
-                  "vswitch"]  # fmt: skip
+        fields = ["lpar", "kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "vswitch"]
 
 
 class WwpnFilterSet(SearchFilterSet):

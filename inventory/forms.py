@@ -127,8 +127,17 @@ class HmcForm(InventoryForm):
 
     class Meta:
         model = Hmc
-        fields = ["name", "host", "ssh_port", "username", "password", "private_key",
-                  "rest_port", "version", "host_key"]  # fmt: skip
+        fields = [
+            "name",
+            "host",
+            "ssh_port",
+            "username",
+            "password",
+            "private_key",
+            "rest_port",
+            "version",
+            "host_key",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -152,10 +161,22 @@ class FrameForm(InventoryForm):
 
     class Meta:
         model = Frame
-        fields = ["name", "machine_type", "model", "serial", "hmc", "processor_generation",
-                  "compat_modes", "proc_units", "memory_mb", "memory_region_mb",
-                  "firmware_level", "max_active_migrations", "state",
-                  "evacuation_target"]  # fmt: skip
+        fields = [
+            "name",
+            "machine_type",
+            "model",
+            "serial",
+            "hmc",
+            "processor_generation",
+            "compat_modes",
+            "proc_units",
+            "memory_mb",
+            "memory_region_mb",
+            "firmware_level",
+            "max_active_migrations",
+            "state",
+            "evacuation_target",
+        ]
 
 
 class LparForm(InventoryForm):
@@ -163,9 +184,24 @@ class LparForm(InventoryForm):
 
     class Meta:
         model = Lpar
-        fields = ["frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
-                  "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp",
-                  "max_virtual_slots", "profile_name", "stub_of", "notes"]  # fmt: skip
+        fields = [
+            "frame",
+            "name",
+            "lpar_id",
+            "kind",
+            "state",
+            "proc_mode",
+            "proc_units",
+            "virtual_procs",
+            "memory_mb",
+            "compat_mode",
+            "shared_pool",
+            "msp",
+            "max_virtual_slots",
+            "profile_name",
+            "stub_of",
+            "notes",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -262,9 +298,14 @@ ADAPTER_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
 ADAPTER_COMMON_FIELDS = ("lpar", "kind", "role", "slot", "device_name")
 # What a field of another kind or role becomes when an adapter's kind or role changes.
 ADAPTER_EMPTY: dict[str, object] = {
-    "pvid": None, "vswitch": "", "trunk_priority": None, "remote_lpar": None,
-    "remote_slot": None, "physical_port": None, "backing_devices": [],
-}  # fmt: skip
+    "pvid": None,
+    "vswitch": "",
+    "trunk_priority": None,
+    "remote_lpar": None,
+    "remote_slot": None,
+    "physical_port": None,
+    "backing_devices": [],
+}
 
 
 class VirtualAdapterForm(InventoryForm):
@@ -285,9 +326,21 @@ class VirtualAdapterForm(InventoryForm):
 
     class Meta:
         model = VirtualAdapter
-        fields = ["lpar", "kind", "role", "slot", "remote_lpar", "remote_slot", "pvid", "vlans",
-                  "vswitch", "trunk_priority", "physical_port", "backing_devices",
-                  "device_name"]  # fmt: skip
+        fields = [
+            "lpar",
+            "kind",
+            "role",
+            "slot",
+            "remote_lpar",
+            "remote_slot",
+            "pvid",
+            "vlans",
+            "vswitch",
+            "trunk_priority",
+            "physical_port",
+            "backing_devices",
+            "device_name",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -406,11 +459,12 @@ class BulkEditForm(forms.Form):
             field = base.fields[name]
             if isinstance(field, forms.BooleanField | forms.NullBooleanField):
                 field = forms.NullBooleanField(
-                    label=field.label, help_text=field.help_text,
+                    label=field.label,
+                    help_text=field.help_text,
                     widget=forms.Select(
                         choices=[("unknown", LEAVE_UNCHANGED), ("true", "Yes"), ("false", "No")]
                     ),
-                )  # fmt: skip
+                )
             elif isinstance(field, forms.ModelChoiceField):
                 field.empty_label = LEAVE_UNCHANGED
             elif isinstance(field, forms.ChoiceField):
@@ -424,9 +478,10 @@ class BulkEditForm(forms.Form):
             self.fields[name] = field
             if _clearable(model_field):
                 self.fields[f"clear_{name}"] = forms.BooleanField(
-                    required=False, label=f"Clear {model_field.verbose_name}",
+                    required=False,
+                    label=f"Clear {model_field.verbose_name}",
                     help_text="Tick to empty this field on every selected row.",
-                )  # fmt: skip
+                )
         bootstrap(self.fields)
         searchable(self.fields)
 
@@ -537,10 +592,16 @@ class _GridRollback(Exception):
 
 def virtual_adapter_grid(lpar: Lpar, data: Mapping[str, Any] | None = None) -> GridFormSet:
     # The factory makes a subclass of `formset`; the stubs only know it is a BaseModelFormSet.
-    formset_class = cast(type[GridFormSet], modelformset_factory(
-        VirtualAdapter, form=VirtualAdapterGridForm, formset=GridFormSet, extra=1,
-        can_delete=True,
-    ))  # fmt: skip
+    formset_class = cast(
+        type[GridFormSet],
+        modelformset_factory(
+            VirtualAdapter,
+            form=VirtualAdapterGridForm,
+            formset=GridFormSet,
+            extra=1,
+            can_delete=True,
+        ),
+    )
     formset = formset_class(
         data,
         queryset=lpar.virtual_adapters.order_by("slot").prefetch_related("wwpns", "vlans"),
@@ -575,9 +636,10 @@ class SlotGridForm(forms.ModelForm[Slot]):
         adapter = getattr(self.instance, "adapter", None) if self.instance.pk else None
         if adapter:
             self.initial.update(
-                adapter_kind=adapter.kind, feature_code=adapter.feature_code,
+                adapter_kind=adapter.kind,
+                feature_code=adapter.feature_code,
                 owner=adapter.owner_id,
-            )  # fmt: skip
+            )
         bootstrap(self.fields)
 
     def save_checked(self) -> Slot:

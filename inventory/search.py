@@ -112,8 +112,10 @@ def estate_search(*, text: str, user: User | AnonymousUser) -> list[Group]:
         wwpns = list(
             Wwpn.objects.select_related(
                 "port__adapter__slot__drawer", "virtual_adapter__lpar", "storage_port"
-            ).filter(**lookup).order_by("value")[:take]
-        )  # fmt: skip
+            )
+            .filter(**lookup)
+            .order_by("value")[:take]
+        )
         groups.append(_group("WWPNs", _list_url("wwpn", q=digits), wwpns, _wwpn_hit))
     if can("inventory.view_vlan"):
         condition = Q(name__icontains=text)

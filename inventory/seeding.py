@@ -93,13 +93,31 @@ class FrameModel:
 
 
 FRAME_MODELS = (
-    FrameModel(ProcessorGeneration.POWER8, "8286", "42A", "78CB.001",
-               ("default", "POWER7", "POWER8"), "SV860_245"),
-    FrameModel(ProcessorGeneration.POWER9, "9009", "42A", "78D3.001",
-               ("default", "POWER7", "POWER8", "POWER9_base", "POWER9"), "VL950_161"),
-    FrameModel(ProcessorGeneration.POWER10, "9105", "42A", "78DA.ND0",
-               ("default", "POWER8", "POWER9_base", "POWER9", "Power10"), "ML1060_080"),
-)  # fmt: skip
+    FrameModel(
+        ProcessorGeneration.POWER8,
+        "8286",
+        "42A",
+        "78CB.001",
+        ("default", "POWER7", "POWER8"),
+        "SV860_245",
+    ),
+    FrameModel(
+        ProcessorGeneration.POWER9,
+        "9009",
+        "42A",
+        "78D3.001",
+        ("default", "POWER7", "POWER8", "POWER9_base", "POWER9"),
+        "VL950_161",
+    ),
+    FrameModel(
+        ProcessorGeneration.POWER10,
+        "9105",
+        "42A",
+        "78DA.ND0",
+        ("default", "POWER8", "POWER9_base", "POWER9", "Power10"),
+        "ML1060_080",
+    ),
+)
 IO_DRAWER_UNIT = "78C9.001"  # the PCIe Gen3 I/O expansion drawer (EMX0)
 SHARED_UNITS = tuple(Decimal(u) for u in ("0.1", "0.2", "0.25", "0.5", "0.75", "1.0", "1.5", "2.0"))
 MEMORY_SIZES_MB = (2048, 4096, 8192, 16384, 32768)
@@ -273,14 +291,21 @@ class _EstateBuilder:
         """The few rows every synthetic frame shares, created through model validation."""
         self.fabrics = [
             row_ensure(
-                Fabric, {"name": "SIM_FAB_A"}, side=FabricSide.A, vendor=FabricVendor.BROCADE,
+                Fabric,
+                {"name": "SIM_FAB_A"},
+                side=FabricSide.A,
+                vendor=FabricVendor.BROCADE,
                 zoneset_name="cfg_SIM_FAB_A",
             )[0],
             row_ensure(
-                Fabric, {"name": "SIM_FAB_B"}, side=FabricSide.B, vendor=FabricVendor.CISCO,
-                vsan=300, zoneset_name="zs_SIM_FAB_B",
+                Fabric,
+                {"name": "SIM_FAB_B"},
+                side=FabricSide.B,
+                vendor=FabricVendor.CISCO,
+                vsan=300,
+                zoneset_name="zs_SIM_FAB_B",
             )[0],
-        ]  # fmt: skip
+        ]
         self.trunk_vlans = [
             row_ensure(Vlan, {"vlan_id": vid}, name=f"sim{vid}")[0] for vid in CLIENT_VLANS
         ]
@@ -312,11 +337,15 @@ class _EstateBuilder:
             # Up to one spare virtual processor: at least 0.05 units each still holds.
             procs = math.ceil(units) + rng.choice((0, 1))
         return _ClientPlan(
-            kind=kind, proc_mode=mode, proc_units=units, virtual_procs=procs,
-            memory_mb=rng.choice(MEMORY_SIZES_MB), compat_mode=rng.choice(frame_model.compat_modes),
+            kind=kind,
+            proc_mode=mode,
+            proc_units=units,
+            virtual_procs=procs,
+            memory_mb=rng.choice(MEMORY_SIZES_MB),
+            compat_mode=rng.choice(frame_model.compat_modes),
             state=LparState.RUNNING if rng.random() < 0.85 else LparState.NOT_ACTIVATED,
             pvid=rng.choice(CLIENT_VLANS),
-        )  # fmt: skip
+        )
 
     def build(self) -> EstateResult:
         started = time.perf_counter()
@@ -368,28 +397,37 @@ class _EstateBuilder:
         units = sum(c.proc_units for c in clients) + 2 * VIOS_PROC_UNITS
         memory = sum(c.memory_mb for c in clients) + 2 * VIOS_MEMORY_MB
         return Frame(
-            name=self._frame_name(number), machine_type=frame_model.machine_type,
-            model=frame_model.model, serial=self._serial(number),
+            name=self._frame_name(number),
+            machine_type=frame_model.machine_type,
+            model=frame_model.model,
+            serial=self._serial(number),
             hmc_id=self.hmcs[(number - self.first_frame) // FRAMES_PER_HMC].pk,
             processor_generation=frame_model.generation,
             compat_modes=list(frame_model.compat_modes),
             proc_units=Decimal(4 * math.ceil(float(units) * 1.25 / 4)),
             memory_mb=65536 * math.ceil(memory * 1.25 / 65536),
             firmware_level=frame_model.firmware_level,
-        )  # fmt: skip
+        )
 
     def _lpars(
         self, frame: Frame, pool: SharedProcessorPool, clients: list[_ClientPlan]
     ) -> list[Lpar]:
         lpars = [
             Lpar(
-                frame_id=frame.pk, name=f"{frame.name}-vios{n}", lpar_id=n, kind=LparKind.VIOS,
-                state=LparState.RUNNING, proc_units=VIOS_PROC_UNITS, virtual_procs=2,
-                memory_mb=VIOS_MEMORY_MB, shared_pool_id=pool.pk, msp=True,
+                frame_id=frame.pk,
+                name=f"{frame.name}-vios{n}",
+                lpar_id=n,
+                kind=LparKind.VIOS,
+                state=LparState.RUNNING,
+                proc_units=VIOS_PROC_UNITS,
+                virtual_procs=2,
+                memory_mb=VIOS_MEMORY_MB,
+                shared_pool_id=pool.pk,
+                msp=True,
                 profile_name="default",
             )
             for n in (1, 2)
-        ]  # fmt: skip
+        ]
         for plan in clients:
             lpar_id = self.next_client_id
             self.next_client_id = lpar_id + 1 if lpar_id < MAX_LPAR_ID else FIRST_CLIENT_ID
@@ -402,13 +440,20 @@ class _EstateBuilder:
             dedicated = plan.proc_mode == ProcMode.DEDICATED
             lpars.append(
                 Lpar(
-                    frame_id=frame.pk, name=f"lp{number:05d}", lpar_id=lpar_id, kind=plan.kind,
-                    state=plan.state, proc_mode=plan.proc_mode, proc_units=plan.proc_units,
-                    virtual_procs=plan.virtual_procs, memory_mb=plan.memory_mb,
-                    compat_mode=plan.compat_mode, shared_pool_id=None if dedicated else pool.pk,
+                    frame_id=frame.pk,
+                    name=f"lp{number:05d}",
+                    lpar_id=lpar_id,
+                    kind=plan.kind,
+                    state=plan.state,
+                    proc_mode=plan.proc_mode,
+                    proc_units=plan.proc_units,
+                    virtual_procs=plan.virtual_procs,
+                    memory_mb=plan.memory_mb,
+                    compat_mode=plan.compat_mode,
+                    shared_pool_id=None if dedicated else pool.pk,
                     profile_name="default",
                 )
-            )  # fmt: skip
+            )
         return lpars
 
     def _hardware(
@@ -426,9 +471,11 @@ class _EstateBuilder:
                 location=f"U{frame_model.cec_unit}.C{serial}",
             )
             io = Drawer(
-                frame_id=frame.pk, kind=DrawerKind.IO, position="I/O drawer 1",
+                frame_id=frame.pk,
+                kind=DrawerKind.IO,
+                position="I/O drawer 1",
                 location=f"U{IO_DRAWER_UNIT}.E{serial}",
-            )  # fmt: skip
+            )
             drawers += [cec, io]
         _bulk(drawers)
         for index, lpars in enumerate(per_frame):
@@ -502,18 +549,27 @@ class _EstateBuilder:
             for priority, vios in enumerate(vioses, start=1):
                 trunks.append(
                     VirtualAdapter(
-                        lpar_id=vios.pk, kind=VirtualAdapterKind.ETHERNET,
-                        role=VirtualAdapterRole.TRUNK, slot=ETHERNET_SLOT, pvid_id=TRUNK_PVID,
-                        vswitch=VSWITCH, trunk_priority=priority, device_name="ent2",
+                        lpar_id=vios.pk,
+                        kind=VirtualAdapterKind.ETHERNET,
+                        role=VirtualAdapterRole.TRUNK,
+                        slot=ETHERNET_SLOT,
+                        pvid_id=TRUNK_PVID,
+                        vswitch=VSWITCH,
+                        trunk_priority=priority,
+                        device_name="ent2",
                     )
-                )  # fmt: skip
+                )
             for k, (client, plan) in enumerate(zip(lpars[2:], clients, strict=True), start=1):
                 adapters.append(
                     VirtualAdapter(
-                        lpar_id=client.pk, kind=VirtualAdapterKind.ETHERNET, slot=ETHERNET_SLOT,
-                        pvid_id=plan.pvid, vswitch=VSWITCH, device_name="ent0",
+                        lpar_id=client.pk,
+                        kind=VirtualAdapterKind.ETHERNET,
+                        slot=ETHERNET_SLOT,
+                        pvid_id=plan.pvid,
+                        vswitch=VSWITCH,
+                        device_name="ent0",
                     )
-                )  # fmt: skip
+                )
                 for n, vios in enumerate(vioses):
                     adapters += self._pair_vscsi(client, vios, n, k)
                     vfc_client, vfc_server = self._pair_vfc(client, vios, n, k, ports[n])
@@ -534,10 +590,13 @@ class _EstateBuilder:
                 kind = WwpnKind.NPIV_PRIMARY if position == 1 else WwpnKind.NPIV_SECONDARY
                 wwpns.append(
                     Wwpn(
-                        value=value, kind=kind, virtual_adapter_id=adapter.pk, position=position,
+                        value=value,
+                        kind=kind,
+                        virtual_adapter_id=adapter.pk,
+                        position=position,
                         fabric_id=fabric.pk,
                     )
-                )  # fmt: skip
+                )
         _bulk(wwpns)
         self.result.virtual_adapters += len(trunks) + len(adapters)
         self.result.wwpns += len(wwpns)
@@ -549,16 +608,24 @@ class _EstateBuilder:
         client_slot, server_slot = CLIENT_VSCSI_SLOTS[n], VSCSI_SERVER_BASE + k
         return [
             VirtualAdapter(
-                lpar_id=client.pk, kind=VirtualAdapterKind.VSCSI, slot=client_slot,
-                remote_lpar_id=vios.pk, remote_slot=server_slot, device_name=f"vscsi{n}",
+                lpar_id=client.pk,
+                kind=VirtualAdapterKind.VSCSI,
+                slot=client_slot,
+                remote_lpar_id=vios.pk,
+                remote_slot=server_slot,
+                device_name=f"vscsi{n}",
             ),
             VirtualAdapter(
-                lpar_id=vios.pk, kind=VirtualAdapterKind.VSCSI, role=VirtualAdapterRole.SERVER,
-                slot=server_slot, remote_lpar_id=client.pk, remote_slot=client_slot,
+                lpar_id=vios.pk,
+                kind=VirtualAdapterKind.VSCSI,
+                role=VirtualAdapterRole.SERVER,
+                slot=server_slot,
+                remote_lpar_id=client.pk,
+                remote_slot=client_slot,
                 backing_devices=[f"hdisk{2 * k}", f"hdisk{2 * k + 1}"],
                 device_name=f"vhost{k - 1}",
             ),
-        ]  # fmt: skip
+        ]
 
     @staticmethod
     def _pair_vfc(
@@ -569,15 +636,24 @@ class _EstateBuilder:
         client_slot, server_slot = CLIENT_VFC_SLOTS[n], VFC_SERVER_BASE + k
         return (
             VirtualAdapter(
-                lpar_id=client.pk, kind=VirtualAdapterKind.VFC, slot=client_slot,
-                remote_lpar_id=vios.pk, remote_slot=server_slot, device_name=f"fcs{n}",
+                lpar_id=client.pk,
+                kind=VirtualAdapterKind.VFC,
+                slot=client_slot,
+                remote_lpar_id=vios.pk,
+                remote_slot=server_slot,
+                device_name=f"fcs{n}",
             ),
             VirtualAdapter(
-                lpar_id=vios.pk, kind=VirtualAdapterKind.VFC, role=VirtualAdapterRole.SERVER,
-                slot=server_slot, remote_lpar_id=client.pk, remote_slot=client_slot,
-                physical_port_id=ports[k % len(ports)].pk, device_name=f"vfchost{k - 1}",
+                lpar_id=vios.pk,
+                kind=VirtualAdapterKind.VFC,
+                role=VirtualAdapterRole.SERVER,
+                slot=server_slot,
+                remote_lpar_id=client.pk,
+                remote_slot=client_slot,
+                physical_port_id=ports[k % len(ports)].pk,
+                device_name=f"vfchost{k - 1}",
             ),
-        )  # fmt: skip
+        )
 
 
 @transaction.atomic

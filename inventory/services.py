@@ -72,9 +72,11 @@ def objects_bulk_create(
     created = [i for index, i in enumerate(instances) if index not in errors]
     request = getattr(HistoricalRecords.context, "request", None)
     bulk_create_with_history(
-        created, model, batch_size=BULK_BATCH,
+        created,
+        model,
+        batch_size=BULK_BATCH,
         custom_historical_attrs={"request_id": getattr(request, "id", "") or ""},
-    )  # fmt: skip
+    )
     return created, refused
 
 
@@ -94,9 +96,11 @@ def objects_bulk_change(
     request = getattr(HistoricalRecords.context, "request", None)
     _rows_update(model, changed, [concrete_field(model, name) for name in fields])
     history_manager(model).bulk_history_create(
-        changed, batch_size=BULK_BATCH, update=True,
+        changed,
+        batch_size=BULK_BATCH,
+        update=True,
         custom_historical_attrs={"request_id": getattr(request, "id", "") or ""},
-    )  # fmt: skip
+    )
     return changed, refused
 
 
@@ -124,12 +128,16 @@ def virtual_adapters_vlans_add(*, tagged: Iterable[tuple[VirtualAdapter, Iterabl
     m2m_history = HistoricalRecords.m2m_models[VirtualAdapter._meta.get_field("vlans")]
     m2m_history.objects.bulk_create(
         [
-            m2m_history(history=created[row.virtualadapter_id], id=row.pk,
-                        virtualadapter_id=row.virtualadapter_id, vlan_id=row.vlan_id)
+            m2m_history(
+                history=created[row.virtualadapter_id],
+                id=row.pk,
+                virtualadapter_id=row.virtualadapter_id,
+                vlan_id=row.vlan_id,
+            )
             for row in rows
         ],
         batch_size=BULK_BATCH,
-    )  # fmt: skip
+    )
 
 
 def _rows_update(

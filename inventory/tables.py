@@ -160,8 +160,12 @@ class _BodyColumn:
         column = bound_column.column
         if not isinstance(column, tables.CheckBoxColumn) or column.checked is not None:
             return None
-        if any(callable(v) for attrs in column.attrs.values() if isinstance(attrs, dict)
-               for v in attrs.values()):  # fmt: skip
+        if any(
+            callable(v)
+            for attrs in column.attrs.values()
+            if isinstance(attrs, dict)
+            for v in attrs.values()
+        ):
             return None
         marker = "\x00value\x00"
         html = column.render(value=marker, bound_column=bound_column, record=None)
@@ -204,9 +208,13 @@ class _BodyColumn:
         if self.plain and not self.bound_column.link:
             return f"{self.td_open}{self.text(value)}</td>"
         arguments = {
-            "value": value, "record": record, "column": self.column,
-            "bound_column": self.bound_column, "bound_row": row, "table": table,
-        }  # fmt: skip
+            "value": value,
+            "record": record,
+            "column": self.column,
+            "bound_column": self.bound_column,
+            "bound_row": row,
+            "table": table,
+        }
         if self.plain:
             content = value
         else:
@@ -263,10 +271,14 @@ class InventoryTable(tables.Table):
     """Every list: a checkbox per row (bulk edit), the first column linking to the object."""
 
     select = tables.CheckBoxColumn(
-        accessor="pk", orderable=False, exclude_from_export=True,
-        attrs={"th__input": {"data-select-all": "1", "aria-label": "Select all"},
-               "td__input": {"name": "pk", "form": "bulk-form", "aria-label": "Select row"}},
-    )  # fmt: skip
+        accessor="pk",
+        orderable=False,
+        exclude_from_export=True,
+        attrs={
+            "th__input": {"data-select-all": "1", "aria-label": "Select all"},
+            "td__input": {"name": "pk", "form": "bulk-form", "aria-label": "Select row"},
+        },
+    )
 
     class Meta:
         attrs = {"class": "table table-sm table-hover align-middle inventory-table"}
@@ -300,8 +312,9 @@ class InventoryTable(tables.Table):
             )
             html.append(f"<tr {attrs}>{''.join(cells)}</tr>")
         if not html and self.empty_text:
-            html.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(self.columns),
-                                    self.empty_text))  # fmt: skip
+            html.append(
+                format_html('<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text)
+            )
         return mark_safe("".join(html))  # noqa: S308 (every part is escaped above)
 
     @classmethod
@@ -403,9 +416,20 @@ class FrameTable(InventoryTable):
 
     class Meta(InventoryTable.Meta):
         model = Frame
-        fields = ("select", "name", "machine_type", "model", "serial", "hmc",
-                  "processor_generation", "proc_units", "memory_mb", "firmware_level",
-                  "state", "lpar_count")  # fmt: skip
+        fields = (
+            "select",
+            "name",
+            "machine_type",
+            "model",
+            "serial",
+            "hmc",
+            "processor_generation",
+            "proc_units",
+            "memory_mb",
+            "firmware_level",
+            "state",
+            "lpar_count",
+        )
 
 
 class DrawerTable(InventoryTable):
@@ -427,8 +451,16 @@ class SlotTable(InventoryTable):
 
     class Meta(InventoryTable.Meta):
         model = Slot
-        fields = ("select", "full_location", "frame", "bus", "drc_index", "description",
-                  "adapter", "owner")  # fmt: skip
+        fields = (
+            "select",
+            "full_location",
+            "frame",
+            "bus",
+            "drc_index",
+            "description",
+            "adapter",
+            "owner",
+        )
 
 
 class AdapterTable(InventoryTable):
@@ -450,8 +482,7 @@ class PortTable(InventoryTable):
 
     class Meta(InventoryTable.Meta):
         model = Port
-        fields = ("select", "name", "adapter", "wwpn", "fabric", "mac", "switch_port",
-                  "speed_gbps")  # fmt: skip
+        fields = ("select", "name", "adapter", "wwpn", "fabric", "mac", "switch_port", "speed_gbps")
 
 
 class VlanTable(InventoryTable):
@@ -500,9 +531,22 @@ class LparTable(InventoryTable):
 
     class Meta(InventoryTable.Meta):
         model = Lpar
-        fields = ("select", "name", "frame", "lpar_id", "kind", "state", "proc_mode",
-                  "proc_units", "virtual_procs", "memory_mb", "compat_mode", "shared_pool",
-                  "msp", "stub_of")  # fmt: skip
+        fields = (
+            "select",
+            "name",
+            "frame",
+            "lpar_id",
+            "kind",
+            "state",
+            "proc_mode",
+            "proc_units",
+            "virtual_procs",
+            "memory_mb",
+            "compat_mode",
+            "shared_pool",
+            "msp",
+            "stub_of",
+        )
 
 
 class VirtualAdapterTable(InventoryTable):
@@ -514,8 +558,18 @@ class VirtualAdapterTable(InventoryTable):
 
     class Meta(InventoryTable.Meta):
         model = VirtualAdapter
-        fields = ("select", "lpar", "slot", "kind", "role", "remote_lpar", "remote_slot",
-                  "pvid", "wwpns", "device_name")  # fmt: skip
+        fields = (
+            "select",
+            "lpar",
+            "slot",
+            "kind",
+            "role",
+            "remote_lpar",
+            "remote_slot",
+            "pvid",
+            "wwpns",
+            "device_name",
+        )
 
     def render_wwpns(self, record: VirtualAdapter) -> str:
         values = [w.value for w in record.wwpns.all()]

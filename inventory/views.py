@@ -94,57 +94,100 @@ class ObjectType:
 OBJECT_TYPES = (
     ObjectType(Hmc, "hmcs", tables.HmcTable, filtersets.HmcFilterSet),
     ObjectType(
-        Frame, "frames", tables.FrameTable, filtersets.FrameFilterSet,
-        select_related=("hmc",), annotations={"lpar_count": Count("lpars")},
+        Frame,
+        "frames",
+        tables.FrameTable,
+        filtersets.FrameFilterSet,
+        select_related=("hmc",),
+        annotations={"lpar_count": Count("lpars")},
         bulk_fields=("hmc", "state", "firmware_level", "max_active_migrations"),
     ),
     ObjectType(
-        Drawer, "drawers", tables.DrawerTable, filtersets.DrawerFilterSet,
-        select_related=("frame",), bulk_fields=("kind",),
+        Drawer,
+        "drawers",
+        tables.DrawerTable,
+        filtersets.DrawerFilterSet,
+        select_related=("frame",),
+        bulk_fields=("kind",),
     ),
     ObjectType(
-        Slot, "slots", tables.SlotTable, filtersets.SlotFilterSet,
-        select_related=("drawer__frame", "adapter__owner"), bulk_fields=("description",),
+        Slot,
+        "slots",
+        tables.SlotTable,
+        filtersets.SlotFilterSet,
+        select_related=("drawer__frame", "adapter__owner"),
+        bulk_fields=("description",),
     ),
     ObjectType(
-        Adapter, "adapters", tables.AdapterTable, filtersets.AdapterFilterSet,
+        Adapter,
+        "adapters",
+        tables.AdapterTable,
+        filtersets.AdapterFilterSet,
         select_related=("slot__drawer__frame", "owner"),
         bulk_fields=("kind", "feature_code", "owner"),
     ),
     ObjectType(
-        Port, "ports", tables.PortTable, filtersets.PortFilterSet,
-        select_related=("adapter__slot__drawer", "wwpn__fabric"), bulk_fields=("speed_gbps",),
+        Port,
+        "ports",
+        tables.PortTable,
+        filtersets.PortFilterSet,
+        select_related=("adapter__slot__drawer", "wwpn__fabric"),
+        bulk_fields=("speed_gbps",),
     ),
     ObjectType(Vlan, "vlans", tables.VlanTable, filtersets.VlanFilterSet),
     ObjectType(
-        Fabric, "fabrics", tables.FabricTable, filtersets.FabricFilterSet,
+        Fabric,
+        "fabrics",
+        tables.FabricTable,
+        filtersets.FabricFilterSet,
         bulk_fields=("zoning_style",),
     ),
     ObjectType(
-        StoragePort, "storage-ports", tables.StoragePortTable, filtersets.StoragePortFilterSet,
-        select_related=("fabric", "wwpn"), bulk_fields=("array",),
+        StoragePort,
+        "storage-ports",
+        tables.StoragePortTable,
+        filtersets.StoragePortFilterSet,
+        select_related=("fabric", "wwpn"),
+        bulk_fields=("array",),
     ),
     ObjectType(
-        SharedProcessorPool, "shared-pools", tables.SharedProcessorPoolTable,
-        filtersets.SharedProcessorPoolFilterSet, select_related=("frame",),
+        SharedProcessorPool,
+        "shared-pools",
+        tables.SharedProcessorPoolTable,
+        filtersets.SharedProcessorPoolFilterSet,
+        select_related=("frame",),
     ),
     ObjectType(
-        Lpar, "lpars", tables.LparTable, filtersets.LparFilterSet,
+        Lpar,
+        "lpars",
+        tables.LparTable,
+        filtersets.LparFilterSet,
         select_related=("frame", "shared_pool", "stub_of"),
         bulk_fields=("state", "shared_pool", "compat_mode", "proc_mode", "profile_name"),
     ),
     ObjectType(
-        VirtualAdapter, "virtual-adapters", tables.VirtualAdapterTable,
-        filtersets.VirtualAdapterFilterSet, select_related=("lpar", "remote_lpar"),
-        prefetch_related=("wwpns",), bulk_fields=("vswitch", "remote_lpar"),
+        VirtualAdapter,
+        "virtual-adapters",
+        tables.VirtualAdapterTable,
+        filtersets.VirtualAdapterFilterSet,
+        select_related=("lpar", "remote_lpar"),
+        prefetch_related=("wwpns",),
+        bulk_fields=("vswitch", "remote_lpar"),
     ),
     ObjectType(
-        Wwpn, "wwpns", tables.WwpnTable, filtersets.WwpnFilterSet,
-        select_related=("fabric", "port__adapter__slot__drawer", "virtual_adapter__lpar__frame",
-                        "storage_port"),
+        Wwpn,
+        "wwpns",
+        tables.WwpnTable,
+        filtersets.WwpnFilterSet,
+        select_related=(
+            "fabric",
+            "port__adapter__slot__drawer",
+            "virtual_adapter__lpar__frame",
+            "storage_port",
+        ),
         bulk_fields=("fabric",),
     ),
-)  # fmt: skip
+)
 BY_SLUG = {object_type.slug: object_type for object_type in OBJECT_TYPES}
 BY_MODEL_NAME = {object_type.model_name: object_type for object_type in OBJECT_TYPES}
 
@@ -166,8 +209,14 @@ def index(request: HttpRequest) -> HttpResponse:
 
 OPTIONS_LIMIT = 20
 # The text a searchable select matches, per model (its name, or what stands for one).
-OPTION_FIELDS = {Drawer: "location", Slot: "location", Adapter: "slot__location",
-                 Vlan: "name", VirtualAdapter: "lpar__name", Wwpn: "value"}  # fmt: skip
+OPTION_FIELDS = {
+    Drawer: "location",
+    Slot: "location",
+    Adapter: "slot__location",
+    Vlan: "name",
+    VirtualAdapter: "lpar__name",
+    Wwpn: "value",
+}
 
 
 def object_options(request: HttpRequest, slug: str) -> JsonResponse:

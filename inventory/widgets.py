@@ -42,10 +42,17 @@ class SearchSelect(forms.Select):
         options = [("", self.empty_label)] if self.empty_label is not None else []
         options += [(instance.pk, choice_label(instance)) for instance in chosen]
         return [
-            (None, [self.create_option(name, v, label, str(v) in pks or (v == "" and not chosen),
-                                       index)], index)
+            (
+                None,
+                [
+                    self.create_option(
+                        name, v, label, str(v) in pks or (v == "" and not chosen), index
+                    )
+                ],
+                index,
+            )
             for index, (v, label) in enumerate(options)
-        ]  # fmt: skip
+        ]
 
 
 class AnyYesNoSelect(forms.NullBooleanSelect):

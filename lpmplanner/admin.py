@@ -25,13 +25,21 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "scope", "created", "expires", "last_used",
-                    "revoked"]  # fmt: skip
+    list_display = ["name", "user", "prefix", "scope", "created", "expires", "last_used", "revoked"]
     list_filter = ["scope"]
     search_fields = ["name", "user__username", "prefix"]
     exclude = ["key_hash"]
-    readonly_fields = ["user", "name", "prefix", "scope", "created", "expires", "last_used",
-                       "last_used_from", "revoked"]  # fmt: skip
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "scope",
+        "created",
+        "expires",
+        "last_used",
+        "last_used_from",
+        "revoked",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:

@@ -90,14 +90,22 @@ ERROR_RESPONSES = {
     "401": ("Error", "Not signed in: send `Authorization: Token <token>` or a session cookie."),
     "403": ("Error", "Your role does not allow this (or a session write lacks its CSRF token)."),
     "404": ("Error", "No such object."),
-    "409": ("Error", "The change conflicts with the current state: the object is still in use, "
-                     "or the data changed meanwhile."),
-    "415": ("Error", "The body is not in a media type this operation reads (see its request "
-                     "body)."),
+    "409": (
+        "Error",
+        "The change conflicts with the current state: the object is still in use, "
+        "or the data changed meanwhile.",
+    ),
+    "415": (
+        "Error",
+        "The body is not in a media type this operation reads (see its request body).",
+    ),
     "429": ("Error", "Too many tries: wait the seconds the `Retry-After` header gives."),
-    "502": ("Error", "The HMC did not answer as it should (unreachable, login refused, changed "
-                     "host key): the detail says which."),
-}  # fmt: skip
+    "502": (
+        "Error",
+        "The HMC did not answer as it should (unreachable, login refused, changed "
+        "host key): the detail says which.",
+    ),
+}
 WRITES = {"post", "put", "patch", "delete"}
 
 

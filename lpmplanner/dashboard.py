@@ -73,9 +73,10 @@ def dashboard_for(user) -> Dashboard:
         board.estate = [
             Figure("Frames", Frame.objects.count(), _list("inventory:frame-list"), "frames"),
             Figure("LPARs", lpars["lpars"], _list("inventory:lpar-list"), "lpars"),
-            Figure("Stub twins", lpars["twins"], _list("inventory:lpar-list", is_stub="true"),
-                   "twins"),
-        ]  # fmt: skip
+            Figure(
+                "Stub twins", lpars["twins"], _list("inventory:lpar-list", is_stub="true"), "twins"
+            ),
+        ]
         if can("inventory.view_wwpn"):
             board.estate.append(
                 Figure("WWPNs", Wwpn.objects.count(), _list("inventory:wwpn-list"), "wwpns")
@@ -107,9 +108,11 @@ def _checks(board: Dashboard) -> None:
         else len({v.object for v in drifted})
     )
     board.twins_out_of_line = Figure(
-        "Stub twins out of line", twins, _list("planning:checks", check="stub_drift"),
+        "Stub twins out of line",
+        twins,
+        _list("planning:checks", check="stub_drift"),
         "twins-drift",
-    )  # fmt: skip
+    )
 
 
 def _migrations(board: Dashboard, *, operator: bool) -> None:

@@ -63,9 +63,11 @@ def drop_secrets(logger, method_name, event_dict):
 def render_plain(logger, method_name, event_dict) -> str:
     """`time LEVEL logger: message key=value …`, the exception (if any) kept on the line."""
     head = "{} {} {}: {}".format(
-        event_dict.pop("timestamp", "-"), event_dict.pop("level", "-").upper(),
-        event_dict.pop("logger", "-"), event_dict.pop("event", ""),
-    )  # fmt: skip
+        event_dict.pop("timestamp", "-"),
+        event_dict.pop("level", "-").upper(),
+        event_dict.pop("logger", "-"),
+        event_dict.pop("event", ""),
+    )
     exception = event_dict.pop("exception", None)
     tail = " ".join(f"{key}={value}" for key, value in event_dict.items())
     line = f"{head} {tail}".rstrip()

@@ -38,18 +38,22 @@ from prometheus_client.core import GaugeMetricFamily
 logger = logging.getLogger(__name__)
 
 TASKS = Counter(
-    "lpmplanner_celery_tasks", "Celery tasks by name and state as workers ran them.",
+    "lpmplanner_celery_tasks",
+    "Celery tasks by name and state as workers ran them.",
     ["task", "state"],
-)  # fmt: skip
+)
 TASK_SECONDS = Histogram(
-    "lpmplanner_celery_task_seconds", "Time a Celery task ran, by name.", ["task"],
+    "lpmplanner_celery_task_seconds",
+    "Time a Celery task ran, by name.",
+    ["task"],
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
-)  # fmt: skip
+)
 _task_started: dict[str, float] = {}
 DB_QUERIES = Counter(
-    "lpmplanner_db_queries", "Database queries run, by connection and outcome.",
+    "lpmplanner_db_queries",
+    "Database queries run, by connection and outcome.",
     ["alias", "outcome"],
-)  # fmt: skip
+)
 
 
 def _query_counter(alias: str):
@@ -206,6 +210,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(
             "Metrics need METRICS_TOKEN as a bearer token, or an address in "
             "METRICS_ALLOWED_ADDRESSES.\n",
-            status=403, content_type="text/plain",
-        )  # fmt: skip
+            status=403,
+            content_type="text/plain",
+        )
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

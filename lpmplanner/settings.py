@@ -279,8 +279,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Priorities (0 first): a migration whose slot came free goes before new validations.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "queue_order_strategy": "priority", "sep": ":", "priority_steps": [0, 3, 6, 9],
-    }  # fmt: skip
+        "queue_order_strategy": "priority",
+        "sep": ":",
+        "priority_steps": [0, 3, 6, 9],
+    }
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -294,27 +296,39 @@ CELERY_BEAT_SCHEDULE = {
     # Starts the periodic HMC syncs whose schedule is due (each HMC sets its own interval).
     "hmc-syncs-due": {"task": "migrations_app.tasks.hmc_syncs_due_task", "schedule": 60.0},
     # Dispatches pending migrations, starts queued ones that fit, finishes what dead workers left.
-    "migrations-reconcile": {"task": "migrations_app.tasks.migrations_reconcile_task",
-                             "schedule": 30.0},
+    "migrations-reconcile": {
+        "task": "migrations_app.tasks.migrations_reconcile_task",
+        "schedule": 30.0,
+    },
     # Starts the scheduled readiness runs that are due (each HMC sets its own interval).
-    "readiness-runs-due": {"task": "migrations_app.tasks.readiness_runs_due_task",
-                           "schedule": 60.0},
+    "readiness-runs-due": {
+        "task": "migrations_app.tasks.readiness_runs_due_task",
+        "schedule": 60.0,
+    },
     # Deletes the files of matrix exports older than MATRIX_EXPORT_KEEP_HOURS.
-    "matrix-exports-prune": {"task": "planning.tasks.matrix_exports_prune_task",
-                             "schedule": 3600.0},
+    "matrix-exports-prune": {
+        "task": "planning.tasks.matrix_exports_prune_task",
+        "schedule": 3600.0,
+    },
     # Deletes the kept uploads of workbook imports older than WORKBOOK_UPLOAD_KEEP_DAYS.
-    "workbook-uploads-prune": {"task": "planning.tasks.workbook_uploads_prune_task",
-                               "schedule": 3600.0},
+    "workbook-uploads-prune": {
+        "task": "planning.tasks.workbook_uploads_prune_task",
+        "schedule": 3600.0,
+    },
     # Fails the background jobs (syncs, creations on HMCs, imports) whose worker went silent.
     "jobs-stale-fail": {"task": "lpmplanner.tasks.jobs_stale_fail_task", "schedule": 60.0},
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
-    "estate-summaries-refresh": {"task": "planning.tasks.estate_summaries_refresh_task",
-                                 "schedule": 60.0},
+    "estate-summaries-refresh": {
+        "task": "planning.tasks.estate_summaries_refresh_task",
+        "schedule": 60.0,
+    },
     # Starts the migrations whose change window opened (or time came), reports those that
     # could not start in time, those that ran over, and windows that closed with jobs not run.
-    "change-windows-tick": {"task": "migrations_app.tasks.change_windows_tick_task",
-                            "schedule": 30.0},
-}  # fmt: skip
+    "change-windows-tick": {
+        "task": "migrations_app.tasks.change_windows_tick_task",
+        "schedule": 30.0,
+    },
+}
 
 # Migrations: concurrency limits beside each frame's own (Frame.max_active_migrations).
 LPM_MSP_MAX_MIGRATIONS = env_int("LPM_MSP_MAX_MIGRATIONS", 4)

@@ -63,11 +63,19 @@ from migrations_app.models import DriftItem, HmcSync
 
 # Adapter kind by feature code: never by the description, which follows the HMC's locale.
 FEATURE_KINDS = {
-    "5735": AdapterKind.FC, "5273": AdapterKind.FC, "5729": AdapterKind.FC,
-    "EN0A": AdapterKind.FC, "EN0B": AdapterKind.FC, "EN1A": AdapterKind.FC,
-    "5767": AdapterKind.ETHERNET, "5768": AdapterKind.ETHERNET, "5717": AdapterKind.ETHERNET,
-    "EN0S": AdapterKind.ETHERNET, "EN0W": AdapterKind.ETHERNET, "5901": AdapterKind.SAS,
-}  # fmt: skip
+    "5735": AdapterKind.FC,
+    "5273": AdapterKind.FC,
+    "5729": AdapterKind.FC,
+    "EN0A": AdapterKind.FC,
+    "EN0B": AdapterKind.FC,
+    "EN1A": AdapterKind.FC,
+    "5767": AdapterKind.ETHERNET,
+    "5768": AdapterKind.ETHERNET,
+    "5717": AdapterKind.ETHERNET,
+    "EN0S": AdapterKind.ETHERNET,
+    "EN0W": AdapterKind.ETHERNET,
+    "5901": AdapterKind.SAS,
+}
 EMPTY_FEATURE_CODES = frozenset({"0", ""})
 STATE_OF_LABEL = {label: value for value, label in LparState.choices}
 FRAME_STATE_OF_LABEL = {label: value for value, label in FrameState.choices}
@@ -221,13 +229,30 @@ def _kind_of(info: LparInfo) -> str:
 # Machine types (and type-models) whose processor generation is known, for frames whose
 # `lpar_proc_compat_modes` names no generation (verify: extend as estates show more).
 GENERATION_OF_TYPE = {
-    "8202": "POWER7", "8205": "POWER7", "8231": "POWER7", "8233": "POWER7", "9117": "POWER7",
-    "9179": "POWER7", "8246": "POWER7", "8284": "POWER8", "8286": "POWER8", "8247": "POWER8",
-    "8408": "POWER8", "9119-MHE": "POWER8", "9119-MME": "POWER8", "9080-MHE": "POWER8",
-    "9080-MME": "POWER8", "9009": "POWER9", "9223": "POWER9", "9040": "POWER9",
-    "9080-M9S": "POWER9", "9105": "Power10", "9080-HEX": "Power10", "9043": "Power10",
+    "8202": "POWER7",
+    "8205": "POWER7",
+    "8231": "POWER7",
+    "8233": "POWER7",
+    "9117": "POWER7",
+    "9179": "POWER7",
+    "8246": "POWER7",
+    "8284": "POWER8",
+    "8286": "POWER8",
+    "8247": "POWER8",
+    "8408": "POWER8",
+    "9119-MHE": "POWER8",
+    "9119-MME": "POWER8",
+    "9080-MHE": "POWER8",
+    "9080-MME": "POWER8",
+    "9009": "POWER9",
+    "9223": "POWER9",
+    "9040": "POWER9",
+    "9080-M9S": "POWER9",
+    "9105": "Power10",
+    "9080-HEX": "Power10",
+    "9043": "Power10",
     "9786": "Power10",
-}  # fmt: skip
+}
 MODE_GENERATION = re.compile(r"power(\d+)", re.IGNORECASE)
 
 
@@ -259,9 +284,10 @@ def size_of_resources(res: LparResources | None) -> dict[str, object]:
     return {
         "proc_mode": ProcMode.DEDICATED if dedicated else ProcMode.SHARED,
         "proc_units": Decimal(res.procs) if dedicated else res.proc_units,
-        "virtual_procs": res.procs, "memory_mb": res.memory_mb,
+        "virtual_procs": res.procs,
+        "memory_mb": res.memory_mb,
         "shared_pool": None if dedicated else res.shared_pool,
-    }  # fmt: skip
+    }
 
 
 def size_of_profile(profile: ProfileSlots) -> dict[str, object]:
@@ -383,9 +409,13 @@ class Reconciler:
             hmc_value = _json(hmc_value)
             if not _same(plan_value, hmc_value):
                 self.note(
-                    DriftItem.Kind.DIFFERS, obj, label, field=name, plan_value=plan_value,
+                    DriftItem.Kind.DIFFERS,
+                    obj,
+                    label,
+                    field=name,
+                    plan_value=plan_value,
                     hmc_value=hmc_value,
-                )  # fmt: skip
+                )
 
     def run(self, snapshots: list[FrameSnapshot]) -> tuple[list[DriftItem], list[FrameSkipped]]:
         """Apply each frame in a savepoint of its own: a frame the plan cannot take (a rule the
@@ -414,9 +444,10 @@ class Reconciler:
             "name": info.name,
             "proc_units": s.proc.installed_units,
             "memory_mb": s.mem.installed_mb,
-            "memory_region_mb": s.mem.region_mb, "compat_modes": list(info.compat_modes),
+            "memory_region_mb": s.mem.region_mb,
+            "compat_modes": list(info.compat_modes),
             "state": FRAME_STATE_OF_LABEL.get(info.state, FrameState.ERROR),
-        }  # fmt: skip
+        }
         if s.limits is not None and s.limits.active:
             wanted["max_active_migrations"] = s.limits.active
         generation = _generation(info)
@@ -460,10 +491,13 @@ class Reconciler:
             state = STATE_OF_LABEL.get(info.state, LparState.ERROR)
             profile = profile_of(info, profiles.get(info.name, []))
             wanted = {
-                "name": info.name, "kind": _kind_of(info), "state": state,
-                "msp": info.msp, "compat_mode": info.compat_mode or "default",
+                "name": info.name,
+                "kind": _kind_of(info),
+                "state": state,
+                "msp": info.msp,
+                "compat_mode": info.compat_mode or "default",
                 "profile_name": info.profile or (profile.name if profile else ""),
-            }  # fmt: skip
+            }
             if state == LparState.NOT_ACTIVATED and profile is not None:
                 wanted.update(size_of_profile(profile))
             else:
@@ -480,14 +514,22 @@ class Reconciler:
                 lpar = elsewhere.get((info.lpar_id, info.name))
                 if lpar is not None:
                     self.note(
-                        DriftItem.Kind.DIFFERS, lpar, label, field="frame",
-                        plan_value=lpar.frame.name, hmc_value=frame.name,
-                    )  # fmt: skip
+                        DriftItem.Kind.DIFFERS,
+                        lpar,
+                        label,
+                        field="frame",
+                        plan_value=lpar.frame.name,
+                        hmc_value=frame.name,
+                    )
             if slots_problem:
                 self.note(
-                    DriftItem.Kind.CONFLICT, lpar, label, field="max_virtual_slots",
-                    plan_value=lpar.max_virtual_slots if lpar else None, hmc_value=slots_problem,
-                )  # fmt: skip
+                    DriftItem.Kind.CONFLICT,
+                    lpar,
+                    label,
+                    field="max_virtual_slots",
+                    plan_value=lpar.max_virtual_slots if lpar else None,
+                    hmc_value=slots_problem,
+                )
             if lpar is None:
                 pool = self._pool(frame, pools, wanted.get("shared_pool"))
                 new.append(
@@ -522,16 +564,20 @@ class Reconciler:
             wanted[a.lpar_id, a.slot] = {
                 "kind": VirtualAdapterKind.ETHERNET,
                 "role": VirtualAdapterRole.TRUNK if a.trunk_priority else VirtualAdapterRole.CLIENT,
-                "pvid": a.pvid, "vlans": sorted(a.tagged_vlans), "vswitch": a.vswitch,
+                "pvid": a.pvid,
+                "vlans": sorted(a.tagged_vlans),
+                "vswitch": a.vswitch,
                 "trunk_priority": a.trunk_priority,
-            }  # fmt: skip
+            }
         bad_pairs: dict[tuple[int, int], list[str]] = {}
         for kind, a in s.storage:
             remote = lpars.get(a.remote_lpar_id or 0)
             values = {
-                "kind": kind, "role": a.role, "remote_lpar": remote.name if remote else None,
+                "kind": kind,
+                "role": a.role,
+                "remote_lpar": remote.name if remote else None,
                 "remote_slot": a.remote_slot,
-            }  # fmt: skip
+            }
             if VirtualAdapter.vfc_client(kind, a.role):
                 try:
                     values["wwpns"] = wwpn_pair_of(a.wwpns)
@@ -560,10 +606,13 @@ class Reconciler:
             adapter = plan.get(key)
             if key in bad_pairs:
                 self.note(
-                    DriftItem.Kind.CONFLICT, adapter, label, field="wwpns",
+                    DriftItem.Kind.CONFLICT,
+                    adapter,
+                    label,
+                    field="wwpns",
                     plan_value=plan_value_of(adapter, "wwpns") if adapter else None,
                     hmc_value=bad_pairs[key],
-                )  # fmt: skip
+                )
                 if adapter is None:
                     continue
             if adapter is not None:
@@ -593,9 +642,14 @@ class Reconciler:
                 self.note(DriftItem.Kind.MISSING_ON_HMC, adapter, label)
 
     def _adapter_new(
-        self, lpar: Lpar, slot: int, values: dict, by_name: dict[str, Lpar], taken: set[str],
+        self,
+        lpar: Lpar,
+        slot: int,
+        values: dict,
+        by_name: dict[str, Lpar],
+        taken: set[str],
         label: str,
-    ) -> VirtualAdapter | None:  # fmt: skip
+    ) -> VirtualAdapter | None:
         """The adapter to add, or None with a conflict noted when its WWPN pair (already checked
         by `wwpn_pair_of`) is in use elsewhere in the estate."""
         fields = {k: v for k, v in values.items() if k not in {"vlans", "wwpns"}}
@@ -650,9 +704,14 @@ class Reconciler:
         self.add(cards)
 
     def _card_apply(
-        self, slot: Slot, adapter: Adapter | None, io: IoSlot, lpars: dict[int, Lpar],
-        label: str, cards: list[tuple[Adapter, str]],
-    ) -> None:  # fmt: skip
+        self,
+        slot: Slot,
+        adapter: Adapter | None,
+        io: IoSlot,
+        lpars: dict[int, Lpar],
+        label: str,
+        cards: list[tuple[Adapter, str]],
+    ) -> None:
         owner = lpars.get(io.lpar_id or 0)
         # An empty slot prints feature code 0 (or none, which the parse drops): no card.
         features = [code for code in io.feature_codes if code.strip() not in EMPTY_FEATURE_CODES]

@@ -21,9 +21,12 @@ class MigrationJobFilterSet(django_filters.FilterSet):
     batch = django_filters.NumberFilter(label="Batch number")
     # By id, for links and scripts: hidden on the page (its form has the names), kept by Apply.
     state__in = StateInFilter(
-        field_name="state", lookup_expr="in", choices=MigrationState.choices,
-        label="State (any of, comma-separated)", widget=forms.HiddenInput,
-    )  # fmt: skip
+        field_name="state",
+        lookup_expr="in",
+        choices=MigrationState.choices,
+        label="State (any of, comma-separated)",
+        widget=forms.HiddenInput,
+    )
     lpar = django_filters.NumberFilter(label="LPAR (id)", widget=forms.HiddenInput)
     source_frame = django_filters.NumberFilter(label="Source frame (id)", widget=forms.HiddenInput)
     destination_frame = django_filters.NumberFilter(
@@ -32,17 +35,25 @@ class MigrationJobFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = MigrationJob
-        fields = ["q", "state", "lpar_name", "frame", "batch", "state__in", "lpar",
-                  "source_frame", "destination_frame"]  # fmt: skip
+        fields = [
+            "q",
+            "state",
+            "lpar_name",
+            "frame",
+            "batch",
+            "state__in",
+            "lpar",
+            "source_frame",
+            "destination_frame",
+        ]
 
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
         return queryset.filter(
-            Q(lpar_name__icontains=value) | Q(step__icontains=value)
-            | Q(message__icontains=value)
-        )  # fmt: skip
+            Q(lpar_name__icontains=value) | Q(step__icontains=value) | Q(message__icontains=value)
+        )
 
     def on_frame(self, queryset, name, value):
         return queryset.filter(Q(source_frame__name=value) | Q(destination_frame__name=value))

@@ -68,9 +68,11 @@ class MigrationForm(ScheduleForm):
     proposed value. `options()` is what the services take; `schedule()` when it starts."""
 
     dest_profile_name = forms.CharField(
-        label="Destination profile name", required=False, max_length=31,
+        label="Destination profile name",
+        required=False,
+        max_length=31,
         help_text="Leave empty to keep the partition's current profile name.",
-    )  # fmt: skip
+    )
     wait_minutes = forms.IntegerField(
         label="Wait time (minutes)",
         help_text="How long the HMC waits for the operating system to answer (migrlpar -w).",
@@ -83,15 +85,22 @@ class MigrationForm(ScheduleForm):
         queryset=Lpar.objects.none(), label="Destination mover service partition", required=False
     )
     shared_pool_name = forms.ChoiceField(
-        label="Destination shared processor pool", required=False,
+        label="Destination shared processor pool",
+        required=False,
         help_text="Always sent to the HMC by name, never left to its default pool.",
-    )  # fmt: skip
+    )
     confirm_warnings = forms.BooleanField(
         label="I have read the warnings and want to go ahead", required=False
     )
 
-    OPTION_FIELDS = ("dest_profile_name", "wait_minutes", "dest_lpar_id", "source_msp",
-                     "dest_msp", "shared_pool_name")  # fmt: skip
+    OPTION_FIELDS = (
+        "dest_profile_name",
+        "wait_minutes",
+        "dest_lpar_id",
+        "source_msp",
+        "dest_msp",
+        "shared_pool_name",
+    )
     HMC_DEFAULT = ("", "The HMC's default (not sent)")
 
     def __init__(
@@ -120,10 +129,13 @@ class MigrationForm(ScheduleForm):
             model_field = MigrationJob._meta.get_field(name)
             choices = [self.HMC_DEFAULT, *((str(v), label) for v, label in model_field.choices)]
             self.fields[name] = forms.TypedChoiceField(
-                label=str(model_field.verbose_name).capitalize(), choices=choices, required=False,
-                coerce=int if name == "detail_level" else str, empty_value=None
-                if name == "detail_level" else "", help_text=model_field.help_text,
-            )  # fmt: skip
+                label=str(model_field.verbose_name).capitalize(),
+                choices=choices,
+                required=False,
+                coerce=int if name == "detail_level" else str,
+                empty_value=None if name == "detail_level" else "",
+                help_text=model_field.help_text,
+            )
             self.initial[name] = getattr(proposal, name) or ""
             self.flag_fields.append(name)
         vioses = destination.lpars.filter(kind=LparKind.VIOS).order_by("lpar_id")
@@ -138,23 +150,29 @@ class MigrationForm(ScheduleForm):
             vios_label = f"Destination VIOS for client slot {client.slot}"
             slot_label = f"VIOS slot for client slot {client.slot}"
             self.fields[f"vios_{client.slot}"] = ViosChoiceField(
-                queryset=vioses, label=vios_label, required=False,
+                queryset=vioses,
+                label=vios_label,
+                required=False,
                 initial=mapping.vios if mapping else None,
                 widget=forms.Select(attrs={"aria-label": vios_label}),
-            )  # fmt: skip
+            )
             self.fields[f"slot_{client.slot}"] = forms.IntegerField(
-                label=slot_label, required=False,
+                label=slot_label,
+                required=False,
                 initial=mapping.vios_slot if mapping else None,
                 widget=forms.NumberInput(attrs={"aria-label": slot_label}),
-            )  # fmt: skip
+            )
             if client.kind == VirtualAdapterKind.VFC:
                 port_label = f"Destination physical port for client slot {client.slot}"
                 self.fields[f"port_{client.slot}"] = forms.CharField(
-                    label=port_label, required=False, max_length=8,
+                    label=port_label,
+                    required=False,
+                    max_length=8,
                     initial=mapping.fc_port if mapping else "",
-                    widget=forms.TextInput(attrs={"aria-label": port_label,
-                                                  "placeholder": "HMC chooses"}),
-                )  # fmt: skip
+                    widget=forms.TextInput(
+                        attrs={"aria-label": port_label, "placeholder": "HMC chooses"}
+                    ),
+                )
         bootstrap(self.fields)
 
     @staticmethod
@@ -191,9 +209,10 @@ class MigrationForm(ScheduleForm):
 
 class RecoverForm(forms.Form):
     force = forms.BooleanField(
-        required=False, label="Force (migrlpar -o r --force)",
+        required=False,
+        label="Force (migrlpar -o r --force)",
         help_text="Also when the HMC may still be running the migration.",
-    )  # fmt: skip
+    )
 
 
 class SshTrustForm(forms.Form):
@@ -202,9 +221,10 @@ class SshTrustForm(forms.Form):
 
     remote_hmc = forms.ModelChoiceField(queryset=Hmc.objects.none(), label="Trust HMC")
     password = forms.CharField(
-        strip=False, label="Password of the remote HMC user",
+        strip=False,
+        label="Password of the remote HMC user",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, hmc: Hmc, **kwargs) -> None:
         super().__init__(*args, **kwargs)

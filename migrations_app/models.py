@@ -45,9 +45,10 @@ class HmcSync(Job):
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     message = models.TextField(blank=True, help_text="Why it failed, or a summary.")
     frames = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Per frame: name, outcome (read or skipped) and, when skipped, the reason.",
-    )  # fmt: skip
+    )
 
     class Meta(Job.Meta):
         verbose_name = "HMC sync"
@@ -107,9 +108,12 @@ class DriftItem(models.Model):
         max_length=16, choices=Resolution.choices, default=Resolution.PENDING
     )
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["sync", "id"]
@@ -178,16 +182,22 @@ class MigrationBatch(models.Model):
 
     name = models.CharField(max_length=128, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     created = models.DateTimeField(auto_now_add=True)
     # The plan the batch runs, when it runs one ("Migrate this plan"); planning knows nothing
     # of batches (no reverse accessor).
     evacuation_plan = models.ForeignKey(
-        "planning.EvacuationPlan", on_delete=models.SET_NULL, null=True, blank=True,
+        "planning.EvacuationPlan",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     finished = models.DateTimeField(
         null=True, blank=True, help_text="When its last job finished (its end was reported)."
     )
@@ -233,20 +243,31 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.VALIDATED: frozenset({S.QUEUED, S.STOPPED}),
     S.VALIDATION_FAILED: frozenset(),
     S.QUEUED: frozenset({S.MIGRATING, S.STOPPED, S.FAILED, S.NOT_RUN}),
-    S.MIGRATING: frozenset({S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION, S.FAILED,
-                            S.STOPPING, S.STOPPED, S.RECOVERING}),
-    S.STOPPING: frozenset({S.STOPPED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
-                           S.FAILED, S.RECOVERING}),
+    S.MIGRATING: frozenset(
+        {
+            S.COMPLETED,
+            S.COMPLETED_NEEDS_SYNC,
+            S.NEEDS_ATTENTION,
+            S.FAILED,
+            S.STOPPING,
+            S.STOPPED,
+            S.RECOVERING,
+        }
+    ),
+    S.STOPPING: frozenset(
+        {S.STOPPED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION, S.FAILED, S.RECOVERING}
+    ),
     S.STOPPED: frozenset({S.RECOVERING}),
     S.FAILED: frozenset({S.RECOVERING}),
     S.NEEDS_ATTENTION: frozenset({S.RECOVERING}),
-    S.RECOVERING: frozenset({S.RECOVERED, S.FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC,
-                             S.NEEDS_ATTENTION}),
+    S.RECOVERING: frozenset(
+        {S.RECOVERED, S.FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION}
+    ),
     S.RECOVERED: frozenset(),
     S.COMPLETED: frozenset(),
     S.COMPLETED_NEEDS_SYNC: frozenset(),
     S.NOT_RUN: frozenset(),
-}  # fmt: skip
+}
 # A job in one of these holds its LPAR: the database allows one per LPAR.
 ACTIVE_STATES = (
     S.SCHEDULED,
@@ -261,8 +282,16 @@ ACTIVE_STATES = (
 RUNNING_STATES = (S.MIGRATING, S.STOPPING)
 # A job in one of these can be stopped: cancelled before `-o m`, else `migrlpar -o s`.
 STOPPABLE_STATES = (S.SCHEDULED, S.PENDING, S.VALIDATED, S.QUEUED, S.MIGRATING)
-FINISHED_STATES = (S.VALIDATION_FAILED, S.COMPLETED, S.COMPLETED_NEEDS_SYNC, S.NEEDS_ATTENTION,
-                   S.FAILED, S.STOPPED, S.RECOVERED, S.NOT_RUN)  # fmt: skip
+FINISHED_STATES = (
+    S.VALIDATION_FAILED,
+    S.COMPLETED,
+    S.COMPLETED_NEEDS_SYNC,
+    S.NEEDS_ATTENTION,
+    S.FAILED,
+    S.STOPPED,
+    S.RECOVERED,
+    S.NOT_RUN,
+)
 
 
 class RequiredOrIfPossible(models.TextChoices):
@@ -307,13 +336,21 @@ class MigrationJob(Job):
     )
     wait_minutes = models.PositiveSmallIntegerField(default=5, verbose_name="wait time (min)")
     source_msp = models.ForeignKey(
-        Lpar, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Lpar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="source mover service partition",
-    )  # fmt: skip
+    )
     dest_msp = models.ForeignKey(
-        Lpar, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Lpar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="destination mover service partition",
-    )  # fmt: skip
+    )
     shared_pool_name = models.CharField(
         max_length=64, blank=True, verbose_name="destination shared processor pool"
     )
@@ -321,37 +358,46 @@ class MigrationJob(Job):
         null=True, blank=True, verbose_name="destination LPAR id"
     )
     storage_mappings = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Per vSCSI/vFC client slot: kind, client_slot, vios (id), vios_name, vios_id, "
         "vios_slot and, for vFC, fc_port (the destination physical port, e.g. fcs0).",
-    )  # fmt: skip
+    )
     vlan_bridges = models.JSONField(
         default=list, blank=True, help_text="Per VLAN: the destination VIOS that bridges it."
     )
     # migrlpar options; empty: the HMC's own default (the option is not sent).
     detail_level = models.PositiveSmallIntegerField(
-        null=True, blank=True, choices=[(n, str(n)) for n in range(1, 6)],
+        null=True,
+        blank=True,
+        choices=[(n, str(n)) for n in range(1, 6)],
         verbose_name="detail level (-d)",
         help_text="How much the HMC says about a refused validation, 1 to 5.",
-    )  # fmt: skip
+    )
     npiv_validation = models.CharField(
-        max_length=8, blank=True,
+        max_length=8,
+        blank=True,
         choices=[("port", "Ports (zoning)"), ("portdisk", "Ports and disks (LUN masking too)")],
         verbose_name="NPIV validation (--npivval)",
-    )  # fmt: skip
+    )
     vlan_bridge = models.CharField(
-        max_length=1, blank=True, choices=RequiredOrIfPossible.choices,
+        max_length=1,
+        blank=True,
+        choices=RequiredOrIfPossible.choices,
         verbose_name="VLAN bridging on the destination (--vlanbridge)",
-    )  # fmt: skip
+    )
     mpio = models.CharField(
-        max_length=1, blank=True, choices=RequiredOrIfPossible.choices,
+        max_length=1,
+        blank=True,
+        choices=RequiredOrIfPossible.choices,
         verbose_name="storage multipathing kept (--mpio)",
-    )  # fmt: skip
+    )
     redundant_vios = models.CharField(
-        max_length=1, blank=True,
+        max_length=1,
+        blank=True,
         choices=[("0", "Not kept"), ("1", "Required"), ("2", "If possible")],
         verbose_name="VIOS redundancy kept (--redundantvios)",
-    )  # fmt: skip
+    )
     confirm_warnings = models.BooleanField(default=False)
     findings = models.JSONField(default=list, blank=True, help_text="Pre-flight findings.")
     # The run.
@@ -359,30 +405,39 @@ class MigrationJob(Job):
     bytes_remaining = models.PositiveBigIntegerField(null=True, blank=True)
     queued_reason = models.CharField(max_length=255, blank=True)
     migrate_sent = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="When migrlpar -o m was (about to be) sent: never sent twice for a job.",
-    )  # fmt: skip
+    )
     hmc_ended = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="When the HMC finished moving it: the slot it held in the limits is free.",
-    )  # fmt: skip
+    )
     stop_sent = models.DateTimeField(null=True, blank=True, help_text="When -o s was sent.")
     recover_force = models.BooleanField(default=False, help_text="Recover with --force.")
     dispatched = models.DateTimeField(null=True, blank=True, help_text="Last sent to a worker.")
     dispatches = models.PositiveIntegerField(default=0, help_text="Tasks sent for it.")
     # Scheduling: in a change window, or at a time.
     window = models.ForeignKey(
-        ChangeWindow, on_delete=models.PROTECT, null=True, blank=True, related_name="jobs",
+        ChangeWindow,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobs",
         verbose_name="change window",
-    )  # fmt: skip
+    )
     scheduled_for = models.DateTimeField(
-        null=True, blank=True, help_text="When it starts: the time asked for, or its window's "
-        "opening.",
-    )  # fmt: skip
+        null=True,
+        blank=True,
+        help_text="When it starts: the time asked for, or its window's opening.",
+    )
     window_closes = models.DateTimeField(
-        null=True, blank=True, help_text="The closing of its window's occurrence: it is not "
+        null=True,
+        blank=True,
+        help_text="The closing of its window's occurrence: it is not "
         "started later than this minus its expected duration.",
-    )  # fmt: skip
+    )
     not_run_reason = models.TextField(blank=True, help_text="Why it was not started.")
     ran_over = models.BooleanField(
         default=False, help_text="It was still migrating when its window closed."

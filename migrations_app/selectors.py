@@ -82,8 +82,12 @@ def evacuation_plan_rows(
     return placed, unplaced
 
 
-FAILED_STATES = (MigrationState.VALIDATION_FAILED, MigrationState.FAILED,
-                 MigrationState.NEEDS_ATTENTION, MigrationState.STOPPED)  # fmt: skip
+FAILED_STATES = (
+    MigrationState.VALIDATION_FAILED,
+    MigrationState.FAILED,
+    MigrationState.NEEDS_ATTENTION,
+    MigrationState.STOPPED,
+)
 
 
 def batch_timeline(*, batch: MigrationBatch, jobs: list[MigrationJob]) -> Timeline:
@@ -114,24 +118,41 @@ def batch_timeline(*, batch: MigrationBatch, jobs: list[MigrationJob]) -> Timeli
             longest = max(longest, seconds)
             group = f"Wave {wave}"
             target = f"→ {job.destination_frame.name}"
-            bars.append(Bar(job.lpar_name, group, start, start + seconds,
-                            f"{target}, about {seconds / 60:.1f} min"))  # fmt: skip
+            bars.append(
+                Bar(
+                    job.lpar_name,
+                    group,
+                    start,
+                    start + seconds,
+                    f"{target}, about {seconds / 60:.1f} min",
+                )
+            )
             began = job.started or job.migrate_sent
             if began is not None:
                 ended = job.finished or job.hmc_ended or now
-                bars.append(Bar(
-                    job.lpar_name, group, (began - batch.created).total_seconds(),
-                    (ended - batch.created).total_seconds(),
-                    f"{target}, {job.get_state_display().lower()}", actual=True,
-                    failed=job.state in FAILED_STATES, running=job.is_active,
-                ))  # fmt: skip
+                bars.append(
+                    Bar(
+                        job.lpar_name,
+                        group,
+                        (began - batch.created).total_seconds(),
+                        (ended - batch.created).total_seconds(),
+                        f"{target}, {job.get_state_display().lower()}",
+                        actual=True,
+                        failed=job.state in FAILED_STATES,
+                        running=job.is_active,
+                    )
+                )
             for frame in (job.source_frame, job.destination_frame):
                 frame_limits[frame.name] = frame.max_active_migrations
         moves[wave] = [
-            (j.source_frame.name, j.destination_frame.name,
-             _msp_name(j.source_msp), _msp_name(j.dest_msp))
+            (
+                j.source_frame.name,
+                j.destination_frame.name,
+                _msp_name(j.source_msp),
+                _msp_name(j.dest_msp),
+            )
             for j in in_wave
-        ]  # fmt: skip
+        ]
         start += longest
     msp_limit = (
         batch.evacuation_plan.vios_limit
@@ -139,8 +160,9 @@ def batch_timeline(*, batch: MigrationBatch, jobs: list[MigrationJob]) -> Timeli
         else settings.LPM_MSP_MAX_MIGRATIONS
     )
     limits = limit_sentences(frame_limits, msp_limit)
-    return Timeline(f"Timeline of {batch}", bars, limits,
-                    wave_loads(moves, frame_limits, msp_limit), [ESTIMATE])  # fmt: skip
+    return Timeline(
+        f"Timeline of {batch}", bars, limits, wave_loads(moves, frame_limits, msp_limit), [ESTIMATE]
+    )
 
 
 def _msp_name(vios) -> str | None:

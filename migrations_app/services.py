@@ -57,9 +57,13 @@ def hmc_client_open(*, hmc: Hmc) -> HmcClient:
     else:
         client_keys = None if hmc.password else ()
     transport = SshTransport(
-        host=hmc.host, port=hmc.ssh_port, username=hmc.username, host_key=hmc.host_key,
-        password=hmc.password or None, client_keys=client_keys,
-    )  # fmt: skip
+        host=hmc.host,
+        port=hmc.ssh_port,
+        username=hmc.username,
+        host_key=hmc.host_key,
+        password=hmc.password or None,
+        client_keys=client_keys,
+    )
     return HmcClient(transport)
 
 
@@ -107,9 +111,13 @@ def hmc_ssh_trust_setup(*, hmc: Hmc, remote: Hmc, password: str) -> str:
         codes = ", ".join(error.codes) or f"exit status {error.exit_status}"
         text = error.text.replace(password, MASK).strip()
         raise ValidationError(
-            {"remote_hmc": [f"HMC {hmc} could not set up SSH trust to HMC {remote} as "
-                            f"{remote.username} ({codes}): {text}"]}
-        ) from None  # fmt: skip
+            {
+                "remote_hmc": [
+                    f"HMC {hmc} could not set up SSH trust to HMC {remote} as "
+                    f"{remote.username} ({codes}): {text}"
+                ]
+            }
+        ) from None
     logger.info("HMC %s now logs in to HMC %s as %s with its SSH key", hmc, remote, remote.username)
     return (
         f"HMC {hmc} now logs in to HMC {remote} as {remote.username} with its SSH key: "
@@ -236,29 +244,40 @@ def partition_attributes(*, lpar: Lpar) -> dict[str, str | int | list[str]]:
         if a.kind == VirtualAdapterKind.ETHERNET and a.pvid_id:
             eth.append(
                 commands.virtual_eth_element(
-                    slot=a.slot, pvid=a.pvid_id, tagged_vlans=[v.vlan_id for v in a.vlans.all()],
+                    slot=a.slot,
+                    pvid=a.pvid_id,
+                    tagged_vlans=[v.vlan_id for v in a.vlans.all()],
                     vswitch=a.vswitch,
                 )
-            )  # fmt: skip
+            )
         elif a.role == VirtualAdapterRole.CLIENT and a.remote_lpar_id and a.remote_slot:
             remote = {
-                "slot": a.slot, "remote_lpar_id": a.remote_lpar.lpar_id,
-                "remote_lpar_name": a.remote_lpar.name, "remote_slot": a.remote_slot,
-            }  # fmt: skip
+                "slot": a.slot,
+                "remote_lpar_id": a.remote_lpar.lpar_id,
+                "remote_lpar_name": a.remote_lpar.name,
+                "remote_slot": a.remote_slot,
+            }
             if a.kind == VirtualAdapterKind.VSCSI:
                 scsi.append(commands.virtual_scsi_element(**remote))
             elif a.kind == VirtualAdapterKind.VFC:
                 fc.append(commands.virtual_fc_element(**remote))
     return commands.mksyscfg_lpar_attributes(
-        name=lpar.name, lpar_id=lpar.lpar_id, profile_name=lpar.profile_name or "default",
-        kind=lpar.kind, memory_mb=lpar.memory_mb,
+        name=lpar.name,
+        lpar_id=lpar.lpar_id,
+        profile_name=lpar.profile_name or "default",
+        kind=lpar.kind,
+        memory_mb=lpar.memory_mb,
         memory_region_mb=lpar.frame.memory_region_mb or 256,
-        dedicated=lpar.proc_mode == ProcMode.DEDICATED, proc_units=lpar.proc_units,
+        dedicated=lpar.proc_mode == ProcMode.DEDICATED,
+        proc_units=lpar.proc_units,
         virtual_procs=lpar.virtual_procs,
         shared_pool=lpar.shared_pool.name if lpar.shared_pool_id else None,
-        compat_mode=lpar.compat_mode, max_virtual_slots=lpar.max_virtual_slots,
-        eth=eth, scsi=scsi, fc=fc,
-    )  # fmt: skip
+        compat_mode=lpar.compat_mode,
+        max_virtual_slots=lpar.max_virtual_slots,
+        eth=eth,
+        scsi=scsi,
+        fc=fc,
+    )
 
 
 def lpar_create_on_hmc(*, lpar: Lpar) -> Lpar:

@@ -8,8 +8,9 @@ from migrations_app.models import MigrationJob
 
 
 class MigrationJobTable(tables.Table):
-    id = tables.Column(linkify=("migrations_app:migration-detail", {"pk": tables.A("pk")}),
-                       verbose_name="#")  # fmt: skip
+    id = tables.Column(
+        linkify=("migrations_app:migration-detail", {"pk": tables.A("pk")}), verbose_name="#"
+    )
     lpar_name = tables.Column(verbose_name="LPAR")
     source_frame = tables.Column(verbose_name="From")
     destination_frame = tables.Column(verbose_name="To")
@@ -21,8 +22,17 @@ class MigrationJobTable(tables.Table):
 
     class Meta:
         model = MigrationJob
-        fields = ("id", "lpar_name", "source_frame", "destination_frame", "state", "progress",
-                  "step", "requested_by", "created")  # fmt: skip
+        fields = (
+            "id",
+            "lpar_name",
+            "source_frame",
+            "destination_frame",
+            "state",
+            "progress",
+            "step",
+            "requested_by",
+            "created",
+        )
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "migrations"}
         order_by = ("-created",)
 

@@ -59,8 +59,17 @@ from planning.evacuation import unplaced_summary
 from planning.models import EvacuationPlan
 from planning.timeline import timeline_svg
 
-JOB_RELATED = ("lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
-               "requested_by", "batch", "window")  # fmt: skip
+JOB_RELATED = (
+    "lpar",
+    "source_frame",
+    "destination_frame",
+    "hmc",
+    "source_msp",
+    "dest_msp",
+    "requested_by",
+    "batch",
+    "window",
+)
 
 
 @require_POST
@@ -186,9 +195,13 @@ def partition_action(perm: str):
                 return step_up_refuse(request, view.__name__)
             response = view(request, *args, **kwargs)
             security_event(
-                kind=SecurityEvent.Kind.MIGRATION, request=request, channel="page",
-                action=view.__name__, object=kwargs.get("pk"), status=response.status_code,
-            )  # fmt: skip
+                kind=SecurityEvent.Kind.MIGRATION,
+                request=request,
+                channel="page",
+                action=view.__name__,
+                object=kwargs.get("pk"),
+                status=response.status_code,
+            )
             return response
 
         return guarded
@@ -232,7 +245,7 @@ def _wizard_context(source) -> dict:
     destination_form = DestinationForm(source if "destination_frame" in source else None, lpar=lpar)
     context.update(
         lpar=lpar, step=1, destination_form=destination_form, active=wizard.active_job(lpar=lpar)
-    )  # fmt: skip
+    )
     if not destination_form.is_valid():
         context["destinations"] = wizard.destinations(lpar=lpar)
         return context
@@ -241,12 +254,17 @@ def _wizard_context(source) -> dict:
     proposal = lpm.migration_defaults(lpar=lpar, destination=destination)
     form = MigrationForm(
         source if "wait_minutes" in source else None,
-        lpar=lpar, destination=destination, proposal=proposal,
-    )  # fmt: skip
+        lpar=lpar,
+        destination=destination,
+        proposal=proposal,
+    )
     context.update(
-        step=2, destination=destination, chosen=chosen, form=form,
+        step=2,
+        destination=destination,
+        chosen=chosen,
+        form=form,
         vlan_bridges=proposal.vlan_bridges,
-    )  # fmt: skip
+    )
     context.update(_summary(lpar=lpar, destination=destination, form=form))
     return context
 
@@ -255,8 +273,7 @@ def _summary(*, lpar: Lpar, destination, form: MigrationForm) -> dict:
     """Step 7: the exact migrlpar line for the options as they stand (or why there is none)."""
     options = form.options() if form.is_bound and form.is_valid() else None
     try:
-        command = lpm.migration_command_preview(lpar=lpar, destination=destination,
-                                                options=options)  # fmt: skip
+        command = lpm.migration_command_preview(lpar=lpar, destination=destination, options=options)
     except ValidationError as error:
         return {"command": "", "command_error": " ".join(error.messages)}
     return {"command": command, "command_error": ""}
@@ -292,11 +309,15 @@ def migration_submit(request: HttpRequest) -> HttpResponse:
     waiting: dict[int, str] = {}
     try:
         job = lpm.migration_create(
-            lpar=lpar, destination=destination, options=form.options(),
-            requested_by=request.user, validate_only=validate_only,
-            confirm_warnings=form.cleaned_data["confirm_warnings"], schedule=form.schedule(),
+            lpar=lpar,
+            destination=destination,
+            options=form.options(),
+            requested_by=request.user,
+            validate_only=validate_only,
+            confirm_warnings=form.cleaned_data["confirm_warnings"],
+            schedule=form.schedule(),
             on_dispatched=waiting.update,
-        )  # fmt: skip
+        )
     except ValidationError as error:
         context["refusal"] = wizard.Refusal.place(form, error)
     except Conflict as error:
@@ -307,9 +328,10 @@ def migration_submit(request: HttpRequest) -> HttpResponse:
             messages.warning(request, f"Migration #{job.pk} is saved as pending. {notice}")
         elif job.state == MigrationState.SCHEDULED:
             messages.success(
-                request, f"Migration #{job.pk} of {lpar.name} to {destination} scheduled: "
-                f"{job.step[len('Scheduled: '):]}.",
-            )  # fmt: skip
+                request,
+                f"Migration #{job.pk} of {lpar.name} to {destination} scheduled: "
+                f"{job.step[len('Scheduled: ') :]}.",
+            )
         else:
             what = "Validation" if validate_only else "Migration"
             messages.success(request, f"{what} #{job.pk} of {lpar.name} to {destination} asked.")
@@ -410,9 +432,13 @@ def batch_live(request: HttpRequest, pk: int) -> HttpResponse:
 def _plan_run_context(plan: EvacuationPlan) -> dict:
     placed, unplaced = evacuation_plan_rows(plan=plan)
     unplaced = [(p, unplaced_summary(p.reasons)) for p in unplaced]
-    return {"plan": plan, "placed": placed, "unplaced": unplaced,
-            "warnings": any(p.findings for p in placed),
-            "schedule_form": ScheduleForm()}  # fmt: skip
+    return {
+        "plan": plan,
+        "placed": placed,
+        "unplaced": unplaced,
+        "warnings": any(p.findings for p in placed),
+        "schedule_form": ScheduleForm(),
+    }
 
 
 def _plan(pk: int) -> EvacuationPlan:
@@ -438,10 +464,11 @@ def evacuation_plan_run(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "migrations_app/evacuation_plan_run.html", context)
     try:
         batch = lpm.evacuation_plan_run(
-            plan=plan, requested_by=request.user,
+            plan=plan,
+            requested_by=request.user,
             confirm_warnings=request.POST.get("confirm_warnings") == "on",
             schedule=when.schedule(),
-        )  # fmt: skip
+        )
     except ValidationError as error:
         context = _plan_run_context(plan) | {"refusals": error.messages, "schedule_form": when}
         return render(request, "migrations_app/evacuation_plan_run.html", context)

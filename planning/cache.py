@@ -222,8 +222,14 @@ def estate_check_summary() -> CheckSummary:
 
 
 VIOLATION_COLUMNS = (
-    "position", "check_code", "severity", "object", "object_url", "message", "fix_url",
-)  # fmt: skip
+    "position",
+    "check_code",
+    "severity",
+    "object",
+    "object_url",
+    "message",
+    "fix_url",
+)
 
 
 def _violations_write(rows: list[tuple]) -> None:

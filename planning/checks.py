@@ -238,9 +238,13 @@ def _adapter_violation(
     estate: Estate, check: str, severity: str, adapter: dict, message: str
 ) -> Violation:
     return Violation(
-        check, severity, estate.adapter_label(adapter), _url("inventory:virtualadapter-detail",
-        adapter["id"]), message, _adapter_edit_url(adapter["id"]),
-    )  # fmt: skip
+        check,
+        severity,
+        estate.adapter_label(adapter),
+        _url("inventory:virtualadapter-detail", adapter["id"]),
+        message,
+        _adapter_edit_url(adapter["id"]),
+    )
 
 
 def _lpar_violation(
@@ -271,10 +275,13 @@ def check_lpar_ids(estate: Estate) -> Iterator[Violation]:
         if others:
             where = _names([estate.lpar_label(o) for o in others])
             yield _lpar_violation(
-                estate, "lpar_id_reused", Severity.ERROR, lpar,
+                estate,
+                "lpar_id_reused",
+                Severity.ERROR,
+                lpar,
                 f"LPAR id {lpar['lpar_id']} is also used by {where}: {lpar['name']} cannot "
                 "keep its id when it moves there.",
-            )  # fmt: skip
+            )
 
 
 def check_vios_ids(estate: Estate) -> Iterator[Violation]:
@@ -284,10 +291,13 @@ def check_vios_ids(estate: Estate) -> Iterator[Violation]:
         if lpar["kind"] == LparKind.VIOS and scheme and lpar["lpar_id"] not in scheme.vios_lpar_ids:
             ids = " and ".join(str(i) for i in scheme.vios_lpar_ids)
             yield _lpar_violation(
-                estate, "vios_id", Severity.ERROR, lpar,
+                estate,
+                "vios_id",
+                Severity.ERROR,
+                lpar,
                 f"VIOS {lpar['name']} has LPAR id {lpar['lpar_id']}; the scheme gives a VIOS "
                 f"LPAR id {ids}.",
-            )  # fmt: skip
+            )
 
 
 def _storage_clients(estate: Estate) -> Iterator[dict]:
@@ -333,10 +343,13 @@ def check_redundancy(estate: Estate) -> Iterator[Violation]:
             lpar = estate.lpars[lpar_id]
             vios = estate.lpars[next(iter(served_by))]["name"]
             yield _lpar_violation(
-                estate, "single_vios", Severity.WARNING, lpar,
+                estate,
+                "single_vios",
+                Severity.WARNING,
+                lpar,
                 f"{lpar['name']} reaches its storage through {vios} only: it loses its disks "
                 "when that VIOS is down.",
-            )  # fmt: skip
+            )
 
 
 def check_wwpn_pairs(estate: Estate) -> Iterator[Violation]:
@@ -346,10 +359,13 @@ def check_wwpn_pairs(estate: Estate) -> Iterator[Violation]:
             count = len(estate.wwpns.get(adapter["id"], ()))
             if count < 2:
                 yield _adapter_violation(
-                    estate, "wwpn_pair", Severity.ERROR, adapter,
+                    estate,
+                    "wwpn_pair",
+                    Severity.ERROR,
+                    adapter,
                     f"The vFC client adapter has {count} of its 2 WWPNs: the inactive one is "
                     "needed at the destination during LPM.",
-                )  # fmt: skip
+                )
 
 
 def check_wwpn_fabrics(estate: Estate) -> Iterator[Violation]:
@@ -360,10 +376,13 @@ def check_wwpn_fabrics(estate: Estate) -> Iterator[Violation]:
         adapter = adapters.get(row["virtual_adapter_id"])
         label = f"WWPN {row['value']}" + (f" of {estate.adapter_label(adapter)}" if adapter else "")
         yield Violation(
-            "wwpn_fabric", Severity.WARNING, label, url,
+            "wwpn_fabric",
+            Severity.WARNING,
+            label,
+            url,
             f"WWPN {row['value']} is on no fabric, so no zoning export includes it.",
             _url("inventory:wwpn-edit", row["id"]),
-        )  # fmt: skip
+        )
 
 
 def check_vlan_bridging(estate: Estate) -> Iterator[Violation]:
@@ -387,10 +406,13 @@ def check_vlan_bridging(estate: Estate) -> Iterator[Violation]:
             missing = [estate.frames[f]["name"] for f in hosts - bridged[vlan]]
             if missing:
                 yield _lpar_violation(
-                    estate, "vlan_bridge", Severity.WARNING, lpar,
+                    estate,
+                    "vlan_bridge",
+                    Severity.WARNING,
+                    lpar,
                     f"VLAN {vlan} of {lpar['name']} is bridged by no VIOS on "
                     f"{_names(missing)}: it loses that network if it moves there.",
-                )  # fmt: skip
+                )
 
 
 def check_disk_order(estate: Estate) -> Iterator[Violation]:
@@ -410,10 +432,13 @@ def check_disk_order(estate: Estate) -> Iterator[Violation]:
                 for v, d in sorted(by_vios.items())
             )
             yield _lpar_violation(
-                estate, "disk_order", Severity.WARNING, lpar,
+                estate,
+                "disk_order",
+                Severity.WARNING,
+                lpar,
                 f"The vSCSI disks of {lpar['name']} are not mapped in the same order on its "
                 f"VIOS ({detail}).",
-            )  # fmt: skip
+            )
 
 
 def check_shared_pools(estate: Estate) -> Iterator[Violation]:
@@ -429,12 +454,15 @@ def check_shared_pools(estate: Estate) -> Iterator[Violation]:
                 frame = estate.frames[frame_id]
                 url = _url("inventory:frame-detail", frame_id)
                 yield Violation(
-                    "shared_pools", Severity.WARNING, frame["name"], url,
+                    "shared_pools",
+                    Severity.WARNING,
+                    frame["name"],
+                    url,
                     f"Frame {frame['name']} has no shared pool named "
                     f"{', '.join(sorted(missing))}, which its peer frames have: LPARs in it "
                     "would land in DefaultPool.",
                     reverse("inventory:sharedprocessorpool-add"),
-                )  # fmt: skip
+                )
 
 
 DRIFT_FIELDS = {
@@ -512,10 +540,13 @@ def check_stub_drift(estate: Estate) -> Iterator[Violation]:
             continue
         for difference in twin_differences(estate, original, twin, scheme):
             yield Violation(
-                "stub_drift", Severity.WARNING, estate.lpar_label(twin), _lpar_url(twin["id"]),
+                "stub_drift",
+                Severity.WARNING,
+                estate.lpar_label(twin),
+                _lpar_url(twin["id"]),
                 f"Twin of {original['name']}: {difference}",
                 _url("planning:lpar", twin["id"]),
-            )  # fmt: skip
+            )
 
 
 def twin_frame_sharers(estate: Estate) -> Iterator[tuple[dict, dict]]:
@@ -545,10 +576,11 @@ def twin_unprotected(*, lpar: Lpar) -> dict[int, str]:
     estate = Estate.load(lpar_ids=family)
     original = estate.lpars[root]["name"]
     return {
-        twin["id"]: "its original" if other["id"] == root
+        twin["id"]: "its original"
+        if other["id"] == root
         else f"{other['name']}, another twin of {original}"
         for twin, other in twin_frame_sharers(estate)
-    }  # fmt: skip
+    }
 
 
 def check_twin_frames(estate: Estate) -> Iterator[Violation]:
@@ -568,9 +600,13 @@ def check_twin_frames(estate: Estate) -> Iterator[Violation]:
                 f"{original['name']}: one of them protects nothing."
             )
         yield Violation(
-            "twin_same_frame", Severity.WARNING, estate.lpar_label(twin), _lpar_url(twin["id"]),
-            message, reverse("planning:lpar", args=[twin["id"]]),
-        )  # fmt: skip
+            "twin_same_frame",
+            Severity.WARNING,
+            estate.lpar_label(twin),
+            _lpar_url(twin["id"]),
+            message,
+            reverse("planning:lpar", args=[twin["id"]]),
+        )
 
 
 CHECKS: dict[str, tuple[str, Callable[[Estate], Iterator[Violation]]]] = {

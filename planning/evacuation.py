@@ -217,8 +217,11 @@ def evacuation_plan_move(
     preflight = Preflight(index, PreflightOptions(vios_limit=plan.vios_limit))
     for other in sorted(placements, key=lambda p: p.position):
         if other is not moved and other.destination_id in index.frames:
-            _consume(index, index.lpars[other.lpar_id],
-                     preflight.check(other.lpar_id, other.destination_id))  # fmt: skip
+            _consume(
+                index,
+                index.lpars[other.lpar_id],
+                preflight.check(other.lpar_id, other.destination_id),
+            )
     result = preflight.check(lpar.pk, destination.pk)
     errors = [f.message for f in result.findings if f.blocks]
     if errors:
@@ -239,10 +242,9 @@ def evacuation_plan_migrations(*, plan: EvacuationPlan) -> list[PlannedMigration
     migrations app runs a plan as a batch from this."""
     placed = plan.placements.filter(destination__isnull=False).order_by("wave", "position")
     return [
-        PlannedMigration(p.lpar_id, p.destination_id, p.wave, p.source_msp_id,
-                         p.destination_msp_id)
+        PlannedMigration(p.lpar_id, p.destination_id, p.wave, p.source_msp_id, p.destination_msp_id)
         for p in placed
-    ]  # fmt: skip
+    ]
 
 
 def unplaced_summary(reasons: list[dict]) -> str:

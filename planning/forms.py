@@ -26,10 +26,22 @@ class SchemeForm(forms.ModelForm):
     class Meta:
         model = EnumerationScheme
         fields = [
-            "name", "ethernet_first", "ethernet_last", "vscsi_first", "vscsi_last", "vfc_first",
-            "vfc_last", "slot_ceiling", "lpar_id_ceiling", "vios_lpar_ids", "stub_lpar_id_offset",
-            "stub_slot_offset", "stub_keeps_ethernet_slots", "stub_suffix", "stub_wwpn_prefix",
-        ]  # fmt: skip
+            "name",
+            "ethernet_first",
+            "ethernet_last",
+            "vscsi_first",
+            "vscsi_last",
+            "vfc_first",
+            "vfc_last",
+            "slot_ceiling",
+            "lpar_id_ceiling",
+            "vios_lpar_ids",
+            "stub_lpar_id_offset",
+            "stub_slot_offset",
+            "stub_keeps_ethernet_slots",
+            "stub_suffix",
+            "stub_wwpn_prefix",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -51,10 +63,12 @@ class SlotAllocateForm(forms.Form):
 
     kind = forms.ChoiceField(choices=VirtualAdapterKind.choices, label="Adapter kind")
     vios = forms.ModelChoiceField(
-        queryset=Lpar.objects.none(), required=False, label="Served by VIOS",
+        queryset=Lpar.objects.none(),
+        required=False,
+        label="Served by VIOS",
         empty_label="— none (Ethernet) —",
         help_text="A client's vSCSI or vFC slot is reserved on the VIOS too (its server side).",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, lpar: Lpar, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -87,13 +101,16 @@ class MatrixFilterForm(forms.Form):
     """The matrix's filters: the LPARs of a frame and of a kind, destination frames by name."""
 
     frame = forms.ModelChoiceField(
-        queryset=Frame.objects.order_by("name"), required=False, label="LPARs of frame",
+        queryset=Frame.objects.order_by("name"),
+        required=False,
+        label="LPARs of frame",
         empty_label="every frame",
-    )  # fmt: skip
+    )
     kind = forms.ChoiceField(
         choices=[(CLIENTS, "every client (no VIOS)"), ("", "every LPAR"), *LparKind.choices],
-        required=False, label="LPAR kind",
-    )  # fmt: skip
+        required=False,
+        label="LPAR kind",
+    )
     destination = forms.CharField(required=False, label="Destination frames named like")
     per_page = forms.TypedChoiceField(
         choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, label="Rows per page"
@@ -115,19 +132,25 @@ class MatrixFilterForm(forms.Form):
 
 class EvacuationForm(forms.Form):
     policy = forms.ChoiceField(
-        choices=PlacementPolicy.choices, initial=PlacementPolicy.SPREAD, widget=forms.RadioSelect,
+        choices=PlacementPolicy.choices,
+        initial=PlacementPolicy.SPREAD,
+        widget=forms.RadioSelect,
         help_text="LPARs are placed largest memory first either way.",
-    )  # fmt: skip
+    )
     destinations = forms.ModelMultipleChoiceField(
-        queryset=Frame.objects.order_by("name"), required=False, label="Destination frames",
+        queryset=Frame.objects.order_by("name"),
+        required=False,
+        label="Destination frames",
         help_text="Leave empty for every other frame.",
         widget=forms.SelectMultiple(attrs={"size": 6}),
-    )  # fmt: skip
+    )
     vios_limit = forms.IntegerField(
-        min_value=1, max_value=8, initial=DEFAULT_VIOS_MSP_LIMIT,
+        min_value=1,
+        max_value=8,
+        initial=DEFAULT_VIOS_MSP_LIMIT,
         label="Migrations per MSP in a wave",
         help_text="vioslpm0 cfg_msp_lpm_ops: 1–8; 4 on 1 Gb networks.",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, frame: Frame, **kwargs) -> None:
         super().__init__(*args, **kwargs)

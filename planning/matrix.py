@@ -79,16 +79,19 @@ class MatrixRow:
         """The row's cells as HTML: a page holds thousands of them, which the template engine
         renders twenty times slower than this."""
         name = escape(self.lpar["name"])
-        return mark_safe("".join(  # noqa: S308 (every value is escaped or a number)
-            f'<td class="mx mx-own" title="{name} lives on {escape(c.frame_name)}">'
-            f'<span aria-label="{name} lives on {escape(c.frame_name)}">·</span></td>'
-            if c.own_frame else
-            f'<td class="mx mx-{c.verdict}"><a href="{cell_url}?lpar={self.lpar["pk"]}&amp;'
-            f'frame={c.result.frame}" title="{escape(c.frame_name)}: {escape(c.text)}" '
-            f'aria-label="{name} to {escape(c.frame_name)}: {c.verdict}">'
-            f"{SYMBOLS[c.verdict]}</a></td>"
-            for c in self.cells
-        ))  # fmt: skip
+        return mark_safe(  # noqa: S308 (every value is escaped or a number)
+            "".join(
+                f'<td class="mx mx-own" title="{name} lives on {escape(c.frame_name)}">'
+                f'<span aria-label="{name} lives on {escape(c.frame_name)}">·</span></td>'
+                if c.own_frame
+                else f'<td class="mx mx-{c.verdict}"><a href="{cell_url}?'
+                f"lpar={self.lpar['pk']}&amp;"
+                f'frame={c.result.frame}" title="{escape(c.frame_name)}: {escape(c.text)}" '
+                f'aria-label="{name} to {escape(c.frame_name)}: {c.verdict}">'
+                f"{SYMBOLS[c.verdict]}</a></td>"
+                for c in self.cells
+            )
+        )
 
 
 def matrix_rows(*, lpar_pks: list[int], frame_pks: list[int]) -> Iterator[MatrixRow]:
@@ -100,8 +103,12 @@ def matrix_rows(*, lpar_pks: list[int], frame_pks: list[int]) -> Iterator[Matrix
         lpar = index.lpars.get(lpar_pk)
         if lpar is None:
             continue
-        row = {"pk": lpar.pk, "name": lpar.name, "frame": index.frames[lpar.frame_id].name,
-               "kind": lpar.kind}  # fmt: skip
+        row = {
+            "pk": lpar.pk,
+            "name": lpar.name,
+            "frame": index.frames[lpar.frame_id].name,
+            "kind": lpar.kind,
+        }
         cells = [
             MatrixCell(preflight.check(lpar_pk, pk), index.frames[pk].name, pk == lpar.frame_id)
             for pk in frame_pks
@@ -169,8 +176,12 @@ def matrix_workbook_write(
         if progress is not None and done % PROGRESS_ROWS == 0:
             progress(done, len(lpar_pks))
     sheet.append([])
-    sheet.append(["ok: can move; warnings: can move with warnings; blocked: cannot move; own "
-                  "frame: where the LPAR lives. "
-                  "The codes are explained in the guide: Reference, Finding codes."])  # fmt: skip
+    sheet.append(
+        [
+            "ok: can move; warnings: can move with warnings; blocked: cannot move; own "
+            "frame: where the LPAR lives. "
+            "The codes are explained in the guide: Reference, Finding codes."
+        ]
+    )
     book.save(out)
     return done, done * len(frames)

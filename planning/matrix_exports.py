@@ -30,9 +30,12 @@ def matrix_export_start(*, matrix: MatrixFilter, user: User) -> MatrixExport:
     from planning.tasks import matrix_export_task
 
     job = MatrixExport.objects.create(
-        frame=matrix.frame, lpar_kind=matrix.kind, destination=matrix.destination,
-        requested_by=user, step="Waiting for a worker",
-    )  # fmt: skip
+        frame=matrix.frame,
+        lpar_kind=matrix.kind,
+        destination=matrix.destination,
+        requested_by=user,
+        step="Waiting for a worker",
+    )
     job_enqueue(job=job, task=matrix_export_task)
     return job
 
@@ -53,8 +56,7 @@ def matrix_export_run(*, job: MatrixExport, worker: str = "") -> MatrixExport:
             run.progress(min(99, 1 + 98 * done // max(total, 1)), f"{done:,} of {total:,} LPARs")
 
         try:
-            rows, cells = matrix_workbook_write(matrix=matrix, out=str(partial),
-                                                progress=progress)  # fmt: skip
+            rows, cells = matrix_workbook_write(matrix=matrix, out=str(partial), progress=progress)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

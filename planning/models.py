@@ -219,9 +219,12 @@ class EvacuationPlan(models.Model):
     frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="evacuation_plans")
     policy = models.CharField(max_length=8, choices=PlacementPolicy.choices)
     destinations = models.ManyToManyField(
-        Frame, blank=True, related_name="+", verbose_name="destination frames",
+        Frame,
+        blank=True,
+        related_name="+",
+        verbose_name="destination frames",
         help_text="The frames the plan may use; none chosen: every other frame.",
-    )  # fmt: skip
+    )
     vios_limit = models.PositiveSmallIntegerField(
         default=DEFAULT_VIOS_MSP_LIMIT,
         validators=[MinValueValidator(1), MaxValueValidator(8)],
@@ -230,9 +233,12 @@ class EvacuationPlan(models.Model):
         "1–8; 4 on 1 Gb networks).",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -257,20 +263,29 @@ class EvacuationPlacement(models.Model):
     )
     wave = models.PositiveSmallIntegerField(null=True, blank=True)
     source_msp = models.ForeignKey(
-        Lpar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Lpar,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="source MSP",
-    )  # fmt: skip
+    )
     destination_msp = models.ForeignKey(
-        Lpar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Lpar,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="destination MSP",
-    )  # fmt: skip
+    )
     findings = models.JSONField(
         default=list, blank=True, help_text="The warnings of the move to the destination."
     )
     reasons = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Unplaced: per frame, the errors that keep the LPAR off it.",
-    )  # fmt: skip
+    )
     adjusted = models.BooleanField(default=False, help_text="Moved by hand.")
 
     class Meta:
@@ -316,10 +331,11 @@ class WorkbookImport(Job):
         max_length=36, help_text="The change history's request id of everything it changed."
     )
     file_deleted = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="When the kept upload was deleted (after WORKBOOK_UPLOAD_KEEP_DAYS); the row "
         "and its report stay.",
-    )  # fmt: skip
+    )
 
     class Meta(Job.Meta):
         verbose_name = "workbook import"
@@ -421,9 +437,13 @@ class MatrixExport(Job):
 
     job_kind = "matrix-export"
     frame = models.ForeignKey(
-        Frame, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Frame,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Only this frame's LPARs (the matrix filter); empty for every frame.",
-    )  # fmt: skip
+    )
     lpar_kind = models.CharField(max_length=20, blank=True, help_text="The LPAR kind filter.")
     destination = models.CharField(max_length=100, blank=True, help_text="Frame name contains.")
     stored_name = models.CharField(max_length=64, blank=True)

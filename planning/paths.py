@@ -124,8 +124,13 @@ def _storage_paths(lpar: Lpar, targets: dict[int, list[str]]) -> list[Path]:
             groups = _by_fabric(fc_ports.get(vios.pk, []))
         for ports in groups:
             port_box, fabric_box, storage, side, problem = _fc_hops(ports, targets)
-            path = Path("storage", [label, vios_box, port_box, fabric_box, storage],
-                        [problem] if problem else [], vios.name, {side} - {None})  # fmt: skip
+            path = Path(
+                "storage",
+                [label, vios_box, port_box, fabric_box, storage],
+                [problem] if problem else [],
+                vios.name,
+                {side} - {None},
+            )
             paths.append(path)
     return paths
 
@@ -151,18 +156,26 @@ def _network_paths(lpar: Lpar) -> list[Path]:
     for client in clients:
         for vlan in client.vlan_ids:
             carrying = [
-                t for t in trunks
+                t
+                for t in trunks
                 if vlan in t.vlan_ids and (not client.vswitch or t.vswitch == client.vswitch)
-            ]  # fmt: skip
+            ]
             start = f"VLAN {vlan} (slot {client.slot})"
             if not carrying:
-                paths.append(Path("network", [start, "no trunk adapter", "—"],
-                                  [f"VLAN {vlan} is bridged by no VIOS"]))  # fmt: skip
+                paths.append(
+                    Path(
+                        "network",
+                        [start, "no trunk adapter", "—"],
+                        [f"VLAN {vlan} is bridged by no VIOS"],
+                    )
+                )
                 continue
             vioses = {t.lpar.name for t in carrying}
-            problems = [] if len(vioses) > 1 else [
-                f"VLAN {vlan} is bridged by {next(iter(vioses))} only: no SEA failover"
-            ]  # fmt: skip
+            problems = (
+                []
+                if len(vioses) > 1
+                else [f"VLAN {vlan} is bridged by {next(iter(vioses))} only: no SEA failover"]
+            )
             for trunk in carrying:
                 trunk_box = f"{trunk.lpar.name} trunk slot {trunk.slot}"
                 if trunk.trunk_priority:
@@ -171,8 +184,14 @@ def _network_paths(lpar: Lpar) -> list[Path]:
                 path_problems = list(problems)
                 if trunk.lpar_id not in eth_ports:
                     path_problems.append(f"{trunk.lpar.name} has no physical Ethernet port")
-                paths.append(Path("network", [start, trunk_box, f"SEA on {sea}"], path_problems,
-                                  trunk.lpar.name))  # fmt: skip
+                paths.append(
+                    Path(
+                        "network",
+                        [start, trunk_box, f"SEA on {sea}"],
+                        path_problems,
+                        trunk.lpar.name,
+                    )
+                )
     return paths
 
 

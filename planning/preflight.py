@@ -116,8 +116,12 @@ class Finding:
         return self.severity == Severity.ERROR
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "data": self.data}  # fmt: skip
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "data": self.data,
+        }
 
 
 @dataclass(frozen=True)
@@ -298,17 +302,34 @@ class EstateIndex:
 
 def _lpars_load(only: Q) -> dict[int, LparFacts]:
     rows = Lpar.objects.filter(only).values_list(
-        "id", "name", "frame_id", "lpar_id", "kind", "state", "proc_units", "memory_mb",
-        "compat_mode", "shared_pool__name", "stub_of_id",
-    )  # fmt: skip
+        "id",
+        "name",
+        "frame_id",
+        "lpar_id",
+        "kind",
+        "state",
+        "proc_units",
+        "memory_mb",
+        "compat_mode",
+        "shared_pool__name",
+        "stub_of_id",
+    )
     return {row[0]: LparFacts(*row[:6], _units(row[6]), *row[7:]) for row in rows.order_by("pk")}
 
 
 def _frames_load(frame_ids: set[int] | None, vlans: set[int] | None) -> dict[int, FrameFacts]:
     rows = Frame.objects.filter(_in(frame_ids, "id")).values_list(
-        "id", "name", "state", "compat_modes", "memory_region_mb", "max_active_migrations",
-        "proc_units", "memory_mb", "hmc_id", "hmc__name",
-    )  # fmt: skip
+        "id",
+        "name",
+        "state",
+        "compat_modes",
+        "memory_region_mb",
+        "max_active_migrations",
+        "proc_units",
+        "memory_mb",
+        "hmc_id",
+        "hmc__name",
+    )
     frames = {
         pk: FrameFacts(
             pk,
@@ -517,8 +538,15 @@ class Preflight:
                 *constants.findings,
                 _error("SAME_FRAME", f"{lpar.name} already lives on {frame.name}."),
             ]
-            return PairResult(lpar_pk, frame_pk, findings, frame.free_units,
-                              frame.free_memory_mb, {}, Verdict.BLOCKED)  # fmt: skip
+            return PairResult(
+                lpar_pk,
+                frame_pk,
+                findings,
+                frame.free_units,
+                frame.free_memory_mb,
+                {},
+                Verdict.BLOCKED,
+            )
         at_destination = constants.at_destination.get(frame_pk)
         if at_destination is None:
             at_destination = constants.at_destination[frame_pk] = self._of_frame(
@@ -529,12 +557,15 @@ class Preflight:
             findings += _capacity(lpar, frame, free_units, free_memory)
         if constants.region_mb != frame.memory_region_mb:
             source = self.index.frames[lpar.frame_id]
-            findings.append(_error(
-                "MEMORY_REGION",
-                f"The memory region size of {frame.name} is {frame.memory_region_mb} MB, of "
-                f"{source.name} {source.memory_region_mb} MB: LPM needs them equal.",
-                source_mb=source.memory_region_mb, destination_mb=frame.memory_region_mb,
-            ))  # fmt: skip
+            findings.append(
+                _error(
+                    "MEMORY_REGION",
+                    f"The memory region size of {frame.name} is {frame.memory_region_mb} MB, of "
+                    f"{source.name} {source.memory_region_mb} MB: LPM needs them equal.",
+                    source_mb=source.memory_region_mb,
+                    destination_mb=frame.memory_region_mb,
+                )
+            )
         source_hmc = self.index.frames[lpar.frame_id].hmc_id
         if frame.hmc_id != source_hmc and frame.hmc_id and source_hmc:
             findings.append(self._remote_hmc_finding(self.index.frames[lpar.frame_id], frame))
@@ -542,31 +573,40 @@ class Preflight:
             findings.append(self._compat_finding(lpar, frame))
         if not lpar.vlans <= frame.bridged:
             missing = sorted(v for s, v in lpar.vlans - frame.bridged)
-            findings.append(_error(
-                "VLAN_NOT_BRIDGED",
-                f"VLAN {', '.join(map(str, missing))} of {lpar.name} is bridged by no VIOS trunk "
-                f"adapter on {frame.name}.",
-                vlans=missing,
-            ))  # fmt: skip
+            findings.append(
+                _error(
+                    "VLAN_NOT_BRIDGED",
+                    f"VLAN {', '.join(map(str, missing))} of {lpar.name} is bridged by no VIOS "
+                    f"trunk adapter on {frame.name}.",
+                    vlans=missing,
+                )
+            )
         if constants.pool is not None and constants.pool not in frame.pools:
-            findings.append(_error(
-                "SHARED_POOL_MISSING",
-                f"{frame.name} has no shared processor pool named {lpar.pool} (the pool of "
-                f"{lpar.name}).",
-                pool=lpar.pool,
-            ))  # fmt: skip
+            findings.append(
+                _error(
+                    "SHARED_POOL_MISSING",
+                    f"{frame.name} has no shared processor pool named {lpar.pool} (the pool of "
+                    f"{lpar.name}).",
+                    pool=lpar.pool,
+                )
+            )
         if lpar.name in frame.names:
-            findings.append(_error(
-                "NAME_IN_USE", f"{frame.name} already has an LPAR named {lpar.name}.",
-                name=lpar.name,
-            ))  # fmt: skip
+            findings.append(
+                _error(
+                    "NAME_IN_USE",
+                    f"{frame.name} already has an LPAR named {lpar.name}.",
+                    name=lpar.name,
+                )
+            )
         if lpar.lpar_id in frame.lpar_ids:
-            findings.append(_warning(
-                "LPAR_ID_IN_USE",
-                f"LPAR id {lpar.lpar_id} is taken on {frame.name}: the HMC will give "
-                f"{lpar.name} another id there, off the numbering plan.",
-                lpar_id=lpar.lpar_id,
-            ))  # fmt: skip
+            findings.append(
+                _warning(
+                    "LPAR_ID_IN_USE",
+                    f"LPAR id {lpar.lpar_id} is taken on {frame.name}: the HMC will give "
+                    f"{lpar.name} another id there, off the numbering plan.",
+                    lpar_id=lpar.lpar_id,
+                )
+            )
         if lpar.kin:
             findings += self._twin_findings(lpar, frame)
         slots: dict[int, int] | None = {}
@@ -600,12 +640,15 @@ class Preflight:
                 whom = f"its stub twin {other.name}"
             else:
                 whom = f"{other.name} (another twin of {self.index.kin[lpar.stub_of].name})"
-            findings.append(_warning(
-                TWIN_SAME_FRAME,
-                f"{frame.name} holds {whom}: with {lpar.name} there too, one frame failure "
-                "takes both and the twin protects nothing.",
-                lpar=lpar.name, other=other.name,
-            ))  # fmt: skip
+            findings.append(
+                _warning(
+                    TWIN_SAME_FRAME,
+                    f"{frame.name} holds {whom}: with {lpar.name} there too, one frame failure "
+                    "takes both and the twin protects nothing.",
+                    lpar=lpar.name,
+                    other=other.name,
+                )
+            )
         return findings
 
     def _remote_hmc_finding(self, source: FrameFacts, frame: FrameFacts) -> Finding:
@@ -619,8 +662,9 @@ class Preflight:
                 f"{source.hmc_name}: the migration runs on {source.hmc_name} and names "
                 f"{frame.hmc_name} (--ip/-u); whether {source.hmc_name} may log in to "
                 f"{frame.hmc_name} with its SSH key is checked when the job runs.",
-                source_hmc=source.hmc_name, destination_hmc=frame.hmc_name,
-            )  # fmt: skip
+                source_hmc=source.hmc_name,
+                destination_hmc=frame.hmc_name,
+            )
         return finding
 
     def _compat_finding(self, lpar: LparFacts, frame: FrameFacts) -> Finding:
@@ -633,8 +677,9 @@ class Preflight:
                 "COMPAT_MODE",
                 f"Compatibility mode {lpar.compat_mode} of {lpar.name} is not one the "
                 f"destination accepts ({', '.join(['default', *accepted])}).",
-                mode=lpar.compat_mode, accepted=accepted,
-            )  # fmt: skip
+                mode=lpar.compat_mode,
+                accepted=accepted,
+            )
         return finding
 
     def _mapping(self, lpar: LparFacts, frame: FrameFacts, wiring: int) -> dict[int, int] | None:
@@ -665,28 +710,37 @@ class Preflight:
         source = self.index.frames[lpar.frame_id]
         findings += self._of_frame(source, mobility, destination=False)
         if lpar.physical_io:
-            findings.append(_error(
-                "PHYSICAL_IO",
-                f"{lpar.name} owns physical I/O in {', '.join(lpar.physical_io)}: remove it "
-                "(DLPAR) before the move.",
-                slots=lpar.physical_io,
-            ))  # fmt: skip
+            findings.append(
+                _error(
+                    "PHYSICAL_IO",
+                    f"{lpar.name} owns physical I/O in {', '.join(lpar.physical_io)}: remove it "
+                    "(DLPAR) before the move.",
+                    slots=lpar.physical_io,
+                )
+            )
         for adapter in lpar.storage:
             if adapter.kind == VirtualAdapterKind.VFC and len(adapter.wwpn_fabrics) < 2:
-                findings.append(_error(
-                    "NPIV_PAIR_INCOMPLETE",
-                    f"vFC slot {adapter.slot} of {lpar.name} has {len(adapter.wwpn_fabrics)} "
-                    "of its 2 WWPNs: the second logs in on the destination during LPM.",
-                    slot=adapter.slot, wwpns=len(adapter.wwpn_fabrics),
-                ))  # fmt: skip
+                findings.append(
+                    _error(
+                        "NPIV_PAIR_INCOMPLETE",
+                        f"vFC slot {adapter.slot} of {lpar.name} has {len(adapter.wwpn_fabrics)} "
+                        "of its 2 WWPNs: the second logs in on the destination during LPM.",
+                        slot=adapter.slot,
+                        wwpns=len(adapter.wwpn_fabrics),
+                    )
+                )
         pool = lpar.pool if lpar.pool and lpar.pool != DEFAULT_POOL else None
         wiring = None
         if lpar.storage:
             wiring = self._signature_ids.setdefault(self._signature(lpar), len(self._signature_ids))
         constants = _LparConstants(
-            mobility, findings, source.memory_region_mb, pool, wiring,
+            mobility,
+            findings,
+            source.memory_region_mb,
+            pool,
+            wiring,
             self._at_destination.setdefault(mobility, {}),
-        )  # fmt: skip
+        )
         self._lpars[lpar.pk] = constants
         return constants
 
@@ -726,68 +780,89 @@ class Preflight:
             if not candidates:
                 labels = ", ".join(f"{KIND_LABELS[a.kind]} slot {a.slot}" for a in adapters)
                 what = "with FC ports " if needs_fc and frame.vioses else ""
-                findings.append(_error(
-                    "NO_VIOS_FOR_ADAPTER",
-                    f"{frame.name} has no VIOS {what}to host {labels} of {lpar.name}.",
-                    slots=[a.slot for a in adapters],
-                ))  # fmt: skip
+                findings.append(
+                    _error(
+                        "NO_VIOS_FOR_ADAPTER",
+                        f"{frame.name} has no VIOS {what}to host {labels} of {lpar.name}.",
+                        slots=[a.slot for a in adapters],
+                    )
+                )
                 continue
             known = self.index.vioses.get(source_vios)
             same_id = known.lpar_id if known else None
-            needed = {f for a in adapters if a.kind == VirtualAdapterKind.VFC
-                      for f in a.wwpn_fabrics}  # fmt: skip
+            needed = {
+                f for a in adapters if a.kind == VirtualAdapterKind.VFC for f in a.wwpn_fabrics
+            }
             # One that reaches the pairs' fabrics, not serving another path, of the same id.
-            chosen = min(candidates, key=lambda v: (not needed <= v.fabrics, v.pk in taken,
-                                                    v.lpar_id != same_id))  # fmt: skip
+            chosen = min(
+                candidates,
+                key=lambda v: (not needed <= v.fabrics, v.pk in taken, v.lpar_id != same_id),
+            )
             taken.add(chosen.pk)
             slots[chosen.pk] = slots.get(chosen.pk, 0) + len(adapters)
             for adapter in adapters:
                 unreached = [f for f in adapter.wwpn_fabrics if f not in chosen.fabrics]
                 if adapter.kind == VirtualAdapterKind.VFC and unreached:
-                    findings.append(_error(
-                        "NPIV_FABRIC",
-                        f"vFC slot {adapter.slot} of {lpar.name}: "
-                        + self._fabric_sentence(unreached, chosen),
-                        slot=adapter.slot, vios=chosen.name,
-                        fabrics=sorted({f for f in unreached if f is not None}),
-                    ))  # fmt: skip
+                    findings.append(
+                        _error(
+                            "NPIV_FABRIC",
+                            f"vFC slot {adapter.slot} of {lpar.name}: "
+                            + self._fabric_sentence(unreached, chosen),
+                            slot=adapter.slot,
+                            vios=chosen.name,
+                            fabrics=sorted({f for f in unreached if f is not None}),
+                        )
+                    )
         if len(groups) > 1 and len(slots) < len(groups) and slots:
             only = ", ".join(self.index.vioses[pk].name for pk in slots)
-            findings.append(_warning(
-                "VIOS_REDUNDANCY",
-                f"The storage of {lpar.name} goes through {len(groups)} VIOS on its frame but "
-                f"through {only} only on {frame.name}.",
-                source_vios=len(groups), destination_vios=len(slots),
-            ))  # fmt: skip
+            findings.append(
+                _warning(
+                    "VIOS_REDUNDANCY",
+                    f"The storage of {lpar.name} goes through {len(groups)} VIOS on its frame but "
+                    f"through {only} only on {frame.name}.",
+                    source_vios=len(groups),
+                    destination_vios=len(slots),
+                )
+            )
         for vios_pk, needed in slots.items():
             vios = self.index.vioses[vios_pk]
             if needed > vios.free_slots:
-                findings.append(_error(
-                    "VIOS_SLOTS",
-                    f"{vios.name} on {frame.name} has {max(vios.free_slots, 0)} free virtual "
-                    f"slots (under {min(vios.max_virtual_slots, SLOT_CEILING)}) for the "
-                    f"{needed} server adapters {lpar.name} needs there.",
-                    vios=vios.name, free=max(vios.free_slots, 0), needed=needed,
-                ))  # fmt: skip
+                findings.append(
+                    _error(
+                        "VIOS_SLOTS",
+                        f"{vios.name} on {frame.name} has {max(vios.free_slots, 0)} free virtual "
+                        f"slots (under {min(vios.max_virtual_slots, SLOT_CEILING)}) for the "
+                        f"{needed} server adapters {lpar.name} needs there.",
+                        vios=vios.name,
+                        free=max(vios.free_slots, 0),
+                        needed=needed,
+                    )
+                )
         return findings
 
 
 def _capacity(lpar: LparFacts, frame: FrameFacts, free_units: int, free_memory: int) -> list:
     findings = []
     if free_units < 0:
-        findings.append(_error(
-            "CAPACITY_PROC",
-            f"{lpar.name} needs {units_label(lpar.units)} processor units; {frame.name} has "
-            f"{units_label(frame.free_units)} free.",
-            needed=units_label(lpar.units), free=units_label(frame.free_units),
-        ))  # fmt: skip
+        findings.append(
+            _error(
+                "CAPACITY_PROC",
+                f"{lpar.name} needs {units_label(lpar.units)} processor units; {frame.name} has "
+                f"{units_label(frame.free_units)} free.",
+                needed=units_label(lpar.units),
+                free=units_label(frame.free_units),
+            )
+        )
     if free_memory < 0:
-        findings.append(_error(
-            "CAPACITY_MEMORY",
-            f"{lpar.name} needs {_memory_label(lpar.memory_mb)} of memory; {frame.name} has "
-            f"{_memory_label(frame.free_memory_mb)} free.",
-            needed_mb=lpar.memory_mb, free_mb=frame.free_memory_mb,
-        ))  # fmt: skip
+        findings.append(
+            _error(
+                "CAPACITY_MEMORY",
+                f"{lpar.name} needs {_memory_label(lpar.memory_mb)} of memory; {frame.name} has "
+                f"{_memory_label(frame.free_memory_mb)} free.",
+                needed_mb=lpar.memory_mb,
+                free_mb=frame.free_memory_mb,
+            )
+        )
     return findings
 
 
@@ -797,28 +872,36 @@ def _lpar_findings(lpar: LparFacts, options: PreflightOptions) -> tuple[str | No
         findings.append(_error("LPAR_IS_VIOS", f"{lpar.name} is a VIOS; a VIOS never migrates."))
     state_label = LparState(lpar.state).label if lpar.state in LparState.values else lpar.state
     if lpar.state in MIGRATING_STATES or lpar.pk in options.migrating_lpars:
-        findings.append(_error(
-            "LPAR_MIGRATING", f"{lpar.name} is migrating already ({state_label}).",
-            state=lpar.state,
-        ))  # fmt: skip
+        findings.append(
+            _error(
+                "LPAR_MIGRATING",
+                f"{lpar.name} is migrating already ({state_label}).",
+                state=lpar.state,
+            )
+        )
         return None, findings
     natural = {LparState.RUNNING: Mobility.ACTIVE, LparState.NOT_ACTIVATED: Mobility.INACTIVE}
     mobility = options.mobility or natural.get(lpar.state)
     if mobility is None:
-        findings.append(_error(
-            "LPAR_STATE",
-            f"{lpar.name} is {state_label}; it must be Running (active mobility) or Not "
-            "Activated (inactive mobility).",
-            state=lpar.state,
-        ))  # fmt: skip
+        findings.append(
+            _error(
+                "LPAR_STATE",
+                f"{lpar.name} is {state_label}; it must be Running (active mobility) or Not "
+                "Activated (inactive mobility).",
+                state=lpar.state,
+            )
+        )
     elif natural.get(lpar.state) != mobility:
         needed = "Running" if mobility == Mobility.ACTIVE else "Not Activated"
-        findings.append(_error(
-            "LPAR_STATE",
-            f"{lpar.name} is {state_label}; {Mobility(mobility).label.split(' ')[0]} mobility "
-            f"needs it {needed}.",
-            state=lpar.state, mobility=mobility,
-        ))  # fmt: skip
+        findings.append(
+            _error(
+                "LPAR_STATE",
+                f"{lpar.name} is {state_label}; {Mobility(mobility).label.split(' ')[0]} mobility "
+                f"needs it {needed}.",
+                state=lpar.state,
+                mobility=mobility,
+            )
+        )
     return mobility, findings
 
 
@@ -829,40 +912,54 @@ def _frame_findings(
     findings = []
     if frame.state != FrameState.OPERATING:
         label = FrameState(frame.state).label if frame.state in FrameState.values else frame.state
-        findings.append(_error(
-            "FRAME_STATE", f"The {side} frame {frame.name} is {label}, not Operating.",
-            frame=frame.name, state=frame.state, side=side,
-        ))  # fmt: skip
+        findings.append(
+            _error(
+                "FRAME_STATE",
+                f"The {side} frame {frame.name} is {label}, not Operating.",
+                frame=frame.name,
+                state=frame.state,
+                side=side,
+            )
+        )
     msps = [v for v in frame.vioses if v.msp]
     if mobility == Mobility.ACTIVE and not msps:
         code = "NO_MSP_DESTINATION" if destination else "NO_MSP_SOURCE"
-        findings.append(_error(
-            code,
-            f"No VIOS of {frame.name} is a mover service partition: active mobility needs one "
-            f"on the {side} frame.",
-            frame=frame.name,
-        ))  # fmt: skip
+        findings.append(
+            _error(
+                code,
+                f"No VIOS of {frame.name} is a mover service partition: active mobility needs one "
+                f"on the {side} frame.",
+                frame=frame.name,
+            )
+        )
     running = options.running_by_frame.get(frame.pk, 0)
     if running >= frame.max_active_migrations:
-        findings.append(_warning(
-            "MIGRATION_LIMIT",
-            f"{running} migrations are running on {frame.name}, its maximum of concurrent "
-            f"migrations ({frame.max_active_migrations}); a migration started now waits in the "
-            "queue until one ends.",
-            frame=frame.name, running=running, limit=frame.max_active_migrations,
-        ))  # fmt: skip
+        findings.append(
+            _warning(
+                "MIGRATION_LIMIT",
+                f"{running} migrations are running on {frame.name}, its maximum of concurrent "
+                f"migrations ({frame.max_active_migrations}); a migration started now waits in the "
+                "queue until one ends.",
+                frame=frame.name,
+                running=running,
+                limit=frame.max_active_migrations,
+            )
+        )
     elif (
         mobility == Mobility.ACTIVE
         and msps
         and all(options.running_by_vios.get(v.pk, 0) >= options.vios_limit for v in msps)
     ):
-        findings.append(_warning(
-            "MIGRATION_LIMIT",
-            f"Every mover service partition of {frame.name} carries {options.vios_limit} "
-            "migrations already, its limit; a migration started now waits in the queue until "
-            "one ends.",
-            frame=frame.name, limit=options.vios_limit,
-        ))  # fmt: skip
+        findings.append(
+            _warning(
+                "MIGRATION_LIMIT",
+                f"Every mover service partition of {frame.name} carries {options.vios_limit} "
+                "migrations already, its limit; a migration started now waits in the queue until "
+                "one ends.",
+                frame=frame.name,
+                limit=options.vios_limit,
+            )
+        )
     return findings
 
 
@@ -905,17 +1002,25 @@ def lpar_migratability(
         # Its id and name suffice: the other fields stay deferred (a Frame(…) would set every
         # field's default, five times the cost for a couple of hundred frames).
         frame = Frame.from_db(None, _FRAME_ID_NAME, (frame_pk, index.frames[frame_pk].name))
-        results.append(Migratability(
-            frame, result.verdict, result.findings,
-            Decimal(result.free_units_after) / 100, result.free_memory_after,
-        ))  # fmt: skip
+        results.append(
+            Migratability(
+                frame,
+                result.verdict,
+                result.findings,
+                Decimal(result.free_units_after) / 100,
+                result.free_memory_after,
+            )
+        )
     return results
 
 
 def migratability_matrix(
-    *, index: EstateIndex, lpar_pks: Iterable[int], frame_pks: Iterable[int],
+    *,
+    index: EstateIndex,
+    lpar_pks: Iterable[int],
+    frame_pks: Iterable[int],
     options: PreflightOptions | None = None,
-) -> Iterator[PairResult]:  # fmt: skip
+) -> Iterator[PairResult]:
     """Every LPAR of `lpar_pks` against every frame of `frame_pks`, row by row."""
     preflight = Preflight(index, options)
     frame_pks = list(frame_pks)

@@ -99,9 +99,11 @@ def _vscsi_commands(
         )
     if not server.backing_devices:
         theirs = VirtualAdapter.objects.filter(
-            remote_lpar=original, kind=VirtualAdapterKind.VSCSI, role=VirtualAdapterRole.SERVER,
+            remote_lpar=original,
+            kind=VirtualAdapterKind.VSCSI,
+            role=VirtualAdapterRole.SERVER,
             lpar__lpar_id=server.lpar.lpar_id,
-        ).values_list("backing_devices", flat=True)  # fmt: skip
+        ).values_list("backing_devices", flat=True)
         disks = ", ".join(d for devices in theirs for d in devices) or "none recorded"
         step.missing.append(
             f"the hdisks {server.lpar.name} maps to slot {server.slot}: the original's VIOS "
@@ -127,17 +129,19 @@ def _vios_steps(twin: Lpar, clients: list[VirtualAdapter]) -> list[Step]:
             vios.lpar_id,
             Step(
                 f"On {vios.name} (LPAR id {vios.lpar_id}) of {twin.frame.name}, map the "
-                "twin's adapters", f"{vios.name} as padmin",
+                "twin's adapters",
+                f"{vios.name} as padmin",
             ),
-        )  # fmt: skip
+        )
         if client.kind == VirtualAdapterKind.VFC:
             _vfc_commands(step, client, server)
         else:
             _vscsi_commands(step, client, server, twin.stub_of)
     for vios_id, step in steps.items():
         if vios_id:
-            step.commands.append("lsmap -all -npiv" if "vfcmap" in " ".join(step.commands)
-                                 else "lsmap -all")  # fmt: skip
+            step.commands.append(
+                "lsmap -all -npiv" if "vfcmap" in " ".join(step.commands) else "lsmap -all"
+            )
     return [steps[k] for k in sorted(steps)]
 
 
@@ -157,10 +161,13 @@ def _boot_step(twin: Lpar, clients: list[VirtualAdapter]) -> Step:
     storage = [c for c in clients if c.kind != VirtualAdapterKind.ETHERNET]
     slots = ", ".join(f"{c.get_kind_display()} slot {c.slot}" for c in storage) or "none"
     step = Step(
-        "Boot from the original's disks and fix the boot list", f"{twin.name} console",
-        notes=[f"In SMS: Select Boot Options → Select Install/Boot Device → the disk behind "
-               f"one of the twin's adapters ({slots})."],
-    )  # fmt: skip
+        "Boot from the original's disks and fix the boot list",
+        f"{twin.name} console",
+        notes=[
+            f"In SMS: Select Boot Options → Select Install/Boot Device → the disk behind "
+            f"one of the twin's adapters ({slots})."
+        ],
+    )
     if twin.kind == LparKind.AIX:
         step.commands += ["bootlist -m normal <boot hdisk>", "bootlist -m normal -o"]
         step.missing.append(
@@ -210,11 +217,14 @@ def failover_runbook(*, twin: Lpar) -> Runbook:
         .order_by("slot")
     )
     fence = Step(
-        "Make sure the original is down", "HMC",
-        commands=[f"lssyscfg -r lpar -m {original.frame.name} --filter lpar_names="
-                  f"{original.name} -F state"],
+        "Make sure the original is down",
+        "HMC",
+        commands=[
+            f"lssyscfg -r lpar -m {original.frame.name} --filter lpar_names="
+            f"{original.name} -F state"
+        ],
         notes=[f"{original.name} and {twin.name} use the same disks: never run both."],
-    )  # fmt: skip
+    )
     steps = [fence, *_vios_steps(twin, clients), _activate_step(twin)]
     steps += [_boot_step(twin, clients), _verify_step(twin, clients)]
     return Runbook(twin.name, original.name, twin.frame.name, original.frame.name, steps)

@@ -282,21 +282,33 @@ def _adapters_create(twins: list[tuple[TwinPlan, Lpar]], pool: _WwpnPool) -> Non
     for plan, twin in twins:
         for original, slot in plan.ethernet:
             adapter = VirtualAdapter(
-                lpar=twin, kind=VirtualAdapterKind.ETHERNET, role=VirtualAdapterRole.CLIENT,
-                slot=slot, pvid_id=original.pvid_id, vswitch=original.vswitch,
-            )  # fmt: skip
+                lpar=twin,
+                kind=VirtualAdapterKind.ETHERNET,
+                role=VirtualAdapterRole.CLIENT,
+                slot=slot,
+                pvid_id=original.pvid_id,
+                vswitch=original.vswitch,
+            )
             adapters.append(adapter)
             tagged.append((adapter, list(original.vlans.all())))
         for storage in plan.storage:
             kind = storage.original.kind
             client = VirtualAdapter(
-                lpar=twin, kind=kind, role=VirtualAdapterRole.CLIENT, slot=storage.slot,
-                remote_lpar=storage.vios, remote_slot=storage.server_slot,
-            )  # fmt: skip
+                lpar=twin,
+                kind=kind,
+                role=VirtualAdapterRole.CLIENT,
+                slot=storage.slot,
+                remote_lpar=storage.vios,
+                remote_slot=storage.server_slot,
+            )
             server = VirtualAdapter(
-                lpar=storage.vios, kind=kind, role=VirtualAdapterRole.SERVER,
-                slot=storage.server_slot, remote_lpar=twin, remote_slot=storage.slot,
-            )  # fmt: skip
+                lpar=storage.vios,
+                kind=kind,
+                role=VirtualAdapterRole.SERVER,
+                slot=storage.server_slot,
+                remote_lpar=twin,
+                remote_slot=storage.slot,
+            )
             adapters += [client, server]
             servers.append(server)
             if kind == VirtualAdapterKind.VFC:
@@ -319,10 +331,15 @@ def _adapters_create(twins: list[tuple[TwinPlan, Lpar]], pool: _WwpnPool) -> Non
 def _twin(plan: TwinPlan, destination: _Destination) -> Lpar:
     original = plan.original
     return Lpar(
-        frame=destination.frame, name=plan.name, lpar_id=plan.lpar_id,
-        state=LparState.NOT_ACTIVATED, shared_pool=plan.pool, stub_of=original,
-        profile_name=original.profile_name, **{f: getattr(original, f) for f in TWIN_FIELDS},
-    )  # fmt: skip
+        frame=destination.frame,
+        name=plan.name,
+        lpar_id=plan.lpar_id,
+        state=LparState.NOT_ACTIVATED,
+        shared_pool=plan.pool,
+        stub_of=original,
+        profile_name=original.profile_name,
+        **{f: getattr(original, f) for f in TWIN_FIELDS},
+    )
 
 
 def _twins_create(plans: list[TwinPlan], destination: _Destination) -> list[Lpar]:
@@ -377,11 +394,15 @@ def frame_create_stub_twins(*, frame: Frame, destination_frame: Frame) -> BulkTw
     """Twin every client LPAR of `frame` (twins excluded) onto `destination_frame`: all of them
     or, with the reason for each LPAR that cannot be twinned, none."""
     originals = list(
-        frame.lpars.exclude(kind=LparKind.VIOS).filter(stub_of__isnull=True)
-        .select_related("shared_pool").order_by("lpar_id")
-        .prefetch_related(Prefetch("stubs", Lpar.objects.select_related("frame")),
-                          Prefetch("virtual_adapters", _copied_adapters(), "copied_adapters"))
-    )  # fmt: skip
+        frame.lpars.exclude(kind=LparKind.VIOS)
+        .filter(stub_of__isnull=True)
+        .select_related("shared_pool")
+        .order_by("lpar_id")
+        .prefetch_related(
+            Prefetch("stubs", Lpar.objects.select_related("frame")),
+            Prefetch("virtual_adapters", _copied_adapters(), "copied_adapters"),
+        )
+    )
     destination = _Destination.load(destination_frame, twinned=originals)
     if not originals:
         raise ValidationError(f"{frame.name} has no client LPAR to twin.")
@@ -410,9 +431,10 @@ def _unplanned_remove(adapter: VirtualAdapter) -> None:
     is still only planned (a mapped one is left for the estate checks to report)."""
     if adapter.remote_lpar_id:
         VirtualAdapter.objects.filter(
-            lpar_id=adapter.remote_lpar_id, slot=adapter.remote_slot,
+            lpar_id=adapter.remote_lpar_id,
+            slot=adapter.remote_slot,
             planned_mapping__isnull=False,
-        ).delete()  # fmt: skip
+        ).delete()
     adapter.delete()
 
 

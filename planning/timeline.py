@@ -105,8 +105,15 @@ def plan_timeline(*, plan: EvacuationPlan) -> Timeline:
             active = p.lpar.state == LparState.RUNNING
             seconds = planned_seconds(memory_mb=p.lpar.memory_mb, active=active)
             longest = max(longest, seconds)
-            bars.append(Bar(p.lpar.name, f"Wave {wave}", start, start + seconds,
-                            f"→ {p.destination.name}, about {_minutes(seconds)}"))  # fmt: skip
+            bars.append(
+                Bar(
+                    p.lpar.name,
+                    f"Wave {wave}",
+                    start,
+                    start + seconds,
+                    f"→ {p.destination.name}, about {_minutes(seconds)}",
+                )
+            )
             frame_limits[plan.frame.name] = plan.frame.max_active_migrations
             frame_limits[p.destination.name] = p.destination.max_active_migrations
         waves[wave] = [
@@ -116,9 +123,12 @@ def plan_timeline(*, plan: EvacuationPlan) -> Timeline:
         start += longest
     limits = limit_sentences(frame_limits, plan.vios_limit)
     return Timeline(
-        f"Timeline of the evacuation of {plan.frame.name} (plan #{plan.pk})", bars, limits,
-        wave_loads(waves, frame_limits, plan.vios_limit), [ESTIMATE],
-    )  # fmt: skip
+        f"Timeline of the evacuation of {plan.frame.name} (plan #{plan.pk})",
+        bars,
+        limits,
+        wave_loads(waves, frame_limits, plan.vios_limit),
+        [ESTIMATE],
+    )
 
 
 def _msp(vios) -> str | None:

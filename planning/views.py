@@ -101,8 +101,14 @@ def checks_page(request: HttpRequest) -> HttpResponse:
     paginator.count = count  # known from the summary: no COUNT over the violations
     page = paginator.get_page(request.GET.get("page"))
     query = urlencode({"check": wanted} if wanted else {})
-    context = {"violations": page, "count": count, "labels": labels, "wanted": wanted,
-               "checked": found.summary, "query": query}  # fmt: skip
+    context = {
+        "violations": page,
+        "count": count,
+        "labels": labels,
+        "wanted": wanted,
+        "checked": found.summary,
+        "query": query,
+    }
     return render(request, "planning/checks.html", context)
 
 
@@ -124,11 +130,18 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def lpar_page(request: HttpRequest, pk: int) -> HttpResponse:
     lpar = get_object_or_404(Lpar.objects.select_related("frame", "stub_of__frame"), pk=pk)
     scheme = selectors.scheme_for_frame(frame=lpar.frame)
-    proposals = [
-        (label, scheme.range_label(kind), selectors.slot_lowest_free(scheme=scheme, kind=kind,
-                                                                     lpar=lpar))
-        for kind, label in VirtualAdapterKind.choices
-    ] if scheme else []  # fmt: skip
+    proposals = (
+        [
+            (
+                label,
+                scheme.range_label(kind),
+                selectors.slot_lowest_free(scheme=scheme, kind=kind, lpar=lpar),
+            )
+            for kind, label in VirtualAdapterKind.choices
+        ]
+        if scheme
+        else []
+    )
     unprotected = checks.twin_unprotected(lpar=lpar)
     picture = None if lpar.is_vios else paths.lpar_paths(lpar=lpar)
     context = {
@@ -246,20 +259,24 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     frames = list(chosen.frames().values_list("pk", "name"))
-    rows = list(matrix.matrix_rows(lpar_pks=list(page.object_list),
-                                   frame_pks=[pk for pk, _ in frames]))  # fmt: skip
+    rows = list(
+        matrix.matrix_rows(lpar_pks=list(page.object_list), frame_pks=[pk for pk, _ in frames])
+    )
     # Its own frame is no destination of an LPAR: those cells count as no verdict.
     counts = Counter(cell.verdict for row in rows for cell in row.cells if not cell.own_frame)
     cell_url = reverse("planning:matrix-cell")
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
     context = {
-        "form": form, "page": page, "frames": frames, "query": query,
+        "form": form,
+        "page": page,
+        "frames": frames,
+        "query": query,
         "rows": [(row, row.cells_html(cell_url)) for row in rows],
         "counts": [(v, label, counts[v]) for v, label in preflight.Verdict.choices],
         "exports": matrix_exports.matrix_exports_of(signed_in(request)),
         "keep_hours": settings.MATRIX_EXPORT_KEEP_HOURS,
         "filter_fields": [(k, v) for k, v in request.GET.items() if k != "page"],
-    }  # fmt: skip
+    }
     return render(request, "planning/matrix.html", context)
 
 
@@ -268,8 +285,12 @@ def matrix_cell(request: HttpRequest) -> HttpResponse:
     lpar = get_object_or_404(Lpar.objects.select_related("frame"), pk=_pk(request, "lpar"))
     frame = get_object_or_404(Frame, pk=_pk(request, "frame"))
     findings = preflight.preflight_check(lpar=lpar, destination=frame)
-    context = {"lpar": lpar, "frame": frame, "findings": findings,
-               "verdict": preflight.Verdict(preflight.verdict_of(findings))}  # fmt: skip
+    context = {
+        "lpar": lpar,
+        "frame": frame,
+        "findings": findings,
+        "verdict": preflight.Verdict(preflight.verdict_of(findings)),
+    }
     if request.headers.get("HX-Request"):
         return render(request, "planning/_matrix_cell.html", context)
     return render(request, "planning/matrix_cell.html", context)
@@ -313,8 +334,12 @@ def matrix_export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     path = matrix_exports.matrix_export_path(job) if job.downloadable else None
     if path is None or not path.is_file():
         raise Http404("This export is not ready, failed, or its file was deleted.")
-    return FileResponse(path.open("rb"), as_attachment=True, content_type=XLSX,
-                        filename=f"migratability-{job.pk}.xlsx")  # fmt: skip
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        content_type=XLSX,
+        filename=f"migratability-{job.pk}.xlsx",
+    )
 
 
 def evacuation_start(request: HttpRequest) -> HttpResponse:
@@ -339,8 +364,12 @@ def frame_evacuation(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 return redirect(plan)
     plans = frame.evacuation_plans.select_related("created_by")
-    context = {"frame": frame, "form": form, "plans": plans,
-               "can_plan": request.user.has_perm(PLAN_EVACUATION)}  # fmt: skip
+    context = {
+        "frame": frame,
+        "form": form,
+        "plans": plans,
+        "can_plan": request.user.has_perm(PLAN_EVACUATION),
+    }
     return render(request, "planning/evacuation.html", context)
 
 
@@ -357,11 +386,14 @@ def evacuation_plan_page(request: HttpRequest, pk: int) -> HttpResponse:
     # made of escaped text in planning.timeline
     picture = mark_safe(timeline.timeline_svg(timeline.plan_timeline(plan=plan)))  # noqa: S308
     context = {
-        "plan": plan, "waves": sorted(waves.items()), "unplaced": unplaced, "frames": frames,
+        "plan": plan,
+        "waves": sorted(waves.items()),
+        "unplaced": unplaced,
+        "frames": frames,
         "timeline_svg": picture,
         "placed": sum(len(p) for p in waves.values()),
         "can_adjust": request.user.has_perm(ADJUST_EVACUATION),
-    }  # fmt: skip
+    }
     return render(request, "planning/evacuation_plan.html", context)
 
 

@@ -205,9 +205,14 @@ class VirtualAdapterFactory(factory.django.DjangoModelFactory):
 def vfc_client_create(lpar: Lpar, slot: int, vios: Lpar | None = None, **fields) -> VirtualAdapter:
     """A vFC client adapter with its two WWPNs, through the service every path uses."""
     adapter = VirtualAdapter(
-        lpar=lpar, kind="vfc", role="client", slot=slot, remote_lpar=vios,
-        remote_slot=fields.pop("remote_slot", slot if vios else None), **fields,
-    )  # fmt: skip
+        lpar=lpar,
+        kind="vfc",
+        role="client",
+        slot=slot,
+        remote_lpar=vios,
+        remote_slot=fields.pop("remote_slot", slot if vios else None),
+        **fields,
+    )
     return virtual_adapter_save(adapter=adapter, wwpns=[next_wwpn(), next_wwpn()])
 
 

@@ -77,15 +77,18 @@ def slapd(tmp: Path, *, suffix: str, rootdn: str, rootpw: str, ldif: str) -> Ite
     (tmp / "data.ldif").write_text(ldif)
     subprocess.run(
         [SLAPADD, "-f", str(conf), "-l", str(tmp / "data.ldif")],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     port = free_port()
     uri = f"ldap://127.0.0.1:{port}/"
     # -d keeps slapd in the foreground, so that the test owns the process.
     process = subprocess.Popen(
         [SLAPD, "-f", str(conf), "-h", uri, "-d", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, process, "slapd")
         yield uri
@@ -118,11 +121,15 @@ def prometheus(tmp: Path, *, target: str, token: str) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [
-            PROMETHEUS, f"--config.file={conf}", f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+            PROMETHEUS,
+            f"--config.file={conf}",
+            f"--storage.tsdb.path={tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
         ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, process, "prometheus")
         yield f"http://127.0.0.1:{port}"
@@ -138,8 +145,10 @@ def oidc_provider(tmp: Path, *, redirect_uri: str) -> Iterator[str]:
     log = (tmp / "provider.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.oidc_provider.serve", str(port), redirect_uri, str(tmp)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_port(port, process, "the OpenID Connect provider", seconds=90)
         yield f"http://127.0.0.1:{port}/o/.well-known/openid-configuration"

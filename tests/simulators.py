@@ -55,9 +55,12 @@ def pinned_line(simulator: SimulatorThread) -> str:
 @pytest.fixture
 def hmc_client(simulator):
     transport = SshTransport(
-        host=simulator.host, port=simulator.port, username="hscroot",
-        password=DEFAULT_PASSWORD, host_key=pinned_line(simulator),
-    )  # fmt: skip
+        host=simulator.host,
+        port=simulator.port,
+        username="hscroot",
+        password=DEFAULT_PASSWORD,
+        host_key=pinned_line(simulator),
+    )
     with HmcClient(transport) as hmc_client:
         yield hmc_client
 
@@ -66,9 +69,13 @@ def hmc_client(simulator):
 def sim_hmc(simulator) -> Hmc:
     """An HMC row for the simulator, its key pinned (saved after the estate was read)."""
     return Hmc.objects.create(
-        name="hmc-sim", host=simulator.host, ssh_port=simulator.port, username="hscroot",
-        password=DEFAULT_PASSWORD, host_key=pinned_line(simulator),
-    )  # fmt: skip
+        name="hmc-sim",
+        host=simulator.host,
+        ssh_port=simulator.port,
+        username="hscroot",
+        password=DEFAULT_PASSWORD,
+        host_key=pinned_line(simulator),
+    )
 
 
 REMOTE_HMC_HOST = "127.0.0.2"  # the loopback address the second simulated HMC listens on

@@ -25,8 +25,12 @@ def test_token_from_username_and_password_authenticates(api_client, planner, pas
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/me/")
     assert me.status_code == 200
-    assert me.json() == {"id": planner.pk, "username": "paul", "is_superuser": False,
-                         "roles": ["Planner"]}  # fmt: skip
+    assert me.json() == {
+        "id": planner.pk,
+        "username": "paul",
+        "is_superuser": False,
+        "roles": ["Planner"],
+    }
 
 
 def test_wrong_password_gets_no_token_and_a_clear_400(api_client, planner):

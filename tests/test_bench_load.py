@@ -68,7 +68,8 @@ def test_an_error_answer_is_counted_as_an_error(server):
 
 
 def test_a_server_that_does_not_answer_is_an_error():
-    result = asyncio.run(load("http://127.0.0.1:9/", clients=2, seconds=0.2, warmup=0.1,
-                              headers=[]))  # fmt: skip
+    result = asyncio.run(
+        load("http://127.0.0.1:9/", clients=2, seconds=0.2, warmup=0.1, headers=[])
+    )
     assert result["requests"] == 0
     assert result["errors"]

@@ -69,8 +69,14 @@ def test_every_app_command_exists_in_the_project(compose):
 
 def test_every_variable_the_settings_read_is_provided(compose):
     wanted = variables_the_settings_read()
-    assert {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-            "FIELD_ENCRYPTION_KEY"} <= wanted  # fmt: skip
+    assert {
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "FIELD_ENCRYPTION_KEY",
+    } <= wanted
     for name in APP_SERVICES:
         environment = compose["services"][name]["environment"]
         assert wanted <= set(environment), f"{name} lacks {sorted(wanted - set(environment))}"
@@ -117,8 +123,13 @@ def test_the_web_service_runs_gunicorn_with_its_config_file(compose):
 
 def gunicorn_config(monkeypatch, **environment) -> dict:
     """gunicorn.conf.py's settings as gunicorn reads them, under `environment`."""
-    for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
-                 "GUNICORN_MAX_REQUESTS", "GUNICORN_BIND"):  # fmt: skip
+    for name in (
+        "GUNICORN_WORKERS",
+        "GUNICORN_THREADS",
+        "GUNICORN_TIMEOUT",
+        "GUNICORN_MAX_REQUESTS",
+        "GUNICORN_BIND",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -140,9 +151,12 @@ def test_gunicorn_defaults_come_from_the_cpu_count(monkeypatch):
 
 def test_gunicorn_settings_from_the_environment(monkeypatch):
     config = gunicorn_config(
-        monkeypatch, GUNICORN_WORKERS="5", GUNICORN_THREADS="1", GUNICORN_TIMEOUT="",
+        monkeypatch,
+        GUNICORN_WORKERS="5",
+        GUNICORN_THREADS="1",
+        GUNICORN_TIMEOUT="",
         GUNICORN_BIND="127.0.0.1:9000",
-    )  # fmt: skip
+    )
     assert (config["workers"], config["threads"]) == (5, 1)
     assert config["worker_class"] == "sync"
     assert config["max_requests"] == 1000  # the sync worker restarts cleanly

@@ -25,15 +25,20 @@ def estate(db) -> None:
     drift."""
     demo_estate_restore()
     p750b = Frame.objects.get(name="p750-b")
-    states = {"server1": S.MIGRATING, "server2": S.QUEUED, "db1": S.FAILED,
-              "lnx1": S.NEEDS_ATTENTION}  # fmt: skip
+    states = {
+        "server1": S.MIGRATING,
+        "server2": S.QUEUED,
+        "db1": S.FAILED,
+        "lnx1": S.NEEDS_ATTENTION,
+    }
     for name, state in states.items():
         job = lpm.migration_create(lpar=Lpar.objects.get(name=name), destination=p750b)
         MigrationJob.objects.filter(pk=job.pk).update(state=state, progress=40)
     sync = HmcSync.objects.create(hmc=Hmc.objects.first(), state=HmcSync.State.SUCCEEDED)
     for field_name in ("memory_mb", "proc_units"):
-        DriftItem.objects.create(sync=sync, kind=DriftItem.Kind.DIFFERS, model="lpar",
-                                 label="server1", field=field_name)  # fmt: skip
+        DriftItem.objects.create(
+            sync=sync, kind=DriftItem.Kind.DIFFERS, model="lpar", label="server1", field=field_name
+        )
 
 
 def _figures(html: str) -> dict[str, tuple[str, int]]:

@@ -92,8 +92,11 @@ def test_fail_records_the_reason_and_a_kind_may_name_its_own_state(hmc):
         run.progress(30, "Reading")
         job = run.fail("HMC hmc-a refused the login.")
     assert (job.state, job.message, job.step, job.progress) == (
-        "failed", "HMC hmc-a refused the login.", "", 30,
-    )  # fmt: skip
+        "failed",
+        "HMC hmc-a refused the login.",
+        "",
+        30,
+    )
     assert [(e.level, e.message) for e in job.events.all()] == [
         ("error", "HMC hmc-a refused the login.")
     ]
@@ -121,9 +124,14 @@ def test_a_running_job_whose_worker_went_silent_is_failed_with_the_reason(hmc, s
     source = FrameFactory(hmc=hmc)
     lpar = LparFactory(frame=source)
     migration = MigrationJob.objects.create(
-        lpar=lpar, lpar_name=lpar.name, source_frame=source, destination_frame=FrameFactory(),
-        hmc=hmc, state=MigrationState.MIGRATING, heartbeat=long_ago,
-    )  # fmt: skip
+        lpar=lpar,
+        lpar_name=lpar.name,
+        source_frame=source,
+        destination_frame=FrameFactory(),
+        hmc=hmc,
+        state=MigrationState.MIGRATING,
+        heartbeat=long_ago,
+    )
     assert [job.pk for job in jobs_stale_fail()] == [silent.pk]
     silent.refresh_from_db()
     assert silent.state == "failed" and "celery@gone" in silent.message
@@ -209,14 +217,24 @@ def jobs(hmc):
             lpar=twin, state="failed", message="HSCL1234"
         ),
         "workbook_import": WorkbookImport.objects.create(
-            filename="estate.xlsx", stored_name="x.upload", request_id="r", requested_by=paul,
-            state="running", progress=40,
+            filename="estate.xlsx",
+            stored_name="x.upload",
+            request_id="r",
+            requested_by=paul,
+            state="running",
+            progress=40,
         ),
         "migration": MigrationJob.objects.create(
-            lpar=lpar, lpar_name=lpar.name, source_frame=source, destination_frame=destination,
-            hmc=hmc, requested_by=otto, state=MigrationState.MIGRATING, progress=55,
+            lpar=lpar,
+            lpar_name=lpar.name,
+            source_frame=source,
+            destination_frame=destination,
+            hmc=hmc,
+            requested_by=otto,
+            state=MigrationState.MIGRATING,
+            progress=55,
         ),
-    }  # fmt: skip
+    }
     for age, job in enumerate(reversed(list(made.values()))):
         type(job).objects.filter(pk=job.pk).update(created=now - timedelta(minutes=age))
     return {**made, "vera": vera, "paul": paul, "otto": otto}
@@ -339,6 +357,8 @@ def test_a_kind_built_on_the_base_elsewhere_is_listed_too(api_client, jobs):
     login(api_client, jobs["vera"])
     [row] = api_client.get("/api/jobs/?kind=readiness").json()["results"]
     assert (row["id"], row["state_label"], row["url"]) == (
-        run.pk, "Stopping", f"/readiness/runs/{run.pk}/",
-    )  # fmt: skip
+        run.pk,
+        "Stopping",
+        f"/readiness/runs/{run.pk}/",
+    )
     assert api_client.get("/api/jobs/?state=stopping").json()["count"] == 1

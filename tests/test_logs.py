@@ -75,10 +75,13 @@ def test_a_full_migration_logs_one_json_line_per_event_with_ids_and_no_secret(
         create_request = str(uuid.uuid4())
         created = api_client.post(
             "/api/migrations/",
-            {"lpar": Lpar.objects.get(name="server1").pk,
-             "destination_frame": Frame.objects.get(name="p750-b").pk},
-            HTTP_AUTHORIZATION=f"Token {token}", HTTP_X_REQUEST_ID=create_request,
-        )  # fmt: skip
+            {
+                "lpar": Lpar.objects.get(name="server1").pk,
+                "destination_frame": Frame.objects.get(name="p750-b").pk,
+            },
+            HTTP_AUTHORIZATION=f"Token {token}",
+            HTTP_X_REQUEST_ID=create_request,
+        )
         assert created.status_code == 201, created.json()
         job_id = created.json()["id"]
         assert migration_job_task.apply(args=[job_id], task_id=str(job_id)).get() == "completed"

@@ -112,9 +112,12 @@ def test_who_gets_a_notification_and_the_email(paula, frames):
     Subscription.objects.create(user=other_kind, kind=Kind.BATCH_FINISHED)
 
     notification = notify(
-        kind, subject="server1 is not ready", body="vfc slot 620: WWPN not zoned.",
-        data={"lpar": "server1"}, frames=[p750a],
-    )  # fmt: skip
+        kind,
+        subject="server1 is not ready",
+        body="vfc slot 620: WWPN not zoned.",
+        data={"lpar": "server1"},
+        frames=[p750a],
+    )
 
     deliveries = Delivery.objects.filter(notification=notification)
     assert sorted(d.recipient for d in deliveries) == ["hans@example.com", "paula@example.com"]
@@ -168,9 +171,13 @@ def test_the_notifications_page_subscribes_and_shows_refusals_at_the_field(clien
     assert "Choose one of your webhooks" in refused.content.decode()
     client.post(
         "/account/notifications/subscriptions/",
-        {"kind": Kind.BATCH_FINISHED.value, "frame": p750a.pk, "channel": "webhook",
-         "webhook": hook.pk},
-    )  # fmt: skip
+        {
+            "kind": Kind.BATCH_FINISHED.value,
+            "frame": p750a.pk,
+            "channel": "webhook",
+            "webhook": hook.pk,
+        },
+    )
     page = client.get("/account/notifications/").content.decode()
     assert "frame p750-a" in page and "webhook ops" in page and SECRET not in page
     assert Subscription.objects.get(user=paula).webhook == hook

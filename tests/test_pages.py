@@ -10,9 +10,14 @@ pytestmark = pytest.mark.django_db
 # The sign-in steps, the health check, and /metrics (its own token or address rule, tested in
 # tests/test_metrics.py).
 PUBLIC = {
-    "/login/", "/healthz", "/api/auth/token/", "/metrics", "/oidc/authenticate/",
-    "/oidc/callback/", "/favicon.ico",
-}  # fmt: skip
+    "/login/",
+    "/healthz",
+    "/api/auth/token/",
+    "/metrics",
+    "/oidc/authenticate/",
+    "/oidc/callback/",
+    "/favicon.ico",
+}
 
 
 def parameterless_paths(resolver=None, prefix: str = "") -> list[str]:

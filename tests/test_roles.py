@@ -14,16 +14,18 @@ def test_bootstrap_roles_creates_the_four_groups_and_is_idempotent(capsys):
     call_command("bootstrap_roles")
     first = capsys.readouterr().out
     assert "Planner: created" in first
-    snapshot = {g.name: set(g.permissions.values_list("codename", flat=True))
-                for g in Group.objects.all()}  # fmt: skip
+    snapshot = {
+        g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()
+    }
     assert set(snapshot) == {"Planner", "SAN admin", "Operator", "Viewer"}
 
     call_command("bootstrap_roles")
     second = capsys.readouterr().out
     assert "created" not in second
     assert "Planner: up to date" in second
-    again = {g.name: set(g.permissions.values_list("codename", flat=True))
-             for g in Group.objects.all()}  # fmt: skip
+    again = {
+        g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()
+    }
     assert again == snapshot
 
 

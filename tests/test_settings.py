@@ -14,8 +14,16 @@ PROBE = (
     "'db': settings.DATABASES['default']['ENGINE'], 'broker': settings.CELERY_BROKER_URL, "
     "'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS}))"
 )
-KNOBS = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-         "FIELD_ENCRYPTION_KEY", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE")  # fmt: skip
+KNOBS = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "FIELD_ENCRYPTION_KEY",
+    "HTTPS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def load_settings(var_dir, **env):

@@ -74,10 +74,20 @@ def worker_start(
         **(env or {}),
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "lpmplanner", "worker",
-        "--pool=solo", "--loglevel=INFO", f"--hostname={hostname}", f"--queues={queue}",
-        "--without-mingle", "--without-gossip", "--without-heartbeat",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "lpmplanner",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        f"--hostname={hostname}",
+        f"--queues={queue}",
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
+    ]
     with log.open("ab") as out:
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=environment, stdout=out, stderr=subprocess.STDOUT
@@ -115,9 +125,12 @@ def worker_on_own_queue(
     worker = None
     try:
         worker = worker_start(
-            database_url=database_url, queue=queue, log=log,
-            hostname=f"{queue}@localhost", env=env,
-        )  # fmt: skip
+            database_url=database_url,
+            queue=queue,
+            log=log,
+            hostname=f"{queue}@localhost",
+            env=env,
+        )
         yield worker
     finally:
         celery_app.conf.task_default_queue = previous_queue

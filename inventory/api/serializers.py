@@ -277,9 +277,21 @@ class HmcSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Hmc
-        fields = ["id", "url", "display", "name", "host", "ssh_port", "username", "password",
-                  "private_key", "host_key", "rest_port", "version",
-                  "credentials_changed"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "name",
+            "host",
+            "ssh_port",
+            "username",
+            "password",
+            "private_key",
+            "host_key",
+            "rest_port",
+            "version",
+            "credentials_changed",
+        ]
         read_only_fields = ["credentials_changed"]
 
 
@@ -294,10 +306,25 @@ class FrameSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Frame
-        fields = ["id", "url", "display", "name", "machine_type", "model", "serial", "hmc",
-                  "processor_generation", "compat_modes", "proc_units", "memory_mb",
-                  "memory_region_mb", "firmware_level", "max_active_migrations",
-                  "state", "evacuation_target"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "name",
+            "machine_type",
+            "model",
+            "serial",
+            "hmc",
+            "processor_generation",
+            "compat_modes",
+            "proc_units",
+            "memory_mb",
+            "memory_region_mb",
+            "firmware_level",
+            "max_active_migrations",
+            "state",
+            "evacuation_target",
+        ]
 
 
 class DrawerSerializer(ValidatedModelSerializer):
@@ -315,8 +342,17 @@ class SlotSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Slot
-        fields = ["id", "url", "display", "drawer", "location", "full_location", "bus",
-                  "drc_index", "description"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "drawer",
+            "location",
+            "full_location",
+            "bus",
+            "drc_index",
+            "description",
+        ]
 
 
 class AdapterSerializer(ValidatedModelSerializer):
@@ -348,8 +384,18 @@ class PortSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Port
-        fields = ["id", "url", "display", "adapter", "name", "mac", "switch_port", "speed_gbps",
-                  "wwpn", "fabric"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "adapter",
+            "name",
+            "mac",
+            "switch_port",
+            "speed_gbps",
+            "wwpn",
+            "fabric",
+        ]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -394,8 +440,17 @@ class FabricSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Fabric
-        fields = ["id", "url", "display", "name", "side", "vendor", "vsan", "zoneset_name",
-                  "zoning_style"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "name",
+            "side",
+            "vendor",
+            "vsan",
+            "zoneset_name",
+            "zoning_style",
+        ]
 
 
 class StoragePortSerializer(ValidatedModelSerializer):
@@ -441,10 +496,27 @@ class LparSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Lpar
-        fields = ["id", "url", "display", "name", "lpar_id", "frame", "kind", "state",
-                  "proc_mode", "proc_units", "virtual_procs", "memory_mb", "compat_mode",
-                  "shared_pool", "msp", "max_virtual_slots", "profile_name", "stub_of",
-                  "notes"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "name",
+            "lpar_id",
+            "frame",
+            "kind",
+            "state",
+            "proc_mode",
+            "proc_units",
+            "virtual_procs",
+            "memory_mb",
+            "compat_mode",
+            "shared_pool",
+            "msp",
+            "max_virtual_slots",
+            "profile_name",
+            "stub_of",
+            "notes",
+        ]
 
     # The lean list read: the columns of `values()` that give the same JSON as the instances.
     # Each related object's display is its __str__ (Frame and Lpar: the name; a pool:
@@ -487,8 +559,11 @@ class LparSerializer(ValidatedModelSerializer):
         for name, columns in self.RELATED_DISPLAY.items():
             model = Lpar._meta.get_field(name).related_model
             assert isinstance(model, type)
-            related[name] = (f"{name}_id", columns, _detail_url_parts(detail_view_name(model),
-                                                                       request))  # fmt: skip
+            related[name] = (
+                f"{name}_id",
+                columns,
+                _detail_url_parts(detail_view_name(model), request),
+            )
         plain = self._plain_fields()
         data = []
         for row in rows:
@@ -501,11 +576,15 @@ class LparSerializer(ValidatedModelSerializer):
                 elif name in related:
                     attname, columns, (prefix, suffix) = related[name]
                     pk = row[attname]
-                    item[name] = None if pk is None else {
-                        "id": pk,
-                        "url": f"{prefix}{pk}{suffix}",
-                        "display": "/".join(str(row[column]) for column in columns),
-                    }  # fmt: skip
+                    item[name] = (
+                        None
+                        if pk is None
+                        else {
+                            "id": pk,
+                            "url": f"{prefix}{pk}{suffix}",
+                            "display": "/".join(str(row[column]) for column in columns),
+                        }
+                    )
                 else:
                     item[name] = None
             for name, field, attname in plain:
@@ -538,9 +617,25 @@ class VirtualAdapterSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = VirtualAdapter
-        fields = ["id", "url", "display", "lpar", "kind", "role", "slot", "remote_lpar",
-                  "remote_slot", "pvid", "vlans", "vswitch", "trunk_priority", "physical_port",
-                  "backing_devices", "device_name", "wwpns"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "lpar",
+            "kind",
+            "role",
+            "slot",
+            "remote_lpar",
+            "remote_slot",
+            "pvid",
+            "vlans",
+            "vswitch",
+            "trunk_priority",
+            "physical_port",
+            "backing_devices",
+            "device_name",
+            "wwpns",
+        ]
 
     def create(self, validated_data: dict[str, Any]) -> VirtualAdapter:
         vlans = validated_data.pop("vlans", None)
@@ -561,6 +656,16 @@ class WwpnSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Wwpn
-        fields = ["id", "url", "display", "value", "kind", "fabric", "port", "virtual_adapter",
-                  "position", "storage_port"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "display",
+            "value",
+            "kind",
+            "fabric",
+            "port",
+            "virtual_adapter",
+            "position",
+            "storage_port",
+        ]
         read_only_fields = ["value", "port", "virtual_adapter", "position", "storage_port"]

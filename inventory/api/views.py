@@ -81,8 +81,18 @@ class FrameViewSet(InventoryViewSet):
     serializer_class = serializers.FrameSerializer
     filterset_class = filtersets.FrameFilterSet
     validation_error_schema = "NestedValidationError"  # per compatibility mode
-    ordering_fields = ["id", "name", "serial", "machine_type", "model", "hmc__name",
-                       "processor_generation", "proc_units", "memory_mb", "state"]  # fmt: skip
+    ordering_fields = [
+        "id",
+        "name",
+        "serial",
+        "machine_type",
+        "model",
+        "hmc__name",
+        "processor_generation",
+        "proc_units",
+        "memory_mb",
+        "state",
+    ]
 
 
 class DrawerViewSet(InventoryViewSet):
@@ -103,16 +113,30 @@ class AdapterViewSet(InventoryViewSet):
     queryset = Adapter.objects.select_related("slot__drawer", "owner")
     serializer_class = serializers.AdapterSerializer
     filterset_class = filtersets.AdapterFilterSet
-    ordering_fields = ["id", "slot__drawer__location", "slot__location", "kind", "feature_code",
-                       "owner__name"]  # fmt: skip
+    ordering_fields = [
+        "id",
+        "slot__drawer__location",
+        "slot__location",
+        "kind",
+        "feature_code",
+        "owner__name",
+    ]
 
 
 class PortViewSet(InventoryViewSet):
     queryset = Port.objects.select_related("adapter__slot__drawer", "wwpn__fabric")
     serializer_class = serializers.PortSerializer
     filterset_class = filtersets.PortFilterSet
-    ordering_fields = ["id", "adapter__slot__drawer__location", "adapter__slot__location",
-                       "name", "mac", "switch_port", "speed_gbps", "wwpn__value"]  # fmt: skip
+    ordering_fields = [
+        "id",
+        "adapter__slot__drawer__location",
+        "adapter__slot__location",
+        "name",
+        "mac",
+        "switch_port",
+        "speed_gbps",
+        "wwpn__value",
+    ]
 
 
 class VlanViewSet(InventoryViewSet):
@@ -147,8 +171,18 @@ class LparViewSet(InventoryViewSet):
     queryset = Lpar.objects.select_related("frame", "shared_pool__frame", "stub_of")
     serializer_class = serializers.LparSerializer
     filterset_class = filtersets.LparFilterSet
-    ordering_fields = ["id", "name", "lpar_id", "frame__name", "kind", "state", "proc_mode",
-                       "proc_units", "virtual_procs", "memory_mb"]  # fmt: skip
+    ordering_fields = [
+        "id",
+        "name",
+        "lpar_id",
+        "frame__name",
+        "kind",
+        "state",
+        "proc_mode",
+        "proc_units",
+        "virtual_procs",
+        "memory_mb",
+    ]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The list read as plain values (`LparSerializer.rows_representation`): the same JSON
@@ -168,8 +202,18 @@ class VirtualAdapterViewSet(InventoryViewSet):
     serializer_class = serializers.VirtualAdapterSerializer
     filterset_class = filtersets.VirtualAdapterFilterSet
     validation_error_schema = "NestedValidationError"  # per WWPN
-    ordering_fields = ["id", "lpar__frame__name", "lpar__name", "lpar__lpar_id", "kind", "role",
-                       "slot", "remote_lpar__name", "remote_slot", "pvid"]  # fmt: skip
+    ordering_fields = [
+        "id",
+        "lpar__frame__name",
+        "lpar__name",
+        "lpar__lpar_id",
+        "kind",
+        "role",
+        "slot",
+        "remote_lpar__name",
+        "remote_slot",
+        "pvid",
+    ]
 
 
 class WwpnViewSet(

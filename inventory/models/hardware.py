@@ -53,10 +53,12 @@ class Hmc(InventoryModel):
         "encrypted, never shown again.",
     )
     credentials_changed = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="When the password or private key last changed (the history shows this, "
         "never the secrets).",
-    )  # fmt: skip
+    )
     host_key = models.TextField(
         blank=True, help_text="The pinned SSH host key (a known_hosts line)."
     )
@@ -150,9 +152,13 @@ class Frame(InventoryModel):
         max_length=7, validators=[RegexValidator(r"^[0-9A-Z]{7}$", "Seven letters or digits.")]
     )
     hmc = models.ForeignKey(
-        Hmc, on_delete=models.PROTECT, null=True, blank=True, related_name="frames",
+        Hmc,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="frames",
         verbose_name="HMC",
-    )  # fmt: skip
+    )
     processor_generation = models.CharField(
         max_length=16, choices=ProcessorGeneration.choices, default=ProcessorGeneration.POWER9
     )
@@ -177,12 +183,16 @@ class Frame(InventoryModel):
         max_length=16, choices=FrameState.choices, default=FrameState.OPERATING
     )
     evacuation_target = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="evacuation target",
         help_text="Where this frame's LPARs go when it is evacuated (\"evacuate p750-a to "
-        "p750-b\"): the readiness runs validate them against it when no evacuation plan or "
+        'p750-b"): the readiness runs validate them against it when no evacuation plan or '
         "stub twin says otherwise.",
-    )  # fmt: skip
+    )
 
     history = tracked()
 

@@ -101,13 +101,17 @@ class Lpar(InventoryModel):
         max_length=24, choices=LparState.choices, default=LparState.NOT_ACTIVATED
     )
     proc_mode = models.CharField(
-        max_length=10, choices=ProcMode.choices, default=ProcMode.SHARED,
+        max_length=10,
+        choices=ProcMode.choices,
+        default=ProcMode.SHARED,
         verbose_name="processor mode",
-    )  # fmt: skip
+    )
     proc_units = models.DecimalField(
-        max_digits=6, decimal_places=2, verbose_name="processor units",
+        max_digits=6,
+        decimal_places=2,
+        verbose_name="processor units",
         validators=[MinValueValidator(Decimal("0.05"), "Processor units start at 0.05.")],
-    )  # fmt: skip
+    )
     virtual_procs = models.PositiveSmallIntegerField(
         verbose_name="virtual processors",
         validators=[MinValueValidator(1, "An LPAR needs at least one virtual processor.")],
@@ -120,9 +124,13 @@ class Lpar(InventoryModel):
         max_length=24, default="default", verbose_name="compatibility mode"
     )
     shared_pool = models.ForeignKey(
-        SharedProcessorPool, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="lpars", verbose_name="shared processor pool",
-    )  # fmt: skip
+        SharedProcessorPool,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lpars",
+        verbose_name="shared processor pool",
+    )
     msp = models.BooleanField(
         default=False, verbose_name="mover service partition", help_text="VIOS only."
     )
@@ -138,9 +146,13 @@ class Lpar(InventoryModel):
     )
     profile_name = models.CharField(max_length=31, blank=True, validators=[profile_name_validator])
     stub_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="stubs",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stubs",
         help_text="The LPAR this one is the cold standby twin of.",
-    )  # fmt: skip
+    )
     notes = models.TextField(blank=True)
 
     history = tracked()
@@ -272,16 +284,26 @@ class VirtualAdapter(InventoryModel):
     )
     slot = models.PositiveSmallIntegerField(verbose_name="virtual slot", validators=SLOT_VALIDATORS)
     remote_lpar = models.ForeignKey(
-        Lpar, on_delete=models.SET_NULL, null=True, blank=True, related_name="remote_adapters",
+        Lpar,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="remote_adapters",
         verbose_name="remote LPAR",
-    )  # fmt: skip
+    )
     remote_slot = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=SLOT_VALIDATORS
     )
     pvid = models.ForeignKey(
-        Vlan, on_delete=models.PROTECT, to_field="vlan_id", db_column="pvid", null=True,
-        blank=True, related_name="+", verbose_name="PVID",
-    )  # fmt: skip
+        Vlan,
+        on_delete=models.PROTECT,
+        to_field="vlan_id",
+        db_column="pvid",
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="PVID",
+    )
     vlans = models.ManyToManyField(
         Vlan, blank=True, related_name="virtual_adapters", verbose_name="tagged VLANs"
     )
@@ -290,20 +312,25 @@ class VirtualAdapter(InventoryModel):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(15)]
     )
     physical_port = models.ForeignKey(
-        Port, on_delete=models.SET_NULL, null=True, blank=True, related_name="vfc_servers",
+        Port,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="vfc_servers",
         help_text="vFC server: the physical FC port it is mapped to (vfcmap).",
-    )  # fmt: skip
+    )
     backing_devices = models.JSONField(
         default=list, blank=True, help_text="vSCSI server: hdisks or LUN ids, in mapping order."
     )
     # The HMC keeps the pair's order (`wwpns`) for good; which WWPN is logged in to the fabric
     # changes with every LPM. Modelled apart, so that a sync never sees a moved pair as drift.
     wwpn_logged_in = models.PositiveSmallIntegerField(
-        default=1, choices=[(1, "First WWPN of the pair"), (2, "Second WWPN of the pair")],
+        default=1,
+        choices=[(1, "First WWPN of the pair"), (2, "Second WWPN of the pair")],
         verbose_name="WWPN logged in now",
         help_text="vFC client: which WWPN of the pair is logged in to the fabric now; every "
         "live partition migration switches it.",
-    )  # fmt: skip
+    )
     device_name = models.CharField(
         max_length=32, blank=True, help_text="On the OS: vhost3, vfchost2, fcs0, ent1 …"
     )

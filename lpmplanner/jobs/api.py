@@ -45,10 +45,14 @@ def _parameters() -> list[OpenApiParameter]:
     kinds = ", ".join(f"`{kind.kind()}`" for kind in job_kinds())
     return [
         OpenApiParameter("kind", OpenApiTypes.STR, description=f"One kind: {kinds}."),
-        OpenApiParameter("state", OpenApiTypes.STR, description="One state (queued, running, "
-                         "succeeded, failed, or a kind's own such as partial or migrating)."),
+        OpenApiParameter(
+            "state",
+            OpenApiTypes.STR,
+            description="One state (queued, running, "
+            "succeeded, failed, or a kind's own such as partial or migrating).",
+        ),
         OpenApiParameter("user", OpenApiTypes.STR, description="Asked by (user name)."),
-    ]  # fmt: skip
+    ]
 
 
 class JobListView(GenericAPIView):

@@ -47,9 +47,12 @@ class Job(models.Model):
     step = models.CharField(max_length=255, blank=True, help_text="What the job is doing now.")
     message = models.TextField(blank=True, help_text="The outcome, or why it failed.")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     worker = models.CharField(max_length=255, blank=True, help_text="The worker running it.")
     created = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     started = models.DateTimeField(null=True, blank=True)

@@ -79,8 +79,12 @@ class JobRun(Generic[J]):
             if locked is None or locked.state not in self.model.CLAIMABLE_STATES:
                 self.claimed = False
                 return False
-            fields = {"state": self.model.RUNNING_STATE, "worker": self.worker[:255],
-                      "heartbeat": now, "started": locked.started or now}  # fmt: skip
+            fields = {
+                "state": self.model.RUNNING_STATE,
+                "worker": self.worker[:255],
+                "heartbeat": now,
+                "started": locked.started or now,
+            }
             self._update(**fields)
         self.claimed = True
         return True
@@ -163,10 +167,12 @@ def jobs_stale_fail(*, now: datetime | None = None) -> list[Job]:
                 if locked is None or locked.state != kind.RUNNING_STATE:
                     continue  # it reported, or ended, meanwhile
                 minutes = max(1, int(silent.total_seconds() // 60))
-                failed.append(JobRun(locked).fail(
-                    f"Its worker ({locked.worker or 'unknown'}) stopped reporting: nothing for "
-                    f"{minutes} min (JOB_STALE_SECONDS). The job was stopped; check what it did, "
-                    "then run it again."
-                ))  # fmt: skip
+                failed.append(
+                    JobRun(locked).fail(
+                        f"Its worker ({locked.worker or 'unknown'}) stopped reporting: nothing for "
+                        f"{minutes} min (JOB_STALE_SECONDS). The job was stopped; "
+                        "check what it did, then run it again."
+                    )
+                )
             logger.warning("%s failed: its worker stopped reporting", locked.task_id)
     return failed

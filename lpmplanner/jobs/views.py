@@ -31,8 +31,11 @@ def job_list(request: HttpRequest) -> HttpResponse:
     query_string = request.GET.copy()
     query_string.pop("page", None)
     context = {
-        "form": form, "rows": rows, "page": page, "query": query_string.urlencode(),
+        "form": form,
+        "rows": rows,
+        "page": page,
+        "query": query_string.urlencode(),
         # While a job on the page runs, the page reloads itself to follow it.
         "active": any(row.is_active for row in rows),
-    }  # fmt: skip
+    }
     return render(request, "jobs/job_list.html", context)

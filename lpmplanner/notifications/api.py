@@ -21,10 +21,13 @@ class HasRole(permissions.BasePermission):
 
 class WebhookSerializer(serializers.ModelSerializer):
     secret = serializers.CharField(
-        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"},
+        write_only=True,
+        required=False,
+        trim_whitespace=False,
+        style={"input_type": "password"},
         help_text="The HMAC-SHA256 signing secret, at least 16 characters: stored encrypted, "
         "never returned. Required to create; leave it out to keep the current one.",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Webhook
@@ -44,17 +47,23 @@ class WebhookSerializer(serializers.ModelSerializer):
 
 class SubscriptionSerializer(serializers.ModelSerializer):
     frame = serializers.PrimaryKeyRelatedField(
-        queryset=Frame.objects.all(), required=False, allow_null=True,
+        queryset=Frame.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="Only about this frame; with neither frame nor hmc, about everything.",
-    )  # fmt: skip
+    )
     hmc = serializers.PrimaryKeyRelatedField(
-        queryset=Hmc.objects.all(), required=False, allow_null=True,
+        queryset=Hmc.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="Only about this HMC and its frames.",
-    )  # fmt: skip
+    )
     webhook = serializers.PrimaryKeyRelatedField(
-        queryset=Webhook.objects.all(), required=False, allow_null=True,
+        queryset=Webhook.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="With channel `webhook`: one of your webhooks (id).",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Subscription
@@ -79,8 +88,20 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["id", "notification", "kind", "subject", "channel", "webhook", "recipient",
-                  "state", "attempts", "created", "delivered", "tries"]  # fmt: skip
+        fields = [
+            "id",
+            "notification",
+            "kind",
+            "subject",
+            "channel",
+            "webhook",
+            "recipient",
+            "state",
+            "attempts",
+            "created",
+            "delivered",
+            "tries",
+        ]
         read_only_fields = fields
 
 

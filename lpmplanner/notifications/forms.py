@@ -20,10 +20,11 @@ class SubscriptionForm(forms.ModelForm):
 
 class WebhookForm(forms.ModelForm):
     secret = forms.CharField(
-        widget=forms.PasswordInput, strip=False,
+        widget=forms.PasswordInput,
+        strip=False,
         help_text="At least 16 characters: the receiver checks the HMAC-SHA256 signature with "
         "it. Stored encrypted, never shown again.",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Webhook

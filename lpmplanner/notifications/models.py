@@ -56,8 +56,10 @@ class Webhook(models.Model):
         try:
             URLValidator(schemes=["http", "https"])(self.url)
         except ValidationError:
-            errors["url"] = ["A webhook URL is an http:// or https:// address, e.g. "
-                             "https://hooks.example.com/lpm."]  # fmt: skip
+            errors["url"] = [
+                "A webhook URL is an http:// or https:// address, e.g. "
+                "https://hooks.example.com/lpm."
+            ]
         if len(self.secret or "") < SECRET_MIN_LENGTH:
             errors["secret"] = [f"The signing secret has at least {SECRET_MIN_LENGTH} characters."]
         if errors:
@@ -94,8 +96,9 @@ class Subscription(models.Model):
     def clean(self) -> None:
         errors = {}
         if self.frame_id and self.hmc_id:
-            errors["hmc"] = ["Subscribe about a frame or an HMC, not both (an HMC covers its "
-                             "frames)."]  # fmt: skip
+            errors["hmc"] = [
+                "Subscribe about a frame or an HMC, not both (an HMC covers its frames)."
+            ]
         if self.channel == Channel.WEBHOOK:
             if self.webhook_id is None:
                 errors["webhook"] = ["Choose one of your webhooks for a webhook subscription."]
@@ -104,8 +107,9 @@ class Subscription(models.Model):
         elif self.webhook_id is not None:
             errors["webhook"] = ["An e-mail subscription has no webhook."]
         elif self.user_id and not self.user.email:
-            errors["channel"] = ["Your account has no e-mail address: add one first, or use a "
-                                 "webhook."]  # fmt: skip
+            errors["channel"] = [
+                "Your account has no e-mail address: add one first, or use a webhook."
+            ]
         if errors:
             raise ValidationError(errors)
 

@@ -72,23 +72,32 @@ def notify(
     )
     with transaction.atomic():
         notification = Notification.objects.create(
-            kind=kind, subject=subject[:255], body=body,
+            kind=kind,
+            subject=subject[:255],
+            body=body,
             data=json.loads(json.dumps(dict(data or {}), cls=DjangoJSONEncoder)),
-            frame_ids=frame_ids, hmc_ids=sorted(hmc_ids),
-        )  # fmt: skip
+            frame_ids=frame_ids,
+            hmc_ids=sorted(hmc_ids),
+        )
         deliveries: dict[tuple, Delivery] = {}
         for subscription in subscriptions_matching(kind, frame_ids=frame_ids, hmc_ids=hmc_ids):
             if subscription.channel == Channel.WEBHOOK:
                 hook = subscription.webhook
-                deliveries.setdefault(("webhook", hook.pk), Delivery(
-                    notification=notification, channel=Channel.WEBHOOK, webhook=hook,
-                    recipient=hook.url,
-                ))  # fmt: skip
+                deliveries.setdefault(
+                    ("webhook", hook.pk),
+                    Delivery(
+                        notification=notification,
+                        channel=Channel.WEBHOOK,
+                        webhook=hook,
+                        recipient=hook.url,
+                    ),
+                )
             elif subscription.user.email:
                 address = subscription.user.email
-                deliveries.setdefault(("email", address.lower()), Delivery(
-                    notification=notification, channel=Channel.EMAIL, recipient=address
-                ))  # fmt: skip
+                deliveries.setdefault(
+                    ("email", address.lower()),
+                    Delivery(notification=notification, channel=Channel.EMAIL, recipient=address),
+                )
         created = Delivery.objects.bulk_create(deliveries.values())
         ids = [delivery.pk for delivery in created]
         transaction.on_commit(lambda: deliveries_send(delivery_ids=ids))
@@ -111,11 +120,16 @@ def payload(delivery: Delivery) -> bytes:
     duplicate)."""
     notification = delivery.notification
     document = {
-        "id": notification.pk, "delivery": delivery.pk, "kind": notification.kind,
-        "subject": notification.subject, "body": notification.body, "data": notification.data,
-        "frames": notification.frame_ids, "hmcs": notification.hmc_ids,
+        "id": notification.pk,
+        "delivery": delivery.pk,
+        "kind": notification.kind,
+        "subject": notification.subject,
+        "body": notification.body,
+        "data": notification.data,
+        "frames": notification.frame_ids,
+        "hmcs": notification.hmc_ids,
         "created": notification.created,
-    }  # fmt: skip
+    }
     return json.dumps(document, cls=DjangoJSONEncoder, sort_keys=True).encode()
 
 
@@ -130,14 +144,17 @@ def _webhook_post(delivery: Delivery) -> int:
     refused it for good: a 4xx other than 408 and 429)."""
     body = payload(delivery)
     request = urllib.request.Request(  # noqa: S310 (the URL's scheme is http(s), see Webhook)
-        delivery.webhook.url, data=body, method="POST",
+        delivery.webhook.url,
+        data=body,
+        method="POST",
         headers={
-            "Content-Type": "application/json", "User-Agent": "lpmplanner",
+            "Content-Type": "application/json",
+            "User-Agent": "lpmplanner",
             "X-Lpmplanner-Event": delivery.notification.kind,
             "X-Lpmplanner-Delivery": str(delivery.pk),
             HEADER: signature_header(delivery.webhook.secret, body),
         },
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(  # noqa: S310
             request, timeout=settings.NOTIFY_WEBHOOK_TIMEOUT_SECONDS
@@ -156,9 +173,11 @@ def _email_send(delivery: Delivery) -> None:
     notification = delivery.notification
     try:
         send_mail(
-            subject=f"[lpmplanner] {notification.subject}", message=notification.body,
-            from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[delivery.recipient],
-        )  # fmt: skip
+            subject=f"[lpmplanner] {notification.subject}",
+            message=notification.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[delivery.recipient],
+        )
     except OSError as error:  # smtplib's errors are OSErrors, so are refused connections
         raise DeliveryError(f"Not sent: {type(error).__name__}: {error}") from None
 
@@ -189,9 +208,13 @@ def delivery_attempt(*, delivery: Delivery) -> bool:
         delivery.delivered = timezone.now() if ok else None
         delivery.save(update_fields=["attempts", "state", "delivered"])
     logger.info(
-        "Notification %s %s to %s, attempt %s: %s", delivery.notification_id, delivery.channel,
-        delivery.recipient, number, "delivered" if ok else error,
-    )  # fmt: skip
+        "Notification %s %s to %s, attempt %s: %s",
+        delivery.notification_id,
+        delivery.channel,
+        delivery.recipient,
+        number,
+        "delivered" if ok else error,
+    )
     return retry
 
 

@@ -22,9 +22,13 @@ def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> 
 
 
 def signature_verify(
-    secret: str, header: str, body: bytes, *, now: float | None = None,
+    secret: str,
+    header: str,
+    body: bytes,
+    *,
+    now: float | None = None,
     tolerance: int = TOLERANCE_SECONDS,
-) -> bool:  # fmt: skip
+) -> bool:
     """True when `header` signs `body` with `secret` and is no older than `tolerance` seconds:
     what a receiver written in Python checks."""
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)

@@ -21,18 +21,20 @@ class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     otp = serializers.CharField(
-        required=False, allow_blank=True,
+        required=False,
+        allow_blank=True,
         help_text="A code from the authenticator app (or a recovery code): needed by users "
         "who have two-factor sign-in.",
-    )  # fmt: skip
+    )
     name = serializers.CharField(required=False, max_length=100, help_text="Default: the time.")
     scope = serializers.ChoiceField(
         choices=ApiToken.Scope.choices, default=settings.API_TOKEN_DEFAULT_SCOPE
     )
     expires_in_days = serializers.IntegerField(
-        min_value=1, max_value=settings.API_TOKEN_MAX_DAYS,
+        min_value=1,
+        max_value=settings.API_TOKEN_MAX_DAYS,
         default=settings.API_TOKEN_DEFAULT_DAYS,
-    )  # fmt: skip
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -75,27 +77,39 @@ class ObtainTokenView(APIView):
             if twofactor.second_factor_check(user=user, code=code) is None:
                 reason = "throttled" if wait else "wrong" if code.strip() else "missing"
                 security_event(
-                    kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED, request=request, user=user,
-                    channel="api token", reason=reason,
-                )  # fmt: skip
+                    kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED,
+                    request=request,
+                    user=user,
+                    channel="api token",
+                    reason=reason,
+                )
                 if wait:
                     return Response(
-                        {"detail": f"Too many wrong codes: wait {wait} seconds, then try again "
-                                   "with a new code from your authenticator app."},
+                        {
+                            "detail": f"Too many wrong codes: wait {wait} seconds, then try again "
+                            "with a new code from your authenticator app."
+                        },
                         status=status.HTTP_429_TOO_MANY_REQUESTS,
                         headers={"Retry-After": str(wait)},
-                    )  # fmt: skip
+                    )
                 raise serializers.ValidationError(
                     {"otp": ["A current code from your authenticator app is required."]}
                 )
         elif twofactor.two_factor_required(user):
             raise serializers.ValidationError(
-                {"otp": ["Your role requires two-factor sign-in: sign in in the browser once "
-                         "to set up an authenticator app, then ask for a token with its code."]}
-            )  # fmt: skip
+                {
+                    "otp": [
+                        "Your role requires two-factor sign-in: sign in in the browser once "
+                        "to set up an authenticator app, then ask for a token with its code."
+                    ]
+                }
+            )
         token, key = tokens.api_token_create(
-            user=user, name=data.get("name") or tokens.api_token_default_name(),
-            scope=data["scope"], days=data["expires_in_days"], request=request,
-        )  # fmt: skip
+            user=user,
+            name=data.get("name") or tokens.api_token_default_name(),
+            scope=data["scope"],
+            days=data["expires_in_days"],
+            request=request,
+        )
         body = {"token": key, "name": token.name, "scope": token.scope, "expires": token.expires}
         return Response(TokenSerializer(body).data)

@@ -55,11 +55,13 @@ SIGN_IN_SOURCES = {
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs) -> None:
     security_event(
-        kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user,
+        kind=SecurityEvent.Kind.SIGN_IN,
+        request=request,
+        user=user,
         source=SIGN_IN_SOURCES.get(getattr(user, "backend", ""), "local"),
         roles=sorted(user.groups.values_list("name", flat=True)),
         administrator=user.is_superuser,
-    )  # fmt: skip
+    )
 
 
 @receiver(user_logged_out)
@@ -74,9 +76,12 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     user = get_user_model().objects.filter(username=username).first()
     details = {"reason": "directory unreachable"} if getattr(request, DIRECTORY_DOWN, False) else {}
     security_event(
-        kind=SecurityEvent.Kind.SIGN_IN_FAILED, request=request, user=user, username=username,
+        kind=SecurityEvent.Kind.SIGN_IN_FAILED,
+        request=request,
+        user=user,
+        username=username,
         **details,
-    )  # fmt: skip
+    )
 
 
 @receiver(user_locked_out)
@@ -97,5 +102,7 @@ def _hmc_saved(sender, instance, created, **kwargs) -> None:
             kind=SecurityEvent.Kind.HMC_CREDENTIALS,
             request=request if isinstance(request, HttpRequest) else None,
             user=getattr(request, "user", None),
-            hmc=instance.name, fields=changed, created=created,
-        )  # fmt: skip
+            hmc=instance.name,
+            fields=changed,
+            created=created,
+        )

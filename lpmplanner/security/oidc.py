@@ -215,8 +215,10 @@ def _provider_mfa(sender, request, user, **kwargs) -> None:
     if getattr(user, "lpm_provider_mfa", False):
         session[PROVIDER_MFA_SESSION_KEY] = True
         security_event(
-            kind=SecurityEvent.Kind.SECOND_FACTOR, request=request, user=user,
+            kind=SecurityEvent.Kind.SECOND_FACTOR,
+            request=request,
+            user=user,
             device=f"{provider_name()} (multi-factor sign-in)",
-        )  # fmt: skip
+        )
     else:
         session.pop(PROVIDER_MFA_SESSION_KEY, None)

@@ -81,8 +81,12 @@ def _api_step_up_problem(request, action: str) -> str | None:
             problem = OPERATE_WITHOUT_AUTHENTICATOR
         else:
             return None
-        security_event(kind=SecurityEvent.Kind.STEP_UP_REFUSED, request=request, action=action,
-                       token=request.auth.name)  # fmt: skip
+        security_event(
+            kind=SecurityEvent.Kind.STEP_UP_REFUSED,
+            request=request,
+            action=action,
+            token=request.auth.name,
+        )
         return problem
     if second_factor_fresh(request._request):
         return None

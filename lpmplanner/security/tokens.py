@@ -51,15 +51,25 @@ def api_token_create(
     key = secrets.token_hex(20)
     now = timezone.now()
     token = ApiToken(
-        user=user, name=name.strip(), prefix=key[:8], key_hash=_digest(key), scope=scope,
-        created=now, expires=now + timedelta(days=days),
-    )  # fmt: skip
+        user=user,
+        name=name.strip(),
+        prefix=key[:8],
+        key_hash=_digest(key),
+        scope=scope,
+        created=now,
+        expires=now + timedelta(days=days),
+    )
     token.full_clean()
     token.save()
     security_event(
-        kind=SecurityEvent.Kind.TOKEN_CREATED, request=request, user=user, token=token.name,
-        prefix=token.prefix, scope=scope, expires=token.expires.isoformat(),
-    )  # fmt: skip
+        kind=SecurityEvent.Kind.TOKEN_CREATED,
+        request=request,
+        user=user,
+        token=token.name,
+        prefix=token.prefix,
+        scope=scope,
+        expires=token.expires.isoformat(),
+    )
     return token, key
 
 
@@ -68,9 +78,12 @@ def api_token_revoke(*, token: ApiToken, request=None) -> ApiToken:
         token.revoked = timezone.now()
         token.save(update_fields=["revoked"])
         security_event(
-            kind=SecurityEvent.Kind.TOKEN_REVOKED, request=request, user=token.user,
-            token=token.name, prefix=token.prefix,
-        )  # fmt: skip
+            kind=SecurityEvent.Kind.TOKEN_REVOKED,
+            request=request,
+            user=token.user,
+            token=token.name,
+            prefix=token.prefix,
+        )
     return token
 
 
@@ -106,9 +119,12 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         if not token.active or not token.user.is_active:
             why = "revoked" if token.revoked else "expired" if token.user.is_active else "inactive"
             security_event(
-                kind=SecurityEvent.Kind.TOKEN_REFUSED, user=token.user, token=token.name,
-                prefix=token.prefix, reason=why,
-            )  # fmt: skip
+                kind=SecurityEvent.Kind.TOKEN_REFUSED,
+                user=token.user,
+                token=token.name,
+                prefix=token.prefix,
+                reason=why,
+            )
             raise exceptions.AuthenticationFailed(f"This token is {why}.")
         return token.user, token
 
@@ -123,9 +139,14 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         ):
             ApiToken.objects.filter(pk=token.pk).update(last_used=now, last_used_from=address)
             security_event(
-                kind=SecurityEvent.Kind.TOKEN_USED, request=request, user=token.user,
-                token=token.name, prefix=token.prefix, method=request.method, path=request.path,
-            )  # fmt: skip
+                kind=SecurityEvent.Kind.TOKEN_USED,
+                request=request,
+                user=token.user,
+                token=token.name,
+                prefix=token.prefix,
+                method=request.method,
+                path=request.path,
+            )
 
 
 class VerifiedSessionAuthentication(authentication.SessionAuthentication):

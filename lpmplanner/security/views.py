@@ -113,9 +113,10 @@ def _code_page(request: HttpRequest, *, step_up: bool) -> HttpResponse:
             twofactor.second_factor_record(request=request, device=device, kind=kind)
             return redirect(_next(request))
         security_event(
-            kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED, request=request,
+            kind=SecurityEvent.Kind.SECOND_FACTOR_FAILED,
+            request=request,
             reason="throttled" if wait else "wrong",
-        )  # fmt: skip
+        )
         if wait:
             form.add_error(
                 "code", f"Too many wrong codes: wait {wait} seconds, then enter a new code."
@@ -189,10 +190,12 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             token, key = tokens.api_token_create(
-                user=request.user, name=form.cleaned_data["name"],
-                scope=form.cleaned_data["scope"], days=form.cleaned_data["expires_in_days"],
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                days=form.cleaned_data["expires_in_days"],
                 request=request,
-            )  # fmt: skip
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

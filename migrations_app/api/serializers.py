@@ -26,8 +26,19 @@ from planning.models import EvacuationPlan
 class DriftItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = DriftItem
-        fields = ["id", "sync", "kind", "model", "object_id", "label", "field", "plan_value",
-                  "hmc_value", "resolution", "resolved_by"]  # fmt: skip
+        fields = [
+            "id",
+            "sync",
+            "kind",
+            "model",
+            "object_id",
+            "label",
+            "field",
+            "plan_value",
+            "hmc_value",
+            "resolution",
+            "resolved_by",
+        ]
         read_only_fields = fields
 
 
@@ -36,8 +47,21 @@ class HmcSyncSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HmcSync
-        fields = ["id", "hmc", "state", "progress", "step", "message", "frames", "requested_by",
-                  "created", "started", "finished", "heartbeat", "pending"]  # fmt: skip
+        fields = [
+            "id",
+            "hmc",
+            "state",
+            "progress",
+            "step",
+            "message",
+            "frames",
+            "requested_by",
+            "created",
+            "started",
+            "finished",
+            "heartbeat",
+            "pending",
+        ]
         read_only_fields = fields
 
     def get_pending(self, sync: HmcSync) -> int:
@@ -56,13 +80,16 @@ class HostKeySerializer(serializers.Serializer):
 
 class SshTrustSerializer(serializers.Serializer):
     remote_hmc = serializers.PrimaryKeyRelatedField(
-        queryset=Hmc.objects.all(), help_text="The HMC to trust: the one managing the "
+        queryset=Hmc.objects.all(),
+        help_text="The HMC to trust: the one managing the "
         "destination frames. Its user (`username`) is the one logged in to.",
-    )  # fmt: skip
+    )
     password = serializers.CharField(
-        write_only=True, trim_whitespace=False, style={"input_type": "password"},
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
         help_text="The password of the remote HMC's user: used once, never stored or returned.",
-    )  # fmt: skip
+    )
 
 
 class SshTrustResultSerializer(serializers.Serializer):
@@ -75,8 +102,19 @@ class SshTrustResultSerializer(serializers.Serializer):
 class LparCreateJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = LparCreateJob
-        fields = ["id", "lpar", "state", "progress", "step", "message", "requested_by",
-                  "created", "started", "finished", "heartbeat"]  # fmt: skip
+        fields = [
+            "id",
+            "lpar",
+            "state",
+            "progress",
+            "step",
+            "message",
+            "requested_by",
+            "created",
+            "started",
+            "finished",
+            "heartbeat",
+        ]
         read_only_fields = fields
 
 
@@ -102,14 +140,47 @@ class MigrationJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = MigrationJob
         fields = [
-            "id", "lpar", "lpar_name", "source_frame", "destination_frame", "hmc", "batch",
-            "state", "validate_only", "progress", "bytes_transmitted", "bytes_remaining", "step",
-            "queued_reason", "message", "dest_profile_name", "wait_minutes", "source_msp",
-            "dest_msp", "shared_pool_name", "dest_lpar_id", "storage_mappings", "vlan_bridges",
-            "detail_level", "npiv_validation", "vlan_bridge", "mpio", "redundant_vios",
-            "confirm_warnings", "findings", "requested_by", "created", "started", "finished",
-            "window", "scheduled_for", "window_closes", "not_run_reason", "ran_over", "notice",
-        ]  # fmt: skip
+            "id",
+            "lpar",
+            "lpar_name",
+            "source_frame",
+            "destination_frame",
+            "hmc",
+            "batch",
+            "state",
+            "validate_only",
+            "progress",
+            "bytes_transmitted",
+            "bytes_remaining",
+            "step",
+            "queued_reason",
+            "message",
+            "dest_profile_name",
+            "wait_minutes",
+            "source_msp",
+            "dest_msp",
+            "shared_pool_name",
+            "dest_lpar_id",
+            "storage_mappings",
+            "vlan_bridges",
+            "detail_level",
+            "npiv_validation",
+            "vlan_bridge",
+            "mpio",
+            "redundant_vios",
+            "confirm_warnings",
+            "findings",
+            "requested_by",
+            "created",
+            "started",
+            "finished",
+            "window",
+            "scheduled_for",
+            "window_closes",
+            "not_run_reason",
+            "ran_over",
+            "notice",
+        ]
         read_only_fields = fields
 
     def get_notice(self, job: MigrationJob) -> str:
@@ -135,17 +206,28 @@ class StorageMappingInputSerializer(serializers.Serializer):
     )
     vios_slot = serializers.IntegerField(help_text="The slot on that VIOS.")
     fc_port = serializers.CharField(
-        required=False, allow_blank=True, max_length=8,
+        required=False,
+        allow_blank=True,
+        max_length=8,
         help_text="vFC only: the destination VIOS's physical port (fcs0), the mapping's fifth "
         "field; empty lets the HMC choose.",
-    )  # fmt: skip
+    )
 
 
 OPTION_FIELDS = (
-    "dest_profile_name", "wait_minutes", "source_msp", "dest_msp", "shared_pool_name",
-    "dest_lpar_id", "storage_mappings", "detail_level", "npiv_validation", "vlan_bridge", "mpio",
+    "dest_profile_name",
+    "wait_minutes",
+    "source_msp",
+    "dest_msp",
+    "shared_pool_name",
+    "dest_lpar_id",
+    "storage_mappings",
+    "detail_level",
+    "npiv_validation",
+    "vlan_bridge",
+    "mpio",
     "redundant_vios",
-)  # fmt: skip
+)
 HMC_DEFAULT = "Leave out (or empty) for the HMC's own default: the option is not sent."
 
 
@@ -167,21 +249,25 @@ class MigrationOptionsInputSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text=f"migrlpar -d, 1 to 5. {HMC_DEFAULT}"
     )
     npiv_validation = serializers.CharField(
-        required=False, allow_blank=True, help_text=f"migrlpar --npivval: port or portdisk. "
-        f"{HMC_DEFAULT}",
-    )  # fmt: skip
+        required=False,
+        allow_blank=True,
+        help_text=f"migrlpar --npivval: port or portdisk. {HMC_DEFAULT}",
+    )
     vlan_bridge = serializers.CharField(
-        required=False, allow_blank=True,
+        required=False,
+        allow_blank=True,
         help_text=f"migrlpar --vlanbridge: 1 required, 2 if possible. {HMC_DEFAULT}",
-    )  # fmt: skip
+    )
     mpio = serializers.CharField(
-        required=False, allow_blank=True,
+        required=False,
+        allow_blank=True,
         help_text=f"migrlpar --mpio: 1 required, 2 if possible. {HMC_DEFAULT}",
-    )  # fmt: skip
+    )
     redundant_vios = serializers.CharField(
-        required=False, allow_blank=True,
+        required=False,
+        allow_blank=True,
         help_text=f"migrlpar --redundantvios: 0 not kept, 1 required, 2 if possible. {HMC_DEFAULT}",
-    )  # fmt: skip
+    )
 
     def options(self) -> dict:
         return {k: v for k, v in self.validated_data.items() if k in OPTION_FIELDS}
@@ -191,14 +277,17 @@ class ScheduleInputSerializer(serializers.Serializer):
     """When to start: in a change window, or at a time; neither starts now."""
 
     window = serializers.PrimaryKeyRelatedField(
-        queryset=ChangeWindow.objects.prefetch_related("frames", "hmcs"), required=False,
-        allow_null=True, help_text="A change window (id): the migrations wait as scheduled "
+        queryset=ChangeWindow.objects.prefetch_related("frames", "hmcs"),
+        required=False,
+        allow_null=True,
+        help_text="A change window (id): the migrations wait as scheduled "
         "until it opens, and one that could not finish before it closes is not run.",
-    )  # fmt: skip
+    )
     scheduled_for = serializers.DateTimeField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="Instead of a window: the time to start at (in the future).",
-    )  # fmt: skip
+    )
 
     def schedule(self) -> Schedule | None:
         window = self.validated_data.get("window")
@@ -300,17 +389,20 @@ class MigrationBatchCreateSerializer(ScheduleInputSerializer):
     plan, run as "Migrate this plan" runs it), exactly one of the two."""
 
     name = serializers.CharField(
-        required=False, allow_blank=True, max_length=128,
+        required=False,
+        allow_blank=True,
+        max_length=128,
         help_text="With `jobs` only: a plan's batch is named after the plan.",
-    )  # fmt: skip
+    )
     jobs = BatchItemSerializer(
         many=True, required=False, help_text="Each LPAR and its destination frame."
     )
     evacuation_plan = serializers.PrimaryKeyRelatedField(
-        queryset=EvacuationPlan.objects.select_related("frame"), required=False,
+        queryset=EvacuationPlan.objects.select_related("frame"),
+        required=False,
         help_text="Instead of `jobs`: the id of a saved evacuation plan; its placed LPARs are "
         "migrated wave by wave with the plan's mover service partitions.",
-    )  # fmt: skip
+    )
     validate_only = serializers.BooleanField(default=False)
     confirm_warnings = serializers.BooleanField(default=False)
 
@@ -345,8 +437,16 @@ class MigrationBatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MigrationBatch
-        fields = ["id", "name", "requested_by", "created", "evacuation_plan", "states",
-                  "progress", "jobs"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "requested_by",
+            "created",
+            "evacuation_plan",
+            "states",
+            "progress",
+            "jobs",
+        ]
         read_only_fields = fields
 
     def get_states(self, batch: MigrationBatch) -> dict[str, int]:

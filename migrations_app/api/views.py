@@ -75,9 +75,14 @@ def ssh_trust_event(request, *, hmc: Hmc, remote: Hmc, channel: str, outcome: st
     """Setting up SSH trust between HMCs, in the security log: who, which HMCs, which remote
     user, the outcome. Never the password."""
     security_event(
-        kind=SecurityEvent.Kind.HMC_TRUST, request=request, channel=channel, hmc=hmc.name,
-        remote_hmc=remote.name, remote_user=remote.username, outcome=outcome,
-    )  # fmt: skip
+        kind=SecurityEvent.Kind.HMC_TRUST,
+        request=request,
+        channel=channel,
+        hmc=hmc.name,
+        remote_hmc=remote.name,
+        remote_user=remote.username,
+        outcome=outcome,
+    )
 
 
 class HmcVerbViewSet(viewsets.GenericViewSet):
@@ -100,13 +105,17 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
         return Response(data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        methods=["GET"], request=None, responses=serializers.HostKeySerializer,
+        methods=["GET"],
+        request=None,
+        responses=serializers.HostKeySerializer,
         description="The key the HMC presents now and its SHA256 fingerprint, to compare.",
-    )  # fmt: skip
+    )
     @extend_schema(
-        methods=["POST"], request=serializers.HostKeySerializer,
-        responses=serializers.HostKeySerializer, description="Pin the key (trust it).",
-    )  # fmt: skip
+        methods=["POST"],
+        request=serializers.HostKeySerializer,
+        responses=serializers.HostKeySerializer,
+        description="Pin the key (trust it).",
+    )
     @action(detail=True, methods=["get", "post"], url_path="host-key")
     def host_key(self, request: Request, pk=None) -> Response:
         hmc = self.get_object()  # DRF's lookup: a malformed id is a 404, not a 500
@@ -125,13 +134,14 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
         return Response({"known_hosts_line": hmc.host_key, "fingerprint": fingerprint_of(line)})
 
     @extend_schema(
-        request=serializers.SshTrustSerializer, responses=serializers.SshTrustResultSerializer,
+        request=serializers.SshTrustSerializer,
+        responses=serializers.SshTrustResultSerializer,
         description="Let this HMC log in to `remote_hmc` with its SSH key, as migrations between "
         "HMCs need: runs `mkauthkeys --ip <remote host> -u <remote user> -g --passwd <password>` "
         "on this HMC, then `mkauthkeys --test`. The password (of the remote HMC's user) is used "
         "once: never stored, logged or returned. An HMC refusal is a 400 under `remote_hmc`; an "
         "unreachable HMC a 502.",
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["post"], url_path="ssh-trust")
     @sensitive_variables("password", "given")
     def ssh_trust(self, request: Request, pk=None) -> Response:
@@ -149,9 +159,13 @@ class HmcVerbViewSet(viewsets.GenericViewSet):
         finally:
             ssh_trust_event(request, hmc=hmc, remote=remote, channel="api", outcome=outcome)
         return Response(
-            {"hmc": hmc.pk, "remote_hmc": remote.pk, "remote_user": remote.username,
-             "detail": detail}
-        )  # fmt: skip
+            {
+                "hmc": hmc.pk,
+                "remote_hmc": remote.pk,
+                "remote_user": remote.username,
+                "detail": detail,
+            }
+        )
 
 
 class LparCreateJobViewSet(viewsets.ReadOnlyModelViewSet):
@@ -186,10 +200,14 @@ class MigrationActionLog:
     def finalize_response(self, request, response, *args, **kwargs):
         if request.method == "POST" and self.action in self.step_up_actions:
             security_event(
-                kind=SecurityEvent.Kind.MIGRATION, request=request, channel="api",
-                action=f"{self.basename}.{self.action}", object=kwargs.get("pk"),
-                status=response.status_code, **getattr(self, "logged_details", {}),
-            )  # fmt: skip
+                kind=SecurityEvent.Kind.MIGRATION,
+                request=request,
+                channel="api",
+                action=f"{self.basename}.{self.action}",
+                object=kwargs.get("pk"),
+                status=response.status_code,
+                **getattr(self, "logged_details", {}),
+            )
         return super().finalize_response(request, response, *args, **kwargs)
 
 
@@ -200,9 +218,14 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     `?q=`. One shows its progress, current step and event log."""
 
     queryset = MigrationJob.objects.select_related(
-        "lpar", "source_frame", "destination_frame", "hmc", "source_msp", "dest_msp",
+        "lpar",
+        "source_frame",
+        "destination_frame",
+        "hmc",
+        "source_msp",
+        "dest_msp",
         "requested_by",
-    )  # fmt: skip
+    )
     serializer_class = serializers.MigrationJobSerializer
     filterset_class = MigrationJobFilterSet
     ordering_fields = ["created", "state", "progress"]
@@ -250,11 +273,15 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
         data = given.validated_data
         waiting: dict[int, str] = {}
         job = lpm.migration_create(
-            lpar=data["lpar"], destination=data["destination_frame"], options=given.options(),
-            requested_by=request.user, validate_only=data["validate_only"],
-            confirm_warnings=data["confirm_warnings"], schedule=given.schedule(),
+            lpar=data["lpar"],
+            destination=data["destination_frame"],
+            options=given.options(),
+            requested_by=request.user,
+            validate_only=data["validate_only"],
+            confirm_warnings=data["confirm_warnings"],
+            schedule=given.schedule(),
             on_dispatched=waiting.update,
-        )  # fmt: skip
+        )
         return self._detail(job, status.HTTP_201_CREATED, waiting)
 
     @extend_schema(
@@ -314,9 +341,11 @@ class MigrationViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
         given.is_valid(raise_exception=True)
         waiting: dict[int, str] = {}
         job = lpm.migration_recover(
-            job=self.get_object(), user=request.user, force=given.validated_data["force"],
+            job=self.get_object(),
+            user=request.user,
+            force=given.validated_data["force"],
             on_dispatched=waiting.update,
-        )  # fmt: skip
+        )
         return self._detail(job, waiting=waiting)
 
 
@@ -328,9 +357,14 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
     # its page lists them.
     queryset = MigrationBatch.objects.select_related("requested_by").prefetch_related(
         Prefetch("jobs", queryset=MigrationJob.objects.order_by("created", "pk")),
-        "jobs__lpar", "jobs__source_frame", "jobs__destination_frame", "jobs__hmc",
-        "jobs__source_msp", "jobs__dest_msp", "jobs__requested_by",
-    )  # fmt: skip
+        "jobs__lpar",
+        "jobs__source_frame",
+        "jobs__destination_frame",
+        "jobs__hmc",
+        "jobs__source_msp",
+        "jobs__dest_msp",
+        "jobs__requested_by",
+    )
     serializer_class = serializers.MigrationBatchSerializer
     permission_classes = MIGRATION_PERMISSION_CLASSES
     action_permissions = BATCH_ACTIONS
@@ -355,22 +389,29 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
             plan = data["evacuation_plan"]
             self.logged_details = {"evacuation_plan": plan.pk}
             batch = lpm.evacuation_plan_run(
-                plan=plan, requested_by=request.user, confirm_warnings=data["confirm_warnings"],
-                validate_only=data["validate_only"], schedule=given.schedule(),
-            )  # fmt: skip
+                plan=plan,
+                requested_by=request.user,
+                confirm_warnings=data["confirm_warnings"],
+                validate_only=data["validate_only"],
+                schedule=given.schedule(),
+            )
         else:
             items = [
                 {
-                    "lpar": item["lpar"], "destination_frame": item["destination_frame"],
+                    "lpar": item["lpar"],
+                    "destination_frame": item["destination_frame"],
                     "options": {k: v for k, v in item.items() if k in serializers.OPTION_FIELDS},
                 }
                 for item in data["jobs"]
-            ]  # fmt: skip
+            ]
             batch = lpm.batch_create(
-                items=items, requested_by=request.user, name=data.get("name", ""),
-                confirm_warnings=data["confirm_warnings"], validate_only=data["validate_only"],
+                items=items,
+                requested_by=request.user,
+                name=data.get("name", ""),
+                confirm_warnings=data["confirm_warnings"],
+                validate_only=data["validate_only"],
                 schedule=given.schedule(),
-            )  # fmt: skip
+            )
         batch = self.get_queryset().get(pk=batch.pk)
         body = serializers.MigrationBatchSerializer(batch, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -448,10 +448,16 @@ class HmcClient:
         `flags`: `commands.migrlpar`'s detail_level, npiv_validation, vlan_bridge, mpio,
         redundant_vios."""
         command = commands.migrlpar(
-            operation="v", source=source, destination=destination, lpar=lpar,
-            attributes=attributes, profile=profile, remote_hmc=remote_hmc,
-            remote_user=remote_user, **flags,
-        )  # fmt: skip
+            operation="v",
+            source=source,
+            destination=destination,
+            lpar=lpar,
+            attributes=attributes,
+            profile=profile,
+            remote_hmc=remote_hmc,
+            remote_user=remote_user,
+            **flags,
+        )
         return self.transport.run(command)
 
     def migration_migrate(
@@ -469,10 +475,17 @@ class HmcClient:
     ) -> str:
         """`migrlpar -o m`: returns when the migration has ended."""
         command = commands.migrlpar(
-            operation="m", source=source, destination=destination, lpar=lpar,
-            attributes=attributes, profile=profile, wait_minutes=wait_minutes,
-            remote_hmc=remote_hmc, remote_user=remote_user, **flags,
-        )  # fmt: skip
+            operation="m",
+            source=source,
+            destination=destination,
+            lpar=lpar,
+            attributes=attributes,
+            profile=profile,
+            wait_minutes=wait_minutes,
+            remote_hmc=remote_hmc,
+            remote_user=remote_user,
+            **flags,
+        )
         return self.transport.run(command, timeout=self.MIGRATE_TIMEOUT)
 
     def migration_stop(self, *, source: str, lpar: str) -> str:

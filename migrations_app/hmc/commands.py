@@ -32,9 +32,12 @@ MASK = "********"
 MIGRATION_OPERATIONS = {"v", "m", "s", "r"}
 # The values `migrlpar` takes for its validate/migrate options (POWER9 man page, §10).
 MIGRLPAR_FLAG_VALUES = {
-    "-d": ("1", "2", "3", "4", "5"), "--npivval": ("port", "portdisk"), "--vlanbridge": ("1", "2"),
-    "--mpio": ("1", "2"), "--redundantvios": ("0", "1", "2"),
-}  # fmt: skip
+    "-d": ("1", "2", "3", "4", "5"),
+    "--npivval": ("port", "portdisk"),
+    "--vlanbridge": ("1", "2"),
+    "--mpio": ("1", "2"),
+    "--redundantvios": ("0", "1", "2"),
+}
 VIRTUALIO_SUBTYPES = {"eth", "scsi", "fc"}
 MAX_ID = 32767
 
@@ -152,9 +155,18 @@ def lshwres_virtualio(*, system: str, subtype: str) -> Command:
     if subtype not in VIRTUALIO_SUBTYPES:
         raise HmcCommandError(f"Virtual I/O subtype {subtype!r} is not one of eth, scsi, fc.")
     return Command(
-        ("lshwres", "-r", "virtualio", "--rsubtype", subtype, "--level", "lpar",
-         "-m", system_checked(system))
-    )  # fmt: skip
+        (
+            "lshwres",
+            "-r",
+            "virtualio",
+            "--rsubtype",
+            subtype,
+            "--level",
+            "lpar",
+            "-m",
+            system_checked(system),
+        )
+    )
 
 
 def lshwres_io_slots(*, system: str) -> Command:
@@ -206,8 +218,13 @@ def migrlpar(
         argv += ["-w", number_checked(wait_minutes, "Wait time (minutes)", 1, 1440)]
     if force:
         argv.append("--force")
-    flags = {"-d": detail_level, "--npivval": npiv_validation, "--vlanbridge": vlan_bridge,
-             "--mpio": mpio, "--redundantvios": redundant_vios}  # fmt: skip
+    flags = {
+        "-d": detail_level,
+        "--npivval": npiv_validation,
+        "--vlanbridge": vlan_bridge,
+        "--mpio": mpio,
+        "--redundantvios": redundant_vios,
+    }
     for option, value in flags.items():
         if value in (None, ""):
             continue
@@ -232,9 +249,15 @@ def mkauthkeys_test(*, remote_hmc: str, remote_user: str) -> Command:
     """`mkauthkeys --ip R -u U --test`: does this HMC log in to R as U with its SSH key?
     HSCL3653 when it does not (§1.6)."""
     return Command(
-        ("mkauthkeys", "--ip", hmc_host_checked(remote_hmc), "-u", hmc_user_checked(remote_user),
-         "--test")
-    )  # fmt: skip
+        (
+            "mkauthkeys",
+            "--ip",
+            hmc_host_checked(remote_hmc),
+            "-u",
+            hmc_user_checked(remote_user),
+            "--test",
+        )
+    )
 
 
 def mkauthkeys_generate(*, remote_hmc: str, remote_user: str, password: str) -> Command:
@@ -243,9 +266,17 @@ def mkauthkeys_generate(*, remote_hmc: str, remote_user: str, password: str) -> 
     if not isinstance(password, str) or not password or "\n" in password or "\x00" in password:
         raise HmcCommandError("The remote HMC user's password is one line of text.")
     return Command(
-        ("mkauthkeys", "--ip", hmc_host_checked(remote_hmc), "-u", hmc_user_checked(remote_user),
-         "-g", "--passwd", password)
-    )  # fmt: skip
+        (
+            "mkauthkeys",
+            "--ip",
+            hmc_host_checked(remote_hmc),
+            "-u",
+            hmc_user_checked(remote_user),
+            "-g",
+            "--passwd",
+            password,
+        )
+    )
 
 
 def lslparmigr_sys(*, system: str) -> Command:
@@ -265,9 +296,18 @@ def lslparmigr_lpar(*, system: str, lpar: str | None = None) -> Command:
 
 # What `mksyscfg -r lpar` needs of every partition, and of a shared-processor one (§10).
 MKSYSCFG_REQUIRED = (
-    "name", "profile_name", "lpar_env", "min_mem", "desired_mem", "max_mem", "proc_mode",
-    "min_procs", "desired_procs", "max_procs", "sharing_mode",
-)  # fmt: skip
+    "name",
+    "profile_name",
+    "lpar_env",
+    "min_mem",
+    "desired_mem",
+    "max_mem",
+    "proc_mode",
+    "min_procs",
+    "desired_procs",
+    "max_procs",
+    "sharing_mode",
+)
 MKSYSCFG_SHARED = ("min_proc_units", "desired_proc_units", "max_proc_units")
 DEFAULT_VSWITCH = "ETHERNET0"
 
@@ -286,9 +326,16 @@ def mksyscfg_lpar(*, system: str, attributes: Attributes) -> Command:
     if "lpar_id" in attributes:
         number_checked(int(str(attributes["lpar_id"])), "LPAR id")
     return Command(
-        ("mksyscfg", "-r", "lpar", "-m", system_checked(system), "-i",
-         attributes_render(attributes))
-    )  # fmt: skip
+        (
+            "mksyscfg",
+            "-r",
+            "lpar",
+            "-m",
+            system_checked(system),
+            "-i",
+            attributes_render(attributes),
+        )
+    )
 
 
 # Sharing mode of a new partition: shared processors uncapped (weight 128), dedicated ones
@@ -300,48 +347,74 @@ LPAR_ENV = {"vios": "vioserver", "ibmi": "os400"}  # by partition kind; else aix
 
 
 def mksyscfg_lpar_attributes(
-    *, name: str, lpar_id: int, profile_name: str, kind: str, memory_mb: int,
-    memory_region_mb: int, dedicated: bool, proc_units: Decimal, virtual_procs: int,
-    shared_pool: str | None, compat_mode: str, max_virtual_slots: int,
-    eth: Sequence[str] = (), scsi: Sequence[str] = (), fc: Sequence[str] = (),
-) -> dict[str, str | int | list[str]]:  # fmt: skip
+    *,
+    name: str,
+    lpar_id: int,
+    profile_name: str,
+    kind: str,
+    memory_mb: int,
+    memory_region_mb: int,
+    dedicated: bool,
+    proc_units: Decimal,
+    virtual_procs: int,
+    shared_pool: str | None,
+    compat_mode: str,
+    max_virtual_slots: int,
+    eth: Sequence[str] = (),
+    scsi: Sequence[str] = (),
+    fc: Sequence[str] = (),
+) -> dict[str, str | int | list[str]]:
     """The `mksyscfg -r lpar` attributes of a new partition: minimum, desired and maximum
     memory, processors and processing units (desired = the plan; minimum the least it can
     start with, memory in whole regions; maximum twice the plan, room for DLPAR), its sharing
     mode, and its virtual adapters as elements (`virtual_*_element`)."""
     min_mem = max(memory_region_mb, memory_mb // 2 // memory_region_mb * memory_region_mb)
     attributes: dict[str, str | int | list[str]] = {
-        "name": name, "lpar_id": lpar_id, "profile_name": profile_name,
+        "name": name,
+        "lpar_id": lpar_id,
+        "profile_name": profile_name,
         "lpar_env": LPAR_ENV.get(kind, "aixlinux"),
-        "min_mem": min_mem, "desired_mem": memory_mb, "max_mem": memory_mb * 2,
+        "min_mem": min_mem,
+        "desired_mem": memory_mb,
+        "max_mem": memory_mb * 2,
         "proc_mode": "ded" if dedicated else "shared",
-        "min_procs": 1, "desired_procs": virtual_procs, "max_procs": virtual_procs * 2,
-    }  # fmt: skip
+        "min_procs": 1,
+        "desired_procs": virtual_procs,
+        "max_procs": virtual_procs * 2,
+    }
     if dedicated:
         attributes["sharing_mode"] = DEDICATED_SHARING_MODE
     else:
         attributes.update(
-            min_proc_units=str(MIN_PROC_UNITS), desired_proc_units=str(proc_units),
+            min_proc_units=str(MIN_PROC_UNITS),
+            desired_proc_units=str(proc_units),
             max_proc_units=str(Decimal(virtual_procs * 2)),
-            sharing_mode=SHARED_SHARING_MODE, uncap_weight=SHARED_UNCAP_WEIGHT,
-        )  # fmt: skip
+            sharing_mode=SHARED_SHARING_MODE,
+            uncap_weight=SHARED_UNCAP_WEIGHT,
+        )
         if shared_pool:
             attributes["shared_proc_pool_name"] = shared_pool
     attributes["lpar_proc_compat_mode"] = compat_mode
     attributes["max_virtual_slots"] = max_virtual_slots
     for attribute, elements in (
-        ("virtual_eth_adapters", eth), ("virtual_scsi_adapters", scsi),
+        ("virtual_eth_adapters", eth),
+        ("virtual_scsi_adapters", scsi),
         ("virtual_fc_adapters", fc),
-    ):  # fmt: skip
+    ):
         if elements:
             attributes[attribute] = list(elements)
     return attributes
 
 
 def virtual_eth_element(
-    *, slot: int, pvid: int, tagged_vlans: Sequence[int] = (), vswitch: str = "",
-    trunk_priority: int = 0, required: bool = True,
-) -> str:  # fmt: skip
+    *,
+    slot: int,
+    pvid: int,
+    tagged_vlans: Sequence[int] = (),
+    vswitch: str = "",
+    trunk_priority: int = 0,
+    required: bool = True,
+) -> str:
     """A `virtual_eth_adapters` element of `mksyscfg`:
     `slot/ieee/pvid/additional_vlans/trunk_priority/required/vswitch`; is-IEEE is 1 exactly
     when the adapter carries tagged VLANs; the vswitch is always sent."""
@@ -350,36 +423,63 @@ def virtual_eth_element(
     vlans = sorted({int(number_checked(v, "Tagged VLAN", 1, 4094)) for v in tagged_vlans} - {pvid})
     vswitch = _checked(vswitch or DEFAULT_VSWITCH, SYSTEM_NAME, "Virtual switch name")
     return "/".join(
-        (str(slot), "1" if vlans else "0", str(pvid), ",".join(map(str, vlans)),
-         str(trunk_priority), "1" if required else "0", vswitch)
-    )  # fmt: skip
+        (
+            str(slot),
+            "1" if vlans else "0",
+            str(pvid),
+            ",".join(map(str, vlans)),
+            str(trunk_priority),
+            "1" if required else "0",
+            vswitch,
+        )
+    )
 
 
 def virtual_scsi_element(
-    *, slot: int, remote_lpar_id: int, remote_lpar_name: str, remote_slot: int,
+    *,
+    slot: int,
+    remote_lpar_id: int,
+    remote_lpar_name: str,
+    remote_slot: int,
     required: bool = True,
-) -> str:  # fmt: skip
+) -> str:
     """A client `virtual_scsi_adapters` element: `slot/client/remote_id/remote_name/remote_slot/
     required`."""
     return "/".join(
-        (number_checked(slot, "Virtual slot", 2), "client",
-         number_checked(remote_lpar_id, "Remote LPAR id"), lpar_name_checked(remote_lpar_name),
-         number_checked(remote_slot, "Remote slot", 2), "1" if required else "0")
-    )  # fmt: skip
+        (
+            number_checked(slot, "Virtual slot", 2),
+            "client",
+            number_checked(remote_lpar_id, "Remote LPAR id"),
+            lpar_name_checked(remote_lpar_name),
+            number_checked(remote_slot, "Remote slot", 2),
+            "1" if required else "0",
+        )
+    )
 
 
 def virtual_fc_element(
-    *, slot: int, remote_lpar_id: int, remote_lpar_name: str, remote_slot: int,
-    wwpns: Sequence[str] = (), required: bool = True,
-) -> str:  # fmt: skip
+    *,
+    slot: int,
+    remote_lpar_id: int,
+    remote_lpar_name: str,
+    remote_slot: int,
+    wwpns: Sequence[str] = (),
+    required: bool = True,
+) -> str:
     """A client `virtual_fc_adapters` element, seven fields: `slot/client/remote_id/
     remote_name/remote_slot/wwpns/required`; WWPNs empty to let the HMC assign a pair."""
     pair = ",".join(_checked(w, WWPN, "WWPN") for w in wwpns)
     return "/".join(
-        (number_checked(slot, "Virtual slot", 2), "client",
-         number_checked(remote_lpar_id, "Remote LPAR id"), lpar_name_checked(remote_lpar_name),
-         number_checked(remote_slot, "Remote slot", 2), pair, "1" if required else "0")
-    )  # fmt: skip
+        (
+            number_checked(slot, "Virtual slot", 2),
+            "client",
+            number_checked(remote_lpar_id, "Remote LPAR id"),
+            lpar_name_checked(remote_lpar_name),
+            number_checked(remote_slot, "Remote slot", 2),
+            pair,
+            "1" if required else "0",
+        )
+    )
 
 
 def viosvrcmd(*, system: str, vios: str, words: Sequence[str]) -> Command:

@@ -120,11 +120,16 @@ class SshTransport:
 
     async def _connect(self) -> asyncssh.SSHClientConnection:
         return await asyncssh.connect(
-            self.host, self.port, username=self.username, password=self._password,
-            client_keys=self._client_keys, known_hosts=([self._trusted], [], []),
-            connect_timeout=self.connect_timeout, agent_path=None,
+            self.host,
+            self.port,
+            username=self.username,
+            password=self._password,
+            client_keys=self._client_keys,
+            known_hosts=([self._trusted], [], []),
+            connect_timeout=self.connect_timeout,
+            agent_path=None,
             preferred_auth="publickey,password" if self._client_keys else "password",
-        )  # fmt: skip
+        )
 
     def connect(self) -> None:
         """Open the connection now (else the first command does)."""

@@ -67,11 +67,21 @@ class Promised:
         if frame_ids is not None:
             jobs = jobs.filter(destination_frame__in=list(frame_ids))
         for frame_pk, name, units, memory_mb, lpar_id, mappings in jobs.values_list(
-            "destination_frame", "lpar__name", "lpar__proc_units", "lpar__memory_mb",
-            "dest_lpar_id", "storage_mappings",
-        ):  # fmt: skip
-            promised.add(frame_pk, name=name, units=units, memory_mb=memory_mb, lpar_id=lpar_id,
-                         mappings=mappings)  # fmt: skip
+            "destination_frame",
+            "lpar__name",
+            "lpar__proc_units",
+            "lpar__memory_mb",
+            "dest_lpar_id",
+            "storage_mappings",
+        ):
+            promised.add(
+                frame_pk,
+                name=name,
+                units=units,
+                memory_mb=memory_mb,
+                lpar_id=lpar_id,
+                mappings=mappings,
+            )
         return promised
 
     def add(
@@ -100,13 +110,17 @@ def preflight_options(*, promised: Promised | None = None) -> PreflightOptions:
     moving = MigrationJob.objects.filter(state__in=RUNNING_STATES).values_list("lpar", flat=True)
     promised = promised if promised is not None else Promised.load()
     return PreflightOptions(
-        running_by_frame=dict(by_frame), running_by_vios=dict(by_vios),
-        vios_limit=settings.LPM_MSP_MAX_MIGRATIONS, migrating_lpars=frozenset(moving),
-        arriving_by_frame={pk: (units, promised.memory_mb[pk])
-                           for pk, units in promised.units.items()},
-        arriving_names=promised.names, arriving_lpar_ids=promised.lpar_ids,
+        running_by_frame=dict(by_frame),
+        running_by_vios=dict(by_vios),
+        vios_limit=settings.LPM_MSP_MAX_MIGRATIONS,
+        migrating_lpars=frozenset(moving),
+        arriving_by_frame={
+            pk: (units, promised.memory_mb[pk]) for pk, units in promised.units.items()
+        },
+        arriving_names=promised.names,
+        arriving_lpar_ids=promised.lpar_ids,
         claimed_by_vios={pk: len(slots) for pk, slots in promised.vios_slots.items()},
-    )  # fmt: skip
+    )
 
 
 def frames_lock(frame_ids: Collection[int]) -> None:
@@ -136,9 +150,13 @@ def where_errors(lpar: Lpar, destination: Frame) -> dict[str, list[str]]:
 
 def job_draft(*, lpar: Lpar, destination: Frame, options: MigrationOptions) -> MigrationJob:
     return MigrationJob(
-        lpar=lpar, lpar_name=lpar.name, source_frame=lpar.frame, destination_frame=destination,
-        hmc_id=lpar.frame.hmc_id, **options.job_fields(),
-    )  # fmt: skip
+        lpar=lpar,
+        lpar_name=lpar.name,
+        source_frame=lpar.frame,
+        destination_frame=destination,
+        hmc_id=lpar.frame.hmc_id,
+        **options.job_fields(),
+    )
 
 
 class Admission:
@@ -200,18 +218,28 @@ class Admission:
         claimed_ids = self.promised.lpar_ids.get(destination_pk, set())
         if not isinstance(options, MigrationOptions):
             proposal = migration_proposal(
-                lpar=lpar, destination=destination, running_by_vios=self.running_by_vios,
-                claimed_slots=self.promised.vios_slots, claimed_lpar_ids=claimed_ids,
+                lpar=lpar,
+                destination=destination,
+                running_by_vios=self.running_by_vios,
+                claimed_slots=self.promised.vios_slots,
+                claimed_lpar_ids=claimed_ids,
                 facts=self.facts,
-            )  # fmt: skip
+            )
             options = options_resolve(
-                lpar=lpar, destination=destination, proposal=proposal, given=options or {},
+                lpar=lpar,
+                destination=destination,
+                proposal=proposal,
+                given=options or {},
                 facts=self.facts,
-            )  # fmt: skip
+            )
         errors = options_errors(
-            lpar=lpar, destination=destination, options=options, facts=self.facts,
-            claimed_slots=self.promised.vios_slots, claimed_lpar_ids=claimed_ids,
-        )  # fmt: skip
+            lpar=lpar,
+            destination=destination,
+            options=options,
+            facts=self.facts,
+            claimed_slots=self.promised.vios_slots,
+            claimed_lpar_ids=claimed_ids,
+        )
         if errors:
             raise ValidationError(errors)
         job = job_draft(lpar=lpar, destination=destination, options=options)
@@ -225,9 +253,14 @@ class Admission:
         lpar = self.lpars[job.lpar_id]
         self.active[job.lpar_id] = job
         frame_pk = job.destination_frame_id
-        self.promised.add(frame_pk, name=lpar.name, units=lpar.proc_units,
-                          memory_mb=lpar.memory_mb, lpar_id=job.dest_lpar_id,
-                          mappings=job.storage_mappings)  # fmt: skip
+        self.promised.add(
+            frame_pk,
+            name=lpar.name,
+            units=lpar.proc_units,
+            memory_mb=lpar.memory_mb,
+            lpar_id=job.dest_lpar_id,
+            mappings=job.storage_mappings,
+        )
         frame, facts = self.index.frames[frame_pk], self.index.lpars[job.lpar_id]
         frame.take(facts.units, facts.memory_mb)
         frame.names.add(lpar.name)

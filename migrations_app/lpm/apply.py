@@ -84,8 +84,9 @@ def _client_move(
             f"Slot {slot} of {vios.name} holds an adapter of {server.remote_lpar or 'nobody'}."
         )
     if server is None:
-        server = VirtualAdapter(lpar=vios, slot=slot, kind=client.kind,
-                                role=VirtualAdapterRole.SERVER)  # fmt: skip
+        server = VirtualAdapter(
+            lpar=vios, slot=slot, kind=client.kind, role=VirtualAdapterRole.SERVER
+        )
     server.remote_lpar, server.remote_slot = lpar, client.slot
     if client.kind == VirtualAdapterKind.VSCSI and old_server is not None:
         server.backing_devices = list(old_server.backing_devices)

@@ -81,24 +81,30 @@ class MigrationOptions:
     def of_job(cls, job) -> "MigrationOptions":
         """The options a job was saved with."""
         return cls(
-            source_msp=job.source_msp, dest_msp=job.dest_msp,
+            source_msp=job.source_msp,
+            dest_msp=job.dest_msp,
             storage_mappings=[StorageMapping(**m) for m in job.storage_mappings],
             vlan_bridges=[VlanBridge(**b) for b in job.vlan_bridges],
-            shared_pool_name=job.shared_pool_name, wait_minutes=job.wait_minutes,
-            dest_profile_name=job.dest_profile_name, dest_lpar_id=job.dest_lpar_id,
+            shared_pool_name=job.shared_pool_name,
+            wait_minutes=job.wait_minutes,
+            dest_profile_name=job.dest_profile_name,
+            dest_lpar_id=job.dest_lpar_id,
             **{name: getattr(job, name) for name in MIGRLPAR_FLAGS},
-        )  # fmt: skip
+        )
 
     def job_fields(self) -> dict[str, Any]:
         """The MigrationJob columns these options fill."""
         return {
-            "source_msp": self.source_msp, "dest_msp": self.dest_msp,
+            "source_msp": self.source_msp,
+            "dest_msp": self.dest_msp,
             "storage_mappings": [dict(vars(m)) for m in self.storage_mappings],
             "vlan_bridges": [dict(vars(b)) for b in self.vlan_bridges],
-            "shared_pool_name": self.shared_pool_name, "wait_minutes": self.wait_minutes,
-            "dest_profile_name": self.dest_profile_name, "dest_lpar_id": self.dest_lpar_id,
+            "shared_pool_name": self.shared_pool_name,
+            "wait_minutes": self.wait_minutes,
+            "dest_profile_name": self.dest_profile_name,
+            "dest_lpar_id": self.dest_lpar_id,
             **{name: getattr(self, name) for name in MIGRLPAR_FLAGS},
-        }  # fmt: skip
+        }
 
 
 # The wizard's migrlpar options, by the `commands.migrlpar` argument and the MigrationJob field
@@ -173,8 +179,14 @@ class OptionFacts:
         storage = VirtualAdapter.objects.filter(
             lpar_id__in=lpar_pks, kind__in=STORAGE_KINDS, role=VirtualAdapterRole.CLIENT
         ).order_by("slot")
-        columns = ("kind", "slot", "remote_slot", "remote_lpar_id", "remote_lpar__name",
-                   "remote_lpar__lpar_id")  # fmt: skip
+        columns = (
+            "kind",
+            "slot",
+            "remote_slot",
+            "remote_lpar_id",
+            "remote_lpar__name",
+            "remote_lpar__lpar_id",
+        )
         for lpar_pk, *client in storage.values_list("lpar_id", *columns):
             clients[lpar_pk].append(StorageClient(*client))
         used: dict[int, set[int]] = defaultdict(set)
@@ -206,14 +218,16 @@ class OptionFacts:
         bridges: dict[int, dict[int, Lpar]] = defaultdict(dict)
         by_pk = {v.pk: v for found in vioses.values() for v in found}
         trunks = VirtualAdapter.objects.filter(lpar_id__in=vios_pks, role=VirtualAdapterRole.TRUNK)
-        carried = sorted(_vlans_of(trunks, "lpar_id", "slot"),
-                         key=lambda row: (by_pk[row[0]].lpar_id, row[1]))  # fmt: skip
+        carried = sorted(
+            _vlans_of(trunks, "lpar_id", "slot"), key=lambda row: (by_pk[row[0]].lpar_id, row[1])
+        )
         for vios_pk, _, vlan in carried:
             vios = by_pk[vios_pk]
             bridges[vios.frame_id].setdefault(vlan, vios)
         schemes, default_scheme = schemes_by_frame()
-        return cls(vioses, clients, used, serving, lpar_ids, pools, vlans, bridges, schemes,
-                   default_scheme)  # fmt: skip
+        return cls(
+            vioses, clients, used, serving, lpar_ids, pools, vlans, bridges, schemes, default_scheme
+        )
 
     def scheme(self, frame_pk: int):
         return self.schemes.get(frame_pk, self.default_scheme)
@@ -359,8 +373,13 @@ def options_resolve(
     proposed ones slot by slot: each is `{"client_slot", "vios" (an Lpar or its id),
     "vios_slot"}`."""
     options = replace(proposal)
-    names = ("shared_pool_name", "wait_minutes", "dest_profile_name", "dest_lpar_id",
-             *MIGRLPAR_FLAGS)  # fmt: skip
+    names = (
+        "shared_pool_name",
+        "wait_minutes",
+        "dest_profile_name",
+        "dest_lpar_id",
+        *MIGRLPAR_FLAGS,
+    )
     for name in names:
         if name in given:
             value = given[name]
@@ -378,15 +397,24 @@ def options_resolve(
             vios = _lpar_of(raw.get("vios"), facts)
             if client is None or vios is None:
                 raise ValidationError(
-                    {"storage_mappings": f"{lpar.name} has no vSCSI or vFC client in slot "
-                     f"{raw.get('client_slot')}." if client is None else "Name the VIOS."}
-                )  # fmt: skip
+                    {
+                        "storage_mappings": f"{lpar.name} has no vSCSI or vFC client in slot "
+                        f"{raw.get('client_slot')}."
+                        if client is None
+                        else "Name the VIOS."
+                    }
+                )
             chosen[client.slot] = StorageMapping(
-                kind=client.kind, client_slot=client.slot, vios=vios.pk, vios_name=vios.name,
-                vios_id=vios.lpar_id or 0, vios_slot=raw.get("vios_slot") or 0,
+                kind=client.kind,
+                client_slot=client.slot,
+                vios=vios.pk,
+                vios_name=vios.name,
+                vios_id=vios.lpar_id or 0,
+                vios_slot=raw.get("vios_slot") or 0,
                 source_vios_name=client.vios_name or "",
-                source_vios_slot=client.remote_slot, fc_port=raw.get("fc_port") or "",
-            )  # fmt: skip
+                source_vios_slot=client.remote_slot,
+                fc_port=raw.get("fc_port") or "",
+            )
         options.storage_mappings = [chosen[slot] for slot in sorted(chosen)]
     return options
 
@@ -415,8 +443,10 @@ def options_errors(
         if msp is None:
             add(name, f"Frame {frame.name} has no mover service partition (a VIOS with MSP on).")
         elif msp.frame_id != frame.pk or msp.kind != LparKind.VIOS or not msp.msp:
-            add(name, f"{msp.name} is not a mover service partition of the {side} frame "
-                f"{frame.name}.")  # fmt: skip
+            add(
+                name,
+                f"{msp.name} is not a mover service partition of the {side} frame {frame.name}.",
+            )
     if not 1 <= (options.wait_minutes or 0) <= MAX_WAIT_MINUTES:
         add("wait_minutes", f"The wait time is 1 to {MAX_WAIT_MINUTES} minutes.")
     if options.dest_profile_name:
@@ -430,15 +460,24 @@ def options_errors(
         elif facts.lpar_id_taken(destination, options.dest_lpar_id, lpar):
             add("dest_lpar_id", f"LPAR id {options.dest_lpar_id} is in use on {destination.name}.")
         elif options.dest_lpar_id in claimed_lpar_ids:
-            add("dest_lpar_id", f"LPAR id {options.dest_lpar_id} is promised on "
-                f"{destination.name} to another migration in progress.")  # fmt: skip
+            add(
+                "dest_lpar_id",
+                f"LPAR id {options.dest_lpar_id} is promised on "
+                f"{destination.name} to another migration in progress.",
+            )
     if lpar.proc_mode == ProcMode.SHARED:
         if not options.shared_pool_name:
-            add("shared_pool_name", "Name the destination shared processor pool: it is always "
-                "sent, never left to the HMC's default.")  # fmt: skip
+            add(
+                "shared_pool_name",
+                "Name the destination shared processor pool: it is always "
+                "sent, never left to the HMC's default.",
+            )
         elif options.shared_pool_name not in facts.pools.get(destination.pk, ()):
-            add("shared_pool_name", f"{destination.name} has no shared processor pool named "
-                f"{options.shared_pool_name}.")  # fmt: skip
+            add(
+                "shared_pool_name",
+                f"{destination.name} has no shared processor pool named "
+                f"{options.shared_pool_name}.",
+            )
     _flag_errors(lpar, options, add)
     _storage_errors(lpar, destination, options, facts, claimed_slots or {}, add)
     return errors
@@ -457,8 +496,10 @@ def _flag_errors(lpar: Lpar, options: MigrationOptions, add) -> None:
             add(name, f"{option} takes {allowed}.")
         elif name not in supported:
             level = "V{}R{} M{}".format(*since)
-            add(name, f"HMC {hmc} ({hmc.version}) has no migrlpar {option}: it needs {level} "
-                "or later.")  # fmt: skip
+            add(
+                name,
+                f"HMC {hmc} ({hmc.version}) has no migrlpar {option}: it needs {level} or later.",
+            )
 
 
 def _storage_errors(lpar, destination, options, facts, claimed_slots, add) -> None:
@@ -473,33 +514,44 @@ def _storage_errors(lpar, destination, options, facts, claimed_slots, add) -> No
         vios = vioses.get(mapping.vios)
         label = f"Client slot {mapping.client_slot}"
         if vios is None:
-            add("storage_mappings", f"{label}: {mapping.vios_name} is not a VIOS of "
-                f"{destination.name}.")  # fmt: skip
+            add(
+                "storage_mappings",
+                f"{label}: {mapping.vios_name} is not a VIOS of {destination.name}.",
+            )
             continue
         if mapping.fc_port and (
             mapping.kind != VirtualAdapterKind.VFC or not FC_PORT.fullmatch(mapping.fc_port)
         ):
-            add("storage_mappings", f"{label}: a destination physical port is named like fcs0, "
-                "and only for a vFC client.")  # fmt: skip
+            add(
+                "storage_mappings",
+                f"{label}: a destination physical port is named like fcs0, "
+                "and only for a vFC client.",
+            )
         if not SLOT_MIN <= mapping.vios_slot < SLOT_CEILING:
-            add("storage_mappings", f"{label}: VIOS slots are numbered {SLOT_MIN} to "
-                f"{SLOT_CEILING - 1}.")  # fmt: skip
+            add(
+                "storage_mappings",
+                f"{label}: VIOS slots are numbered {SLOT_MIN} to {SLOT_CEILING - 1}.",
+            )
             continue
         if vios.pk not in taken:
             taken[vios.pk] = facts.slots_taken(
                 vios, claimed=claimed_slots.get(vios.pk, ()), lpar=lpar
             )
         if (vios.pk, mapping.vios_slot) in seen or mapping.vios_slot in taken[vios.pk]:
-            add("storage_mappings", f"{label}: slot {mapping.vios_slot} of {vios.name} is "
-                "already in use.")  # fmt: skip
+            add(
+                "storage_mappings",
+                f"{label}: slot {mapping.vios_slot} of {vios.name} is already in use.",
+            )
         seen.add((vios.pk, mapping.vios_slot))
 
 
 def migrlpar_arguments(job, operation: str) -> dict[str, Any]:
     """The keyword arguments of `commands.migrlpar` for a job (saved or not) and an operation."""
     arguments: dict[str, Any] = {
-        "operation": operation, "source": job.source_frame.name, "lpar": job.lpar_name,
-    }  # fmt: skip
+        "operation": operation,
+        "source": job.source_frame.name,
+        "lpar": job.lpar_name,
+    }
     if operation in ("v", "m"):
         arguments["destination"] = job.destination_frame.name
         arguments["profile"] = job.dest_profile_name or None

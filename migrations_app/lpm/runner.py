@@ -55,8 +55,14 @@ def _error_event(job: MigrationJob, what: str, error: Exception) -> str:
     if isinstance(error, HmcError):
         codes = ", ".join(error.codes) or f"exit status {error.exit_status}"
         reason = f"{what}: the HMC refused it ({codes}): {error.text.strip()}"
-        job_event(job, reason, level=Level.ERROR, codes=error.codes, command=error.command,
-                  output=error.text)  # fmt: skip
+        job_event(
+            job,
+            reason,
+            level=Level.ERROR,
+            codes=error.codes,
+            command=error.command,
+            output=error.text,
+        )
     elif isinstance(error, HmcConnectionError):
         reason = f"{what}: {error}"
         job_event(job, reason, level=Level.ERROR)
@@ -131,8 +137,9 @@ def _validate(job: MigrationJob, worker: str) -> None:
     if job is None:
         return
     if job.state == S.PENDING:
-        job = job_transition(job, S.VALIDATING, step="Validating on the HMC",
-                             started=timezone.now())  # fmt: skip
+        job = job_transition(
+            job, S.VALIDATING, step="Validating on the HMC", started=timezone.now()
+        )
     try:
         command = migration_command(job, "v")
         with hmc_client_open(hmc=job.hmc) as client:
@@ -149,9 +156,15 @@ def _validate(job: MigrationJob, worker: str) -> None:
         return
     except HmcError as error:
         if set(error.codes) and set(error.codes) <= TRANSIENT_VALIDATION_CODES:
-            job_event(job, "The HMC runs as many migrations as it allows now; this one waits "
-                      "its turn (the HMC validates again when it starts).", level=Level.WARNING,
-                      codes=error.codes, command=error.command, output=error.text)  # fmt: skip
+            job_event(
+                job,
+                "The HMC runs as many migrations as it allows now; this one waits "
+                "its turn (the HMC validates again when it starts).",
+                level=Level.WARNING,
+                codes=error.codes,
+                command=error.command,
+                output=error.text,
+            )
         else:
             reason = _error_event(job, "Validation", error)
             _fail(job, reason, S.VALIDATION_FAILED)
@@ -161,8 +174,13 @@ def _validate(job: MigrationJob, worker: str) -> None:
         text = "The HMC validated the migration" + (" with warnings." if output.strip() else ".")
         job_event(job, text, level=level, command=command.text, output=output)
     if job.validate_only:
-        job_transition(job, S.VALIDATED, step="", progress=0,
-                       message="Validated by the HMC: start it to migrate.")  # fmt: skip
+        job_transition(
+            job,
+            S.VALIDATED,
+            step="",
+            progress=0,
+            message="Validated by the HMC: start it to migrate.",
+        )
         return
     job_transition(job, S.QUEUED, step="Queued")
     if migration_queue_advance_and_dispatch(run_here=job):
@@ -186,12 +204,22 @@ def _trust_problem(job: MigrationJob, client: HmcClient) -> str:
             f"{job.hmc}, or use Set up trust to HMC {remote} on the page of HMC {job.hmc}. "
             f"Nothing was migrated; {job.lpar_name} stays on {job.source_frame.name}."
         )
-        job_event(job, reason, level=Level.ERROR, codes=error.codes, command=error.command,
-                  output=error.text)  # fmt: skip
+        job_event(
+            job,
+            reason,
+            level=Level.ERROR,
+            codes=error.codes,
+            command=error.command,
+            output=error.text,
+        )
         return reason
     test = commands.mkauthkeys_test(remote_hmc=remote.host, remote_user=remote.username)
-    job_event(job, f"SSH trust from HMC {job.hmc} to HMC {remote} checked.", command=test.shown,
-              output=output)  # fmt: skip
+    job_event(
+        job,
+        f"SSH trust from HMC {job.hmc} to HMC {remote} checked.",
+        command=test.shown,
+        output=output,
+    )
     return ""
 
 
@@ -235,8 +263,11 @@ def _migrate(job: MigrationJob, worker: str) -> None:
                 _fail(job, _error_event(job, "Migration", error))
                 return
             if status is not None and status.state not in NOT_RUNNING:
-                _fail(job, f"{job.lpar_name} is already migrating on the HMC ({status.state}); "
-                      "lpmplanner did not start that migration.")  # fmt: skip
+                _fail(
+                    job,
+                    f"{job.lpar_name} is already migrating on the HMC ({status.state}); "
+                    "lpmplanner did not start that migration.",
+                )
                 return
             sent = _mark_sent(job)
             if sent is None:
@@ -279,9 +310,10 @@ def _progress(job: MigrationJob, status: MigrationStatus | None) -> None:
     if status is not None and status.state not in NOT_RUNNING:
         percent = status.progress
         fields.update(
-            bytes_transmitted=status.bytes_transmitted, bytes_remaining=status.bytes_remaining,
+            bytes_transmitted=status.bytes_transmitted,
+            bytes_remaining=status.bytes_remaining,
             step=f"Migrating: {percent} % ({status.state})",
-        )  # fmt: skip
+        )
         if percent > job.progress:
             fields["progress"] = job.progress = percent
     MigrationJob.objects.filter(pk=job.pk).update(**fields)
@@ -324,8 +356,11 @@ def _follow(
         except HmcConnectionError as error:
             if thread is None or not thread.is_alive():
                 if not unreachable_logged:
-                    job_event(job, f"Following the migration: {error}; the reconciler tries "
-                              "again.", level=Level.WARNING)  # fmt: skip
+                    job_event(
+                        job,
+                        f"Following the migration: {error}; the reconciler tries again.",
+                        level=Level.WARNING,
+                    )
                 return
             if not unreachable_logged:
                 job_event(job, f"Reading the progress: {error}", level=Level.WARNING)
@@ -343,8 +378,11 @@ def _follow(
         _slot_free(job)
     if send is not None and isinstance(send.error, HmcConnectionError):
         # The connection dropped, not necessarily the migration: follow it on a new one.
-        job_event(job, f"migrlpar -o m: {send.error}; following the migration on the HMC.",
-                  level=Level.WARNING)  # fmt: skip
+        job_event(
+            job,
+            f"migrlpar -o m: {send.error}; following the migration on the HMC.",
+            level=Level.WARNING,
+        )
         with hmc_client_open(hmc=job.hmc) as fresh:
             _follow(job, fresh)
         return
@@ -397,13 +435,20 @@ def _settle(
     try:
         where, lpar_id = _locate(client, job)
     except HmcConnectionError as error:
-        job_event(job, f"Finding {job.lpar_name} on the HMC: {error}; the reconciler tries "
-                  "again.", level=Level.WARNING)  # fmt: skip
+        job_event(
+            job,
+            f"Finding {job.lpar_name} on the HMC: {error}; the reconciler tries again.",
+            level=Level.WARNING,
+        )
         return
     except HmcError as error:
         reason = _error_event(job, f"Finding {job.lpar_name} on the HMCs", error)
-        _fail(job, f"{reason} The HMC shows no migration: check where {job.lpar_name} is, "
-              "then recover the job or run Sync now.", S.NEEDS_ATTENTION)  # fmt: skip
+        _fail(
+            job,
+            f"{reason} The HMC shows no migration: check where {job.lpar_name} is, "
+            "then recover the job or run Sync now.",
+            S.NEEDS_ATTENTION,
+        )
         return
     state = MigrationJob.objects.filter(pk=job.pk).values_list("state", flat=True).first()
     if where == "destination":
@@ -421,8 +466,9 @@ def _settle(
     if refused is not None and isinstance(refused, HmcError | HmcCommandError):
         reason = _error_event(job, "Migration", refused)
     elif status is not None and status.state == FAILED_ON_HMC:
-        reason = (f"The HMC reports the migration of {job.lpar_name} failed: recover it "
-                  "(migrlpar -o r).")  # fmt: skip
+        reason = (
+            f"The HMC reports the migration of {job.lpar_name} failed: recover it (migrlpar -o r)."
+        )
         job_event(job, reason, level=Level.ERROR)
     else:
         reason = (
@@ -460,8 +506,14 @@ def migration_complete(*, job: MigrationJob, lpar_id: int | None) -> None:
             note = f"{job.lpar_name} now runs on {job.destination_frame.name}."
             for change in changes:
                 job_event(locked, change)
-        job_transition(locked, state, progress=100, step="", message=note,
-                       event="Migration completed on the HMC.")  # fmt: skip
+        job_transition(
+            locked,
+            state,
+            progress=100,
+            step="",
+            message=note,
+            event="Migration completed on the HMC.",
+        )
     _advance()
 
 
@@ -476,15 +528,22 @@ def migration_take_over(*, job: MigrationJob) -> None:
             # HSCL8012 or an empty answer: not on the source any more; _settle looks for it.
             status = _status_on_source(client, job)
             if status is not None and status.state not in NOT_RUNNING:
-                job_event(job, f"Its worker stopped reporting; the HMC shows {status.state} "
-                          f"({status.progress} %): a worker follows it again.")  # fmt: skip
+                job_event(
+                    job,
+                    f"Its worker stopped reporting; the HMC shows {status.state} "
+                    f"({status.progress} %): a worker follows it again.",
+                )
                 migration_dispatch(job=job)
                 return
             job_event(job, "Its worker stopped reporting; the HMC shows the migration ended.")
             _settle(job, client, status)
     except (HmcConnectionError, HmcError) as error:
-        job_event(job, f"Its worker stopped reporting, and asking the HMC failed: {error}; "
-                  "trying again later.", level=Level.WARNING)  # fmt: skip
+        job_event(
+            job,
+            f"Its worker stopped reporting, and asking the HMC failed: {error}; "
+            "trying again later.",
+            level=Level.WARNING,
+        )
         MigrationJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now())
 
 

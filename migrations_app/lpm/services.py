@@ -104,8 +104,9 @@ def migration_attention_notify(*, job: MigrationJob) -> None:
         body=f"Migration #{job.pk} of {job.lpar_name} from {job.source_frame.name} to "
         f"{job.destination_frame.name} needs attention:\n\n{job.message}",
         data={"migration": job.pk, "lpar": job.lpar_name, "state": job.state},
-        frames=[job.source_frame_id, job.destination_frame_id], hmcs=[job.hmc_id],
-    )  # fmt: skip
+        frames=[job.source_frame_id, job.destination_frame_id],
+        hmcs=[job.hmc_id],
+    )
 
 
 def batch_end_notify(*, batch_id: int) -> None:
@@ -118,19 +119,25 @@ def batch_end_notify(*, batch_id: int) -> None:
     ):
         return  # told already
     batch = MigrationBatch.objects.get(pk=batch_id)
-    rows = list(jobs.order_by("created", "pk").values_list(
-        "pk", "lpar_name", "state", "source_frame", "destination_frame", "hmc"
-    ))  # fmt: skip
+    rows = list(
+        jobs.order_by("created", "pk").values_list(
+            "pk", "lpar_name", "state", "source_frame", "destination_frame", "hmc"
+        )
+    )
     counts = Counter(S(state).label for _, _, state, *_ in rows)
     summary = ", ".join(f"{count} {label.lower()}" for label, count in counts.items())
     lines = [f"- #{pk} {name}: {S(state).label.lower()}" for pk, name, state, *_ in rows]
     notify(
-        Kind.BATCH_FINISHED, subject=f"{batch} finished: {summary}",
+        Kind.BATCH_FINISHED,
+        subject=f"{batch} finished: {summary}",
         body=f"{batch} finished: {summary}.\n\n" + "\n".join(lines),
-        data={"batch": batch.pk, "states": {S(state).value: n for state, n in
-                                            Counter(r[2] for r in rows).items()}},
-        frames={f for row in rows for f in row[3:5]}, hmcs={row[5] for row in rows},
-    )  # fmt: skip
+        data={
+            "batch": batch.pk,
+            "states": {S(state).value: n for state, n in Counter(r[2] for r in rows).items()},
+        },
+        frames={f for row in rows for f in row[3:5]},
+        hmcs={row[5] for row in rows},
+    )
 
 
 # The wizard ---------------------------------------------------------------------------------
@@ -144,10 +151,13 @@ def migration_defaults(
     _, by_vios, _ = running_counts()
     promised = Promised.load(frame_ids=[destination.pk])
     return migration_proposal(
-        lpar=lpar, destination=destination, running_by_vios=by_vios,
-        claimed_slots=promised.vios_slots, claimed_lpar_ids=promised.lpar_ids[destination.pk],
+        lpar=lpar,
+        destination=destination,
+        running_by_vios=by_vios,
+        claimed_slots=promised.vios_slots,
+        claimed_lpar_ids=promised.lpar_ids[destination.pk],
         facts=facts or OptionFacts.load(lpars=[lpar], frame_ids=[destination.pk]),
-    )  # fmt: skip
+    )
 
 
 def migration_preflight(*, lpar: Lpar, destination: Frame) -> list[Finding]:
@@ -228,15 +238,19 @@ def _jobs_save(
     events = []
     for job in jobs:
         lpar = job.lpar
-        events.append(MigrationEvent(
-            job=job, message=f"{what} of {lpar.name} from {lpar.frame.name} to "
-            f"{job.destination_frame.name} requested by {who}.",
-        ))  # fmt: skip
+        events.append(
+            MigrationEvent(
+                job=job,
+                message=f"{what} of {lpar.name} from {lpar.frame.name} to "
+                f"{job.destination_frame.name} requested by {who}.",
+            )
+        )
         events += [
-            MigrationEvent(job=job, message=f"Pre-flight: {finding['message']}",
-                           level=Level.WARNING)
+            MigrationEvent(
+                job=job, message=f"Pre-flight: {finding['message']}", level=Level.WARNING
+            )
             for finding in job.findings
-        ]  # fmt: skip
+        ]
         if scheduled:
             events.append(MigrationEvent(job=job, message=scheduled))
     MigrationEvent.objects.bulk_create(events)
@@ -276,13 +290,19 @@ def migration_create(
         with transaction.atomic():
             admission = Admission.open(lpar_ids=[lpar.pk], destination_ids=[destination.pk])
             job = admission.judge(
-                lpar_pk=lpar.pk, destination_pk=destination.pk, options=options,
+                lpar_pk=lpar.pk,
+                destination_pk=destination.pk,
+                options=options,
                 confirm_warnings=confirm_warnings,
-            )  # fmt: skip
+            )
             _jobs_save(
-                [job], requested_by=requested_by, validate_only=validate_only, batch=batch,
-                on_dispatched=on_dispatched, schedule=schedule,
-            )  # fmt: skip
+                [job],
+                requested_by=requested_by,
+                validate_only=validate_only,
+                batch=batch,
+                on_dispatched=on_dispatched,
+                schedule=schedule,
+            )
             return job
     except ValidationError:
         # A job of this LPAR admitted meanwhile (towards another frame) may be what the checks
@@ -399,9 +419,11 @@ def migration_start(*, job: MigrationJob, user=None) -> MigrationJob:
                 lpar_ids=[job.lpar_id], destination_ids=[job.destination_frame_id]
             )
             admission.judge(
-                lpar_pk=job.lpar_id, destination_pk=job.destination_frame_id,
-                options=MigrationOptions.of_job(job), confirm_warnings=True,
-            )  # fmt: skip
+                lpar_pk=job.lpar_id,
+                destination_pk=job.destination_frame_id,
+                options=MigrationOptions.of_job(job),
+                confirm_warnings=True,
+            )
             job = job_transition(job, S.QUEUED, validate_only=False, finished=None)
             job_event(job, f"Started by {user.get_username() if user else 'the system'}.")
     except IntegrityError:
@@ -435,8 +457,13 @@ def migration_stop(
             f"#{job.pk} is {job.get_state_display().lower()}."
         )
     if job.state != S.MIGRATING or job.migrate_sent is None:
-        job = job_transition(job, S.STOPPED, message=f"Cancelled by {who} before it started.",
-                             step="", event=f"Cancelled by {who} before it started.")  # fmt: skip
+        job = job_transition(
+            job,
+            S.STOPPED,
+            message=f"Cancelled by {who} before it started.",
+            step="",
+            event=f"Cancelled by {who} before it started.",
+        )
         transaction.on_commit(migration_queue_advance_and_dispatch)
         return job
     job = job_transition(job, S.STOPPING, step="Stopping", event=f"Stop requested by {who}.")
@@ -470,9 +497,15 @@ def migration_recover(
     try:
         with transaction.atomic():
             job = job_transition(
-                job, S.RECOVERING, recover_force=force, step="Recovering", finished=None,
-                worker="", heartbeat=None, event=f"Recovery{forced} requested by {who}.",
-            )  # fmt: skip
+                job,
+                S.RECOVERING,
+                recover_force=force,
+                step="Recovering",
+                finished=None,
+                worker="",
+                heartbeat=None,
+                event=f"Recovery{forced} requested by {who}.",
+            )
     except IntegrityError:
         existing = _active_job(job.lpar)
         if existing:
@@ -518,9 +551,11 @@ def batch_create(
             seen.add(lpar.pk)
             try:
                 job = admission.judge(
-                    lpar_pk=lpar.pk, destination_pk=destination.pk,
-                    options=item.get("options"), confirm_warnings=confirm_warnings,
-                )  # fmt: skip
+                    lpar_pk=lpar.pk,
+                    destination_pk=destination.pk,
+                    options=item.get("options"),
+                    confirm_warnings=confirm_warnings,
+                )
             except ValidationError as error:
                 errors.extend(f"{label}: {message}" for message in error.messages)
             except Conflict as error:
@@ -531,9 +566,12 @@ def batch_create(
         if not errors:
             try:
                 _jobs_save(
-                    jobs, requested_by=requested_by, validate_only=validate_only, batch=batch,
+                    jobs,
+                    requested_by=requested_by,
+                    validate_only=validate_only,
+                    batch=batch,
                     schedule=schedule,
-                )  # fmt: skip
+                )
             except Conflict as error:
                 errors.append(str(error))
         if errors:
@@ -557,26 +595,34 @@ def evacuation_plan_run(
     planned = evacuation_plan_migrations(plan=plan)
     if not planned:
         raise ValidationError(
-            {"evacuation_plan": [
-                f"Evacuation plan #{plan.pk} of {plan.frame.name} places no LPAR on another "
-                "frame: there is nothing to migrate."
-            ]}
-        )  # fmt: skip
+            {
+                "evacuation_plan": [
+                    f"Evacuation plan #{plan.pk} of {plan.frame.name} places no LPAR on another "
+                    "frame: there is nothing to migrate."
+                ]
+            }
+        )
     lpars = Lpar.objects.in_bulk([m.lpar for m in planned])
     frames = Frame.objects.in_bulk([m.destination for m in planned])
     items = []
     for migration in planned:
         msps = {"source_msp": migration.source_msp, "dest_msp": migration.destination_msp}
-        items.append({
-            "lpar": lpars[migration.lpar], "destination_frame": frames[migration.destination],
-            "options": {name: pk for name, pk in msps.items() if pk is not None},
-        })  # fmt: skip
+        items.append(
+            {
+                "lpar": lpars[migration.lpar],
+                "destination_frame": frames[migration.destination],
+                "options": {name: pk for name, pk in msps.items() if pk is not None},
+            }
+        )
     with transaction.atomic():
         batch = batch_create(
-            items=items, requested_by=requested_by, confirm_warnings=confirm_warnings,
-            validate_only=validate_only, schedule=schedule,
+            items=items,
+            requested_by=requested_by,
+            confirm_warnings=confirm_warnings,
+            validate_only=validate_only,
+            schedule=schedule,
             name=f"Evacuation plan #{plan.pk} of {plan.frame.name}"[:128],
-        )  # fmt: skip
+        )
         batch.evacuation_plan = plan
         batch.save(update_fields=["evacuation_plan"])
     return batch
@@ -635,8 +681,9 @@ def migration_queue_advance() -> list[MigrationJob]:
             for job in queued:
                 too_late = too_late_reason(job)
                 if too_late:
-                    job_transition(job, S.NOT_RUN, not_run_reason=too_late, message=too_late,
-                                   step="")  # fmt: skip
+                    job_transition(
+                        job, S.NOT_RUN, not_run_reason=too_late, message=too_late, step=""
+                    )
                     job_event(job, too_late, level=Level.WARNING)
                     continue
                 reason = limit_reason(job, by_frame, by_vios, by_hmc)

@@ -26,9 +26,24 @@ RUN_ACTIONS = {
 class ReadinessRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReadinessRun
-        fields = ["id", "scope", "scope_frame", "scope_hmc", "scope_lpars", "scheduled", "state",
-                  "progress", "step", "message", "total", "done", "requested_by", "created",
-                  "started", "finished"]  # fmt: skip
+        fields = [
+            "id",
+            "scope",
+            "scope_frame",
+            "scope_hmc",
+            "scope_lpars",
+            "scheduled",
+            "state",
+            "progress",
+            "step",
+            "message",
+            "total",
+            "done",
+            "requested_by",
+            "created",
+            "started",
+            "finished",
+        ]
         read_only_fields = fields
 
 
@@ -48,10 +63,30 @@ class ReadinessRunCreateSerializer(serializers.Serializer):
 class ReadinessResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReadinessResult
-        fields = ["id", "run", "lpar", "lpar_name", "frame", "frame_name", "hmc", "hmc_name",
-                  "target", "target_name", "target_source", "checked", "verdict", "reason",
-                  "codes", "code", "command", "output", "preflight_verdict",
-                  "preflight_findings", "disagreement", "failing_since"]  # fmt: skip
+        fields = [
+            "id",
+            "run",
+            "lpar",
+            "lpar_name",
+            "frame",
+            "frame_name",
+            "hmc",
+            "hmc_name",
+            "target",
+            "target_name",
+            "target_source",
+            "checked",
+            "verdict",
+            "reason",
+            "codes",
+            "code",
+            "command",
+            "output",
+            "preflight_verdict",
+            "preflight_findings",
+            "disagreement",
+            "failing_since",
+        ]
         read_only_fields = fields
 
 
@@ -121,9 +156,12 @@ class ReadinessRunViewSet(viewsets.ReadOnlyModelViewSet):
         data = given.validated_data
         try:
             run = services.readiness_run_request(
-                scope=data["scope"], frame=data.get("frame"), hmc=data.get("hmc"),
-                lpars=data.get("lpars", []), requested_by=request.user,
-            )  # fmt: skip
+                scope=data["scope"],
+                frame=data.get("frame"),
+                hmc=data.get("hmc"),
+                lpars=data.get("lpars", []),
+                requested_by=request.user,
+            )
         except ValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
         return Response(ReadinessRunSerializer(run).data, status=status.HTTP_201_CREATED)
@@ -148,10 +186,14 @@ class ReadinessRunViewSet(viewsets.ReadOnlyModelViewSet):
         }
         summary = selectors.readiness_summary(self.get_object(), **filters_given)
         data = {
-            "run": summary.run, "frames": summary.frames, "hmcs": summary.hmcs,
-            "not_ready": summary.not_ready, "newly_failing": summary.newly_failing,
-            "fixed": summary.fixed, "trend": selectors.trend(),
-        }  # fmt: skip
+            "run": summary.run,
+            "frames": summary.frames,
+            "hmcs": summary.hmcs,
+            "not_ready": summary.not_ready,
+            "newly_failing": summary.newly_failing,
+            "fixed": summary.fixed,
+            "trend": selectors.trend(),
+        }
         return Response(ReadinessSummarySerializer(data).data)
 
     @extend_schema(request=None, responses=ReadinessRunSerializer)

@@ -12,21 +12,39 @@ from lpmplanner.security.spreadsheets import xlsx_cell
 from migrations_app.readiness.models import ReadinessResult, ReadinessRun
 
 COLUMNS = (
-    "LPAR", "Frame", "HMC", "Target", "Target from", "Checked", "Verdict", "HSCL codes",
-    "HMC says", "Pre-flight", "Pre-flight says", "Disagreement", "Failing since",
-)  # fmt: skip
+    "LPAR",
+    "Frame",
+    "HMC",
+    "Target",
+    "Target from",
+    "Checked",
+    "Verdict",
+    "HSCL codes",
+    "HMC says",
+    "Pre-flight",
+    "Pre-flight says",
+    "Disagreement",
+    "Failing since",
+)
 
 
 def _row(result: ReadinessResult) -> list[object]:
     preflight_words = "; ".join(f["message"] for f in result.preflight_findings)
     return [
-        result.lpar_name, result.frame_name, result.hmc_name, result.target_name,
-        result.get_target_source_display(), result.checked.replace(tzinfo=None),
-        result.get_verdict_display(), ", ".join(result.codes), result.reason,
-        result.preflight_verdict, preflight_words, result.get_disagreement_display()
-        if result.disagreement else "",
+        result.lpar_name,
+        result.frame_name,
+        result.hmc_name,
+        result.target_name,
+        result.get_target_source_display(),
+        result.checked.replace(tzinfo=None),
+        result.get_verdict_display(),
+        ", ".join(result.codes),
+        result.reason,
+        result.preflight_verdict,
+        preflight_words,
+        result.get_disagreement_display() if result.disagreement else "",
         result.failing_since.replace(tzinfo=None) if result.failing_since else None,
-    ]  # fmt: skip
+    ]
 
 
 def readiness_workbook(*, run: ReadinessRun, results: QuerySet[ReadinessResult]) -> bytes:

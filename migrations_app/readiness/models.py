@@ -51,13 +51,21 @@ class ReadinessRun(Job):
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.ESTATE)
     scope_frame = models.ForeignKey(
-        Frame, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Frame,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="frame",
-    )  # fmt: skip
+    )
     scope_hmc = models.ForeignKey(
-        Hmc, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Hmc,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="HMC",
-    )  # fmt: skip
+    )
     scope_lpars = models.ManyToManyField(Lpar, blank=True, related_name="+", verbose_name="LPARs")
     scheduled = models.BooleanField(default=False, help_text="Started by its HMC's schedule.")
     total = models.PositiveIntegerField(default=0, help_text="LPARs in the scope.")
@@ -117,9 +125,13 @@ class ReadinessResult(models.Model):
 
     run = models.ForeignKey(ReadinessRun, on_delete=models.CASCADE, related_name="results")
     lpar = models.ForeignKey(
-        Lpar, on_delete=models.SET_NULL, null=True, blank=True, related_name="readiness_results",
+        Lpar,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="readiness_results",
         verbose_name="LPAR",
-    )  # fmt: skip
+    )
     lpar_name = models.CharField(max_length=47)
     frame = models.ForeignKey(Frame, on_delete=models.SET_NULL, null=True, related_name="+")
     frame_name = models.CharField(max_length=63)
@@ -132,10 +144,14 @@ class ReadinessResult(models.Model):
     )
     target_name = models.CharField(max_length=63, blank=True)
     target_source = models.CharField(
-        max_length=16, blank=True,
-        choices=[("plan", "Evacuation plan"), ("stub", "Stub twin"),
-                 ("frame", "Frame's evacuation target")],
-    )  # fmt: skip
+        max_length=16,
+        blank=True,
+        choices=[
+            ("plan", "Evacuation plan"),
+            ("stub", "Stub twin"),
+            ("frame", "Frame's evacuation target"),
+        ],
+    )
     checked = models.DateTimeField()
     verdict = models.CharField(max_length=12, choices=Verdict.choices)
     reason = models.TextField(blank=True, help_text="In words: the HMC's, or why not checked.")
@@ -149,19 +165,21 @@ class ReadinessResult(models.Model):
         max_length=12, choices=Disagreement.choices, default="", blank=True
     )
     failing_since = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="When this LPAR first failed for this code, counting back over unbroken runs.",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["run", "frame_name", "lpar_name"]
         verbose_name = "readiness result"
         constraints = [
             models.UniqueConstraint(
-                fields=["run", "lpar"], name="readinessresult_one_per_lpar_per_run",
+                fields=["run", "lpar"],
+                name="readinessresult_one_per_lpar_per_run",
                 violation_error_message="A run holds one result per LPAR.",
             )
-        ]  # fmt: skip
+        ]
         indexes = [models.Index(fields=["lpar", "run"], name="readinessresult_lpar_run")]
 
     def __str__(self) -> str:

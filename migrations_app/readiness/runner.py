@@ -175,8 +175,11 @@ def readiness_run_execute(*, run: ReadinessRun, worker: str) -> str:
         for item in not_checkable:
             _not_checked(state, item, _why_not_checkable(item))
         _write(state, _drain(state)[0])
-        run_event(run, f"Validating {len(checkable)} LPARs on {len(state.queues)} HMCs, at most "
-                  f"{settings.READINESS_HMC_MAX_VALIDATIONS} at a time per HMC.")  # fmt: skip
+        run_event(
+            run,
+            f"Validating {len(checkable)} LPARs on {len(state.queues)} HMCs, at most "
+            f"{settings.READINESS_HMC_MAX_VALIDATIONS} at a time per HMC.",
+        )
         state.look()
         helpers = [
             threading.Thread(target=_monitor, args=(state,), daemon=True),
@@ -201,8 +204,11 @@ def readiness_run_execute(*, run: ReadinessRun, worker: str) -> str:
         return State.FAILED
     current = ReadinessRun.objects.get(pk=run.pk)
     if state.failures:
-        _finish(run, State.FAILED, f"The run failed after {current.done} of {current.total} "
-                f"LPARs: {state.failures[0]}")  # fmt: skip
+        _finish(
+            run,
+            State.FAILED,
+            f"The run failed after {current.done} of {current.total} LPARs: {state.failures[0]}",
+        )
         return State.FAILED
     if current.state == State.STOPPING:
         _finish(run, State.STOPPED, f"Stopped after {current.done} of {current.total} LPARs.")
@@ -213,16 +219,20 @@ def readiness_run_execute(*, run: ReadinessRun, worker: str) -> str:
 
 def _summary(run: ReadinessRun) -> str:
     verdicts = list(run.results.values_list("verdict", flat=True))
-    parts = [f"{verdicts.count(v)} {label.lower()}" for v, label in Verdict.choices
-             if verdicts.count(v)]  # fmt: skip
+    parts = [
+        f"{verdicts.count(v)} {label.lower()}" for v, label in Verdict.choices if verdicts.count(v)
+    ]
     return f"{len(verdicts)} LPARs checked: " + (", ".join(parts) or "none")
 
 
 def _finish(run: ReadinessRun, state: str, message: str) -> None:
     ReadinessRun.objects.filter(pk=run.pk).update(
-        state=state, message=message, step="", finished=timezone.now(),
+        state=state,
+        message=message,
+        step="",
+        finished=timezone.now(),
         progress=100 if state == State.SUCCEEDED else F("progress"),
-    )  # fmt: skip
+    )
     run_event(run, message, level=Level.ERROR if state == State.FAILED else Level.INFO)
 
 
@@ -272,9 +282,11 @@ def _write(state: _Run, rows: list[ReadinessResult]) -> None:
     state.done += len(rows)
     progress = int(100 * state.done / state.total) if state.total else 100
     ReadinessRun.objects.filter(pk=state.run.pk).update(
-        done=state.done, progress=min(progress, 100), heartbeat=timezone.now(),
+        done=state.done,
+        progress=min(progress, 100),
+        heartbeat=timezone.now(),
         step=f"Validated {state.done} of {state.total} LPARs",
-    )  # fmt: skip
+    )
 
 
 def _writer(state: _Run) -> None:
@@ -350,11 +362,12 @@ def _validate(state: _Run, client: HmcClient, item: _Item) -> None:
     target = item.target
     remote = target.target.hmc if target.target.hmc_id != target.frame.hmc_id else None
     arguments = {
-        "source": target.frame.name, "destination": target.target.name,
+        "source": target.frame.name,
+        "destination": target.target.name,
         "lpar": target.lpar_name,
         "remote_hmc": remote.host if remote else None,
         "remote_user": remote.username if remote else None,
-    }  # fmt: skip
+    }
     if settings.READINESS_DETAIL_LEVEL:
         arguments["detail_level"] = settings.READINESS_DETAIL_LEVEL
     try:
@@ -368,13 +381,21 @@ def _validate(state: _Run, client: HmcClient, item: _Item) -> None:
             why = f"The HMC is busy ({', '.join(error.codes)}): {error.text.strip()}"
             _not_checked(state, item, why, codes=error.codes, command=command, output=error.text)
             return
-        _record(state, item, Verdict.NOT_READY, reason=error.text.strip(), codes=error.codes,
-                command=command, output=error.text)  # fmt: skip
+        _record(
+            state,
+            item,
+            Verdict.NOT_READY,
+            reason=error.text.strip(),
+            codes=error.codes,
+            command=command,
+            output=error.text,
+        )
         return
     verdict = Verdict.WARNINGS if output.strip() else Verdict.READY
     codes = list(dict.fromkeys(HSCL_CODE.findall(output)))
-    _record(state, item, verdict, reason=output.strip(), codes=codes, command=command,
-            output=output)  # fmt: skip
+    _record(
+        state, item, verdict, reason=output.strip(), codes=codes, command=command, output=output
+    )
 
 
 def _not_checked(state: _Run, item: _Item, why: str, **hmc) -> None:
@@ -384,8 +405,9 @@ def _not_checked(state: _Run, item: _Item, why: str, **hmc) -> None:
 def disagreement_of(verdict: str, preflight_verdict: str) -> str:
     """Where the HMC and pre-flight disagree: a finding of its own."""
     if verdict == Verdict.NOT_READY and preflight_verdict in (
-        PreflightVerdict.OK, PreflightVerdict.WARNINGS
-    ):  # fmt: skip
+        PreflightVerdict.OK,
+        PreflightVerdict.WARNINGS,
+    ):
         return Disagreement.HMC_REFUSED
     if (
         verdict in (Verdict.READY, Verdict.WARNINGS)
@@ -416,15 +438,26 @@ def _record(
         failing_since = previous.failing_since if same else now
     state.written.put(
         ReadinessResult(
-            run=state.run, lpar_id=target.lpar_pk, lpar_name=target.lpar_name,
-            frame=target.frame, frame_name=target.frame.name, hmc_id=target.frame.hmc_id,
+            run=state.run,
+            lpar_id=target.lpar_pk,
+            lpar_name=target.lpar_name,
+            frame=target.frame,
+            frame_name=target.frame.name,
+            hmc_id=target.frame.hmc_id,
             hmc_name=target.frame.hmc.name if target.frame.hmc_id else "",
-            target=target.target, target_name=target.target.name if target.target else "",
-            target_source=target.source, checked=now, verdict=verdict, reason=reason,
-            codes=codes, code=codes[0] if codes else "", command=command, output=output,
+            target=target.target,
+            target_name=target.target.name if target.target else "",
+            target_source=target.source,
+            checked=now,
+            verdict=verdict,
+            reason=reason,
+            codes=codes,
+            code=codes[0] if codes else "",
+            command=command,
+            output=output,
             preflight_verdict=item.preflight_verdict,
             preflight_findings=item.preflight_findings,
             disagreement=disagreement_of(verdict, item.preflight_verdict),
             failing_since=failing_since,
         )
-    )  # fmt: skip
+    )

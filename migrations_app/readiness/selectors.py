@@ -116,12 +116,24 @@ def readiness_summary(
     listed = list(
         results.exclude(verdict=Verdict.READY)
         .only(
-            "lpar_id", "lpar_name", "frame_name", "hmc_name", "target_name", "verdict",
-            "reason", "code", "codes", "preflight_verdict", "preflight_findings",
-            "disagreement", "failing_since", "checked", "run_id",
+            "lpar_id",
+            "lpar_name",
+            "frame_name",
+            "hmc_name",
+            "target_name",
+            "verdict",
+            "reason",
+            "code",
+            "codes",
+            "preflight_verdict",
+            "preflight_findings",
+            "disagreement",
+            "failing_since",
+            "checked",
+            "run_id",
         )
         .order_by("frame_name", "lpar_name")
-    )  # fmt: skip
+    )
     summary.not_ready = [r for r in listed if r.verdict == Verdict.NOT_READY]
     summary.not_checked = [r for r in listed if r.verdict == Verdict.NOT_CHECKED]
     summary.disagreements = [r for r in listed if r.disagreement]

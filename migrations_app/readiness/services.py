@@ -56,15 +56,19 @@ def readiness_run_request(
         raise ValidationError(errors)
     with transaction.atomic():
         run = ReadinessRun.objects.create(
-            scope=scope, scope_frame=frame if scope == Scope.FRAME else None,
-            scope_hmc=hmc if scope == Scope.HMC else None, requested_by=requested_by,
+            scope=scope,
+            scope_frame=frame if scope == Scope.FRAME else None,
+            scope_hmc=hmc if scope == Scope.HMC else None,
+            requested_by=requested_by,
             scheduled=scheduled,
-        )  # fmt: skip
+        )
         if scope == Scope.LPARS:
             run.scope_lpars.set(lpars)
-        who = "its schedule" if scheduled else (
-            requested_by.get_username() if requested_by else "the system"
-        )  # fmt: skip
+        who = (
+            "its schedule"
+            if scheduled
+            else (requested_by.get_username() if requested_by else "the system")
+        )
         ReadinessEvent.objects.create(
             job=run, message=f"Readiness run over {run.scope_label()} requested by {who}."
         )

@@ -20,18 +20,27 @@ def trend_svg(points: list[TrendPoint]) -> SafeString:
             'role="img" aria-labelledby="readiness-trend-title" id="readiness-trend">'
             '<title id="readiness-trend-title">Share of LPARs ready over the last {} runs: '
             "{}</title>",
-            WIDTH, HEIGHT, len(points), last,
+            WIDTH,
+            HEIGHT,
+            len(points),
+            last,
         )
-    ]  # fmt: skip
+    ]
     for percent in (0, 50, 100):
         y = TOP + plot_h * (1 - percent / 100)
         parts.append(
             format_html(
                 '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/>'
                 '<text x="{}" y="{}" font-size="11" text-anchor="end">{} %</text>',
-                LEFT, f"{y:.1f}", WIDTH - RIGHT, f"{y:.1f}", LEFT - 4, f"{y + 4:.1f}", percent,
+                LEFT,
+                f"{y:.1f}",
+                WIDTH - RIGHT,
+                f"{y:.1f}",
+                LEFT - 4,
+                f"{y + 4:.1f}",
+                percent,
             )
-        )  # fmt: skip
+        )
     step = plot_w / max(len(points) - 1, 1)
     coordinates = []
     for index, point in enumerate(points):
@@ -43,9 +52,13 @@ def trend_svg(points: list[TrendPoint]) -> SafeString:
             format_html(
                 '<circle cx="{}" cy="{}" r="3" fill="#0d6efd"><title>Run #{}: {} % '
                 "of {} LPARs ready</title></circle>",
-                f"{x:.1f}", f"{y:.1f}", point.run, f"{point.percent:.0f}", point.checked,
+                f"{x:.1f}",
+                f"{y:.1f}",
+                point.run,
+                f"{point.percent:.0f}",
+                point.checked,
             )
-        )  # fmt: skip
+        )
     if len(coordinates) > 1:
         parts.append(
             mark_safe(  # noqa: S308 - numbers formatted above, nothing from users

@@ -159,13 +159,20 @@ def estate_from_file(path: Path) -> SimEstate:
 
 def _sim_lpar(lpar: Lpar, adapters: list[VirtualAdapter], wwpns: dict[int, list[str]]) -> SimLpar:
     sim = SimLpar(
-        name=lpar.name, lpar_id=lpar.lpar_id, kind=lpar.kind,
-        state=STATE_LABELS.get(lpar.state, lpar.state), profile=lpar.profile_name or "default",
-        msp=lpar.msp, compat_mode=lpar.compat_mode, proc_mode=lpar.proc_mode,
-        proc_units=str(lpar.proc_units), procs=lpar.virtual_procs,
+        name=lpar.name,
+        lpar_id=lpar.lpar_id,
+        kind=lpar.kind,
+        state=STATE_LABELS.get(lpar.state, lpar.state),
+        profile=lpar.profile_name or "default",
+        msp=lpar.msp,
+        compat_mode=lpar.compat_mode,
+        proc_mode=lpar.proc_mode,
+        proc_units=str(lpar.proc_units),
+        procs=lpar.virtual_procs,
         shared_pool=lpar.shared_pool.name if lpar.shared_pool_id else None,
-        memory_mb=lpar.memory_mb, max_virtual_slots=lpar.max_virtual_slots,
-    )  # fmt: skip
+        memory_mb=lpar.memory_mb,
+        max_virtual_slots=lpar.max_virtual_slots,
+    )
     for adapter in adapters:
         if adapter.kind == VirtualAdapterKind.ETHERNET:
             trunk = adapter.role == VirtualAdapterRole.TRUNK
@@ -198,12 +205,15 @@ def _sim_slot(slot: Slot) -> SimSlot:
     adapter = slot.adapter_or_none
     owner = adapter.owner if adapter else None
     return SimSlot(
-        drc_index=slot.drc_index or f"{slot.pk:08X}", drc_name=slot.full_location,
+        drc_index=slot.drc_index or f"{slot.pk:08X}",
+        drc_name=slot.full_location,
         unit_location=slot.drawer.location,
         description=adapter.description if adapter else "Empty slot",
-        bus_id=slot.bus, feature_codes=[adapter.feature_code] if adapter and adapter.feature_code
-        else [], lpar_id=owner.lpar_id if owner else None, empty=adapter is None,
-    )  # fmt: skip
+        bus_id=slot.bus,
+        feature_codes=[adapter.feature_code] if adapter and adapter.feature_code else [],
+        lpar_id=owner.lpar_id if owner else None,
+        empty=adapter is None,
+    )
 
 
 def estate_from_db(*, hmc_name: str | None = None) -> SimEstate:
@@ -226,12 +236,17 @@ def estate_from_db(*, hmc_name: str | None = None) -> SimEstate:
         adapters.setdefault(adapter.lpar_id, []).append(adapter)
     for frame in frames:
         sim = SimFrame(
-            name=frame.name, machine_type=frame.machine_type, model=frame.model,
-            serial=frame.serial, compat_modes=list(frame.compat_modes or ["default"]),
-            proc_units=str(frame.proc_units), memory_mb=frame.memory_mb,
-            region_mb=frame.memory_region_mb, max_active_migrations=frame.max_active_migrations,
+            name=frame.name,
+            machine_type=frame.machine_type,
+            model=frame.model,
+            serial=frame.serial,
+            compat_modes=list(frame.compat_modes or ["default"]),
+            proc_units=str(frame.proc_units),
+            memory_mb=frame.memory_mb,
+            region_mb=frame.memory_region_mb,
+            max_active_migrations=frame.max_active_migrations,
             state=dict(frame._meta.get_field("state").choices).get(frame.state, frame.state),
-        )  # fmt: skip
+        )
         for lpar in frame.lpars.select_related("shared_pool").order_by("lpar_id"):
             sim.lpars.append(_sim_lpar(lpar, adapters.get(lpar.pk, []), wwpns))
         slots = Slot.objects.filter(drawer__frame=frame).select_related("drawer", "adapter__owner")

@@ -310,14 +310,29 @@ def filter_parse(raw: str, allowed: set[str]) -> dict[str, set[str]]:
     return wanted
 
 
-MIGRLPAR_ATTRIBUTES = frozenset({
-    "virtual_fc_mappings", "virtual_scsi_mappings", "dest_lpar_id", "source_msp_name",
-    "source_msp_id", "source_msp_ipaddr", "dest_msp_name", "dest_msp_id", "dest_msp_ipaddr",
-    "shared_proc_pool_id", "shared_proc_pool_name", "multiple_shared_proc_pool_ids",
-    "multiple_shared_proc_pool_names", "redundant_msps", "vnic_mappings",
-    "primary_paging_vios_name", "primary_paging_vios_id", "secondary_paging_vios_name",
-    "secondary_paging_vios_id",
-})  # fmt: skip
+MIGRLPAR_ATTRIBUTES = frozenset(
+    {
+        "virtual_fc_mappings",
+        "virtual_scsi_mappings",
+        "dest_lpar_id",
+        "source_msp_name",
+        "source_msp_id",
+        "source_msp_ipaddr",
+        "dest_msp_name",
+        "dest_msp_id",
+        "dest_msp_ipaddr",
+        "shared_proc_pool_id",
+        "shared_proc_pool_name",
+        "multiple_shared_proc_pool_ids",
+        "multiple_shared_proc_pool_names",
+        "redundant_msps",
+        "vnic_mappings",
+        "primary_paging_vios_name",
+        "primary_paging_vios_id",
+        "secondary_paging_vios_name",
+        "secondary_paging_vios_id",
+    }
+)
 
 
 def attributes_parse(raw: str, known: frozenset[str]) -> dict[str, str]:
@@ -340,17 +355,41 @@ def attributes_parse(raw: str, known: frozenset[str]) -> dict[str, str]:
     return attributes
 
 
-MKSYSCFG_REQUIRED = frozenset({
-    "name", "profile_name", "lpar_env", "min_mem", "desired_mem", "max_mem", "proc_mode",
-    "min_procs", "desired_procs", "max_procs",
-})  # fmt: skip
-MKSYSCFG_SHARED_REQUIRED = frozenset({
-    "min_proc_units", "desired_proc_units", "max_proc_units", "sharing_mode",
-})  # fmt: skip
-MKSYSCFG_NUMBERS = frozenset({
-    "min_mem", "desired_mem", "max_mem", "min_procs", "desired_procs", "max_procs",
-    "max_virtual_slots", "uncap_weight", "shared_proc_pool_id",
-})  # fmt: skip
+MKSYSCFG_REQUIRED = frozenset(
+    {
+        "name",
+        "profile_name",
+        "lpar_env",
+        "min_mem",
+        "desired_mem",
+        "max_mem",
+        "proc_mode",
+        "min_procs",
+        "desired_procs",
+        "max_procs",
+    }
+)
+MKSYSCFG_SHARED_REQUIRED = frozenset(
+    {
+        "min_proc_units",
+        "desired_proc_units",
+        "max_proc_units",
+        "sharing_mode",
+    }
+)
+MKSYSCFG_NUMBERS = frozenset(
+    {
+        "min_mem",
+        "desired_mem",
+        "max_mem",
+        "min_procs",
+        "desired_procs",
+        "max_procs",
+        "max_virtual_slots",
+        "uncap_weight",
+        "shared_proc_pool_id",
+    }
+)
 MKSYSCFG_CHOICES = {
     "lpar_env": ("aixlinux", "vioserver", "os400"),
     "proc_mode": ("ded", "shared"),
@@ -363,18 +402,35 @@ MKSYSCFG_CHOICES = {
 }
 SHARING_MODES = {
     "shared": ("cap", "uncap"),
-    "ded": ("keep_idle_procs", "share_idle_procs", "share_idle_procs_active",
-            "share_idle_procs_always"),
-}  # fmt: skip
+    "ded": (
+        "keep_idle_procs",
+        "share_idle_procs",
+        "share_idle_procs_active",
+        "share_idle_procs_always",
+    ),
+}
 MKSYSCFG_ATTRIBUTES = (
-    MKSYSCFG_REQUIRED | MKSYSCFG_SHARED_REQUIRED | MKSYSCFG_NUMBERS | frozenset(MKSYSCFG_CHOICES)
-    | frozenset({
-        "lpar_id", "shared_proc_pool_name", "lpar_proc_compat_mode", "virtual_eth_adapters",
-        "virtual_scsi_adapters", "virtual_fc_adapters", "virtual_serial_adapters", "io_slots",
-        "work_group_id", "lpar_avail_priority", "redundant_err_path_reporting",
-        "allow_perf_collection",
-    })
-)  # fmt: skip
+    MKSYSCFG_REQUIRED
+    | MKSYSCFG_SHARED_REQUIRED
+    | MKSYSCFG_NUMBERS
+    | frozenset(MKSYSCFG_CHOICES)
+    | frozenset(
+        {
+            "lpar_id",
+            "shared_proc_pool_name",
+            "lpar_proc_compat_mode",
+            "virtual_eth_adapters",
+            "virtual_scsi_adapters",
+            "virtual_fc_adapters",
+            "virtual_serial_adapters",
+            "io_slots",
+            "work_group_id",
+            "lpar_avail_priority",
+            "redundant_err_path_reporting",
+            "allow_perf_collection",
+        }
+    )
+)
 WWPN = re.compile(r"[0-9a-fA-F]{16}")
 
 
@@ -397,10 +453,12 @@ def _eth_element(element: str) -> SimEth:
         raise _bad(f"virtual_eth_adapters: {element} has tagged VLANs but is-IEEE 0.")
     trunk = int(parts[4])
     return SimEth(
-        slot=int(parts[0]), pvid=int(parts[2]), vlans=[int(v) for v in vlans],
+        slot=int(parts[0]),
+        pvid=int(parts[2]),
+        vlans=[int(v) for v in vlans],
         trunk_priority=trunk or None,
         vswitch=parts[6] if len(parts) > 6 and parts[6] else "ETHERNET0",
-    )  # fmt: skip
+    )
 
 
 def _storage_element(kind: str, element: str) -> SimStorage:
@@ -421,12 +479,14 @@ def _storage_element(kind: str, element: str) -> SimStorage:
     if wwpns and (len(wwpns) != 2 or not all(WWPN.fullmatch(w) for w in wwpns)):
         raise _bad(f"{attribute}: the WWPN pair of {element} is not two 16-hex-digit WWPNs.")
     return SimStorage(
-        kind=kind, slot=int(parts[0]), role=parts[1],
+        kind=kind,
+        slot=int(parts[0]),
+        role=parts[1],
         remote_lpar_id=int(parts[2]) if parts[2].isdigit() else None,
         remote_lpar_name=parts[3] or None,
         remote_slot=int(parts[4]) if parts[4].isdigit() else None,
         wwpns=[w.lower() for w in wwpns],
-    )  # fmt: skip
+    )
 
 
 def masked_line(line: str) -> str:
@@ -602,11 +662,14 @@ class SimulatedHmc:
 
     def _sys_record(self, frame: SimFrame) -> dict:
         return {
-            "name": frame.name, "type_model": f"{frame.machine_type}-{frame.model}",
-            "serial_num": frame.serial, "state": frame.state,
-            "active_lpar_mobility_capable": True, "inactive_lpar_mobility_capable": True,
+            "name": frame.name,
+            "type_model": f"{frame.machine_type}-{frame.model}",
+            "serial_num": frame.serial,
+            "state": frame.state,
+            "active_lpar_mobility_capable": True,
+            "inactive_lpar_mobility_capable": True,
             "lpar_proc_compat_modes": frame.compat_modes,
-        }  # fmt: skip
+        }
 
     def _lpar_record(self, frame: SimFrame, lpar: SimLpar) -> dict:
         migration = self.migrations.get(lpar.name)
@@ -615,13 +678,18 @@ class SimulatedHmc:
             running = migration.lpar.state == "Running"
             state = "Migrating - Running" if running else "Migrating - Not Activated"
         record = {
-            "name": lpar.name, "lpar_id": lpar.lpar_id, "lpar_env": ENV_OF_KIND[lpar.kind],
-            "state": state, "os_type": OS_TYPE_OF_KIND[lpar.kind],
+            "name": lpar.name,
+            "lpar_id": lpar.lpar_id,
+            "lpar_env": ENV_OF_KIND[lpar.kind],
+            "state": state,
+            "os_type": OS_TYPE_OF_KIND[lpar.kind],
             "os_version": lpar.os_version or OS_VERSION_OF_KIND[lpar.kind],
-            "curr_profile": lpar.profile, "default_profile": lpar.profile,
-            "rmc_state": "active" if self._rmc_active(lpar) else "inactive", "msp": lpar.msp,
+            "curr_profile": lpar.profile,
+            "default_profile": lpar.profile,
+            "rmc_state": "active" if self._rmc_active(lpar) else "inactive",
+            "msp": lpar.msp,
             "curr_lpar_proc_compat_mode": lpar.compat_mode,
-        }  # fmt: skip
+        }
         if self.estate.omit_os_type:
             del record["os_type"]
         return record
@@ -640,16 +708,21 @@ class SimulatedHmc:
             return f"{a.slot}/{a.role}/{remote}{wwpns}/1"
 
         return {
-            "name": lpar.profile, "lpar_name": lpar.name, "lpar_id": lpar.lpar_id,
-            "lpar_env": ENV_OF_KIND[lpar.kind], "desired_mem": lpar.memory_mb,
+            "name": lpar.profile,
+            "lpar_name": lpar.name,
+            "lpar_id": lpar.lpar_id,
+            "lpar_env": ENV_OF_KIND[lpar.kind],
+            "desired_mem": lpar.memory_mb,
             "proc_mode": "ded" if lpar.proc_mode == "dedicated" else "shared",
             "desired_proc_units": None if lpar.proc_mode == "dedicated" else lpar.proc_units,
-            "desired_procs": lpar.procs, "shared_proc_pool_name": lpar.shared_pool,
-            "max_virtual_slots": lpar.max_virtual_slots, "virtual_eth_adapters": eth,
+            "desired_procs": lpar.procs,
+            "shared_proc_pool_name": lpar.shared_pool,
+            "max_virtual_slots": lpar.max_virtual_slots,
+            "virtual_eth_adapters": eth,
             "virtual_scsi_adapters": [storage(a) for a in lpar.adapters("scsi")],
             "virtual_fc_adapters": [storage(a) for a in lpar.adapters("fc")],
             "io_slots": [],
-        }  # fmt: skip
+        }
 
     def lshwres(self, options: Options) -> str:
         frame = self._frame(options)
@@ -659,25 +732,34 @@ class SimulatedHmc:
             raise _bad(f"lshwres -r {resource} needs --level sys or lpar, and no --rsubtype.")
         known: set[str] = set()
         if resource == "proc" and level == "sys":
-            records = [{
-                "configurable_sys_proc_units": frame.proc_units,
-                "curr_avail_sys_proc_units": Decimal(frame.proc_units) - frame.used_proc_units(),
-                "installed_sys_proc_units": frame.proc_units,
-            }]  # fmt: skip
+            records = [
+                {
+                    "configurable_sys_proc_units": frame.proc_units,
+                    "curr_avail_sys_proc_units": Decimal(frame.proc_units)
+                    - frame.used_proc_units(),
+                    "installed_sys_proc_units": frame.proc_units,
+                }
+            ]
         elif resource == "mem" and level == "sys":
-            records = [{
-                "installed_sys_mem": frame.memory_mb, "configurable_sys_mem": frame.memory_mb,
-                "curr_avail_sys_mem": frame.memory_mb - frame.used_memory_mb(),
-                "mem_region_size": frame.region_mb,
-            }]  # fmt: skip
+            records = [
+                {
+                    "installed_sys_mem": frame.memory_mb,
+                    "configurable_sys_mem": frame.memory_mb,
+                    "curr_avail_sys_mem": frame.memory_mb - frame.used_memory_mb(),
+                    "mem_region_size": frame.region_mb,
+                }
+            ]
         elif resource == "proc":
             records = [self._proc_record(p) for p in frame.lpars]
         elif resource == "mem":
             records = [
-                {"lpar_name": p.name, "lpar_id": p.lpar_id,
-                 "curr_mem": p.memory_mb if p.state != "Not Activated" else 0}
+                {
+                    "lpar_name": p.name,
+                    "lpar_id": p.lpar_id,
+                    "curr_mem": p.memory_mb if p.state != "Not Activated" else 0,
+                }
                 for p in frame.lpars
-            ]  # fmt: skip
+            ]
         elif resource == "virtualio":
             if subtype not in VIRTUALIO_SUBTYPES or level != "lpar":
                 raise _bad("lshwres -r virtualio needs --rsubtype eth, scsi or fc, --level lpar.")
@@ -695,12 +777,13 @@ class SimulatedHmc:
         """A Not Activated partition has nothing now: zeros, as on a real HMC."""
         dedicated, inactive = lpar.proc_mode == "dedicated", lpar.state == "Not Activated"
         record = {
-            "lpar_name": lpar.name, "lpar_id": lpar.lpar_id,
+            "lpar_name": lpar.name,
+            "lpar_id": lpar.lpar_id,
             "curr_proc_mode": "ded" if dedicated else "shared",
             "curr_proc_units": None if dedicated else ("0.0" if inactive else lpar.proc_units),
             "curr_procs": 0 if inactive else lpar.procs,
             "curr_shared_proc_pool_name": lpar.shared_pool,
-        }  # fmt: skip
+        }
         return record
 
     def _io_slot_records(self, frame: SimFrame) -> list[dict]:
@@ -708,12 +791,15 @@ class SimulatedHmc:
         records = []
         for s in frame.slots:
             record = {
-                "unit_phys_loc": s.unit_location, "bus_id": s.bus_id,
+                "unit_phys_loc": s.unit_location,
+                "bus_id": s.bus_id,
                 "phys_loc": s.drc_name.removeprefix(s.unit_location + "-"),
-                "drc_index": s.drc_index, "drc_name": s.drc_name,
-                "description": s.description, "feature_codes": "0" if s.empty else s.feature_codes,
+                "drc_index": s.drc_index,
+                "drc_name": s.drc_name,
+                "description": s.description,
+                "feature_codes": "0" if s.empty else s.feature_codes,
                 "lpar_id": s.lpar_id if s.lpar_id else "none",
-            }  # fmt: skip
+            }
             if s.lpar_id in owners:  # an unassigned slot has no lpar_name field at all
                 record["lpar_name"] = owners[s.lpar_id]
             records.append(record)
@@ -725,19 +811,27 @@ class SimulatedHmc:
             base = {"lpar_name": lpar.name, "lpar_id": lpar.lpar_id}
             if subtype == "eth":
                 for a in lpar.eth:
-                    records.append({
-                        **base, "slot_num": a.slot, "port_vlan_id": a.pvid,
-                        "addl_vlan_ids": a.vlans, "is_trunk": a.trunk_priority is not None,
-                        "trunk_priority": a.trunk_priority or "", "vswitch": a.vswitch,
-                    })  # fmt: skip
+                    records.append(
+                        {
+                            **base,
+                            "slot_num": a.slot,
+                            "port_vlan_id": a.pvid,
+                            "addl_vlan_ids": a.vlans,
+                            "is_trunk": a.trunk_priority is not None,
+                            "trunk_priority": a.trunk_priority or "",
+                            "vswitch": a.vswitch,
+                        }
+                    )
             elif subtype in {"scsi", "fc"}:
                 for a in lpar.adapters(subtype):
                     record = {
-                        **base, "slot_num": a.slot, "adapter_type": a.role,
+                        **base,
+                        "slot_num": a.slot,
+                        "adapter_type": a.role,
                         "remote_lpar_id": a.remote_lpar_id or "any",
                         "remote_lpar_name": a.remote_lpar_name or "",
                         "remote_slot_num": a.remote_slot or "any",
-                    }  # fmt: skip
+                    }
                     if subtype == "fc" and a.role == "client":
                         record["wwpns"] = a.wwpns
                     records.append(record)
@@ -753,14 +847,16 @@ class SimulatedHmc:
         if resource == "sys":
             moving = [m for m in self.migrations.values() if self._involves(m, frame)]
             active = sum(1 for m in moving if m.lpar.state == "Running")
-            records = [{
-                "inactive_lpar_mobility_capable": 1,
-                "num_inactive_migrations_supported": frame.max_inactive_migrations,
-                "num_inactive_migrations_in_progress": len(moving) - active,
-                "active_lpar_mobility_capable": 1,
-                "num_active_migrations_supported": frame.max_active_migrations,
-                "num_active_migrations_in_progress": active,
-            }]  # fmt: skip
+            records = [
+                {
+                    "inactive_lpar_mobility_capable": 1,
+                    "num_inactive_migrations_supported": frame.max_inactive_migrations,
+                    "num_inactive_migrations_in_progress": len(moving) - active,
+                    "active_lpar_mobility_capable": 1,
+                    "num_active_migrations_supported": frame.max_active_migrations,
+                    "num_active_migrations_in_progress": active,
+                }
+            ]
             return render(records, options)
         if resource == "lpar":
             away = [
@@ -779,21 +875,28 @@ class SimulatedHmc:
         viosses = [p for p in destination.lpars if p.kind == "vios"]
         if resource == "msp":
             records = [
-                {"source_msp_name": msp.name, "source_msp_id": msp.lpar_id,
-                 "dest_msp_names": [v.name for v in viosses if v.msp],
-                 "dest_msp_ids": [v.lpar_id for v in viosses if v.msp]}
+                {
+                    "source_msp_name": msp.name,
+                    "source_msp_id": msp.lpar_id,
+                    "dest_msp_names": [v.name for v in viosses if v.msp],
+                    "dest_msp_ids": [v.lpar_id for v in viosses if v.msp],
+                }
                 for msp in frame.lpars
                 if msp.kind == "vios" and msp.msp and any(v.msp for v in viosses)
-            ]  # fmt: skip
+            ]
         elif resource == "virtualio":
             records = [self._virtualio_suggestion(lpar, viosses)]
         else:
-            pools = sorted({p.shared_pool for p in destination.lpars if p.shared_pool}
-                           | {"DefaultPool"}, key=lambda n: (n != "DefaultPool", n))  # fmt: skip
-            records = [{
-                "shared_proc_pool_ids": list(range(len(pools))),
-                "shared_proc_pool_names": pools,
-            }]  # fmt: skip
+            pools = sorted(
+                {p.shared_pool for p in destination.lpars if p.shared_pool} | {"DefaultPool"},
+                key=lambda n: (n != "DefaultPool", n),
+            )
+            records = [
+                {
+                    "shared_proc_pool_ids": list(range(len(pools))),
+                    "shared_proc_pool_names": pools,
+                }
+            ]
         return render(records, options)
 
     def _listed_partition(self, frame: SimFrame, options: Options) -> SimLpar:
@@ -844,12 +947,16 @@ class SimulatedHmc:
         if migration is None:
             return {"name": lpar.name, "lpar_id": lpar.lpar_id, "migration_state": "Not Migrating"}
         record = {
-            "name": lpar.name, "lpar_id": lpar.lpar_id, "migration_state": migration.state,
+            "name": lpar.name,
+            "lpar_id": lpar.lpar_id,
+            "migration_state": migration.state,
             "migration_type": "active" if lpar.state == "Running" else "inactive",
-            "source_sys_name": migration.source.name, "dest_sys_name": migration.destination.name,
-            "dest_lpar_id": migration.dest_lpar_id, "bytes_transmitted": migration.transmitted,
+            "source_sys_name": migration.source.name,
+            "dest_sys_name": migration.destination.name,
+            "dest_lpar_id": migration.dest_lpar_id,
+            "bytes_transmitted": migration.transmitted,
             "bytes_remaining": migration.total_bytes - migration.transmitted,
-        }  # fmt: skip
+        }
         if migration.remote_manager:
             record["remote_manager"] = migration.remote_manager
             record["remote_user"] = migration.remote_user
@@ -1057,8 +1164,10 @@ class SimulatedHmc:
         self, lpar: SimLpar, source: SimFrame, destination: SimFrame, request: "MigrationRequest"
     ) -> list[tuple[str, str]]:
         errors = []
-        for side, frame, msp in (("source", source, request.source_msp),
-                                 ("destination", destination, request.dest_msp)):  # fmt: skip
+        for side, frame, msp in (
+            ("source", source, request.source_msp),
+            ("destination", destination, request.dest_msp),
+        ):
             vios = frame.lpar(msp) if msp else None
             if msp and (vios is None or vios.kind != "vios" or not vios.msp):
                 errors.append(
@@ -1095,11 +1204,13 @@ class SimulatedHmc:
             errors.append((codes.NOT_MIGRATABLE, f"{lpar.name} is {lpar.state}."))
         fault = self.lpar_faults.get(lpar.name)
         if lpar.state == "Running" and not self._rmc_active(lpar):
-            errors.append((
-                codes.RMC_INACTIVE,
-                f"The RMC connection of partition {lpar.name} is not active: active partition "
-                "mobility needs it. Check the partition's network and its RSCT daemons.",
-            ))  # fmt: skip
+            errors.append(
+                (
+                    codes.RMC_INACTIVE,
+                    f"The RMC connection of partition {lpar.name} is not active: active partition "
+                    "mobility needs it. Check the partition's network and its RSCT daemons.",
+                )
+            )
         if destination is source:
             errors.append((codes.NOT_MIGRATABLE, "Source and destination are the same system."))
         if destination.lpar(lpar.name):
@@ -1134,12 +1245,14 @@ class SimulatedHmc:
             if fault == "unzoned_wwpn" and fc.role == "client":
                 unzoned += fc.wwpns[1:]
             if unzoned:
-                errors.append((
-                    codes.NPIV_NOT_HOSTED,
-                    f"The virtual fibre channel client adapter {fc.slot} of {lpar.name} "
-                    f"cannot be hosted by the VIOS partitions of {destination.name}: "
-                    f"{unzoned[0]} is not zoned.",
-                ))  # fmt: skip
+                errors.append(
+                    (
+                        codes.NPIV_NOT_HOSTED,
+                        f"The virtual fibre channel client adapter {fc.slot} of {lpar.name} "
+                        f"cannot be hosted by the VIOS partitions of {destination.name}: "
+                        f"{unzoned[0]} is not zoned.",
+                    )
+                )
         active = [m for m in self.migrations.values() if self._involves(m, destination)]
         if len(active) >= destination.max_active_migrations:
             errors.append((codes.TOO_MANY_MIGRATIONS, "Too many migrations are running."))
@@ -1178,10 +1291,15 @@ class SimulatedHmc:
             free = (i for i in range(1, 32768) if i not in taken)
             request.dest_lpar_id = lpar.lpar_id if lpar.lpar_id not in taken else next(free)
         migration = Migration(
-            lpar=lpar, source=source, destination=destination, started=time.monotonic(),
-            total_bytes=lpar.memory_mb * 1024 * 1024, dest_lpar_id=request.dest_lpar_id,
-            remote_manager=remote_manager, remote_user=remote_user,
-        )  # fmt: skip
+            lpar=lpar,
+            source=source,
+            destination=destination,
+            started=time.monotonic(),
+            total_bytes=lpar.memory_mb * 1024 * 1024,
+            dest_lpar_id=request.dest_lpar_id,
+            remote_manager=remote_manager,
+            remote_user=remote_user,
+        )
         self.migrations[lpar.name] = migration
         fail_at = self.faults.fail_at_percent
         while True:
@@ -1224,9 +1342,13 @@ class SimulatedHmc:
             if old_vios is None or new_vios is None:
                 continue
             server = next(
-                (a for a in old_vios.storage if a.remote_lpar_name == lpar.name
-                 and a.remote_slot == client.slot), None,
-            )  # fmt: skip
+                (
+                    a
+                    for a in old_vios.storage
+                    if a.remote_lpar_name == lpar.name and a.remote_slot == client.slot
+                ),
+                None,
+            )
             if server is None:
                 continue
             old_vios.storage.remove(server)
@@ -1288,7 +1410,10 @@ class SimulatedHmc:
             lpar_id = next(i for i in range(1, 32768) if i not in taken)
         kind = {"aixlinux": "aix", "vioserver": "vios", "os400": "ibmi"}[attrs["lpar_env"]]
         lpar = SimLpar(
-            name=name, lpar_id=lpar_id, kind=kind, state="Not Activated",
+            name=name,
+            lpar_id=lpar_id,
+            kind=kind,
+            state="Not Activated",
             profile=attrs["profile_name"],
             compat_mode=attrs.get("lpar_proc_compat_mode", "default"),
             proc_mode="dedicated" if dedicated else "shared",
@@ -1297,10 +1422,12 @@ class SimulatedHmc:
             shared_pool=None if dedicated else attrs.get("shared_proc_pool_name", "DefaultPool"),
             memory_mb=int(attrs["desired_mem"]),
             max_virtual_slots=int(attrs.get("max_virtual_slots", 1000)),
-        )  # fmt: skip
+        )
         lpar.eth = [_eth_element(e) for e in list_split(attrs.get("virtual_eth_adapters", ""))]
-        for kind_name, attribute in (("scsi", "virtual_scsi_adapters"),
-                                     ("fc", "virtual_fc_adapters")):  # fmt: skip
+        for kind_name, attribute in (
+            ("scsi", "virtual_scsi_adapters"),
+            ("fc", "virtual_fc_adapters"),
+        ):
             for element in list_split(attrs.get(attribute, "")):
                 adapter = _storage_element(kind_name, element)
                 if kind_name == "fc" and adapter.role == "client" and not adapter.wwpns:

@@ -79,10 +79,15 @@ async def server_start(
 ) -> asyncssh.SSHAcceptor:
     """Listen on host:port (0: a free port; the acceptor's get_port() tells which)."""
     return await asyncssh.create_server(
-        lambda: _Server(hmc, logins), host, port, server_host_keys=[host_key],
-        process_factory=lambda process: _session(hmc, process), encoding="utf-8",
-        line_editor=False, keepalive_interval=0,
-    )  # fmt: skip
+        lambda: _Server(hmc, logins),
+        host,
+        port,
+        server_host_keys=[host_key],
+        process_factory=lambda process: _session(hmc, process),
+        encoding="utf-8",
+        line_editor=False,
+        keepalive_interval=0,
+    )
 
 
 class SimulatorThread:

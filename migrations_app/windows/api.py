@@ -15,21 +15,37 @@ from migrations_app.windows.services import change_window_delete, change_window_
 
 class ChangeWindowSerializer(serializers.ModelSerializer):
     frames = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Frame.objects.all(), required=False,
+        many=True,
+        queryset=Frame.objects.all(),
+        required=False,
         help_text="Frames it covers (ids); with no frames and no HMCs it covers every frame.",
-    )  # fmt: skip
+    )
     hmcs = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Hmc.objects.all(), required=False,
+        many=True,
+        queryset=Hmc.objects.all(),
+        required=False,
         help_text="HMCs whose frames it covers (ids).",
-    )  # fmt: skip
+    )
     description = serializers.CharField(source="describe", read_only=True)
     next_opening = serializers.SerializerMethodField()
     next_closing = serializers.SerializerMethodField()
 
     class Meta:
         model = ChangeWindow
-        fields = ["id", "name", "start", "end", "recurrence", "time_zone", "frames", "hmcs",
-                  "description", "next_opening", "next_closing", "created"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "start",
+            "end",
+            "recurrence",
+            "time_zone",
+            "frames",
+            "hmcs",
+            "description",
+            "next_opening",
+            "next_closing",
+            "created",
+        ]
         read_only_fields = ["created"]
         extra_kwargs = {
             "start": {"help_text": "The (first) opening; without an offset, in time_zone."},
@@ -63,9 +79,11 @@ class ChangeWindowSerializer(serializers.ModelSerializer):
         frames, hmcs = validated_data.pop("frames", None), validated_data.pop("hmcs", None)
         request = self.context.get("request")
         return change_window_save(
-            window=ChangeWindow(**validated_data), frames=frames, hmcs=hmcs,
+            window=ChangeWindow(**validated_data),
+            frames=frames,
+            hmcs=hmcs,
             user=request.user if request else None,
-        )  # fmt: skip
+        )
 
     def update(self, instance, validated_data):
         frames, hmcs = validated_data.pop("frames", None), validated_data.pop("hmcs", None)

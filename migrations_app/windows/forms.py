@@ -10,16 +10,19 @@ from migrations_app.windows.schedule import Schedule
 
 class ScheduleForm(forms.Form):
     window = forms.ModelChoiceField(
-        queryset=ChangeWindow.objects.prefetch_related("frames", "hmcs"), required=False,
-        label="Start in change window", empty_label="Now (no window)",
+        queryset=ChangeWindow.objects.prefetch_related("frames", "hmcs"),
+        required=False,
+        label="Start in change window",
+        empty_label="Now (no window)",
         help_text="It waits as scheduled until the window opens, and is not run if it could "
         "not finish before the window closes.",
-    )  # fmt: skip
+    )
     scheduled_for = forms.DateTimeField(
-        required=False, label="Or start at",
+        required=False,
+        label="Or start at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="A time in the future (the server's time zone); leave empty to start now.",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -41,13 +41,19 @@ class ChangeWindow(models.Model):
     frames = models.ManyToManyField(Frame, blank=True, related_name="+")
     hmcs = models.ManyToManyField(Hmc, blank=True, related_name="+", verbose_name="HMCs")
     closed_reported = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="The closing of the last occurrence whose outcome was reported.",
-    )  # fmt: skip
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", editable=False,
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -53,10 +53,14 @@ def schedule_apply(schedule: Schedule, jobs: Sequence[MigrationJob]) -> str:
         window = schedule.window
         occurrence = window.occurrence(now)
         if occurrence is None:
-            raise ValidationError({"window": [
-                f"Change window {window.name} closed at {when(window.end, window)} and does not "
-                "open again: choose another window."
-            ]})  # fmt: skip
+            raise ValidationError(
+                {
+                    "window": [
+                        f"Change window {window.name} closed at {when(window.end, window)} "
+                        "and does not open again: choose another window."
+                    ]
+                }
+            )
         errors = _coverage_errors(window, jobs)
         if errors:
             raise ValidationError({"window": errors})
@@ -71,18 +75,25 @@ def schedule_apply(schedule: Schedule, jobs: Sequence[MigrationJob]) -> str:
         )
     elif schedule.at is not None:
         if schedule.at <= now:
-            raise ValidationError({"scheduled_for": [
-                f"{when(schedule.at)} has passed: give a time in the future, or leave it out to "
-                "start now."
-            ]})  # fmt: skip
+            raise ValidationError(
+                {
+                    "scheduled_for": [
+                        f"{when(schedule.at)} has passed: give a time in the future, "
+                        "or leave it out to start now."
+                    ]
+                }
+            )
         window, start, closes = None, schedule.at, None
         sentence = f"Scheduled to start at {when(schedule.at)}."
     else:
         raise ValidationError({"window": ["Give a change window or a time."]})
     for job in jobs:
         job.state, job.window, job.scheduled_for, job.window_closes = (
-            MigrationState.SCHEDULED, window, start, closes,
-        )  # fmt: skip
+            MigrationState.SCHEDULED,
+            window,
+            start,
+            closes,
+        )
         job.step = f"Scheduled: starts at {when(start, window)}"[:255]
     return sentence
 

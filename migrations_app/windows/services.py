@@ -74,8 +74,7 @@ def scheduled_jobs_start(*, now: datetime) -> Counter:
         reason = too_late_reason(job, now=now)
         try:
             if reason:
-                job = job_transition(job, S.NOT_RUN, not_run_reason=reason, message=reason,
-                                     step="")  # fmt: skip
+                job = job_transition(job, S.NOT_RUN, not_run_reason=reason, message=reason, step="")
                 job_event(job, reason, level=Level.WARNING)
                 counts["not_run"] += 1
                 continue
@@ -114,10 +113,15 @@ def ran_over_report(*, now: datetime) -> int:
             f"{job.window.name}",
             body=f"{text}\n\nMigration #{job.pk} of {job.lpar_name} from "
             f"{job.source_frame.name} to {job.destination_frame.name}.",
-            data={"migration": job.pk, "lpar": job.lpar_name, "window": job.window_id,
-                  "window_closed": job.window_closes},
-            frames=[job.source_frame_id, job.destination_frame_id], hmcs=[job.hmc_id],
-        )  # fmt: skip
+            data={
+                "migration": job.pk,
+                "lpar": job.lpar_name,
+                "window": job.window_id,
+                "window_closed": job.window_closes,
+            },
+            frames=[job.source_frame_id, job.destination_frame_id],
+            hmcs=[job.hmc_id],
+        )
         reported += 1
     return reported
 
@@ -154,12 +158,17 @@ def windows_closed_report(*, now: datetime) -> int:
             f"{'s' if len(not_run) > 1 else ''} not run",
             body=f"Change window {window.name} closed at {when(closes, window)}. Not run:\n\n"
             + "\n".join(lines),
-            data={"window": window.pk, "closed": closes,
-                  "not_run": [{"migration": j.pk, "lpar": j.lpar_name,
-                               "reason": j.not_run_reason} for j in not_run]},
+            data={
+                "window": window.pk,
+                "closed": closes,
+                "not_run": [
+                    {"migration": j.pk, "lpar": j.lpar_name, "reason": j.not_run_reason}
+                    for j in not_run
+                ],
+            },
             frames={f for j in not_run for f in (j.source_frame_id, j.destination_frame_id)},
             hmcs={j.hmc_id for j in not_run},
-        )  # fmt: skip
+        )
         told += 1
     return told
 

@@ -111,9 +111,11 @@ class DestinationSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices)
     findings = FindingSerializer(many=True)
     free_proc_units_after = serializers.DecimalField(
-        max_digits=8, decimal_places=2, source="free_units_after",
+        max_digits=8,
+        decimal_places=2,
+        source="free_units_after",
         help_text="The destination's free processor units once the LPAR is there.",
-    )  # fmt: skip
+    )
     free_memory_mb_after = serializers.IntegerField()
 
 
@@ -128,18 +130,23 @@ class MigratabilitySerializer(serializers.Serializer):
 
 class EvacuationPlanInputSerializer(serializers.Serializer):
     policy = serializers.ChoiceField(
-        choices=PlacementPolicy.choices, default=PlacementPolicy.SPREAD,
+        choices=PlacementPolicy.choices,
+        default=PlacementPolicy.SPREAD,
         help_text="pack: the fullest frame that fits; spread: the frame with the most free "
         "memory. LPARs are placed largest memory first either way.",
-    )  # fmt: skip
+    )
     destinations = RelatedField(
-        queryset=Frame.objects.all(), many=True, required=False,
+        queryset=Frame.objects.all(),
+        many=True,
+        required=False,
         help_text="The frames the plan may use; left out or empty: every other frame.",
-    )  # fmt: skip
+    )
     vios_limit = serializers.IntegerField(
-        required=False, min_value=1, max_value=8,
+        required=False,
+        min_value=1,
+        max_value=8,
         help_text="Concurrent migrations per mover service partition in a wave (default 4).",
-    )  # fmt: skip
+    )
 
 
 class EvacuationMoveInputSerializer(serializers.Serializer):
@@ -168,9 +175,20 @@ class EvacuationPlacementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EvacuationPlacement
-        fields = ["lpar", "position", "memory_mb", "proc_units", "destination", "wave",
-                  "source_msp", "destination_msp", "findings", "reasons", "summary",
-                  "adjusted"]  # fmt: skip
+        fields = [
+            "lpar",
+            "position",
+            "memory_mb",
+            "proc_units",
+            "destination",
+            "wave",
+            "source_msp",
+            "destination_msp",
+            "findings",
+            "reasons",
+            "summary",
+            "adjusted",
+        ]
 
     def get_summary(self, placement: EvacuationPlacement) -> str:
         """Why an unplaced LPAR fits nowhere; empty for a placed one."""
@@ -181,8 +199,9 @@ class EvacuationPlanSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:evacuationplan-detail")
     frame = RelatedField(read_only=True)
     destinations = RelatedField(read_only=True, many=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True,
-                                       allow_null=True)  # fmt: skip
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True
+    )
     placed = serializers.SerializerMethodField()
     unplaced = serializers.SerializerMethodField()
     waves = serializers.SerializerMethodField()
@@ -190,8 +209,21 @@ class EvacuationPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EvacuationPlan
-        fields = ["id", "url", "frame", "policy", "destinations", "vios_limit", "created_by",
-                  "created", "updated", "placed", "unplaced", "waves", "placements"]  # fmt: skip
+        fields = [
+            "id",
+            "url",
+            "frame",
+            "policy",
+            "destinations",
+            "vios_limit",
+            "created_by",
+            "created",
+            "updated",
+            "placed",
+            "unplaced",
+            "waves",
+            "placements",
+        ]
 
     def get_placed(self, plan: EvacuationPlan) -> int:
         return sum(p.placed for p in plan.placements.all())

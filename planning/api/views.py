@@ -123,12 +123,14 @@ class LparPlanningViewSet(viewsets.GenericViewSet):
         responses={200: serializers.MigratabilitySerializer},
         parameters=[
             OpenApiParameter(
-                "mobility", str, enum=preflight.Mobility.values,
+                "mobility",
+                str,
+                enum=preflight.Mobility.values,
                 description="Check for this mobility; by default active when the LPAR is "
                 "Running, inactive when Not Activated.",
             )
         ],
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["get"])
     def migratability(self, request: Request, pk=None) -> Response:
         """The LPAR against every other frame: the verdict (ok, warnings, blocked), the
@@ -154,9 +156,11 @@ class LparPlanningViewSet(viewsets.GenericViewSet):
         "Errors are JSON either way.",
     )
     @action(
-        detail=True, methods=["get"], url_path="failover-runbook",
+        detail=True,
+        methods=["get"],
+        url_path="failover-runbook",
         renderer_classes=[JSONRenderer, PlainTextRenderer],
-    )  # fmt: skip
+    )
     def failover_runbook(self, request: Request, pk=None) -> Response:
         """The failover runbook of a stub twin (JSON, or text with `?format=text`)."""
         book = runbook.failover_runbook(twin=self.get_object())
@@ -247,9 +251,11 @@ class EvacuationPlanViewSet(viewsets.ReadOnlyModelViewSet):
         given = serializers.EvacuationMoveInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         evacuation.evacuation_plan_move(
-            plan=plan, lpar=given.validated_data["lpar"],
-            destination=given.validated_data["destination_frame"], user=request.user,
-        )  # fmt: skip
+            plan=plan,
+            lpar=given.validated_data["lpar"],
+            destination=given.validated_data["destination_frame"],
+            user=request.user,
+        )
         return _plan_response(plan, request, status.HTTP_200_OK)
 
 
@@ -290,10 +296,20 @@ class CheckViewSet(viewsets.GenericViewSet):
         found = list(cache.estate_check_summary().matching(check=wanted_check, severity=severity))
         errors = sum(v.severity == Severity.ERROR for v in found)
         results = [
-            {"check": v.check_code, "severity": v.severity, "object": v.object,
-             "object_url": v.object_url, "message": v.message, "fix_url": v.fix_url}
+            {
+                "check": v.check_code,
+                "severity": v.severity,
+                "object": v.object,
+                "object_url": v.object_url,
+                "message": v.message,
+                "fix_url": v.fix_url,
+            }
             for v in found
-        ]  # fmt: skip
-        data = {"count": len(found), "errors": errors, "warnings": len(found) - errors,
-                "results": results}  # fmt: skip
+        ]
+        data = {
+            "count": len(found),
+            "errors": errors,
+            "warnings": len(found) - errors,
+            "results": results,
+        }
         return Response(serializers.ChecksSerializer(data).data)

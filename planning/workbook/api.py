@@ -78,9 +78,27 @@ class WorkbookImportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WorkbookImport
-        fields = ["id", "filename", "sheet", "dry_run", "state", "progress", "step", "rows",
-                  "committed", "message", "report", "request_id", "history_url", "requested_by",
-                  "created", "started", "finished", "heartbeat", "file_deleted"]  # fmt: skip
+        fields = [
+            "id",
+            "filename",
+            "sheet",
+            "dry_run",
+            "state",
+            "progress",
+            "step",
+            "rows",
+            "committed",
+            "message",
+            "report",
+            "request_id",
+            "history_url",
+            "requested_by",
+            "created",
+            "started",
+            "finished",
+            "heartbeat",
+            "file_deleted",
+        ]
         read_only_fields = fields
 
     def get_history_url(self, job: WorkbookImport) -> str:
@@ -96,9 +114,11 @@ class WorkbookUploadSerializer(serializers.Serializer):
         default=True, help_text="Only preview what would change (the default)."
     )
     sheet = serializers.CharField(
-        required=False, allow_blank=True, default="",
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="For a CSV file: the sheet it holds (else taken from the file name).",
-    )  # fmt: skip
+    )
 
     def validate_file(self, file):
         refusal = upload_refusal(file.size)
@@ -136,9 +156,12 @@ class WorkbookImportView(APIView):
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         job = workbook_import_start(
-            chunks=file.chunks(), filename=file.name, user=request.user,
-            dry_run=upload.validated_data["dry_run"], sheet=upload.validated_data["sheet"],
-        )  # fmt: skip
+            chunks=file.chunks(),
+            filename=file.name,
+            user=request.user,
+            dry_run=upload.validated_data["dry_run"],
+            sheet=upload.validated_data["sheet"],
+        )
         return _job_response(job)
 
 
@@ -158,8 +181,9 @@ class WorkbookImportCommitView(APIView):
 
     permission_classes = [permissions.IsAuthenticated, CanImport]
 
-    @extend_schema(request=None, responses={200: WorkbookImportSerializer,
-                                            202: WorkbookImportSerializer})  # fmt: skip
+    @extend_schema(
+        request=None, responses={200: WorkbookImportSerializer, 202: WorkbookImportSerializer}
+    )
     def post(self, request: Request, pk: int) -> Response:
         source = get_object_or_404(WorkbookImport, pk=pk)
         return _job_response(workbook_import_commit(source=source, user=request.user))

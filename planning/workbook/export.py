@@ -33,16 +33,22 @@ NUMBER_KINDS = {c.ID, c.INT, c.DECIMAL}
 def _frame_rows() -> Iterator[Row]:
     for frame in Frame.objects.select_related("hmc", "evacuation_target").order_by("name"):
         yield {
-            "id": frame.pk, "name": frame.name, "machine_type": frame.machine_type,
-            "model": frame.model, "serial": frame.serial,
+            "id": frame.pk,
+            "name": frame.name,
+            "machine_type": frame.machine_type,
+            "model": frame.model,
+            "serial": frame.serial,
             "hmc": frame.hmc.name if frame.hmc else "",
             "processor_generation": frame.processor_generation,
-            "compat_modes": list(frame.compat_modes or []), "proc_units": frame.proc_units,
-            "memory_mb": frame.memory_mb, "memory_region_mb": frame.memory_region_mb,
+            "compat_modes": list(frame.compat_modes or []),
+            "proc_units": frame.proc_units,
+            "memory_mb": frame.memory_mb,
+            "memory_region_mb": frame.memory_region_mb,
             "firmware_level": frame.firmware_level,
-            "max_active_migrations": frame.max_active_migrations, "state": frame.state,
+            "max_active_migrations": frame.max_active_migrations,
+            "state": frame.state,
             "evacuation_target": frame.evacuation_target.name if frame.evacuation_target else "",
-        }  # fmt: skip
+        }
 
 
 def _drawer_rows() -> Iterator[Row]:
@@ -60,17 +66,31 @@ def _slot_rows() -> Iterator[Row]:
             "slot_id", "kind", "feature_code", "description", "owner__name"
         )
     }
-    fields = ("id", "drawer__frame__name", "drawer__location", "location", "bus", "drc_index",
-              "description")  # fmt: skip
+    fields = (
+        "id",
+        "drawer__frame__name",
+        "drawer__location",
+        "location",
+        "bus",
+        "drc_index",
+        "description",
+    )
     rows = Slot.objects.order_by("drawer__frame__name", "drawer__location", "location")
     for pk, frame, drawer, location, bus, drc, description in rows.values_list(*fields):
         kind, feature, adapter_description, owner = adapters.get(pk, ("", "", "", ""))
         yield {
-            "id": pk, "frame": frame, "drawer": drawer, "slot": location, "bus": bus,
-            "drc_index": drc, "description": description, "adapter_kind": kind,
-            "feature_code": feature, "adapter_description": adapter_description,
+            "id": pk,
+            "frame": frame,
+            "drawer": drawer,
+            "slot": location,
+            "bus": bus,
+            "drc_index": drc,
+            "description": description,
+            "adapter_kind": kind,
+            "feature_code": feature,
+            "adapter_description": adapter_description,
             "owner": owner or "",
-        }  # fmt: skip
+        }
 
 
 def _port_rows() -> Iterator[Row]:
@@ -80,18 +100,36 @@ def _port_rows() -> Iterator[Row]:
             "port_id", "value", "fabric__name"
         )
     }
-    fields = ("id", "adapter__slot__drawer__frame__name", "adapter__slot__drawer__location",
-              "adapter__slot__location", "name", "mac", "switch_port", "speed_gbps")  # fmt: skip
+    fields = (
+        "id",
+        "adapter__slot__drawer__frame__name",
+        "adapter__slot__drawer__location",
+        "adapter__slot__location",
+        "name",
+        "mac",
+        "switch_port",
+        "speed_gbps",
+    )
     rows = Port.objects.order_by(
-        "adapter__slot__drawer__frame__name", "adapter__slot__drawer__location",
-        "adapter__slot__location", "name",
-    )  # fmt: skip
+        "adapter__slot__drawer__frame__name",
+        "adapter__slot__drawer__location",
+        "adapter__slot__location",
+        "name",
+    )
     for pk, frame, drawer, slot, name, mac, switch_port, speed in rows.values_list(*fields):
         wwpn, fabric = wwpns.get(pk, ("", ""))
         yield {
-            "id": pk, "frame": frame, "drawer": drawer, "slot": slot, "name": name, "mac": mac,
-            "switch_port": switch_port, "speed_gbps": speed, "wwpn": wwpn, "fabric": fabric,
-        }  # fmt: skip
+            "id": pk,
+            "frame": frame,
+            "drawer": drawer,
+            "slot": slot,
+            "name": name,
+            "mac": mac,
+            "switch_port": switch_port,
+            "speed_gbps": speed,
+            "wwpn": wwpn,
+            "fabric": fabric,
+        }
 
 
 def _vlan_rows() -> Iterator[Row]:
@@ -122,12 +160,44 @@ def _shared_pool_rows() -> Iterator[Row]:
 
 def _lpar_rows(where: Q | None = None) -> Iterator[Row]:
     where = where or Q()
-    fields = ("id", "frame__name", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
-              "virtual_procs", "memory_mb", "compat_mode", "shared_pool__name", "msp",
-              "profile_name", "stub_of__frame__name", "stub_of__name", "notes")  # fmt: skip
-    keys = ("id", "frame", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
-            "virtual_procs", "memory_mb", "compat_mode", "shared_pool", "msp", "profile_name",
-            "stub_of_frame", "stub_of", "notes")  # fmt: skip
+    fields = (
+        "id",
+        "frame__name",
+        "name",
+        "lpar_id",
+        "kind",
+        "state",
+        "proc_mode",
+        "proc_units",
+        "virtual_procs",
+        "memory_mb",
+        "compat_mode",
+        "shared_pool__name",
+        "msp",
+        "profile_name",
+        "stub_of__frame__name",
+        "stub_of__name",
+        "notes",
+    )
+    keys = (
+        "id",
+        "frame",
+        "name",
+        "lpar_id",
+        "kind",
+        "state",
+        "proc_mode",
+        "proc_units",
+        "virtual_procs",
+        "memory_mb",
+        "compat_mode",
+        "shared_pool",
+        "msp",
+        "profile_name",
+        "stub_of_frame",
+        "stub_of",
+        "notes",
+    )
     for values in (
         Lpar.objects.filter(where).order_by("frame__name", "lpar_id").values_list(*fields)
     ):
@@ -162,22 +232,62 @@ def _virtual_adapter_rows(where: Q | None = None) -> Iterator[Row]:
         .distinct()
         .values_list("id", "adapter__slot__drawer__location", "adapter__slot__location", "name")
     }
-    fields = ("id", "lpar__frame__name", "lpar__name", "slot", "kind", "role",
-              "remote_lpar__name", "remote_slot", "pvid_id", "vswitch", "trunk_priority",
-              "physical_port_id", "backing_devices", "device_name")  # fmt: skip
+    fields = (
+        "id",
+        "lpar__frame__name",
+        "lpar__name",
+        "slot",
+        "kind",
+        "role",
+        "remote_lpar__name",
+        "remote_slot",
+        "pvid_id",
+        "vswitch",
+        "trunk_priority",
+        "physical_port_id",
+        "backing_devices",
+        "device_name",
+    )
     rows = adapters.order_by("lpar__frame__name", "lpar__lpar_id", "slot")
-    for (pk, frame, lpar, slot, kind, role, remote, remote_slot, pvid, vswitch, priority,
-         port, backing, device) in rows.values_list(*fields).iterator(chunk_size=5000):  # fmt: skip
+    for (
+        pk,
+        frame,
+        lpar,
+        slot,
+        kind,
+        role,
+        remote,
+        remote_slot,
+        pvid,
+        vswitch,
+        priority,
+        port,
+        backing,
+        device,
+    ) in rows.values_list(*fields).iterator(chunk_size=5000):
         pair = pairs.get(pk, {})
         (wwpn1, fabric1), (wwpn2, fabric2) = pair.get(1, ("", "")), pair.get(2, ("", ""))
         yield {
-            "id": pk, "frame": frame, "lpar": lpar, "slot": slot, "kind": kind, "role": role,
-            "remote_lpar": remote or "", "remote_slot": remote_slot, "pvid": pvid,
-            "vlans": sorted(tagged.get(pk, [])), "vswitch": vswitch, "trunk_priority": priority,
+            "id": pk,
+            "frame": frame,
+            "lpar": lpar,
+            "slot": slot,
+            "kind": kind,
+            "role": role,
+            "remote_lpar": remote or "",
+            "remote_slot": remote_slot,
+            "pvid": pvid,
+            "vlans": sorted(tagged.get(pk, [])),
+            "vswitch": vswitch,
+            "trunk_priority": priority,
             "physical_port": ports.get(port, "") if port else "",
-            "backing_devices": list(backing or []), "device_name": device,
-            "wwpn1": wwpn1, "wwpn2": wwpn2, "fabric1": fabric1, "fabric2": fabric2,
-        }  # fmt: skip
+            "backing_devices": list(backing or []),
+            "device_name": device,
+            "wwpn1": wwpn1,
+            "wwpn2": wwpn2,
+            "fabric1": fabric1,
+            "fabric2": fabric2,
+        }
 
 
 ROWS: dict[str, Callable[[], Iterable[Row]]] = {
@@ -265,17 +375,28 @@ class _Sheet:
 
 
 def _readme(book: XlsxWriter, *, user: str, template: bool) -> None:
-    readme = _Sheet(book, "README", (c.Column("Sheet", "sheet"), c.Column("Column", "column"),
-                                     c.Column("Required", "required"),
-                                     c.Column("What it holds", "help", c.FREE)))  # fmt: skip
+    readme = _Sheet(
+        book,
+        "README",
+        (
+            c.Column("Sheet", "sheet"),
+            c.Column("Column", "column"),
+            c.Column("Required", "required"),
+            c.Column("What it holds", "help", c.FREE),
+        ),
+    )
     kind = "blank template" if template else "export of the estate"
     readme.append_values(
-        ["(workbook)", f"lpmplanner planning workbook, {kind}", "",
-         f"Made {timezone.now().isoformat(timespec='seconds')} for {user or 'lpmplanner'}. "
-         "Import it on the Import page: a dry run first shows what would be created, changed "
-         "or left alone and every problem; nothing changes until you commit. An import never "
-         "deletes. Keep WWPNs and names as text."]
-    )  # fmt: skip
+        [
+            "(workbook)",
+            f"lpmplanner planning workbook, {kind}",
+            "",
+            f"Made {timezone.now().isoformat(timespec='seconds')} for {user or 'lpmplanner'}. "
+            "Import it on the Import page: a dry run first shows what would be created, changed "
+            "or left alone and every problem; nothing changes until you commit. An import never "
+            "deletes. Keep WWPNs and names as text.",
+        ]
+    )
     for spec in c.SHEETS:
         readme.append_values([spec.title, "", "", spec.help])
         for column in spec.columns:

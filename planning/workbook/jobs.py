@@ -78,9 +78,12 @@ def _start(job: WorkbookImport) -> WorkbookImport:
     streaming and only as far as needed), else queue it for a worker."""
     try:
         measure = workbook_measure(
-            upload_path(job), filename=job.filename, sheet=job.sheet,
-            rows_at_most=settings.WORKBOOK_ASYNC_ROWS, bytes_at_most=REQUEST_MAX_INFLATED,
-        )  # fmt: skip
+            upload_path(job),
+            filename=job.filename,
+            sheet=job.sheet,
+            rows_at_most=settings.WORKBOOK_ASYNC_ROWS,
+            bytes_at_most=REQUEST_MAX_INFLATED,
+        )
     except WorkbookRefused as refused:
         return _refuse(job, str(refused))
     if measure.fits:
@@ -97,10 +100,13 @@ def workbook_import_start(
     """Keep the upload and import it (a dry run unless `dry_run` is False). An upload larger
     than WORKBOOK_MAX_UPLOAD_MB raises ValidationError and leaves nothing behind."""
     job = WorkbookImport.objects.create(
-        filename=Path(filename or "upload").name[:255], sheet=sheet, stored_name=_keep(chunks),
-        dry_run=dry_run, requested_by=user if user and user.is_authenticated else None,
+        filename=Path(filename or "upload").name[:255],
+        sheet=sheet,
+        stored_name=_keep(chunks),
+        dry_run=dry_run,
+        requested_by=user if user and user.is_authenticated else None,
         request_id=str(uuid.uuid4()),
-    )  # fmt: skip
+    )
     return _start(job)
 
 
@@ -109,10 +115,14 @@ def workbook_import_commit(*, source: WorkbookImport, user) -> WorkbookImport:
     if source.state == WorkbookImport.State.FAILED and not source.report:
         raise ValidationError({"file": [f"{source} was refused ({source.message})."]})
     if source.file_deleted:
-        raise ValidationError({"file": [
-            f"The uploaded file of {source} was deleted after {source.file_kept_days} days "
-            "(WORKBOOK_UPLOAD_KEEP_DAYS): upload it again to import it."
-        ]})  # fmt: skip
+        raise ValidationError(
+            {
+                "file": [
+                    f"The uploaded file of {source} was deleted after {source.file_kept_days} days "
+                    "(WORKBOOK_UPLOAD_KEEP_DAYS): upload it again to import it."
+                ]
+            }
+        )
     stored = _keep([])
     try:
         shutil.copyfile(upload_path(source), Path(settings.WORKBOOK_UPLOAD_DIR) / stored)
@@ -122,10 +132,13 @@ def workbook_import_commit(*, source: WorkbookImport, user) -> WorkbookImport:
             {"file": [f"The uploaded file of {source} is gone: upload it again to import it."]}
         ) from None
     job = WorkbookImport.objects.create(
-        filename=source.filename, sheet=source.sheet, stored_name=stored, dry_run=False,
+        filename=source.filename,
+        sheet=source.sheet,
+        stored_name=stored,
+        dry_run=False,
         requested_by=user if user and user.is_authenticated else None,
         request_id=str(uuid.uuid4()),
-    )  # fmt: skip
+    )
     return _start(job)
 
 

@@ -176,8 +176,13 @@ class Problem:
         )
 
     def as_dict(self) -> dict:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column,
-                "message": self.message, "text": str(self)}  # fmt: skip
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "text": str(self),
+        }
 
 
 @dataclass
@@ -318,9 +323,13 @@ def _sheet_rows(
     missing = [col.header for col in spec.columns if col.required and col.key not in seen]
     if missing:
         parsed.problems.append(
-            Problem(title, None, "", f"required column{'s' if len(missing) > 1 else ''} "
-                    f"{', '.join(missing)} missing")
-        )  # fmt: skip
+            Problem(
+                title,
+                None,
+                "",
+                f"required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing",
+            )
+        )
         return None
     sheet = ParsedSheet(spec, [column for _, column in present])
     limit = settings.WORKBOOK_MAX_ROWS

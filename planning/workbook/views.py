@@ -43,9 +43,12 @@ def workbook_page(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             job = workbook_import_start(
-                chunks=upload.chunks(), filename=upload.name, user=request.user,
-                dry_run=True, sheet=form.cleaned_data["sheet"],
-            )  # fmt: skip
+                chunks=upload.chunks(),
+                filename=upload.name,
+                user=request.user,
+                dry_run=True,
+                sheet=form.cleaned_data["sheet"],
+            )
             return redirect(job)
     imports = WorkbookImport.objects.select_related("requested_by")[:20] if can_import else []
     return render(

@@ -43,17 +43,22 @@ class ZoningPlanView(APIView):
         plan = zoning.of(fabric)
         return Response(
             {
-                "fabric": {"id": fabric.pk, "name": fabric.name, "side": fabric.side,
-                           "vendor": fabric.vendor, "vsan": fabric.vsan,
-                           "active_configuration": fabric.zoneset_name,
-                           "zone_type": plan.zone_type},
+                "fabric": {
+                    "id": fabric.pk,
+                    "name": fabric.name,
+                    "side": fabric.side,
+                    "vendor": fabric.vendor,
+                    "vsan": fabric.vsan,
+                    "active_configuration": fabric.zoneset_name,
+                    "zone_type": plan.zone_type,
+                },
                 "initiators": [asdict(i) for i in plan.initiators],
                 "targets": [asdict(t) for t in plan.targets],
                 "zones": [asdict(z) for z in plan.zones],
                 "hosts": [asdict(h) | {"mkhost": h.mkhost} for h in plan.hosts],
                 "findings": [asdict(f) for f in plan.findings + zoning.findings],
             }
-        )  # fmt: skip
+        )
 
 
 class FormatIsOurs(DefaultContentNegotiation):

@@ -54,14 +54,20 @@ def zoning_diff(plan: FabricPlan, snapshot: list[dict]) -> ZoningDiff:
     removed_plan = replace(
         plan,
         initiators=[
-            Initiator(device_type="", wwpn=r["wwpn"], alias=r["alias"], frame=r["frame"],
-                      lpar=r["lpar"], lpar_id=0)
+            Initiator(
+                device_type="",
+                wwpn=r["wwpn"],
+                alias=r["alias"],
+                frame=r["frame"],
+                lpar=r["lpar"],
+                lpar_id=0,
+            )
             for r in gone
         ],
         zones=_removed_zones(plan, gone),
         hosts=[],
         findings=[],
-    )  # fmt: skip
+    )
     return ZoningDiff(added_plan, removed_plan, frozenset(current & set(previous)))
 
 

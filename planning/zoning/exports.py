@@ -92,8 +92,9 @@ def zoning_export(
     username = user.get_username() if user else ""
     if format == "xlsx":
         actions = diff.actions if diff else None
-        content = zoning_workbook(plan, plans, user=username, actions=actions,
-                                  removed=diff.removed if diff else None)  # fmt: skip
+        content = zoning_workbook(
+            plan, plans, user=username, actions=actions, removed=diff.removed if diff else None
+        )
         download = Download(content, XLSX, f"{stem}.xlsx")
     elif format == "csv":
         text = zoning_csv(plans, actions=diff.actions if diff else None)
@@ -102,9 +103,12 @@ def zoning_export(
         download = _script_download(fabric, plans, format, remove, diff, stem)
     for fabric_plan in plans:
         ZoningExport.objects.create(
-            fabric=fabric_plan.fabric, format=format, incremental=since_last,
-            requested_by=user, snapshot=snapshot_of(fabric_plan),
-        )  # fmt: skip
+            fabric=fabric_plan.fabric,
+            format=format,
+            incremental=since_last,
+            requested_by=user,
+            snapshot=snapshot_of(fabric_plan),
+        )
     return download
 
 

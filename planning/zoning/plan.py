@@ -165,20 +165,40 @@ def _vfc_clients() -> list[_Client]:
     rows = (
         VirtualAdapter.objects.filter(VirtualAdapter.VFC_CLIENT)
         .order_by("lpar__frame__name", "lpar__lpar_id", "slot")
-        .values_list("pk", "lpar_id", "slot", "device_name", "remote_lpar_id", "remote_slot",
-                     "lpar__name", "lpar__lpar_id", "lpar__frame__name", "lpar__stub_of_id",
-                     "lpar__stub_of__name", "remote_lpar__name")
-    )  # fmt: skip
+        .values_list(
+            "pk",
+            "lpar_id",
+            "slot",
+            "device_name",
+            "remote_lpar_id",
+            "remote_slot",
+            "lpar__name",
+            "lpar__lpar_id",
+            "lpar__frame__name",
+            "lpar__stub_of_id",
+            "lpar__stub_of__name",
+            "remote_lpar__name",
+        )
+    )
     return [_Client(*row[:9], row[9], row[10] or "", row[11] or "") for row in rows]
 
 
 def _vfc_servers() -> dict[tuple[int, int], _Server]:
     # No ordering: the default one would join the LPAR and frame for nothing.
-    rows = VirtualAdapter.objects.filter(kind="vfc", role="server").order_by().values_list(
-        "lpar_id", "slot", "device_name",
-        "physical_port__adapter__slot__drawer__location", "physical_port__adapter__slot__location",
-        "physical_port__name", "physical_port__wwpn__value", "physical_port__wwpn__fabric_id",
-    )  # fmt: skip
+    rows = (
+        VirtualAdapter.objects.filter(kind="vfc", role="server")
+        .order_by()
+        .values_list(
+            "lpar_id",
+            "slot",
+            "device_name",
+            "physical_port__adapter__slot__drawer__location",
+            "physical_port__adapter__slot__location",
+            "physical_port__name",
+            "physical_port__wwpn__value",
+            "physical_port__wwpn__fabric_id",
+        )
+    )
     servers = {}
     for lpar_pk, slot, device, drawer, slot_location, port, wwpn, fabric_pk in rows:
         label = f"{drawer}-{slot_location}-{port}" if port else ""
@@ -332,8 +352,12 @@ def _add_npiv_initiators(
                 )
             )
         server = servers.get((client.remote_lpar_pk, client.remote_slot))
-        values = {"frame": client.frame, "lpar": client.lpar, "adapter": client.label,
-                  "slot": client.slot}  # fmt: skip
+        values = {
+            "frame": client.frame,
+            "lpar": client.lpar,
+            "adapter": client.label,
+            "slot": client.slot,
+        }
         base = template_base(plan.settings.initiator_alias, values)  # both WWPNs share it
         for position, value, _ in wwpns:
             if not value.startswith("c"):

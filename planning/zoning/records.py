@@ -10,9 +10,13 @@ from inventory.models import Fabric
 
 class ZoningExport(models.Model):
     fabric = models.ForeignKey(
-        Fabric, on_delete=models.CASCADE, null=True, blank=True, related_name="zoning_exports",
+        Fabric,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="zoning_exports",
         help_text="Empty for an export of every fabric.",
-    )  # fmt: skip
+    )
     format = models.CharField(max_length=16)
     incremental = models.BooleanField(default=False, help_text="Only what changed since the last.")
     requested_by = models.ForeignKey(
@@ -52,16 +56,18 @@ class FabricZoning(models.Model):
 
     fabric = models.OneToOneField(Fabric, on_delete=models.CASCADE, related_name="zoning")
     initiator_alias = models.CharField(
-        max_length=64, default="{lpar}_{adapter}",
+        max_length=64,
+        default="{lpar}_{adapter}",
         help_text="Placeholders {frame} {lpar} {adapter} {slot}; _w1/_w2 is always added.",
-    )  # fmt: skip
+    )
     target_alias = models.CharField(
         max_length=64, default="{array}_{port}", help_text="Placeholders {array} {port}."
     )
     zone_name = models.CharField(
-        max_length=64, default="z_{initiator}_{arrays}",
+        max_length=64,
+        default="z_{initiator}_{arrays}",
         help_text="Placeholders {initiator} {arrays}; peer zones use {target}.",
-    )  # fmt: skip
+    )
     enhanced_zone_mode = models.BooleanField(
         default=False,
         help_text="Cisco: the VSAN is in enhanced zone mode, so scripts end with zone commit.",

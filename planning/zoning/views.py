@@ -26,8 +26,15 @@ from planning.zoning.records import FabricZoning, ZoningExport
 DOWNLOAD_PERMISSION = "planning.download_zoning"
 PREVIEW_PER_PAGE = 100
 # A fabric committed between reading the figures and listing the fabrics.
-EMPTY_FIGURES = {"initiators": 0, "targets": 0, "zones": 0, "hosts": 0, "findings": [],
-                 "added": 0, "removed": 0}  # fmt: skip
+EMPTY_FIGURES = {
+    "initiators": 0,
+    "targets": 0,
+    "zones": 0,
+    "hosts": 0,
+    "findings": [],
+    "added": 0,
+    "removed": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -56,11 +63,16 @@ def zoning_index(request: HttpRequest) -> HttpResponse:
         [fabric.last_export for fabric in listed if fabric.last_export]
     )
     fabrics = [
-        (FabricFigures(fabric, chosen.get(fabric.pk) or FabricZoning(fabric=fabric),
-                       summary.data["fabrics"].get(str(fabric.pk), EMPTY_FIGURES)),
-         exports.get(fabric.last_export))
+        (
+            FabricFigures(
+                fabric,
+                chosen.get(fabric.pk) or FabricZoning(fabric=fabric),
+                summary.data["fabrics"].get(str(fabric.pk), EMPTY_FIGURES),
+            ),
+            exports.get(fabric.last_export),
+        )
         for fabric in listed
-    ]  # fmt: skip
+    ]
     return render(
         request,
         "planning/zoning.html",
@@ -86,11 +98,15 @@ def zoning_preview(request: HttpRequest, fabric_id: int) -> HttpResponse:
     ).get_page(request.GET.get("page"))
     zones = Paginator(plan.zones, PREVIEW_PER_PAGE).get_page(request.GET.get("zones_page"))
     context = {
-        "fabric": fabric, "plan": plan, "aliases": aliases, "zones": zones, "diff": diff,
+        "fabric": fabric,
+        "plan": plan,
+        "aliases": aliases,
+        "zones": zones,
+        "diff": diff,
         "last": zoning_last_export(fabric=fabric),
         "added_zones": {z.name for z in diff.added.zones} if diff else set(),
         "can_download": request.user.has_perm(DOWNLOAD_PERMISSION),
-    }  # fmt: skip
+    }
     return render(request, "planning/zoning_preview.html", context)
 
 

@@ -15,13 +15,39 @@ from planning.workbook.xlsx import Sheet, XlsxWriter
 from planning.zoning.plan import NPIV_CLIENT, FabricPlan, Finding, Target, ZoningPlan
 
 ZONING_COLUMNS = (
-    "Change_ID", "Action", "Fabric", "Fabric_Name", "Vendor", "VSAN", "Active_Cfg_Zoneset",
-    "Managed_System", "LPM_Target_System", "LPAR", "LPAR_ID", "Client_Adapter", "Client_Slot",
-    "WWPN_Role", "Pair_Index", "Initiator_WWPN", "Initiator_WWPN_Storage", "Initiator_Alias",
-    "VIOS", "VIOS_vfchost", "VIOS_Phys_Port", "VIOS_Port_WWPN", "Fabric_Label", "Device_Type",
-    "Target_Storage", "Target_Port", "Target_WWPN", "Target_Alias", "Zone_Name", "Zone_Type",
-    "Storage_Host_Object", "Notes",
-)  # fmt: skip
+    "Change_ID",
+    "Action",
+    "Fabric",
+    "Fabric_Name",
+    "Vendor",
+    "VSAN",
+    "Active_Cfg_Zoneset",
+    "Managed_System",
+    "LPM_Target_System",
+    "LPAR",
+    "LPAR_ID",
+    "Client_Adapter",
+    "Client_Slot",
+    "WWPN_Role",
+    "Pair_Index",
+    "Initiator_WWPN",
+    "Initiator_WWPN_Storage",
+    "Initiator_Alias",
+    "VIOS",
+    "VIOS_vfchost",
+    "VIOS_Phys_Port",
+    "VIOS_Port_WWPN",
+    "Fabric_Label",
+    "Device_Type",
+    "Target_Storage",
+    "Target_Port",
+    "Target_WWPN",
+    "Target_Alias",
+    "Zone_Name",
+    "Zone_Type",
+    "Storage_Host_Object",
+    "Notes",
+)
 ENUMERATED = {
     "Action": ("ADD", "KEEP", "REMOVE"),
     "Fabric": ("A", "B"),
@@ -43,8 +69,13 @@ def zoning_values(plan: FabricPlan, actions: dict[str, str] | None = None) -> It
     targets = {t.alias: t for t in plan.targets}
     every_target = _target_columns(plan.targets)
     groups: dict[tuple[str, ...], tuple[str, str, str, str]] = {}
-    fabric_columns = (fabric.side, fabric.name, fabric.get_vendor_display(), fabric.vsan or "",
-                      fabric.zoneset_name)  # fmt: skip
+    fabric_columns = (
+        fabric.side,
+        fabric.name,
+        fabric.get_vendor_display(),
+        fabric.vsan or "",
+        fabric.zoneset_name,
+    )
     zone_type = plan.zone_type
     for initiator in plan.initiators:
         zone = plan.zone_of(initiator.alias)
@@ -58,16 +89,32 @@ def zoning_values(plan: FabricPlan, actions: dict[str, str] | None = None) -> It
             )
         npiv = initiator.device_type == NPIV_CLIENT
         yield (
-            "", actions.get(initiator.wwpn, "ADD"), *fabric_columns, initiator.frame,
+            "",
+            actions.get(initiator.wwpn, "ADD"),
+            *fabric_columns,
+            initiator.frame,
             initiator.lpm_target,
-            initiator.lpar, initiator.lpar_id, initiator.adapter, initiator.client_slot or "",
-            initiator.role, str(initiator.pair_index or ""), initiator.wwpn_switch,
-            initiator.wwpn_storage, initiator.alias, initiator.vios, initiator.vios_vfchost,
-            initiator.vios_port, initiator.vios_port_wwpn, fabric.name, initiator.device_type,
-            *group, zone.name if zone else "", zone_type,
+            initiator.lpar,
+            initiator.lpar_id,
+            initiator.adapter,
+            initiator.client_slot or "",
+            initiator.role,
+            str(initiator.pair_index or ""),
+            initiator.wwpn_switch,
+            initiator.wwpn_storage,
+            initiator.alias,
+            initiator.vios,
+            initiator.vios_vfchost,
+            initiator.vios_port,
+            initiator.vios_port_wwpn,
+            fabric.name,
+            initiator.device_type,
+            *group,
+            zone.name if zone else "",
+            zone_type,
             host_of.get(initiator.wwpn, "") if npiv else "",
             f"stub twin of {initiator.stub_of}" if initiator.stub_of else "",
-        )  # fmt: skip
+        )
 
 
 def _target_columns(group: list[Target]) -> tuple[str, str, str, str]:
@@ -173,9 +220,14 @@ def zoning_workbook(
         name = plan.fabric.name
         for initiator in plan.initiators:
             aliases.append_values(
-                (name, initiator.alias, initiator.wwpn_switch, initiator.device_type,
-                 initiator.lpar)
-            )  # fmt: skip
+                (
+                    name,
+                    initiator.alias,
+                    initiator.wwpn_switch,
+                    initiator.device_type,
+                    initiator.lpar,
+                )
+            )
         for target in plan.targets:
             aliases.append_values(
                 (name, target.alias, target.wwpn_switch, "TARGET", f"{target.array} {target.port}")
@@ -186,24 +238,42 @@ def zoning_workbook(
     for plan in plans:
         for zone in plan.zones:
             zones.append_values(
-                (plan.fabric.name, zone.name, zone.kind, ";".join(zone.members),
-                 ";".join(zone.targets))
-            )  # fmt: skip
+                (
+                    plan.fabric.name,
+                    zone.name,
+                    zone.kind,
+                    ";".join(zone.members),
+                    ";".join(zone.targets),
+                )
+            )
     zones.finish()
 
     hosts = _Sheet(
         book,
         "Storage_Hosts",
-        ("Fabric_Name", "Host_Object", "LPAR", "Managed_System", "WWPNs", "Pair_Complete",
-         "mkhost"),
-    )  # fmt: skip
+        (
+            "Fabric_Name",
+            "Host_Object",
+            "LPAR",
+            "Managed_System",
+            "WWPNs",
+            "Pair_Complete",
+            "mkhost",
+        ),
+    )
     for plan in plans:
         for host in plan.hosts:
             hosts.append_values(
-                (plan.fabric.name, host.name, host.lpar, host.frame,
-                 ":".join(w.upper() for w in host.wwpns), "yes" if host.complete else "NO",
-                 host.mkhost)
-            )  # fmt: skip
+                (
+                    plan.fabric.name,
+                    host.name,
+                    host.lpar,
+                    host.frame,
+                    ":".join(w.upper() for w in host.wwpns),
+                    "yes" if host.complete else "NO",
+                    host.mkhost,
+                )
+            )
     hosts.finish()
 
     checks = _Sheet(book, "Checks", ("Fabric_Name", "Severity", "Code", "Message"))
@@ -211,9 +281,13 @@ def zoning_workbook(
     findings += [(plan.fabric.name, f) for plan in plans for f in plan.findings]
     for fabric_name, finding in findings:
         checks.append(
-            {"Fabric_Name": fabric_name, "Severity": finding.severity, "Code": finding.code,
-             "Message": finding.message}
-        )  # fmt: skip
+            {
+                "Fabric_Name": fabric_name,
+                "Severity": finding.severity,
+                "Code": finding.code,
+                "Message": finding.message,
+            }
+        )
     checks.finish()
     book.close()
     return out.getvalue()

@@ -59,10 +59,13 @@ def window_worker(django_db_setup, django_db_blocker, tmp_path_factory, mailbox,
     with django_db_blocker.unblock():
         database_url = database_url_of_test_database()
     env = {
-        **WORKER_ENV, "LPM_CLOCK": CLOCK, "LPM_TEST_CLOCK_FILE": str(clock_file),
-        "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(mailbox.port),
+        **WORKER_ENV,
+        "LPM_CLOCK": CLOCK,
+        "LPM_TEST_CLOCK_FILE": str(clock_file),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(mailbox.port),
         "NOTIFY_RETRY_SECONDS": "0.5",
-    }  # fmt: skip
+    }
     log = tmp_path_factory.mktemp("window-worker") / "worker.log"
     with worker_on_own_queue(database_url=database_url, log=log, env=env) as worker:
         yield worker
@@ -105,8 +108,9 @@ def test_a_batch_in_a_window_starts_when_it_opens_and_would_overrun_is_not_run(
     )
     batch = batch_create(
         items=[{"lpar": lpar, "destination_frame": p750b} for lpar in (server1, server2)],
-        requested_by=olga, schedule=Schedule(window=window),
-    )  # fmt: skip
+        requested_by=olga,
+        schedule=Schedule(window=window),
+    )
     jobs = {job.lpar_name: job for job in batch.jobs.all()}
     assert {job.state for job in jobs.values()} == {S.SCHEDULED}
     assert {job.scheduled_for for job in jobs.values()} == {opens}
@@ -120,10 +124,13 @@ def test_a_batch_in_a_window_starts_when_it_opens_and_would_overrun_is_not_run(
     assert change_windows_tick()["started"] == 1
 
     first = wait_for(
-        lambda: MigrationJob.objects.filter(pk=jobs["server1"].pk, migrate_sent__isnull=False)
-        .exclude(progress=0).first(),
+        lambda: (
+            MigrationJob.objects.filter(pk=jobs["server1"].pk, migrate_sent__isnull=False)
+            .exclude(progress=0)
+            .first()
+        ),
         timeout=60,
-    )  # fmt: skip
+    )
     assert first, window_worker.log_text()
     assert first.state == S.MIGRATING
     skipped = MigrationJob.objects.get(pk=jobs["server2"].pk)
@@ -171,9 +178,12 @@ def test_a_subscriber_gets_the_email_and_a_signed_webhook_again_after_a_500(
         Subscription.objects.create(user=other, kind=kind, frame=p750b, channel=Channel.EMAIL)
 
         notification = notify(
-            kind, subject="Migration #7 of server1 needs attention", body="Check the HMCs.",
-            data={"migration": 7}, frames=[p750a],
-        )  # fmt: skip
+            kind,
+            subject="Migration #7 of server1 needs attention",
+            body="Check the HMCs.",
+            data={"migration": 7},
+            frames=[p750a],
+        )
 
         assert wait_for(lambda: len(receiver.requests) >= 2, timeout=30), window_worker.log_text()
     first, second = receiver.requests[:2]

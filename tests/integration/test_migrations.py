@@ -52,9 +52,11 @@ def start_worker(queue, tmp_path):
 
     def start():
         worker = worker_start(
-            database_url=database_url_of_test_database(), queue=queue,
-            log=tmp_path / "workers.log", env=WORKER_ENV,
-        )  # fmt: skip
+            database_url=database_url_of_test_database(),
+            queue=queue,
+            log=tmp_path / "workers.log",
+            env=WORKER_ENV,
+        )
         started.append(worker)
         return worker
 
@@ -244,8 +246,9 @@ def test_server1_moves_to_a_frame_of_another_hmc(
         hmc, other = Hmc.objects.get(name="hmc-sim"), Hmc.objects.get(name="hmc-b")
         trust = api_client.post(
             f"/api/hmcs/{hmc.pk}/ssh-trust/",
-            {"remote_hmc": other.pk, "password": DEFAULT_PASSWORD}, format="json",
-        )  # fmt: skip
+            {"remote_hmc": other.pk, "password": DEFAULT_PASSWORD},
+            format="json",
+        )
         assert trust.status_code == 200, trust.json()
         answer = api_client.post(
             "/api/migrations/",

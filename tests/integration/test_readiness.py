@@ -41,11 +41,15 @@ def readiness_worker(migration_worker, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         database_url = database_url_of_test_database()
     worker = worker_start(
-        database_url=database_url, queue=queue,
+        database_url=database_url,
+        queue=queue,
         log=tmp_path_factory.mktemp("readiness-worker") / "worker.log",
-        env={**WORKER_ENV, "READINESS_BUSY_POLL_SECONDS": "0.1",
-             "READINESS_HMC_MAX_VALIDATIONS": str(LIMIT)},
-    )  # fmt: skip
+        env={
+            **WORKER_ENV,
+            "READINESS_BUSY_POLL_SECONDS": "0.1",
+            "READINESS_HMC_MAX_VALIDATIONS": str(LIMIT),
+        },
+    )
     yield worker
     worker_stop(worker)
 

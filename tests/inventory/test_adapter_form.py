@@ -11,8 +11,18 @@ from tests.factories import login
 
 pytestmark = pytest.mark.django_db
 
-KIND_FIELDS = {"remote_lpar", "remote_slot", "pvid", "vlans", "vswitch", "trunk_priority",
-               "physical_port", "backing_devices", "wwpn1", "wwpn2"}  # fmt: skip
+KIND_FIELDS = {
+    "remote_lpar",
+    "remote_slot",
+    "pvid",
+    "vlans",
+    "vswitch",
+    "trunk_priority",
+    "physical_port",
+    "backing_devices",
+    "wwpn1",
+    "wwpn2",
+}
 
 
 @pytest.fixture
@@ -50,8 +60,7 @@ def edit_page(client, adapter, **query) -> str:
         ("trunk", {"pvid", "vlans", "vswitch", "trunk_priority"}),
     ],
 )
-def test_the_form_shows_the_fields_of_the_adapters_kind_and_role(client, adapters, which,
-                                                                 expected):  # fmt: skip
+def test_the_form_shows_the_fields_of_the_adapters_kind_and_role(client, adapters, which, expected):
     assert fields_shown(edit_page(client, adapters[which])) == expected
 
 
@@ -65,9 +74,15 @@ def test_slot_1000_gets_one_message_and_the_heading_names_the_saved_slot(client,
     adapter = adapters["vscsi client"]
     response = client.post(
         f"/inventory/virtual-adapters/{adapter.pk}/edit/",
-        {"lpar": adapter.lpar_id, "kind": "vscsi", "role": "client", "slot": "1000",
-         "remote_lpar": adapter.remote_lpar_id, "remote_slot": adapter.remote_slot},
-    )  # fmt: skip
+        {
+            "lpar": adapter.lpar_id,
+            "kind": "vscsi",
+            "role": "client",
+            "slot": "1000",
+            "remote_lpar": adapter.remote_lpar_id,
+            "remote_slot": adapter.remote_slot,
+        },
+    )
     body = response.content.decode()
     assert body.count('data-field-error="slot"') == 1
     assert "Virtual slot numbers must be under 1000" in body
@@ -82,20 +97,34 @@ def test_a_save_empties_what_belongs_to_another_kind(client, adapters):
     assert server.backing_devices
     response = client.post(
         f"/inventory/virtual-adapters/{server.pk}/edit/",
-        {"lpar": server.lpar_id, "kind": "vscsi", "role": "server", "slot": server.slot,
-         "remote_lpar": server.remote_lpar_id, "remote_slot": server.remote_slot,
-         "backing_devices": "hdisk9", "device_name": "vhost0"},
-    )  # fmt: skip
+        {
+            "lpar": server.lpar_id,
+            "kind": "vscsi",
+            "role": "server",
+            "slot": server.slot,
+            "remote_lpar": server.remote_lpar_id,
+            "remote_slot": server.remote_slot,
+            "backing_devices": "hdisk9",
+            "device_name": "vhost0",
+        },
+    )
     assert response.status_code == 302
     server.refresh_from_db()
     assert server.backing_devices == ["hdisk9"]
     client_adapter = adapters["vscsi client"]
     response = client.post(
         f"/inventory/virtual-adapters/{client_adapter.pk}/edit/",
-        {"lpar": client_adapter.lpar_id, "kind": "vscsi", "role": "client", "slot": 210,
-         "remote_lpar": client_adapter.remote_lpar_id, "remote_slot": 210,
-         "vswitch": "ETHERNET0", "backing_devices": "hdisk1"},
-    )  # fmt: skip
+        {
+            "lpar": client_adapter.lpar_id,
+            "kind": "vscsi",
+            "role": "client",
+            "slot": 210,
+            "remote_lpar": client_adapter.remote_lpar_id,
+            "remote_slot": 210,
+            "vswitch": "ETHERNET0",
+            "backing_devices": "hdisk1",
+        },
+    )
     assert response.status_code == 302  # another kind's fields posted anyway are ignored
     client_adapter.refresh_from_db()
     assert (client_adapter.vswitch, client_adapter.backing_devices) == ("", [])

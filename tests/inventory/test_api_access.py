@@ -21,8 +21,21 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-COLLECTIONS = ["hmcs", "frames", "drawers", "slots", "adapters", "ports", "vlans", "fabrics",
-               "storage-ports", "shared-pools", "lpars", "virtual-adapters", "wwpns"]  # fmt: skip
+COLLECTIONS = [
+    "hmcs",
+    "frames",
+    "drawers",
+    "slots",
+    "adapters",
+    "ports",
+    "vlans",
+    "fabrics",
+    "storage-ports",
+    "shared-pools",
+    "lpars",
+    "virtual-adapters",
+    "wwpns",
+]
 
 
 def signed_in(role: str) -> APIClient:
@@ -140,8 +153,12 @@ def planner_api(api_client, planner):
 
 
 def test_the_hmc_password_is_taken_but_never_given_back(planner_api):
-    body = {"name": "hmc9", "host": "10.2.2.2", "password": "Sup3r-secret",
-            "host_key": "ssh-ed25519 AAAA"}  # fmt: skip
+    body = {
+        "name": "hmc9",
+        "host": "10.2.2.2",
+        "password": "Sup3r-secret",
+        "host_key": "ssh-ed25519 AAAA",
+    }
     created = planner_api.post("/api/hmcs/", body, format="json")
     assert created.status_code == 201
     hmc_id = created.json()["id"]

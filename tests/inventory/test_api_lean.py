@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 def test_lean_list_is_the_serializers_json(api_client, planner):
     a, b = FrameFactory(name="p750-a"), FrameFactory(name="p750-b")
     pool = SharedProcessorPoolFactory(frame=a, name="prod")
-    original = LparFactory(frame=a, name="server1", shared_pool=pool, proc_units=Decimal("0.35"),
-                           notes="")  # fmt: skip
+    original = LparFactory(
+        frame=a, name="server1", shared_pool=pool, proc_units=Decimal("0.35"), notes=""
+    )
     LparFactory(frame=b, name="server1-stub", lpar_id=99, stub_of=original, notes="twin")
     LparFactory(frame=b, name="server2", proc_units=Decimal("2"))
     login(api_client, planner)

@@ -153,9 +153,14 @@ def virtual_adapters_add(count: int) -> None:
     for n in range(count):
         vfc_client_create(lpar, 600 + n, vios)
         VirtualAdapterFactory(
-            lpar=vios, kind="vfc", role="server", slot=600 + n, remote_lpar=lpar,
-            remote_slot=600 + n, physical_port=port,
-        )  # fmt: skip
+            lpar=vios,
+            kind="vfc",
+            role="server",
+            slot=600 + n,
+            remote_lpar=lpar,
+            remote_slot=600 + n,
+            physical_port=port,
+        )
         virtual_adapter_save(
             adapter=VirtualAdapter(lpar=lpar, kind="ethernet", slot=10 + n, pvid=vlans[0]),
             vlans=vlans[1:],
@@ -190,8 +195,9 @@ def test_no_list_grows_its_queries_with_its_rows(client, planner, case):
 def test_the_fabric_filter_on_ports_and_wwpns(api):
     fabric = FabricFactory(name="FAB_A")
     port = PortFactory()
-    api.patch(f"/api/ports/{port.pk}/", {"wwpn": "10000000c9000001", "fabric": fabric.pk},
-              format="json")  # fmt: skip
+    api.patch(
+        f"/api/ports/{port.pk}/", {"wwpn": "10000000c9000001", "fabric": fabric.pk}, format="json"
+    )
     PortFactory()
     found = api.get("/api/wwpns/?fabric__name=FAB_A").json()["results"]
     assert [row["value"] for row in found] == ["10000000c9000001"]

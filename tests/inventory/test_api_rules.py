@@ -41,8 +41,15 @@ def vios(server1):
 
 
 def vfc_body(lpar, vios, **fields):
-    return {"lpar": lpar.pk, "kind": "vfc", "role": "client", "slot": 610,
-            "remote_lpar": vios.pk, "remote_slot": 610, **fields}  # fmt: skip
+    return {
+        "lpar": lpar.pk,
+        "kind": "vfc",
+        "role": "client",
+        "slot": 610,
+        "remote_lpar": vios.pk,
+        "remote_slot": 610,
+        **fields,
+    }
 
 
 # Virtual adapters: slots, WWPN pairs, VLANs
@@ -165,8 +172,14 @@ def test_an_unknown_vlan_number_is_refused_with_a_hint(api, server1):
 
 def test_tagged_vlans_on_a_vscsi_adapter_are_refused_and_nothing_is_saved(api, server1, vios):
     VlanFactory(vlan_id=401)
-    body = {"lpar": server1.pk, "kind": "vscsi", "slot": 210, "remote_lpar": vios.pk,
-            "remote_slot": 210, "vlans": [401]}  # fmt: skip
+    body = {
+        "lpar": server1.pk,
+        "kind": "vscsi",
+        "slot": 210,
+        "remote_lpar": vios.pk,
+        "remote_slot": 210,
+        "vlans": [401],
+    }
     response = api.post("/api/virtual-adapters/", body, format="json")
     assert response.status_code == 400
     assert response.json() == {"vlans": ["Only Ethernet adapters carry tagged VLANs."]}
@@ -175,8 +188,13 @@ def test_tagged_vlans_on_a_vscsi_adapter_are_refused_and_nothing_is_saved(api, s
 
 def test_a_client_adapter_must_pair_with_a_vios_on_its_frame(api, server1):
     elsewhere = ViosFactory(frame=FrameFactory())
-    body = {"lpar": server1.pk, "kind": "vscsi", "slot": 210, "remote_lpar": elsewhere.pk,
-            "remote_slot": 210}  # fmt: skip
+    body = {
+        "lpar": server1.pk,
+        "kind": "vscsi",
+        "slot": 210,
+        "remote_lpar": elsewhere.pk,
+        "remote_slot": 210,
+    }
     response = api.post("/api/virtual-adapters/", body, format="json")
     assert response.status_code == 400
     assert list(response.json()) == ["remote_lpar"]
@@ -187,8 +205,16 @@ def test_a_client_adapter_must_pair_with_a_vios_on_its_frame(api, server1):
 
 
 def lpar_body(frame, **fields):
-    return {"frame": frame.pk, "name": "server2", "lpar_id": 20, "kind": "aix",
-            "proc_units": 0.5, "virtual_procs": 1, "memory_mb": 4096, **fields}  # fmt: skip
+    return {
+        "frame": frame.pk,
+        "name": "server2",
+        "lpar_id": 20,
+        "kind": "aix",
+        "proc_units": 0.5,
+        "virtual_procs": 1,
+        "memory_mb": 4096,
+        **fields,
+    }
 
 
 def test_a_client_lpar_id_reused_on_another_frame_is_refused(api, server1):
@@ -259,8 +285,14 @@ def test_a_related_id_that_does_not_exist_is_named(api, server1):
 
 def test_a_frames_serial_clash_names_the_serial(api):
     frame = FrameFactory()
-    body = {"name": "p750-z", "machine_type": frame.machine_type, "model": frame.model,
-            "serial": frame.serial, "proc_units": 8, "memory_mb": 65536}  # fmt: skip
+    body = {
+        "name": "p750-z",
+        "machine_type": frame.machine_type,
+        "model": frame.model,
+        "serial": frame.serial,
+        "proc_units": 8,
+        "memory_mb": 65536,
+    }
     response = api.post("/api/frames/", body, format="json")
     assert response.status_code == 400
     assert response.json() == {"serial": ["Another frame has this machine type, model and serial."]}
@@ -276,10 +308,17 @@ def test_a_unique_name_clash_names_the_field(api):
 def test_values_are_saved_in_the_form_the_model_cleans_them_to(api):
     response = api.post(
         "/api/frames/",
-        {"name": "p9-a", "machine_type": "9009", "model": "42A", "serial": "7800001",
-         "proc_units": 8, "memory_mb": 65536, "compat_modes": ["POWER8", "POWER9", "POWER8"]},
+        {
+            "name": "p9-a",
+            "machine_type": "9009",
+            "model": "42A",
+            "serial": "7800001",
+            "proc_units": 8,
+            "memory_mb": 65536,
+            "compat_modes": ["POWER8", "POWER9", "POWER8"],
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201
     assert response.json()["compat_modes"] == ["POWER8", "POWER9"]
     assert Frame.objects.get(name="p9-a").compat_modes == ["POWER8", "POWER9"]
@@ -319,8 +358,12 @@ def test_unreadable_json_is_a_400(api):
 def test_an_fc_ports_wwpn_and_fabric_are_saved_with_it(api):
     fabric = FabricFactory()
     adapter = AdapterFactory(kind="fc")
-    body = {"adapter": adapter.pk, "name": "T1", "wwpn": "10:00:00:00:C9:AA:BB:01",
-            "fabric": fabric.pk}  # fmt: skip
+    body = {
+        "adapter": adapter.pk,
+        "name": "T1",
+        "wwpn": "10:00:00:00:C9:AA:BB:01",
+        "fabric": fabric.pk,
+    }
     response = api.post("/api/ports/", body, format="json")
     assert response.status_code == 201
     assert response.json()["wwpn"] == "10000000c9aabb01"

@@ -8,8 +8,21 @@ from tests.factories import login
 
 pytestmark = pytest.mark.django_db
 
-COLLECTIONS = ["hmcs", "frames", "drawers", "slots", "adapters", "ports", "vlans", "fabrics",
-               "storage-ports", "shared-pools", "lpars", "virtual-adapters", "wwpns"]  # fmt: skip
+COLLECTIONS = [
+    "hmcs",
+    "frames",
+    "drawers",
+    "slots",
+    "adapters",
+    "ports",
+    "vlans",
+    "fabrics",
+    "storage-ports",
+    "shared-pools",
+    "lpars",
+    "virtual-adapters",
+    "wwpns",
+]
 
 
 @pytest.fixture

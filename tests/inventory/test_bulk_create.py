@@ -55,7 +55,7 @@ def test_each_rule_refuses_its_row_and_the_rest_are_created():
             lpar(frame, "msp", 606, msp=True),  # clean() and a check constraint
             lpar(frame, "vios-a", 1, kind="vios"),  # VIOS ids may repeat across frames
         ]
-    )  # fmt: skip
+    )
     assert sorted(row.name for row in created) == ["twice", "vios-a"]
     why = refusals(refused)
     assert set(why) == {"taken", "elsewhere", "twice", "bad name!", "units", "msp"}
@@ -110,11 +110,15 @@ def test_bulk_change_saves_each_rows_own_values_with_history_and_refuses_the_inv
     finally:
         del HistoricalRecords.context.request
     assert changed == [first, third]
-    assert refusals(refused) == {"c2": {"lpar_id": [
-        "This frame already has an LPAR with this LPAR id.",
-        "Another client LPAR in the estate has this LPAR id: client LPAR ids must be unique "
-        "across all frames so that they survive a migration.",
-    ]}}  # fmt: skip
+    assert refusals(refused) == {
+        "c2": {
+            "lpar_id": [
+                "This frame already has an LPAR with this LPAR id.",
+                "Another client LPAR in the estate has this LPAR id: client LPAR ids must be "
+                "unique across all frames so that they survive a migration.",
+            ]
+        }
+    }
     stored = {
         name: (lpar_id, memory)
         for name, lpar_id, memory in Lpar.objects.filter(frame=frame).values_list(
@@ -124,5 +128,6 @@ def test_bulk_change_saves_each_rows_own_values_with_history_and_refuses_the_inv
     assert stored == {"c1": (710, 4096), "c2": (702, second_memory), "c3": (703, 2048)}
     history = Lpar.history.filter(name__in=["c1", "c2", "c3"], history_type="~")
     assert set(history.values_list("name", "request_id", "history_user")) == {
-        ("c1", "req-2", user.pk), ("c3", "req-2", user.pk),
-    }  # fmt: skip
+        ("c1", "req-2", user.pk),
+        ("c3", "req-2", user.pk),
+    }

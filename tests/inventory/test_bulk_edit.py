@@ -54,9 +54,13 @@ def estate_build() -> dict:
     model's defaults (the values a form pre-filled with defaults would overwrite)."""
     hmc1, hmc2 = HmcFactory(name="hmc-a"), HmcFactory(name="hmc-b")
     frame = FrameFactory(
-        name="p750-a", hmc=hmc1, state=choices.FrameState.STANDBY, firmware_level="AL740_100",
-        max_active_migrations=8, compat_modes=["default", "POWER6", "POWER7"],
-    )  # fmt: skip
+        name="p750-a",
+        hmc=hmc1,
+        state=choices.FrameState.STANDBY,
+        firmware_level="AL740_100",
+        max_active_migrations=8,
+        compat_modes=["default", "POWER6", "POWER7"],
+    )
     frame2 = FrameFactory(
         name="p750-b", hmc=None, state=choices.FrameState.POWER_OFF, max_active_migrations=2
     )
@@ -65,14 +69,34 @@ def estate_build() -> dict:
     pool1 = SharedProcessorPoolFactory(frame=frame, pool_id=1, name="prod")
     pool2 = SharedProcessorPoolFactory(frame=frame, pool_id=2, name="test")
     lpars = [
-        LparFactory(frame=frame, name="app1", lpar_id=11, state=choices.LparState.RUNNING,
-                    compat_mode="POWER7", shared_pool=pool1, profile_name="normal"),
-        LparFactory(frame=frame, name="app2", lpar_id=12, state=choices.LparState.OPEN_FIRMWARE,
-                    compat_mode="POWER6", profile_name="backup"),
-        LparFactory(frame=frame, name="db1", lpar_id=13, state=choices.LparState.ERROR,
-                    proc_mode=choices.ProcMode.DEDICATED, proc_units=Decimal("2"),
-                    virtual_procs=2, compat_mode="POWER7"),
-    ]  # fmt: skip
+        LparFactory(
+            frame=frame,
+            name="app1",
+            lpar_id=11,
+            state=choices.LparState.RUNNING,
+            compat_mode="POWER7",
+            shared_pool=pool1,
+            profile_name="normal",
+        ),
+        LparFactory(
+            frame=frame,
+            name="app2",
+            lpar_id=12,
+            state=choices.LparState.OPEN_FIRMWARE,
+            compat_mode="POWER6",
+            profile_name="backup",
+        ),
+        LparFactory(
+            frame=frame,
+            name="db1",
+            lpar_id=13,
+            state=choices.LparState.ERROR,
+            proc_mode=choices.ProcMode.DEDICATED,
+            proc_units=Decimal("2"),
+            virtual_procs=2,
+            compat_mode="POWER7",
+        ),
+    ]
     io_drawer = DrawerFactory(frame=frame, kind=choices.DrawerKind.IO, location="U5802.001.DPM0XLZ")
     cec_drawer = DrawerFactory(
         frame=frame, kind=choices.DrawerKind.CEC, location="U78A0.001.DNWHZS4"
@@ -83,30 +107,36 @@ def estate_build() -> dict:
         SlotFactory(drawer=cec_drawer, location="P1-C3", description="spare"),
     ]
     adapters = [
-        AdapterFactory(slot=slots[0], kind=choices.AdapterKind.FC, feature_code="5735",
-                       owner=vios1),
-        AdapterFactory(slot=slots[1], kind=choices.AdapterKind.ETHERNET, feature_code="",
-                       owner=None),
-    ]  # fmt: skip
+        AdapterFactory(
+            slot=slots[0], kind=choices.AdapterKind.FC, feature_code="5735", owner=vios1
+        ),
+        AdapterFactory(
+            slot=slots[1], kind=choices.AdapterKind.ETHERNET, feature_code="", owner=None
+        ),
+    ]
     ports = [
         PortFactory(adapter=adapters[0], name="T1", speed_gbps=8),
         PortFactory(adapter=adapters[0], name="T2", speed_gbps=None),
     ]
     brocade = FabricFactory(name="FAB_A", zoning_style=choices.ZoningStyle.PEER)
     cisco = FabricFactory(
-        name="FAB_B", side=choices.FabricSide.B, vendor=choices.FabricVendor.CISCO, vsan=10,
+        name="FAB_B",
+        side=choices.FabricSide.B,
+        vendor=choices.FabricVendor.CISCO,
+        vsan=10,
         zoning_style=choices.ZoningStyle.SMART,
-    )  # fmt: skip
+    )
     storage_ports = [
         StoragePortFactory(array="fs9k1", name="n1p1", fabric=brocade),
         StoragePortFactory(array="v7k", name="n2p1", fabric=cisco),
     ]
     vlan = VlanFactory(vlan_id=400)
     ethernet = [
-        VirtualAdapterFactory(lpar=lpars[0], kind="ethernet", slot=10, pvid=vlan,
-                              vswitch="ETHERNET0"),
+        VirtualAdapterFactory(
+            lpar=lpars[0], kind="ethernet", slot=10, pvid=vlan, vswitch="ETHERNET0"
+        ),
         VirtualAdapterFactory(lpar=lpars[1], kind="ethernet", slot=11, pvid=vlan, vswitch=""),
-    ]  # fmt: skip
+    ]
     vscsi = [
         VirtualAdapterFactory(lpar=lpars[0], slot=210, remote_lpar=vios1, remote_slot=210),
         VirtualAdapterFactory(lpar=lpars[1], slot=220, remote_lpar=None),
@@ -117,12 +147,23 @@ def estate_build() -> dict:
     wwpns[0].fabric = brocade
     wwpns[0].save()
     return {
-        "hmc2": hmc2, "frames": [frame, frame2], "vios2": vios2, "pool2": pool2, "lpars": lpars,
-        "drawers": [io_drawer, cec_drawer], "slots": slots, "adapters": adapters, "ports": ports,
-        "fabrics": [brocade, cisco], "storage-ports": storage_ports, "ethernet": ethernet,
-        "vscsi": vscsi, "wwpns": wwpns, "cisco": cisco,
+        "hmc2": hmc2,
+        "frames": [frame, frame2],
+        "vios2": vios2,
+        "pool2": pool2,
+        "lpars": lpars,
+        "drawers": [io_drawer, cec_drawer],
+        "slots": slots,
+        "adapters": adapters,
+        "ports": ports,
+        "fabrics": [brocade, cisco],
+        "storage-ports": storage_ports,
+        "ethernet": ethernet,
+        "vscsi": vscsi,
+        "wwpns": wwpns,
+        "cisco": cisco,
         "planner": user_create("paul", role="Planner"),
-    }  # fmt: skip
+    }
 
 
 @dataclass(frozen=True)
@@ -260,9 +301,13 @@ def test_setting_a_value_and_clear_together_is_refused_and_changes_nothing(plann
     before = rows_of(type(lpars[0]))
     response = planner_client.post(
         "/inventory/lpars/bulk-edit/",
-        {"pk": [str(lpar.pk) for lpar in lpars], "apply": "1", "profile_name": "lpm",
-         "clear_profile_name": "on"},
-    )  # fmt: skip
+        {
+            "pk": [str(lpar.pk) for lpar in lpars],
+            "apply": "1",
+            "profile_name": "lpm",
+            "clear_profile_name": "on",
+        },
+    )
     assert response.status_code == 200
     assert "Set a value or tick Clear, not both." in response.content.decode()
     assert rows_of(type(lpars[0])) == before

@@ -877,9 +877,14 @@ def test_storage_target_wwpn_is_on_its_ports_fabric():
 
 @pytest.mark.parametrize(
     ("kind", "role", "expected"),
-    [("vfc", "client", True), ("vfc", "server", False), ("vscsi", "client", False),
-     ("ethernet", "client", False), ("ethernet", "trunk", False)],
-)  # fmt: skip
+    [
+        ("vfc", "client", True),
+        ("vfc", "server", False),
+        ("vscsi", "client", False),
+        ("ethernet", "client", False),
+        ("ethernet", "trunk", False),
+    ],
+)
 def test_only_a_vfc_client_is_a_vfc_client_in_python_and_in_a_query(kind, role, expected):
     adapter = VirtualAdapter(kind=kind, role=role)
     assert adapter.is_vfc_client is expected

@@ -57,8 +57,9 @@ def test_a_related_filter_shows_the_name_and_keeps_the_id(client_in):
     assert f'<option value="{vios.pk}" selected>vios1 (p750-a)</option>' in select
     assert "(id)" not in html
     rows = client_in.get("/api/virtual-adapters/", {"lpar": vios.pk}).json()["results"]
-    assert rows and {row["lpar"] if isinstance(row["lpar"], int) else row["lpar"]["id"]
-                     for row in rows} == {vios.pk}  # fmt: skip
+    assert rows and {
+        row["lpar"] if isinstance(row["lpar"], int) else row["lpar"]["id"] for row in rows
+    } == {vios.pk}
 
 
 def test_the_options_of_a_searchable_select_carry_the_frame(client_in):

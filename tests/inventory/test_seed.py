@@ -31,9 +31,20 @@ from tests.factories import LparFactory
 pytestmark = pytest.mark.django_db
 
 MODELS = (
-    Hmc, Frame, Drawer, Slot, Adapter, Port, Vlan, Fabric, StoragePort, SharedProcessorPool, Lpar,
-    VirtualAdapter, Wwpn,
-)  # fmt: skip
+    Hmc,
+    Frame,
+    Drawer,
+    Slot,
+    Adapter,
+    Port,
+    Vlan,
+    Fabric,
+    StoragePort,
+    SharedProcessorPool,
+    Lpar,
+    VirtualAdapter,
+    Wwpn,
+)
 # (kind, role) → the enumeration scheme's slot range.
 SLOT_RANGES = {
     ("ethernet", "client"): range(10, 101),
@@ -86,8 +97,12 @@ def test_seed_demo_creates_the_worked_example():
     adapters = {a.slot: a for a in server1.virtual_adapters.all()}
     assert set(adapters) == {10, 210, 220, 610, 620}
     assert (adapters[10].kind, adapters[10].pvid_id) == ("ethernet", 400)
-    expected = {210: ("vscsi", "vios1"), 220: ("vscsi", "vios2"), 610: ("vfc", "vios1"),
-                620: ("vfc", "vios2")}  # fmt: skip
+    expected = {
+        210: ("vscsi", "vios1"),
+        220: ("vscsi", "vios2"),
+        610: ("vfc", "vios1"),
+        620: ("vfc", "vios2"),
+    }
     backing = []
     for slot, (kind, vios_name) in expected.items():
         client = adapters[slot]
@@ -186,8 +201,12 @@ def test_seed_estate_builds_a_valid_estate():
     assert Wwpn.objects.filter(port__isnull=False).count() == 3 * 4 * 2
     assert Wwpn.objects.filter(storage_port__isnull=False).count() == 4
     assert set(VirtualAdapter.objects.filter(role="client").values_list("slot", flat=True)) == {
-        10, 210, 220, 610, 620
-    }  # fmt: skip
+        10,
+        210,
+        220,
+        610,
+        620,
+    }
     assert_valid_estate()
 
 
@@ -212,30 +231,61 @@ def test_seed_estate_past_the_last_lpar_id_reuses_ids_on_other_frames():
     assert sorted(seeded.values_list("lpar_id", flat=True)) == [100, 101, 102, 103, 32766, 32767]
     assert_valid_estate(ids_reused=True)
     reused = {v.object for v in estate_check() if v.check == "lpar_id_reused"}
-    assert reused == {"held (" + Lpar.objects.get(name="held").frame.name + ")",
-                      seeded.get(lpar_id=101).name + " (sim-00002)"}  # fmt: skip
+    assert reused == {
+        "held (" + Lpar.objects.get(name="held").frame.name + ")",
+        seeded.get(lpar_id=101).name + " (sim-00002)",
+    }
 
 
 def fingerprint() -> list[tuple]:
     """The estate by its natural keys and values: independent of primary keys."""
     return [
         *Frame.objects.values_list(
-            "name", "machine_type", "model", "serial", "hmc__name", "processor_generation",
-            "compat_modes", "proc_units", "memory_mb",
+            "name",
+            "machine_type",
+            "model",
+            "serial",
+            "hmc__name",
+            "processor_generation",
+            "compat_modes",
+            "proc_units",
+            "memory_mb",
         ),
         *Lpar.objects.values_list(
-            "frame__name", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
-            "virtual_procs", "memory_mb", "compat_mode", "shared_pool__name",
+            "frame__name",
+            "name",
+            "lpar_id",
+            "kind",
+            "state",
+            "proc_mode",
+            "proc_units",
+            "virtual_procs",
+            "memory_mb",
+            "compat_mode",
+            "shared_pool__name",
         ),
         *VirtualAdapter.objects.values_list(
-            "lpar__name", "slot", "kind", "role", "remote_lpar__name", "remote_slot", "pvid",
-            "device_name", "backing_devices", "physical_port__wwpn__value",
+            "lpar__name",
+            "slot",
+            "kind",
+            "role",
+            "remote_lpar__name",
+            "remote_slot",
+            "pvid",
+            "device_name",
+            "backing_devices",
+            "physical_port__wwpn__value",
         ),
         *Wwpn.objects.values_list(
-            "value", "kind", "fabric__name", "port__name", "virtual_adapter__slot", "position",
+            "value",
+            "kind",
+            "fabric__name",
+            "port__name",
+            "virtual_adapter__slot",
+            "position",
             "storage_port__name",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def seeded_fingerprint(seed: int) -> list[tuple]:

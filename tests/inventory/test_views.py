@@ -36,12 +36,20 @@ pytestmark = pytest.mark.django_db
 def estate():
     frame = FrameFactory(name="p750-a", proc_units=Decimal("16"), memory_mb=65536)
     other = FrameFactory(name="p750-b")
-    vios1 = ViosFactory(frame=frame, name="vios1", lpar_id=1, proc_units=Decimal("2"),
-                        memory_mb=8192)  # fmt: skip
-    vios2 = ViosFactory(frame=frame, name="vios2", lpar_id=2, proc_units=Decimal("2"),
-                        memory_mb=8192)  # fmt: skip
-    server1 = LparFactory(frame=frame, name="server1", lpar_id=10, proc_units=Decimal("1"),
-                          virtual_procs=1, memory_mb=2048)  # fmt: skip
+    vios1 = ViosFactory(
+        frame=frame, name="vios1", lpar_id=1, proc_units=Decimal("2"), memory_mb=8192
+    )
+    vios2 = ViosFactory(
+        frame=frame, name="vios2", lpar_id=2, proc_units=Decimal("2"), memory_mb=8192
+    )
+    server1 = LparFactory(
+        frame=frame,
+        name="server1",
+        lpar_id=10,
+        proc_units=Decimal("1"),
+        virtual_procs=1,
+        memory_mb=2048,
+    )
     drawer = DrawerFactory(frame=frame, location="U78A0.001.DNWHZS4")
     fc_slot = SlotFactory(drawer=drawer, location="P1-C1")
     AdapterFactory(slot=fc_slot, kind="fc", owner=vios1)
@@ -50,8 +58,9 @@ def estate():
     SlotFactory(drawer=drawer, location="P1-C3")
     VlanFactory(vlan_id=400)
     VirtualAdapterFactory(lpar=server1, kind="vscsi", slot=210, remote_lpar=vios1, remote_slot=210)
-    VirtualAdapterFactory(lpar=vios1, kind="vscsi", role="server", slot=210, remote_lpar=server1,
-                          remote_slot=210)  # fmt: skip
+    VirtualAdapterFactory(
+        lpar=vios1, kind="vscsi", role="server", slot=210, remote_lpar=server1, remote_slot=210
+    )
     VirtualAdapterFactory(lpar=server1, kind="vscsi", slot=220, remote_lpar=vios2, remote_slot=220)
     vfc_client_create(server1, 610, vios1)
     return {"frame": frame, "other": other, "vios1": vios1, "vios2": vios2, "server1": server1}
@@ -145,9 +154,15 @@ def test_lpar_detail_shows_adapters_in_slot_order_with_their_vios_side(viewer_cl
 def test_form_shows_the_failed_rule_next_to_the_field(planner_client, estate):
     response = planner_client.post(
         "/inventory/virtual-adapters/add/",
-        {"lpar": estate["server1"].pk, "kind": "vscsi", "role": "client", "slot": "1050",
-         "backing_devices": "", "vswitch": ""},
-    )  # fmt: skip
+        {
+            "lpar": estate["server1"].pk,
+            "kind": "vscsi",
+            "role": "client",
+            "slot": "1050",
+            "backing_devices": "",
+            "vswitch": "",
+        },
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert 'data-field-error="slot"' in body
@@ -158,10 +173,16 @@ def test_form_shows_the_failed_rule_next_to_the_field(planner_client, estate):
 def test_vfc_client_form_needs_two_wwpns(planner_client, estate):
     response = planner_client.post(
         "/inventory/virtual-adapters/add/",
-        {"lpar": estate["server1"].pk, "kind": "vfc", "role": "client", "slot": "620",
-         "remote_lpar": estate["vios2"].pk, "remote_slot": "620",
-         "wwpn1": "c0:50:76:aa:bb:cc:00:01"},
-    )  # fmt: skip
+        {
+            "lpar": estate["server1"].pk,
+            "kind": "vfc",
+            "role": "client",
+            "slot": "620",
+            "remote_lpar": estate["vios2"].pk,
+            "remote_slot": "620",
+            "wwpn1": "c0:50:76:aa:bb:cc:00:01",
+        },
+    )
     assert "exactly two WWPNs" in response.content.decode()
     assert not VirtualAdapter.objects.filter(slot=620).exists()
 
@@ -230,14 +251,23 @@ def test_bulk_edit_moves_lpars_to_another_pool_all_or_nothing(planner_client, es
 def grid_data(lpar, changes: dict[int, dict] | None = None, extra: dict | None = None) -> dict:
     """The POST the grid sends: every adapter of the LPAR as a row, with `changes` by slot."""
     adapters = list(lpar.virtual_adapters.order_by("slot"))
-    data = {"va-TOTAL_FORMS": str(len(adapters) + (1 if extra else 0)),
-            "va-INITIAL_FORMS": str(len(adapters)), "va-MIN_NUM_FORMS": "0",
-            "va-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    data = {
+        "va-TOTAL_FORMS": str(len(adapters) + (1 if extra else 0)),
+        "va-INITIAL_FORMS": str(len(adapters)),
+        "va-MIN_NUM_FORMS": "0",
+        "va-MAX_NUM_FORMS": "1000",
+    }
     for i, adapter in enumerate(adapters):
-        row = {"id": adapter.pk, "kind": adapter.kind, "role": adapter.role, "slot": adapter.slot,
-               "remote_lpar": adapter.remote_lpar_id or "",
-               "remote_slot": adapter.remote_slot or "",
-               "pvid": adapter.pvid_id or "", "device_name": adapter.device_name}  # fmt: skip
+        row = {
+            "id": adapter.pk,
+            "kind": adapter.kind,
+            "role": adapter.role,
+            "slot": adapter.slot,
+            "remote_lpar": adapter.remote_lpar_id or "",
+            "remote_slot": adapter.remote_slot or "",
+            "pvid": adapter.pvid_id or "",
+            "device_name": adapter.device_name,
+        }
         for wwpn in adapter.wwpns.all():
             row[f"wwpn{wwpn.position}"] = wwpn.value
         row.update((changes or {}).get(adapter.slot, {}))
@@ -275,12 +305,22 @@ def test_grid_adds_a_row(planner_client, estate):
 def test_slot_grid_sets_adapters_in_one_save(planner_client, estate):
     frame = estate["frame"]
     slots = list(frame.drawers.get().slots.order_by("location"))
-    data = {"slot-TOTAL_FORMS": "3", "slot-INITIAL_FORMS": "3", "slot-MIN_NUM_FORMS": "0",
-            "slot-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    data = {
+        "slot-TOTAL_FORMS": "3",
+        "slot-INITIAL_FORMS": "3",
+        "slot-MIN_NUM_FORMS": "0",
+        "slot-MAX_NUM_FORMS": "1000",
+    }
     rows = [("fc", estate["vios1"].pk), ("", ""), ("sas", estate["vios2"].pk)]
     for i, (slot, (kind, owner)) in enumerate(zip(slots, rows, strict=True)):
-        data.update({f"slot-{i}-id": slot.pk, f"slot-{i}-adapter_kind": kind,
-                     f"slot-{i}-owner": owner, f"slot-{i}-description": f"row {i}"})  # fmt: skip
+        data.update(
+            {
+                f"slot-{i}-id": slot.pk,
+                f"slot-{i}-adapter_kind": kind,
+                f"slot-{i}-owner": owner,
+                f"slot-{i}-description": f"row {i}",
+            }
+        )
     response = planner_client.post(reverse("inventory:frame-slot-grid", args=[frame.pk]), data)
     assert response.status_code == 302
     kinds = {a.slot.location: a.kind for a in Adapter.objects.filter(slot__drawer__frame=frame)}
@@ -291,10 +331,19 @@ def test_history_lists_who_changed_what_with_before_and_after(planner_client, pl
     server1 = estate["server1"]
     planner_client.post(
         f"/inventory/lpars/{server1.pk}/edit/",
-        {"frame": server1.frame_id, "name": "server1", "lpar_id": 10, "kind": "aix",
-         "state": "running", "proc_mode": "shared", "proc_units": "1.0", "virtual_procs": 1,
-         "memory_mb": 4096, "compat_mode": "default"},
-    )  # fmt: skip
+        {
+            "frame": server1.frame_id,
+            "name": "server1",
+            "lpar_id": 10,
+            "kind": "aix",
+            "state": "running",
+            "proc_mode": "shared",
+            "proc_units": "1.0",
+            "virtual_procs": 1,
+            "memory_mb": 4096,
+            "compat_mode": "default",
+        },
+    )
     body = planner_client.get("/inventory/history/", {"user": "paul"}).content.decode()
     assert "Memory: 2 GB → 4 GB" in re.sub(r"<[^>]+>", "", body)
     assert 'title="2,048 MB"' in body and 'title="4,096 MB"' in body

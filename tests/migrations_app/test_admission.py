@@ -96,9 +96,10 @@ def test_each_job_of_a_batch_sees_what_the_jobs_before_it_took(movable):
 
     services.batch_create(items=items[:3], confirm_warnings=True)
     claims = [
-        (m["vios"], m["vios_slot"]) for job in MigrationJob.objects.all()
+        (m["vios"], m["vios_slot"])
+        for job in MigrationJob.objects.all()
         for m in job.storage_mappings
-    ]  # fmt: skip
+    ]
     assert len(claims) == len(set(claims)) > 0
 
 

@@ -66,10 +66,15 @@ class AutomationClient:
 
     async def _run(self, command: str) -> asyncssh.SSHCompletedProcess:
         async with asyncssh.connect(
-            self.host, self.port, username=self.user, password=self.password,
-            known_hosts=None, client_keys=None, agent_path=None,
+            self.host,
+            self.port,
+            username=self.user,
+            password=self.password,
+            known_hosts=None,
+            client_keys=None,
+            agent_path=None,
             preferred_auth="password",
-        ) as connection:  # fmt: skip
+        ) as connection:
             return await connection.run(command, check=False)
 
     def run(self, command: str) -> str:

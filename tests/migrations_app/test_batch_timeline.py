@@ -26,13 +26,16 @@ def test_the_batch_timeline_shows_waves_planned_and_actual_bars_and_the_limits(c
     jobs = {j.lpar_name: j for j in batch.jobs.all()}
     # As the worker records them: db1 ran 6 minutes, server2 failed after 2, the rest waits.
     MigrationJob.objects.filter(pk=jobs["db1"].pk).update(
-        state=MigrationState.COMPLETED, progress=100,
-        started=F("created") + timedelta(seconds=30), finished=F("created") + timedelta(minutes=6),
-    )  # fmt: skip
+        state=MigrationState.COMPLETED,
+        progress=100,
+        started=F("created") + timedelta(seconds=30),
+        finished=F("created") + timedelta(minutes=6),
+    )
     MigrationJob.objects.filter(pk=jobs["server2"].pk).update(
         state=MigrationState.FAILED,
-        started=F("created") + timedelta(seconds=30), finished=F("created") + timedelta(minutes=2),
-    )  # fmt: skip
+        started=F("created") + timedelta(seconds=30),
+        finished=F("created") + timedelta(minutes=2),
+    )
     login(client, user_create("vera", role="Viewer"))
     body = client.get(f"/migrations/batches/{batch.pk}/").content.decode()
     svg = body.split('data-testid="timeline-picture"', 1)[1].split("</svg>", 1)[0]

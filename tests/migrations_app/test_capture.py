@@ -24,9 +24,12 @@ pytestmark = pytest.mark.django_db
 
 def read_through_ssh(server: SimulatorThread) -> list[discovery.FrameSnapshot]:
     transport = SshTransport(
-        host=server.host, port=server.port, username="hscroot", password=DEFAULT_PASSWORD,
+        host=server.host,
+        port=server.port,
+        username="hscroot",
+        password=DEFAULT_PASSWORD,
         host_key=pinned_line(server),
-    )  # fmt: skip
+    )
     with HmcClient(transport) as client:
         return discovery.hmc_read(client, lambda percent, text: None).snapshots
 
@@ -78,8 +81,9 @@ def test_a_masked_capture_hides_serials_and_wwpns_consistently(
         assert len(after.info.serial) == len(before.info.serial)
         pairs = {(a.lpar_name, a.slot): a.wwpns for _, a in before.storage}
         for _, adapter in after.storage:
-            for real, shown in zip(pairs[(adapter.lpar_name, adapter.slot)], adapter.wwpns,
-                                   strict=True):  # fmt: skip
+            for real, shown in zip(
+                pairs[(adapter.lpar_name, adapter.slot)], adapter.wwpns, strict=True
+            ):
                 assert mapping.setdefault(real, shown) == shown  # one real, one masked value
                 assert shown[:6] == real[:6] and shown != real
     assert len(set(mapping.values())) == len(mapping)  # and never two real ones as one
@@ -100,15 +104,18 @@ def test_a_capture_sends_no_command_that_changes_the_hmc():
 
 
 def test_masking_keeps_location_codes_and_pairs_readable():
-    masker = Masker([
-        "name=p9,serial_num=7830001\n",
-        "drc_name=U78D3.001.WZS0ABC-P1-C4,unit_phys_loc=U78D3.001.WZS0ABC\n",
-        '"wwpns=c050760431670010,C050760431670011"\n',
-    ])  # fmt: skip
+    masker = Masker(
+        [
+            "name=p9,serial_num=7830001\n",
+            "drc_name=U78D3.001.WZS0ABC-P1-C4,unit_phys_loc=U78D3.001.WZS0ABC\n",
+            '"wwpns=c050760431670010,C050760431670011"\n',
+        ]
+    )
     masked = masker("lssyscfg -m 9009-42A*7830001 U78D3.001.WZS0ABC-P1-C4 c050760431670010")
     assert "7830001" not in masked and "WZS0ABC" not in masked
-    assert re.fullmatch(r"lssyscfg -m 9009-42A\*X\d{6} U78D3\.001\.X\d{6}-P1-C4 c05076\w{10}",
-                        masked)  # fmt: skip
+    assert re.fullmatch(
+        r"lssyscfg -m 9009-42A\*X\d{6} U78D3\.001\.X\d{6}-P1-C4 c05076\w{10}", masked
+    )
     assert masker("C050760431670011") == masker("c050760431670011").upper()
 
 

@@ -46,9 +46,14 @@ def test_clock(settings, tmp_path, monkeypatch):
 
 
 def window_body(**fields):
-    return {"name": "Saturday nights", "start": "2026-10-24T01:00:00",
-            "end": "2026-10-24T05:00:00", "recurrence": "weekly", "time_zone": "Europe/Paris",
-            **fields}  # fmt: skip
+    return {
+        "name": "Saturday nights",
+        "start": "2026-10-24T01:00:00",
+        "end": "2026-10-24T05:00:00",
+        "recurrence": "weekly",
+        "time_zone": "Europe/Paris",
+        **fields,
+    }
 
 
 def test_window_refusals_name_the_field_and_the_rule(operator_client):
@@ -116,8 +121,11 @@ def test_scheduling_refusals_create_nothing(operator_client, demo):
     refused = operator_client.post("/api/migrations/", both)
     assert refused.status_code == 400
     assert refused.json()["window"] == ["Schedule in a change window or at a time, not both."]
-    gone = _window(name="Last week", start=timezone.now() - timedelta(days=7),
-                   end=timezone.now() - timedelta(days=7) + timedelta(hours=1))  # fmt: skip
+    gone = _window(
+        name="Last week",
+        start=timezone.now() - timedelta(days=7),
+        end=timezone.now() - timedelta(days=7) + timedelta(hours=1),
+    )
     refused = operator_client.post("/api/migrations/", {**body, "window": gone.pk})
     assert refused.status_code == 400 and "does not open again" in refused.json()["window"][0]
     assert not MigrationJob.objects.exists()

@@ -26,9 +26,13 @@ pytestmark = pytest.mark.django_db
 
 def transport_to(simulator, **overrides) -> SshTransport:
     options = dict(
-        host=simulator.host, port=simulator.port, username="hscroot", password="abc123",
-        host_key=pinned_line(simulator), connect_timeout=5,
-    )  # fmt: skip
+        host=simulator.host,
+        port=simulator.port,
+        username="hscroot",
+        password="abc123",
+        host_key=pinned_line(simulator),
+        connect_timeout=5,
+    )
     return SshTransport(**{**options, **overrides})
 
 
@@ -96,9 +100,15 @@ def test_no_pinned_key_means_no_connection():
 
 
 def transport_to_nothing(**overrides) -> SshTransport:
-    options = dict(host="127.0.0.1", port=1, username="hscroot", password="x",
-                   host_key="[127.0.0.1]:1 " + "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFb0"
-                   "FxTngBxW1Qp0UmjW6fdFzTVcbbyGuE8YVZTCHGcV", connect_timeout=2)  # fmt: skip
+    options = dict(
+        host="127.0.0.1",
+        port=1,
+        username="hscroot",
+        password="x",
+        host_key="[127.0.0.1]:1 " + "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFb0"
+        "FxTngBxW1Qp0UmjW6fdFzTVcbbyGuE8YVZTCHGcV",
+        connect_timeout=2,
+    )
     return SshTransport(**{**options, **overrides})
 
 
@@ -195,12 +205,23 @@ def test_a_migration_failing_part_way_is_recovered(hmc_client, simulator):
 
 
 NEW_PARTITION = {
-    "name": "server1-stub", "lpar_id": 110, "profile_name": "default", "lpar_env": "aixlinux",
-    "min_mem": 1024, "desired_mem": 2048, "max_mem": 4096, "proc_mode": "shared",
-    "min_proc_units": "0.1", "desired_proc_units": "1.0", "max_proc_units": "2.0",
-    "min_procs": 1, "desired_procs": 1, "max_procs": 2, "sharing_mode": "uncap",
+    "name": "server1-stub",
+    "lpar_id": 110,
+    "profile_name": "default",
+    "lpar_env": "aixlinux",
+    "min_mem": 1024,
+    "desired_mem": 2048,
+    "max_mem": 4096,
+    "proc_mode": "shared",
+    "min_proc_units": "0.1",
+    "desired_proc_units": "1.0",
+    "max_proc_units": "2.0",
+    "min_procs": 1,
+    "desired_procs": 1,
+    "max_procs": 2,
+    "sharing_mode": "uncap",
     "virtual_fc_adapters": ["710/client/1/vios1/710//1", "720/client/2/vios2/720//1"],
-}  # fmt: skip
+}
 
 
 def test_a_new_partition_gets_a_c05076_wwpn_pair(hmc_client):
@@ -224,13 +245,32 @@ def test_openssh_gets_hmc_output(simulator, tmp_path):
     askpass.write_text("#!/bin/sh\necho abc123\n")
     askpass.chmod(0o700)
     result = subprocess.run(
-        ["ssh", "-p", str(simulator.port), "-o", f"UserKnownHostsFile={known_hosts}",
-         "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=no", "-F", "/dev/null",
-         "hscroot@127.0.0.1", "lssyscfg -r sys -F name,lpar_proc_compat_modes"],
-        env={"SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0",
-             "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "ssh",
+            "-p",
+            str(simulator.port),
+            "-o",
+            f"UserKnownHostsFile={known_hosts}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=no",
+            "-F",
+            "/dev/null",
+            "hscroot@127.0.0.1",
+            "lssyscfg -r sys -F name,lpar_proc_compat_modes",
+        ],
+        env={
+            "SSH_ASKPASS": str(askpass),
+            "SSH_ASKPASS_REQUIRE": "force",
+            "DISPLAY": ":0",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         'p750-a,"default,POWER6,POWER6+,POWER7"',

@@ -46,9 +46,13 @@ def _quick_polls(settings):
 
 def test_migrlpar_names_the_destination_hmc_and_its_user():
     command = commands.migrlpar(
-        operation="v", source="p750-a", destination="p750-b", lpar="server1",
-        remote_hmc="hmc-b.example.com", remote_user="hscroot",
-    )  # fmt: skip
+        operation="v",
+        source="p750-a",
+        destination="p750-b",
+        lpar="server1",
+        remote_hmc="hmc-b.example.com",
+        remote_user="hscroot",
+    )
     assert command.text == (
         "migrlpar -o v -m p750-a -t p750-b --ip hmc-b.example.com -u hscroot -p server1"
     )
@@ -66,9 +70,13 @@ def test_migrlpar_names_the_destination_hmc_and_its_user():
 def test_a_remote_hmc_or_user_that_could_inject_is_refused(remote_hmc, remote_user, message):
     with pytest.raises(HmcCommandError, match=message):
         commands.migrlpar(
-            operation="m", source="p750-a", destination="p750-b", lpar="server1",
-            remote_hmc=remote_hmc, remote_user=remote_user,
-        )  # fmt: skip
+            operation="m",
+            source="p750-a",
+            destination="p750-b",
+            lpar="server1",
+            remote_hmc=remote_hmc,
+            remote_user=remote_user,
+        )
 
 
 def test_the_trust_command_masks_the_password_wherever_it_is_shown():
@@ -124,8 +132,9 @@ def test_the_simulator_wants_trust_set_up_with_the_right_password():
     status, _, error = _run(source, test)
     assert status == 1 and error.startswith(codes.REMOTE_HMC_NO_TRUST)
 
-    wrong = commands.mkauthkeys_generate(remote_hmc="10.1.1.2", remote_user="hscroot",
-                                         password="guess")  # fmt: skip
+    wrong = commands.mkauthkeys_generate(
+        remote_hmc="10.1.1.2", remote_user="hscroot", password="guess"
+    )
     assert _run(source, wrong.text)[0] == 1
     assert _run(source, test)[0] == 1
 
@@ -167,9 +176,14 @@ def test_the_simulator_command_serves_peer_hmcs_that_know_each_other(demo):
     remote = Hmc.objects.create(name="hmc-b", host="10.0.0.2", username="hscroot")
     Frame.objects.filter(name="p750-b").update(hmc=remote)
     build = partial(
-        simulated_hmcs, estate_from_db(hmc_name="hmc-sim"), host="127.0.0.1", port=2222,
-        hmc_name="hmc-sim", logins=Logins(), migration_seconds=1,
-    )  # fmt: skip
+        simulated_hmcs,
+        estate_from_db(hmc_name="hmc-sim"),
+        host="127.0.0.1",
+        port=2222,
+        hmc_name="hmc-sim",
+        logins=Logins(),
+        migration_seconds=1,
+    )
     served = build(peers=["hmc-b@127.0.0.2:2223"])
     assert [(host, port) for _, host, port in served] == [("127.0.0.1", 2222), ("127.0.0.2", 2223)]
     (main, _, _), (peer, _, _) = served
@@ -190,8 +204,15 @@ def test_the_simulator_command_serves_peer_hmcs_that_know_each_other(demo):
         with pytest.raises(CommandError, match=message):
             build(peers=peers)
     with pytest.raises(CommandError, match="--peer needs --from-db and --hmc"):
-        simulated_hmcs(SimEstate(), host="127.0.0.1", port=2222, peers=["hmc-b@127.0.0.2:1"],
-                       hmc_name=None, logins=Logins(), migration_seconds=1)  # fmt: skip
+        simulated_hmcs(
+            SimEstate(),
+            host="127.0.0.1",
+            port=2222,
+            peers=["hmc-b@127.0.0.2:1"],
+            hmc_name=None,
+            logins=Logins(),
+            migration_seconds=1,
+        )
 
 
 # Jobs against two simulated HMCs over SSH ---------------------------------------------------
@@ -330,14 +351,17 @@ def test_an_operator_sets_up_trust_over_the_api(demo, two_hmcs, api_client, capl
     assert "now logs in to HMC hmc-b" in right.json()["detail"]
     events = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.HMC_TRUST).order_by("pk")
     assert [(e.data["outcome"], e.data["remote_hmc"], e.username) for e in events] == [
-        ("refused", "hmc-b", "olga"), ("set up", "hmc-b", "olga"), ("refused", "hmc-sim", "olga"),
-    ]  # fmt: skip
+        ("refused", "hmc-b", "olga"),
+        ("set up", "hmc-b", "olga"),
+        ("refused", "hmc-sim", "olga"),
+    ]
     assert source.hmc.commands_matching("mkauthkeys", "--ip", REMOTE_HMC_HOST)
     recorded = "\n".join(source.hmc.commands_seen)
     assert "--passwd ********" in recorded
     for secret in (SECRET, DEFAULT_PASSWORD):
-        _no_secret_anywhere(secret, wrong.content.decode(), right.content.decode(),
-                            caplog.text, recorded)  # fmt: skip
+        _no_secret_anywhere(
+            secret, wrong.content.decode(), right.content.decode(), caplog.text, recorded
+        )
 
 
 def test_the_page_asks_for_the_password_and_never_shows_it_back(demo, two_hmcs, client, caplog):
@@ -360,8 +384,7 @@ def test_the_page_asks_for_the_password_and_never_shows_it_back(demo, two_hmcs, 
     _no_secret_anywhere(DEFAULT_PASSWORD, shown, caplog.text)
 
 
-def test_only_operators_with_a_fresh_second_factor_set_up_trust(demo, two_hmcs, client,
-                                                                 api_client):  # fmt: skip
+def test_only_operators_with_a_fresh_second_factor_set_up_trust(demo, two_hmcs, client, api_client):
     source, _ = two_hmcs
     hmc, other = Hmc.objects.get(name="hmc-sim"), Hmc.objects.get(name="hmc-b")
     body = {"remote_hmc": other.pk, "password": DEFAULT_PASSWORD}

@@ -26,17 +26,44 @@ def estate_fingerprint() -> list[tuple]:
     return sorted(
         [
             *Frame.objects.values_list(
-                "name", "machine_type", "model", "serial", "compat_modes", "proc_units",
-                "memory_mb", "memory_region_mb", "processor_generation", "state",
+                "name",
+                "machine_type",
+                "model",
+                "serial",
+                "compat_modes",
+                "proc_units",
+                "memory_mb",
+                "memory_region_mb",
+                "processor_generation",
+                "state",
             ),
             *Lpar.objects.values_list(
-                "frame__name", "name", "lpar_id", "kind", "state", "proc_mode", "proc_units",
-                "virtual_procs", "memory_mb", "compat_mode", "shared_pool__name", "msp",
-                "profile_name", "max_virtual_slots",
+                "frame__name",
+                "name",
+                "lpar_id",
+                "kind",
+                "state",
+                "proc_mode",
+                "proc_units",
+                "virtual_procs",
+                "memory_mb",
+                "compat_mode",
+                "shared_pool__name",
+                "msp",
+                "profile_name",
+                "max_virtual_slots",
             ),
             *VirtualAdapter.objects.values_list(
-                "lpar__name", "lpar__frame__name", "slot", "kind", "role", "remote_lpar__name",
-                "remote_slot", "pvid", "vswitch", "trunk_priority",
+                "lpar__name",
+                "lpar__frame__name",
+                "slot",
+                "kind",
+                "role",
+                "remote_lpar__name",
+                "remote_slot",
+                "pvid",
+                "vswitch",
+                "trunk_priority",
             ),
             *Wwpn.objects.filter(virtual_adapter__isnull=False).values_list(
                 "value", "virtual_adapter__slot", "virtual_adapter__lpar__name", "position"
@@ -45,7 +72,7 @@ def estate_fingerprint() -> list[tuple]:
             *Adapter.objects.values_list("slot__drc_index", "kind", "feature_code", "owner__name"),
         ],
         key=repr,
-    )  # fmt: skip
+    )
 
 
 def sync_of(hmc) -> HmcSync:
@@ -82,9 +109,14 @@ def test_drift_is_reported_and_waits_for_the_planner(sim_hmc, simulator, planner
     server1 = Lpar.objects.get(name="server1")
     Lpar.objects.filter(pk=server1.pk).update(memory_mb=4096)  # the planner's plan
     planned = Lpar.objects.create(
-        frame=server1.frame, name="planned1", lpar_id=30, kind="aix", proc_units=Decimal("0.5"),
-        virtual_procs=1, memory_mb=1024,
-    )  # fmt: skip
+        frame=server1.frame,
+        name="planned1",
+        lpar_id=30,
+        kind="aix",
+        proc_units=Decimal("0.5"),
+        virtual_procs=1,
+        memory_mb=1024,
+    )
     simulator.hmc.estate.frame("p750-a").lpar("server2").proc_units = "0.75"
 
     sync = sync_of(sim_hmc)
@@ -184,9 +216,16 @@ def test_what_a_sync_adds_is_credited_to_who_asked_for_it(sim_hmc, planner):
 
 def lpar_info(profile: str | None, default_profile: str | None = None) -> LparInfo:
     return LparInfo(
-        name="aix01", lpar_id=3, env="aixlinux", os_type="aix", state="Running", profile=profile,
-        msp=False, compat_mode=None, default_profile=default_profile,
-    )  # fmt: skip
+        name="aix01",
+        lpar_id=3,
+        env="aixlinux",
+        os_type="aix",
+        state="Running",
+        profile=profile,
+        msp=False,
+        compat_mode=None,
+        default_profile=default_profile,
+    )
 
 
 def test_the_profile_read_is_the_current_one_else_the_default_else_the_only_one():

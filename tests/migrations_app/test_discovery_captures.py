@@ -43,14 +43,22 @@ def adapters() -> set[tuple]:
     trunk priority and WWPN pair in the HMC's order."""
     return {
         (
-            a.lpar.frame.name, a.lpar.name, a.slot, a.kind, a.role,
-            a.remote_lpar.name if a.remote_lpar else None, a.remote_slot, a.pvid_id,
-            tuple(sorted(v.vlan_id for v in a.vlans.all())), a.trunk_priority,
+            a.lpar.frame.name,
+            a.lpar.name,
+            a.slot,
+            a.kind,
+            a.role,
+            a.remote_lpar.name if a.remote_lpar else None,
+            a.remote_slot,
+            a.pvid_id,
+            tuple(sorted(v.vlan_id for v in a.vlans.all())),
+            a.trunk_priority,
             tuple(w.value for w in sorted(a.wwpns.all(), key=lambda w: w.position)),
         )
-        for a in VirtualAdapter.objects.select_related("lpar__frame", "remote_lpar")
-        .prefetch_related("vlans", "wwpns")
-    }  # fmt: skip
+        for a in VirtualAdapter.objects.select_related(
+            "lpar__frame", "remote_lpar"
+        ).prefetch_related("vlans", "wwpns")
+    }
 
 
 def out_of_scheme_links() -> dict[str, str]:
@@ -72,18 +80,26 @@ def test_an_older_power7_power8_estate_is_taken_in_as_it_is(replay_sync):
     assert Hmc.objects.get().version == "V7R7 M0"
     frames = {f.name: f for f in Frame.objects.all()}
     assert (frames["p740-old"].processor_generation, frames["p850-old"].processor_generation) == (
-        "POWER7", "POWER8",
-    )  # fmt: skip
+        "POWER7",
+        "POWER8",
+    )
     assert (frames["p740-old"].max_active_migrations, frames["p850-old"].max_active_migrations) == (
-        4, 8,
-    )  # fmt: skip
+        4,
+        8,
+    )
     lpars = {
         (lpar.frame.name, lpar.name): (
-            lpar.lpar_id, lpar.kind, lpar.state, lpar.proc_mode, lpar.proc_units,
-            lpar.virtual_procs, lpar.memory_mb, lpar.profile_name,
+            lpar.lpar_id,
+            lpar.kind,
+            lpar.state,
+            lpar.proc_mode,
+            lpar.proc_units,
+            lpar.virtual_procs,
+            lpar.memory_mb,
+            lpar.profile_name,
         )
         for lpar in Lpar.objects.select_related("frame")
-    }  # fmt: skip
+    }
     one, half, two = Decimal("1.00"), Decimal("0.50"), Decimal("2.00")
     assert lpars == {
         ("p740-old", "vios1"): (1, "vios", "running", "shared", one, 2, 4096, "default"),
@@ -91,10 +107,18 @@ def test_an_older_power7_power8_estate_is_taken_in_as_it_is(replay_sync):
         ("p740-old", "aix01"): (3, "aix", "running", "dedicated", two, 2, 8192, "default"),
         # Not Activated: zeros in lshwres, so sized from its default profile `normal`.
         ("p740-old", "lnx01"): (4, "linux", "not_activated", "shared", half, 2, 4096, "normal"),
-        ("p850-old", "vios1"): (1, "vios", "running", "shared", Decimal("1.50"), 2, 8192,
-                                "default"),
+        ("p850-old", "vios1"): (
+            1,
+            "vios",
+            "running",
+            "shared",
+            Decimal("1.50"),
+            2,
+            8192,
+            "default",
+        ),
         ("p850-old", "db01"): (5, "aix", "running", "shared", two, 4, 16384, "default"),
-    }  # fmt: skip
+    }
     pair_a = ("c050760431670010", "c050760431670011")
     pair_b = ("c050760431670012", "c050760431670013")
     assert adapters() == {
@@ -113,9 +137,20 @@ def test_an_older_power7_power8_estate_is_taken_in_as_it_is(replay_sync):
         ("p850-old", "vios1", 10, "ethernet", "trunk", None, None, 1, (), 1, ()),
         ("p850-old", "db01", 10, "ethernet", "client", None, None, 1, (), None, ()),
         ("p850-old", "vios1", 150, "vfc", "server", "db01", 150, None, (), None, ()),
-        ("p850-old", "db01", 150, "vfc", "client", "vios1", 150, None, (),
-         None, ("c0507608f1a20020", "c0507608f1a20021")),
-    }  # fmt: skip
+        (
+            "p850-old",
+            "db01",
+            150,
+            "vfc",
+            "client",
+            "vios1",
+            150,
+            None,
+            (),
+            None,
+            ("c0507608f1a20020", "c0507608f1a20021"),
+        ),
+    }
     # The empty slot (feature code 0, "Puste gniazdo") holds no card; the others theirs.
     cards = {a.slot.location: (a.kind, a.feature_code, a.owner.name) for a in Adapter.objects.all()}
     assert cards == {"P1-C4": ("fc", "5735", "vios1"), "P1-C6": ("ethernet", "5767", "vios2")}
@@ -142,8 +177,11 @@ def test_a_power9_power10_estate_in_the_current_format_is_taken_in_as_it_is(repl
     assert frames == {"p9-a": ("POWER9", 8), "p10-b": ("Power10", 8)}  # configured, not supported
     batch01 = Lpar.objects.get(name="batch01")
     assert (batch01.state, batch01.kind, batch01.proc_units, batch01.virtual_procs) == (
-        "not_activated", "aix", Decimal("1.50"), 3,
-    )  # fmt: skip
+        "not_activated",
+        "aix",
+        Decimal("1.50"),
+        3,
+    )
     assert (batch01.memory_mb, batch01.profile_name) == (8192, "default")
     assert Lpar.objects.get(name="web01").kind == "linux"
     assert Lpar.objects.count() == 7
@@ -154,14 +192,47 @@ def test_a_power9_power10_estate_in_the_current_format_is_taken_in_as_it_is(repl
             (frame, name, 10, "ethernet", "client", None, None, pvid, (), None, ()),
             (frame, name, 210, "vscsi", "client", "vios1", vios_slot - 400, None, (), None, ()),
             (frame, "vios1", vios_slot - 400, "vscsi", "server", name, 210, None, (), None, ()),
-            (frame, name, 610, "vfc", "client", "vios1", vios_slot, None, (), None,
-             tuple(pair[:2])),
+            (
+                frame,
+                name,
+                610,
+                "vfc",
+                "client",
+                "vios1",
+                vios_slot,
+                None,
+                (),
+                None,
+                tuple(pair[:2]),
+            ),
             (frame, "vios1", vios_slot, "vfc", "server", name, 610, None, (), None, ()),
-            (frame, name, second_slot, "vfc", "client", "vios2",
-             vios_slot if second_slot == 620 else 900, None, (), None, tuple(pair[2:])),
-            (frame, "vios2", vios_slot if second_slot == 620 else 900, "vfc", "server", name,
-             second_slot, None, (), None, ()),
-        }  # fmt: skip
+            (
+                frame,
+                name,
+                second_slot,
+                "vfc",
+                "client",
+                "vios2",
+                vios_slot if second_slot == 620 else 900,
+                None,
+                (),
+                None,
+                tuple(pair[2:]),
+            ),
+            (
+                frame,
+                "vios2",
+                vios_slot if second_slot == 620 else 900,
+                "vfc",
+                "server",
+                name,
+                second_slot,
+                None,
+                (),
+                None,
+                (),
+            ),
+        }
 
     trunks = {
         (frame, f"vios{n}", 20, "ethernet", "trunk", None, None, 4094, (100, 200), n, ())
@@ -178,8 +249,10 @@ def test_a_power9_power10_estate_in_the_current_format_is_taken_in_as_it_is(repl
         (a.slot.drawer.frame.name, a.slot.location): (a.kind, a.feature_code, a.owner.name)
         for a in Adapter.objects.select_related("slot__drawer__frame", "owner")
     }
-    assert cards == {("p9-a", "P1-C2"): ("fc", "EN1A", "vios1"),
-                     ("p10-b", "P1-C2"): ("fc", "EN1A", "vios1")}  # fmt: skip
+    assert cards == {
+        ("p9-a", "P1-C2"): ("fc", "EN1A", "vios1"),
+        ("p10-b", "P1-C2"): ("fc", "EN1A", "vios1"),
+    }
     # Slot 900 (vFC, the scheme's range is 600-800) on both sides: in the estate checks.
     outside = VirtualAdapter.objects.filter(slot=900)
     assert set(out_of_scheme_links().values()) == {
@@ -197,9 +270,12 @@ def test_a_frame_in_no_connection_is_skipped_with_its_reason_and_the_others_impo
     assert sync.state == "partial", sync.message
     assert sync.frames == [
         {"name": "p8-x", "outcome": "read", "reason": ""},
-        {"name": "p8-y", "outcome": "skipped",
-         "reason": "the frame is in state No Connection: its partitions are not read"},
-    ]  # fmt: skip
+        {
+            "name": "p8-y",
+            "outcome": "skipped",
+            "reason": "the frame is in state No Connection: its partitions are not read",
+        },
+    ]
     assert "p8-y: the frame is in state No Connection" in sync.message
     assert list(Frame.objects.values_list("name", flat=True)) == ["p8-x"]
     assert set(Lpar.objects.values_list("name", flat=True)) == {"vios1", "app02"}
@@ -231,5 +307,7 @@ def test_a_slot_of_1000_or_more_is_a_row_that_cannot_be_added_not_a_failed_sync(
     assert refused.label == "app02 slot 1010 (ethernet)"
     assert "under 1000" in str(refused.hmc_value) or "2 to 999" in str(refused.hmc_value)
     assert set(VirtualAdapter.objects.values_list("lpar__name", "slot")) == {
-        ("vios1", 20), ("vios1", 221), ("app02", 210),
-    }  # fmt: skip
+        ("vios1", 20),
+        ("vios1", 221),
+        ("app02", 210),
+    }

@@ -142,8 +142,10 @@ def test_preflight_errors_found_now_refuse_the_batch_by_lpar(client, operator, p
     answer = client.post(run_url(plan), {"confirm_warnings": "on"})
     refusals = answer.context["refusals"]
     assert [r.split(":", 1)[0] for r in refusals] == [
-        "1. db1 → p750-b", "2. server2 → p750-b", "3. server1 → p750-b",
-    ]  # fmt: skip
+        "1. db1 → p750-b",
+        "2. server2 → p750-b",
+        "3. server1 → p750-b",
+    ]
     assert all("p750-b" in r and "Operating" in r for r in refusals), refusals
     assert not MigrationBatch.objects.exists() and not MigrationJob.objects.exists()
 
@@ -170,9 +172,14 @@ def test_warnings_found_now_need_the_tick(client, operator, plan, frames):
     # p750-b now holds LPAR id 10, server1's: the HMC would give it another id (a warning).
     # The frame grows by what the new partition takes, so the plan still fits.
     Lpar.objects.create(
-        frame=p750b, name="vios10", lpar_id=10, kind="vios", proc_units=1, virtual_procs=1,
+        frame=p750b,
+        name="vios10",
+        lpar_id=10,
+        kind="vios",
+        proc_units=1,
+        virtual_procs=1,
         memory_mb=4096,
-    )  # fmt: skip
+    )
     Frame.objects.filter(pk=p750b.pk).update(
         memory_mb=p750b.memory_mb + 4096, proc_units=p750b.proc_units + 1
     )
@@ -248,9 +255,13 @@ def test_a_planner_with_an_operate_token_is_refused(plan):
 def test_jobs_and_a_plan_together_or_neither_is_a_400_naming_both(operator, plan):
     client = token_client(operator, "operate")
     server1, p750b = Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
-    both = run_over_api(client, {
-        "evacuation_plan": plan.pk, "jobs": [{"lpar": server1.pk, "destination_frame": p750b.pk}],
-    })  # fmt: skip
+    both = run_over_api(
+        client,
+        {
+            "evacuation_plan": plan.pk,
+            "jobs": [{"lpar": server1.pk, "destination_frame": p750b.pk}],
+        },
+    )
     assert both.status_code == 400
     assert "not both" in both.json()["jobs"][0] and "not both" in both.json()["evacuation_plan"][0]
     neither = run_over_api(client, {"confirm_warnings": True})

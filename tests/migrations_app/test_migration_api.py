@@ -98,19 +98,28 @@ def test_a_batch_is_all_or_nothing(operator_client, demo):
     )
     refused = operator_client.post(
         "/api/migration-batches/",
-        {"jobs": [{"lpar": server1.pk, "destination_frame": p750b.pk},
-                  {"lpar": vios.pk, "destination_frame": p750b.pk}]},
+        {
+            "jobs": [
+                {"lpar": server1.pk, "destination_frame": p750b.pk},
+                {"lpar": vios.pk, "destination_frame": p750b.pk},
+            ]
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert refused.status_code == 400
     assert "2. vios1 → p750-b: vios1 is a VIOS" in refused.json()["jobs"][0]
     assert not MigrationJob.objects.exists()
     created = operator_client.post(
         "/api/migration-batches/",
-        {"name": "wave 1", "jobs": [{"lpar": server1.pk, "destination_frame": p750b.pk},
-                                    {"lpar": server2.pk, "destination_frame": p750b.pk}]},
+        {
+            "name": "wave 1",
+            "jobs": [
+                {"lpar": server1.pk, "destination_frame": p750b.pk},
+                {"lpar": server2.pk, "destination_frame": p750b.pk},
+            ],
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["states"] == {"pending": 2} and len(body["jobs"]) == 2
@@ -121,8 +130,10 @@ def test_a_batchs_jobs_are_read_in_two_queries_however_many(demo):
     clients = list(Lpar.objects.exclude(kind="vios").order_by("pk"))
 
     def validated(size: int) -> tuple[int, list]:
-        jobs = [{"lpar": clients[i % len(clients)].pk, "destination_frame": p750b.pk}
-                for i in range(size)]  # fmt: skip
+        jobs = [
+            {"lpar": clients[i % len(clients)].pk, "destination_frame": p750b.pk}
+            for i in range(size)
+        ]
         given = MigrationBatchCreateSerializer(data={"jobs": jobs})
         with CaptureQueriesContext(connection) as queries:
             assert given.is_valid(), given.errors
@@ -132,9 +143,13 @@ def test_a_batchs_jobs_are_read_in_two_queries_however_many(demo):
     assert two == forty
     assert [job["lpar"] for job in jobs[:3]] == clients[:3]
     refused = MigrationBatchCreateSerializer(
-        data={"jobs": [{"lpar": 999999, "destination_frame": p750b.pk},
-                       {"lpar": "x", "destination_frame": p750b.pk}]}
-    )  # fmt: skip
+        data={
+            "jobs": [
+                {"lpar": 999999, "destination_frame": p750b.pk},
+                {"lpar": "x", "destination_frame": p750b.pk},
+            ]
+        }
+    )
     assert not refused.is_valid()
     assert refused.errors["jobs"][0]["lpar"] == ['Invalid pk "999999" - object does not exist.']
     assert refused.errors["jobs"][1]["lpar"] == ["Incorrect type. Expected pk value, received str."]
@@ -181,8 +196,10 @@ def test_the_list_takes_the_migrations_pages_filters(operator_client, demo):
     assert names(f"lpar={lnx1.pk}") == {"lnx1"} and single.lpar_id == lnx1.pk
     assert names(f"batch={batch.pk}") == {"server1", "server2"}
     assert names(f"source_frame={p750a.pk}&destination_frame={p750b.pk}") == {
-        "server1", "server2", "lnx1",
-    }  # fmt: skip
+        "server1",
+        "server2",
+        "lnx1",
+    }
     assert names(f"destination_frame={p750a.pk}") == set()
     assert names("lpar_name=server2") == {"server2"}
     assert names("frame=p750-b&state=pending") == {"lnx1"}
@@ -219,11 +236,19 @@ def test_migrlpar_options_and_the_vfc_port_go_into_the_command_line(operator_cli
     assert "--npivval" not in proposal["command"]  # the HMC's defaults send nothing
     vios1 = Lpar.objects.get(name="vios1", frame=p750b)
     created = create(
-        operator_client, server1, p750b, validate_only=True, detail_level=5,
-        npiv_validation="portdisk", vlan_bridge="2", mpio="1", redundant_vios="2",
-        storage_mappings=[{"client_slot": 610, "vios": vios1.pk, "vios_slot": 610,
-                           "fc_port": "fcs1"}],
-    )  # fmt: skip
+        operator_client,
+        server1,
+        p750b,
+        validate_only=True,
+        detail_level=5,
+        npiv_validation="portdisk",
+        vlan_bridge="2",
+        mpio="1",
+        redundant_vios="2",
+        storage_mappings=[
+            {"client_slot": 610, "vios": vios1.pk, "vios_slot": 610, "fc_port": "fcs1"}
+        ],
+    )
     assert created.status_code == 201, created.json()
     job = MigrationJob.objects.get(pk=created.json()["id"])
     line = lpm.migration_command(job, "v").text

@@ -67,9 +67,15 @@ def contended_estate(*, per_frame: int, room_for: int) -> tuple[list[Lpar], Fram
     *sources, destination = Frame.objects.order_by("pk")
     Frame.objects.update(hmc=destination.hmc, memory_region_mb=256)
     clients = Lpar.objects.exclude(kind=LparKind.VIOS)
-    clients.update(kind=LparKind.AIX, state=LparState.RUNNING, compat_mode="default",
-                   proc_mode=ProcMode.SHARED, proc_units=Decimal("0.5"), virtual_procs=1,
-                   memory_mb=LPAR_MB)  # fmt: skip
+    clients.update(
+        kind=LparKind.AIX,
+        state=LparState.RUNNING,
+        compat_mode="default",
+        proc_mode=ProcMode.SHARED,
+        proc_units=Decimal("0.5"),
+        virtual_procs=1,
+        memory_mb=LPAR_MB,
+    )
     for trunk in VirtualAdapter.objects.filter(role=VirtualAdapterRole.TRUNK):
         trunk.vlans.set(Vlan.objects.exclude(vlan_id=trunk.pvid_id))
     used = destination.lpars.aggregate(units=Sum("proc_units"), memory=Sum("memory_mb"))

@@ -70,8 +70,12 @@ def test_the_wizard_defaults_and_command_line(demo):
     assert options.wait_minutes == 5 and options.shared_pool_name == "DefaultPool"
     assert [(b.vlan, b.vios_name) for b in options.vlan_bridges] == [(400, "vios1")]
     slots = {(m.client_slot, m.vios_name, m.vios_slot) for m in options.storage_mappings}
-    assert slots == {(210, "vios1", 210), (220, "vios2", 210), (610, "vios1", 610),
-                     (620, "vios2", 610)}  # fmt: skip
+    assert slots == {
+        (210, "vios1", 210),
+        (220, "vios2", 210),
+        (610, "vios1", 610),
+        (620, "vios2", 610),
+    }
     line = migration_command_preview(lpar=server1, destination=p750b)
     assert line.startswith("migrlpar -o m -m p750-a -t p750-b -p server1 -i ")
     assert "virtual_fc_mappings=610/vios1/1/610,620/vios2/2/610" in line
@@ -82,11 +86,16 @@ def test_bad_options_are_refused_by_field(demo):
     server1, p750b = demo
     with pytest.raises(ValidationError) as refused:
         migration_create(
-            lpar=server1, destination=p750b,
-            options={"wait_minutes": 0, "shared_pool_name": "nopool",
-                     "storage_mappings": [{"client_slot": 610, "vios": p750b.lpars.get(
-                         name="vios1").pk, "vios_slot": 620}]},
-        )  # fmt: skip
+            lpar=server1,
+            destination=p750b,
+            options={
+                "wait_minutes": 0,
+                "shared_pool_name": "nopool",
+                "storage_mappings": [
+                    {"client_slot": 610, "vios": p750b.lpars.get(name="vios1").pk, "vios_slot": 620}
+                ],
+            },
+        )
     errors = refused.value.message_dict
     assert "wait time" in errors["wait_minutes"][0]
     assert "no shared processor pool named nopool" in errors["shared_pool_name"][0]

@@ -205,9 +205,14 @@ def test_preflight_errors_block_migrate(operator_client, demo):
 def a_warning(demo):
     """p750-b holds LPAR id 10, server1's: the HMC would give it another id (a warning)."""
     Lpar.objects.create(
-        frame=demo[1], name="vios10", lpar_id=10, kind="vios", proc_units=1, virtual_procs=1,
+        frame=demo[1],
+        name="vios10",
+        lpar_id=10,
+        kind="vios",
+        proc_units=1,
+        virtual_procs=1,
         memory_mb=4096,
-    )  # fmt: skip
+    )
     (warning,) = lpm.migration_preflight(lpar=demo[0], destination=demo[1])
     assert warning.severity == Severity.WARNING
     return warning.message
@@ -254,9 +259,12 @@ def test_the_job_page_polls_while_active_and_stops_once_finished(operator_client
     assert "Migration of server1 from p750-a to p750-b requested by the system." in page
 
     MigrationJob.objects.filter(pk=job.pk).update(
-        state=S.MIGRATING, progress=40, step="Migrating: 40 %",
-        bytes_transmitted=600 * 2**20, bytes_remaining=400 * 2**20,
-    )  # fmt: skip
+        state=S.MIGRATING,
+        progress=40,
+        step="Migrating: 40 %",
+        bytes_transmitted=600 * 2**20,
+        bytes_remaining=400 * 2**20,
+    )
     partial = text(operator_client.get(live))
     assert "hx-trigger" in partial and 'aria-valuenow="40"' in partial
     assert "Migrating: 40 %" in partial and "<html" not in partial
@@ -298,9 +306,13 @@ def test_the_log_shows_hscl_codes_and_the_raw_output(operator_client, demo):
     server1, p750b = demo
     job = lpm.migration_create(lpar=server1, destination=p750b)
     lpm.job_event(
-        job, "Validation refused.", level="error", codes=["HSCLA319"],
-        command="migrlpar -o v -m p750-a", output="HSCLA319 The WWPN is not zoned",
-    )  # fmt: skip
+        job,
+        "Validation refused.",
+        level="error",
+        codes=["HSCLA319"],
+        command="migrlpar -o v -m p750-a",
+        output="HSCLA319 The WWPN is not zoned",
+    )
     partial = text(operator_client.get(reverse("migrations_app:migration-live", args=[job.pk])))
     assert '<td class="small">HSCLA319</td>' in partial
     assert "<summary>HMC command and output</summary>" in partial

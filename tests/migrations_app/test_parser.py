@@ -177,9 +177,12 @@ def test_attributes_survive_builder_and_parser(attributes):
 @given(st.lists(elements, min_size=1, max_size=3))
 def test_the_i_argument_reaches_the_hmc_as_one_word(mappings):
     command = migrlpar(
-        operation="m", source="p750-a", destination="p750-b", lpar="server1",
+        operation="m",
+        source="p750-a",
+        destination="p750-b",
+        lpar="server1",
         attributes={"virtual_fc_mappings": mappings, "dest_lpar_id": 12},
-    )  # fmt: skip
+    )
     words = shlex.split(command.text)
     assert words[: words.index("-i")] == list(command.argv[: command.argv.index("-i")])
     [parsed] = records_parse(words[-1])

@@ -34,13 +34,25 @@ def run_make(verdicts: dict[str, tuple[str, str]], *, days_ago: int = 0) -> Read
         before = previous.get(lpar.pk)
         since = before.failing_since if before and before.code == code else when
         ReadinessResult.objects.create(
-            run=run, lpar=lpar, lpar_name=name, frame=lpar.frame, frame_name=lpar.frame.name,
-            hmc=lpar.frame.hmc, hmc_name=lpar.frame.hmc.name, target=target,
-            target_name=target.name, target_source="frame", checked=when, verdict=verdict,
-            reason=reason, codes=[code] if code else [], code=code, preflight_verdict="ok",
+            run=run,
+            lpar=lpar,
+            lpar_name=name,
+            frame=lpar.frame,
+            frame_name=lpar.frame.name,
+            hmc=lpar.frame.hmc,
+            hmc_name=lpar.frame.hmc.name,
+            target=target,
+            target_name=target.name,
+            target_source="frame",
+            checked=when,
+            verdict=verdict,
+            reason=reason,
+            codes=[code] if code else [],
+            code=code,
+            preflight_verdict="ok",
             disagreement="hmc_refused" if code else "",
             failing_since=since if verdict == Verdict.NOT_READY else None,
-        )  # fmt: skip
+        )
     return run
 
 
@@ -51,12 +63,23 @@ READY = (Verdict.READY, "")
 def history(db):
     """Three nights: lnx2 fails from the first; server2 fails on the last; db1 fixed."""
     demo_estate_restore()
-    run_make({"lnx2": (Verdict.NOT_READY, RMC), "server1": READY,
-              "db1": (Verdict.NOT_READY, NPIV)}, days_ago=2)  # fmt: skip
-    run_make({"lnx2": (Verdict.NOT_READY, RMC), "server1": READY,
-              "db1": (Verdict.NOT_READY, NPIV)}, days_ago=1)  # fmt: skip
-    return run_make({"lnx2": (Verdict.NOT_READY, RMC), "server1": READY, "db1": READY,
-                     "server2": (Verdict.NOT_READY, NPIV), "app1": READY})  # fmt: skip
+    run_make(
+        {"lnx2": (Verdict.NOT_READY, RMC), "server1": READY, "db1": (Verdict.NOT_READY, NPIV)},
+        days_ago=2,
+    )
+    run_make(
+        {"lnx2": (Verdict.NOT_READY, RMC), "server1": READY, "db1": (Verdict.NOT_READY, NPIV)},
+        days_ago=1,
+    )
+    return run_make(
+        {
+            "lnx2": (Verdict.NOT_READY, RMC),
+            "server1": READY,
+            "db1": READY,
+            "server2": (Verdict.NOT_READY, NPIV),
+            "app1": READY,
+        }
+    )
 
 
 def test_the_page_shows_shares_reasons_first_night_changes_and_trend(history, client):
@@ -115,8 +138,12 @@ def test_api_lists_the_latest_run_and_filters(history, api_client):
     login(api_client, user_create("vera", role="Viewer"))
     body = api_client.get("/api/readiness-results/").json()
     assert {r["lpar_name"] for r in body["results"]} == {
-        "lnx2", "server1", "db1", "server2", "app1"
-    }  # fmt: skip
+        "lnx2",
+        "server1",
+        "db1",
+        "server2",
+        "app1",
+    }
     body = api_client.get("/api/readiness-results/?verdict=not_ready&code=HSCLFF22").json()
     assert [(r["lpar_name"], r["code"], r["disagreement"]) for r in body["results"]] == [
         ("lnx2", "HSCLFF22", "hmc_refused")

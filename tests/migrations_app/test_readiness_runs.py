@@ -82,9 +82,13 @@ def test_an_hmc_busy_migrating_is_waited_for_and_never_validated_on(served, sett
     settings.READINESS_BUSY_POLL_SECONDS = 0.1
     server1, p750a = Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-a")
     MigrationJob.objects.create(
-        lpar=server1, lpar_name="server1", source_frame=p750a, hmc=p750a.hmc,
-        destination_frame=Frame.objects.get(name="p750-b"), state="migrating",
-    )  # fmt: skip
+        lpar=server1,
+        lpar_name="server1",
+        source_frame=p750a,
+        hmc=p750a.hmc,
+        destination_frame=Frame.objects.get(name="p750-b"),
+        state="migrating",
+    )
     run = ReadinessRun.objects.create()
     assert readiness_run_execute(run=run, worker="here") == "succeeded"
     assert set(run.results.values_list("verdict", flat=True)) == {Verdict.NOT_CHECKED}

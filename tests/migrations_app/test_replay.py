@@ -151,11 +151,21 @@ def replay_server(tmp_path):
     env = {**os.environ, "LPM_VAR_DIR": str(tmp_path / "var")}
     (tmp_path / "var").mkdir()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "hmc_simulator", "--replay", str(capture), "--port",
-         str(port)],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "manage.py",
+            "hmc_simulator",
+            "--replay",
+            str(capture),
+            "--port",
+            str(port),
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

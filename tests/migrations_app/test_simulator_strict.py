@@ -28,23 +28,45 @@ def small_estate() -> SimEstate:
 
     def vios(frame: str) -> SimLpar:
         return SimLpar(
-            "vios1", 1, "vios", msp=True,
+            "vios1",
+            1,
+            "vios",
+            msp=True,
             eth=[SimEth(2, 1, [400, 401], trunk_priority=1)],
             storage=[SimStorage("fc", 610, "server", 3, "app1", 610)] if frame == "a" else [],
-        )  # fmt: skip
+        )
 
     app1 = SimLpar(
-        "app1", 3, "aix", eth=[SimEth(10, 1, [400])],
+        "app1",
+        3,
+        "aix",
+        eth=[SimEth(10, 1, [400])],
         storage=[SimStorage("fc", 610, "client", 1, "vios1", 610, list(WWPNS))],
-    )  # fmt: skip
+    )
     a = SimFrame(
-        "p9-a", "9009", "42A", "7830001",
-        lpars=[vios("a"), app1, SimLpar("ibmi1", 4, "ibmi", state="Not Activated",
-                                        proc_units="1.5", procs=2, memory_mb=8192)],
-        slots=[SimSlot("21010002", "U78D3.001.X-P1-C4", "U78D3.001.X", "Empty slot", empty=True),
-               SimSlot("21010003", "U78D3.001.X-P1-C5", "U78D3.001.X", "FC adapter",
-                       feature_codes=["EN0A"], lpar_id=1)],
-    )  # fmt: skip
+        "p9-a",
+        "9009",
+        "42A",
+        "7830001",
+        lpars=[
+            vios("a"),
+            app1,
+            SimLpar(
+                "ibmi1", 4, "ibmi", state="Not Activated", proc_units="1.5", procs=2, memory_mb=8192
+            ),
+        ],
+        slots=[
+            SimSlot("21010002", "U78D3.001.X-P1-C4", "U78D3.001.X", "Empty slot", empty=True),
+            SimSlot(
+                "21010003",
+                "U78D3.001.X-P1-C5",
+                "U78D3.001.X",
+                "FC adapter",
+                feature_codes=["EN0A"],
+                lpar_id=1,
+            ),
+        ],
+    )
     b = SimFrame("p9-b", "9009", "42A", "7830002", lpars=[vios("b"), SimLpar("db1", 3, "aix")])
     return SimEstate(frames=[a, b])
 
@@ -119,11 +141,25 @@ def test_a_wrong_option_value_attribute_or_element_is_refused(hmc, line):
     refused(hmc, line)
 
 
-@pytest.mark.parametrize("missing", [
-    "name", "profile_name", "lpar_env", "min_mem", "desired_mem", "max_mem", "proc_mode",
-    "min_proc_units", "desired_proc_units", "max_proc_units", "min_procs", "desired_procs",
-    "max_procs", "sharing_mode",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "name",
+        "profile_name",
+        "lpar_env",
+        "min_mem",
+        "desired_mem",
+        "max_mem",
+        "proc_mode",
+        "min_proc_units",
+        "desired_proc_units",
+        "max_proc_units",
+        "min_procs",
+        "desired_procs",
+        "max_procs",
+        "sharing_mode",
+    ],
+)
 def test_mksyscfg_refuses_a_partition_without_a_required_attribute(hmc, missing):
     attributes = ",".join(f for f in FULL_LPAR.split(",") if not f.startswith(f"{missing}="))
     assert missing in refused(hmc, f"mksyscfg -r lpar -m p9-b -i {attributes}")
@@ -152,8 +188,12 @@ def test_mksyscfg_creates_from_seven_field_vfc_elements_and_assigns_wwpns(hmc):
 
 
 def test_a_filter_for_a_partition_that_is_not_there_is_hscl8012(hmc):
-    for command in ("lssyscfg -r lpar", "lssyscfg -r prof", "lslparmigr -r lpar",
-                    "lshwres -r virtualio --rsubtype fc --level lpar"):  # fmt: skip
+    for command in (
+        "lssyscfg -r lpar",
+        "lssyscfg -r prof",
+        "lslparmigr -r lpar",
+        "lshwres -r virtualio --rsubtype fc --level lpar",
+    ):
         stderr = refused(hmc, f"{command} -m p9-b --filter lpar_names=app1", codes.LPAR_NOT_FOUND)
         assert "app1" in stderr
     assert codes.LPAR_NOT_FOUND == "HSCL8012" and not codes.is_simulated(codes.LPAR_NOT_FOUND)
@@ -161,10 +201,13 @@ def test_a_filter_for_a_partition_that_is_not_there_is_hscl8012(hmc):
 
 def test_an_empty_listing_without_a_name_filter_is_no_results_with_exit_0(hmc):
     assert run(hmc, "lshwres -r virtualio --rsubtype scsi --level lpar -m p9-b") == (
-        0, "No results were found.\n", "",
-    )  # fmt: skip
-    filtered = run(hmc, "lshwres -r virtualio --rsubtype fc --level lpar -m p9-b "
-                        "--filter lpar_names=db1")  # fmt: skip
+        0,
+        "No results were found.\n",
+        "",
+    )
+    filtered = run(
+        hmc, "lshwres -r virtualio --rsubtype fc --level lpar -m p9-b --filter lpar_names=db1"
+    )
     assert filtered == (0, "No results were found.\n", "")
 
 
@@ -179,8 +222,10 @@ def test_quoted_name_lists_and_profile_names_filter(hmc):
 
 def test_minus_f_takes_another_delimiter_and_alone_prints_every_attribute(hmc):
     assert run(hmc, "lssyscfg -r sys -F name:state") == (
-        0, "p9-a:Operating\np9-b:Operating\n", "",
-    )  # fmt: skip
+        0,
+        "p9-a:Operating\np9-b:Operating\n",
+        "",
+    )
     _, every, _ = run(hmc, "lssyscfg -r sys -m p9-a -F")
     _, named, _ = run(hmc, "lssyscfg -r sys -m p9-a")
     assert every.strip().split(",")[:4] == ["p9-a", "9009-42A", "7830001", "Operating"]
@@ -275,8 +320,7 @@ def test_a_migration_starts_before_it_is_in_progress(hmc):
         assert task.result() == (0, "", "")
         return list(dict.fromkeys(states))
 
-    assert awaited(watch())[:3] == ["Not Migrating", "Migration Starting",
-                                        "Migration In Progress"]  # fmt: skip
+    assert awaited(watch())[:3] == ["Not Migrating", "Migration Starting", "Migration In Progress"]
 
 
 def test_lslparmigr_answers_sys_msp_virtualio_and_procpool(hmc):
@@ -308,12 +352,21 @@ def test_lshmc_v_prints_the_version_record(hmc):
 
 def test_the_simulators_own_codes_are_in_their_range_and_real_ones_outside():
     invented = [
-        value for name, value in vars(codes).items()
-        if name.isupper() and isinstance(value, str) and value.startswith("HSCL")
-        and name not in {"NPIV_NOT_HOSTED", "NOT_SUPPORTED", "REMOTE_HMC_NO_TRUST",
-                         "LPAR_NOT_FOUND", "NO_AUTHORITY"}
+        value
+        for name, value in vars(codes).items()
+        if name.isupper()
+        and isinstance(value, str)
+        and value.startswith("HSCL")
+        and name
+        not in {
+            "NPIV_NOT_HOSTED",
+            "NOT_SUPPORTED",
+            "REMOTE_HMC_NO_TRUST",
+            "LPAR_NOT_FOUND",
+            "NO_AUTHORITY",
+        }
         and name != "SIM_RANGE"
-    ]  # fmt: skip
+    ]
     assert invented and all(codes.is_simulated(code) for code in invented)
     assert len(set(invented)) == len(invented)
     for real in ("HSCLA319", "HSCLA4C0", "HSCL3653", "HSCL8012", "HSCL350B"):

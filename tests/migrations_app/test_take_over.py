@@ -67,10 +67,13 @@ def hmc_answers(monkeypatch, answers: dict) -> ScriptedHmc:
 def test_hscl8012_on_the_source_and_the_partition_on_the_destination_completes_it(
     migrating, monkeypatch
 ):
-    hmc = hmc_answers(monkeypatch, {
-        "lslparmigr -r lpar -m p750-a": (1, NOT_FOUND),
-        "lssyscfg -r lpar -m p750-b": VIOSES + SERVER1,
-    })  # fmt: skip
+    hmc = hmc_answers(
+        monkeypatch,
+        {
+            "lslparmigr -r lpar -m p750-a": (1, NOT_FOUND),
+            "lssyscfg -r lpar -m p750-b": VIOSES + SERVER1,
+        },
+    )
 
     migration_take_over(job=migrating)
 
@@ -81,11 +84,14 @@ def test_hscl8012_on_the_source_and_the_partition_on_the_destination_completes_i
 
 
 def test_an_empty_answer_and_the_partition_on_neither_frame_needs_attention(migrating, monkeypatch):
-    hmc_answers(monkeypatch, {
-        "lslparmigr -r lpar -m p750-a": "No results were found.\n",
-        "lssyscfg -r lpar -m p750-b": VIOSES,
-        "lssyscfg -r lpar -m p750-a": VIOSES,
-    })  # fmt: skip
+    hmc_answers(
+        monkeypatch,
+        {
+            "lslparmigr -r lpar -m p750-a": "No results were found.\n",
+            "lssyscfg -r lpar -m p750-b": VIOSES,
+            "lssyscfg -r lpar -m p750-a": VIOSES,
+        },
+    )
 
     migration_take_over(job=migrating)
 
@@ -98,10 +104,13 @@ def test_an_empty_answer_and_the_partition_on_neither_frame_needs_attention(migr
 
 
 def test_an_hmc_that_refuses_to_say_where_the_partition_is_needs_attention(migrating, monkeypatch):
-    hmc_answers(monkeypatch, {
-        "lslparmigr -r lpar -m p750-a": (1, NOT_FOUND),
-        "lssyscfg -r lpar -m p750-b": (1, "HSCL350B The user does not have the authority.\n"),
-    })  # fmt: skip
+    hmc_answers(
+        monkeypatch,
+        {
+            "lslparmigr -r lpar -m p750-a": (1, NOT_FOUND),
+            "lssyscfg -r lpar -m p750-b": (1, "HSCL350B The user does not have the authority.\n"),
+        },
+    )
 
     migration_take_over(job=migrating)
 
@@ -118,10 +127,13 @@ def test_a_migration_the_inventory_cannot_follow_completes_as_needing_a_sync(
     VirtualAdapter.objects.create(
         lpar_id=vfc["vios"], slot=vfc["vios_slot"], kind="vfc", role="server", remote_lpar=other
     )
-    hmc_answers(monkeypatch, {
-        "lslparmigr -r lpar -m p750-a": (1, NOT_FOUND),
-        "lssyscfg -r lpar -m p750-b": VIOSES + SERVER1,
-    })  # fmt: skip
+    hmc_answers(
+        monkeypatch,
+        {
+            "lslparmigr -r lpar -m p750-a": (1, NOT_FOUND),
+            "lssyscfg -r lpar -m p750-b": VIOSES + SERVER1,
+        },
+    )
 
     migration_take_over(job=migrating)
 

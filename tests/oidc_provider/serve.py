@@ -44,16 +44,23 @@ def main(port: int, redirect_uri: str, directory: Path) -> None:
     call_command("migrate", verbosity=0)
     for username, groups in USERS.items():
         user = User.objects.create_user(
-            username, email=f"{username}@example.com", password=PASSWORD,
-            first_name=username.title(), last_name="Provider",
-        )  # fmt: skip
+            username,
+            email=f"{username}@example.com",
+            password=PASSWORD,
+            first_name=username.title(),
+            last_name="Provider",
+        )
         user.groups.set(Group.objects.get_or_create(name=name)[0] for name in groups)
     Application.objects.create(
-        name="lpmplanner", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        name="lpmplanner",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris=redirect_uri, skip_authorization=True, algorithm=Application.RS256_ALGORITHM,
-    )  # fmt: skip
+        redirect_uris=redirect_uri,
+        skip_authorization=True,
+        algorithm=Application.RS256_ALGORITHM,
+    )
     run("127.0.0.1", port, get_wsgi_application(), threading=True)
 
 

@@ -27,8 +27,11 @@ def test_the_button_reserves_the_next_free_slot_on_the_lpar_and_its_vios(client,
     again = client.post(f"{page}allocate-slot/", {"kind": "vfc", "vios": vios1.pk}, follow=True)
     assert "Reserved vFC slot 601 on server1 and slot 601 on vios1." in again.content.decode()
     assert set(SlotReservation.objects.values_list("lpar__name", "slot")) == {
-        ("server1", 600), ("server1", 601), ("vios1", 600), ("vios1", 601),
-    }  # fmt: skip
+        ("server1", 600),
+        ("server1", 601),
+        ("vios1", 600),
+        ("vios1", 601),
+    }
 
 
 def test_a_client_pair_without_its_vios_is_refused_in_words(client, page):

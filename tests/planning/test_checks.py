@@ -127,8 +127,13 @@ def test_the_checks_api_and_page_are_read_by_everyone(api_client, viewer, client
     assert (body["count"], body["errors"]) == (1, 1)
     assert body["results"][0]["check"] == "vios_id"
     assert set(body["results"][0]) == {
-        "check", "severity", "object", "object_url", "message", "fix_url",
-    }  # fmt: skip
+        "check",
+        "severity",
+        "object",
+        "object_url",
+        "message",
+        "fix_url",
+    }
     assert api_client.get("/api/checks/?severity=warning").json()["count"] == 0
     login(client, viewer)
     page = client.get("/planning/checks/")

@@ -65,9 +65,14 @@ def _break_every_check(demo: dict) -> None:
     served = VirtualAdapter.objects.filter(kind="vscsi", role="server", remote_lpar=sim[0])
     extra = served.first()
     VirtualAdapter.objects.create(
-        lpar_id=extra.lpar_id, kind="vscsi", role="server", slot=399, remote_lpar=sim[0],
-        remote_slot=230, backing_devices=extra.backing_devices,
-    )  # fmt: skip
+        lpar_id=extra.lpar_id,
+        kind="vscsi",
+        role="server",
+        slot=399,
+        remote_lpar=sim[0],
+        remote_slot=230,
+        backing_devices=extra.backing_devices,
+    )
     # shared_pools
     SharedProcessorPool.objects.create(frame=demo["p750-a"], pool_id=1, name="prod")
     # stub_drift: a twin whose original grew

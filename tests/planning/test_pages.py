@@ -47,12 +47,22 @@ def test_the_scheme_form_refuses_overlapping_ranges(client, planner, demo):
     login(client, planner)
     scheme = EnumerationScheme.objects.get(is_default=True)
     data = {
-        "name": "Default", "ethernet_first": 10, "ethernet_last": 100, "vscsi_first": 90,
-        "vscsi_last": 400, "vfc_first": 600, "vfc_last": 800, "slot_ceiling": 1000,
-        "lpar_id_ceiling": 1000, "vios_lpar_ids": "1, 2", "stub_lpar_id_offset": 100,
-        "stub_slot_offset": 100, "stub_keeps_ethernet_slots": "on", "stub_suffix": "-stub",
+        "name": "Default",
+        "ethernet_first": 10,
+        "ethernet_last": 100,
+        "vscsi_first": 90,
+        "vscsi_last": 400,
+        "vfc_first": 600,
+        "vfc_last": 800,
+        "slot_ceiling": 1000,
+        "lpar_id_ceiling": 1000,
+        "vios_lpar_ids": "1, 2",
+        "stub_lpar_id_offset": 100,
+        "stub_slot_offset": 100,
+        "stub_keeps_ethernet_slots": "on",
+        "stub_suffix": "-stub",
         "stub_wwpn_prefix": "c05076e",
-    }  # fmt: skip
+    }
     response = client.post(f"/planning/schemes/{scheme.pk}/edit/", data)
     assert "overlaps the Ethernet range 10–100" in response.content.decode()
     data["vscsi_first"] = 150

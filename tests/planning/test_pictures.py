@@ -26,8 +26,16 @@ def test_the_paths_of_server1_reach_both_fabrics_through_both_vios(client, viewe
     svg = body.split('<svg xmlns="http://www.w3.org/2000/svg"', 1)[1].split("</svg>", 1)[0]
     assert "<title" in svg and "<desc" in svg
     text = _texts(svg)
-    for hop in ("vFC slot 610 (fcs0)", "vios1 slot 610", "vios2 slot 610", "FAB_A (side A)",
-                "FAB_B (side B)", "fs9k1 N1P1", "VLAN 400", "trunk slot"):  # fmt: skip
+    for hop in (
+        "vFC slot 610 (fcs0)",
+        "vios1 slot 610",
+        "vios2 slot 610",
+        "FAB_A (side A)",
+        "FAB_B (side B)",
+        "fs9k1 N1P1",
+        "VLAN 400",
+        "trunk slot",
+    ):
         assert hop in text, hop
     assert "path-red" not in svg and "✗" not in text
     assert "Every storage path and VLAN is redundant" in body

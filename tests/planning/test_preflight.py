@@ -73,8 +73,9 @@ def _one_fc_vios(_):
 
 
 def _half_pair(_):
-    Wwpn.objects.filter(virtual_adapter__lpar__name="server1", virtual_adapter__slot=610,
-                        position=2).delete()  # fmt: skip
+    Wwpn.objects.filter(
+        virtual_adapter__lpar__name="server1", virtual_adapter__slot=610, position=2
+    ).delete()
 
 
 def _other_fabric(_):
@@ -84,8 +85,15 @@ def _other_fabric(_):
 
 def _lpar_id_taken(_):
     b = Frame.objects.get(name="p750-b")
-    Lpar.objects.create(frame=b, name="vios10", lpar_id=10, kind="vios", proc_units=1,
-                        virtual_procs=1, memory_mb=4096)  # fmt: skip
+    Lpar.objects.create(
+        frame=b,
+        name="vios10",
+        lpar_id=10,
+        kind="vios",
+        proc_units=1,
+        virtual_procs=1,
+        memory_mb=4096,
+    )
 
 
 def _pool(_):
@@ -183,8 +191,13 @@ class FindingCodes(DemoTestCase):
         found = findings(**kwargs)
         assert code in codes(found), found
         finding = next(f for f in found if f.code == code)
-        warnings = ("LPAR_ID_IN_USE", "VIOS_REDUNDANCY", "MIGRATION_LIMIT", "REMOTE_HMC",
-                    "TWIN_SAME_FRAME")  # fmt: skip
+        warnings = (
+            "LPAR_ID_IN_USE",
+            "VIOS_REDUNDANCY",
+            "MIGRATION_LIMIT",
+            "REMOTE_HMC",
+            "TWIN_SAME_FRAME",
+        )
         expected = Severity.WARNING if code in warnings else Severity.ERROR
         assert finding.severity == expected
         assert any(name in finding.message for name in ("server1", "p750-b", "p750-a", "vios1"))
@@ -235,11 +248,13 @@ class WorkedExample(DemoTestCase):
         # paths as well as its own; nothing blocks, one VIOS carrying it all is a warning.
         _one_fc_vios(None)
         found = findings()
-        assert [(f.code, f.message) for f in found] == [(
-            "VIOS_REDUNDANCY",
-            "The storage of server1 goes through 2 VIOS on its frame but through vios2 only on "
-            "p750-b.",
-        )]  # fmt: skip
+        assert [(f.code, f.message) for f in found] == [
+            (
+                "VIOS_REDUNDANCY",
+                "The storage of server1 goes through 2 VIOS on its frame but through vios2 only on "
+                "p750-b.",
+            )
+        ]
         assert verdict_of(found) == Verdict.WARNINGS
 
     def test_messages_name_the_objects_and_the_numbers(self):

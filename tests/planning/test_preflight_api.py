@@ -38,12 +38,15 @@ class PreflightApi(DemoTestCase):
         assert_matches_schema(self.schema, "/api/lpars/{id}/migratability/", "get", 200, body)
         (destination,) = body["destinations"]
         assert destination["verdict"] == "blocked"
-        assert destination["findings"] == [{
-            "code": "MEMORY_REGION", "severity": "error",
-            "message": "The memory region size of p750-b is 128 MB, of p750-a 256 MB: LPM needs "
-            "them equal.",
-            "data": {"source_mb": 256, "destination_mb": 128},
-        }]  # fmt: skip
+        assert destination["findings"] == [
+            {
+                "code": "MEMORY_REGION",
+                "severity": "error",
+                "message": "The memory region size of p750-b is 128 MB, of p750-a 256 MB: "
+                "LPM needs them equal.",
+                "data": {"source_mb": 256, "destination_mb": 128},
+            }
+        ]
 
     def test_a_bad_mobility_is_a_400_naming_the_field(self):
         response = self.api.get(f"/api/lpars/{self.server1.pk}/migratability/?mobility=fast")
@@ -54,18 +57,24 @@ class PreflightApi(DemoTestCase):
         assert self.api.get("/api/lpars/999999/migratability/").status_code == 404
 
     def test_an_evacuation_plan_is_created_saved_and_read_again(self):
-        response = self.api.post(f"/api/frames/{self.a.pk}/evacuation-plan/",
-                                 {"policy": "pack", "vios_limit": 2})  # fmt: skip
+        response = self.api.post(
+            f"/api/frames/{self.a.pk}/evacuation-plan/", {"policy": "pack", "vios_limit": 2}
+        )
         assert response.status_code == 201, response.json()
         body = response.json()
         assert_matches_schema(self.schema, "/api/frames/{id}/evacuation-plan/", "post", 201, body)
         assert (body["frame"]["display"], body["policy"], body["created_by"]) == (
-            "p750-a", "pack", "paul",
-        )  # fmt: skip
+            "p750-a",
+            "pack",
+            "paul",
+        )
         assert (body["placed"], body["unplaced"], body["waves"], body["vios_limit"]) == (4, 0, 1, 2)
         assert [p["lpar"]["display"] for p in body["placements"]] == [
-            "db1", "server2", "lnx1", "server1",
-        ]  # fmt: skip
+            "db1",
+            "server2",
+            "lnx1",
+            "server1",
+        ]
         again = self.api.get(f"/api/evacuation-plans/{body['id']}/")
         assert_matches_schema(self.schema, "/api/evacuation-plans/{id}/", "get", 200, again.json())
         assert again.json() == body
@@ -97,20 +106,23 @@ class PreflightApi(DemoTestCase):
         Frame.objects.filter(pk=self.b.pk).update(memory_mb=used + 64 * 1024)
         made = self.api.post(move, {"lpar": lnx1.pk, "destination_frame": self.b.pk})
         assert made.status_code == 200
-        assert_matches_schema(self.schema, "/api/evacuation-plans/{id}/move/", "post", 200,
-                              made.json())  # fmt: skip
+        assert_matches_schema(
+            self.schema, "/api/evacuation-plans/{id}/move/", "post", 200, made.json()
+        )
         (lnx1_placement,) = [p for p in made.json()["placements"] if p["lpar"]["id"] == lnx1.pk]
         assert lnx1_placement["adjusted"] and lnx1_placement["wave"] == 1
         bad = self.api.post(move, {"lpar": "x", "destination_frame": self.b.pk})
         assert bad.status_code == 400 and "lpar" in bad.json()
 
     def test_bad_inputs_name_the_field(self):
-        response = self.api.post(f"/api/frames/{self.a.pk}/evacuation-plan/",
-                                 {"policy": "random", "vios_limit": 9})  # fmt: skip
+        response = self.api.post(
+            f"/api/frames/{self.a.pk}/evacuation-plan/", {"policy": "random", "vios_limit": 9}
+        )
         assert response.status_code == 400
         assert set(response.json()) == {"policy", "vios_limit"}
-        response = self.api.post(f"/api/frames/{self.a.pk}/evacuation-plan/",
-                                 {"destinations": [self.a.pk]})  # fmt: skip
+        response = self.api.post(
+            f"/api/frames/{self.a.pk}/evacuation-plan/", {"destinations": [self.a.pk]}
+        )
         assert response.status_code == 400
         assert response.json() == {
             "destinations": ["p750-a is the frame being emptied: it cannot receive."]

@@ -38,8 +38,9 @@ class EvacuationPlans(DemoTestCase):
         assert {p.destination_id for p in placements} == {self.b.pk}
         assert {p.wave for p in placements} == {1}  # p750-a and p750-b migrate 4 at a time
         assert (plan.created_by, plan.policy) == (paul, PlacementPolicy.PACK)
-        assert not Lpar.objects.filter(frame=self.a, kind="vios", pk__in=[
-            p.lpar_id for p in placements]).exists()  # fmt: skip
+        assert not Lpar.objects.filter(
+            frame=self.a, kind="vios", pk__in=[p.lpar_id for p in placements]
+        ).exists()
 
     def test_capacity_is_consumed_as_the_plan_goes_and_the_lpar_that_fits_nowhere_says_why(self):
         _free_memory(self.b, 22)  # db1 16 GB + server2 4 GB leave 2 GB: lnx1 (4 GB) no longer fits
@@ -48,8 +49,11 @@ class EvacuationPlans(DemoTestCase):
         plan = evacuation_plan_create(frame=self.a)
         placed = _by_name(plan)
         assert {n: p.destination_id for n, p in placed.items()} == {
-            "db1": self.b.pk, "server2": self.b.pk, "lnx1": None, "server1": self.b.pk,
-        }  # fmt: skip
+            "db1": self.b.pk,
+            "server2": self.b.pk,
+            "lnx1": None,
+            "server1": self.b.pk,
+        }
         (reason,) = placed["lnx1"].reasons
         assert reason["frame_name"] == "p750-b"
         assert [f["message"] for f in reason["findings"]] == [
@@ -80,10 +84,14 @@ class EvacuationPlans(DemoTestCase):
         migrations = evacuation_plan_migrations(plan=plan)
         names = dict(Lpar.objects.values_list("pk", "name"))
         assert [(names[m.lpar], m.wave) for m in migrations] == [
-            ("db1", 1), ("server2", 2), ("lnx1", 3), ("server1", 4),
-        ]  # fmt: skip
-        assert all(isinstance(m, PlannedMigration) and m.destination == self.b.pk
-                   for m in migrations)  # fmt: skip
+            ("db1", 1),
+            ("server2", 2),
+            ("lnx1", 3),
+            ("server1", 4),
+        ]
+        assert all(
+            isinstance(m, PlannedMigration) and m.destination == self.b.pk for m in migrations
+        )
         assert all(m.source_msp and m.destination_msp for m in migrations)
 
     def test_a_move_by_hand_is_checked_at_once_and_refused_with_the_reason(self):
@@ -107,8 +115,10 @@ class EvacuationPlans(DemoTestCase):
         lnx1 = Lpar.objects.get(name="lnx1")
         placement = evacuation_plan_move(plan=plan, lpar=lnx1, destination=self.b)
         assert (placement.destination_id, placement.adjusted, placement.reasons) == (
-            self.b.pk, True, [],
-        )  # fmt: skip
+            self.b.pk,
+            True,
+            [],
+        )
         assert placement.wave == 1 and placement.source_msp_id
 
     def test_a_frame_cannot_receive_its_own_lpars(self):
@@ -124,8 +134,10 @@ def _result(frame: int, free_memory: int, verdict: str = Verdict.OK) -> PairResu
 
 
 def test_pack_takes_the_fullest_frame_and_spread_the_emptiest_warnings_last():
-    frames = {pk: FrameFacts(pk, f"f{pk}", "operating", frozenset({"default"}), 256, 4, 100, 1024)
-              for pk in (1, 2, 3)}  # fmt: skip
+    frames = {
+        pk: FrameFacts(pk, f"f{pk}", "operating", frozenset({"default"}), 256, 4, 100, 1024)
+        for pk in (1, 2, 3)
+    }
     index = EstateIndex(frames, {}, {})
     results = [_result(1, 500), _result(2, 100), _result(3, 50, Verdict.WARNINGS)]
     assert _choose(results, PlacementPolicy.PACK, index).frame == 2

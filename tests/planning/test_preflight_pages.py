@@ -68,8 +68,7 @@ class PreflightPages(DemoTestCase):
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == ("LPAR", "Frame", "Kind", "p750-a", "p750-b")
         server1 = next(r for r in rows if r[0] == "server1")
-        assert server1 == ("server1", "p750-a", "aix", "own frame",
-                           "blocked: MEMORY_REGION")  # fmt: skip
+        assert server1 == ("server1", "p750-a", "aix", "own frame", "blocked: MEMORY_REGION")
         assert sheet.conditional_formatting  # coloured by verdict
 
     def test_a_matrix_too_large_to_download_is_refused_with_the_way_out(self):
@@ -84,8 +83,11 @@ class PreflightPages(DemoTestCase):
     def test_a_planner_plans_an_evacuation_and_moves_an_lpar_by_hand(self):
         used = sum(p.memory_mb for p in self.b.lpars.all())
         Frame.objects.filter(pk=self.b.pk).update(memory_mb=used + 22 * 1024)
-        response = self.client.post(f"/planning/frames/{self.a.pk}/evacuation/",
-                                    {"policy": "pack", "vios_limit": 4}, follow=True)  # fmt: skip
+        response = self.client.post(
+            f"/planning/frames/{self.a.pk}/evacuation/",
+            {"policy": "pack", "vios_limit": 4},
+            follow=True,
+        )
         plan = EvacuationPlan.objects.get()
         assert response.redirect_chain[-1][0] == f"/planning/evacuation-plans/{plan.pk}/"
         body = response.content.decode()
@@ -93,14 +95,18 @@ class PreflightPages(DemoTestCase):
         assert "Fits on none of 1 frame: CAPACITY_MEMORY on 1 frame." in body
         assert "lnx1 needs 4 GB of memory; p750-b has 2 GB free." in body  # when its turn came
         lnx1 = Lpar.objects.get(name="lnx1")
-        refused = self.client.post(f"/planning/evacuation-plans/{plan.pk}/move/",
-                                   {"lpar": lnx1.pk, "destination_frame": self.b.pk},
-                                   follow=True)  # fmt: skip
+        refused = self.client.post(
+            f"/planning/evacuation-plans/{plan.pk}/move/",
+            {"lpar": lnx1.pk, "destination_frame": self.b.pk},
+            follow=True,
+        )
         assert "lnx1 cannot go to p750-b: lnx1 needs 4 GB" in refused.content.decode()
         Frame.objects.filter(pk=self.b.pk).update(memory_mb=used + 64 * 1024)
-        moved = self.client.post(f"/planning/evacuation-plans/{plan.pk}/move/",
-                                 {"lpar": lnx1.pk, "destination_frame": self.b.pk},
-                                 follow=True)  # fmt: skip
+        moved = self.client.post(
+            f"/planning/evacuation-plans/{plan.pk}/move/",
+            {"lpar": lnx1.pk, "destination_frame": self.b.pk},
+            follow=True,
+        )
         assert "lnx1 now goes to p750-b in wave 1." in moved.content.decode()
         assert "by hand" in moved.content.decode()
 

@@ -18,13 +18,17 @@ pytestmark = pytest.mark.django_db
 def test_the_default_scheme_is_created_by_the_migration():
     scheme = EnumerationScheme.objects.get(is_default=True)
     assert [scheme.slot_range(k) for k in ("ethernet", "vscsi", "vfc")] == [
-        (10, 100), (200, 400), (600, 800),
-    ]  # fmt: skip
+        (10, 100),
+        (200, 400),
+        (600, 800),
+    ]
     assert scheme.slot_ceiling == 1000
     assert scheme.vios_lpar_ids == [1, 2]
     assert (scheme.stub_lpar_id_offset, scheme.stub_slot_offset, scheme.stub_suffix) == (
-        100, 100, "-stub",
-    )  # fmt: skip
+        100,
+        100,
+        "-stub",
+    )
     assert scheme.stub_keeps_ethernet_slots
 
 
@@ -54,9 +58,15 @@ def test_a_second_default_scheme_is_refused():
 
 def test_a_vfc_slot_outside_the_range_is_refused_through_the_api(api, demo):
     server1 = demo["server1"]
-    body = {"lpar": server1.pk, "kind": "vfc", "role": "client", "slot": 850,
-            "remote_lpar": vios("p750-a", "vios1").pk, "remote_slot": 611,
-            "wwpns": [next_wwpn(), next_wwpn()]}  # fmt: skip
+    body = {
+        "lpar": server1.pk,
+        "kind": "vfc",
+        "role": "client",
+        "slot": 850,
+        "remote_lpar": vios("p750-a", "vios1").pk,
+        "remote_slot": 611,
+        "wwpns": [next_wwpn(), next_wwpn()],
+    }
     response = api.post("/api/virtual-adapters/", body)
     assert response.status_code == 400
     assert response.json()["slot"] == ["vFC slot 850 is outside the scheme's vFC range 600–800."]
@@ -93,9 +103,10 @@ def test_data_saved_before_a_scheme_change_is_not_refused_retroactively(demo):
 
 def test_a_frame_that_names_another_scheme_follows_it(demo):
     narrow = scheme_save(
-        scheme=EnumerationScheme(name="Narrow", vscsi_first=200, vscsi_last=250,
-                                 vios_lpar_ids=[1, 2])
-    )  # fmt: skip
+        scheme=EnumerationScheme(
+            name="Narrow", vscsi_first=200, vscsi_last=250, vios_lpar_ids=[1, 2]
+        )
+    )
     frame_scheme_set(frame=demo["p750-a"], scheme=narrow)
     with pytest.raises(ValidationError, match="vSCSI range 200–250"):
         virtual_adapter_save(adapter=VirtualAdapter(lpar=demo["server1"], kind="vscsi", slot=300))

@@ -37,17 +37,22 @@ def test_the_worked_example_through_the_api(api, demo):
     assert adapters[10]["pvid"] == 400
     vios1, vios2 = vios("p750-b", "vios1"), vios("p750-b", "vios2")
     assert {s: adapters[s]["remote_lpar"]["id"] for s in (310, 320, 710, 720)} == {
-        310: vios1.pk, 320: vios2.pk, 710: vios1.pk, 720: vios2.pk,
-    }  # fmt: skip
+        310: vios1.pk,
+        320: vios2.pk,
+        710: vios1.pk,
+        720: vios2.pk,
+    }
     for slot in (710, 720):
         assert len(adapters[slot]["wwpns"]) == 2
         assert all(w.startswith("c05076e") for w in adapters[slot]["wwpns"])
     twin = Lpar.objects.get(pk=body["id"])
     servers = VirtualAdapter.objects.filter(remote_lpar=twin, role="server")
     assert {(s.lpar.name, s.kind, s.remote_slot) for s in servers} == {
-        ("vios1", "vscsi", 310), ("vios2", "vscsi", 320), ("vios1", "vfc", 710),
+        ("vios1", "vscsi", 310),
+        ("vios2", "vscsi", 320),
+        ("vios1", "vfc", 710),
         ("vios2", "vfc", 720),
-    }  # fmt: skip
+    }
     assert PlannedServerAdapter.objects.filter(adapter__in=servers).count() == 4
 
 
@@ -73,17 +78,23 @@ def test_an_offset_slot_outside_its_range_is_refused(api, demo):
     VirtualAdapter.objects.filter(lpar=demo["server1"], slot=220).update(slot=350)
     VirtualAdapter.objects.filter(lpar=vios("p750-a", "vios2"), slot=210).update(remote_slot=350)
     refused(
-        api, demo["server1"], demo["p750-b"],
+        api,
+        demo["server1"],
+        demo["p750-b"],
         "vSCSI slot 350 → 450: vSCSI slot 450 is outside the scheme's vSCSI range 200–400.",
-    )  # fmt: skip
+    )
 
 
 def test_an_id_over_the_ceiling_is_refused(api, demo):
     scheme = EnumerationScheme.objects.get(is_default=True)
     scheme.lpar_id_ceiling = 100
     scheme_save(scheme=scheme)
-    refused(api, demo["server1"], demo["p750-b"],
-            "LPAR id 10 + 100 = 110 is not under the scheme's LPAR id ceiling 100.")  # fmt: skip
+    refused(
+        api,
+        demo["server1"],
+        demo["p750-b"],
+        "LPAR id 10 + 100 = 110 is not under the scheme's LPAR id ceiling 100.",
+    )
 
 
 def test_an_id_already_used_on_the_destination_is_refused(api, demo):
@@ -136,8 +147,9 @@ def test_a_viewer_may_not_create_a_twin(api_client, viewer, demo):
 
 
 def test_bulk_twinning_creates_every_twin(api, demo):
-    response = api.post(f"/api/frames/{demo['p750-a'].pk}/stub-twins/",
-                        {"destination_frame": demo["p750-b"].pk})  # fmt: skip
+    response = api.post(
+        f"/api/frames/{demo['p750-a'].pk}/stub-twins/", {"destination_frame": demo["p750-b"].pk}
+    )
     assert response.status_code == 201
     names = sorted(t["name"] for t in response.json()["created"])
     assert names == ["db1-stub", "lnx1-stub", "server1-stub", "server2-stub"]
@@ -146,9 +158,11 @@ def test_bulk_twinning_creates_every_twin(api, demo):
 
 def test_bulk_twinning_leaves_one_history_row_per_created_object(api, planner, demo):
     request_id = "0f6c2d3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f"
-    response = api.post(f"/api/frames/{demo['p750-a'].pk}/stub-twins/",
-                        {"destination_frame": demo["p750-b"].pk},
-                        headers={"X-Request-ID": request_id})  # fmt: skip
+    response = api.post(
+        f"/api/frames/{demo['p750-a'].pk}/stub-twins/",
+        {"destination_frame": demo["p750-b"].pk},
+        headers={"X-Request-ID": request_id},
+    )
     assert response.status_code == 201
     twins = Lpar.objects.filter(frame=demo["p750-b"], stub_of__isnull=False)
     adapters = VirtualAdapter.objects.filter(Q(lpar__in=twins) | Q(remote_lpar__in=twins))
@@ -167,8 +181,9 @@ def test_bulk_twinning_leaves_one_history_row_per_created_object(api, planner, d
 def test_bulk_twinning_is_all_or_nothing_with_the_reasons(api, demo):
     Lpar.objects.filter(name="app1").update(lpar_id=112)  # db1 (id 12) would become 112
     before = Lpar.objects.count()
-    response = api.post(f"/api/frames/{demo['p750-a'].pk}/stub-twins/",
-                        {"destination_frame": demo["p750-b"].pk})  # fmt: skip
+    response = api.post(
+        f"/api/frames/{demo['p750-a'].pk}/stub-twins/", {"destination_frame": demo["p750-b"].pk}
+    )
     assert response.status_code == 400
     messages = response.json()["non_field_errors"]
     assert messages[0] == "Nothing was created: 1 reason(s)."
@@ -205,8 +220,9 @@ def test_drift_is_detected_and_refresh_keeps_slots_and_wwpns(api, demo):
 def test_refresh_adds_a_new_adapter_of_the_original(demo):
     server1 = demo["server1"]
     twin = lpar_create_stub_twin(lpar=server1, destination_frame=demo["p750-b"])
-    VirtualAdapter.objects.create(lpar=server1, kind="vscsi", slot=230,
-                                  remote_lpar=vios("p750-a", "vios1"), remote_slot=230)  # fmt: skip
+    VirtualAdapter.objects.create(
+        lpar=server1, kind="vscsi", slot=230, remote_lpar=vios("p750-a", "vios1"), remote_slot=230
+    )
     stub_twin_refresh(twin=twin)
     added = twin.virtual_adapters.get(slot=330)
     assert (added.remote_lpar.name, added.remote_lpar.frame.name) == ("vios1", "p750-b")

@@ -160,8 +160,9 @@ def test_row_problems_name_sheet_row_and_column_and_nothing_changes(api, demo):
         "range 200–400." in texts
     )
     assert any(t.endswith("Remote LPAR: no LPAR vios9 on frame p750-a") for t in texts)
-    assert any(t.startswith("LPARs row") and "Memory (MB): lots is not a whole number" in t
-               for t in texts)  # fmt: skip
+    assert any(
+        t.startswith("LPARs row") and "Memory (MB): lots is not a whole number" in t for t in texts
+    )
     assert response.json()["committed"] is False
     assert response.json()["state"] == "failed"
     assert estate_dump() == before
@@ -187,11 +188,20 @@ def test_headers_are_read_through_synonyms_and_unknown_columns_are_ignored(api, 
     content = one_sheet_book(
         "Partitions",
         [
-            ["managed system", "LPAR Name", "LPAR_ID", "os", "Entitlement", "VP", "MEMORY",
-             "Shared Pool", "Owner team"],
+            [
+                "managed system",
+                "LPAR Name",
+                "LPAR_ID",
+                "os",
+                "Entitlement",
+                "VP",
+                "MEMORY",
+                "Shared Pool",
+                "Owner team",
+            ],
             ["p750-a", "web1", 30, "AIX", 0.5, 1, 4096, "DefaultPool", "web"],
         ],
-    )  # fmt: skip
+    )
     response = upload(api, content, dry_run=False)
     assert response.status_code == 200, response.json()
     job = response.json()
@@ -218,8 +228,10 @@ def test_a_csv_file_is_one_sheet(api, demo):
     response = upload(api, csv, name="vlans.csv", dry_run=False)
     assert response.status_code == 200, response.json()
     assert response.json()["report"]["sheets"]["VLANs"] == {
-        "created": 1, "updated": 0, "unchanged": 1,
-    }  # fmt: skip
+        "created": 1,
+        "updated": 0,
+        "unchanged": 1,
+    }
 
 
 def _zip_bomb() -> bytes:
@@ -352,8 +364,10 @@ def test_a_row_with_an_id_renames_its_object_and_without_one_matches_by_name(api
     report = response.json()["report"]
     assert report["problems"] == []
     assert report["sheets"]["LPARs"] == {
-        "created": 0, "updated": 2, "unchanged": Lpar.objects.count() - 2,
-    }  # fmt: skip
+        "created": 0,
+        "updated": 2,
+        "unchanged": Lpar.objects.count() - 2,
+    }
     assert report["sheets"]["Virtual adapters"]["updated"] == 0
     server2.refresh_from_db()
     assert server2.name == "server2-renamed"
@@ -373,9 +387,14 @@ def test_unknown_sheets_are_reported_and_ignored(api, demo):
 
 def test_a_queued_import_shows_its_progress_until_it_is_done(client, planner):
     job = WorkbookImport.objects.create(
-        filename="big.xlsx", stored_name="x.upload", dry_run=False, request_id="r-1",
-        state=WorkbookImport.State.RUNNING, progress=40, rows=50_000,
-    )  # fmt: skip
+        filename="big.xlsx",
+        stored_name="x.upload",
+        dry_run=False,
+        request_id="r-1",
+        state=WorkbookImport.State.RUNNING,
+        progress=40,
+        rows=50_000,
+    )
     client.force_login(planner)
     partial = client.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 2s"' in partial
@@ -394,9 +413,11 @@ def test_a_new_adapters_tagged_vlans_are_in_its_history(api, client, planner, de
     and a later change of its VLANs reads from what it was created with."""
     header = b"Frame,LPAR,Slot,Kind,Role,vSwitch,PVID,Tagged VLANs\n"
     created = upload(
-        api, header + b'p750-a,vios1,30,ethernet,trunk,ETHERNET0,1,"400,401"\n',
-        name="Virtual adapters.csv", dry_run=False,
-    )  # fmt: skip
+        api,
+        header + b'p750-a,vios1,30,ethernet,trunk,ETHERNET0,1,"400,401"\n',
+        name="Virtual adapters.csv",
+        dry_run=False,
+    )
     assert created.json()["report"]["sheets"]["Virtual adapters"]["created"] == 1, created.json()
     adapter = VirtualAdapter.objects.get(lpar__name="vios1", lpar__frame__name="p750-a", slot=30)
     record = adapter.history.get()
@@ -404,9 +425,11 @@ def test_a_new_adapters_tagged_vlans_are_in_its_history(api, client, planner, de
     assert sorted(row.vlan.vlan_id for row in record.vlans.all()) == [400, 401]
 
     changed = upload(
-        api, header + b"p750-a,vios1,30,ethernet,trunk,ETHERNET0,1,401\n",
-        name="Virtual adapters.csv", dry_run=False,
-    )  # fmt: skip
+        api,
+        header + b"p750-a,vios1,30,ethernet,trunk,ETHERNET0,1,401\n",
+        name="Virtual adapters.csv",
+        dry_run=False,
+    )
     assert changed.json()["report"]["sheets"]["Virtual adapters"]["updated"] == 1, changed.json()
     latest = adapter.history.order_by("-history_date", "-history_id").first()
     [vlans] = [c for c in latest.diff_against(latest.prev_record).changes if c.field == "vlans"]

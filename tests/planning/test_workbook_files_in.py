@@ -98,9 +98,18 @@ HEADER_ROW = '<row r="1"><c r="A1" t="inlineStr"><is><t>VLAN</t></is></c></row>'
         ("estate.xlsx", b"VLAN,Name\n402,backup\n", "not an xlsx workbook nor a CSV file"),
         ("VLANs.csv", b"VLAN,Name\n402," + b"x" * (200 * 1024) + b"\n", "cannot be read"),
     ],
-    ids=["empty", "truncated-zip", "lying-zip-directory", "broken-sheet-xml", "nul-bytes",
-         "utf-16", "wrong-encoding", "csv-named-xlsx", "giant-csv-field"],
-)  # fmt: skip
+    ids=[
+        "empty",
+        "truncated-zip",
+        "lying-zip-directory",
+        "broken-sheet-xml",
+        "nul-bytes",
+        "utf-16",
+        "wrong-encoding",
+        "csv-named-xlsx",
+        "giant-csv-field",
+    ],
+)
 def test_a_malformed_file_is_a_400_with_a_sentence_and_is_not_kept(
     api, uploads, name, content, words
 ):

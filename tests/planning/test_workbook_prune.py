@@ -42,9 +42,12 @@ def dry_run(api, days_old: int) -> WorkbookImport:
 
 def unfinished(state: str, days_old: int) -> WorkbookImport:
     job = WorkbookImport.objects.create(
-        filename="big.xlsx", stored_name=f"{state}.upload", dry_run=False, request_id=state,
+        filename="big.xlsx",
+        stored_name=f"{state}.upload",
+        dry_run=False,
+        request_id=state,
         state=state,
-    )  # fmt: skip
+    )
     upload_path(job).parent.mkdir(parents=True, exist_ok=True)
     upload_path(job).write_bytes(b"PK")
     WorkbookImport.objects.filter(pk=job.pk).update(

@@ -283,8 +283,15 @@ def lpar_zoned_through_vios1(name: str, lpar_id: int) -> Lpar:
     lpar = LparFactory(frame=vios1.frame, name=name, lpar_id=lpar_id)
     vfc_client_create(lpar, 630, vios1, remote_slot=690, device_name="fcs0")
     mapped = VirtualAdapter.objects.filter(lpar=vios1, kind="vfc", role="server").first()
-    server = VirtualAdapter(lpar=vios1, kind="vfc", role="server", slot=690, remote_lpar=lpar,
-                            remote_slot=630, physical_port=mapped.physical_port)  # fmt: skip
+    server = VirtualAdapter(
+        lpar=vios1,
+        kind="vfc",
+        role="server",
+        slot=690,
+        remote_lpar=lpar,
+        remote_slot=630,
+        physical_port=mapped.physical_port,
+    )
     object_save(instance=server)
     return lpar
 
@@ -361,9 +368,13 @@ def test_the_fabrics_naming_templates_and_zone_mode_shape_the_scripts(client, de
     login(client, user_create("sam", role="SAN admin"))
     response = client.post(
         f"/zoning/fabrics/{fabric_b.pk}/settings/",
-        {"initiator_alias": "{frame}_{lpar}_{slot}", "target_alias": "tgt_{array}_{port}",
-         "zone_name": "Z_{initiator}", "enhanced_zone_mode": "on"},
-    )  # fmt: skip
+        {
+            "initiator_alias": "{frame}_{lpar}_{slot}",
+            "target_alias": "tgt_{array}_{port}",
+            "zone_name": "Z_{initiator}",
+            "enhanced_zone_mode": "on",
+        },
+    )
     assert response.status_code == 302
     script = client.get(f"/zoning/fabrics/{fabric_b.pk}/download/?format=cisco").content.decode()
     assert "device-alias name p750_a_server1_620_w1 pwwn" in script
@@ -384,8 +395,12 @@ def test_a_naming_template_with_unknown_placeholders_is_refused(
     client, demo, field, template, words
 ):
     login(client, user_create("sam", role="SAN admin"))
-    data = {"initiator_alias": "{lpar}_{adapter}", "target_alias": "{array}_{port}",
-            "zone_name": "z_{initiator}_{arrays}", field: template}  # fmt: skip
+    data = {
+        "initiator_alias": "{lpar}_{adapter}",
+        "target_alias": "{array}_{port}",
+        "zone_name": "z_{initiator}_{arrays}",
+        field: template,
+    }
     response = client.post(f"/zoning/fabrics/{demo['FAB_A'].pk}/settings/", data)
     assert response.status_code == 200
     assert words in html.unescape(response.content.decode())

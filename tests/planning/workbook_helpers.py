@@ -75,8 +75,17 @@ def estate_dump() -> dict[str, list[str]]:
 
 def inventory_empty() -> None:
     """Remove the whole estate but the HMCs, and the planning rows that hang on it."""
-    for model in (PlannedServerAdapter, SlotReservation, FrameScheme, VirtualAdapter, Wwpn, Port,
-                  Adapter, Slot, Drawer):  # fmt: skip
+    for model in (
+        PlannedServerAdapter,
+        SlotReservation,
+        FrameScheme,
+        VirtualAdapter,
+        Wwpn,
+        Port,
+        Adapter,
+        Slot,
+        Drawer,
+    ):
         model.objects.all().delete()
     Lpar.objects.update(stub_of=None)
     for model in (Lpar, SharedProcessorPool, Frame, StoragePort):

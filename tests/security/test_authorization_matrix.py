@@ -308,17 +308,35 @@ TABLE = PAGES | API
 # A signed-in user with no role (no group, no permission) gets what a Viewer gets, except that
 # every read of the estate, the plans and the jobs is refused (403): only these stay open.
 ROLELESS_OPEN = {
-    "", "healthz", "login/", "logout/", "account/", "account/two-factor/",
-    "account/two-factor/code/", "account/two-factor/remove/", "account/step-up/",
-    "account/recovery-codes/", "account/tokens/", "account/tokens/<int:pk>/revoke/",
-    "api/", "api/auth/token/", "api/me/", "api/schema/", "api/docs/", "docs/", "docs/<path:path>",
+    "",
+    "healthz",
+    "login/",
+    "logout/",
+    "account/",
+    "account/two-factor/",
+    "account/two-factor/code/",
+    "account/two-factor/remove/",
+    "account/step-up/",
+    "account/recovery-codes/",
+    "account/tokens/",
+    "account/tokens/<int:pk>/revoke/",
+    "api/",
+    "api/auth/token/",
+    "api/me/",
+    "api/schema/",
+    "api/docs/",
+    "docs/",
+    "docs/<path:path>",
     # Open to anyone by design: the scrape (guarded by its token or address) and sign-in through
     # the identity provider.
-    "metrics", "oidc/authenticate/", "oidc/callback/", "favicon.ico",
+    "metrics",
+    "oidc/authenticate/",
+    "oidc/callback/",
+    "favicon.ico",
     # A user whose role was taken away may still delete their own subscriptions and webhooks.
     "account/notifications/subscriptions/<int:pk>/delete/",
     "account/notifications/webhooks/<int:pk>/delete/",
-}  # fmt: skip
+}
 
 
 def roleless(route: str, viewer: str) -> str:

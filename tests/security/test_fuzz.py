@@ -136,9 +136,13 @@ def as_received(response, case) -> schemathesis.Response:
     request = requests.Request(case.method, f"http://testserver{case.formatted_path}").prepare()
     headers = {name: [value] for name, value in response.headers.items()}
     return schemathesis.Response(
-        status_code=response.status_code, headers=headers, content=body, request=request,
-        elapsed=0.0, verify=True,
-    )  # fmt: skip
+        status_code=response.status_code,
+        headers=headers,
+        content=body,
+        request=request,
+        elapsed=0.0,
+        verify=True,
+    )
 
 
 @schema.parametrize()

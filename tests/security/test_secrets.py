@@ -44,8 +44,13 @@ def test_an_hmc_password_and_key_appear_nowhere(api_client, client, planner, cap
     seen.append(changed.content.decode())
     for path in ("/api/hmcs/", f"/api/hmcs/{pk}/", "/api/schema/"):
         seen.append(api_client.get(path).content.decode())
-    for path in (f"/inventory/hmcs/{pk}/", f"/inventory/hmcs/{pk}/edit/", "/inventory/history/",
-                 "/inventory/hmcs/?_export=csv", "/security-log/"):  # fmt: skip
+    for path in (
+        f"/inventory/hmcs/{pk}/",
+        f"/inventory/hmcs/{pk}/edit/",
+        "/inventory/history/",
+        "/inventory/hmcs/?_export=csv",
+        "/security-log/",
+    ):
         seen.append(client.get(path).content.decode())
     hmc = Hmc.objects.get(pk=pk)
     for record in hmc.history.all():
@@ -63,8 +68,9 @@ def test_an_hmc_password_and_key_appear_nowhere(api_client, client, planner, cap
     assert hmc.password == PASSWORD + "2" and hmc.private_key == PRIVATE_KEY
     # The history says that the credentials changed, and when.
     assert [r.credentials_changed is not None for r in hmc.history.order_by("history_id")] == [
-        True, True,
-    ]  # fmt: skip
+        True,
+        True,
+    ]
     assert SecurityEvent.objects.filter(kind="hmc_credentials", user=planner).count() == 2
 
 

@@ -38,8 +38,10 @@ def test_the_log_exports_the_filtered_rows_as_csv(admin_client, events):
     assert response["Content-Type"] == "text/csv"
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert sorted((r["kind"], r["username"]) for r in rows) == [
-        ("sign_in", "paul"), ("sign_in", "root"), ("token_created", "vera"),
-    ]  # fmt: skip
+        ("sign_in", "paul"),
+        ("sign_in", "root"),
+        ("token_created", "vera"),
+    ]
 
 
 def test_a_bad_filter_is_named(admin_client, events):

@@ -93,8 +93,13 @@ def test_changing_an_hmcs_password_over_the_api_needs_step_up_but_renaming_does_
 def test_changing_an_hmcs_address_on_its_edit_page_needs_step_up(client, planner):
     hmc = HmcFactory(host="10.1.1.1")
     login(client, planner, fresh=False)
-    form = {"name": hmc.name, "host": "10.2.2.2", "ssh_port": 22, "username": "hscroot",
-            "rest_port": 12443}  # fmt: skip
+    form = {
+        "name": hmc.name,
+        "host": "10.2.2.2",
+        "ssh_port": 22,
+        "username": "hscroot",
+        "rest_port": 12443,
+    }
     edit = f"/inventory/hmcs/{hmc.pk}/edit/"
     response = client.post(edit, form, HTTP_REFERER=edit)
     assert response["Location"] == f"/account/step-up/?next={edit.replace('/', '%2F')}"
@@ -139,13 +144,17 @@ def test_migrate_in_the_browser_asks_for_a_fresh_code_then_runs(client, demo_mig
     operator = user_create("olga", role="Operator")
     proposal = migration_defaults(lpar=server1, destination=p750b)
     form = {
-        "lpar": server1.pk, "destination_frame": p750b.pk, "wait_minutes": 5,
-        "dest_lpar_id": proposal.dest_lpar_id, "source_msp": proposal.source_msp.pk,
-        "dest_msp": proposal.dest_msp.pk, "shared_pool_name": proposal.shared_pool_name,
+        "lpar": server1.pk,
+        "destination_frame": p750b.pk,
+        "wait_minutes": 5,
+        "dest_lpar_id": proposal.dest_lpar_id,
+        "source_msp": proposal.source_msp.pk,
+        "dest_msp": proposal.dest_msp.pk,
+        "shared_pool_name": proposal.shared_pool_name,
         "action": "migrate",
         **{f"vios_{m.client_slot}": m.vios for m in proposal.storage_mappings},
         **{f"slot_{m.client_slot}": m.vios_slot for m in proposal.storage_mappings},
-    }  # fmt: skip
+    }
     login(client, operator, fresh=False)
     response = client.post("/migrations/new/submit/", form)
     assert response["Location"].startswith("/account/step-up/?next=")

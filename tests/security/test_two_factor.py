@@ -54,9 +54,15 @@ def test_an_operator_is_sent_to_enrol_then_signs_in_with_a_code(client, settings
     assert ok["Location"] == "/"
     kinds = list(SecurityEvent.objects.order_by("id").values_list("kind", flat=True))
     assert kinds == [
-        "sign_in", "two_factor_enrolled", "second_factor", "recovery_codes", "sign_out",
-        "sign_in", "second_factor_failed", "second_factor",
-    ]  # fmt: skip
+        "sign_in",
+        "two_factor_enrolled",
+        "second_factor",
+        "recovery_codes",
+        "sign_out",
+        "sign_in",
+        "second_factor_failed",
+        "second_factor",
+    ]
 
 
 def test_a_recovery_code_works_once(client):

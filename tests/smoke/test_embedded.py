@@ -47,9 +47,14 @@ class Process:
 
     def __init__(self, command: list[str], env: dict):
         self.popen = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, start_new_session=True,
-        )  # fmt: skip
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._collect, daemon=True).start()
 
@@ -134,8 +139,9 @@ def wait_until(predicate, timeout: float, what: str, process: Process):
 
 def test_make_run_serves_the_app_and_the_printed_login_works(tmp_path):
     port = free_port()
-    run = Process(["make", "--no-print-directory", "run", f"RUN_PORT={port}"],
-                  embedded_env(tmp_path / "var"))  # fmt: skip
+    run = Process(
+        ["make", "--no-print-directory", "run", f"RUN_PORT={port}"], embedded_env(tmp_path / "var")
+    )
     browser = Browser(f"http://127.0.0.1:{port}")
     try:
         wait_until(lambda: browser.get("/healthz")[0] == 200, 120, "/healthz to answer", run)
@@ -147,8 +153,12 @@ def test_make_run_serves_the_app_and_the_printed_login_works(tmp_path):
         assert f"Signed in as <strong>{username}</strong>" in dashboard
 
         # Beat sends the first heartbeat when it starts; the worker records it in the database.
-        wait_until(lambda: "badge text-bg-success\">alive" in browser.get("/")[1], 60,
-                   "the worker's heartbeat on the dashboard", run)  # fmt: skip
+        wait_until(
+            lambda: 'badge text-bg-success">alive' in browser.get("/")[1],
+            60,
+            "the worker's heartbeat on the dashboard",
+            run,
+        )
         assert (tmp_path / "var" / "lpmplanner.sqlite3").exists()
     finally:
         code = run.interrupt()
@@ -161,19 +171,28 @@ def test_production_web_serves_collected_static_files_with_debug_off(tmp_path):
     env = embedded_env(tmp_path / "var", DEBUG="0", STATIC_ROOT=str(tmp_path / "static"))
     collect = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert collect.returncode == 0, collect.stderr
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert migrate.returncode == 0, migrate.stderr
 
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    web = Process([gunicorn, "lpmplanner.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                  env)  # fmt: skip
+    web = Process(
+        [gunicorn, "lpmplanner.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"], env
+    )
     browser = Browser(f"http://127.0.0.1:{port}")
     try:
         wait_until(lambda: browser.get("/healthz")[0] == 200, 60, "gunicorn to answer", web)

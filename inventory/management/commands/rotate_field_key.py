@@ -21,10 +21,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--new-key-file", action="store_true",
+            "--new-key-file",
+            action="store_true",
             help="Embedded mode: generate a new key, re-encrypt with it and write it to "
             "var/field_encryption_key (the old key is kept in field_encryption_key.old).",
-        )  # fmt: skip
+        )
 
     def handle(self, *args: Any, new_key_file: bool = False, **options: Any) -> None:
         key_file = VAR_DIR / "field_encryption_key"

@@ -38,9 +38,11 @@ class Command(BaseCommand):
         source.add_argument("--from-db", action="store_true", help="Load every frame.")
         source.add_argument("--fixture", type=Path, help="A JSON estate file.")
         source.add_argument(
-            "--replay", type=Path, metavar="DIR",
+            "--replay",
+            type=Path,
+            metavar="DIR",
             help="A capture folder (hmc_capture): answer the recorded commands, refuse others.",
-        )  # fmt: skip
+        )
         parser.add_argument("--hmc", help="With --from-db: only the frames of this HMC.")
         parser.add_argument("--user", default=DEFAULT_USER)
         parser.add_argument("--password", default=DEFAULT_PASSWORD)
@@ -49,25 +51,33 @@ class Command(BaseCommand):
             "--migration-seconds", type=float, default=10.0, help="How long a migration runs."
         )
         parser.add_argument(
-            "--validation-seconds", type=float, default=0.0,
+            "--validation-seconds",
+            type=float,
+            default=0.0,
             help="How long migrlpar -o v takes, per command.",
-        )  # fmt: skip
+        )
         parser.add_argument(
-            "--faults-file", type=Path, default=None,
+            "--faults-file",
+            type=Path,
+            default=None,
             help="A JSON object {partition: cause} read before each validation (set it with "
             "hmc_simulator_fault); default: the one in the var directory.",
-        )  # fmt: skip
+        )
         parser.add_argument(
-            "--demo-faults", action="store_true",
+            "--demo-faults",
+            action="store_true",
             help="When the faults file does not exist yet, start it with the demo's not-ready "
             "partition (lnx2: RMC connection down).",
-        )  # fmt: skip
+        )
         parser.add_argument(
-            "--peer", action="append", default=[], metavar="HMC@HOST:PORT",
+            "--peer",
+            action="append",
+            default=[],
+            metavar="HMC@HOST:PORT",
             help="With --from-db --hmc: also simulate the HMC named HMC (its frames from the "
             "database) on HOST:PORT, in this process. The HMCs reach each other by host (the "
             "--ip of mkauthkeys and migrlpar), so each needs its own address, e.g. 127.0.0.2.",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, **options) -> None:
         keys = ()
@@ -101,11 +111,16 @@ class Command(BaseCommand):
         if options["demo_faults"] and not faults_file.exists():
             faults_write(DEMO_FAULTS, faults_file)
         served = simulated_hmcs(
-            estate, host=options["host"], port=options["port"], peers=options["peer"],
-            hmc_name=options["hmc"] if options["from_db"] else None, logins=logins,
+            estate,
+            host=options["host"],
+            port=options["port"],
+            peers=options["peer"],
+            hmc_name=options["hmc"] if options["from_db"] else None,
+            logins=logins,
             migration_seconds=options["migration_seconds"],
-            validation_seconds=options["validation_seconds"], faults_file=faults_file,
-        )  # fmt: skip
+            validation_seconds=options["validation_seconds"],
+            faults_file=faults_file,
+        )
         for hmc, host, port in served:
             lpars = sum(len(f.lpars) for f in hmc.estate.frames)
             self.stdout.write(
@@ -150,9 +165,12 @@ def simulated_hmcs(
 
     def simulated(frames: SimEstate) -> SimulatedHmc:
         return SimulatedHmc(
-            frames, migration_seconds=migration_seconds, validation_seconds=validation_seconds,
-            passwords=passwords, faults_file=faults_file,
-        )  # fmt: skip
+            frames,
+            migration_seconds=migration_seconds,
+            validation_seconds=validation_seconds,
+            passwords=passwords,
+            faults_file=faults_file,
+        )
 
     served = [(network.join(host, simulated(estate)), host, port)]
     for peer in peers:

@@ -15,9 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--days", type=int, default=None,
+            "--days",
+            type=int,
+            default=None,
             help="Keep this many days instead of WORKBOOK_UPLOAD_KEEP_DAYS.",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, days: int | None = None, **options) -> None:
         if days is not None and days < 1:
