@@ -29,6 +29,7 @@ from migrations_app.readiness.models import (
     ReadinessRun,
     Verdict,
 )
+from migrations_app.readiness.services import readiness_changes_notify
 from migrations_app.readiness.targets import Target, scope_lpars, targets_resolve
 from migrations_app.services import hmc_client_open
 from planning.preflight import EstateIndex, Preflight
@@ -214,6 +215,10 @@ def readiness_run_execute(*, run: ReadinessRun, worker: str) -> str:
         _finish(run, State.STOPPED, f"Stopped after {current.done} of {current.total} LPARs.")
         return State.STOPPED
     _finish(run, State.SUCCEEDED, _summary(current))
+    try:
+        readiness_changes_notify(run=current)
+    except Exception:  # the run's results stand whatever happens to the notification
+        logger.exception("Readiness run #%s: notifying the subscribers failed", run.pk)
     return State.SUCCEEDED
 
 

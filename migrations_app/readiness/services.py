@@ -13,11 +13,15 @@ from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.jobs import job_enqueue
+from lpmplanner.notifications.models import Kind
+from lpmplanner.notifications.services import notify
 from migrations_app.readiness.models import (
     ReadinessEvent,
+    ReadinessResult,
     ReadinessRun,
     ReadinessSchedule,
 )
+from migrations_app.readiness.selectors import newly_not_ready
 
 State = ReadinessRun.State
 Scope = ReadinessRun.Scope
@@ -111,3 +115,41 @@ def readiness_runs_due(*, now=None) -> list[ReadinessRun]:
         if last is None or last.created <= now - timedelta(minutes=schedule.interval_minutes):
             started.append(readiness_run_request(scope=Scope.HMC, hmc=schedule.hmc, scheduled=True))
     return started
+
+
+def readiness_changes_notify(*, run: ReadinessRun) -> int:
+    """Tell the subscribers of "readiness.not_ready" which LPARs `run` found newly not ready:
+    one notification per frame (subscribers choose frames or HMCs), naming each LPAR, its
+    target, the HMC's code and reason. Returns how many LPARs were named."""
+    newly = newly_not_ready(run)
+    by_frame: dict[int | None, list[ReadinessResult]] = {}
+    for result in newly:
+        by_frame.setdefault(result.frame_id, []).append(result)
+    for frame_id, results in by_frame.items():
+        frame_name = results[0].frame_name
+        names = ", ".join(r.lpar_name for r in results)
+        notify(
+            Kind.READINESS_NOT_READY,
+            subject=f"Readiness run #{run.pk}: {names} on {frame_name} no longer ready",
+            body="\n".join(
+                f"{r.lpar_name} → {r.target_name or 'no target'}: "
+                f"{' '.join(filter(None, [r.code, r.reason])) or 'not ready'}"
+                for r in results
+            ),
+            data={
+                "run": run.pk,
+                "lpars": [
+                    {
+                        "lpar": r.lpar_name,
+                        "frame": r.frame_name,
+                        "target": r.target_name,
+                        "codes": r.codes,
+                        "reason": r.reason,
+                    }
+                    for r in results
+                ],
+            },
+            frames=[frame_id] if frame_id else [],
+            hmcs=[r.hmc_id for r in results if r.hmc_id],
+        )
+    return len(newly)

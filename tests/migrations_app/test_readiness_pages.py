@@ -10,8 +10,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from inventory.models import Frame, Hmc, Lpar
+from lpmplanner.notifications.models import Kind, Notification, Subscription
 from migrations_app.readiness.models import ReadinessResult, ReadinessRun, Verdict
 from migrations_app.readiness.selectors import newly_not_ready
+from migrations_app.readiness.services import readiness_changes_notify
 from tests.demo_estate import demo_estate_restore
 from tests.factories import login, user_create
 
@@ -215,3 +217,23 @@ def test_run_now_from_the_page_needs_its_scope_and_the_operator_role(demo_only, 
 @pytest.fixture
 def demo_only(db):
     demo_estate_restore()
+
+
+def test_subscribers_hear_of_the_lpars_newly_not_ready(history):
+    p750a = Frame.objects.get(name="p750-a")
+    watcher = user_create("nora", role="Operator", email="nora@example.com")
+    Subscription.objects.create(user=watcher, kind=Kind.READINESS_NOT_READY, frame=p750a)
+    other = user_create("otis", role="Operator", email="otis@example.com")
+    Subscription.objects.create(
+        user=other, kind=Kind.READINESS_NOT_READY, frame=Frame.objects.get(name="p750-b")
+    )
+
+    # server2 (p750-a) failed for the first time in the last run; lnx2 (p750-b) has failed
+    # every night, so nobody is told about it again.
+    assert readiness_changes_notify(run=history) == 1
+    [notification] = Notification.objects.filter(kind=Kind.READINESS_NOT_READY)
+    assert "server2 on p750-a no longer ready" in notification.subject
+    assert "HSCLA319" in notification.body
+    assert [lpar["lpar"] for lpar in notification.data["lpars"]] == ["server2"]
+    recipients = sorted(d.recipient for d in notification.deliveries.all())
+    assert recipients == ["nora@example.com"]
