@@ -16,6 +16,7 @@ from inventory.models import Frame, Hmc, Lpar
 from migrations_app.api.permissions import ActionPermission
 from migrations_app.readiness import selectors, services
 from migrations_app.readiness.models import ReadinessResult, ReadinessRun
+from migrations_app.readiness.selectors import with_code
 
 RUN_ACTIONS = {
     "create": "migrations_app.add_readinessrun",
@@ -98,7 +99,7 @@ class ReadinessResultFilterSet(filters.FilterSet):
         fields = ["run", "frame", "hmc", "lpar", "verdict", "disagreement"]
 
     def filter_code(self, queryset, name, value):
-        return queryset.filter(codes__contains=[value]) if value else queryset
+        return with_code(queryset, value) if value else queryset
 
 
 class ShareSerializer(serializers.Serializer):

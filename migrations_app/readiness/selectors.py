@@ -62,8 +62,14 @@ def results_filtered(
     if hmc:
         results = results.filter(hmc=hmc)
     if code:
-        results = results.filter(codes__contains=[code])
+        results = with_code(results, code)
     return results
+
+
+def with_code(results: QuerySet[ReadinessResult], code: str) -> QuerySet[ReadinessResult]:
+    """The results whose HMC messages carry HSCL `code`. JSON containment is PostgreSQL's only
+    (SQLite has no `contains` on JSON): the list's text holds each code in quotes."""
+    return results.filter(codes__icontains=f'"{code.strip()}"')
 
 
 def _shares(results: QuerySet, key: str, name: str) -> list[Share]:
