@@ -56,7 +56,7 @@ class ChangeWindowSerializer(serializers.ModelSerializer):
         zone = data.get("time_zone") if hasattr(data, "get") else None
         if zone is None and self.instance is not None:
             zone = self.instance.time_zone
-        if zone in ZONES:
+        if isinstance(zone, str) and zone in ZONES:  # anything else: time_zone's own 400
             with timezone.override(zoneinfo.ZoneInfo(zone)):
                 return super().to_internal_value(data)
         return super().to_internal_value(data)

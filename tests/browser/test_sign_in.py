@@ -47,5 +47,12 @@ def test_swagger_ui_renders_from_local_files_only(planner, page, live_server, si
     page.goto(f"{live_server.url}/api/docs/")
 
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("lpmplanner API")
-    expect(page.get_by_text("/api/me/")).to_be_visible()
+    # Swagger UI renders the operations' sections as they scroll into view.
+    me = page.get_by_text("/api/me/")
+    for _ in range(60):
+        if me.count():
+            break
+        page.mouse.wheel(0, 1500)
+        page.wait_for_timeout(100)
+    expect(me).to_be_visible()
     assert outside == []

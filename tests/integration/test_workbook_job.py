@@ -44,6 +44,9 @@ def test_a_large_import_is_queued_and_a_worker_commits_it(
     assert job.report["sheets"]["LPARs"]["updated"] == 1
     assert Lpar.objects.get(name="server1").memory_mb == 3072
     [change] = history_list(request_id=job.request_id)
-    assert (change.user, change.changes) == (planner, [("memory_mb", 2048, 3072)])
+    # The history shows the change as the pages do: the field's label, memory in GB.
+    [(label, old, new)] = change.changes
+    assert (change.user, label) == (planner, "Memory")
+    assert 'data-mb="2048"' in old and 'data-mb="3072"' in new
     status = api_client.get(f"/api/workbook/imports/{job_id}/").json()
     assert (status["state"], status["progress"]) == ("succeeded", 100)

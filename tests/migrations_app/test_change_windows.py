@@ -72,6 +72,12 @@ def test_window_refusals_name_the_field_and_the_rule(operator_client):
     )
     assert refused.status_code == 400
     assert refused.json()["end"] == ["A window that recurs every week lasts at most 7 days."]
+    for shape in ({"name": "UTC"}, ["UTC"], 7):  # not a string: a 400 on the field, not a 500
+        refused = operator_client.post(
+            "/api/change-windows/", window_body(time_zone=shape), format="json"
+        )
+        assert refused.status_code == 400
+        assert "time_zone" in refused.json()
     assert not ChangeWindow.objects.exists()
 
 

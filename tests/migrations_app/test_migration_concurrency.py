@@ -23,10 +23,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CALLERS = 6
 
 
+def no_broker(monkeypatch) -> None:
+    """Jobs stay as admitted: nothing is sent to a broker (a worker another test module started
+    would otherwise run them, and a failed job frees its LPAR for the next caller)."""
+    monkeypatch.setattr(services, "migration_dispatch", lambda **_: True)
+    monkeypatch.setattr(services, "migrations_dispatch", lambda **_: {})
+
+
 def test_concurrent_submits_create_one_job_and_name_it_to_the_others(monkeypatch):
     demo_estate_restore()
     server1, p750b = Lpar.objects.get(name="server1"), Frame.objects.get(name="p750-b")
-    monkeypatch.setattr(services, "migration_dispatch", lambda **_: True)  # no broker here
+    no_broker(monkeypatch)
     barrier = threading.Barrier(CALLERS)
     created, conflicts, errors = [], [], []
 
@@ -124,7 +131,7 @@ def assert_not_overcommitted(destination: Frame) -> None:
 
 def test_concurrent_submits_to_one_frame_admit_what_fits_and_name_the_rule(monkeypatch):
     movers, destination = contended_estate(per_frame=4, room_for=ROOM_FOR)
-    monkeypatch.setattr(services, "migration_dispatch", lambda **_: True)
+    no_broker(monkeypatch)
 
     def submit(lpar: Lpar):
         return lambda: services.migration_create(
@@ -146,7 +153,7 @@ def test_concurrent_submits_to_one_frame_admit_what_fits_and_name_the_rule(monke
 
 def test_a_batch_racing_single_submits_to_one_frame_never_overcommits_it(monkeypatch):
     movers, destination = contended_estate(per_frame=4, room_for=5)
-    monkeypatch.setattr(services, "migration_dispatch", lambda **_: True)
+    no_broker(monkeypatch)
     from_first = [m for m in movers if m.frame_id == movers[0].frame_id]
     from_second = [m for m in movers if m.frame_id != movers[0].frame_id]
 
