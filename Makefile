@@ -44,9 +44,10 @@ test-main: $(STAMP) system-deps
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not smoke" --durations=25
 
 # Only tests/smoke is collected: collecting the whole suite (the fuzz generates its cases then)
-# would cost more than the smoke tests; tests/conftest.py refuses a smoke test elsewhere.
+# would cost more than the smoke tests; tests/conftest.py refuses a smoke test elsewhere. Its two
+# long tests (make run, the production web path) run side by side.
 test-smoke: $(STAMP)
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/pytest -m smoke tests/smoke
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -m smoke tests/smoke
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

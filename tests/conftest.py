@@ -26,6 +26,27 @@ settings.load_profile("lpmplanner")
 
 
 SMOKE_DIR = Path(__file__).parent / "smoke"
+TESTS_DIR = Path(__file__).parent
+
+# Run first: the modules whose tests are long one by one (the authorization table is one test
+# of ~45 s, the integration and browser tests wait on real workers, servers and Chromium).
+# pytest-xdist hands each worker consecutive tests as it frees up, so long tests at the end of
+# the collection would leave one worker finishing them while the other idles; at the start
+# they are spread out and the many short tests fill in behind them. Order within a module is
+# kept (its fixtures are built once).
+LONG_TESTS_FIRST = (
+    "security/test_authorization_matrix.py",
+    "integration/",
+    "browser/",
+)
+
+
+def _long_first(item) -> int:
+    relative = Path(item.path).relative_to(TESTS_DIR).as_posix()
+    for rank, prefix in enumerate(LONG_TESTS_FIRST):
+        if relative.startswith(prefix):
+            return rank
+    return len(LONG_TESTS_FIRST)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,6 +60,7 @@ def pytest_collection_modifyitems(config, items):
     ]
     if elsewhere:
         raise pytest.UsageError(f"smoke tests belong in tests/smoke/: {', '.join(elsewhere)}")
+    items.sort(key=_long_first)  # stable: the order within each group is kept
 
 
 @pytest.fixture(autouse=True)

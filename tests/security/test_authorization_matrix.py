@@ -495,6 +495,10 @@ def operate_token_answer(who: str, where: str) -> str:
     return "O" if user.api_tokens.filter(scope="operate").exists() else "R"
 
 
-@pytest.mark.parametrize(("who", "where"), list(OPERATE_TOKEN_TABLE), ids=" at ".join)
+@pytest.mark.parametrize(
+    ("who", "where"),
+    list(OPERATE_TOKEN_TABLE),
+    ids=[f"{who} at {where}" for who, where in OPERATE_TOKEN_TABLE],
+)
 def test_getting_an_operate_token_matches_the_table(db, who, where):
     assert operate_token_answer(who, where) == OPERATE_TOKEN_TABLE[who, where]
