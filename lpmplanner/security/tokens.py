@@ -67,7 +67,7 @@ def api_token_create(
         user=user,
         token=token.name,
         prefix=token.prefix,
-        scope=scope,
+        scope=str(scope),  # the value, also when given as ApiToken.Scope
         expires=token.expires.isoformat(),
     )
     return token, key
