@@ -218,7 +218,7 @@ class MigrationBatch(models.Model):
         """The worker job admitting the batch's items while it runs or when it refused them
         (a large batch, BATCH_ADMIT_INLINE_MAX); None once admitted, or when admitted inline."""
         try:
-            admission = self.admission  # type: ignore[attr-defined]
+            admission = self.admission
         except BatchAdmission.DoesNotExist:
             return None
         return None if admission.state == JobState.SUCCEEDED else admission

@@ -722,13 +722,13 @@ def batch_admission_run(*, job: BatchAdmission, worker: str = "") -> BatchAdmiss
                         schedule=schedule,
                         progress=progress,
                     )
-                except ValidationError as error:  # the schedule refused (its window, its time)
-                    errors = list(error.messages)
+                except ValidationError as refused:  # the schedule (its window, its time)
+                    errors = list(refused.messages)
                 if errors:
                     transaction.set_rollback(True)
         if errors:
-            for error in errors:
-                run.event(error, level=JobLevel.ERROR, data={"refusal": True})
+            for line in errors:
+                run.event(line, level=JobLevel.ERROR, data={"refusal": True})
             MigrationBatch.objects.filter(pk=job.batch_id).update(finished=timezone.now())
             count = f"{len(errors)} refusal{'s' if len(errors) != 1 else ''}"
             return run.fail(f"Not admitted, {count} (listed in the log): nothing was created.")
