@@ -194,6 +194,33 @@ def _celery_round_trip(queue: str) -> float:
     return statistics.median(samples)
 
 
+def _overheads(batch) -> None:
+    """Where the time beyond the ideal goes, each job's steps as medians (and the worst): from
+    its slot given (started) to `migrlpar -o m` sent (a worker thread takes it, opens its SSH
+    session, checks `lslparmigr`), the migration on the HMC (the simulator's time plus the
+    command's round trip), from the HMC's end to the job finished (the inventory settled); and
+    the first start after the submit (each job validated with `migrlpar -o v` first)."""
+    rows = MigrationJob.objects.filter(batch=batch).values_list(
+        "started", "migrate_sent", "hmc_ended", "finished"
+    )
+    steps: dict[str, list[float]] = {"slot to sent": [], "on the HMC": [], "settling": []}
+    for started, sent, ended, finished in rows:
+        if started is None or sent is None or ended is None or finished is None:
+            continue
+        steps["slot to sent"].append((sent - started).total_seconds())
+        steps["on the HMC"].append((ended - sent).total_seconds())
+        steps["settling"].append((finished - ended).total_seconds())
+    first = min((r[0] for r in rows if r[0]), default=None)
+    parts = [
+        f"{name} {statistics.median(values):.2f} s (worst {max(values):.2f})"
+        for name, values in steps.items()
+        if values
+    ]
+    if first is not None:
+        parts.append(f"first start {(first - batch.created).total_seconds():.2f} s after submit")
+    print(f"  per job: {'; '.join(parts)}")
+
+
 def _fifty(simulator: SimulatorThread, frames: list[Frame], user) -> tuple:
     """Submit 50 migrations as one batch; (seconds to submit, seconds from the batch accepted
     to the last job finished, the ideal schedule's seconds, what went wrong)."""
@@ -237,6 +264,7 @@ def _fifty(simulator: SimulatorThread, frames: list[Frame], user) -> tuple:
                 f"{at(j.created)} started {at(j.started)} sent {at(j.migrate_sent)} "
                 f"returned {at(returned)} finished {at(j.finished)}"
             )
+    _overheads(batch)
     problems = []
     states = Counter(MigrationJob.objects.filter(batch=batch).values_list("state", flat=True))
     if states[S.COMPLETED] != len(items):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
-from lpmplanner.jobs import Job, JobEvent, JobState
+from lpmplanner.jobs import Job, JobEvent, JobLevel, JobState
 from migrations_app.windows.models import ChangeWindow
 
 
@@ -209,6 +209,73 @@ class MigrationBatch(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"Batch #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("migrations_app:batch-detail", args=[self.pk])
+
+    @property
+    def admitting(self) -> "BatchAdmission | None":
+        """The worker job admitting the batch's items while it runs or when it refused them
+        (a large batch, BATCH_ADMIT_INLINE_MAX); None once admitted, or when admitted inline."""
+        try:
+            admission = self.admission
+        except BatchAdmission.DoesNotExist:
+            return None
+        return None if admission.state == JobState.SUCCEEDED else admission
+
+
+class BatchAdmission(Job):
+    """Admitting a large batch on a worker: the request saved the batch and the items it asked
+    for (`items`, as ids), a worker judges them as `batch_create` does inline, all or none, with
+    progress; every refusal is an error line of its log. Then the batch runs as any other."""
+
+    State = JobState
+
+    job_kind = "batch_admission"
+    job_related = ("batch",)
+    # Whoever sees migrations sees their admissions.
+    job_view_permission = "migrations_app.view_migrationjob"
+
+    batch = models.OneToOneField(MigrationBatch, on_delete=models.CASCADE, related_name="admission")
+    items = models.JSONField(
+        default=list,
+        help_text="What was asked: [{lpar, destination_frame, options}], ids for rows.",
+    )
+    item_count = models.PositiveIntegerField(default=0)
+    confirm_warnings = models.BooleanField(default=False)
+    validate_only = models.BooleanField(default=False)
+    window = models.ForeignKey(
+        ChangeWindow, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    start_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(Job.Meta):
+        verbose_name = "batch admission"
+
+    def __str__(self) -> str:
+        return f"Admit {self.item_count} migrations of {self.batch} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("migrations_app:batch-detail", args=[self.batch_id])
+
+    def get_api_url(self) -> str:
+        return reverse("api:migrationbatch-detail", args=[self.batch_id])
+
+    @property
+    def refusals(self) -> list[str]:
+        """Why the items were refused, one line each (empty unless it failed on them)."""
+        return [
+            event.message for event in self.events.filter(level=JobLevel.ERROR, data__refusal=True)
+        ]
+
+
+class BatchAdmissionEvent(JobEvent):
+    """One line of the log of a batch admission."""
+
+    job = models.ForeignKey(BatchAdmission, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(JobEvent.Meta):
+        verbose_name = "batch admission event"
 
 
 class MigrationState(models.TextChoices):

@@ -4,8 +4,18 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from migrations_app.lpm.runner import migration_job_run
-from migrations_app.lpm.services import migrations_reconcile, migrations_send
-from migrations_app.models import HmcSync, LparCreateJob, MigrationJob, ReadinessRun
+from migrations_app.lpm.services import (
+    batch_admission_run,
+    migrations_reconcile,
+    migrations_send,
+)
+from migrations_app.models import (
+    BatchAdmission,
+    HmcSync,
+    LparCreateJob,
+    MigrationJob,
+    ReadinessRun,
+)
 from migrations_app.readiness.runner import readiness_run_execute
 from migrations_app.readiness.services import readiness_runs_due
 from migrations_app.services import (
@@ -94,3 +104,10 @@ def change_windows_tick_task() -> dict:
     """Run by beat every 30 s: start the migrations whose change window opened, report those not
     run, those that ran over and windows that closed with migrations not run."""
     return change_windows_tick()
+
+
+@shared_task(bind=True)
+def batch_admission_task(self, job_id: int) -> str:
+    """Admit the items of a large batch (its BatchAdmission row); then the batch runs."""
+    job = BatchAdmission.objects.select_related("batch", "requested_by", "window").get(pk=job_id)
+    return batch_admission_run(job=job, worker=self.request.hostname or "").state

@@ -404,12 +404,20 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 def _batch_context(batch: MigrationBatch) -> dict:
     jobs = list(batch.jobs.select_related(*JOB_RELATED).order_by("created", "pk"))
-    return {"batch": batch, "jobs": jobs, "whole": batch_totals(jobs)}
+    return {
+        "batch": batch,
+        "jobs": jobs,
+        "whole": batch_totals(jobs),
+        "admitting": batch.admitting,  # a worker admits it (or refused it), else None
+    }
 
 
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(
-        MigrationBatch.objects.select_related("requested_by", "evacuation_plan__frame"), pk=pk
+        MigrationBatch.objects.select_related(
+            "requested_by", "evacuation_plan__frame", "admission"
+        ),
+        pk=pk,
     )
     context = _batch_context(batch)
     timeline = batch_timeline(
@@ -422,7 +430,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def batch_live(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(MigrationBatch, pk=pk)
+    batch = get_object_or_404(MigrationBatch.objects.select_related("admission"), pk=pk)
     return render(request, "migrations_app/_migration_batch_live.html", _batch_context(batch))
 
 
@@ -472,6 +480,14 @@ def evacuation_plan_run(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         context = _plan_run_context(plan) | {"refusals": error.messages, "schedule_form": when}
         return render(request, "migrations_app/evacuation_plan_run.html", context)
+    admitting = batch.admitting
+    if admitting is not None:  # a large plan: a worker admits it (BATCH_ADMIT_INLINE_MAX)
+        messages.info(
+            request,
+            f"{batch}: {admitting.item_count} migrations are being admitted by a worker; this "
+            "page shows how far it is, then runs them wave by wave.",
+        )
+        return redirect("migrations_app:batch-detail", pk=batch.pk)
     count = batch.jobs.count()
     verb = "scheduled" if when.schedule() else "asked"
     messages.success(

@@ -4,6 +4,7 @@ migrations: jobs with their event logs, the wizard's inputs, batches."""
 from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.api.serializers import RelatedField
@@ -424,6 +425,23 @@ class MigrationBatchCreateSerializer(ScheduleInputSerializer):
         return attrs
 
 
+class BatchAdmissionSerializer(serializers.Serializer):
+    """The worker job admitting a large batch (BATCH_ADMIT_INLINE_MAX)."""
+
+    id = serializers.IntegerField()
+    state = serializers.CharField(help_text="queued, running, succeeded or failed.")
+    progress = serializers.IntegerField(help_text="0–100.")
+    step = serializers.CharField(help_text="What it is doing now.")
+    message = serializers.CharField(help_text="The outcome, or why it failed.")
+    items = serializers.IntegerField(source="item_count", help_text="Migrations asked for.")
+    refusals = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="When it failed on them: every refusal, by item and rule, as an inline "
+        "submission lists them under `jobs`; then nothing was created.",
+    )
+    url = serializers.CharField(source="get_absolute_url", help_text="The batch's page.")
+
+
 class MigrationBatchSerializer(serializers.ModelSerializer):
     """A batch with its jobs, and the whole: how many are in each state, overall progress."""
 
@@ -434,6 +452,10 @@ class MigrationBatchSerializer(serializers.ModelSerializer):
     jobs = MigrationJobSerializer(many=True, read_only=True)
     states = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    admission = serializers.SerializerMethodField(
+        help_text="While a worker admits a large batch, or when it refused it: that job; null "
+        "once admitted (or when admitted in the request)."
+    )
 
     class Meta:
         model = MigrationBatch
@@ -443,11 +465,17 @@ class MigrationBatchSerializer(serializers.ModelSerializer):
             "requested_by",
             "created",
             "evacuation_plan",
+            "admission",
             "states",
             "progress",
             "jobs",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(BatchAdmissionSerializer(allow_null=True))
+    def get_admission(self, batch: MigrationBatch) -> dict | None:
+        admitting = batch.admitting
+        return None if admitting is None else BatchAdmissionSerializer(admitting).data
 
     def get_states(self, batch: MigrationBatch) -> dict[str, int]:
         """How many of its jobs are in each state."""

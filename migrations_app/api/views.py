@@ -355,7 +355,7 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
 
     # A batch's jobs in the order they were asked for (an evacuation plan's: wave by wave), as
     # its page lists them.
-    queryset = MigrationBatch.objects.select_related("requested_by").prefetch_related(
+    queryset = MigrationBatch.objects.select_related("requested_by", "admission").prefetch_related(
         Prefetch("jobs", queryset=MigrationJob.objects.order_by("created", "pk")),
         "jobs__lpar",
         "jobs__source_frame",
@@ -373,13 +373,19 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=serializers.MigrationBatchCreateSerializer,
-        responses={201: serializers.MigrationBatchSerializer},
+        responses={
+            201: serializers.MigrationBatchSerializer,
+            202: serializers.MigrationBatchSerializer,
+        },
         description="Submit many migrations at once, either `jobs`, a list of `{lpar, "
         "destination_frame}` (plus any wizard option), or `evacuation_plan`, the id of a saved "
         "plan to run as *Migrate this plan* does (its placed LPARs wave by wave, with the plan's "
         "mover service partitions; the unplaced ones are left out). Exactly one of the two. "
         "Every refusal is listed under `jobs` by LPAR and rule (a plan that places no LPAR under "
-        "`evacuation_plan`); then nothing is created.",
+        "`evacuation_plan`); then nothing is created. A batch of more than "
+        "`BATCH_ADMIT_INLINE_MAX` migrations is admitted by a worker: the answer is `202` at "
+        "once, with the batch (no jobs yet) and its `admission` (state, progress, and then the "
+        "same refusals under `refusals`); `Location` is the batch, to poll.",
     )
     def create(self, request: Request) -> Response:
         given = serializers.MigrationBatchCreateSerializer(data=request.data)
@@ -404,7 +410,7 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
                 }
                 for item in data["jobs"]
             ]
-            batch = lpm.batch_create(
+            batch = lpm.batch_submit(
                 items=items,
                 requested_by=request.user,
                 name=data.get("name", ""),
@@ -412,6 +418,10 @@ class MigrationBatchViewSet(MigrationActionLog, viewsets.ReadOnlyModelViewSet):
                 validate_only=data["validate_only"],
                 schedule=given.schedule(),
             )
+        admitting = batch.admitting
         batch = self.get_queryset().get(pk=batch.pk)
         body = serializers.MigrationBatchSerializer(batch, context={"request": request}).data
+        if admitting is not None:  # a large batch: a worker admits it (BATCH_ADMIT_INLINE_MAX)
+            location = request.build_absolute_uri(admitting.get_api_url())
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
         return Response(body, status=status.HTTP_201_CREATED)

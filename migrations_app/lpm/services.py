@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from inventory.models import Frame, Hmc, Lpar
 from lpmplanner.exceptions import Conflict
+from lpmplanner.jobs import JobLevel, JobRun, job_enqueue
 from lpmplanner.notifications.models import Kind
 from lpmplanner.notifications.services import notify
 from migrations_app.lpm.admission import (
@@ -40,6 +41,7 @@ from migrations_app.models import (
     ACTIVE_STATES,
     FINISHED_STATES,
     STOPPABLE_STATES,
+    BatchAdmission,
     MigrationBatch,
     MigrationEvent,
     MigrationJob,
@@ -518,6 +520,69 @@ def migration_recover(
 # Batches ------------------------------------------------------------------------------------
 
 
+Progress = Callable[[int, str], None]
+
+
+def _batch_admit(
+    *,
+    batch: MigrationBatch,
+    items: list[Mapping[str, Any]],
+    requested_by,
+    confirm_warnings: bool,
+    validate_only: bool,
+    schedule: Schedule | None,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Judge and save the jobs of `batch`, all or none, inside the caller's transaction: every
+    refusal, by item (then nothing is saved and the caller rolls back), or []. `progress` is
+    told how far it is now and then."""
+    errors: list[str] = []
+    admission = Admission.open(
+        lpar_ids={item["lpar"].pk for item in items},
+        destination_ids={item["destination_frame"].pk for item in items},
+    )
+    jobs: list[MigrationJob] = []
+    seen: set[int] = set()
+    every = max(1, len(items) // 20)
+    for index, item in enumerate(items, start=1):
+        if progress is not None and index % every == 0:
+            progress(5 + 85 * index // len(items), f"Admitting {index} of {len(items)}")
+        lpar, destination = item["lpar"], item["destination_frame"]
+        label = f"{index}. {lpar.name} → {destination.name}"
+        if lpar.pk in seen:
+            errors.append(f"{label}: {lpar.name} is in the batch twice.")
+            continue
+        seen.add(lpar.pk)
+        try:
+            job = admission.judge(
+                lpar_pk=lpar.pk,
+                destination_pk=destination.pk,
+                options=item.get("options"),
+                confirm_warnings=confirm_warnings,
+            )
+        except ValidationError as error:
+            errors.extend(f"{label}: {message}" for message in error.messages)
+        except Conflict as error:
+            errors.append(f"{label}: {error}")
+        else:
+            admission.admitted(job)
+            jobs.append(job)
+    if not errors:
+        if progress is not None:
+            progress(90, f"Saving {len(jobs)} migrations")
+        try:
+            _jobs_save(
+                jobs,
+                requested_by=requested_by,
+                validate_only=validate_only,
+                batch=batch,
+                schedule=schedule,
+            )
+        except Conflict as error:
+            errors.append(str(error))
+    return errors
+
+
 def batch_create(
     *,
     items: Iterable[Mapping[str, Any]],
@@ -527,58 +592,148 @@ def batch_create(
     validate_only: bool = False,
     schedule: Schedule | None = None,
 ) -> MigrationBatch:
-    """Many migrations at once, all or none: `items` are `{"lpar": Lpar, "destination_frame":
-    Frame, "options": {...}}`. Every refusal is listed, by item. With a `schedule` the jobs
-    wait for its change window or time."""
+    """Many migrations at once, all or none, admitted in the caller's request: `items` are
+    `{"lpar": Lpar, "destination_frame": Frame, "options": {...}}`. Every refusal is listed, by
+    item. With a `schedule` the jobs wait for its change window or time. (`batch_submit`
+    sends a large batch to a worker instead.)"""
     items = list(items)
     if not items:
         raise ValidationError({"jobs": ["Give at least one LPAR and its destination frame."]})
-    errors: list[str] = []
     with transaction.atomic():
         batch = MigrationBatch.objects.create(name=name, requested_by=requested_by)
-        admission = Admission.open(
-            lpar_ids={item["lpar"].pk for item in items},
-            destination_ids={item["destination_frame"].pk for item in items},
+        errors = _batch_admit(
+            batch=batch,
+            items=items,
+            requested_by=requested_by,
+            confirm_warnings=confirm_warnings,
+            validate_only=validate_only,
+            schedule=schedule,
         )
-        jobs: list[MigrationJob] = []
-        seen: set[int] = set()
-        for index, item in enumerate(items, start=1):
-            lpar, destination = item["lpar"], item["destination_frame"]
-            label = f"{index}. {lpar.name} → {destination.name}"
-            if lpar.pk in seen:
-                errors.append(f"{label}: {lpar.name} is in the batch twice.")
-                continue
-            seen.add(lpar.pk)
-            try:
-                job = admission.judge(
-                    lpar_pk=lpar.pk,
-                    destination_pk=destination.pk,
-                    options=item.get("options"),
-                    confirm_warnings=confirm_warnings,
-                )
-            except ValidationError as error:
-                errors.extend(f"{label}: {message}" for message in error.messages)
-            except Conflict as error:
-                errors.append(f"{label}: {error}")
-            else:
-                admission.admitted(job)
-                jobs.append(job)
-        if not errors:
-            try:
-                _jobs_save(
-                    jobs,
-                    requested_by=requested_by,
-                    validate_only=validate_only,
-                    batch=batch,
-                    schedule=schedule,
-                )
-            except Conflict as error:
-                errors.append(str(error))
         if errors:
             transaction.set_rollback(True)
     if errors:
         raise ValidationError({"jobs": errors})
     return batch
+
+
+def _option_ids(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A batch item's options as JSON: rows (mover service partitions, a mapping's VIOS) by id;
+    `options_resolve` takes either."""
+    given = dict(options or {})
+    for name in ("source_msp", "dest_msp"):
+        if isinstance(given.get(name), Lpar):
+            given[name] = given[name].pk
+    if given.get("storage_mappings") is not None:
+        given["storage_mappings"] = [
+            {**m, "vios": m["vios"].pk if isinstance(m.get("vios"), Lpar) else m.get("vios")}
+            for m in given["storage_mappings"]
+        ]
+    return given
+
+
+def batch_submit(
+    *,
+    items: Iterable[Mapping[str, Any]],
+    requested_by=None,
+    name: str = "",
+    confirm_warnings: bool = False,
+    validate_only: bool = False,
+    schedule: Schedule | None = None,
+    evacuation_plan: EvacuationPlan | None = None,
+) -> MigrationBatch:
+    """A batch as `batch_create` makes it; one of more than BATCH_ADMIT_INLINE_MAX items is
+    admitted by a worker instead (a `BatchAdmission` job, with progress), the same way and with
+    the same refusals, and is returned at once with that job (`batch.admitting`)."""
+    items = list(items)
+    if len(items) <= settings.BATCH_ADMIT_INLINE_MAX:
+        with transaction.atomic():
+            batch = batch_create(
+                items=items,
+                requested_by=requested_by,
+                name=name,
+                confirm_warnings=confirm_warnings,
+                validate_only=validate_only,
+                schedule=schedule,
+            )
+            if evacuation_plan is not None:
+                batch.evacuation_plan = evacuation_plan
+                batch.save(update_fields=["evacuation_plan"])
+        return batch
+    from migrations_app.tasks import batch_admission_task
+
+    with transaction.atomic():
+        batch = MigrationBatch.objects.create(
+            name=name, requested_by=requested_by, evacuation_plan=evacuation_plan
+        )
+        job = BatchAdmission.objects.create(
+            batch=batch,
+            requested_by=requested_by,
+            items=[
+                {
+                    "lpar": item["lpar"].pk,
+                    "destination_frame": item["destination_frame"].pk,
+                    "options": _option_ids(item.get("options")),
+                }
+                for item in items
+            ],
+            item_count=len(items),
+            confirm_warnings=confirm_warnings,
+            validate_only=validate_only,
+            window=schedule.window if schedule else None,
+            start_at=schedule.at if schedule else None,
+            step=f"Waiting for a worker to admit {len(items)} migrations",
+        )
+        job_enqueue(job=job, task=batch_admission_task)
+    return batch
+
+
+def batch_admission_run(*, job: BatchAdmission, worker: str = "") -> BatchAdmission:
+    """Run by a worker: admit the items of a large batch (`batch_submit`), all or none, with
+    progress. Refused, the job fails with every refusal as an error line of its log (as
+    `batch_create` lists them) and the batch stays empty; admitted, the jobs are sent to
+    workers and the batch runs."""
+    with JobRun(job, worker=worker) as run:
+        if not run.claimed:
+            return job
+        run.progress(1, f"Reading {job.item_count} migrations")
+        lpars = Lpar.objects.select_related("frame").in_bulk([item["lpar"] for item in job.items])
+        frames = Frame.objects.in_bulk([item["destination_frame"] for item in job.items])
+        items: list[Mapping[str, Any]] = []
+        errors: list[str] = []
+        for index, item in enumerate(job.items, start=1):
+            lpar, frame = lpars.get(item["lpar"]), frames.get(item["destination_frame"])
+            if lpar is None or frame is None:
+                gone = f"LPAR #{item['lpar']}" if lpar is None else "its destination frame"
+                errors.append(f"{index}. {gone} no longer exists.")
+                continue
+            items.append({"lpar": lpar, "destination_frame": frame, "options": item["options"]})
+        schedule = None
+        if job.window_id is not None or job.start_at is not None:
+            schedule = Schedule(window=job.window, at=job.start_at)
+        if not errors:
+            with run.progress_outside() as progress, transaction.atomic():
+                try:
+                    errors = _batch_admit(
+                        batch=job.batch,
+                        items=items,
+                        requested_by=job.requested_by,
+                        confirm_warnings=job.confirm_warnings,
+                        validate_only=job.validate_only,
+                        schedule=schedule,
+                        progress=progress,
+                    )
+                except ValidationError as refused:  # the schedule (its window, its time)
+                    errors = list(refused.messages)
+                if errors:
+                    transaction.set_rollback(True)
+        if errors:
+            for line in errors:
+                run.event(line, level=JobLevel.ERROR, data={"refusal": True})
+            MigrationBatch.objects.filter(pk=job.batch_id).update(finished=timezone.now())
+            count = f"{len(errors)} refusal{'s' if len(errors) != 1 else ''}"
+            return run.fail(f"Not admitted, {count} (listed in the log): nothing was created.")
+        what = "validations" if job.validate_only else "migrations"
+        return run.finish(f"{len(items)} {what} admitted.")
 
 
 def evacuation_plan_run(
@@ -591,7 +746,8 @@ def evacuation_plan_run(
 ) -> MigrationBatch:
     """Run an evacuation plan: one batch of the migrations of its placed LPARs, in the plan's
     order (wave by wave), each with the plan's mover service partitions. All or nothing, as
-    `batch_create`; LPARs the plan could not place are left out."""
+    `batch_submit` (a large plan is admitted by a worker); LPARs the plan could not place are
+    left out."""
     planned = evacuation_plan_migrations(plan=plan)
     if not planned:
         raise ValidationError(
@@ -614,18 +770,15 @@ def evacuation_plan_run(
                 "options": {name: pk for name, pk in msps.items() if pk is not None},
             }
         )
-    with transaction.atomic():
-        batch = batch_create(
-            items=items,
-            requested_by=requested_by,
-            confirm_warnings=confirm_warnings,
-            validate_only=validate_only,
-            schedule=schedule,
-            name=f"Evacuation plan #{plan.pk} of {plan.frame.name}"[:128],
-        )
-        batch.evacuation_plan = plan
-        batch.save(update_fields=["evacuation_plan"])
-    return batch
+    return batch_submit(
+        items=items,
+        requested_by=requested_by,
+        confirm_warnings=confirm_warnings,
+        validate_only=validate_only,
+        schedule=schedule,
+        name=f"Evacuation plan #{plan.pk} of {plan.frame.name}"[:128],
+        evacuation_plan=plan,
+    )
 
 
 # The queue ----------------------------------------------------------------------------------
