@@ -291,13 +291,99 @@ class EstateIndex:
         few = lpar_ids is not None
         # For a few LPARs, only the facts about them: their VLANs, names and ids on each frame.
         vlans = {vlan for p in lpars.values() for _, vlan in p.vlans} if few else None
-        frames = _frames_load(frame_ids, vlans)
-        vioses = _vioses_load(frames, frame_ids)
+        if frame_ids is None:
+            # Every frame: its facts do not depend on the LPARs, so they are kept per estate
+            # version (`frames_facts`) and only the LPARs' own rows are read.
+            frames, vioses, fabric_names = frames_facts()
+        else:
+            frames = _frames_load(frame_ids, vlans)
+            vioses = _vioses_load(frames, frame_ids)
+            fabric_names = dict(Fabric.objects.values_list("id", "name"))
         names = {p.name for p in lpars.values()} if few else None
         ids = {p.lpar_id for p in lpars.values()} if few else None
         _identities_load(frames, frame_ids, names, ids)
         kin = _kin_load(lpars, few=few)
-        return cls(frames, lpars, vioses, dict(Fabric.objects.values_list("id", "name")), kin)
+        return cls(frames, lpars, vioses, fabric_names, kin)
+
+
+FRAMES_FACTS = "preflight_frames"
+
+
+def _frames_facts_compute() -> dict:
+    """Every frame's facts and every VIOS's, as JSON: what a pre-flight against every frame
+    reads whichever LPAR it checks (capacities, pools, bridged VLANs, VIOS slots and reach)."""
+    frames = _frames_load(None, None)
+    vioses = _vioses_load(frames, None)
+    return {
+        "frames": [
+            [
+                f.pk,
+                f.name,
+                f.state,
+                sorted(f.modes),
+                f.memory_region_mb,
+                f.max_active_migrations,
+                f.units,
+                f.memory_mb,
+                f.free_units,
+                f.free_memory_mb,
+                sorted(f.pools),
+                sorted(f.bridged),
+                f.hmc_id,
+                f.hmc_name,
+            ]
+            for f in frames.values()
+        ],
+        "vioses": [
+            [
+                v.pk,
+                v.name,
+                v.frame_id,
+                v.lpar_id,
+                v.msp,
+                v.max_virtual_slots,
+                v.used_slots,
+                sorted(v.fabrics),
+            ]
+            for v in vioses.values()
+        ],
+        "fabrics": list(Fabric.objects.values_list("id", "name")),
+    }
+
+
+def frames_facts() -> tuple[dict[int, FrameFacts], dict[int, ViosFacts], dict[int, str]]:
+    """Every frame's and VIOS's facts at the current estate version (computed once for it, kept
+    in `EstateSummary`; any committed change to the inventory or the plans computes them again,
+    and a transaction that has changed the estate computes its own), as fresh objects the caller
+    may change (planned arrivals take capacity and slots)."""
+    from planning.cache import summary_get  # planning.cache imports the checks that import this
+
+    data = summary_get(kind=FRAMES_FACTS, compute=_frames_facts_compute).data
+    frames: dict[int, FrameFacts] = {}
+    for row in data["frames"]:
+        pk, name, state, modes, region, limit, units, memory, free_units, free_memory = row[:10]
+        pools, bridged, hmc_id, hmc_name = row[10:]
+        frames[pk] = FrameFacts(
+            pk,
+            name,
+            state,
+            frozenset(modes),
+            region,
+            limit,
+            units,
+            memory,
+            free_units,
+            free_memory,
+            set(pools),
+            hmc_id=hmc_id,
+            hmc_name=hmc_name,
+            bridged={(vswitch, vlan) for vswitch, vlan in bridged},
+        )
+    vioses: dict[int, ViosFacts] = {}
+    for *row, fabrics in data["vioses"]:
+        vios = vioses[row[0]] = ViosFacts(*row, fabrics=set(fabrics))
+        frames[vios.frame_id].vioses.append(vios)
+    return frames, vioses, {pk: name for pk, name in data["fabrics"]}
 
 
 def _lpars_load(only: Q) -> dict[int, LparFacts]:
