@@ -418,8 +418,10 @@ def frames_facts() -> tuple[dict[int, FrameFacts], dict[int, ViosFacts], dict[in
             bridged=bridged,
         )
     vioses: dict[int, ViosFacts] = {}
-    for *row, fabrics in read[2]:
-        vios = vioses[row[0]] = ViosFacts(*row, fabrics=set(fabrics))
+    for pk, name, frame_id, lpar_id, msp, max_slots, used, fabrics in read[2]:
+        vios = vioses[pk] = ViosFacts(
+            pk, name, frame_id, lpar_id, msp, max_slots, used, fabrics=set(fabrics)
+        )
         frames[vios.frame_id].vioses.append(vios)
     return frames, vioses, dict(read[3])
 
@@ -866,9 +868,8 @@ class Preflight:
     def _storage_outcome(self, lpar: LparFacts, frame: FrameFacts, wiring: int) -> tuple:
         """The codes of the storage findings of LPARs wired like `lpar` on `frame`, and whether
         one blocks."""
-        slots = self._mappings.get((frame.pk, wiring), False)
-        if slots is False:
-            slots = self._mapping(lpar, frame, wiring)
+        key = (frame.pk, wiring)
+        slots = self._mappings[key] if key in self._mappings else self._mapping(lpar, frame, wiring)
         if slots is not None and all(
             needed <= self.index.vioses[pk].free_slots for pk, needed in slots.items()
         ):

@@ -186,8 +186,10 @@ class FindingCodes(DemoTestCase):
         assert code not in codes(findings())
         if change:
             change(None)
+        options = None
         if "running_by_frame" in kwargs:
             kwargs = {"running_by_frame": {self.b.pk: 4}}
+            options = PreflightOptions(running_by_frame=kwargs["running_by_frame"])
         found = findings(**kwargs)
         assert code in codes(found), found
         finding = next(f for f in found if f.code == code)
@@ -201,7 +203,7 @@ class FindingCodes(DemoTestCase):
         expected = Severity.WARNING if code in warnings else Severity.ERROR
         assert finding.severity == expected
         assert any(name in finding.message for name in ("server1", "p750-b", "p750-a", "vios1"))
-        self.matrix_agrees(PreflightOptions(**kwargs) if "running_by_frame" in kwargs else None)
+        self.matrix_agrees(options)
 
     def matrix_agrees(self, options: PreflightOptions | None) -> None:
         """The matrix (verdicts and codes kept per kind of LPAR) shows for every pair what the
