@@ -556,9 +556,8 @@ def _identities_load(
     only = _in(frame_ids, "frame_id")
     if names is not None:
         only &= Q(name__in=names) | Q(lpar_id__in=ids)
-    for frame_id, name, lpar_id in Lpar.objects.filter(only).values_list(
-        "frame_id", "name", "lpar_id"
-    ):
+    rows = Lpar.objects.filter(only).values_list("frame_id", "name", "lpar_id").order_by()
+    for frame_id, name, lpar_id in rows:  # into sets: no order (nor join to the frames) needed
         frames[frame_id].names.add(name)
         frames[frame_id].lpar_ids.add(lpar_id)
 
