@@ -80,7 +80,8 @@ _ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
 
 @cache
 def _arguments_taken(function: Callable[..., Any]) -> tuple[str, ...] | None:
-    """Which of the cell arguments a render method takes (None: all, it takes **kwargs)."""
+    """Which of the cell arguments a render method takes (None: all, it takes **kwargs); of a
+    method's function, its `self` is none of them."""
     parameters = inspect.signature(function).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return None
@@ -119,7 +120,8 @@ class _BodyColumn:
         function = getattr(self.render, "__func__", self.render)
         # A plain Column renders the value itself: no call needed.
         self.plain = function is tables.Column.render
-        self.takes = _arguments_taken(self.render)
+        # Keyed by the function: a bound method is a new object each page (a cache miss).
+        self.takes = _arguments_taken(function)
         self.checkbox = self._checkbox_template(bound_column)
         self.bits = tuple(Accessor(bound_column.accessor).bits)
         self.display = None  # get_FOO_display of the last model in the chain, for choices

@@ -4,7 +4,7 @@ verdict. One estate index serves a page of rows or the whole estate (the xlsx ex
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from django.db.models import QuerySet
 from django.utils.html import escape
@@ -17,8 +17,9 @@ from openpyxl.utils import get_column_letter
 
 from inventory.choices import LparKind
 from inventory.models import Frame, Lpar
+from lpmplanner.memory import gc_paused
 from lpmplanner.security.spreadsheets import xlsx_cell
-from planning.preflight import EstateIndex, PairResult, Preflight, Verdict
+from planning.preflight import EstateIndex, Preflight, Verdict
 
 CLIENTS = "clients"  # the kind filter's default: every LPAR but the VIOS
 # openpyxl writes about 20,000 cells a second: past this, a download would outlast the request,
@@ -52,19 +53,19 @@ class MatrixFilter:
 OWN_FRAME = "own"  # the LPAR's own frame: no destination, so no verdict
 
 
-@dataclass(frozen=True)
-class MatrixCell:
-    result: PairResult
+class MatrixCell(NamedTuple):  # millions of them for the whole estate: a tuple is cheapest
+    frame: int  # pk
     frame_name: str
+    outcome: tuple[str, tuple[str, ...]]  # verdict, finding codes (`Preflight.outcome`)
     own_frame: bool = False
 
     @property
     def verdict(self) -> str:
-        return OWN_FRAME if self.own_frame else self.result.verdict
+        return OWN_FRAME if self.own_frame else self.outcome[0]
 
     @property
     def text(self) -> str:
-        return "own frame" if self.own_frame else cell_text(self.result)
+        return "own frame" if self.own_frame else cell_text(*self.outcome)
 
 
 SYMBOLS = {Verdict.OK: "✓", Verdict.WARNINGS: "!", Verdict.BLOCKED: "✕", OWN_FRAME: "·"}
@@ -86,7 +87,7 @@ class MatrixRow:
                 if c.own_frame
                 else f'<td class="mx mx-{c.verdict}"><a href="{cell_url}?'
                 f"lpar={self.lpar['pk']}&amp;"
-                f'frame={c.result.frame}" title="{escape(c.frame_name)}: {escape(c.text)}" '
+                f'frame={c.frame}" title="{escape(c.frame_name)}: {escape(c.text)}" '
                 f'aria-label="{name} to {escape(c.frame_name)}: {c.verdict}">'
                 f"{SYMBOLS[c.verdict]}</a></td>"
                 for c in self.cells
@@ -95,10 +96,17 @@ class MatrixRow:
 
 
 def matrix_rows(*, lpar_pks: list[int], frame_pks: list[int]) -> Iterator[MatrixRow]:
-    """The rows of `lpar_pks` against `frame_pks`, from one index."""
+    """The rows of `lpar_pks` against `frame_pks`, from one index (no cyclic garbage
+    collection until the last row: the index and the rows are many small acyclic objects)."""
+    with gc_paused():
+        yield from _matrix_rows(lpar_pks, frame_pks)
+
+
+def _matrix_rows(lpar_pks: list[int], frame_pks: list[int]) -> Iterator[MatrixRow]:
     index = EstateIndex.load(lpar_ids=None if len(lpar_pks) > 1000 else lpar_pks)
     preflight = Preflight(index)
     frame_pks = [pk for pk in frame_pks if pk in index.frames]
+    names = {pk: frame.name for pk, frame in index.frames.items()}
     for lpar_pk in lpar_pks:
         lpar = index.lpars.get(lpar_pk)
         if lpar is None:
@@ -109,18 +117,19 @@ def matrix_rows(*, lpar_pks: list[int], frame_pks: list[int]) -> Iterator[Matrix
             "frame": index.frames[lpar.frame_id].name,
             "kind": lpar.kind,
         }
+        outcomes = preflight.outcomes(lpar_pk, frame_pks)
         cells = [
-            MatrixCell(preflight.check(lpar_pk, pk), index.frames[pk].name, pk == lpar.frame_id)
-            for pk in frame_pks
+            MatrixCell(pk, names[pk], outcome, pk == lpar.frame_id)
+            for pk, outcome in zip(frame_pks, outcomes, strict=True)
         ]
         yield MatrixRow(row, cells)
 
 
-def cell_text(result: PairResult) -> str:
+def cell_text(verdict: str, codes: tuple[str, ...]) -> str:
     """`ok`, or the verdict and its codes: `blocked: CAPACITY_MEMORY, COMPAT_MODE`."""
-    if not result.findings:
+    if not codes:
         return Verdict.OK.value
-    return f"{result.verdict}: {', '.join(dict.fromkeys(f.code for f in result.findings))}"
+    return f"{verdict}: {', '.join(codes)}"
 
 
 def export_refusal(*, matrix: MatrixFilter) -> str | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Q, Sum
 
 from inventory.choices import (
@@ -47,6 +47,7 @@ DEFAULT_VIOS_MSP_LIMIT = 4  # concurrent migrations one mover service partition 
 DEFAULT_POOL = "DefaultPool"  # pool 0: every frame has it, so an LPAR in it lands anywhere
 MIGRATING_STATES = (LparState.MIGRATING_RUNNING, LparState.MIGRATING_NOT_ACTIVATED)
 KIND_LABELS = dict(VirtualAdapterKind.choices)
+LPAR_STATE_LABELS = dict(LparState.choices)
 TWIN_SAME_FRAME = "TWIN_SAME_FRAME"
 
 # Every code a finding can carry, with what it means (docs/reference/finding-codes.md lists
@@ -215,7 +216,7 @@ class FrameFacts:
     vioses: list[ViosFacts] = field(default_factory=list)
     # (vswitch, VLAN) its VIOS trunks carry, and ("", VLAN) for each: a client adapter that
     # names no vswitch is bridged by a trunk on any
-    bridged: set[tuple[str, int]] = field(default_factory=set)
+    bridged: set[tuple[str, int]] | frozenset[tuple[str, int]] = field(default_factory=set)
     hmc_id: int | None = None
     hmc_name: str = ""
 
@@ -291,13 +292,138 @@ class EstateIndex:
         few = lpar_ids is not None
         # For a few LPARs, only the facts about them: their VLANs, names and ids on each frame.
         vlans = {vlan for p in lpars.values() for _, vlan in p.vlans} if few else None
-        frames = _frames_load(frame_ids, vlans)
-        vioses = _vioses_load(frames, frame_ids)
+        if frame_ids is None:
+            # Every frame: its facts do not depend on the LPARs, so they are kept per estate
+            # version (`frames_facts`) and only the LPARs' own rows are read.
+            frames, vioses, fabric_names = frames_facts()
+        else:
+            frames = _frames_load(frame_ids, vlans)
+            vioses = _vioses_load(frames, frame_ids)
+            fabric_names = dict(Fabric.objects.values_list("id", "name"))
         names = {p.name for p in lpars.values()} if few else None
         ids = {p.lpar_id for p in lpars.values()} if few else None
         _identities_load(frames, frame_ids, names, ids)
         kin = _kin_load(lpars, few=few)
-        return cls(frames, lpars, vioses, dict(Fabric.objects.values_list("id", "name")), kin)
+        return cls(frames, lpars, vioses, fabric_names, kin)
+
+
+FRAMES_FACTS = "preflight_frames"
+
+
+def _frames_facts_compute() -> dict:
+    """Every frame's facts and every VIOS's, as JSON: what a pre-flight against every frame
+    reads whichever LPAR it checks (capacities, pools, bridged VLANs, VIOS slots and reach)."""
+    frames = _frames_load(None, None)
+    vioses = _vioses_load(frames, None)
+    return {
+        "frames": [
+            [
+                f.pk,
+                f.name,
+                f.state,
+                sorted(f.modes),
+                f.memory_region_mb,
+                f.max_active_migrations,
+                f.units,
+                f.memory_mb,
+                f.free_units,
+                f.free_memory_mb,
+                sorted(f.pools),
+                sorted(f.bridged),
+                f.hmc_id,
+                f.hmc_name,
+            ]
+            for f in frames.values()
+        ],
+        "vioses": [
+            [
+                v.pk,
+                v.name,
+                v.frame_id,
+                v.lpar_id,
+                v.msp,
+                v.max_virtual_slots,
+                v.used_slots,
+                sorted(v.fabrics),
+            ]
+            for v in vioses.values()
+        ],
+        "fabrics": list(Fabric.objects.values_list("id", "name")),
+    }
+
+
+# The parsed facts of the last version read, per database: (version, computed), and per frame its
+# row with the parts no caller changes (modes, bridged VLANs) shared, per VIOS its row.
+_frames_facts_read: dict[str, tuple[tuple, list[tuple], list[tuple], dict[int, str]]] = {}
+
+
+def frames_facts() -> tuple[dict[int, FrameFacts], dict[int, ViosFacts], dict[int, str]]:
+    """Every frame's and VIOS's facts at the current estate version (computed once for it, kept
+    in `EstateSummary`; any committed change to the inventory or the plans computes them again,
+    and a transaction that has changed the estate computes its own), as fresh objects the caller
+    may change (planned arrivals take capacity and slots). The last version read is kept parsed
+    in the process too: the next pre-flight reads only when the kept facts were computed."""
+    from planning.cache import estate_version, summary_get  # it imports what imports this
+    from planning.models import EstateSummary
+
+    database = str(connection.settings_dict["NAME"])
+    read = _frames_facts_read.get(database)
+    version = estate_version()
+    kept = None
+    if read is not None and version is not None:
+        kept = (
+            EstateSummary.objects.filter(kind=FRAMES_FACTS, version=version)
+            .values_list("version", "computed")
+            .first()
+        )
+    if read is None or kept is None or tuple(kept) != read[0]:
+        summary = summary_get(kind=FRAMES_FACTS, compute=_frames_facts_compute)
+        data = summary.data
+        read = (
+            (summary.version, summary.computed),
+            [
+                (
+                    *row[:3],
+                    frozenset(row[3]),
+                    *row[4:10],
+                    row[10],
+                    frozenset((vswitch, vlan) for vswitch, vlan in row[11]),
+                    *row[12:],
+                )
+                for row in data["frames"]
+            ],
+            [tuple(row) for row in data["vioses"]],
+            {pk: name for pk, name in data["fabrics"]},
+        )
+        if summary.version is not None:
+            _frames_facts_read[database] = read
+    frames: dict[int, FrameFacts] = {}
+    for row in read[1]:
+        pk, name, state, modes, region, limit, units, memory, free_units, free_memory = row[:10]
+        pools, bridged, hmc_id, hmc_name = row[10:]
+        frames[pk] = FrameFacts(
+            pk,
+            name,
+            state,
+            modes,
+            region,
+            limit,
+            units,
+            memory,
+            free_units,
+            free_memory,
+            set(pools),
+            hmc_id=hmc_id,
+            hmc_name=hmc_name,
+            bridged=bridged,
+        )
+    vioses: dict[int, ViosFacts] = {}
+    for pk, name, frame_id, lpar_id, msp, max_slots, used, fabrics in read[2]:
+        vios = vioses[pk] = ViosFacts(
+            pk, name, frame_id, lpar_id, msp, max_slots, used, fabrics=set(fabrics)
+        )
+        frames[vios.frame_id].vioses.append(vios)
+    return frames, vioses, dict(read[3])
 
 
 def _lpars_load(only: Q) -> dict[int, LparFacts]:
@@ -362,11 +488,14 @@ def _frames_load(frame_ids: set[int] | None, vlans: set[int] | None) -> dict[int
     )
     if vlans is not None:
         trunks = trunks.filter(Q(pvid_id__in=vlans) | Q(vlans__vlan_id__in=vlans))
+    bridged: dict[int, set[tuple[str, int]]] = defaultdict(set)
     for frame_id, vswitch, pvid, tagged in trunks.values_list(
         "lpar__frame_id", "vswitch", "pvid_id", "vlans__vlan_id"
     ):
         for vlan in {pvid, tagged} - {None}:
-            frames[frame_id].bridged.update({(vswitch, vlan), ("", vlan)})
+            bridged[frame_id].update({(vswitch, vlan), ("", vlan)})
+    for frame_id, pairs in bridged.items():
+        frames[frame_id].bridged = pairs
     return frames
 
 
@@ -427,9 +556,8 @@ def _identities_load(
     only = _in(frame_ids, "frame_id")
     if names is not None:
         only &= Q(name__in=names) | Q(lpar_id__in=ids)
-    for frame_id, name, lpar_id in Lpar.objects.filter(only).values_list(
-        "frame_id", "name", "lpar_id"
-    ):
+    rows = Lpar.objects.filter(only).values_list("frame_id", "name", "lpar_id").order_by()
+    for frame_id, name, lpar_id in rows:  # into sets: no order (nor join to the frames) needed
         frames[frame_id].names.add(name)
         frames[frame_id].lpar_ids.add(lpar_id)
 
@@ -513,6 +641,13 @@ class Preflight:
         self._at_destination: dict[str | None, dict[int, list[Finding]]] = {}  # by mobility
         self._signature_ids: dict[tuple, int] = {}
         self._mappings: dict[tuple, dict[int, int] | None] = {}
+        # `outcomes`: the kinds of LPAR (numbered), per kind and frame the outcome
+        self._kinds: dict[tuple, int] = {}
+        self._outcomes: dict[int, dict[int, tuple]] = {}
+        self._storage_codes: dict[tuple[int, int], tuple[list[str], bool]] = {}
+        self._by_name: dict[str, set[int]] = defaultdict(set)
+        self._by_id: dict[int, set[int]] = defaultdict(set)
+        self._indexed = False
         for frame_id, (units, memory) in self.options.arriving_by_frame.items():
             if frame_id in index.frames:
                 index.frames[frame_id].take(_units(units), memory)
@@ -625,6 +760,121 @@ class Preflight:
                 findings += self._storage(lpar, frame, slots)
         verdict = verdict_of(findings) if findings else Verdict.OK
         return PairResult(lpar_pk, frame_pk, findings, free_units, free_memory, slots, verdict)
+
+    def outcomes(self, lpar_pk: int, frame_pks: Iterable[int]) -> list[tuple[str, tuple[str, ...]]]:
+        """The verdict and the finding codes (in order, once each) of moving LPAR `lpar_pk` to
+        each frame of `frame_pks`: what `check` finds, without the sentences. What the matrix
+        shows.
+
+        LPARs that need the same of a destination (the same memory region and HMC at home, mode,
+        VLANs, pool, storage wiring and findings of their own) get the same outcome there, but
+        for its capacity: it is worked out once per such kind of LPAR and frame, and only the
+        capacity is compared per pair. The frames where the LPAR's name, id or twins are (and
+        its own) are checked in full."""
+        lpar = self.index.lpars[lpar_pk]
+        constants = self._lpars.get(lpar_pk) or self._constants(lpar)
+        kind, own = self._own_frames(lpar, constants)
+        shared_by_frame = self._outcomes.setdefault(kind, {})
+        frames = self.index.frames
+        units, memory = lpar.units, lpar.memory_mb
+        found: list[tuple[str, tuple[str, ...]]] = []
+        for frame_pk in frame_pks:
+            if frame_pk in own:
+                result = self.check(lpar_pk, frame_pk)
+                codes = tuple(dict.fromkeys(f.code for f in result.findings))
+                found.append((result.verdict, codes))
+                continue
+            shared = shared_by_frame.get(frame_pk)
+            if shared is None:
+                shared = shared_by_frame[frame_pk] = self._shared_outcome(lpar, frame_pk)
+            frame = frames[frame_pk]
+            proc, short = frame.free_units < units, frame.free_memory_mb < memory
+            if proc or short:
+                capacity = ["CAPACITY_PROC"] * proc + ["CAPACITY_MEMORY"] * short
+                codes = tuple(dict.fromkeys([*shared[1], *capacity, *shared[2]]))
+                found.append((Verdict.BLOCKED, codes))
+            else:
+                found.append(shared[0])
+        return found
+
+    def _own_frames(self, lpar: LparFacts, constants: _LparConstants) -> tuple[int, set[int]]:
+        """The kind of the LPAR (a number for what a destination's outcome depends on, but for
+        capacity) and the frames where its own name, id or twins make its outcome its own."""
+        source = self.index.frames[lpar.frame_id]
+        kind = (
+            constants.region_mb,
+            source.hmc_id,
+            lpar.compat_mode,
+            frozenset(lpar.vlans),
+            constants.pool,
+            constants.wiring,
+            constants.mobility,
+            tuple((f.code, f.severity) for f in constants.findings),
+        )
+        kind_id = self._kinds.setdefault(kind, len(self._kinds))
+        if not self._indexed:
+            self._indexed = True
+            for frame in self.index.frames.values():
+                for name in frame.names:
+                    self._by_name[name].add(frame.pk)
+                for lpar_id in frame.lpar_ids:
+                    self._by_id[lpar_id].add(frame.pk)
+        own = {lpar.frame_id, *self._by_name.get(lpar.name, ()), *self._by_id.get(lpar.lpar_id, ())}
+        own.update(self.index.kin[pk].frame_id for pk in lpar.kin)
+        return kind_id, own
+
+    def _shared_outcome(self, lpar: LparFacts, frame_pk: int) -> tuple:
+        """The outcome of LPARs of `lpar`'s kind on `frame_pk` with the capacity they need
+        (its codes before the capacity's place, and after): `check`'s findings but for those of
+        the LPAR's own name, id and twins and its capacity, each from what it depends on."""
+        constants = self._lpars[lpar.pk]
+        frame = self.index.frames[frame_pk]
+        at_destination = constants.at_destination.get(frame_pk)
+        if at_destination is None:
+            at_destination = constants.at_destination[frame_pk] = self._of_frame(
+                frame, constants.mobility, destination=True
+            )
+        before = [f.code for f in constants.findings] + [f.code for f in at_destination]
+        blocked = any(f.blocks for f in constants.findings) or any(f.blocks for f in at_destination)
+        after = []
+        if constants.region_mb != frame.memory_region_mb:
+            after.append("MEMORY_REGION")
+        source_hmc = self.index.frames[lpar.frame_id].hmc_id
+        remote = frame.hmc_id != source_hmc and frame.hmc_id and source_hmc
+        if remote:
+            after.append("REMOTE_HMC")  # a warning; every other code here is an error
+        if lpar.compat_mode not in frame.modes:
+            after.append("COMPAT_MODE")
+        if not lpar.vlans <= frame.bridged:
+            after.append("VLAN_NOT_BRIDGED")
+        if constants.pool is not None and constants.pool not in frame.pools:
+            after.append("SHARED_POOL_MISSING")
+        blocked = blocked or len(after) > (1 if remote else 0)
+        if constants.wiring is not None:
+            storage = self._storage_codes.get((frame_pk, constants.wiring))
+            if storage is None:
+                storage = self._storage_codes[frame_pk, constants.wiring] = self._storage_outcome(
+                    lpar, frame, constants.wiring
+                )
+            after += storage[0]
+            blocked = blocked or storage[1]
+        if blocked:
+            verdict = Verdict.BLOCKED
+        else:
+            verdict = Verdict.WARNINGS if before or after else Verdict.OK
+        return (verdict, tuple(dict.fromkeys([*before, *after]))), before, after
+
+    def _storage_outcome(self, lpar: LparFacts, frame: FrameFacts, wiring: int) -> tuple:
+        """The codes of the storage findings of LPARs wired like `lpar` on `frame`, and whether
+        one blocks."""
+        key = (frame.pk, wiring)
+        slots = self._mappings[key] if key in self._mappings else self._mapping(lpar, frame, wiring)
+        if slots is not None and all(
+            needed <= self.index.vioses[pk].free_slots for pk, needed in slots.items()
+        ):
+            return [], False
+        found = self._storage(lpar, frame, {})
+        return [f.code for f in found], any(f.blocks for f in found)
 
     def _twin_findings(self, lpar: LparFacts, frame: FrameFacts) -> list[Finding]:
         """The members of the LPAR's twin family already on `frame`: one frame failure would
@@ -870,7 +1120,7 @@ def _lpar_findings(lpar: LparFacts, options: PreflightOptions) -> tuple[str | No
     findings = []
     if lpar.kind == LparKind.VIOS:
         findings.append(_error("LPAR_IS_VIOS", f"{lpar.name} is a VIOS; a VIOS never migrates."))
-    state_label = LparState(lpar.state).label if lpar.state in LparState.values else lpar.state
+    state_label = LPAR_STATE_LABELS.get(lpar.state, lpar.state)
     if lpar.state in MIGRATING_STATES or lpar.pk in options.migrating_lpars:
         findings.append(
             _error(

@@ -1,15 +1,13 @@
 """One entry point for every zoning download, shared by the page and the API: it builds the
 file and records the export, so the next one can be compared with it."""
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from inventory.models import Fabric
+from lpmplanner.memory import gc_paused
 from planning.zoning.diff import ZoningDiff, snapshot_of, zoning_diff
 from planning.zoning.plan import FabricPlan, zoning_plan
 from planning.zoning.records import ZoningExport
@@ -47,21 +45,6 @@ def _script(plan: FabricPlan, format: str, remove: bool, incremental: bool) -> s
     if format == "cisco":
         return cisco_script(plan, remove=remove, enhanced=plan.settings.enhanced_zone_mode)
     return storage_script(plan, remove=remove)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a plan is built and written: the plan is tens of
-    thousands of small acyclic objects, and the collector's passes over them (each new
-    generation of objects triggers one) cost more than the export itself. Reference counting
-    still frees everything; the collector runs again afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @gc_paused()

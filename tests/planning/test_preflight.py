@@ -186,8 +186,10 @@ class FindingCodes(DemoTestCase):
         assert code not in codes(findings())
         if change:
             change(None)
+        options = None
         if "running_by_frame" in kwargs:
             kwargs = {"running_by_frame": {self.b.pk: 4}}
+            options = PreflightOptions(running_by_frame=kwargs["running_by_frame"])
         found = findings(**kwargs)
         assert code in codes(found), found
         finding = next(f for f in found if f.code == code)
@@ -201,6 +203,22 @@ class FindingCodes(DemoTestCase):
         expected = Severity.WARNING if code in warnings else Severity.ERROR
         assert finding.severity == expected
         assert any(name in finding.message for name in ("server1", "p750-b", "p750-a", "vios1"))
+        self.matrix_agrees(options)
+
+    def matrix_agrees(self, options: PreflightOptions | None) -> None:
+        """The matrix (verdicts and codes kept per kind of LPAR) shows for every pair what the
+        pre-flight of that pair finds."""
+        checked = Preflight(EstateIndex.load(), options)
+        matrix = Preflight(EstateIndex.load(), options)
+        frame_pks = list(checked.index.frames)
+        for lpar_pk in checked.index.lpars:
+            expected = []
+            for frame_pk in frame_pks:
+                result = checked.check(lpar_pk, frame_pk)
+                expected.append(
+                    (result.verdict, tuple(dict.fromkeys(f.code for f in result.findings)))
+                )
+            assert matrix.outcomes(lpar_pk, frame_pks) == expected
 
 
 def _code_test(code: str):
