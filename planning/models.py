@@ -406,9 +406,16 @@ class EstateSummary(models.Model):
 
 class EstateViolation(models.Model):
     """One finding of the last estate check (`EstateSummary` kind `checks` says at which estate
-    version), so the Checks page reads a page of them instead of checking the estate."""
+    version), so the Checks page reads a page of them instead of checking the estate.
 
-    position = models.PositiveIntegerField(unique=True, help_text="Errors first, in check order.")
+    A refresh keeps the findings that did not change (same `key`) and only deletes and inserts
+    the others, so the order is by content: errors first, in check order (`rank`), then by
+    object."""
+
+    rank = models.PositiveSmallIntegerField(help_text="Errors first, in check order.")
+    key = models.CharField(
+        max_length=32, db_index=True, help_text="Digest of every other field: equal, unchanged."
+    )
     check_code = models.CharField(max_length=32)
     severity = models.CharField(max_length=16)
     object = models.CharField(max_length=500)
@@ -417,9 +424,12 @@ class EstateViolation(models.Model):
     fix_url = models.CharField(max_length=500)
 
     class Meta:
-        ordering = ["position"]
+        ordering = ["rank", "object", "id"]
         indexes = [
-            models.Index(fields=["check_code", "position"], name="estateviolation_check_pos")
+            models.Index(fields=["rank", "object", "id"], name="estateviolation_order"),
+            models.Index(
+                fields=["check_code", "rank", "object", "id"], name="estateviolation_check_order"
+            ),
         ]
 
     def __str__(self) -> str:
