@@ -254,7 +254,7 @@ def _violation_row(violation: checks.Violation) -> tuple:
 
 def _violations_keep(rows: list[tuple]) -> None:
     """Make the kept findings `rows`: the ones kept already stay (same key, same id), those no
-    longer found are deleted and the new ones inserted."""
+    longer found are deleted and the new ones inserted; all rewritten when fewer stay than go."""
     kept: dict[str, list[int]] = defaultdict(list)
     for pk, key in EstateViolation.objects.order_by().values_list("id", "key"):
         kept[key].append(pk)
@@ -266,8 +266,14 @@ def _violations_keep(rows: list[tuple]) -> None:
         else:
             new.append(row)
     gone = sorted(pk for ids in kept.values() for pk in ids)
-    for start in range(0, len(gone), 5000):
-        EstateViolation.objects.filter(id__in=gone[start : start + 5000]).delete()
+    if len(gone) > len(rows) - len(new):
+        # Most findings changed (a scheme change can reword tens of thousands): emptying the
+        # table and writing every row costs less than deleting them one id at a time.
+        EstateViolation.objects.all().delete()
+        new = rows
+    else:
+        for start in range(0, len(gone), 5000):
+            EstateViolation.objects.filter(id__in=gone[start : start + 5000]).delete()
     _violations_write(new)
 
 
