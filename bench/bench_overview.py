@@ -65,12 +65,12 @@ def _one_finding() -> None:
     """A client of the second frame given the LPAR id of one on the first: two findings, so the
     small estate's Checks page reads a page of findings as the large one's does (with none, it
     reads no page, one statement fewer whatever the size)."""
-    clients = [
-        Lpar.objects.filter(frame=frame).exclude(kind=LparKind.VIOS).order_by("lpar_id").first()
-        for frame in Frame.objects.order_by("pk")[:2]
-    ]
-    if len(clients) == 2 and all(clients):
-        Lpar.objects.filter(pk=clients[1].pk).update(lpar_id=clients[0].lpar_id)
+    frames = list(Frame.objects.order_by("pk")[:2])
+    clients = Lpar.objects.exclude(kind=LparKind.VIOS).order_by("lpar_id")
+    first = clients.filter(frame__in=frames[:1]).first()
+    second = clients.filter(frame__in=frames[1:2]).first()
+    if first and second:
+        Lpar.objects.filter(pk=second.pk).update(lpar_id=first.lpar_id)
 
 
 def _queries(client: Client, counts: dict[str, dict[str, int]]) -> None:
