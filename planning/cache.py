@@ -194,7 +194,15 @@ class CheckSummary:
         wanted = {"check_code": check, "severity": severity}
         wanted = {name: value for name, value in wanted.items() if value}
         if isinstance(self.violations, models.QuerySet):
-            return self.violations.filter(**wanted)
+            if not wanted:
+                return self.violations
+            # The ranks they can have too, so that the order's index finds them.
+            ranks = {
+                rank_of(code, level)
+                for code in ([check] if check else checks.CHECKS)
+                for level in ([severity] if severity else Severity.values)
+            }
+            return self.violations.filter(rank__in=sorted(ranks), **wanted)
         return [v for v in self.violations if all(getattr(v, k) == x for k, x in wanted.items())]
 
 
@@ -234,12 +242,15 @@ VIOLATION_COLUMNS = (
 _CHECK_ORDER = {code: index for index, code in enumerate(checks.CHECKS)}
 
 
+def rank_of(check: str, severity: str) -> int:
+    """Where a finding of `check` and `severity` is listed: errors first, in check order."""
+    return _CHECK_ORDER[check] + (0 if severity == Severity.ERROR else len(_CHECK_ORDER))
+
+
 def _violation_row(violation: checks.Violation) -> tuple:
     """The finding as a row in the order of VIOLATION_COLUMNS: its rank (errors first, in check
     order) and a key that is equal only for an equal finding."""
-    rank = _CHECK_ORDER[violation.check] + (
-        0 if violation.severity == Severity.ERROR else len(_CHECK_ORDER)
-    )
+    rank = rank_of(violation.check, violation.severity)
     fields = (
         violation.check,
         violation.severity,

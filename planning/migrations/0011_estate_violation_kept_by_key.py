@@ -35,7 +35,6 @@ class Migration(migrations.Migration):
             model_name="estateviolation",
             name="key",
             field=models.CharField(
-                db_index=True,
                 default="",
                 help_text="Digest of every other field: equal, unchanged.",
                 max_length=32,
@@ -45,11 +44,5 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="estateviolation",
             index=models.Index(fields=["rank", "object", "id"], name="estateviolation_order"),
-        ),
-        migrations.AddIndex(
-            model_name="estateviolation",
-            index=models.Index(
-                fields=["check_code", "rank", "object", "id"], name="estateviolation_check_order"
-            ),
         ),
     ]
