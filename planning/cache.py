@@ -12,8 +12,9 @@ Each overview page reads a summary (`EstateSummary`) computed at the current ver
 computes it once for everyone when the version has moved (on demand, and every minute by beat).
 """
 
+import hashlib
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from lpmplanner.jobs import Job, JobEvent
 from planning import checks
+from planning.choices import Severity
 from planning.models import EstateSummary, EstateVersion, EstateViolation
 from planning.zoning.exports import zoning_diff_since_last
 from planning.zoning.plan import zoning_plan
@@ -192,29 +194,35 @@ class CheckSummary:
         wanted = {"check_code": check, "severity": severity}
         wanted = {name: value for name, value in wanted.items() if value}
         if isinstance(self.violations, models.QuerySet):
-            return self.violations.filter(**wanted)
+            if not wanted:
+                return self.violations
+            # The ranks they can have too, so that the order's index finds them.
+            ranks = {
+                rank_of(code, level)
+                for code in ([check] if check else checks.CHECKS)
+                for level in ([severity] if severity else Severity.values)
+            }
+            return self.violations.filter(rank__in=sorted(ranks), **wanted)
         return [v for v in self.violations if all(getattr(v, k) == x for k, x in wanted.items())]
 
 
 def estate_check_summary() -> CheckSummary:
-    """The estate checks' counts and violations, checked again only when the estate changed."""
+    """The estate checks' counts and violations, checked again only when the estate changed;
+    the findings kept from the last check stay as they are when they did not change."""
     found: list[tuple] = []  # rows in the order of VIOLATION_COLUMNS
 
     def compute() -> dict:
-        found[:] = [
-            (position, v.check, v.severity, v.object[:500], v.object_url, v.message, v.fix_url)
-            for position, v in enumerate(checks.estate_check())
-        ]
-        return {"counts": dict(Counter(row[1] for row in found)), "total": len(found)}
+        found[:] = [_violation_row(v) for v in checks.estate_check()]
+        return {"counts": dict(Counter(row[2] for row in found)), "total": len(found)}
 
     def keep() -> None:
-        EstateViolation.objects.all().delete()
-        _violations_write(found)
+        _violations_keep(found)
 
     summary = summary_get(kind=CHECKS, compute=compute, keep=keep)
     if summary.version is None:
         violations = [
-            EstateViolation(**dict(zip(VIOLATION_COLUMNS, row, strict=True))) for row in found
+            EstateViolation(**dict(zip(VIOLATION_COLUMNS, row, strict=True)))
+            for row in sorted(found, key=lambda row: (row[0], row[4]))
         ]
     else:
         violations = EstateViolation.objects.all()
@@ -222,7 +230,8 @@ def estate_check_summary() -> CheckSummary:
 
 
 VIOLATION_COLUMNS = (
-    "position",
+    "rank",
+    "key",
     "check_code",
     "severity",
     "object",
@@ -230,11 +239,60 @@ VIOLATION_COLUMNS = (
     "message",
     "fix_url",
 )
+_CHECK_ORDER = {code: index for index, code in enumerate(checks.CHECKS)}
+
+
+def rank_of(check: str, severity: str) -> int:
+    """Where a finding of `check` and `severity` is listed: errors first, in check order."""
+    return _CHECK_ORDER[check] + (0 if severity == Severity.ERROR else len(_CHECK_ORDER))
+
+
+def _violation_row(violation: checks.Violation) -> tuple:
+    """The finding as a row in the order of VIOLATION_COLUMNS: its rank (errors first, in check
+    order) and a key that is equal only for an equal finding."""
+    rank = rank_of(violation.check, violation.severity)
+    fields = (
+        violation.check,
+        violation.severity,
+        violation.object[:500],
+        violation.object_url,
+        violation.message,
+        violation.fix_url,
+    )
+    key = hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).hexdigest()
+    return (rank, key, *fields)
+
+
+def _violations_keep(rows: list[tuple]) -> None:
+    """Make the kept findings `rows`: the ones kept already stay (same key, same id), those no
+    longer found are deleted and the new ones inserted; all rewritten when fewer stay than go."""
+    kept: dict[str, list[int]] = defaultdict(list)
+    for pk, key in EstateViolation.objects.order_by().values_list("id", "key"):
+        kept[key].append(pk)
+    new = []
+    for row in rows:
+        same = kept.get(row[1])
+        if same:
+            same.pop()
+        else:
+            new.append(row)
+    gone = sorted(pk for ids in kept.values() for pk in ids)
+    if len(gone) > len(rows) - len(new):
+        # Most findings changed (a scheme change can reword tens of thousands): emptying the
+        # table and writing every row costs less than deleting them one id at a time.
+        EstateViolation.objects.all().delete()
+        new = rows
+    else:
+        for start in range(0, len(gone), 5000):
+            EstateViolation.objects.filter(id__in=gone[start : start + 5000]).delete()
+    _violations_write(new)
 
 
 def _violations_write(rows: list[tuple]) -> None:
     """Insert the rows as plain values: COPY on PostgreSQL, one prepared INSERT elsewhere (a
     scheme change can make tens of thousands of findings at once)."""
+    if not rows:
+        return
     table = EstateViolation._meta.db_table
     columns = ", ".join(VIOLATION_COLUMNS)
     with connection.cursor() as cursor:

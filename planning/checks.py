@@ -8,6 +8,7 @@ over the whole estate alike.
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -45,7 +46,13 @@ def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
 
 
 def _url(name: str, pk: int) -> str:
-    return _url_of_pk(name, get_script_prefix()).replace(_PK, str(pk), 1)
+    prefix = _PREFIX.get() or get_script_prefix()
+    return _url_of_pk(name, prefix).replace(_PK, str(pk), 1)
+
+
+# The script prefix for the check running now: read once a check run, not once a finding (it
+# is a thread-local of asgiref's, and a refresh can link tens of thousands of findings).
+_PREFIX: ContextVar[str | None] = ContextVar("checks_script_prefix", default=None)
 
 
 _PK = "9182736450"  # stands for the pk in a reversed URL (no URL of ours holds these digits)
@@ -820,10 +827,14 @@ def estate_check(*, estate: Estate | None = None) -> list[Violation]:
     the rows it can find one in (or every check on `estate`, when given)."""
     frames = None if estate else Estate.frames_only()
     found: list[Violation] = []
-    for code, (_, run) in CHECKS.items():
-        rows = estate
-        if rows is None:
-            rows = frames.frames_alone()
-            CHECK_ROWS[code](rows)
-        found += run(rows)
+    prefix = _PREFIX.set(get_script_prefix())
+    try:
+        for code, (_, run) in CHECKS.items():
+            rows = estate
+            if rows is None:
+                rows = frames.frames_alone()
+                CHECK_ROWS[code](rows)
+            found += run(rows)
+    finally:
+        _PREFIX.reset(prefix)
     return sorted(found, key=lambda v: v.severity != Severity.ERROR)

@@ -406,9 +406,16 @@ class EstateSummary(models.Model):
 
 class EstateViolation(models.Model):
     """One finding of the last estate check (`EstateSummary` kind `checks` says at which estate
-    version), so the Checks page reads a page of them instead of checking the estate."""
+    version), so the Checks page reads a page of them instead of checking the estate.
 
-    position = models.PositiveIntegerField(unique=True, help_text="Errors first, in check order.")
+    A refresh keeps the findings that did not change (same `key`) and only deletes and inserts
+    the others, so the order is by content: errors first, in check order (`rank`), then by
+    object."""
+
+    rank = models.PositiveSmallIntegerField(help_text="Errors first, in check order.")
+    key = models.CharField(
+        max_length=32, help_text="Digest of every other field: equal, unchanged."
+    )
     check_code = models.CharField(max_length=32)
     severity = models.CharField(max_length=16)
     object = models.CharField(max_length=500)
@@ -417,10 +424,10 @@ class EstateViolation(models.Model):
     fix_url = models.CharField(max_length=500)
 
     class Meta:
-        ordering = ["position"]
-        indexes = [
-            models.Index(fields=["check_code", "position"], name="estateviolation_check_pos")
-        ]
+        ordering = ["rank", "object", "id"]
+        # One index, in the page's order: a check's findings are its ranks (`rank_of`), so
+        # one check's page reads it too (each more index slows a refresh that rewrites them).
+        indexes = [models.Index(fields=["rank", "object", "id"], name="estateviolation_order")]
 
     def __str__(self) -> str:
         return f"{self.check_code}: {self.object}"

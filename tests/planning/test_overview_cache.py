@@ -208,3 +208,52 @@ def test_the_checks_api_reads_the_kept_violations_and_refuses_unknown_filters(
     assert api_client.get("/api/checks/?severity=fatal").json() == {
         "severity": ["One of error, warning."]
     }
+
+
+def kept_findings() -> dict[int, tuple[str, str]]:
+    """The kept findings: id → (check, object)."""
+    return {
+        pk: (check, obj)
+        for pk, check, obj in EstateViolation.objects.values_list("id", "check_code", "object")
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_that_fixes_one_finding_removes_exactly_it_and_keeps_the_others(
+    demo_committed, viewer_client
+):
+    break_vios_ids()
+    slots_out_of_range()
+    summaries_refresh()
+    before = kept_findings()
+    vios = Lpar.objects.filter(kind="vios", lpar_id=7).order_by("pk").first()
+    label = f"{vios.name} ({vios.frame.name})"
+    [fixed] = [pk for pk, found in before.items() if found == ("vios_id", label)]
+
+    Lpar.objects.filter(pk=vios.pk).update(lpar_id=2)
+    summaries_refresh()
+
+    after = kept_findings()
+    assert after == {pk: found for pk, found in before.items() if pk != fixed}
+    assert checks_count(viewer_client) == len(before) - 1
+    assert len(checks.estate_check()) == len(before) - 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_that_makes_one_finding_adds_exactly_it_and_keeps_the_others(
+    demo_committed, viewer_client
+):
+    break_vios_ids()
+    summaries_refresh()
+    before = kept_findings()
+    adapter = VirtualAdapter.objects.filter(kind="vfc", role="client").order_by("pk").first()
+
+    adapter.wwpns.filter(position=2).delete()
+    summaries_refresh()
+
+    after = kept_findings()
+    assert {pk: after[pk] for pk in before} == before
+    [(check, obj)] = [found for pk, found in after.items() if pk not in before]
+    assert check == "wwpn_pair"
+    assert obj.startswith(adapter.lpar.name) and obj.endswith(f"slot {adapter.slot}")
+    assert checks_count(viewer_client) == len(before) + 1
