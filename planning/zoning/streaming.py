@@ -16,7 +16,7 @@ import marshal
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from operator import attrgetter
 from typing import IO
@@ -57,7 +57,7 @@ class _Fabric:
     `zoning_plan`'s order) and the spool of its initiators and hosts."""
 
     plan: FabricPlan  # targets and target findings only
-    book: NameBook = field(default_factory=NameBook)
+    book: NameBook = field(default_factory=lambda: NameBook(keep_identities=False))
     npiv_findings: list[Finding] = field(default_factory=list)
     name_findings: list[Finding] = field(default_factory=list)
     zone_findings: list[Finding] = field(default_factory=list)
@@ -66,6 +66,12 @@ class _Fabric:
     hosts: list[tuple] = field(default_factory=list)  # only when frames sort differently
     hosts_block: int | None = None  # the block of the sorted hosts, if they were sorted
     snapshot: io.StringIO = field(default_factory=io.StringIO)
+    # The zones of a single-initiator or smart fabric, spooled as named (once) for the Zones
+    # sheet; a peer fabric's zones, one per target, are kept.
+    zone_spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115
+    zone_blocks: int = 0
+    peer_zones: list[Zone] | None = None
+    zoned: bool = False
 
     def dump(self, initiators: list[Initiator], hosts: list[HostObject]) -> None:
         if initiators or hosts:
@@ -86,8 +92,14 @@ class _Fabric:
             if self.hosts_block is None or index == self.hosts_block:
                 yield from hosts
 
+    def zones_read(self) -> Iterator[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
+        self.zone_spool.seek(0)
+        for _ in range(self.zone_blocks):
+            yield from marshal.load(self.zone_spool)  # noqa: S302 (our own file, as above)
+
     def close(self) -> None:
         self.spool.close()
+        self.zone_spool.close()
 
 
 def _frame_chunks() -> Iterator[list[str]]:
@@ -178,18 +190,20 @@ class AllFabrics:
         if not targets:
             return []
         if plan.fabric.zoning_style == ZoningStyle.PEER:
+            if state.peer_zones is None:
+                state.peer_zones = [
+                    Zone(
+                        state.book.from_template(
+                            f"zone:{target.wwpn}", "pz_{target}", {"target": target.alias}
+                        ),
+                        "PEER",
+                        (),
+                        (target.alias,),
+                    )
+                    for target in plan.targets
+                ]
             members = tuple(i.alias for i in initiators)
-            return [
-                Zone(
-                    state.book.from_template(
-                        f"zone:{target.wwpn}", "pz_{target}", {"target": target.alias}
-                    ),
-                    "PEER",
-                    members,
-                    (target.alias,),
-                )
-                for target in plan.targets
-            ]
+            return [replace(zone, members=members) for zone in state.peer_zones]
         arrays = "_".join(sorted({t.array for t in plan.targets}))
         template = plan.settings.zone_name
         zones = []
@@ -215,9 +229,10 @@ class AllFabrics:
     def zoning_rows(self, state: _Fabric) -> Iterator[tuple]:
         """Pass 2 for a fabric: its Zoning rows; on the way, its snapshot and the findings
         about its names."""
+        # Each zone is named once (the book keeps no identities): the rows are made once.
+        assert not state.zoned, "a fabric's zoning rows are made once"
+        state.zoned = True
         snapshot = state.snapshot
-        snapshot.seek(0)
-        snapshot.truncate()
         snapshot.write("[")
         separator = ""
         state.name_findings, state.zone_findings = [], []
@@ -244,6 +259,10 @@ class AllFabrics:
             else:
                 for zone in block.zones:
                     state.zone_findings += _problems(zone.name)
+                if block.zones:
+                    zones = [(z.name, z.kind, z.members, z.targets) for z in block.zones]
+                    marshal.dump(zones, state.zone_spool)
+                    state.zone_blocks += 1
         if not peer_zones_checked and state.plan.fabric.zoning_style == ZoningStyle.PEER:
             # A peer fabric's zones exist (one per target) even with no initiators.
             for zone in self._zones(state, []):
@@ -359,11 +378,8 @@ def all_fabrics_workbook(zoning: AllFabrics, *, user: str = "") -> bytes:
             for zone in zoning._zones(state, []):
                 zones.append_values((name, zone.name, zone.kind, members, ";".join(zone.targets)))
             continue
-        for block in zoning.blocks(state):
-            for zone in block.zones:
-                zones.append_values(
-                    (name, zone.name, zone.kind, ";".join(zone.members), ";".join(zone.targets))
-                )
+        for zone_name, kind, zone_members, targets in state.zones_read():
+            zones.append_values((name, zone_name, kind, ";".join(zone_members), ";".join(targets)))
     zones.finish()
 
     hosts = _Sheet(
