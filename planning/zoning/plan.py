@@ -309,8 +309,8 @@ def _add_npiv_initiators(
         clients = _vfc_clients(lpar__frame__name__in=frames)
         # A stub twin's original may be on another frame: its adapters are read too.
         lpars = {client.lpar_pk for client in clients}
-        originals = {c.stub_of_pk for c in clients if c.stub_of_pk} - lpars
-        known = clients + (_vfc_clients(lpar_id__in=originals) if originals else [])
+        elsewhere = {c.stub_of_pk for c in clients if c.stub_of_pk} - lpars
+        known = clients + (_vfc_clients(lpar_id__in=elsewhere) if elsewhere else [])
         servers = _vfc_servers(lpar_id__in={c.remote_lpar_pk for c in known if c.remote_lpar_pk})
         wwpns_of = _npiv_wwpns(virtual_adapter_id__in=[c.pk for c in known])
         lpm_targets = _lpm_targets(lpar__frame__name__in=frames)

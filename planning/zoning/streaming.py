@@ -21,6 +21,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import IO
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, JSONField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -208,7 +209,11 @@ class AllFabrics:
         template = plan.settings.zone_name
         zones = []
         for initiator in initiators:
-            values = {"initiator": initiator.alias, "arrays": arrays, "target": arrays}
+            values: dict[str, object] = {
+                "initiator": initiator.alias,
+                "arrays": arrays,
+                "target": arrays,
+            }
             name = state.book.from_template(f"zone:{initiator.wwpn}", template, values)
             zones.append(Zone(name, plan.zone_type, (initiator.alias,), targets))
         return zones
@@ -294,12 +299,15 @@ class AllFabrics:
         target_findings = [f for t in plan.targets for f in _problems(t.alias)]
         return findings + state.name_findings + target_findings + state.zone_findings
 
-    def record(self, *, format: str, user: object) -> None:
+    def record(self, *, format: str, user: AbstractBaseUser | None) -> None:
         """A `ZoningExport` per fabric with its snapshot (after `zoning_rows`), stored from
         its JSON text."""
         for state in self.fabrics.values():
             export = ZoningExport.objects.create(
-                fabric=state.plan.fabric, format=format, requested_by=user, snapshot=[]
+                fabric=state.plan.fabric,
+                format=format,
+                requested_by_id=user.pk if user else None,
+                snapshot=[],
             )
             text = state.snapshot.getvalue() or "[]"
             ZoningExport.objects.filter(pk=export.pk).update(
