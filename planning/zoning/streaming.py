@@ -10,6 +10,7 @@ the workbook and the CSV have the same content as the ones made from the whole p
 snapshot each export records is built as JSON text on the way.
 """
 
+import gc
 import io
 import json
 import marshal
@@ -161,6 +162,10 @@ class AllFabrics:
         # gathered and sorted at the end.
         in_order = names == sorted(names)
         for frames in chunks:
+            # The export runs with the cyclic collector paused (`exports.gc_paused`): the
+            # chunk's cyclic garbage (querysets, related-object caches) is collected here, a
+            # young generation only, so it does not pile up across the estate.
+            gc.collect(1)
             plans = self._fresh()
             host_wwpns: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
             _add_npiv_initiators(plans, books, self.unplaced, host_wwpns, frames)
@@ -175,6 +180,8 @@ class AllFabrics:
         _add_vios_ports(plans, books)
         for pk, plan in plans.items():
             self.fabrics[pk].dump(plan.initiators, [])
+        del plans
+        gc.collect(1)
         if not in_order:
             for state in self.fabrics.values():
                 state.hosts.sort(key=lambda host: (host[2], host[1]))
