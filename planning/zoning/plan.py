@@ -405,30 +405,36 @@ def _add_npiv_initiators(
 
 
 def _add_vios_ports(plans: dict[int, FabricPlan], books: dict[int, NameBook]) -> None:
-    wwpns = (
+    """The VIOS physical ports of the planned fabrics, read as plain values (a model instance
+    and five related ones a port cost more than the rest of the export)."""
+    rows = (
         Wwpn.objects.filter(port__isnull=False, fabric_id__in=plans)
-        .select_related("port__adapter__owner__frame", "port__adapter__slot__drawer")
+        .exclude(port__adapter__owner__isnull=True)
         .order_by("value")
-    )
-    for wwpn in wwpns:
-        adapter = wwpn.port.adapter
-        owner = adapter.owner
-        if owner is None:
-            continue
-        alias = books[wwpn.fabric_id].name(
-            wwpn.value, owner.frame.name, owner.name, adapter.slot.location, wwpn.port.name
+        .values_list(
+            "value",
+            "fabric_id",
+            "port__name",
+            "port__adapter__slot__location",
+            "port__adapter__slot__drawer__location",
+            "port__adapter__owner__name",
+            "port__adapter__owner__lpar_id",
+            "port__adapter__owner__frame__name",
         )
-        plans[wwpn.fabric_id].initiators.append(
+    )
+    for value, fabric_pk, port, slot, drawer, owner, owner_id, frame in rows.iterator(2000):
+        alias = books[fabric_pk].name(value, frame, owner, slot, port)
+        plans[fabric_pk].initiators.append(
             Initiator(
                 device_type=VIOS_PHYS,
-                wwpn=wwpn.value,
+                wwpn=value,
                 alias=alias,
-                frame=owner.frame.name,
-                lpar=owner.name,
-                lpar_id=owner.lpar_id,
-                vios=owner.name,
-                vios_port=str(wwpn.port),
-                vios_port_wwpn=wwpn.value,
+                frame=frame,
+                lpar=owner,
+                lpar_id=owner_id,
+                vios=owner,
+                vios_port=f"{drawer}-{slot}-{port}",  # str(port): its slot's full location
+                vios_port_wwpn=value,
             )
         )
 
