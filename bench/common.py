@@ -229,7 +229,12 @@ def peak_rss_mb_of(function: str, **arguments) -> tuple[float, dict]:
         "import importlib\n"
         f"module, name = {function!r}.split(':')\n"
         f"value = getattr(importlib.import_module(module), name)(**{arguments!r})\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        # VmHWM is this program's own high-water mark; ru_maxrss would keep, across exec, that
+        # of the bench process the child was forked from (every child measured its parent).
+        "status = open('/proc/self/status').read() if os.path.exists('/proc/self/status') else ''\n"
+        "hwm = [line.split()[1] for line in status.splitlines() if line.startswith('VmHWM:')]\n"
+        "peak = int(hwm[0]) / 1024 if hwm else "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps({'peak': peak, 'value': value}))\n"
     )
     done = subprocess.run(

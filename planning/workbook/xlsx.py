@@ -21,9 +21,10 @@ NEEDS_ESCAPE = re.compile(r"[&<>]")
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Anything that needs more than `<t>value</t>`: one search answers it for most values.
 _PLAIN = re.compile(r"[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*")
-# A sheet remembers the rendered text of this many values: names, states and choices repeat
-# across thousands of rows.
-RENDERED_MAX = 100_000
+# A sheet remembers the rendered text of up to this many values (names, states and choices
+# repeat across thousands of rows), starting again when it is full and forgetting them when the
+# sheet is closed: a workbook's memory does not follow its number of distinct values.
+RENDERED_MAX = 20_000
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -109,8 +110,9 @@ class Sheet:
 
     def _render(self, value: str) -> str:
         text = _text(value)
-        if len(self.rendered) < RENDERED_MAX:
-            self.rendered[value] = text
+        if len(self.rendered) >= RENDERED_MAX:
+            self.rendered.clear()
+        self.rendered[value] = text
         return text
 
     def dropdown(self, column: int, options: list[str]) -> None:
@@ -139,6 +141,7 @@ class Sheet:
             self.buffer.append("</dataValidations>")
         self.buffer.append("</worksheet>")
         self._flush()
+        self.rendered.clear()
         self.stream.close()
         self.finished(area)
 

@@ -12,6 +12,7 @@ from planning.zoning.diff import ZoningDiff, snapshot_of, zoning_diff
 from planning.zoning.plan import FabricPlan, zoning_plan
 from planning.zoning.records import ZoningExport
 from planning.zoning.scripts import ScriptRefused, brocade_script, cisco_script, storage_script
+from planning.zoning.streaming import AllFabrics, all_fabrics_csv, all_fabrics_workbook
 from planning.zoning.workbook import zoning_csv, zoning_workbook
 
 FORMATS = ("xlsx", "csv", "brocade", "cisco", "storage")
@@ -64,6 +65,9 @@ def zoning_export(
         raise ExportRefused(f"format must be one of {', '.join(FORMATS)}, not “{format}”.")
     if since_last and fabric is None:
         raise ExportRefused("A difference is per fabric: choose a fabric.")
+    username = user.get_username() if user else ""
+    if fabric is None and format in ("xlsx", "csv"):
+        return _all_fabrics(format, username, user)
     plan = zoning_plan(fabric=fabric)
     plans = plan.fabrics
     diff = zoning_diff_since_last(plan=plans[0]) if since_last else None
@@ -72,7 +76,6 @@ def zoning_export(
             f"Fabric {fabric.name} was never exported: download the full zoning first."
         )
     stem = f"zoning-{fabric.name if fabric else 'all-fabrics'}" + ("-diff" if diff else "")
-    username = user.get_username() if user else ""
     if format == "xlsx":
         actions = diff.actions if diff else None
         content = zoning_workbook(
@@ -92,6 +95,24 @@ def zoning_export(
             requested_by=user,
             snapshot=snapshot_of(fabric_plan),
         )
+    return download
+
+
+def _all_fabrics(format: str, username: str, user: AbstractBaseUser | None) -> Download:
+    """Every fabric's workbook or CSV, written a chunk of frames at a time
+    (`planning/zoning/streaming.py`: the whole plan is never in memory)."""
+    with AllFabrics() as zoning:
+        if format == "xlsx":
+            download = Download(
+                all_fabrics_workbook(zoning, user=username), XLSX, "zoning-all-fabrics.xlsx"
+            )
+        else:
+            download = Download(
+                all_fabrics_csv(zoning).encode(),
+                "text/csv; charset=utf-8",
+                "zoning-all-fabrics.csv",
+            )
+        zoning.record(format=format, user=user)
     return download
 
 

@@ -68,6 +68,9 @@ class NameBook:
 
     given: dict[str, str] = field(default_factory=dict)  # lower-case name → identity
     by_identity: dict[str, str] = field(default_factory=dict)
+    # False: only the names given are kept, not who got them (a name is then asked for once
+    # per identity: the streamed export's book, whose memory must not follow the estate).
+    keep_identities: bool = True
 
     def name(self, identity: str, *parts: str, suffix: str = "") -> str:
         known = self.by_identity.get(identity)
@@ -96,8 +99,11 @@ class NameBook:
         name = self._fit(base, suffix)
         if name.lower() in self.given:
             name = self._fit(base, f"_{_short_hash(identity)}{suffix}")
-        self.given[name.lower()] = identity
-        self.by_identity[identity] = name
+        if self.keep_identities:
+            self.given[name.lower()] = identity
+            self.by_identity[identity] = name
+        else:
+            self.given[name.lower()] = ""
         return name
 
     @classmethod

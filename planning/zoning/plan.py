@@ -161,9 +161,10 @@ class _Server:
     fabric_pk: int | None
 
 
-def _vfc_clients() -> list[_Client]:
+def _vfc_clients(**only: object) -> list[_Client]:
+    """The vFC client adapters (`only`: a filter, e.g. some frames' or LPARs')."""
     rows = (
-        VirtualAdapter.objects.filter(VirtualAdapter.VFC_CLIENT)
+        VirtualAdapter.objects.filter(VirtualAdapter.VFC_CLIENT, **only)
         .order_by("lpar__frame__name", "lpar__lpar_id", "slot")
         .values_list(
             "pk",
@@ -183,10 +184,10 @@ def _vfc_clients() -> list[_Client]:
     return [_Client(*row[:9], row[9], row[10] or "", row[11] or "") for row in rows]
 
 
-def _vfc_servers() -> dict[tuple[int, int], _Server]:
+def _vfc_servers(**only: object) -> dict[tuple[int, int], _Server]:
     # No ordering: the default one would join the LPAR and frame for nothing.
     rows = (
-        VirtualAdapter.objects.filter(kind="vfc", role="server")
+        VirtualAdapter.objects.filter(kind="vfc", role="server", **only)
         .order_by()
         .values_list(
             "lpar_id",
@@ -206,7 +207,7 @@ def _vfc_servers() -> dict[tuple[int, int], _Server]:
     return servers
 
 
-def _lpm_targets() -> dict[int, str]:
+def _lpm_targets(**only: object) -> dict[int, str]:
     """LPAR → the frame the newest evacuation plan of its current frame sends it to (where its
     second WWPN will log in)."""
     newest: dict[int, int] = {}
@@ -215,7 +216,7 @@ def _lpm_targets() -> dict[int, str]:
     ):
         newest.setdefault(frame_pk, plan_pk)
     placements = EvacuationPlacement.objects.filter(
-        plan_id__in=newest.values(), destination__isnull=False
+        plan_id__in=newest.values(), destination__isnull=False, **only
     ).values_list("lpar_id", "lpar__frame_id", "plan__frame_id", "destination__name")
     return {
         lpar_pk: destination
@@ -224,10 +225,10 @@ def _lpm_targets() -> dict[int, str]:
     }
 
 
-def _npiv_wwpns() -> dict[int, list[tuple[int, str, int | None]]]:
+def _npiv_wwpns(**only: object) -> dict[int, list[tuple[int, str, int | None]]]:
     """vFC client adapter → its (position, WWPN, fabric id), in pair order."""
     pairs: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
-    rows = Wwpn.objects.filter(virtual_adapter__isnull=False).order_by("position")
+    rows = Wwpn.objects.filter(virtual_adapter__isnull=False, **only).order_by("position")
     for adapter_pk, position, value, fabric_pk in rows.values_list(
         "virtual_adapter_id", "position", "value", "fabric_id"
     ):
@@ -293,19 +294,32 @@ def _add_npiv_initiators(
     books: dict[int, NameBook],
     unplaced: list[Finding],
     host_wwpns: dict[tuple[str, str], list[tuple[int, int, str]]],
+    frames: list[str] | None = None,
 ) -> None:
     """The NPIV initiators of the planned fabrics; `host_wwpns` gets every placed adapter's
-    (slot, position, WWPN) by (frame, LPAR), whichever fabric it is on."""
-    servers = _vfc_servers()
-    clients = _vfc_clients()
-    wwpns_of = _npiv_wwpns()
-    lpm_targets = _lpm_targets()
+    (slot, position, WWPN) by (frame, LPAR), whichever fabric it is on. `frames`: only the
+    LPARs of these frames (by name), reading only what they need."""
+    if frames is None:
+        servers = _vfc_servers()
+        clients = _vfc_clients()
+        wwpns_of = _npiv_wwpns()
+        lpm_targets = _lpm_targets()
+        known = clients
+    else:
+        clients = _vfc_clients(lpar__frame__name__in=frames)
+        # A stub twin's original may be on another frame: its adapters are read too.
+        lpars = {client.lpar_pk for client in clients}
+        elsewhere = {c.stub_of_pk for c in clients if c.stub_of_pk} - lpars
+        known = clients + (_vfc_clients(lpar_id__in=elsewhere) if elsewhere else [])
+        servers = _vfc_servers(lpar_id__in={c.remote_lpar_pk for c in known if c.remote_lpar_pk})
+        wwpns_of = _npiv_wwpns(virtual_adapter_id__in=[c.pk for c in known])
+        lpm_targets = _lpm_targets(lpar__frame__name__in=frames)
     fabric_names = {pk: plan.fabric.name for pk, plan in plans.items()}
     # A stub twin's adapters are planned but not mapped: they reach the fabric of the
     # original's adapter in the same place (the n-th vFC client of the twin ↔ of the original).
     fabric_of: dict[int, int | None] = {}
     by_lpar: dict[int, list[_Client]] = defaultdict(list)
-    for client in clients:
+    for client in known:
         by_lpar[client.lpar_pk].append(client)
         server = servers.get((client.remote_lpar_pk, client.remote_slot))
         pair_fabrics = {fabric for _, _, fabric in wwpns_of.get(client.pk, []) if fabric}
@@ -391,30 +405,36 @@ def _add_npiv_initiators(
 
 
 def _add_vios_ports(plans: dict[int, FabricPlan], books: dict[int, NameBook]) -> None:
-    wwpns = (
+    """The VIOS physical ports of the planned fabrics, read as plain values (a model instance
+    and five related ones a port cost more than the rest of the export)."""
+    rows = (
         Wwpn.objects.filter(port__isnull=False, fabric_id__in=plans)
-        .select_related("port__adapter__owner__frame", "port__adapter__slot__drawer")
+        .exclude(port__adapter__owner__isnull=True)
         .order_by("value")
-    )
-    for wwpn in wwpns:
-        adapter = wwpn.port.adapter
-        owner = adapter.owner
-        if owner is None:
-            continue
-        alias = books[wwpn.fabric_id].name(
-            wwpn.value, owner.frame.name, owner.name, adapter.slot.location, wwpn.port.name
+        .values_list(
+            "value",
+            "fabric_id",
+            "port__name",
+            "port__adapter__slot__location",
+            "port__adapter__slot__drawer__location",
+            "port__adapter__owner__name",
+            "port__adapter__owner__lpar_id",
+            "port__adapter__owner__frame__name",
         )
-        plans[wwpn.fabric_id].initiators.append(
+    )
+    for value, fabric_pk, port, slot, drawer, owner, owner_id, frame in rows.iterator(2000):
+        alias = books[fabric_pk].name(value, frame, owner, slot, port)
+        plans[fabric_pk].initiators.append(
             Initiator(
                 device_type=VIOS_PHYS,
-                wwpn=wwpn.value,
+                wwpn=value,
                 alias=alias,
-                frame=owner.frame.name,
-                lpar=owner.name,
-                lpar_id=owner.lpar_id,
-                vios=owner.name,
-                vios_port=str(wwpn.port),
-                vios_port_wwpn=wwpn.value,
+                frame=frame,
+                lpar=owner,
+                lpar_id=owner_id,
+                vios=owner,
+                vios_port=f"{drawer}-{slot}-{port}",  # str(port): its slot's full location
+                vios_port_wwpn=value,
             )
         )
 
