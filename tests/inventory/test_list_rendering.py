@@ -118,3 +118,15 @@ def test_values_that_compare_equal_but_read_differently_keep_their_own_cells():
     cells = re.findall(r"<td >([^<]*)</td>", ours)
     assert cells[:4] == ["1.0", "Yes", "1.00", "Yes"]
     assert "True" in cells
+
+
+def test_a_column_hidden_in_one_table_shows_in_the_next(estate):
+    """Each table has its own copies of its class's columns (copied shallowly, not deeply)."""
+    from inventory.tables import LparTable
+
+    first = LparTable(Lpar.objects.all())
+    first.columns.hide("frame")
+    assert "frame" not in [column.name for column in first.columns]
+    second = LparTable(Lpar.objects.all())
+    assert "frame" in [column.name for column in second.columns]
+    assert LparTable.base_columns["frame"].visible
