@@ -7,6 +7,7 @@ dictionary lookup first (an exception per model attribute): that was most of a l
 The body is built here instead, each column's way of rendering worked out once per page; the
 header, sorting and pagination are django-tables2's own."""
 
+import copy
 import html as html_module
 import inspect
 import io
@@ -52,6 +53,8 @@ from inventory.models import (
 from lpmplanner.security.spreadsheets import csv_writer, xlsx_cell
 
 _MISSING = object()
+# Values whose equality is their written form (for these, equal values write the same cell).
+_EXACT = frozenset({int, str, bool})
 
 
 def _absolute_url(instance: Any) -> str:
@@ -140,6 +143,21 @@ class _BodyColumn:
         self.link_bits = tuple(Accessor(bound_column.name).bits)
         self.fast_link = bound_column.link is not None and _plain_link(bound_column.link)
         self.booleans = model is not None and self._boolean_templates(bound_column, field)
+        # Whether a cell is a function of its value alone: no link, and either no render method
+        # or one of a column class that says its render() reads only the value.
+        self.by_value = (
+            not self.checkbox
+            and not bound_column.link
+            and (
+                self.plain
+                or self.booleans
+                or (
+                    vars(type(column)).get("renders_value_only", False)
+                    and function is type(column).render
+                )
+            )
+        )
+        self.written: dict[tuple[type, Any], str] = {}
 
     @staticmethod
     def _boolean_templates(bound_column: Any, field: Any) -> tuple[str, str] | None:
@@ -203,6 +221,21 @@ class _BodyColumn:
         value = self.value(record)
         if value in self.empty_values:
             return f"{self.td_open}{self.default}</td>"
+        if self.by_value:
+            # Many rows share a value (a state, a processor count, a memory size): its cell is
+            # written once a page. The key tells apart what compares equal but is written
+            # differently (True and 1, Decimal("1.0") and Decimal("1.00")).
+            try:
+                key = (type(value), value) if type(value) in _EXACT else (type(value), str(value))
+                html = self.written.get(key)
+            except TypeError:  # an unhashable value
+                return self._cell(table, row, record, value)
+            if html is None:
+                html = self.written[key] = self._cell(table, row, record, value)
+            return html
+        return self._cell(table, row, record, value)
+
+    def _cell(self, table: tables.Table, row: Any, record: Any, value: Any) -> str:
         if self.checkbox:
             return f"{self.td_open}{self.checkbox[0]}{escape(value)}{self.checkbox[1]}</td>"
         if self.booleans and not self.bound_column.link:
@@ -269,8 +302,23 @@ def _plain_link(link: Any) -> bool:
     return not (link.url or link.reverse_args or link.accessor or link.attrs)
 
 
+class _ColumnsCopiedShallow(dict[str, tables.Column]):
+    """A table class's columns, which each table copies (`copy.deepcopy(base_columns)` in
+    django-tables2's Table.__init__) so that it may change them: a copy of each column is
+    enough, as django-tables2 only sets a column's own attributes (visible, current_value,
+    accessor). The deep copy of every column's attributes, link and accessor was a twentieth of
+    a list page."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, tables.Column]:
+        return {name: copy.copy(column) for name, column in self.items()}
+
+
 class InventoryTable(tables.Table):
     """Every list: a checkbox per row (bulk edit), the first column linking to the object."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.base_columns = _ColumnsCopiedShallow(cls.base_columns)
 
     select = tables.CheckBoxColumn(
         accessor="pk",
@@ -290,17 +338,18 @@ class InventoryTable(tables.Table):
 
     def tbody_html(self) -> SafeString:
         """The rows of the current page, as django-tables2's template would write them."""
+        shown = list(self.columns)  # once: each iteration of self.columns filters them again
         columns = [
             None
             if isinstance(bound.column, tables.ManyToManyColumn | BaseLinkColumn)
             else _BodyColumn(self, bound)
-            for bound in self.columns
+            for bound in shown
         ]
         context = Context(autoescape=True)
         html = []
         for row in self.paginated_rows:
             cells = []
-            for bound, body in zip(self.columns, columns, strict=True):
+            for bound, body in zip(shown, columns, strict=True):
                 if body is not None:
                     cells.append(body.cell(self, row, row.record))
                     continue
@@ -315,7 +364,7 @@ class InventoryTable(tables.Table):
             html.append(f"<tr {attrs}>{''.join(cells)}</tr>")
         if not html and self.empty_text:
             html.append(
-                format_html('<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text)
+                format_html('<tr><td colspan="{}">{}</td></tr>', len(shown), self.empty_text)
             )
         return mark_safe("".join(html))  # noqa: S308 (every part is escaped above)
 
@@ -365,6 +414,8 @@ def table_export(table: tables.Table, *, export: str, filename: str) -> HttpResp
 class WwpnColumn(tables.Column):
     """A WWPN in colon pairs on the page; the stored 16 digits in exports."""
 
+    renders_value_only = True  # its render() reads nothing but the value
+
     def render(self, value: Any) -> str:
         return display.wwpn_html(value)
 
@@ -375,6 +426,8 @@ class WwpnColumn(tables.Column):
 class YesNoColumn(tables.Column):
     """Yes / No on the page; the stored true / false in exports."""
 
+    renders_value_only = True  # its render() reads nothing but the value
+
     def render(self, value: Any) -> str:
         return display.yes_no(value)
 
@@ -384,6 +437,8 @@ class YesNoColumn(tables.Column):
 
 class MemoryColumn(tables.Column):
     """Memory in GB on the page (MB on hover); MB in exports, as the header there says."""
+
+    renders_value_only = True  # its render() reads nothing but the value
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("verbose_name", "Memory")

@@ -82,3 +82,51 @@ def test_the_lpar_list_and_api_cost_the_same_queries_on_a_larger_estate(
     estate_seed(frames=3, lpars_per_frame=40, seed=8)
     assert Lpar.objects.count() >= before + 120
     assert (small, _queries(client, path)) == (pinned, pinned)
+
+
+class _Row:
+    def __init__(self, pk: int, amount: object) -> None:
+        self.pk = pk
+        self.amount = amount
+
+
+def test_values_that_compare_equal_but_read_differently_keep_their_own_cells():
+    """A cell written once for a value is reused for equal values only when they would be
+    written the same: 1.0 and 1.00, 1 and True stay as they are."""
+    from decimal import Decimal
+
+    import django_tables2 as django_tables
+
+    from inventory.tables import InventoryTable, YesNoColumn
+
+    class AmountTable(InventoryTable):
+        amount = django_tables.Column()
+        flag = YesNoColumn(accessor="amount")
+
+    values = [Decimal("1.0"), Decimal("1.00"), 1, True, 1.0, Decimal("1.0"), True]
+    rows = [_Row(pk, value) for pk, value in enumerate(values, start=1)]
+
+    def rendered(template: str) -> str:
+        request = RequestFactory().get("/")
+        table = AmountTable(rows)
+        RequestConfig(request, paginate={"per_page": 250}).configure(table)
+        html = get_template(template).render({"table": table, "request": request})
+        return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+    ours = rendered("inventory/_table.html")
+    assert ours == rendered("django_tables2/bootstrap5.html")
+    cells = re.findall(r"<td >([^<]*)</td>", ours)
+    assert cells[:4] == ["1.0", "Yes", "1.00", "Yes"]
+    assert "True" in cells
+
+
+def test_a_column_hidden_in_one_table_shows_in_the_next(estate):
+    """Each table has its own copies of its class's columns (copied shallowly, not deeply)."""
+    from inventory.tables import LparTable
+
+    first = LparTable(Lpar.objects.all())
+    first.columns.hide("frame")
+    assert "frame" not in [column.name for column in first.columns]
+    second = LparTable(Lpar.objects.all())
+    assert "frame" in [column.name for column in second.columns]
+    assert LparTable.base_columns["frame"].visible
