@@ -1,8 +1,9 @@
 """Applying a read workbook to the estate, in one transaction: each row is matched to a stored
 object by its `id`, else by its natural key; the columns that differ are changed, a row that
 changes nothing is left alone, a new key is created. Rows are validated and written in batches
-(`objects_bulk_create` / `objects_bulk_change`) with their history rows. Any problem, or a dry
-run, rolls everything back: the report says what would be (or was) created, changed and left."""
+(`objects_bulk_create` / `objects_bulk_change`) with their history rows (a dry run writes none:
+they would be rolled back). Any problem, or a dry run, rolls everything back: the report says
+what would be (or was) created, changed and left."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
