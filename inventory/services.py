@@ -164,7 +164,11 @@ def _rows_update(
         return
     using = router.db_for_write(model)
     connection = connections[using]
-    if connection.vendor not in ("postgresql", "sqlite"):
+    sqlite = connection.vendor == "sqlite"
+    if not (
+        connection.vendor == "postgresql"
+        or (sqlite and connection.Database.sqlite_version_info >= (3, 33))
+    ):
         model._base_manager.using(using).bulk_update(
             instances, [f.name for f in fields], batch_size=BULK_BATCH
         )
@@ -175,7 +179,7 @@ def _rows_update(
     columns = [pk, *fields]
     table = quote(model._meta.db_table)
     key = quote(_column(pk))
-    if connection.vendor == "postgresql":
+    if not sqlite:
         row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
         names = [quote(_column(f)) for f in columns]
         source = f"AS v({', '.join(names)})"
@@ -187,9 +191,11 @@ def _rows_update(
     assignments = ", ".join(
         f"{quote(_column(f))} = v.{name}" for f, name in zip(fields, names[1:], strict=True)
     )
+    # SQLite binds at most `max_query_params` values a statement.
+    size = min(BULK_BATCH, connection.ops.bulk_batch_size(columns, instances))
     with connection.cursor() as cursor:
-        for start in range(0, len(instances), BULK_BATCH):
-            batch = instances[start : start + BULK_BATCH]
+        for start in range(0, len(instances), size):
+            batch = instances[start : start + size]
             params = [
                 f.get_db_prep_save(getattr(i, f.attname), connection)
                 for i in batch
