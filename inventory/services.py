@@ -1,6 +1,7 @@
 """Writes to the inventory: each business operation validates every row it touches
 (`full_clean()`) and changes them together or not at all."""
 
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -167,7 +168,7 @@ def _rows_update(
     sqlite = connection.vendor == "sqlite"
     if not (
         connection.vendor == "postgresql"
-        or (sqlite and connection.Database.sqlite_version_info >= (3, 33))
+        or (sqlite and sqlite3.sqlite_version_info >= (3, 33))  # Django's SQLite driver
     ):
         model._base_manager.using(using).bulk_update(
             instances, [f.name for f in fields], batch_size=BULK_BATCH
