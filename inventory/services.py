@@ -1,6 +1,7 @@
 """Writes to the inventory: each business operation validates every row it touches
 (`full_clean()`) and changes them together or not at all."""
 
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -56,11 +57,14 @@ def _still_used(instance: models.Model, blocking: Iterable[models.Model]) -> str
 
 @transaction.atomic
 def objects_bulk_create(
-    *, instances: Sequence[models.Model]
+    *, instances: Sequence[models.Model], history: bool = True
 ) -> tuple[list[models.Model], list[tuple[models.Model, ValidationError]]]:
     """Create many new rows of one model, each validated by the same rules as `object_save`
     but with a few queries per batch instead of several per row, and their history rows with
     the request's user and id. Returns (created, refused with why); the refused are not saved.
+
+    `history=False` writes no history rows: only for work that is rolled back anyway (the
+    workbook's dry run), where they would cost time and change nothing anyone sees.
 
     Only for models whose save() adds nothing to what their fields and clean() set.
     """
@@ -70,6 +74,9 @@ def objects_bulk_create(
     errors = bulk_errors(instances, model)
     refused = [(instances[index], ValidationError(found)) for index, found in errors.items()]
     created = [i for index, i in enumerate(instances) if index not in errors]
+    if not history:
+        model._base_manager.bulk_create(created, batch_size=BULK_BATCH)
+        return created, refused
     request = getattr(HistoricalRecords.context, "request", None)
     bulk_create_with_history(
         created,
@@ -82,11 +89,12 @@ def objects_bulk_create(
 
 @transaction.atomic
 def objects_bulk_change(
-    *, instances: Sequence[models.Model], fields: Sequence[str]
+    *, instances: Sequence[models.Model], fields: Sequence[str], history: bool = True
 ) -> tuple[list[models.Model], list[tuple[models.Model, ValidationError]]]:
     """Save changed `fields` of many stored rows of one model, each row with its own values,
     validated by the same rules as `objects_bulk_create` (a few queries per batch), with their
-    history rows. Returns (changed, refused with why); the refused are not saved."""
+    history rows (none with `history=False`, as there). Returns (changed, refused with why);
+    the refused are not saved."""
     if not instances:
         return [], []
     model = type(instances[0])
@@ -95,6 +103,8 @@ def objects_bulk_change(
     changed = [i for index, i in enumerate(instances) if index not in errors]
     request = getattr(HistoricalRecords.context, "request", None)
     _rows_update(model, changed, [concrete_field(model, name) for name in fields])
+    if not history:
+        return changed, refused
     history_manager(model).bulk_history_create(
         changed,
         batch_size=BULK_BATCH,
@@ -104,24 +114,27 @@ def objects_bulk_change(
     return changed, refused
 
 
-def virtual_adapters_vlans_add(*, tagged: Iterable[tuple[VirtualAdapter, Iterable[Vlan]]]) -> None:
+def virtual_adapters_vlans_add(
+    *, tagged: Iterable[tuple[VirtualAdapter, Iterable[Vlan]]], history: bool = True
+) -> None:
     """Give adapters just created (by `objects_bulk_create`) their tagged VLANs, in the through
     table and in their creation history rows, as `vlans.set()` records them for a change: each
-    new adapter has one history row, its VLANs included."""
+    new adapter has one history row, its VLANs included (`history=False`: adapters created
+    without history rows, so none to add to)."""
     through = VirtualAdapter.vlans.through
     rows = through.objects.bulk_create(
         [through(virtualadapter=adapter, vlan=vlan) for adapter, vlans in tagged for vlan in vlans],
         batch_size=BULK_BATCH,
     )
-    if not rows:
+    if not rows or not history:
         return
-    history = VirtualAdapter.history.model
+    historical = VirtualAdapter.history.model
     adapter_ids = sorted({row.virtualadapter_id for row in rows})
     created: dict[int, Any] = {}  # historical rows by adapter id
     for start in range(0, len(adapter_ids), 2000):
         created.update(
             (record.id, record)
-            for record in history.objects.filter(
+            for record in historical.objects.filter(
                 id__in=adapter_ids[start : start + 2000], history_type="+"
             )
         )
@@ -145,14 +158,18 @@ def _rows_update(
     instances: Sequence[models.Model],
     fields: Sequence[models.Field[Any, Any]],
 ) -> None:
-    """Write `fields` of every instance, each its own values. On PostgreSQL one
-    `UPDATE … FROM (VALUES …)` per batch: Django's bulk_update builds a CASE per row and field,
-    which costs more than the database's work."""
+    """Write `fields` of every instance, each its own values: one `UPDATE … FROM (VALUES …)`
+    per batch on PostgreSQL and SQLite (3.33 and later). Django's bulk_update builds a CASE
+    per row and field, which costs more than the database's work."""
     if not instances or not fields:
         return
     using = router.db_for_write(model)
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    sqlite = connection.vendor == "sqlite"
+    if not (
+        connection.vendor == "postgresql"
+        or (sqlite and sqlite3.sqlite_version_info >= (3, 33))  # Django's SQLite driver
+    ):
         model._base_manager.using(using).bulk_update(
             instances, [f.name for f in fields], batch_size=BULK_BATCH
         )
@@ -161,23 +178,34 @@ def _rows_update(
     pk = model._meta.pk
     assert pk is not None  # a concrete model's
     columns = [pk, *fields]
-    casts = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
-    names = ", ".join(quote(_column(f)) for f in columns)
     table = quote(model._meta.db_table)
-    assignments = ", ".join(f"{quote(_column(f))} = v.{quote(_column(f))}" for f in fields)
+    key = quote(_column(pk))
+    if not sqlite:
+        row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
+        names = [quote(_column(f)) for f in columns]
+        source = f"AS v({', '.join(names)})"
+    else:
+        # SQLite names a VALUES list's columns column1, column2 … and takes no cast.
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        names = [f"column{n}" for n in range(1, len(columns) + 1)]
+        source = "AS v"
+    assignments = ", ".join(
+        f"{quote(_column(f))} = v.{name}" for f, name in zip(fields, names[1:], strict=True)
+    )
+    # SQLite binds at most `max_query_params` values a statement.
+    size = min(BULK_BATCH, connection.ops.bulk_batch_size(columns, instances))
     with connection.cursor() as cursor:
-        for start in range(0, len(instances), BULK_BATCH):
-            batch = instances[start : start + BULK_BATCH]
+        for start in range(0, len(instances), size):
+            batch = instances[start : start + size]
             params = [
                 f.get_db_prep_save(getattr(i, f.attname), connection)
                 for i in batch
                 for f in columns
             ]
-            values = ", ".join([casts] * len(batch))
-            key = quote(_column(pk))
+            values = ", ".join([row] * len(batch))
             # Names come from the model and are quoted; every value is a bound parameter.
-            sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names}) "  # noqa: S608
-            cursor.execute(sql + f"WHERE {table}.{key} = v.{key}", params)
+            sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) {source} "  # noqa: S608
+            cursor.execute(sql + f"WHERE {table}.{key} = v.{names[0]}", params)
 
 
 def _column(field: models.Field[Any, Any]) -> str:

@@ -1,8 +1,9 @@
 """Applying a read workbook to the estate, in one transaction: each row is matched to a stored
 object by its `id`, else by its natural key; the columns that differ are changed, a row that
 changes nothing is left alone, a new key is created. Rows are validated and written in batches
-(`objects_bulk_create` / `objects_bulk_change`) with their history rows. Any problem, or a dry
-run, rolls everything back: the report says what would be (or was) created, changed and left."""
+(`objects_bulk_create` / `objects_bulk_change`) with their history rows (a dry run writes none:
+they would be rolled back). Any problem, or a dry run, rolls everything back: the report says
+what would be (or was) created, changed and left."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -230,8 +231,13 @@ def _shown(column: c.Column, value: object) -> str:
 class ImportRun:
     """One import run over a parsed workbook. Call `run()` inside a transaction."""
 
-    def __init__(self, parsed: ParsedWorkbook, *, progress: Progress | None = None):
+    def __init__(
+        self, parsed: ParsedWorkbook, *, progress: Progress | None = None, history: bool = True
+    ):
         self.parsed = parsed
+        # A dry run is rolled back whatever it finds: it writes no history rows, which change
+        # nothing in its report.
+        self.history = history
         self.report = ImportReport(problems=list(parsed.problems), notes=list(parsed.notes))
         self.refs = _References()
         # The slot rule's schemes and stored slots: one lookup per import, not per adapter.
@@ -387,11 +393,15 @@ class ImportRun:
         """Create and change the rows in batches; returns the (new, changed) that were saved."""
         result = self.report.sheets[spec.title]
         by_instance = {id(p.instance): p for p in new + changed}
-        created, refused = objects_bulk_create(instances=[p.instance for p in new])
+        created, refused = objects_bulk_create(
+            instances=[p.instance for p in new], history=self.history
+        )
         for instance, error in refused:
             self.refused(spec, by_instance[id(instance)], error, names)
         fields = sorted({_field(spec, k) for p in changed for k in p.changed} - {None})
-        saved, refused = objects_bulk_change(instances=[p.instance for p in changed], fields=fields)
+        saved, refused = objects_bulk_change(
+            instances=[p.instance for p in changed], fields=fields, history=self.history
+        )
         for instance, error in refused:
             self.refused(spec, by_instance[id(instance)], error, names)
         done_new = [by_instance[id(i)] for i in created]
@@ -447,7 +457,9 @@ class ImportRun:
                 )
             )
         done, refused_links = objects_bulk_change(
-            instances=[p.instance for p in linked], fields=["evacuation_target"]
+            instances=[p.instance for p in linked],
+            fields=["evacuation_target"],
+            history=self.history,
         )
         by_instance = {id(p.instance): p for p in linked}
         for instance, error in refused_links:
@@ -523,7 +535,7 @@ class ImportRun:
             lpar.stub_of = original
             linked.append(_Pending(pending.number, values, lpar, ["stub_of"], pending.current))
         done, refused_links = objects_bulk_change(
-            instances=[p.instance for p in linked], fields=["stub_of"]
+            instances=[p.instance for p in linked], fields=["stub_of"], history=self.history
         )
         by_instance = {id(p.instance): p for p in linked}
         for instance, error in refused_links:
@@ -606,10 +618,12 @@ class ImportRun:
             (update if adapter.pk else create).append(item)
         names = {model: key for key, model in ADAPTER_FIELDS.items()} | {"slot": "slot"}
         by_instance = {id(p.instance): p for p in create + update}
-        done, refused = objects_bulk_create(instances=[p.instance for p in create])
+        done, refused = objects_bulk_create(
+            instances=[p.instance for p in create], history=self.history
+        )
         fields = sorted({ADAPTER_FIELDS[k] for p in update for k in p.changed})
         saved, refused_changes = objects_bulk_change(
-            instances=[p.instance for p in update], fields=fields
+            instances=[p.instance for p in update], fields=fields, history=self.history
         )
         for instance, error in refused + refused_changes:
             self.refused(spec, by_instance[id(instance)], error, names)
@@ -737,7 +751,9 @@ class ImportRun:
         done_new, _ = self.write(
             spec, new, [p.without(extras) for p in changed if p.without(extras)], names
         )
-        virtual_adapters_vlans_add(tagged=[(p.instance, p.tagged) for p in done_new])
+        virtual_adapters_vlans_add(
+            tagged=[(p.instance, p.tagged) for p in done_new], history=self.history
+        )
         pairs = [
             (
                 p,
@@ -753,7 +769,7 @@ class ImportRun:
             for n in (1, 2)
         ]
         owner = {id(row): pending for pending, row in pairs}
-        _, refused = objects_bulk_create(instances=[row for _, row in pairs])
+        _, refused = objects_bulk_create(instances=[row for _, row in pairs], history=self.history)
         for row, error in refused:
             for messages in error.message_dict.values():
                 for message in messages:
@@ -865,7 +881,7 @@ def workbook_apply(
 ) -> ImportReport:
     """Apply the workbook in one transaction; keep it only when `commit` and nothing is wrong."""
     with transaction.atomic():
-        report = ImportRun(parsed, progress=progress).run()
+        report = ImportRun(parsed, progress=progress, history=commit).run()
         report.committed = commit and not report.problems
         if not report.committed:
             transaction.set_rollback(True)
