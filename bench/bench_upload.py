@@ -45,6 +45,15 @@ class PeakMemory:
             f"{self.peak_mb - self.floor_mb:.0f} MB (target < {self.target_mb} MB) {verdict}"
         )
 
+    def columns(self) -> dict:
+        return {
+            "name": self.name,
+            "target": f"< {self.target_mb} MB peak",
+            "floor": f"a three-row file: {self.floor_mb:.0f} MB",
+            "ratio": f"{self.peak_mb / self.floor_mb:.2f}" if self.floor_mb else "",
+            "measured": f"{self.peak_mb:.0f} MB ({self.outcome})",
+        }
+
 
 def _vlans(rows: int) -> bytes:
     book = Workbook()
