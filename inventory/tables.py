@@ -30,6 +30,7 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.rows import BoundRows
 from django_tables2.utils import Accessor
@@ -551,6 +552,21 @@ class InventoryTable(tables.Table):
                 format_html('<tr><td colspan="{}">{}</td></tr>', len(shown), self.empty_text)
             )
         return html
+
+    @property
+    def header_key(self) -> str:
+        """What this table's header and pagination show besides the request's path and query
+        string: its class, shown columns, order and language (the key of their cached HTML)."""
+        kind = type(self)
+        return "|".join(
+            (
+                f"{kind.__module__}.{kind.__qualname__}",
+                ",".join(column.name for column in self.columns),
+                ",".join(self.order_by or ()),
+                str(self.show_header),
+                get_language() or "",
+            )
+        )
 
     @classmethod
     def choosable_columns(cls) -> list[tuple[str, str]]:
