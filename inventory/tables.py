@@ -7,7 +7,9 @@ dictionary lookup first (an exception per model attribute): that was most of a l
 The body is built here instead, each column's way of rendering worked out once per page; the
 header, sorting and pagination are django-tables2's own."""
 
+import contextlib
 import copy
+import functools
 import html as html_module
 import inspect
 import io
@@ -29,7 +31,9 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django_tables2.columns.linkcolumn import BaseLinkColumn
+from django_tables2.rows import BoundRows
 from django_tables2.utils import Accessor
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -61,9 +65,20 @@ def _absolute_url(instance: Any) -> str:
     """`get_absolute_url()` (of any object that has one), without a `reverse()` per row for the
     inventory's detail pages."""
     model = type(instance)
-    if model.get_absolute_url.__qualname__ != "InventoryModel.get_absolute_url":
+    if not _default_url(model):
         url: str = instance.get_absolute_url()
         return url
+    return _url_of(model, instance.pk)
+
+
+def _default_url(model: type) -> bool:
+    """Whether the model's get_absolute_url() is the inventory's detail page of its pk."""
+    method = getattr(model, "get_absolute_url", None)
+    return getattr(method, "__qualname__", "") == "InventoryModel.get_absolute_url"
+
+
+def _url_of(model: type[models.Model], pk: Any) -> str:
+    """The detail page of the `model` row `pk` (of a model whose URL is `_default_url`)."""
     try:
         prefix, suffix = _URL_PATTERNS[model]
     except KeyError:
@@ -72,7 +87,7 @@ def _absolute_url(instance: Any) -> str:
             f"inventory:{model._meta.model_name}-detail", args=[marker]
         ).rpartition(marker)
         _URL_PATTERNS[model] = prefix, suffix
-    return f"{prefix}{instance.pk}{suffix}"
+    return f"{prefix}{pk}{suffix}"
 
 
 _URL_PATTERNS: dict[type, tuple[str, str]] = {}
@@ -218,7 +233,127 @@ class _BodyColumn:
         return None if owner is None else getattr(owner, self.bits[-1], None)
 
     def cell(self, table: tables.Table, row: Any, record: Any) -> str:
-        value = self.value(record)
+        return self.cell_of(table, row, record, self.value(record))
+
+    def plan(self, model: type[models.Model] | None, lookups: dict[str, int]) -> bool:
+        """Whether this column's cells can be written from a row of `values_list()` rather than
+        from model instances, and if so, the lookups it reads (added to `lookups`, each with its
+        place in the row). Only cells that read nothing of the record but field values qualify:
+        a plain value, a choice's label, a yes/no, a selection checkbox, a render method of the
+        value alone, a related object shown by `STR_FROM_VALUES`, a `linkify=True` link to an
+        inventory detail page."""
+        if model is None or not self.bits:
+            return False
+        simple = self.plain or self.checkbox or (self.booleans and not self.bound_column.link)
+        if not simple and (self.takes is None or set(self.takes) - {"value"}):
+            return False  # a render method that reads the record, the row or the table
+        if self.bound_column.link and not self.fast_link:
+            return False
+        path = _field_path(model, self.bits)
+        if path is None:
+            return False
+        last, is_object = path[-1]
+        if self.display and (self.labels is None or len(path) > 1):
+            return False
+
+        def place(lookup: str) -> int:
+            return lookups.setdefault(lookup, len(lookups))
+
+        lookup = "__".join(self.bits)
+        self.at = place(lookup)
+        self.shown_as: tuple[tuple[int, ...], str] | None = None
+        if is_object:
+            shown = STR_FROM_VALUES.get(last.related_model)
+            if shown is None:
+                return False
+            self.shown_as = (tuple(place(f"{lookup}__{part}") for part in shown[0]), shown[1])
+        self.link_to: tuple[type[models.Model], int] | None = None
+        if self.bound_column.link:
+            self.link_to = (model, place("pk"))  # the record's own page
+            if not _default_url(model):
+                return False
+            link_path = _field_path(model, self.link_bits)
+            if link_path is None:
+                return False
+            target, target_is_object = link_path[-1]
+            if target_is_object:
+                related = target.related_model
+                if not _default_url(related):
+                    return False
+                self.link_target: tuple[type[models.Model], int] | None = (
+                    related,
+                    place("__".join(self.link_bits)),
+                )
+            else:
+                self.link_target = None
+        return True
+
+    def writer(self, table: tables.Table) -> Callable[[tuple[Any, ...]], str]:
+        """`value_cell` for `table`, made shorter for the commonest kinds of cell (after
+        `plan()`): a value written once a page, a selection checkbox, a plain link."""
+        at, written, empty = self.at, self.written, self.empty_values
+        default = f"{self.td_open}{self.default}</td>"
+        slow = functools.partial(self.value_cell, table)
+        if self.by_value and self.shown_as is None and self.labels is None:
+
+            def by_value(values: tuple[Any, ...]) -> str:
+                value = values[at]
+                # Only non-empty values are ever written down (an empty one is the default).
+                if type(value) in _EXACT and (html := written.get((type(value), value))):
+                    return html
+                return slow(values)
+
+            return by_value
+        if self.checkbox and self.link_to is None:
+            opening = f"{self.td_open}{self.checkbox[0]}"
+            closing = f"{self.checkbox[1]}</td>"
+
+            def checkbox(values: tuple[Any, ...]) -> str:
+                value = values[at]
+                if value in empty:
+                    return default
+                return f"{opening}{html_module.escape(str(value))}{closing}"
+
+            return checkbox
+        if self.plain and self.link_to is not None and self.shown_as is None:
+            own, target = self.link_to, self.link_target
+            td_open = self.td_open
+
+            def link(values: tuple[Any, ...]) -> str:
+                value = values[at]
+                if value in empty or isinstance(value, SafeData):
+                    return slow(values)
+                if target is not None and values[target[1]] is not None:
+                    url = _url_of(target[0], values[target[1]])
+                else:
+                    url = _url_of(own[0], values[own[1]])
+                text = html_module.escape(str(value))
+                return f'{td_open}<a href="{html_module.escape(url)}">{text}</a></td>'
+
+            return link
+        return slow
+
+    def value_cell(self, table: tables.Table, values: tuple[Any, ...]) -> str:
+        """The cell of a row of `values_list()` (after `plan()`): what `cell()` writes."""
+        value = values[self.at]
+        if self.shown_as is not None and value is not None:
+            places, form = self.shown_as
+            value = _Shown(form.format(*(values[i] for i in places)))
+        elif self.labels is not None:
+            with contextlib.suppress(TypeError):  # an unhashable value: no such choice
+                value = force_str(self.labels[1].get(value, value), strings_only=True)
+        if self.link_to is None:
+            return self.cell_of(table, None, None, value)
+        target = self.link_target
+        if target is not None and values[target[1]] is not None:
+            url = _url_of(target[0], values[target[1]])
+        else:
+            url = _url_of(self.link_to[0], values[self.link_to[1]])
+        return self.cell_of(table, None, None, value, url=url)
+
+    def cell_of(
+        self, table: tables.Table, row: Any, record: Any, value: Any, url: str | None = None
+    ) -> str:
         if value in self.empty_values:
             return f"{self.td_open}{self.default}</td>"
         if self.by_value:
@@ -233,9 +368,11 @@ class _BodyColumn:
             if html is None:
                 html = self.written[key] = self._cell(table, row, record, value)
             return html
-        return self._cell(table, row, record, value)
+        return self._cell(table, row, record, value, url)
 
-    def _cell(self, table: tables.Table, row: Any, record: Any, value: Any) -> str:
+    def _cell(
+        self, table: tables.Table, row: Any, record: Any, value: Any, url: str | None = None
+    ) -> str:
         if self.checkbox:
             return f"{self.td_open}{self.checkbox[0]}{escape(value)}{self.checkbox[1]}</td>"
         if self.booleans and not self.bound_column.link:
@@ -257,11 +394,13 @@ class _BodyColumn:
                 **(arguments if self.takes is None else {k: arguments[k] for k in self.takes})
             )
         if self.fast_link:
-            target = _resolved(record, self.link_bits)
-            if not hasattr(target, "get_absolute_url"):
-                target = record
+            if url is None:
+                target = _resolved(record, self.link_bits)
+                if not hasattr(target, "get_absolute_url"):
+                    target = record
+                url = _absolute_url(target)
             # format_html('<a href="{}">{}</a>', …), without its lazy wrappers
-            url = html_module.escape(_absolute_url(target))
+            url = html_module.escape(url)
             text = (
                 str(content) if isinstance(content, SafeData) else html_module.escape(str(content))
             )
@@ -297,6 +436,51 @@ def _default_labels(
         return None
 
 
+class _Shown(str):
+    """A related object's str(), made from values (STR_FROM_VALUES): never an empty cell, as
+    the object itself is not one."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = str.__hash__
+
+
+# str() of a row of these models, from the values of its own (or its relations') fields:
+# (lookups, format). A list cell showing such an object reads these values instead of loading
+# the object (tests/inventory/test_list_rendering.py checks each against the model's __str__).
+STR_FROM_VALUES: dict[type[models.Model], tuple[tuple[str, ...], str]] = {
+    Hmc: (("name",), "{}"),
+    Frame: (("name",), "{}"),
+    Lpar: (("name",), "{}"),
+    Fabric: (("name",), "{}"),
+    SharedProcessorPool: (("frame__name", "name"), "{}/{}"),
+}
+
+
+def _field_path(model: type[models.Model], bits: tuple[str, ...]) -> list[tuple[Any, bool]] | None:
+    """The model fields an accessor walks through, each with whether it gives an object (a
+    forward relation by its name) rather than a value; None when some step is not a concrete
+    field (a property, a method, a reverse or many-to-many relation)."""
+    path: list[tuple[Any, bool]] = []
+    current: Any = model
+    for bit in bits:
+        if current is None or (path and not path[-1][1]):
+            return None
+        try:
+            field = current._meta.pk if bit == "pk" else current._meta.get_field(bit)
+        except FieldDoesNotExist:
+            return None
+        if not getattr(field, "concrete", False) or field.many_to_many:
+            return None
+        is_object = bool(field.is_relation) and bit == field.name  # `frame_id` is a value
+        path.append((field, is_object))
+        current = field.related_model if is_object else None
+    return path or None
+
+
 def _plain_link(link: Any) -> bool:
     """`linkify=True`: a link to the object's (or the record's) get_absolute_url()."""
     return not (link.url or link.reverse_args or link.accessor or link.attrs)
@@ -311,6 +495,17 @@ class _ColumnsCopiedShallow(dict[str, tables.Column]):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, tables.Column]:
         return {name: copy.copy(column) for name, column in self.items()}
+
+
+class _RowsRead(BoundRows):
+    """A page's rows (django-tables2's BoundRows) whose number is known, as they were read."""
+
+    def __init__(self, read: int, rows: BoundRows) -> None:
+        super().__init__(data=rows.data, table=rows.table, pinned_data=rows.pinned_data)
+        self.read = read
+
+    def __len__(self) -> int:
+        return self.read
 
 
 class InventoryTable(tables.Table):
@@ -345,6 +540,9 @@ class InventoryTable(tables.Table):
             else _BodyColumn(self, bound)
             for bound in shown
         ]
+        html = self._rows_from_values(columns)
+        if html is not None:
+            return mark_safe("".join(html))  # noqa: S308 (every part is escaped by its column)
         context = Context(autoescape=True)
         html = []
         for row in self.paginated_rows:
@@ -367,6 +565,55 @@ class InventoryTable(tables.Table):
                 format_html('<tr><td colspan="{}">{}</td></tr>', len(shown), self.empty_text)
             )
         return mark_safe("".join(html))  # noqa: S308 (every part is escaped above)
+
+    def _rows_from_values(self, columns: list[_BodyColumn | None]) -> list[str] | None:
+        """The page's rows read with one `values_list()` of the shown columns' lookups, not as
+        model instances (building ~3 instances a row was half of a list page's body), when
+        every shown column can be written from values (`_BodyColumn.plan`); else None. The
+        same query as django-tables2's for the page (filters, order, slice), fewer columns."""
+        rows = getattr(self, "paginated_rows", None)
+        queryset = getattr(rows, "data", None)
+        if (
+            not isinstance(queryset, models.QuerySet)
+            or self.row_attrs
+            or any(rows.pinned_data.values())  # type: ignore[union-attr]
+        ):
+            return None
+        lookups: dict[str, int] = {}
+        model = getattr(self.data, "model", None)
+        if not all(body is not None and body.plan(model, lookups) for body in columns):
+            return None
+        shown: list[_BodyColumn] = columns  # type: ignore[assignment]
+        writers = [body.writer(self) for body in shown]
+        html = []
+        for values in queryset.values_list(*lookups):
+            # BoundRow's counter: the even/odd class of the row, as django-tables2 counts it.
+            css = "odd" if next(self._counter) % 2 else "even"
+            cells = "".join([write(values) for write in writers])
+            html.append(f'<tr class="{css}">{cells}</tr>')
+        # The template then asks whether the page has rows (`{% if table.page %}`): it need not
+        # load them again as instances to count them.
+        self.page.object_list = _RowsRead(len(html), rows)
+        if not html and self.empty_text:
+            html.append(
+                format_html('<tr><td colspan="{}">{}</td></tr>', len(shown), self.empty_text)
+            )
+        return html
+
+    @property
+    def header_key(self) -> str:
+        """What this table's header and pagination show besides the request's path and query
+        string: its class, shown columns, order and language (the key of their cached HTML)."""
+        kind = type(self)
+        return "|".join(
+            (
+                f"{kind.__module__}.{kind.__qualname__}",
+                ",".join(column.name for column in self.columns),
+                ",".join(self.order_by or ()),
+                str(self.show_header),
+                get_language() or "",
+            )
+        )
 
     @classmethod
     def choosable_columns(cls) -> list[tuple[str, str]]:
