@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -49,8 +50,16 @@ def server():
     httpd.server_close()
 
 
+def in_own_thread(coroutine) -> dict:
+    """Run the load generator as `bench/load.py` runs it, in an event loop of its own: this
+    test process may hold a running loop in its main thread (Playwright's, once a browser test
+    ran in the same worker), where `asyncio.run()` refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def run_load(url: str) -> dict:
-    return asyncio.run(load(url, clients=4, seconds=0.3, warmup=10, headers=["X-Test: 1"]))
+    return in_own_thread(load(url, clients=4, seconds=0.3, warmup=10, headers=["X-Test: 1"]))
 
 
 @pytest.mark.parametrize("path", ["/kept-alive", "/close", "/chunked"])
@@ -68,7 +77,7 @@ def test_an_error_answer_is_counted_as_an_error(server):
 
 
 def test_a_server_that_does_not_answer_is_an_error():
-    result = asyncio.run(
+    result = in_own_thread(
         load("http://127.0.0.1:9/", clients=2, seconds=0.2, warmup=0.1, headers=[])
     )
     assert result["requests"] == 0
