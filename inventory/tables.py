@@ -16,7 +16,7 @@ import io
 import itertools
 from collections.abc import Callable
 from functools import cache, partialmethod
-from typing import Any
+from typing import Any, cast
 
 import django_tables2 as tables
 from django.conf import settings
@@ -33,6 +33,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django_tables2.columns.linkcolumn import BaseLinkColumn
+from django_tables2.data import TableQuerysetData
 from django_tables2.rows import BoundRows
 from django_tables2.utils import Accessor
 from openpyxl import Workbook
@@ -508,12 +509,30 @@ class _RowsRead(BoundRows):
         return self.read
 
 
+class _OrderedToTheRow(TableQuerysetData):
+    """A queryset sorted by a column a user chose, then by primary key: rows equal in that
+    column (every LPAR of a frame, sorted by frame) come in one order from one page to the
+    next, so none shows on two pages and none on neither."""
+
+    def order_by(self, aliases: Any) -> None:
+        super().order_by(aliases)
+        queryset = cast("models.QuerySet[Any]", getattr(self, "data"))  # noqa: B009 (untyped)
+        ordering = [str(term).lstrip("-") for term in queryset.query.order_by]
+        if ordering and not {"pk", "id"} & set(ordering):
+            self.data = queryset.order_by(*queryset.query.order_by, "pk")
+
+
 class InventoryTable(tables.Table):
     """Every list: a checkbox per row (bulk edit), the first column linking to the object."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.base_columns = _ColumnsCopiedShallow(cls.base_columns)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if type(self.data) is TableQuerysetData:
+            self.data.__class__ = _OrderedToTheRow
 
     select = tables.CheckBoxColumn(
         accessor="pk",
