@@ -16,7 +16,7 @@ from inventory.models import Frame, Lpar, VirtualAdapter, Vlan
 from inventory.seeding import estate_seed
 from lpmplanner.exceptions import Conflict
 from migrations_app.lpm import services
-from migrations_app.models import MigrationBatch, MigrationJob
+from migrations_app.models import BatchAdmission, MigrationBatch, MigrationJob
 from tests.demo_estate import demo_estate_restore
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -180,3 +180,39 @@ def test_a_batch_racing_single_submits_to_one_frame_never_overcommits_it(monkeyp
     for refusal in (o for o in singles if not isinstance(o, MigrationJob)):
         assert isinstance(refusal, ValidationError), repr(refusal)
         assert {e.code for e in refusal.error_dict["preflight"]} == {"CAPACITY_MEMORY"}
+
+
+def test_a_worker_admitting_a_large_batch_racing_single_submits_never_overcommits(
+    monkeypatch, settings
+):
+    """The worker's path for a batch above BATCH_ADMIT_INLINE_MAX takes the same frame locks as
+    the request's: racing single submits to the same frame, it is admitted whole or refused
+    whole, and the frame is never promised more than it has."""
+    movers, destination = contended_estate(per_frame=4, room_for=5)
+    no_broker(monkeypatch)
+    monkeypatch.setattr(services, "job_enqueue", lambda **_: None)  # the test runs the worker
+    settings.BATCH_ADMIT_INLINE_MAX = 1
+    from_first = [m for m in movers if m.frame_id == movers[0].frame_id]
+    from_second = [m for m in movers if m.frame_id != movers[0].frame_id]
+    items = [{"lpar": lpar, "destination_frame": destination} for lpar in from_first]
+    batch = services.batch_submit(items=items, confirm_warnings=True)
+    admission = BatchAdmission.objects.get(batch=batch)
+
+    def single(lpar: Lpar):
+        return lambda: services.migration_create(
+            lpar=lpar, destination=destination, confirm_warnings=True
+        )
+
+    worker = lambda: services.batch_admission_run(job=admission)  # noqa: E731
+    run_at_once(worker, *(single(lpar) for lpar in from_second))
+
+    admission.refresh_from_db()
+    admitted = MigrationJob.objects.filter(destination_frame=destination).count()
+    in_batch = MigrationJob.objects.filter(batch=batch).count()
+    if admission.state == BatchAdmission.State.SUCCEEDED:  # all 4 fit: one single after them
+        assert in_batch == 4 and admitted == 5
+    else:  # all or nothing: refused whole, each refusal an error line of its log
+        assert admission.state == BatchAdmission.State.FAILED, admission.message
+        assert in_batch == 0 and admitted == 4
+        assert admission.events.filter(level="error").exists()
+    assert_not_overcommitted(destination)
