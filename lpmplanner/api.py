@@ -4,7 +4,7 @@ schema's account of those errors."""
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from rest_framework import status
+from rest_framework import filters, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,6 +17,26 @@ class Pagination(LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 1000
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """`?ordering=` as DRF reads it, then the primary key: rows equal in the fields asked for
+    (every LPAR of a frame, sorted by frame) have no order of their own in SQL, so one page's
+    query and the next could each place them differently and a row show on two pages or on
+    none. The key decides between them, the same on every page."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        if any(field.lstrip("-") in ("pk", _pk_name(queryset)) for field in ordering):
+            return ordering
+        return [*ordering, "pk"]
+
+
+def _pk_name(queryset) -> str | None:
+    model = getattr(queryset, "model", None)
+    return model._meta.pk.name if model is not None else None
 
 
 def validation_detail(error: DjangoValidationError) -> dict[str, list]:

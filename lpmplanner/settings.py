@@ -573,7 +573,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "lpmplanner.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "lpmplanner.api.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lpmplanner.api.exception_handler",

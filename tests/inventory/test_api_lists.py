@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.identifiers import wwpn_colon
-from inventory.models import VirtualAdapter
+from inventory.models import Lpar, VirtualAdapter
 from inventory.services import virtual_adapter_save
 from tests.factories import (
     AdapterFactory,
@@ -203,3 +203,29 @@ def test_the_fabric_filter_on_ports_and_wwpns(api):
     assert [row["value"] for row in found] == ["10000000c9000001"]
     found = api.get("/api/wwpns/?value=10:00:00:00:C9:00:00:01").json()["results"]
     assert [row["port"]["id"] for row in found] == [port.pk]
+
+
+def test_a_list_ordered_by_a_field_with_equal_values_pages_through_every_row_once(api):
+    """Ordered by frame, the LPARs of a frame are equal in that field: the primary key orders
+    them after it, so paging through with limit/offset shows every LPAR once (none on two
+    pages, none on neither), whatever order the database gives equal keys on each query."""
+    frames = [FrameFactory(name=f"p10-{n}") for n in range(2)]
+    LparFactory.create_batch(120, frame=frames[0])
+    LparFactory.create_batch(80, frame=frames[1])
+    for ordering in ("frame__name", "-frame__name", "state,-frame__name"):
+        shown: list[int] = []
+        url = f"/api/lpars/?ordering={ordering}&limit=30"
+        while url:
+            body = api.get(url).json()
+            shown += [row["id"] for row in body["results"]]
+            url = body["next"]
+        assert len(shown) == 200, ordering
+        assert set(shown) == set(Lpar.objects.values_list("pk", flat=True)), ordering
+        # and the order of equal rows is the key's, as a client can rely on
+        first = set(frames[0].lpars.values_list("pk", flat=True))
+        by_frame = [pk for pk in shown if pk in first]
+        assert by_frame == sorted(by_frame), ordering
+
+
+def test_an_ordering_by_the_key_itself_is_kept_as_asked(api, estate):
+    assert names(api.get("/api/lpars/?ordering=-id")) == ["server3", "server2", "server1", "vios1"]
