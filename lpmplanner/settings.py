@@ -554,6 +554,16 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0)
 NOTIFY_WEBHOOK_TIMEOUT_SECONDS = env_float("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Webhooks reach public addresses only: a URL whose host is (or resolves to) a loopback, private,
+# link-local (cloud metadata), shared or reserved address is refused, unless it lies in one of
+# these networks an administrator allows (e.g. "10.20.0.0/16" for an in-house chat server).
+try:
+    NOTIFY_WEBHOOK_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("NOTIFY_WEBHOOK_ALLOWED_NETWORKS", "")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"NOTIFY_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
 
 # API tokens: named, scoped (read < write < operate), expiring, stored hashed.
 API_TOKEN_DEFAULT_SCOPE = os.environ.get("API_TOKEN_DEFAULT_SCOPE", "write")

@@ -56,6 +56,7 @@ class WebhookReceiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in order, then 200
+    location: str = ""  # sent as Location with every answer when set (a redirect)
 
 
 @contextmanager
@@ -69,6 +70,8 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
             status = receiver.statuses.pop(0) if receiver.statuses else 200
             receiver.requests.append(Received(self.path, dict(self.headers), body, status))
             self.send_response(status)
+            if receiver.location:
+                self.send_header("Location", receiver.location)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

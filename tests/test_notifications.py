@@ -3,6 +3,8 @@ signing secret never returned and stored encrypted, each user seeing only their 
 notification (by kind, frame, the frame's HMC), the e-mail's content, and a webhook that refuses
 for good (404) not retried."""
 
+import ipaddress
+
 import pytest
 from django.core import mail
 from django.db import connection
@@ -129,7 +131,13 @@ def test_who_gets_a_notification_and_the_email(paula, frames):
     assert {d.state for d in deliveries.all()} == {Delivery.State.DELIVERED}
 
 
-def test_a_webhook_that_refuses_for_good_is_not_retried(paula, frames):
+@pytest.fixture
+def local_receivers_allowed(settings):
+    """The test's receivers listen on 127.0.0.1, which webhooks may reach only when allowed."""
+    settings.NOTIFY_WEBHOOK_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8")]
+
+
+def test_a_webhook_that_refuses_for_good_is_not_retried(paula, frames, local_receivers_allowed):
     with webhook_receiver() as receiver:
         receiver.statuses = [404]
         hook = Webhook.objects.create(user=paula, name="ops", url=receiver.url, secret=SECRET)
@@ -181,3 +189,66 @@ def test_the_notifications_page_subscribes_and_shows_refusals_at_the_field(clien
     page = client.get("/account/notifications/").content.decode()
     assert "frame p750-a" in page and "webhook ops" in page and SECRET not in page
     assert Subscription.objects.get(user=paula).webhook == hook
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hooks",
+        "http://localhost/hooks",
+        "https://[::1]/hooks",
+        "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata service
+        "http://10.1.2.3/hooks",
+        "http://192.168.0.10/hooks",
+        "http://[::ffff:10.1.2.3]/hooks",
+        "http://0.0.0.0/hooks",
+    ],
+)
+def test_a_webhook_may_not_point_into_the_internal_network(paula_client, url):
+    refused = paula_client.post("/api/webhooks/", {"name": "ops", "url": url, "secret": SECRET})
+    assert refused.status_code == 400
+    assert "webhooks reach public addresses only" in refused.json()["url"][0]
+    assert "NOTIFY_WEBHOOK_ALLOWED_NETWORKS" in refused.json()["url"][0]
+    assert not Webhook.objects.exists()
+
+
+def test_an_internal_network_an_administrator_allows_may_be_used(paula_client, settings):
+    settings.NOTIFY_WEBHOOK_ALLOWED_NETWORKS = [ipaddress.ip_network("10.20.0.0/16")]
+    allowed = {"name": "chat", "url": "https://10.20.3.4/hooks", "secret": SECRET}
+    assert paula_client.post("/api/webhooks/", allowed).status_code == 201
+    other = {"name": "other", "url": "https://10.21.3.4/hooks", "secret": SECRET}
+    assert paula_client.post("/api/webhooks/", other).status_code == 400
+
+
+def test_a_webhook_whose_name_resolves_to_an_internal_address_is_not_sent(paula, frames):
+    """A name is checked when the delivery connects, on the addresses it resolves to: a hook
+    saved while its name was public and pointed inside later gets nothing sent."""
+    with webhook_receiver() as receiver:
+        url = receiver.url.replace("127.0.0.1", "localhost")
+        hook = Webhook.objects.create(user=paula, name="ops", url=url, secret=SECRET)
+        Subscription.objects.create(
+            user=paula, kind=Kind.BATCH_FINISHED, channel=Channel.WEBHOOK, webhook=hook
+        )
+        notification = notify(Kind.BATCH_FINISHED, subject="Batch #1 finished", body="…")
+        delivery = Delivery.objects.get(notification=notification)
+        assert delivery_attempt(delivery=delivery) is False
+    assert receiver.requests == []
+    delivery.refresh_from_db()
+    assert delivery.state == Delivery.State.FAILED and delivery.attempts == 1
+    error = delivery.tries.get().error
+    assert error.startswith("Not sent: localhost (") and "public addresses only" in error
+
+
+def test_a_webhook_redirect_is_not_followed(paula, frames, local_receivers_allowed):
+    with webhook_receiver() as elsewhere, webhook_receiver() as receiver:
+        receiver.statuses, receiver.location = [307], elsewhere.url
+        hook = Webhook.objects.create(user=paula, name="ops", url=receiver.url, secret=SECRET)
+        Subscription.objects.create(
+            user=paula, kind=Kind.BATCH_FINISHED, channel=Channel.WEBHOOK, webhook=hook
+        )
+        notification = notify(Kind.BATCH_FINISHED, subject="Batch #1 finished", body="…")
+        delivery = Delivery.objects.get(notification=notification)
+        assert delivery_attempt(delivery=delivery) is False
+    assert (len(receiver.requests), elsewhere.requests) == (1, [])
+    delivery.refresh_from_db()
+    assert delivery.tries.get().error.startswith("HTTP 307")

@@ -7,6 +7,7 @@ from django.db import models
 
 from inventory.fields import EncryptedTextField
 from inventory.models import Frame, Hmc
+from lpmplanner.notifications.destinations import url_refusal
 
 SECRET_MIN_LENGTH = 16
 
@@ -60,6 +61,10 @@ class Webhook(models.Model):
                 "A webhook URL is an http:// or https:// address, e.g. "
                 "https://hooks.example.com/lpm."
             ]
+        else:
+            refused = url_refusal(self.url)
+            if refused:
+                errors["url"] = [refused]
         if len(self.secret or "") < SECRET_MIN_LENGTH:
             errors["secret"] = [f"The signing secret has at least {SECRET_MIN_LENGTH} characters."]
         if errors:

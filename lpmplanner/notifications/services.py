@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inventory.models import Frame, Hmc
+from lpmplanner.notifications.destinations import RefusedDestination, opener
 from lpmplanner.notifications.models import (
     Channel,
     Delivery,
@@ -156,9 +157,7 @@ def _webhook_post(delivery: Delivery) -> int:
         },
     )
     try:
-        with urllib.request.urlopen(  # noqa: S310
-            request, timeout=settings.NOTIFY_WEBHOOK_TIMEOUT_SECONDS
-        ) as answer:
+        with opener().open(request, timeout=settings.NOTIFY_WEBHOOK_TIMEOUT_SECONDS) as answer:
             return answer.status
     except urllib.error.HTTPError as error:
         code = error.code
@@ -166,6 +165,8 @@ def _webhook_post(delivery: Delivery) -> int:
         raise DeliveryError(f"HTTP {code} {error.reason}", status_code=code, retry=retry) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, RefusedDestination):
+            raise DeliveryError(f"Not sent: {reason}", retry=False) from None
         raise DeliveryError(f"Not reached: {reason}") from None
 
 

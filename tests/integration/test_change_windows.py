@@ -65,6 +65,7 @@ def window_worker(django_db_setup, django_db_blocker, tmp_path_factory, mailbox,
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(mailbox.port),
         "NOTIFY_RETRY_SECONDS": "0.5",
+        "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",  # the test's webhook receiver
     }
     log = tmp_path_factory.mktemp("window-worker") / "worker.log"
     with worker_on_own_queue(database_url=database_url, log=log, env=env) as worker:
