@@ -317,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Fails the background jobs (syncs, creations on HMCs, imports) whose worker went silent.
     "jobs-stale-fail": {"task": "lpmplanner.tasks.jobs_stale_fail_task", "schedule": 60.0},
+    # Hands to a worker again the notification deliveries that should be on their way and aren't.
+    "notification-deliveries-resend": {
+        "task": "lpmplanner.tasks.notification_deliveries_resend_task",
+        "schedule": 60.0,
+    },
     # Checks the estate again (and rebuilds the zoning figures) when it changed since last time.
     "estate-summaries-refresh": {
         "task": "planning.tasks.estate_summaries_refresh_task",
@@ -554,6 +559,9 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0)
 NOTIFY_WEBHOOK_TIMEOUT_SECONDS = env_float("NOTIFY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# A delivery not on its way this long after it was due (its hand-off to the broker failed, its
+# worker stopped) is handed to a worker again by the beat.
+NOTIFY_RESEND_AFTER_SECONDS = env_float("NOTIFY_RESEND_AFTER_SECONDS", 300.0)
 # Webhooks reach public addresses only: a URL whose host is (or resolves to) a loopback, private,
 # link-local (cloud metadata), shared or reserved address is refused, unless it lies in one of
 # these networks an administrator allows (e.g. "10.20.0.0/16" for an in-house chat server).

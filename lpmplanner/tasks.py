@@ -4,7 +4,11 @@ from celery import shared_task
 
 from lpmplanner.jobs.run import jobs_stale_fail
 from lpmplanner.notifications.models import Delivery
-from lpmplanner.notifications.services import delivery_attempt, delivery_backoff
+from lpmplanner.notifications.services import (
+    deliveries_resend,
+    delivery_attempt,
+    delivery_backoff,
+)
 
 
 @shared_task(bind=True, max_retries=None)
@@ -19,6 +23,12 @@ def notification_deliver_task(self, delivery_id: int) -> str:
     if delivery_attempt(delivery=delivery):
         raise self.retry(countdown=delivery_backoff(delivery.attempts))
     return delivery.state
+
+
+@shared_task
+def notification_deliveries_resend_task() -> int:
+    """Beat, every minute: hand to a worker again the deliveries that should be on their way."""
+    return len(deliveries_resend())
 
 
 @shared_task

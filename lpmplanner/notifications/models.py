@@ -143,6 +143,7 @@ class Delivery(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         RETRYING = "retrying", "Retrying"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
@@ -159,6 +160,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     delivered = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed it to send (state `sending`): one worker sends a delivery at a time.
+    sending_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]

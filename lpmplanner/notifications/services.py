@@ -7,13 +7,14 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from inventory.models import Frame, Hmc
@@ -183,11 +184,39 @@ def _email_send(delivery: Delivery) -> None:
         raise DeliveryError(f"Not sent: {type(error).__name__}: {error}") from None
 
 
+def delivery_due(delivery: Delivery, now) -> bool:
+    """Pending, or retrying and its backoff over (a second early allowed: the broker's
+    countdown is not exact)."""
+    if delivery.state == State.PENDING:
+        return True
+    if delivery.state != State.RETRYING:
+        return False
+    last = delivery.tries.order_by("-number").values_list("time", flat=True).first()
+    if last is None:
+        return True
+    return (now - last).total_seconds() + 1 >= delivery_backoff(delivery.attempts)
+
+
+def delivery_claim(delivery: Delivery) -> bool:
+    """Take the delivery to send it (state `sending`), if it is due and no other worker took
+    it since it was read: one conditional UPDATE, so of two tasks for one delivery (a hand-off
+    and the sweep's, or a broker's redelivery) only one sends."""
+    now = timezone.now()
+    if not delivery_due(delivery, now):
+        return False
+    taken = Delivery.objects.filter(
+        pk=delivery.pk, state=delivery.state, attempts=delivery.attempts
+    ).update(state=State.SENDING, sending_since=now)
+    if taken:
+        delivery.state, delivery.sending_since = State.SENDING, now
+    return bool(taken)
+
+
 def delivery_attempt(*, delivery: Delivery) -> bool:
-    """Try the delivery once and record the attempt. True when it should be tried again later
-    (state `retrying`); a delivery that fails NOTIFY_MAX_ATTEMPTS times, or is refused for good,
-    is `failed`."""
-    if delivery.state in (State.DELIVERED, State.FAILED):
+    """Try the delivery once, if it is due and this worker claims it, and record the attempt.
+    True when it should be tried again later (state `retrying`); a delivery that fails
+    NOTIFY_MAX_ATTEMPTS times, or is refused for good, is `failed`."""
+    if not delivery_claim(delivery):
         return False
     number = delivery.attempts + 1
     status_code, error, retry = None, "", False
@@ -207,7 +236,8 @@ def delivery_attempt(*, delivery: Delivery) -> bool:
         delivery.attempts = number
         delivery.state = State.DELIVERED if ok else State.RETRYING if retry else State.FAILED
         delivery.delivered = timezone.now() if ok else None
-        delivery.save(update_fields=["attempts", "state", "delivered"])
+        delivery.sending_since = None
+        delivery.save(update_fields=["attempts", "state", "delivered", "sending_since"])
     logger.info(
         "Notification %s %s to %s, attempt %s: %s",
         delivery.notification_id,
@@ -217,6 +247,40 @@ def delivery_attempt(*, delivery: Delivery) -> bool:
         "delivered" if ok else error,
     )
     return retry
+
+
+def deliveries_resend(*, now=None) -> list[int]:
+    """Beat, every minute: hand to a worker again the deliveries that should be on their way
+    and are not, NOTIFY_RESEND_AFTER_SECONDS after they were due: pending ones whose hand-off
+    the broker did not take, retrying ones whose retry was lost (a worker that stopped), and
+    ones a worker claimed and never finished (they are tried again: a webhook receiver drops a
+    duplicate by its delivery id). The claim keeps a second task for one delivery from sending
+    it twice."""
+    now = now or timezone.now()
+    grace = settings.NOTIFY_RESEND_AFTER_SECONDS
+    resend = list(
+        Delivery.objects.filter(
+            state=State.PENDING, created__lte=now - timedelta(seconds=grace)
+        ).values_list("pk", flat=True)
+    )
+    stuck = now - timedelta(seconds=grace + settings.NOTIFY_WEBHOOK_TIMEOUT_SECONDS)
+    for pk, since in Delivery.objects.filter(
+        state=State.SENDING, sending_since__lte=stuck
+    ).values_list("pk", "sending_since"):
+        if Delivery.objects.filter(pk=pk, state=State.SENDING, sending_since=since).update(
+            state=State.RETRYING, sending_since=None
+        ):
+            logger.warning("Notification delivery %s: its worker stopped while sending", pk)
+    for delivery in Delivery.objects.filter(state=State.RETRYING).annotate(last=Max("tries__time")):
+        due = delivery.last is None or (now - delivery.last).total_seconds() >= (
+            delivery_backoff(delivery.attempts) + grace
+        )
+        if due:
+            resend.append(delivery.pk)
+    if resend:
+        logger.info("Notification deliveries handed to a worker again: %s", resend)
+        deliveries_send(delivery_ids=resend)
+    return resend
 
 
 def delivery_backoff(attempts: int) -> float:
